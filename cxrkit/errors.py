@@ -1,0 +1,55 @@
+"""The kit's exceptions: one hierarchy rooted in :class:`CxrkitError`.
+
+Every message names the value or file at fault, what was expected, and what to do.
+
+Examples
+--------
+>>> from cxrkit.errors import CxrkitError, InvalidIdError
+>>> issubclass(InvalidIdError, (CxrkitError, ValueError))
+True
+"""
+
+from __future__ import annotations
+
+
+class CxrkitError(Exception):
+    """Base class of every error the kit raises on purpose."""
+
+
+class InvalidIdError(CxrkitError, ValueError):
+    """An identifier does not have the MIMIC-CXR shape (e.g. a study id that is not 8 digits starting with 5)."""
+
+
+class InvalidPathError(CxrkitError, ValueError):
+    """A path does not follow the ``files/pNN/pSUBJECT/sSTUDY/...`` layout."""
+
+
+class NotADatasetError(CxrkitError, FileNotFoundError):
+    """A root folder holds none of the files of a MIMIC-CXR or MIMIC-CXR-JPG copy."""
+
+
+class TableError(CxrkitError):
+    """A table file (``.csv.gz``) is unreadable: truncated, corrupt, missing columns or values of the wrong type."""
+
+
+class MissingFileError(CxrkitError, FileNotFoundError):
+    """A file the user asked for is not present in this copy (e.g. no chexpert labels, a partial download)."""
+
+
+class StudyNotFoundError(CxrkitError, KeyError):
+    """A study id that this copy does not list."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ImageReadError(CxrkitError):
+    """An image file cannot be read or decoded."""
+
+
+class ReportReadError(CxrkitError):
+    """A report file cannot be read."""
+
+
+class CacheError(CxrkitError):
+    """The cache directory is unusable (e.g. it lies inside the dataset root)."""

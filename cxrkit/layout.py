@@ -1,0 +1,343 @@
+"""The MIMIC-CXR layout as code: identifier rules and the path rules in both directions.
+
+This module is the one place that knows what ids look like and how paths are built. Everything else in the
+kit calls it (or the polars expression builders at the bottom) instead of formatting paths by hand.
+
+* ``subject_id``: 8 digits, first digit 1 (``10000032``; as a folder ``p10000032``).
+* ``study_id``: 8 digits, first digit 5 (``50414267``; as a folder or file stem ``s50414267``).
+* ``dicom_id``: 40 lower-case hex digits in five dash-separated groups of 8.
+* Image: ``files/p10/p10000032/s50414267/<dicom_id>.dcm`` (or ``.dcm.gz``, ``.jpg``).
+* Report: ``files/p10/p10000032/s50414267.txt``. ``p10`` is the first 3 characters of the patient folder.
+
+Examples
+--------
+>>> image_path(10000032, 50414267, "02aa804e-bde0afdd-112c0b34-7bc16630-4e384014")
+'files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm'
+>>> report_path("p10000032", "s50414267")
+'files/p10/p10000032/s50414267.txt'
+>>> parse_path("/data/mimic/files/p10/p10000032/s50414267.txt").study_id
+50414267
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+from .errors import InvalidIdError, InvalidPathError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
+
+#: Regular expressions (anchored, polars- and ``re``-compatible) for the bare ids.
+SUBJECT_ID_PATTERN = r"^1[0-9]{7}$"
+STUDY_ID_PATTERN = r"^5[0-9]{7}$"
+DICOM_ID_PATTERN = r"^[0-9a-f]{8}(-[0-9a-f]{8}){4}$"
+
+#: File extensions of images, in the order they are looked for on disk.
+IMAGE_EXTENSIONS = (".dcm", ".dcm.gz", ".jpg")
+REPORT_EXTENSION = ".txt"
+FILES_DIR = "files"
+
+_SUBJECT_RE = re.compile(r"p?(1[0-9]{7})")
+_STUDY_RE = re.compile(r"s?(5[0-9]{7})")
+_DICOM_RE = re.compile(DICOM_ID_PATTERN)
+_PATH_RE = re.compile(
+    r"(?:^|/)(?P<group>p1[0-9])/p(?P<subject>1[0-9]{7})/s(?P<study>5[0-9]{7})"
+    r"(?:(?P<report>\.txt)|/(?P<dicom>[0-9a-f]{8}(?:-[0-9a-f]{8}){4})(?P<ext>\.dcm\.gz|\.dcm|\.jpg))$"
+)
+
+
+# --- identifier rules ---------------------------------------------------------------------------------
+
+
+def _as_text(value: object) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    return None
+
+
+def is_subject_id(value: object) -> bool:
+    """Whether ``value`` is a patient id: 8 digits starting with 1, as int or str, ``p`` prefix allowed.
+
+    Examples
+    --------
+    >>> is_subject_id(10000032), is_subject_id("p10000032"), is_subject_id("50414267")
+    (True, True, False)
+    """
+    text = _as_text(value)
+    return text is not None and _SUBJECT_RE.fullmatch(text) is not None
+
+
+def is_study_id(value: object) -> bool:
+    """Whether ``value`` is a study id: 8 digits starting with 5, as int or str, ``s`` prefix allowed.
+
+    Examples
+    --------
+    >>> is_study_id(50414267), is_study_id("s50414267"), is_study_id(5041426)
+    (True, True, False)
+    """
+    text = _as_text(value)
+    return text is not None and _STUDY_RE.fullmatch(text) is not None
+
+
+def is_dicom_id(value: object) -> bool:
+    """Whether ``value`` is a DICOM id: 40 lower-case hex digits in five dash-separated groups of 8.
+
+    Examples
+    --------
+    >>> is_dicom_id("02aa804e-bde0afdd-112c0b34-7bc16630-4e384014")
+    True
+    >>> is_dicom_id("02aa804e-bde0afdd-112c0b34-7bc16630")
+    False
+    """
+    return isinstance(value, str) and _DICOM_RE.fullmatch(value.strip()) is not None
+
+
+def subject_id(value: object) -> int:
+    """Return ``value`` as an integer patient id, or raise :class:`InvalidIdError`.
+
+    Examples
+    --------
+    >>> subject_id("p10000032")
+    10000032
+    """
+    text = _as_text(value)
+    match = _SUBJECT_RE.fullmatch(text) if text is not None else None
+    if match is None:
+        raise InvalidIdError(
+            f"{value!r} is not a MIMIC-CXR subject_id: expected 8 digits starting with 1 "
+            "(e.g. 10000032 or 'p10000032')"
+        )
+    return int(match.group(1))
+
+
+def study_id(value: object) -> int:
+    """Return ``value`` as an integer study id, or raise :class:`InvalidIdError`.
+
+    Examples
+    --------
+    >>> study_id("s50414267")
+    50414267
+    """
+    text = _as_text(value)
+    match = _STUDY_RE.fullmatch(text) if text is not None else None
+    if match is None:
+        raise InvalidIdError(
+            f"{value!r} is not a MIMIC-CXR study_id: expected 8 digits starting with 5 "
+            "(e.g. 50414267 or 's50414267')"
+        )
+    return int(match.group(1))
+
+
+def dicom_id(value: object) -> str:
+    """Return ``value`` as a DICOM id string, or raise :class:`InvalidIdError`.
+
+    Examples
+    --------
+    >>> dicom_id(" 02aa804e-bde0afdd-112c0b34-7bc16630-4e384014 ")
+    '02aa804e-bde0afdd-112c0b34-7bc16630-4e384014'
+    """
+    if not is_dicom_id(value):
+        raise InvalidIdError(
+            f"{value!r} is not a MIMIC-CXR dicom_id: expected 40 lower-case hex digits in five "
+            "dash-separated groups of 8 (e.g. '02aa804e-bde0afdd-112c0b34-7bc16630-4e384014')"
+        )
+    return value.strip()  # type: ignore[union-attr]
+
+
+# --- path rules ---------------------------------------------------------------------------------------
+
+
+def group_dir(subject: object) -> str:
+    """The ``files/pNN`` folder of a patient.
+
+    Examples
+    --------
+    >>> group_dir(10000032)
+    'files/p10'
+    """
+    return f"{FILES_DIR}/p{str(subject_id(subject))[:2]}"
+
+
+def subject_dir(subject: object) -> str:
+    """The ``files/pNN/pSUBJECT`` folder of a patient.
+
+    Examples
+    --------
+    >>> subject_dir(10000032)
+    'files/p10/p10000032'
+    """
+    sid = subject_id(subject)
+    return f"{FILES_DIR}/p{str(sid)[:2]}/p{sid}"
+
+
+def study_dir(subject: object, study: object) -> str:
+    """The ``files/pNN/pSUBJECT/sSTUDY`` folder that holds a study's images.
+
+    Examples
+    --------
+    >>> study_dir(10000032, 50414267)
+    'files/p10/p10000032/s50414267'
+    """
+    return f"{subject_dir(subject)}/s{study_id(study)}"
+
+
+def image_path(subject: object, study: object, dicom: object, ext: str = ".dcm") -> str:
+    """Relative path of an image, ``files/pNN/pSUBJECT/sSTUDY/DICOM_ID.ext``.
+
+    Parameters
+    ----------
+    subject, study, dicom
+        The ids, in any form the ``is_*`` rules accept.
+    ext
+        One of :data:`IMAGE_EXTENSIONS` (``.dcm``, ``.dcm.gz``, ``.jpg``).
+
+    Examples
+    --------
+    >>> image_path("p10000032", 50414267, "02aa804e-bde0afdd-112c0b34-7bc16630-4e384014", ext=".jpg")
+    'files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.jpg'
+    """
+    if ext not in IMAGE_EXTENSIONS:
+        raise InvalidPathError(f"image extension {ext!r} is not one of {', '.join(IMAGE_EXTENSIONS)}")
+    return f"{study_dir(subject, study)}/{dicom_id(dicom)}{ext}"
+
+
+def report_path(subject: object, study: object) -> str:
+    """Relative path of a study's report, ``files/pNN/pSUBJECT/sSTUDY.txt`` (beside the study folder).
+
+    Examples
+    --------
+    >>> report_path(10000032, 50414267)
+    'files/p10/p10000032/s50414267.txt'
+    """
+    return f"{study_dir(subject, study)}{REPORT_EXTENSION}"
+
+
+@dataclass(frozen=True)
+class PathIds:
+    """The ids (and kind) recovered from an image or report path by :func:`parse_path`."""
+
+    subject_id: int
+    study_id: int
+    dicom_id: str | None
+    kind: str  # "image" or "report"
+    ext: str
+
+
+def parse_path(path: str | PurePath) -> PathIds:
+    """Recover the ids from any image or report path (absolute, relative, with or without ``files/``).
+
+    Raises :class:`InvalidPathError` when the path does not follow the layout, including a ``pNN`` group
+    that disagrees with the patient folder.
+
+    Examples
+    --------
+    >>> parse_path("files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm.gz")
+    PathIds(subject_id=10000032, study_id=50414267, dicom_id='02aa804e-bde0afdd-112c0b34-7bc16630-4e384014', kind='image', ext='.dcm.gz')
+    """
+    text = str(path).replace("\\", "/")
+    match = _PATH_RE.search(text)
+    if match is None:
+        raise InvalidPathError(
+            f"{text!r} is not a MIMIC-CXR image or report path: expected "
+            "'.../pNN/pSUBJECT/sSTUDY/DICOM_ID.dcm' (or .dcm.gz, .jpg) or '.../pNN/pSUBJECT/sSTUDY.txt'"
+        )
+    subject = int(match["subject"])
+    if match["group"] != f"p{str(subject)[:2]}":
+        raise InvalidPathError(
+            f"{text!r}: group folder {match['group']!r} does not match patient p{subject} "
+            f"(expected p{str(subject)[:2]})"
+        )
+    if match["report"]:
+        return PathIds(subject, int(match["study"]), None, "report", REPORT_EXTENSION)
+    return PathIds(subject, int(match["study"]), match["dicom"], "image", match["ext"])
+
+
+# --- the same rules as polars expressions (vectorised; used by the tables) -----------------------------
+
+
+def image_path_expr(
+    subject: "pl.Expr | str" = "subject_id",
+    study: "pl.Expr | str" = "study_id",
+    dicom: "pl.Expr | str" = "dicom_id",
+    ext: str = ".dcm",
+) -> "pl.Expr":
+    """A polars expression building :func:`image_path` from integer id columns, row by row, vectorised.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"subject_id": [10000032], "study_id": [50414267],
+    ...                    "dicom_id": ["02aa804e-bde0afdd-112c0b34-7bc16630-4e384014"]})
+    >>> df.select(image_path_expr()).item()
+    'files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm'
+    """
+    import polars as pl
+
+    if ext not in IMAGE_EXTENSIONS:
+        raise InvalidPathError(f"image extension {ext!r} is not one of {', '.join(IMAGE_EXTENSIONS)}")
+    dicom = pl.col(dicom) if isinstance(dicom, str) else dicom
+    return pl.concat_str([study_dir_expr(subject, study), pl.lit("/"), dicom, pl.lit(ext)]).alias("path")
+
+
+def report_path_expr(subject: "pl.Expr | str" = "subject_id", study: "pl.Expr | str" = "study_id") -> "pl.Expr":
+    """A polars expression building :func:`report_path` from integer id columns.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> pl.select(report_path_expr(pl.lit(10000032), pl.lit(50414267))).item()
+    'files/p10/p10000032/s50414267.txt'
+    """
+    import polars as pl
+
+    return pl.concat_str([study_dir_expr(subject, study), pl.lit(REPORT_EXTENSION)]).alias("path")
+
+
+def study_dir_expr(subject: "pl.Expr | str" = "subject_id", study: "pl.Expr | str" = "study_id") -> "pl.Expr":
+    """A polars expression building :func:`study_dir` from integer id columns."""
+    import polars as pl
+
+    subject = pl.col(subject) if isinstance(subject, str) else subject
+    study = pl.col(study) if isinstance(study, str) else study
+    subj = subject.cast(pl.String)
+    return pl.concat_str(
+        [pl.lit(f"{FILES_DIR}/p"), subj.str.slice(0, 2), pl.lit("/p"), subj, pl.lit("/s"), study.cast(pl.String)]
+    )
+
+
+def parse_path_expr(path: "pl.Expr | str" = "path") -> "pl.Expr":
+    """A polars expression turning path strings into a struct of ``subject_id``, ``study_id``, ``dicom_id``, ``ext``.
+
+    Paths that do not follow the layout give nulls (check with :func:`parse_path` for the reason).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"path": ["files/p10/p10000032/s50414267.txt", "nonsense"]})
+    >>> df.select(parse_path_expr().struct.field("study_id")).to_series().to_list()
+    [50414267, None]
+    """
+    import polars as pl
+
+    path = pl.col(path) if isinstance(path, str) else path
+    pattern = (
+        r"(?:^|/)(p1[0-9])/p(1[0-9]{7})/s(5[0-9]{7})"
+        r"(?:\.txt|/([0-9a-f]{8}(?:-[0-9a-f]{8}){4})(\.dcm\.gz|\.dcm|\.jpg))$"
+    )
+    parts = path.str.extract_groups(pattern)
+    subject = parts.struct.field("2")
+    ok = parts.struct.field("1") == pl.lit("p") + subject.str.slice(0, 2)
+    return pl.struct(
+        subject_id=pl.when(ok).then(subject.cast(pl.Int64)),
+        study_id=pl.when(ok).then(parts.struct.field("3").cast(pl.Int64)),
+        dicom_id=pl.when(ok).then(parts.struct.field("4")),
+        ext=pl.when(ok).then(pl.coalesce(parts.struct.field("5"), pl.lit(REPORT_EXTENSION))),
+    ).alias("parsed")
