@@ -301,16 +301,20 @@ def report_path_expr(subject: "pl.Expr | str" = "subject_id", study: "pl.Expr | 
     return pl.concat_str([study_dir_expr(subject, study), pl.lit(REPORT_EXTENSION)]).alias("path")
 
 
+def subject_dir_expr(subject: "pl.Expr | str" = "subject_id") -> "pl.Expr":
+    """A polars expression building :func:`subject_dir` from an integer id column."""
+    import polars as pl
+
+    subj = (pl.col(subject) if isinstance(subject, str) else subject).cast(pl.String)
+    return pl.concat_str([pl.lit(f"{FILES_DIR}/p"), subj.str.slice(0, 2), pl.lit("/p"), subj])
+
+
 def study_dir_expr(subject: "pl.Expr | str" = "subject_id", study: "pl.Expr | str" = "study_id") -> "pl.Expr":
     """A polars expression building :func:`study_dir` from integer id columns."""
     import polars as pl
 
-    subject = pl.col(subject) if isinstance(subject, str) else subject
     study = pl.col(study) if isinstance(study, str) else study
-    subj = subject.cast(pl.String)
-    return pl.concat_str(
-        [pl.lit(f"{FILES_DIR}/p"), subj.str.slice(0, 2), pl.lit("/p"), subj, pl.lit("/s"), study.cast(pl.String)]
-    )
+    return pl.concat_str([subject_dir_expr(subject), pl.lit("/s"), study.cast(pl.String)])
 
 
 def parse_path_expr(path: "pl.Expr | str" = "path") -> "pl.Expr":

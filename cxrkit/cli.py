@@ -1,0 +1,148 @@
+"""The ``cxrkit`` command: make the demo dataset, see what a copy holds, check it.
+
+Examples
+--------
+.. code-block:: console
+
+    $ cxrkit demo                 # generate the demo dataset into the cache and print where it is
+    $ cxrkit demo ./demo-data --subjects 100 --flavor jpg
+    $ cxrkit info /data/mimic-cxr/2.0.0
+    $ cxrkit validate /data/mimic-cxr/2.0.0     # exit status 1 when errors are found
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .errors import CxrkitError
+
+DESCRIPTION = """\
+cxrkit: explore the MIMIC-CXR and MIMIC-CXR-JPG chest X-ray datasets.
+
+A ROOT is the folder you downloaded, the one that holds files/ and the .csv.gz tables
+(for example physionet.org/files/mimic-cxr/2.0.0). Without ROOT, commands use $CXRKIT_ROOT,
+else the synthetic demo dataset. The kit never writes into ROOT; derived data goes to the
+cache folder ($CXRKIT_CACHE, default ~/.cache/cxrkit).
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cxrkit", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--cache-dir", help="cache folder (default: $CXRKIT_CACHE or ~/.cache/cxrkit)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser(
+        "demo",
+        help="generate the synthetic demo dataset",
+        description="Generate a synthetic dataset with the real layout and file formats (no real patient data). "
+        "Without DEST, the default demo is made in the cache folder (where open_dataset() finds it) and its "
+        "path printed.",
+    )
+    demo.add_argument("dest", nargs="?", help="folder to create (must not exist)")
+    demo.add_argument("--subjects", type=int, default=None, help="number of patients (default: small demo)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed; same seed, same bytes (default 0)")
+    demo.add_argument("--flavor", choices=("dicom", "dicom-gz", "jpg"), default="dicom",
+                      help="MIMIC-CXR DICOM (.dcm), DICOM as .dcm.gz, or MIMIC-CXR-JPG (default dicom)")
+    demo.add_argument("--no-labels", action="store_true", help="leave out the chexpert/negbio label files")
+
+    info = sub.add_parser("info", help="show what a copy holds: flavour, files, counts",
+                          description="Show the flavour, the tables present, and counts of patients, studies "
+                          "and images (listed and on disk).")
+    info.add_argument("root", nargs="?", help="dataset folder (default: $CXRKIT_ROOT or the demo)")
+
+    val = sub.add_parser("validate", help="check a copy; exit status 1 on errors",
+                         description="Check ids, paths, links between the lists, and files on disk. Prints a "
+                         "summary per check and the first findings of each; exits 1 when any error is found.")
+    val.add_argument("root", nargs="?", help="dataset folder (default: $CXRKIT_ROOT or the demo)")
+    val.add_argument("--show", type=int, default=5, help="findings to print per check (default 5)")
+    val.add_argument("--csv", metavar="FILE", help="also write every finding to FILE (outside the dataset)")
+    return parser
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from . import demo
+    from .dataset import demo_root
+
+    if args.dest is None:
+        if args.subjects is not None or args.seed != 0 or args.flavor != "dicom" or args.no_labels:
+            print("cxrkit demo: options need a DEST folder (the default demo is fixed)", file=sys.stderr)
+            return 2
+        print(demo_root(args.cache_dir))
+        return 0
+    kwargs = {"seed": args.seed, "flavor": args.flavor, "labels": not args.no_labels}
+    if args.subjects is not None:
+        kwargs["subjects"] = args.subjects
+    print(demo.make_demo(args.dest, **kwargs))
+    return 0
+
+
+def _open(args: argparse.Namespace):
+    from .dataset import open_dataset
+
+    return open_dataset(args.root, cache_dir=args.cache_dir)
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    s = _open(args).summary()
+    print(f"root:     {s['root']}")
+    print(f"flavour:  {s['flavor']}" + (f" ({s['image_ext']} images)" if s["image_ext"] else ""))
+    print("tables:   " + (", ".join(f"{k} ({v})" for k, v in s["tables"].items()) or "none"))
+    if s["missing_tables"]:
+        print("absent:   " + ", ".join(s["missing_tables"]))
+    if s["reports_zip"]:
+        print(f"reports:  {s['reports_zip']}")
+    print(f"listed:   {s['patients']:,} patients, {s['studies']:,} studies, {s['images']:,} images")
+    complete = s["images_on_disk"] >= s["images"]
+    print(f"on disk:  {s['images_on_disk']:,} images, {s['reports_on_disk']:,} reports"
+          + ("  (complete)" if complete else f"  ({s['images_on_disk'] / max(s['images'], 1):.1%} of listed images)"))
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    ds = _open(args)
+    findings = ds.validate()
+    print(f"validated {ds.root}")
+    if findings.height == 0:
+        print("clean: no findings")
+        return 0
+    summary = findings.group_by("severity", "check", maintain_order=True).len()
+    for severity, check, n in summary.iter_rows():
+        print(f"\n{severity.upper():8} {check}: {n:,}")
+        for detail in findings.filter((pl.col("check") == check) & (pl.col("severity") == severity))[
+            "detail"
+        ].head(args.show):
+            print(f"         - {detail}")
+        if n > args.show:
+            print(f"         ... and {n - args.show:,} more")
+    if args.csv:
+        from pathlib import Path
+
+        out = Path(args.csv).resolve()
+        if out == ds.root or ds.root in out.parents:
+            print(f"cxrkit validate: refusing to write {out} inside the dataset root", file=sys.stderr)
+            return 2
+        findings.write_csv(out)
+        print(f"\nall findings written to {args.csv}")
+    errors = int((findings["severity"] == "error").sum())
+    print(f"\n{errors:,} error(s), {findings.height - errors:,} other finding(s)")
+    return 1 if errors else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cxrkit`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return {"demo": _cmd_demo, "info": _cmd_info, "validate": _cmd_validate}[args.command](args)
+    except CxrkitError as exc:
+        print(f"cxrkit {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

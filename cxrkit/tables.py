@@ -1,0 +1,363 @@
+"""The tables of MIMIC-CXR and MIMIC-CXR-JPG: where they are, their schemas, and lazy typed scans.
+
+Every known table is described once in :data:`TABLES` (file names, columns and types, what the table is).
+:func:`load_table` checks a file's header, scans it lazily with an explicit schema (polars streams
+``.csv.gz``), applies the typed conversions (``StudyDate`` -> date, ``StudyTime`` -> time with the lost
+leading zero restored) and, given a :class:`~cxrkit.cache.Cache`, keeps a parquet copy keyed by the file's
+identity so later scans are columnar and fast. A bad file gives a :class:`~cxrkit.errors.TableError` naming it.
+
+When the record/study lists are absent (a MIMIC-CXR-JPG copy, a partial download), :func:`listing_records`
+and :func:`listing_studies` derive equivalent tables from ``IMAGE_FILENAMES`` or from a walk of ``files/``.
+
+Schemas (ids are ``Int64``, ``dicom_id`` and ``path`` are ``String``, labels ``Float64`` with null for blank):
+
+========== ============================================================================================
+records    subject_id, study_id, dicom_id, path (the image's ``.dcm`` path)
+studies    subject_id, study_id, path (the report's ``.txt`` path)
+metadata   dicom_id, subject_id, study_id, PerformedProcedureStepDescription, ViewPosition, Rows, Columns,
+           StudyDate (Date), StudyTime (Time), ProcedureCodeSequence_CodeMeaning,
+           ViewCodeSequence_CodeMeaning, PatientOrientationCodeSequence_CodeMeaning
+chexpert   subject_id, study_id, then the 14 label columns (Float64: 1.0, 0.0, -1.0, null)
+negbio     same as chexpert
+split      dicom_id, study_id, subject_id, split (train / validate / test)
+providers  study_id, then provider id columns as strings (columns vary between releases)
+========== ============================================================================================
+
+Examples
+--------
+>>> TABLES["records"].columns
+('subject_id', 'study_id', 'dicom_id', 'path')
+>>> LABEL_COLUMNS[:2]
+('Atelectasis', 'Cardiomegaly')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from . import layout
+from .cache import Cache, file_identity, identity_key
+from .errors import CxrkitError, TableError
+from .storage import read_head_line
+
+#: The 14 CheXpert/NegBio label columns, in file order.
+LABEL_COLUMNS = (
+    "Atelectasis",
+    "Cardiomegaly",
+    "Consolidation",
+    "Edema",
+    "Enlarged Cardiomediastinum",
+    "Fracture",
+    "Lung Lesion",
+    "Lung Opacity",
+    "No Finding",
+    "Pleural Effusion",
+    "Pleural Other",
+    "Pneumonia",
+    "Pneumothorax",
+    "Support Devices",
+)
+
+#: Bump when the typed form of a table changes, so cached parquet copies are rebuilt.
+SCHEMA_VERSION = 1
+
+_ID = pl.Int64
+_STR = pl.String
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What the kit knows about one table file."""
+
+    name: str
+    files: tuple[str, ...]  # glob patterns in the root, best first
+    schema: dict[str, pl.DataType]  # columns as read from the CSV, in file order
+    description: str
+    source: str  # which project ships it
+    required: tuple[str, ...] = ()  # columns that must be present (default: all of schema)
+    extra_type: pl.DataType = field(default=_STR)  # type of columns the kit does not know
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.schema)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return self.required or self.columns
+
+
+_LABEL_SCHEMA: dict[str, pl.DataType] = {"subject_id": _ID, "study_id": _ID, **{c: pl.Float64 for c in LABEL_COLUMNS}}
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec(
+            "records",
+            ("cxr-record-list.csv.gz", "cxr-record-list.csv"),
+            {"subject_id": _ID, "study_id": _ID, "dicom_id": _STR, "path": _STR},
+            "one row per image: image -> study -> patient",
+            "MIMIC-CXR",
+        ),
+        TableSpec(
+            "studies",
+            ("cxr-study-list.csv.gz", "cxr-study-list.csv"),
+            {"subject_id": _ID, "study_id": _ID, "path": _STR},
+            "one row per study: study -> patient, with the report path",
+            "MIMIC-CXR",
+        ),
+        TableSpec(
+            "metadata",
+            ("mimic-cxr-*-metadata.csv.gz", "mimic-cxr-*-metadata.csv"),
+            {
+                "dicom_id": _STR,
+                "subject_id": _ID,
+                "study_id": _ID,
+                "PerformedProcedureStepDescription": _STR,
+                "ViewPosition": _STR,
+                "Rows": _ID,
+                "Columns": _ID,
+                "StudyDate": _ID,
+                "StudyTime": pl.Float64,
+                "ProcedureCodeSequence_CodeMeaning": _STR,
+                "ViewCodeSequence_CodeMeaning": _STR,
+                "PatientOrientationCodeSequence_CodeMeaning": _STR,
+            },
+            "one row per image: DICOM header fields (view, size, date and time)",
+            "MIMIC-CXR-JPG",
+        ),
+        TableSpec(
+            "chexpert",
+            ("mimic-cxr-*-chexpert.csv.gz", "mimic-cxr-*-chexpert.csv"),
+            _LABEL_SCHEMA,
+            "one row per study: 14 CheXpert labeller labels",
+            "MIMIC-CXR-JPG",
+        ),
+        TableSpec(
+            "negbio",
+            ("mimic-cxr-*-negbio.csv.gz", "mimic-cxr-*-negbio.csv"),
+            _LABEL_SCHEMA,
+            "one row per study: 14 NegBio labeller labels",
+            "MIMIC-CXR-JPG",
+        ),
+        TableSpec(
+            "split",
+            ("mimic-cxr-*-split.csv.gz", "mimic-cxr-*-split.csv"),
+            {"dicom_id": _STR, "study_id": _ID, "subject_id": _ID, "split": _STR},
+            "one row per image: the recommended train / validate / test split",
+            "MIMIC-CXR-JPG",
+        ),
+        TableSpec(
+            "providers",
+            ("cxr-provider-list.csv.gz", "cxr-provider-list.csv"),
+            {
+                "study_id": _ID,
+                "ordering_provider_id": _STR,
+                "attending_provider_id": _STR,
+                "resident_provider_id": _STR,
+            },
+            "one row per study: de-identified ordering, attending and resident provider ids",
+            "MIMIC-CXR 2.1.0",
+            required=("study_id",),
+        ),
+    )
+}
+
+#: Columns whose values are ids; in string form they are checked against the layout rules.
+ID_COLUMNS = {"subject_id": layout.SUBJECT_ID_PATTERN, "study_id": layout.STUDY_ID_PATTERN,
+              "dicom_id": layout.DICOM_ID_PATTERN}
+
+IMAGE_FILENAMES = "IMAGE_FILENAMES"
+
+
+def find_table(root: str | os.PathLike, name: str) -> Path | None:
+    """The file of table ``name`` in ``root``, or ``None``. With several versions, the highest wins.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (root / "mimic-cxr-2.0.0-split.csv.gz").write_bytes(b"")
+    >>> find_table(root, "split").name, find_table(root, "records")
+    ('mimic-cxr-2.0.0-split.csv.gz', None)
+    """
+    root = Path(root)
+    for pattern in TABLES[name].files:
+        hits = sorted(p for p in root.glob(pattern) if p.is_file())
+        if hits:
+            return hits[-1]
+    return None
+
+
+def _header_columns(path: Path) -> list[str]:
+    try:
+        line = read_head_line(path)
+    except CxrkitError as exc:
+        raise TableError(str(exc)) from exc
+    if not line.strip():
+        raise TableError(f"{path}: the file is empty; expected a CSV header line. Re-download it.")
+    return [c.strip().strip('"') for c in line.split(",")]
+
+
+def read_schema(path: str | os.PathLike, spec: TableSpec, *, raw: bool = False) -> dict[str, pl.DataType]:
+    """The explicit read schema for ``path``: its header's columns, typed by ``spec`` (unknown ones as strings).
+
+    Raises :class:`TableError` naming the file and the missing columns when required columns are absent.
+    With ``raw=True`` every column is read as a string (what validation needs to see malformed values).
+    """
+    path = Path(path)
+    found = _header_columns(path)
+    missing = [c for c in spec.required_columns if c not in found]
+    if missing:
+        raise TableError(
+            f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(found) or 'none'}. "
+            f"Expected the {spec.name} table ({spec.description}) with columns {', '.join(spec.columns)}."
+        )
+    if len(set(found)) != len(found):
+        raise TableError(f"{path}: duplicate column names in the header: {', '.join(found)}")
+    return {c: (_STR if raw else spec.schema.get(c, spec.extra_type)) for c in found}
+
+
+def _typed(lf: pl.LazyFrame, spec: TableSpec) -> pl.LazyFrame:
+    names = lf.collect_schema().names()
+    exprs = []
+    if "StudyDate" in names and spec.schema.get("StudyDate") == _ID:
+        exprs.append(pl.col("StudyDate").cast(_STR).str.to_date("%Y%m%d", strict=False))
+    if "StudyTime" in names and spec.schema.get("StudyTime") == pl.Float64:
+        exprs.append(study_time_expr(pl.col("StudyTime")))
+    return lf.with_columns(exprs) if exprs else lf
+
+
+def study_time_expr(value: pl.Expr) -> pl.Expr:
+    """StudyTime floats (``HHMMSS.fff`` with the leading zero lost, e.g. ``80556.875``) as a polars Time.
+
+    Impossible times (minute or second >= 60, hour >= 24, negative) become null.
+
+    Examples
+    --------
+    >>> pl.select(study_time_expr(pl.lit(80556.875))).item()
+    datetime.time(8, 5, 56, 875000)
+    """
+    whole = value.floor().cast(pl.Int64)
+    micro = ((value - value.floor()) * 1_000_000).round().cast(pl.Int64).clip(0, 999_999)
+    hh, mm, ss = whole // 10000, (whole // 100) % 100, whole % 100
+    ok = (whole >= 0) & (hh < 24) & (mm < 60) & (ss < 60)
+    nanos = ((hh * 3600 + mm * 60 + ss) * 1_000_000 + micro) * 1000
+    return pl.when(ok).then(nanos).cast(pl.Time).alias("StudyTime")
+
+
+def scan_table(path: str | os.PathLike, spec: TableSpec | str, *, raw: bool = False) -> pl.LazyFrame:
+    """Lazily scan a table file with an explicit schema (typed, unless ``raw``); nothing is read yet.
+
+    Read errors surface at ``collect()``; :func:`load_table` with a cache reports them as
+    :class:`TableError` up front.
+    """
+    spec = TABLES[spec] if isinstance(spec, str) else spec
+    schema = read_schema(path, spec, raw=raw)
+    lf = pl.scan_csv(Path(path), schema=schema, has_header=True, quote_char='"')
+    return lf if raw else _typed(lf, spec)
+
+
+def explain_read_error(path: Path, spec: TableSpec, exc: BaseException) -> TableError:
+    """Turn a polars/OS error raised while reading ``path`` into a :class:`TableError` that says what to do."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "could not parse" in text:
+        hint = (f"a value has the wrong type for the {spec.name} table "
+                f"(expected {', '.join(f'{c}: {t}' for c, t in spec.schema.items())})")
+    elif "end of file" in text or "deflate" in text or "gzip" in text.lower() or "corrupt" in text:
+        hint = "the file looks truncated or corrupt; re-download it (and check SHA256SUMS.txt)"
+    else:
+        hint = f"it is not a valid {spec.name} table ({spec.description})"
+    return TableError(f"{path}: {text}: {hint}")
+
+
+def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache | None = None) -> pl.LazyFrame:
+    """A typed lazy frame of a table file, backed by a parquet copy in ``cache`` when one is given.
+
+    The parquet copy is built once (streaming, atomically) and keyed by the source's path, size and mtime:
+    a changed file gets a new copy and the stale one is removed. Errors while building name the file.
+    """
+    spec = TABLES[spec] if isinstance(spec, str) else spec
+    path = Path(path)
+    lf = scan_table(path, spec)
+    if cache is None:
+        return lf
+    ident = file_identity(path)
+    folder = cache.path("tables", identity_key(ident[0]))
+    final = folder / f"{spec.name}-{identity_key(ident, SCHEMA_VERSION, pl.__version__)}.parquet"
+    if not final.exists():
+        try:
+            with cache.atomic_path(final) as tmp:
+                lf.sink_parquet(tmp)
+        except (pl.exceptions.PolarsError, OSError, EOFError, ValueError) as exc:
+            raise explain_read_error(path, spec, exc) from exc
+        for stale in folder.glob(f"{spec.name}-*.parquet"):
+            if stale != final:
+                stale.unlink(missing_ok=True)
+    return pl.scan_parquet(final)
+
+
+# --- tables derived from what is on disk ---------------------------------------------------------------
+
+
+def walk_files(root: str | os.PathLike) -> pl.DataFrame:
+    """Every image and report under ``root/files`` as a frame: ``path`` (relative, posix), ``subject_id``,
+    ``study_id``, ``dicom_id`` (null for reports), ``ext``, ``kind`` ("image" / "report" / "other").
+
+    Files that do not follow the layout are kept with ``kind="other"`` and null ids, so validation can report them.
+    """
+    root = Path(root)
+    base = root / layout.FILES_DIR
+    found: list[str] = []
+    prefix = len(str(root)) + 1
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames.sort()
+        rel = dirpath[prefix:].replace(os.sep, "/")
+        found.extend(f"{rel}/{name}" for name in sorted(filenames))
+    return paths_frame(found)
+
+
+def paths_frame(paths: Iterable[str]) -> pl.DataFrame:
+    """Parse relative paths into the frame described in :func:`walk_files` (vectorised)."""
+    df = pl.DataFrame({"path": list(paths)}, schema={"path": _STR})
+    parsed = df.with_columns(layout.parse_path_expr()).unnest("parsed")
+    return parsed.with_columns(
+        pl.when(pl.col("dicom_id").is_not_null())
+        .then(pl.lit("image"))
+        .when(pl.col("ext") == layout.REPORT_EXTENSION)
+        .then(pl.lit("report"))
+        .otherwise(pl.lit("other"))
+        .alias("kind")
+    )
+
+
+def read_image_filenames(path: str | os.PathLike) -> pl.DataFrame:
+    """Parse MIMIC-CXR-JPG's ``IMAGE_FILENAMES`` (one relative image path per line) like :func:`walk_files`."""
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    return paths_frame(line.strip() for line in text.splitlines() if line.strip())
+
+
+def listing_records(listing: pl.DataFrame) -> pl.DataFrame:
+    """A records table (``subject_id, study_id, dicom_id, path``) from a file listing; path as found on disk."""
+    return (
+        listing.filter(pl.col("kind") == "image")
+        .select("subject_id", "study_id", "dicom_id", "path")
+        .unique("dicom_id", keep="first")
+        .sort("subject_id", "study_id", "dicom_id")
+    )
+
+
+def listing_studies(listing: pl.DataFrame) -> pl.DataFrame:
+    """A studies table (``subject_id, study_id, path``) from a file listing: every study with an image or a
+    report on disk; ``path`` is the report path built by :mod:`cxrkit.layout`."""
+    return (
+        listing.filter(pl.col("kind") != "other")
+        .select("subject_id", "study_id")
+        .unique()
+        .with_columns(layout.report_path_expr())
+        .sort("subject_id", "study_id")
+    )

@@ -1,0 +1,279 @@
+"""Checking a copy: each check a small function returning a frame of findings; :func:`validate` runs them all.
+
+A finding is one row of :data:`FINDING_SCHEMA`: ``check`` (what was checked), ``severity`` (``error``:
+something is wrong or missing; ``warning``: unexpected but usable; ``info``: worth knowing, e.g. a partial
+download), the ids and path involved, and a ``detail`` sentence. A clean copy gives an empty frame.
+
+A partial download is normal: when a whole ``files/pNN`` group (or a patient folder) is absent, one row
+summarises it instead of one row per missing file.
+
+Examples
+--------
+>>> import cxrkit
+>>> findings = cxrkit.open_dataset().validate()  # doctest: +SKIP
+>>> findings.group_by("check", "severity").len()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from . import layout, tables
+from .errors import TableError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .dataset import Dataset
+
+FINDING_SCHEMA = {
+    "check": pl.String,
+    "severity": pl.String,
+    "subject_id": pl.Int64,
+    "study_id": pl.Int64,
+    "dicom_id": pl.String,
+    "path": pl.String,
+    "detail": pl.String,
+}
+SEVERITIES = ("error", "warning", "info")
+
+
+def empty() -> pl.DataFrame:
+    """A findings frame with no rows."""
+    return pl.DataFrame(schema=FINDING_SCHEMA)
+
+
+def finding(check: str, severity: str, detail: pl.Expr | str, **ids: pl.Expr | object) -> list[pl.Expr]:
+    """Expressions that turn the rows of a frame into findings (missing id columns become nulls)."""
+    exprs = [pl.lit(check).alias("check"), pl.lit(severity).alias("severity")]
+    for col, dtype in FINDING_SCHEMA.items():
+        if col in ("check", "severity", "detail"):
+            continue
+        value = ids.get(col)
+        expr = value if isinstance(value, pl.Expr) else pl.lit(value, dtype)
+        exprs.append(expr.cast(dtype).alias(col))
+    exprs.append((detail if isinstance(detail, pl.Expr) else pl.lit(detail)).cast(pl.String).alias("detail"))
+    return exprs
+
+
+def _as_findings(df: pl.DataFrame, check: str, severity: str, detail: pl.Expr | str, **ids) -> pl.DataFrame:
+    if df.height == 0:
+        return empty()
+    defaults = {c: pl.col(c) for c in ("subject_id", "study_id", "dicom_id", "path") if c in df.columns}
+    return df.select(finding(check, severity, detail, **{**defaults, **ids}))
+
+
+def _id_or_null(col: str) -> pl.Expr:
+    """A raw string id column as Int64 where it is well formed, else null."""
+    return pl.when(pl.col(col).str.contains(tables.ID_COLUMNS[col])).then(pl.col(col).cast(pl.Int64, strict=False))
+
+
+# --- checks on one table ----------------------------------------------------------------------------
+
+
+def check_ids(raw: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Malformed ids in a table read as strings (``tables.scan_table(..., raw=True)``)."""
+    out = [empty()]
+    for col, pattern in tables.ID_COLUMNS.items():
+        if col not in raw.columns:
+            continue
+        bad = raw.with_row_index("row", offset=2).filter(
+            pl.col(col).is_null() | ~pl.col(col).str.contains(pattern)
+        )
+        what = {"subject_id": "8 digits starting with 1", "study_id": "8 digits starting with 5",
+                "dicom_id": "40 lower-case hex digits in 5 dash-separated groups"}[col]
+        detail = pl.format(f"{table} line {{}}: {col} {{}} is not {what}", pl.col("row"),
+                           pl.col(col).fill_null("(empty)"))
+        ids = {c: (_id_or_null(c) if c != "dicom_id" else pl.col(c)) for c in tables.ID_COLUMNS if c in raw.columns}
+        ids["path"] = pl.col("path") if "path" in raw.columns else None
+        out.append(_as_findings(bad, "malformed_id", "error", detail, **ids))
+    return pl.concat(out)
+
+
+def check_paths(typed: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Rows whose ``path`` disagrees with their ids (records: the image path; studies: the report path)."""
+    if "path" not in typed.columns:
+        return empty()
+    if table == "records":
+        expected = layout.image_path_expr(ext=".dcm").alias("expected")
+        # the list names .dcm files, a derived listing the file as found: compare without the extension
+        got = pl.col("path").str.replace(r"(\.dcm\.gz|\.dcm|\.jpg)$", "")
+        want = pl.col("expected").str.replace(r"\.dcm$", "")
+    else:
+        expected = layout.report_path_expr().alias("expected")
+        got, want = pl.col("path"), pl.col("expected")
+    bad = typed.with_columns(expected).filter(got != want)
+    detail = pl.format(f"{table}: path {{}} does not match its ids (expected {{}})", pl.col("path"), pl.col("expected"))
+    return _as_findings(bad, "path_mismatch", "error", detail)
+
+
+def check_duplicates(typed: pl.DataFrame, table: str, key: str) -> pl.DataFrame:
+    """Repeated rows, and repeated keys (a ``dicom_id`` or ``study_id`` listed more than once)."""
+    dup_rows = typed.filter(typed.is_duplicated())
+    exact = _as_findings(dup_rows.unique(maintain_order=True), "duplicate_row", "warning",
+                         f"{table}: the same row appears more than once")
+    keys = typed.unique(maintain_order=True).filter(pl.col(key).is_duplicated())
+    conflicting = _as_findings(keys, "duplicate_id", "error",
+                               pl.format(f"{table}: {key} {{}} appears with different values", pl.col(key)))
+    return pl.concat([exact, conflicting])
+
+
+# --- checks across tables and the disk ----------------------------------------------------------------
+
+
+def check_links(records: pl.DataFrame, studies: pl.DataFrame) -> pl.DataFrame:
+    """Records whose study is not in the study list, studies without records, studies under two patients."""
+    no_study = records.join(studies.select("study_id"), on="study_id", how="anti").unique("study_id")
+    no_records = studies.join(records.select("study_id"), on="study_id", how="anti")
+    both = pl.concat([records.select("subject_id", "study_id"), studies.select("subject_id", "study_id")])
+    two = both.unique().filter(pl.col("study_id").is_duplicated()).sort("study_id", "subject_id")
+    return pl.concat([
+        _as_findings(no_study.drop("dicom_id", "path"), "record_without_study", "error",
+                     pl.format("study s{} has images in the record list but is not in the study list",
+                               pl.col("study_id"))),
+        _as_findings(no_records.drop("path"), "study_without_records", "warning",
+                     pl.format("study s{} is in the study list but has no images in the record list",
+                               pl.col("study_id"))),
+        _as_findings(two, "study_under_two_patients", "error",
+                     pl.format("study s{} is filed under more than one patient (here p{})",
+                               pl.col("study_id"), pl.col("subject_id"))),
+    ])
+
+
+def check_files(records: pl.DataFrame, studies: pl.DataFrame, listing: pl.DataFrame, *,
+                expect_reports: bool) -> pl.DataFrame:
+    """Listed files missing on disk (summarised per absent ``pNN`` group or patient folder), files on disk that
+    no list mentions, studies without a report, reports without a study."""
+    out = [empty()]
+    if listing.height == 0:
+        return _as_findings(pl.DataFrame({"x": [0]}), "no_files_tree", "info",
+                            "this copy has no files/ folder: tables only, no images or reports on disk")
+    groups_present = set(listing["path"].str.split("/").list.get(1, null_on_oob=True).drop_nulls().to_list())
+    subjects_present = set(listing["subject_id"].drop_nulls().to_list())
+
+    def locate(df: pl.DataFrame) -> pl.DataFrame:
+        return df.with_columns(
+            (pl.lit("p") + pl.col("subject_id").cast(pl.String).str.slice(0, 2)).alias("group")
+        ).with_columns(
+            pl.col("group").is_in(list(groups_present)).alias("group_present"),
+            pl.col("subject_id").is_in(list(subjects_present)).alias("subject_present"),
+        )
+
+    disk_images = listing.filter(pl.col("kind") == "image")
+    missing = locate(records.join(disk_images.select("dicom_id"), on="dicom_id", how="anti"))
+    expected_reports = studies.with_columns(layout.report_path_expr())
+    disk_reports = listing.filter(pl.col("kind") == "report")
+    missing_reports = locate(expected_reports.join(disk_reports.select("study_id"), on="study_id", how="anti"))
+    if not expect_reports:
+        missing_reports = missing_reports.clear()
+
+    # whole groups absent: one row per group
+    absent_groups = (
+        pl.concat([missing.select("group", "group_present", "subject_id", "study_id"),
+                   missing_reports.select("group", "group_present", "subject_id", "study_id")])
+        .filter(~pl.col("group_present"))
+        .group_by("group")
+        .agg(pl.col("subject_id").n_unique().alias("patients"), pl.col("study_id").n_unique().alias("studies"))
+        .sort("group")
+    )
+    img_counts = missing.filter(~pl.col("group_present")).group_by("group").agg(pl.len().alias("images"))
+    absent_groups = absent_groups.join(img_counts, on="group", how="left").with_columns(pl.col("images").fill_null(0))
+    out.append(_as_findings(
+        absent_groups.with_columns((pl.lit("files/") + pl.col("group")).alias("path")),
+        "group_not_downloaded", "info",
+        pl.format("files/{} is absent: {} patients, {} studies, {} images listed but not downloaded",
+                  pl.col("group"), pl.col("patients"), pl.col("studies"), pl.col("images")),
+    ))
+    # patient folders absent inside present groups: one row per patient
+    absent_subjects = (
+        pl.concat([missing.select("subject_id", "study_id", "group_present", "subject_present"),
+                   missing_reports.select("subject_id", "study_id", "group_present", "subject_present")])
+        .filter(pl.col("group_present") & ~pl.col("subject_present"))
+        .group_by("subject_id")
+        .agg(pl.col("study_id").n_unique().alias("studies"))
+        .sort("subject_id")
+    )
+    out.append(_as_findings(
+        absent_subjects.with_columns(layout.subject_dir_expr().alias("path")),
+        "patient_not_downloaded", "info",
+        pl.format("patient folder p{} is absent ({} studies listed)", pl.col("subject_id"), pl.col("studies")),
+    ))
+    # single files missing where their patient folder is present
+    out.append(_as_findings(
+        missing.filter(pl.col("subject_present")).sort("subject_id", "study_id", "dicom_id"),
+        "missing_image", "error",
+        pl.format("listed image {} is not on disk", pl.col("path")),
+    ))
+    out.append(_as_findings(
+        missing_reports.filter(pl.col("subject_present")).sort("subject_id", "study_id"),
+        "missing_report", "error",
+        pl.format("report {} of a listed study is not on disk", pl.col("path")),
+    ))
+    # on disk but not listed
+    unlisted = disk_images.join(records.select("dicom_id"), on="dicom_id", how="anti").sort("path")
+    out.append(_as_findings(unlisted.drop("ext", "kind"), "unlisted_image", "warning",
+                            pl.format("{} is on disk but not in the record list", pl.col("path"))))
+    orphan_reports = disk_reports.join(studies.select("study_id"), on="study_id", how="anti").sort("path")
+    out.append(_as_findings(orphan_reports.drop("dicom_id", "ext", "kind"), "report_without_study", "warning",
+                            pl.format("{} is on disk but its study is not in the study list", pl.col("path"))))
+    other = listing.filter(pl.col("kind") == "other").sort("path")
+    out.append(_as_findings(other.select("path"), "unexpected_file", "warning",
+                            pl.format("{} does not follow the files/pNN/pSUBJECT/sSTUDY layout", pl.col("path"))))
+    return pl.concat(out)
+
+
+def check_table_links(name: str, frame: pl.DataFrame, records: pl.DataFrame, studies: pl.DataFrame) -> pl.DataFrame:
+    """Rows of metadata/split (per image) or labels/providers (per study) that point at unlisted images/studies."""
+    if "dicom_id" in frame.columns:
+        orphans = frame.join(records.select("dicom_id"), on="dicom_id", how="anti")
+        what = pl.format(f"{name}: image {{}} is not in the record list", pl.col("dicom_id"))
+    else:
+        orphans = frame.join(studies.select("study_id"), on="study_id", how="anti")
+        what = pl.format(f"{name}: study s{{}} is not in the study list", pl.col("study_id"))
+    keep = [c for c in ("subject_id", "study_id", "dicom_id") if c in orphans.columns]
+    return _as_findings(orphans.select(keep), f"{name}_without_record", "warning", what)
+
+
+def validate(ds: "Dataset") -> pl.DataFrame:
+    """Run every check on a dataset; one row per finding (:data:`FINDING_SCHEMA`), errors first.
+
+    Checks: malformed ids; paths that disagree with ids; records whose study is missing from the study list
+    and studies without records; studies under two patients; duplicate rows and ids; listed files missing on
+    disk (absent ``pNN`` groups and patient folders summarised); files on disk no list mentions; studies
+    without a report; reports without a study; metadata/split/label rows for unlisted images or studies;
+    unreadable tables.
+    """
+    found = [empty()]
+    typed: dict[str, pl.DataFrame] = {}
+    for name, path in ds.table_files.items():
+        try:
+            raw = tables.scan_table(path, name, raw=True).collect()
+            found.append(check_ids(raw, name))
+            typed[name] = ds._table(name).collect()
+        except TableError as exc:
+            found.append(_as_findings(pl.DataFrame({"path": [str(path)]}), "unreadable_table", "error", str(exc)))
+        except pl.exceptions.PolarsError as exc:
+            err = tables.explain_read_error(path, tables.TABLES[name], exc)
+            found.append(_as_findings(pl.DataFrame({"path": [str(path)]}), "unreadable_table", "error", str(err)))
+    valid = pl.col("subject_id").is_not_null() & pl.col("study_id").is_not_null()
+    try:
+        records = typed["records"] if "records" in typed else ds.records().collect()
+        studies = typed["studies"] if "studies" in typed else ds.studies().collect()
+    except TableError:
+        records = studies = None
+    if records is not None and studies is not None:
+        for name, key in (("records", "dicom_id"), ("studies", "study_id")):
+            if name in typed:
+                found.append(check_paths(typed[name].filter(valid), name))
+                found.append(check_duplicates(typed[name], name, key))
+        records, studies = records.filter(valid), studies.filter(valid)
+        if "records" in typed or "studies" in typed:
+            found.append(check_links(records, studies))
+        expect_reports = ds.flavor != "jpg" or ds.listing.filter(pl.col("kind") == "report").height > 0
+        found.append(check_files(records, studies, ds.listing, expect_reports=expect_reports))
+        for name in ("metadata", "split", "chexpert", "negbio", "providers"):
+            if name in typed:
+                found.append(check_table_links(name, typed[name], records, studies))
+    result = pl.concat(found)
+    rank = pl.col("severity").replace_strict({s: i for i, s in enumerate(SEVERITIES)}, return_dtype=pl.Int8)
+    return result.with_row_index("_i").sort(rank, "_i").drop("_i")

@@ -1,0 +1,171 @@
+"""The table layer on small hand-written files: schemas, typed conversions, the parquet cache, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import os
+
+import polars as pl
+import pytest
+
+from cxrkit import tables
+from cxrkit.cache import Cache
+from cxrkit.errors import CxrkitError, TableError
+
+D1 = "02aa804e-bde0afdd-112c0b34-7bc16630-4e384014"
+D2 = "174413ec-4ec4c1f7-34ea26b7-c5f994f8-79ef1962"
+META_HEADER = ",".join(tables.TABLES["metadata"].columns)
+
+
+def write_gz(path, text: str) -> None:
+    path.write_bytes(gzip.compress(text.encode(), mtime=0))
+
+
+def test_every_spec_names_its_columns_and_types():
+    assert tables.TABLES["chexpert"].columns == ("subject_id", "study_id", *tables.LABEL_COLUMNS)
+    assert len(tables.LABEL_COLUMNS) == 14
+    for spec in tables.TABLES.values():
+        for col, dtype in spec.schema.items():
+            if col.endswith("_id") and col in ("subject_id", "study_id"):
+                assert dtype == pl.Int64
+
+
+def test_metadata_types_date_and_time_with_lost_leading_zero(tmp_path):
+    path = tmp_path / "mimic-cxr-2.0.0-metadata.csv.gz"
+    write_gz(path, META_HEADER + "\n"
+             f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,Chest PA,postero-anterior,Erect\n"
+             f"{D2},10000032,50414267,CHEST (PA AND LAT),,3056,2544,21800506,213014.0,,,\n")
+    df = tables.load_table(path, "metadata").collect()
+    assert df.schema["StudyDate"] == pl.Date and df.schema["StudyTime"] == pl.Time
+    assert df["StudyDate"].to_list() == [dt.date(2180, 5, 6)] * 2
+    assert df["StudyTime"].to_list() == [dt.time(8, 5, 56, 875000), dt.time(21, 30, 14)]
+    assert df["ViewPosition"].to_list() == ["PA", None]
+    assert df.schema["Rows"] == pl.Int64
+
+
+def test_impossible_study_times_become_null():
+    values = pl.Series([80556.875, 0.5, 246000.0, 126100.0, 125961.0, -1.0, None])
+    out = pl.select(tables.study_time_expr(pl.lit(values))).to_series().to_list()
+    assert out == [dt.time(8, 5, 56, 875000), dt.time(0, 0, 0, 500000), None, None, None, None, None]
+
+
+def test_labels_are_floats_with_null_for_blank(tmp_path):
+    path = tmp_path / "mimic-cxr-2.0.0-chexpert.csv.gz"
+    header = ",".join(tables.TABLES["chexpert"].columns)
+    row = "10000032,50414267," + ",".join(["1.0", "", "-1.0", "0.0"] + [""] * 10)
+    write_gz(path, header + "\n" + row + "\n")
+    df = tables.load_table(path, "chexpert").collect()
+    assert df.row(0)[:6] == (10000032, 50414267, 1.0, None, -1.0, 0.0)
+    assert all(df.schema[c] == pl.Float64 for c in tables.LABEL_COLUMNS)
+
+
+def test_find_table_prefers_highest_version(tmp_path):
+    for v in ("2.0.0", "2.1.0"):
+        (tmp_path / f"mimic-cxr-{v}-metadata.csv.gz").write_bytes(b"")
+    assert tables.find_table(tmp_path, "metadata").name == "mimic-cxr-2.1.0-metadata.csv.gz"
+    assert tables.find_table(tmp_path, "chexpert") is None
+
+
+def test_cache_builds_once_and_rebuilds_when_source_changes(tmp_path):
+    path = tmp_path / "cxr-study-list.csv.gz"
+    write_gz(path, "subject_id,study_id,path\n10000032,50414267,files/p10/p10000032/s50414267.txt\n")
+    cache = Cache(tmp_path / "cache")
+    assert tables.load_table(path, "studies", cache=cache).collect().height == 1
+    copies = list((tmp_path / "cache").rglob("studies-*.parquet"))
+    assert len(copies) == 1
+    mtime = copies[0].stat().st_mtime_ns
+    tables.load_table(path, "studies", cache=cache).collect()
+    assert copies[0].stat().st_mtime_ns == mtime  # reused, not rebuilt
+    write_gz(path, "subject_id,study_id,path\n10000032,50414267,a\n10000033,50414268,b\n")
+    os.utime(path, ns=(mtime + 10**9, mtime + 10**9))
+    assert tables.load_table(path, "studies", cache=cache).collect().height == 2
+    copies = list((tmp_path / "cache").rglob("studies-*.parquet"))
+    assert len(copies) == 1, "the stale copy is removed"
+
+
+def test_missing_columns_name_the_file_and_columns(tmp_path):
+    path = tmp_path / "cxr-record-list.csv.gz"
+    write_gz(path, "subject_id,study_id,path\n10000032,50414267,x\n")
+    with pytest.raises(TableError) as info:
+        tables.load_table(path, "records")
+    msg = str(info.value)
+    assert str(path) in msg and "dicom_id" in msg and "missing column" in msg
+
+
+def test_truncated_gzip_is_a_clear_error_and_leaves_no_cache(tmp_path):
+    path = tmp_path / "cxr-study-list.csv.gz"
+    body = "subject_id,study_id,path\n" + "10000032,50414267,files/p10/p10000032/s50414267.txt\n" * 50_000
+    path.write_bytes(gzip.compress(body.encode(), mtime=0)[:-5000])
+    cache = Cache(tmp_path / "cache")
+    with pytest.raises(TableError) as info:
+        tables.load_table(path, "studies", cache=cache)
+    assert str(path) in str(info.value) and "re-download" in str(info.value)
+    assert not list((tmp_path / "cache").rglob("*.parquet")) and not list((tmp_path / "cache").rglob("*.tmp"))
+
+
+def test_not_gzip_at_all(tmp_path):
+    path = tmp_path / "cxr-study-list.csv.gz"
+    path.write_bytes(b"this is not gzip")
+    with pytest.raises(CxrkitError) as info:
+        tables.load_table(path, "studies", cache=Cache(tmp_path / "c"))
+    assert str(path) in str(info.value)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "cxr-study-list.csv.gz"
+    write_gz(path, "")
+    with pytest.raises(TableError, match="empty"):
+        tables.load_table(path, "studies")
+
+
+def test_wrong_type_names_file_column_and_value(tmp_path):
+    path = tmp_path / "cxr-study-list.csv.gz"
+    write_gz(path, "subject_id,study_id,path\n10000032,abc,x\n")
+    with pytest.raises(TableError) as info:
+        tables.load_table(path, "studies", cache=Cache(tmp_path / "c"))
+    msg = str(info.value)
+    assert str(path) in msg and "abc" in msg and "study_id" in msg
+
+
+def test_raw_scan_reads_everything_as_strings(tmp_path):
+    path = tmp_path / "cxr-study-list.csv.gz"
+    write_gz(path, "subject_id,study_id,path\n10000032,abc,x\n")
+    raw = tables.scan_table(path, "studies", raw=True).collect()
+    assert raw.row(0) == ("10000032", "abc", "x")
+
+
+def test_unknown_extra_columns_are_kept_as_strings(tmp_path):
+    path = tmp_path / "cxr-provider-list.csv.gz"
+    write_gz(path, "study_id,ordering_provider_id,extra_col\n50414267,P003AB,\n50414268,,x\n")
+    df = tables.load_table(path, "providers").collect()
+    assert df.columns == ["study_id", "ordering_provider_id", "extra_col"]
+    assert df.schema["study_id"] == pl.Int64 and df.schema["extra_col"] == pl.String
+    assert df["ordering_provider_id"].to_list() == ["P003AB", None]
+
+
+def test_walk_and_listing_tables(tmp_path):
+    for rel in (
+        f"files/p10/p10000032/s50414267/{D1}.jpg",
+        f"files/p10/p10000032/s50414267/{D2}.jpg",
+        "files/p10/p10000032/s50414267.txt",
+        "files/p10/p10000032/s53189527.txt",
+        "files/p10/p10000032/notes.md",
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"")
+    listing = tables.walk_files(tmp_path)
+    assert sorted(listing["kind"].to_list()) == ["image", "image", "other", "report", "report"]
+    recs = tables.listing_records(listing)
+    assert recs.columns == ["subject_id", "study_id", "dicom_id", "path"]
+    assert recs["dicom_id"].to_list() == sorted([D1, D2])
+    studies = tables.listing_studies(listing)
+    assert studies["study_id"].to_list() == [50414267, 53189527]
+    assert studies["path"].to_list() == ["files/p10/p10000032/s50414267.txt", "files/p10/p10000032/s53189527.txt"]
+
+
+def test_image_filenames(tmp_path):
+    path = tmp_path / "IMAGE_FILENAMES"
+    path.write_text(f"files/p10/p10000032/s50414267/{D1}.jpg\n\nfiles/p10/p10000032/s50414267/{D2}.jpg\n")
+    recs = tables.listing_records(tables.read_image_filenames(path))
+    assert recs.height == 2 and set(recs["study_id"]) == {50414267}
