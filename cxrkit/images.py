@@ -125,6 +125,10 @@ _KEYWORDS = {  # key -> DICOM keyword where they differ
 _CHARSET, _CODE_MEANING, _PIXEL_DATA, _TS = 0x00080005, 0x00080104, 0x7FE00010, 0x00020010
 _LAST_HEADER_TAG = max(_TAGS)
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+_VRS = _LONG_VRS | {
+    b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO", b"LT", b"PN", b"SH", b"SL", b"SS",
+    b"ST", b"TM", b"UI", b"UL", b"US",
+}
 _SEQ_TAGS = {t for t, (_, kind) in _TAGS.items() if kind == "code"}
 _IMPLICIT_LE, _EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
 _CODECS = {"": "ascii", "ISO_IR 6": "ascii", "ISO_IR 100": "latin-1", "ISO_IR 192": "utf-8"}
@@ -238,6 +242,8 @@ def _dataset(buf: bytes, pos: int, end: int | None, explicit: bool, want: set[in
     limit = len(buf)
     while end is None or pos < end:
         if pos + 8 > limit:
+            if pos == limit and stop != 0xFFFFFFFF:  # top level, on an element boundary: the caller decides
+                return pos
             raise _Truncated
         group, elem = _TAG.unpack_from(buf, pos)
         tag = group << 16 | elem
@@ -249,6 +255,8 @@ def _dataset(buf: bytes, pos: int, end: int | None, explicit: bool, want: set[in
             raise _Unusual
         if explicit:
             vr = buf[pos + 4 : pos + 6]
+            if vr not in _VRS:  # e.g. implicit VR data under an explicit transfer syntax: pydicom copes
+                raise _Unusual
             if vr in _LONG_VRS:
                 if pos + 12 > limit:
                     raise _Truncated
@@ -307,9 +315,7 @@ def _sequence(buf: bytes, pos: int, end: int | None, explicit: bool, meaning: li
 
 def _parse_head(buf: bytes, stop: int) -> tuple[str, dict[int, Any], int, bool]:
     """Parse a preamble + file meta + dataset head: ``(transfer syntax, raw values, position, explicit)``."""
-    if len(buf) < 132:
-        raise _Truncated
-    if buf[128:132] != b"DICM":
+    if len(buf) < 132 or buf[128:132] != b"DICM":
         raise _Unusual
     meta: dict[int, Any] = {}
     pos = _dataset(buf, 132, None, True, {_TS}, 0x00030000, meta)
@@ -334,13 +340,20 @@ def _fast_raw(path: str | os.PathLike, stop: int) -> tuple[str, dict[int, Any], 
     while True:
         buf = _read_head(path, limit)
         try:
-            return (*_parse_head(buf, stop), buf)
+            ts, found, pos, explicit = _parse_head(buf, stop)
+            if pos < len(buf) or len(buf) < limit:  # done, or the file ends cleanly (no pixel data)
+                return ts, found, pos, explicit, buf
         except _Truncated:
-            if len(buf) < limit or limit >= 1 << 24:
-                return None
-            limit <<= 3
+            if len(buf) < limit:
+                raise CorruptImageError(
+                    f"{path}: the DICOM header is truncated (the file ends after {len(buf)} bytes); "
+                    "the download was cut: re-download the file"
+                ) from None
         except (_Unusual, struct.error):
             return None
+        if limit >= 1 << 24:
+            return None
+        limit <<= 3
 
 
 def _values(ts: str, found: dict[int, Any]) -> dict[str, Any] | None:
