@@ -9,32 +9,16 @@ in :mod:`cxrkit.widgets._pixels` and thumbnails from the cache. Per selection th
 from __future__ import annotations
 
 from collections import OrderedDict
-from pathlib import Path
 
 import ipywidgets as w
-from .. import layout
-from ..cache import file_identity, identity_key
+
+from .. import images, layout
 from ..dataset import Dataset, Image, Study
 from ..errors import CxrkitError
 from ..tables import LABEL_COLUMNS
 from . import _html, _pixels
 from ._index import LABEL_VALUES, StudyIndex
 from ._viewer import ImageViewer, TransientImage
-
-_THUMB_VERSION = 1
-
-
-def thumbnail_png(path: Path, *, size: int, cache, data: _pixels.DisplayArray | None = None) -> bytes:
-    """A cached PNG thumbnail (the file's own window) of an image file; ``data`` spares a decode."""
-    key = identity_key(file_identity(path), size, _THUMB_VERSION)
-    final = cache.path("widgets", "thumbnails", key[:2], f"{key}.png")
-    if final.exists():
-        return final.read_bytes()
-    data = data if data is not None else _pixels.load(path, max_size=size)
-    png = _pixels.png(_pixels.render(data, *_pixels.preset_window(data, "own"), size=size), compress_level=6)
-    with cache.atomic_path(final) as tmp:
-        tmp.write_bytes(png)
-    return png
 
 
 class StudyBrowser(w.VBox):
@@ -244,7 +228,8 @@ class StudyBrowser(w.VBox):
         study = self.dataset.study(layout.study_id(study_id))
         self._study = study
         self._sync_list()
-        when = " ".join(str(v) for v in (study.study_date, study.study_time) if v is not None) or "date unknown"
+        when = " ".join(filter(None, [study.study_date and study.study_date.isoformat(),
+                                      study.study_time and study.study_time.strftime("%H:%M")])) or "date unknown"
         n_missing = sum(not im.exists for im in study.images)
         missing = f", {n_missing} missing in this copy" if n_missing else ""
         self.title.value = (f"<b>patient p{study.subject_id} &middot; study s{study.study_id}</b> &middot; {when}"
@@ -300,8 +285,7 @@ class StudyBrowser(w.VBox):
                                                     "not in this copy", size=self.thumb_size))
             else:
                 try:
-                    png = thumbnail_png(im.path, size=self.thumb_size, cache=self.dataset.cache,
-                                        data=self._decoded.get(str(im.path)))
+                    png = images.thumbnail(im.path, size=self.thumb_size, cache=self.dataset.cache)
                     pic = TransientImage(value=png, format="png", layout=w.Layout(width=f"{self.thumb_size}px"))
                     pic.add_class("cxrkit-thumbnail")
                 except CxrkitError as exc:

@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Mapping, Sequence
 
@@ -96,7 +97,7 @@ def chips_html(labels: Mapping[str, Mapping[str, float | None]]) -> str:
     for source, values in labels.items():
         chips = []
         for name, value in values.items():
-            v = None if value is None or value != value else float(value)
+            v = None if value is None or math.isnan(value) else float(value)
             color, shown = _CHIP_COLORS.get(v, _CHIP_COLORS[None])
             chips.append(
                 f'<span class="cxrkit-chip" title="{html.escape(source)}: {html.escape(name)} = {shown or "blank"}" '

@@ -23,6 +23,8 @@ from ..tables import LABEL_COLUMNS
 
 #: Labellers offered by the label filter, with the dataset table each one reads.
 LABEL_SOURCES = {"CheXpert": "chexpert", "NegBio": "negbio"}
+#: The order of the studies list: by patient, then in time (never by study id, which implies no order).
+LIST_ORDER = ["subject_id", "StudyDate", "StudyTime", "study_id"]
 #: The filter value meaning "images with no ViewPosition".
 NO_VIEW = "(none)"
 #: Label filter choices: shown name -> label value (None is blank, "not mentioned").
@@ -59,7 +61,7 @@ class StudyIndex:
             .collect()
             .join(per_study, on="study_id", how="left")
             .with_columns(pl.col("n_images").fill_null(0))
-            .sort(["subject_id", "StudyDate", "StudyTime", "study_id"], nulls_last=True)
+            .sort(LIST_ORDER, nulls_last=True)
         )
         self.labels = {
             name: getattr(dataset, table)().collect() if dataset.has(table) else None
@@ -119,26 +121,27 @@ class StudyIndex:
         lf = self.studies.lazy()
         if subject not in (None, ""):
             lf = lf.filter(pl.col("subject_id") == layout.subject_id(subject))
-        imgs = self.images.lazy()
+        keep: list[pl.LazyFrame] = []  # frames of study ids that must match (semi joins)
         if view:
             cond = pl.col("ViewPosition").is_null() if view == NO_VIEW else pl.col("ViewPosition") == view
-            lf = lf.filter(pl.col("study_id").is_in(imgs.filter(cond).select("study_id").collect()["study_id"]))
+            keep.append(self.images.lazy().filter(cond))
         if split:
-            ids = imgs.filter(pl.col("split") == split).select("study_id").collect()["study_id"]
-            lf = lf.filter(pl.col("study_id").is_in(ids))
+            keep.append(self.images.lazy().filter(pl.col("split") == split))
         if label is not None:
             source, category, value = label
             frame = self.labels.get(source)
             if frame is None:
                 return self.studies.clear()
             cond = pl.col(category).is_null() if value is None else pl.col(category) == value
-            lf = lf.filter(pl.col("study_id").is_in(frame.filter(cond)["study_id"]))
-        result = lf.collect()
+            keep.append(frame.lazy().filter(cond))
+        for ids in keep:
+            lf = lf.join(ids.select("study_id").unique(), on="study_id", how="semi")
+        result = lf.sort(LIST_ORDER, nulls_last=True).collect()
         if text:
             needle = text.lower()
-            keep = [
-                sid for subj, sid in zip(result["subject_id"], result["study_id"])
-                if needle in (self.report_text(subj, sid) or "").lower()
+            hits = [
+                needle in (self.report_text(subj, sid) or "").lower()
+                for subj, sid in zip(result["subject_id"], result["study_id"])
             ]
-            result = result.filter(pl.col("study_id").is_in(keep))
+            result = result.filter(pl.Series(hits, dtype=pl.Boolean))
         return result

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import storage
-from ..errors import ImageReadError
+from ..errors import CxrkitError, ImageReadError, MissingFileError
 
 #: Window presets offered by the viewers, in the order shown.
 PRESETS = ("own", "lung", "bone", "auto")
@@ -85,7 +85,7 @@ class DisplayArray:
     def percentile(self, q: float) -> float:
         """Percentile ``q`` (0-100) of the preview values, from a cached sorted sample."""
         s = self._sample
-        return float(s[min(len(s) - 1, max(0, int(round(q / 100 * (len(s) - 1)))))])
+        return float(s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))])
 
 
 def reduce(array: np.ndarray, max_size: int) -> np.ndarray:
@@ -152,58 +152,65 @@ def _header_dict(ds) -> dict[str, object]:
     return out
 
 
+def _voi_window(ds) -> tuple[float, float] | None:
+    """The file's first window; a VOI LUT sequence is approximated by the linear ramp over its input range."""
+    center, width = _first(ds.get("WindowCenter")), _first(ds.get("WindowWidth"))
+    if center is not None and width is not None and width > 0:
+        return (center, width)
+    voi = ds.get("VOILUTSequence")
+    if voi:
+        n, first = int(voi[0].LUTDescriptor[0]) or 65536, float(voi[0].LUTDescriptor[1])
+        return (first + n / 2, float(n))
+    return None
+
+
 def _read_dicom(path: Path, max_size: int) -> DisplayArray:
     import pydicom
     from pydicom.pixels import apply_modality_lut
 
+    from .. import images
+
+    stored = images.read_stored(path)  # the kit's fast reader (plain files read at the pixel offset)
     with storage.open_binary(path) as fh:
-        ds = pydicom.dcmread(fh)
-        stored = ds.pixel_array
-    if stored.ndim == 3 and getattr(ds, "SamplesPerPixel", 1) == 1:
-        stored = stored[0]  # multi-frame: first frame
+        ds = pydicom.dcmread(fh, stop_before_pixels=True)
     if "ModalityLUTSequence" in ds:
         full = np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
-    else:  # linear rescale, applied as float (cheap, exact)
-        slope = float(getattr(ds, "RescaleSlope", 1) or 1)
-        intercept = float(getattr(ds, "RescaleIntercept", 0) or 0)
+    else:  # linear rescale, applied as float (exact)
+        slope = float(ds.get("RescaleSlope") or 1)
+        intercept = float(ds.get("RescaleIntercept") or 0)
         full = stored.astype(np.float32)
         if slope != 1 or intercept != 0:
             full = full * np.float32(slope) + np.float32(intercept)
-    center, width = _first(ds.get("WindowCenter")), _first(ds.get("WindowWidth"))
-    own = (center, width) if center is not None and width is not None and width > 0 else None
-    mono1 = str(getattr(ds, "PhotometricInterpretation", "")).upper() == "MONOCHROME1"
-    return DisplayArray(full, reduce(full, max_size), own, mono1, _header_dict(ds), max_size)
+    mono1 = str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1"
+    return DisplayArray(full, reduce(full, max_size), _voi_window(ds), mono1, _header_dict(ds), max_size)
 
 
 def _read_raster(path: Path, max_size: int) -> DisplayArray:
-    from PIL import Image as PILImage
+    from .. import images
 
-    with storage.open_binary(path) as fh, PILImage.open(fh) as im:
-        header = {"Format": im.format, "Mode": im.mode, "Rows": im.height, "Columns": im.width}
-        array = np.asarray(im.convert("L") if im.mode not in ("L", "I;16", "I") else im)
-    d = from_array(array, max_size=max_size, header=header)
-    if array.dtype == np.uint8:
-        d.own_window = (127.5, 255.0)
+    header = {k: v for k, v in images.read_header(path).items() if v is not None}
+    d = from_array(images.read_stored(path), max_size=max_size, header=header)
+    d.own_window = (127.5, 255.0)  # shown as stored, 0-255, like cxrkit.images.read_image
     return d
 
 
 def load(path: str | os.PathLike, *, max_size: int = 1024) -> DisplayArray:
-    """Decode a DICOM (``.dcm``, ``.dcm.gz``) or raster (``.jpg``, ``.png``) file once for display.
+    """Decode a DICOM (``.dcm``, ``.dcm.gz``) or MIMIC-CXR-JPG (``.jpg``) file once for display.
 
+    Pixels come from :func:`cxrkit.images.read_stored`, put in modality units (modality LUT or rescale).
     Raises :class:`~cxrkit.errors.MissingFileError` when the file is absent and
-    :class:`~cxrkit.errors.ImageReadError` when it cannot be decoded.
+    :class:`~cxrkit.errors.ImageReadError` (naming the file) when it cannot be decoded.
     """
     p = Path(path)
-    name = p.name.lower()
     if not p.exists():
-        from ..errors import MissingFileError
-
         raise MissingFileError(f"{p}: no such file (not downloaded in this copy?)")
     try:
-        if name.endswith((".dcm", ".dcm.gz", ".dicom")):
+        if p.name.lower().endswith((".dcm", ".dcm.gz")):
             return _read_dicom(p, max_size)
         return _read_raster(p, max_size)
-    except Exception as exc:  # decoding libraries raise many types; name the file
+    except CxrkitError:
+        raise
+    except Exception as exc:  # pydicom and numpy raise many types; name the file
         raise ImageReadError(f"{p}: cannot decode image ({type(exc).__name__}: {exc})") from exc
 
 
@@ -255,6 +262,9 @@ def render(d: DisplayArray, center: float, width: float, *, invert: bool = False
     else:
         top, bottom, left, right = crop_box(d.shape, zoom, pan)
         src = reduce(d.full[top:bottom, left:right], size)
+        k = min(max(d.preview.shape), size) // max(src.shape)
+        if k > 1:  # a small crop is enlarged (nearest) to the preview's size, so zooming looks like zooming
+            src = np.repeat(np.repeat(src, k, axis=0), k, axis=1)
     width = max(float(width), 1e-6)
     scale = np.float32(1.0 / width)
     y = (src - np.float32(center - width / 2)) * scale

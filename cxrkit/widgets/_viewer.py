@@ -17,6 +17,7 @@ from typing import Any
 import ipywidgets as w
 import numpy as np
 
+from ..errors import CxrkitError
 from . import _html, _pixels
 
 Source = str | os.PathLike | np.ndarray | _pixels.DisplayArray
@@ -120,7 +121,7 @@ class ImageViewer(w.VBox):
                 data = _pixels.from_array(source, max_size=self.max_size)
             else:
                 data = _pixels.load(source, max_size=self.max_size)
-        except Exception as exc:  # a missing or broken file is shown in the viewer, not raised
+        except (CxrkitError, ValueError) as exc:  # a missing or broken file is shown in the viewer, not raised
             self.clear(str(exc), kind="error")
             return
         self.data = data
