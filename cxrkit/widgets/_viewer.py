@@ -70,7 +70,7 @@ class ImageViewer(w.VBox):
     >>> viewer = ImageViewer(np.random.default_rng(0).integers(0, 4096, (300, 200)))
     >>> viewer.preset.value = "auto"; viewer.zoom.value = 2.0
     >>> viewer.picture_shape
-    (150, 100)
+    (300, 200)
     """
 
     def __init__(self, source: Source | None = None, *, max_size: int = 1024) -> None:
