@@ -75,9 +75,9 @@ class StudyBrowser(w.VBox):
         self.prev_button.add_class("cxrkit-prev")
         self.title = w.HTML()
         self.timeline = w.HBox(layout=w.Layout(flex_flow="row wrap"))
-        self.thumbnails = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.thumbnails = w.HBox(layout=w.Layout(flex_flow="row wrap", flex="0 0 auto"))
         self.viewer = ImageViewer(max_size=max_size)
-        self.viewer.layout = w.Layout(flex="1 1 55%", min_width="320px")
+        self.viewer.layout = w.Layout(flex="1 1 60%", min_width="0")
         self.header_table = w.HTML()
         self.header = w.Accordion([self.header_table], selected_index=None)
         self.header.set_title(0, "DICOM header")
@@ -86,9 +86,10 @@ class StudyBrowser(w.VBox):
         self.report.add_class("cxrkit-report")
         left = w.VBox([self.count, self.study_list, w.HBox([self.prev_button, self.next_button])],
                       layout=w.Layout(width="330px", flex="0 0 330px"))
-        side = w.VBox([self.chips, self.report], layout=w.Layout(flex="1 1 45%", min_width="280px"))
-        right = w.VBox([self.title, self.timeline, self.thumbnails,
-                        w.HBox([self.viewer, side], layout=w.Layout(flex_flow="row wrap")), self.header],
+        self.report.layout = w.Layout(flex="1 1 40%", min_width="0", margin="0 0 0 8px")
+        self.chips.layout = w.Layout(flex="1 1 300px", margin="0 0 0 8px")
+        right = w.VBox([self.title, self.timeline, w.HBox([self.thumbnails, self.chips], layout=w.Layout(align_items="flex-start")),
+                        w.HBox([self.viewer, self.report], layout=w.Layout(align_items="flex-start")), self.header],
                        layout=w.Layout(flex="1 1 auto", min_width="0"))
         super().__init__([self.filters, w.HBox([left, right], layout=w.Layout(width="100%"))])
         self.add_class("cxrkit-browser")
@@ -260,7 +261,7 @@ class StudyBrowser(w.VBox):
                 self.viewer.clear(str(exc), kind="error")
                 self.header_table.value = ""
             else:
-                self.viewer.show(data, caption=f"{image.view_position or 'view unknown'} &middot; {image.dicom_id}")
+                self.viewer.show(data, caption=f"{image.view_position or 'view unknown'} \u00b7 {image.dicom_id}")
                 self.header_table.value = _html.table_html(data.header)
                 self.header.set_title(0, f"{'DICOM header' if data.header.get('SOPClassUID') else 'header'}: "
                                          f"{image.dicom_id}")

@@ -82,7 +82,7 @@ class ImageViewer(w.VBox):
         self.image.add_class("cxrkit-preview")
         self.status = w.HTML()
         slider = {"continuous_update": False, "style": {"description_width": "50px"},
-                  "layout": w.Layout(width="320px")}
+                  "layout": w.Layout(width="100%", max_width="480px")}
         self.preset = w.ToggleButtons(
             options=[("file", "own"), ("lung", "lung"), ("bone", "bone"), ("auto", "auto")], value="own",
             tooltips=["the file's own window", "stretch the darker range", "stretch the brighter range",
@@ -94,12 +94,8 @@ class ImageViewer(w.VBox):
         self.zoom = w.FloatSlider(value=1.0, min=1.0, max=8.0, step=0.25, description="zoom", **slider)
         self.pan_x = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="pan x", **slider)
         self.pan_y = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="pan y", **slider)
-        self.controls = w.VBox([
-            w.HBox([self.preset, self.invert]),
-            w.HBox([self.center, self.width]),
-            w.HBox([self.zoom]),
-            w.HBox([self.pan_x, self.pan_y]),
-        ])
+        self.controls = w.VBox([w.HBox([self.preset, self.invert]), self.center, self.width, self.zoom,
+                                self.pan_x, self.pan_y])
         super().__init__([self.status, self.image, self.controls])
         self.preset.observe(self._on_preset, "value")
         for control in (self.center, self.width, self.invert, self.zoom, self.pan_x, self.pan_y):
