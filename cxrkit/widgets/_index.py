@@ -116,7 +116,8 @@ class StudyIndex:
         label
             ``(labeller, category, value)``, e.g. ``("CheXpert", "Edema", -1.0)``; value None means blank.
         text
-            Case-insensitive literal text that the report contains.
+            Literal text the report contains (case-insensitive; runs of white space match one space, so a
+            phrase matches across the report's line breaks).
         """
         lf = self.studies.lazy()
         if subject not in (None, ""):
@@ -138,9 +139,9 @@ class StudyIndex:
             lf = lf.join(ids.select("study_id").unique(), on="study_id", how="semi")
         result = lf.sort(LIST_ORDER, nulls_last=True).collect()
         if text:
-            needle = text.lower()
+            needle = " ".join(text.lower().split())
             hits = [
-                needle in (self.report_text(subj, sid) or "").lower()
+                needle in " ".join((self.report_text(subj, sid) or "").lower().split())
                 for subj, sid in zip(result["subject_id"], result["study_id"])
             ]
             result = result.filter(pl.Series(hits, dtype=pl.Boolean))
