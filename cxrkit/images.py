@@ -378,9 +378,21 @@ def _values(ts: str, found: dict[int, Any]) -> dict[str, Any] | None:
     return values
 
 
-def _fast_header(path: str | os.PathLike) -> dict[str, Any] | None:
-    parsed = _fast_raw(path, _LAST_HEADER_TAG + 1)
-    return None if parsed is None else _values(parsed[0], parsed[1])
+def _fast_header(path: str | os.PathLike, check_extent: bool = False) -> dict[str, Any] | None:
+    parsed = _fast_raw(path, _PIXEL_DATA if check_extent else _LAST_HEADER_TAG + 1)
+    if parsed is None:
+        return None
+    ts, found, pos, explicit, buf = parsed
+    if check_extent and _kind(path) == "dcm" and pos + 12 <= len(buf):
+        length = _U32.unpack_from(buf, pos + (8 if explicit else 4))[0]
+        end = pos + (12 if explicit else 8) + length
+        size = os.path.getsize(path)
+        if length != 0xFFFFFFFF and end > size:
+            raise CorruptImageError(
+                f"{path}: truncated: the pixel data ends at byte {end} but the file has {size} bytes; "
+                "the download was cut: re-download the file"
+            )
+    return _values(ts, found)
 
 
 def _pydicom_header(path: str | os.PathLike) -> dict[str, Any]:
@@ -466,11 +478,15 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
     >>> h["ViewPosition"], h["Rows"], h["StudyDate"]  # doctest: +SKIP
     ('PA', 3056, datetime.date(2180, 5, 6))
     """
-    kind = _kind(path)
-    if kind == "jpg":
+    return _header(path)
+
+
+def _header(path: str | os.PathLike, check_extent: bool = False) -> dict[str, Any]:
+    """:func:`read_header`; with ``check_extent`` a plain file cut inside its pixel data raises (tables)."""
+    if _kind(path) == "jpg":
         values = _jpg_header(path)
     else:
-        values = _fast_header(path) or _pydicom_header(path)
+        values = _fast_header(path, check_extent) or _pydicom_header(path)
         if values.get("PixelSpacing") is None:
             values["PixelSpacing"] = values.get("ImagerPixelSpacing")
     values.pop("ImagerPixelSpacing", None)
