@@ -124,8 +124,9 @@ _KEYWORDS = {  # key -> DICOM keyword where they differ
 }
 _CHARSET, _CODE_MEANING, _PIXEL_DATA, _TS = 0x00080005, 0x00080104, 0x7FE00010, 0x00020010
 _LAST_HEADER_TAG = max(_TAGS)
+_KEYS_OF_TAGS = [key for key, _ in _TAGS.values()]
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-_VRS = _LONG_VRS | {
+_SHORT_VRS = {
     b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO", b"LT", b"PN", b"SH", b"SL", b"SS",
     b"ST", b"TM", b"UI", b"UL", b"US",
 }
@@ -133,6 +134,7 @@ _SEQ_TAGS = {t for t, (_, kind) in _TAGS.items() if kind == "code"}
 _IMPLICIT_LE, _EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
 _CODECS = {"": "ascii", "ISO_IR 6": "ascii", "ISO_IR 100": "latin-1", "ISO_IR 192": "utf-8"}
 _U16, _U32, _TAG = struct.Struct("<H"), struct.Struct("<I"), struct.Struct("<HH")
+_EXPLICIT, _IMPLICIT = struct.Struct("<HH2sH"), struct.Struct("<HHI")
 
 
 class _Truncated(Exception):
@@ -202,8 +204,9 @@ def _parse_time(text: str) -> dt.time | None:
 
 
 def _path_ids(path: str | os.PathLike) -> dict[str, Any]:
+    tail = "/".join(os.fspath(path).replace("\\", "/").rsplit("/", 4)[-4:])  # pNN/pSUBJECT/sSTUDY/FILE
     try:
-        ids = layout.parse_path(path)
+        ids = layout.parse_path(tail)  # the short tail parses as the full path would, several times faster
     except InvalidPathError:
         return {"subject_id": None, "study_id": None, "dicom_id": None}
     return {"subject_id": ids.subject_id, "study_id": ids.study_id, "dicom_id": ids.dicom_id}
@@ -218,10 +221,11 @@ def _kind(path: str | os.PathLike) -> str:
     return "dcm"
 
 
-def _open(path: str | os.PathLike):
+def _open(path: str | os.PathLike, raw: bool = False):
+    """Open for reading, through gzip for ``.gz`` unless ``raw``; a missing file is a MissingFileError."""
     p = Path(path)
     try:
-        return gzip.open(p, "rb") if _kind(p) == "gz" else open(p, "rb")
+        return gzip.open(p, "rb") if _kind(p) == "gz" and not raw else open(p, "rb")
     except FileNotFoundError as exc:
         from .errors import MissingFileError
 
@@ -229,11 +233,22 @@ def _open(path: str | os.PathLike):
 
 
 def _read_head(path: str | os.PathLike, limit: int) -> bytes:
-    try:
+    """The first ``limit`` (decompressed) bytes; for ``.gz`` only as much of the stream as that takes."""
+    if _kind(path) != "gz":
         with _open(path) as fh:
             return fh.read(limit)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper; cheaper than gzip.open for a head
+    out = bytearray()
+    try:
+        with _open(path, raw=True) as fh:
+            while len(out) < limit and not inflater.eof:
+                chunk = fh.read(4096)
+                if not chunk:
+                    break
+                out += inflater.decompress(chunk, limit - len(out))
+    except zlib.error as exc:
         raise CorruptImageError(f"{path}: broken gzip stream ({exc}); re-download the file") from exc
+    return bytes(out)
 
 
 def _dataset(buf: bytes, pos: int, end: int | None, explicit: bool, want: set[int] | dict, stop: int,
@@ -245,7 +260,11 @@ def _dataset(buf: bytes, pos: int, end: int | None, explicit: bool, want: set[in
             if pos == limit and stop != 0xFFFFFFFF:  # top level, on an element boundary: the caller decides
                 return pos
             raise _Truncated
-        group, elem = _TAG.unpack_from(buf, pos)
+        if explicit:  # one unpack per element: tag, VR and short length (delimiters have no VR)
+            group, elem, vr, length = _EXPLICIT.unpack_from(buf, pos)
+        else:
+            group, elem, length = _IMPLICIT.unpack_from(buf, pos)
+            vr = None
         tag = group << 16 | elem
         if tag == 0xFFFEE00D:  # item delimitation
             return pos + 8
@@ -253,19 +272,14 @@ def _dataset(buf: bytes, pos: int, end: int | None, explicit: bool, want: set[in
             return pos
         if group == 0xFFFE:
             raise _Unusual
-        if explicit:
-            vr = buf[pos + 4 : pos + 6]
-            if vr not in _VRS:  # e.g. implicit VR data under an explicit transfer syntax: pydicom copes
-                raise _Unusual
-            if vr in _LONG_VRS:
-                if pos + 12 > limit:
-                    raise _Truncated
-                length, pos = _U32.unpack_from(buf, pos + 8)[0], pos + 12
-            else:
-                length, pos = _U16.unpack_from(buf, pos + 6)[0], pos + 8
-        else:
-            vr = None
-            length, pos = _U32.unpack_from(buf, pos + 4)[0], pos + 8
+        if vr is None or vr in _SHORT_VRS:
+            pos += 8
+        elif vr in _LONG_VRS:
+            if pos + 12 > limit:
+                raise _Truncated
+            length, pos = _U32.unpack_from(buf, pos + 8)[0], pos + 12
+        else:  # not a VR: e.g. implicit VR data under an explicit transfer syntax; pydicom copes
+            raise _Unusual
         if length == 0xFFFFFFFF:
             if explicit and vr not in (b"SQ", b"UN"):
                 raise _Unusual
@@ -336,7 +350,7 @@ _WANT = set(_TAGS) | {_CHARSET}
 
 def _fast_raw(path: str | os.PathLike, stop: int) -> tuple[str, dict[int, Any], int, bool, bytes] | None:
     """The fast parser over a growing head of the file; ``None`` when pydicom should read it instead."""
-    limit = 1 << 14
+    limit = 1 << 13
     while True:
         buf = _read_head(path, limit)
         try:
@@ -360,27 +374,61 @@ def _values(ts: str, found: dict[int, Any]) -> dict[str, Any] | None:
     """Convert the fast parser's raw values; ``None`` when a character set needs pydicom."""
     charset = _clean(found.get(_CHARSET, b"").decode("ascii", "replace")) or ""
     codec = _CODECS.get(charset.split("\\")[0].strip())
-    values: dict[str, Any] = {"TransferSyntaxUID": ts}
-    for tag, (key, kind) in _TAGS.items():
-        raw = found.get(tag)
+    values: dict[str, Any] = dict.fromkeys(_KEYS_OF_TAGS)
+    values["TransferSyntaxUID"] = ts
+    for tag, raw in found.items():
+        if tag not in _TAGS:
+            continue
+        key, kind = _TAGS[tag]
         if raw is None:
-            values[key] = None
-        elif kind == "int":
+            continue
+        if kind == "int":
             values[key] = _U16.unpack_from(raw)[0] if len(raw) >= 2 else None
-        else:
-            try:
-                text = raw.decode("ascii")
-            except UnicodeDecodeError:
-                if codec is None:
-                    return None
-                text = raw.decode(codec, "replace")
-            values[key] = _convert(kind, text)
+            continue
+        try:
+            text = raw.decode("ascii")
+        except UnicodeDecodeError:
+            if codec is None:
+                return None  # a character set only pydicom decodes
+            text = raw.decode(codec, "replace")
+        text = text.strip(" \x00")
+        values[key] = (text or None) if kind in ("str", "code") else _convert(kind, text)
     return values
 
 
-def _fast_header(path: str | os.PathLike) -> dict[str, Any] | None:
-    parsed = _fast_raw(path, _LAST_HEADER_TAG + 1)
-    return None if parsed is None else _values(parsed[0], parsed[1])
+def _check_extent(path: str | os.PathLike, pos: int, explicit: bool, buf: bytes) -> None:
+    """Cheaply check that the file holds all of its (uncompressed) pixel data: the file size for ``.dcm``,
+    the size recorded in the gzip trailer for ``.dcm.gz`` (a cut stream ends in arbitrary bytes)."""
+    length = _U32.unpack_from(buf, pos + (8 if explicit else 4))[0]
+    if length == 0xFFFFFFFF:
+        return  # encapsulated: only decoding tells
+    end = pos + (12 if explicit else 8) + length
+    if _kind(path) == "gz":
+        with _open(path, raw=True) as fh:
+            fh.seek(-4, os.SEEK_END)
+            size = _U32.unpack(fh.read(4))[0]
+        if not 0 <= size - end % (1 << 32) < 1 << 20:
+            raise CorruptImageError(
+                f"{path}: the gzip stream is cut or damaged (its trailer does not match the pixel data, which "
+                f"ends at byte {end}); re-download the file"
+            )
+        return
+    size = os.path.getsize(path)
+    if end > size:
+        raise CorruptImageError(
+            f"{path}: truncated: the pixel data ends at byte {end} but the file has {size} bytes; "
+            "the download was cut: re-download the file"
+        )
+
+
+def _fast_header(path: str | os.PathLike, check_extent: bool = False) -> dict[str, Any] | None:
+    parsed = _fast_raw(path, _PIXEL_DATA if check_extent else _LAST_HEADER_TAG + 1)
+    if parsed is None:
+        return None
+    ts, found, pos, explicit, buf = parsed
+    if check_extent and pos + 12 <= len(buf):
+        _check_extent(path, pos, explicit, buf)
+    return _values(ts, found)
 
 
 def _pydicom_header(path: str | os.PathLike) -> dict[str, Any]:
@@ -411,7 +459,7 @@ def _dcmread(path: str | os.PathLike, **kwargs: Any):
         raise CorruptImageError(f"{path}: broken gzip stream ({exc}); re-download the file") from exc
     except CxrkitError:
         raise
-    except Exception as exc:  # noqa: BLE001 - pydicom raises many types on damaged files
+    except Exception as exc:
         raise CorruptImageError(f"{path}: cannot parse the DICOM header ({type(exc).__name__}: {exc}); "
                                 "the file is probably truncated or damaged: re-download it") from exc
 
@@ -466,11 +514,15 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
     >>> h["ViewPosition"], h["Rows"], h["StudyDate"]  # doctest: +SKIP
     ('PA', 3056, datetime.date(2180, 5, 6))
     """
-    kind = _kind(path)
-    if kind == "jpg":
+    return _header(path)
+
+
+def _header(path: str | os.PathLike, check_extent: bool = False) -> dict[str, Any]:
+    """:func:`read_header`; with ``check_extent`` a plain file cut inside its pixel data raises (tables)."""
+    if _kind(path) == "jpg":
         values = _jpg_header(path)
     else:
-        values = _fast_header(path) or _pydicom_header(path)
+        values = _fast_header(path, check_extent) or _pydicom_header(path)
         if values.get("PixelSpacing") is None:
             values["PixelSpacing"] = values.get("ImagerPixelSpacing")
     values.pop("ImagerPixelSpacing", None)
