@@ -254,3 +254,15 @@ def test_report_html_escapes_and_marks():
     out = _html.report_html(" FINDINGS: a <b> & c\n IMPRESSION: Clear <script>", highlight="clear")
     assert "<script>" not in out and "&lt;script&gt;" in out and "&amp;" in out
     assert "<mark>Clear</mark>" in out and "cxrkit-section-impression" in out and "cxrkit-section-findings" in out
+
+
+def test_replaced_widgets_are_closed(browser):
+    from ipywidgets.widgets.widget import _instances  # the live widgets (Widget.widgets is deprecated)
+
+    browser.select(browser.matches[0])
+    old = list(browser.thumbnails.children)
+    before = len(_instances)
+    for sid in browser.matches[1:6]:
+        browser.select(sid)
+    assert all(box.comm is None for box in old)
+    assert len(_instances) <= before + 20  # no growth with the number of selections

@@ -21,6 +21,23 @@ from ._index import LABEL_VALUES, StudyIndex
 from ._viewer import ImageViewer, TransientImage
 
 
+def _replace_children(box: w.Box, children: list[w.Widget]) -> None:
+    """Put ``children`` in ``box`` and close the widgets they replace (their comms and kernel-side state)."""
+    old = box.children
+    box.children = children
+    for child in old:
+        _close_tree(child)
+
+
+def _close_tree(widget: w.Widget) -> None:
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if isinstance(part, w.Widget):
+            part.close()
+    widget.close()
+
+
 class StudyBrowser(w.VBox):
     """Browse a dataset study by study: filters, list, images with windows and zoom, header, report, labels.
 
@@ -297,7 +314,7 @@ class StudyBrowser(w.VBox):
             box = w.VBox([pic, button], layout=w.Layout(margin="0 6px 0 0", padding="2px"))
             box.dicom_id = im.dicom_id
             items.append(box)
-        self.thumbnails.children = items
+        _replace_children(self.thumbnails, items)
         self._mark_thumbnail()
 
     def _mark_thumbnail(self) -> None:
@@ -317,7 +334,7 @@ class StudyBrowser(w.VBox):
                 b.on_click(lambda _, s=r["study_id"]: self.select(s))
                 b.study_id = r["study_id"]
                 buttons.append(b)
-            self.timeline.children = [w.Label(f"p{study.subject_id}'s studies:")] + buttons
+            _replace_children(self.timeline, [w.Label(f"p{study.subject_id}'s studies:"), *buttons])
             self._timeline_subject = study.subject_id
         for b in self.timeline.children[1:]:
             b.button_style = "info" if b.study_id == study.study_id else ""

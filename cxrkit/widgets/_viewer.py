@@ -165,6 +165,8 @@ class ImageViewer(w.VBox):
             pan=(self.pan_x.value, self.pan_y.value), size=self.max_size,
         )
         self.picture_shape = picture.shape[:2]
+        for pan in (self.pan_x, self.pan_y):  # panning means something only when zoomed in
+            pan.layout.display = None if self.zoom.value > 1 else "none"
         self.image.value = _pixels.png(picture)
         self.image.layout.display = None
 
