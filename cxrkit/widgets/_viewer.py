@@ -3,10 +3,15 @@
 The file is decoded once (:func:`cxrkit.widgets._pixels.load`); every control change re-renders from the
 cached arrays and sends a PNG of at most ``max_size`` pixels a side.
 
-Image bytes and saved notebooks: the pictures are shown through :class:`TransientImage`, an
-``ipywidgets.Image`` whose ``value`` is left out of the embeddable state (``Widget.get_manager_state``,
-``ipywidgets.embed``), so exporting or embedding widget state never writes image bytes. The bytes are only
-in the live kernel-to-browser sync.
+Image bytes and saved notebooks: ipywidgets can put pixels on the page only through some widget model's
+state, so the choice is where that state may go. The viewers show pictures through :class:`TransientImage`,
+an ``ipywidgets.Image`` whose ``value`` is left out of the embeddable state that the kernel side writes
+(``Widget.get_manager_state``, ``ipywidgets.embed.embed_data`` / ``embed_minimal_html``): exporting or
+embedding the browser's widget state never writes image bytes (the tests check this). Two savers read the
+live page or the kernel's messages instead, and would keep the *current* previews (bounded by ``max_size``,
+a few hundred kB): JupyterLab's "Save Widget State Automatically" setting (off by default; leave it off) and
+nbclient / ``nbconvert --execute`` with ``store_widget_state=True`` (nbclient's default; pass ``False``).
+The project's ``make hooks`` pre-commit hook strips widget state from notebooks in any case.
 """
 
 from __future__ import annotations
