@@ -266,3 +266,25 @@ def test_replaced_widgets_are_closed(browser):
         browser.select(sid)
     assert all(box.comm is None for box in old)
     assert len(_instances) <= before + 20  # no growth with the number of selections
+
+
+def test_display_pipeline_agrees_with_images_read_image(demo_root):
+    """The viewer's cached-array pipeline gives the kit's reference picture (MONOCHROME1 included)."""
+    import pydicom
+
+    from cxrkit.widgets import _pixels
+
+    seen = set()
+    for path in sorted((demo_root / "files").rglob("*.dcm")):
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        d = _pixels.load(path)
+        mine = _pixels.render(d, *_pixels.preset_window(d, "own"), voi_lut=True).astype(float) / 255
+        ref = images.read_image(path, max_size=1024)
+        assert mine.shape == ref.shape
+        assert np.abs(mine - ref).max() < 0.01, path
+        center, width = 1500.0, 2000.0
+        mine = _pixels.render(d, center, width).astype(float) / 255
+        assert np.abs(mine - images.read_image(path, max_size=1024, window=(center, width))).max() < 0.01
+        seen.add(ds.PhotometricInterpretation)
+        seen.add("VOI LUT" if "VOILUTSequence" in ds else "window")
+    assert seen == {"MONOCHROME1", "MONOCHROME2", "VOI LUT", "window"}

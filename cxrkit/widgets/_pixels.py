@@ -52,7 +52,8 @@ class DisplayArray:
     preview : numpy.ndarray
         float32 modality values, block-averaged to at most ``max_size`` pixels a side.
     own_window : tuple of float or None
-        The file's ``(WindowCenter, WindowWidth)``; None when it has none.
+        The file's ``(WindowCenter, WindowWidth)`` (with only a VOI LUT: the linear ramp over the LUT's input
+        range); None when it has neither.
     monochrome1 : bool
         True when low values are white (the picture is inverted for display).
     header : dict
@@ -61,6 +62,9 @@ class DisplayArray:
         The bound used for ``preview`` and for zoomed crops.
     slope, intercept : float
         The linear rescale from ``full`` to modality units.
+    voi_lut : tuple or None
+        The file's first VOI LUT as ``(first input value, output values)``; the ``own`` preset renders with
+        it (as :func:`cxrkit.images.read_image` does), other windows are linear.
     """
 
     full: np.ndarray
@@ -71,6 +75,7 @@ class DisplayArray:
     max_size: int = 1024
     slope: float = 1.0
     intercept: float = 0.0
+    voi_lut: tuple[float, np.ndarray] | None = None
 
     def modality(self, array: np.ndarray) -> np.ndarray:
         """``array`` (values like ``full``'s) in modality units, as float32."""
@@ -162,6 +167,17 @@ def _header_dict(ds) -> dict[str, object]:
     return out
 
 
+def _voi_lut(ds) -> tuple[float, np.ndarray] | None:
+    voi = ds.get("VOILUTSequence")
+    if not voi:
+        return None
+    item = voi[0]
+    n, first = int(item.LUTDescriptor[0]) or 65536, float(item.LUTDescriptor[1])
+    data = item.LUTData
+    values = np.frombuffer(data, "<u2") if isinstance(data, bytes) else np.asarray(data)
+    return (first, values.astype(np.float32)[:n])
+
+
 def _voi_window(ds) -> tuple[float, float] | None:
     """The file's first window; a VOI LUT sequence is approximated by the linear ramp over its input range."""
     center, width = _first(ds.get("WindowCenter")), _first(ds.get("WindowWidth"))
@@ -191,6 +207,7 @@ def _read_dicom(path: Path, max_size: int) -> DisplayArray:
         d.slope = float(ds.get("RescaleSlope") or 1)
         d.intercept = float(ds.get("RescaleIntercept") or 0)
     d.preview = d.modality(reduce(d.full, max_size))
+    d.voi_lut = _voi_lut(ds)
     return d
 
 
@@ -260,10 +277,11 @@ def crop_box(shape: tuple[int, int], zoom: float, pan: tuple[float, float]) -> t
 
 
 def render(d: DisplayArray, center: float, width: float, *, invert: bool = False, zoom: float = 1.0,
-           pan: tuple[float, float] = (0.5, 0.5), size: int | None = None) -> np.ndarray:
+           pan: tuple[float, float] = (0.5, 0.5), size: int | None = None, voi_lut: bool = False) -> np.ndarray:
     """The 8-bit picture (white = bright) for a window, invert flag and zoom, at most ``size`` a side.
 
-    ``pan`` is ``(x, y)``, the centre of the shown region as fractions of the width and height.
+    The window is the DICOM LINEAR function; with ``voi_lut`` (and a file that has one) the file's VOI LUT
+    replaces it. ``pan`` is ``(x, y)``, the centre of the shown region as fractions of the width and height.
     """
     size = size or d.max_size
     if zoom <= 1.0:
@@ -274,9 +292,14 @@ def render(d: DisplayArray, center: float, width: float, *, invert: bool = False
         k = min(max(d.preview.shape), size) // max(src.shape)
         if k > 1:  # a small crop is enlarged (nearest) to the preview's size, so zooming looks like zooming
             src = np.repeat(np.repeat(src, k, axis=0), k, axis=1)
-    width = max(float(width), 1e-6)
-    scale = np.float32(1.0 / width)
-    y = (src - np.float32(center - width / 2)) * scale
+    if voi_lut and d.voi_lut is not None:
+        first, values = d.voi_lut
+        y = np.interp(src, first + np.arange(values.size, dtype=np.float32), values).astype(np.float32)
+        lo, span = float(values.min()), max(float(values.max() - values.min()), 1e-6)
+    else:  # DICOM LINEAR (PS3.3 C.11.2.1.2): centre - 0.5, width - 1
+        span = max(float(width) - 1.0, 1e-6)
+        lo, y = float(center) - 0.5 - span / 2, src
+    y = (y - np.float32(lo)) * np.float32(1.0 / span)
     np.clip(y, 0.0, 1.0, out=y)
     if d.monochrome1 != bool(invert):
         y = 1.0 - y

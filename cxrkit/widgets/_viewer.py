@@ -167,7 +167,7 @@ class ImageViewer(w.VBox):
             return
         picture = _pixels.render(
             self.data, self.center.value, self.width.value, invert=self.invert.value, zoom=self.zoom.value,
-            pan=(self.pan_x.value, self.pan_y.value), size=self.max_size,
+            pan=(self.pan_x.value, self.pan_y.value), size=self.max_size, voi_lut=self.preset.value == "own",
         )
         self.picture_shape = picture.shape[:2]
         for pan in (self.pan_x, self.pan_y):  # panning means something only when zoomed in
