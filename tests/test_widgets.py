@@ -288,3 +288,16 @@ def test_display_pipeline_agrees_with_images_read_image(demo_root):
         seen.add(ds.PhotometricInterpretation)
         seen.add("VOI LUT" if "VOILUTSequence" in ds else "window")
     assert seen == {"MONOCHROME1", "MONOCHROME2", "VOI LUT", "window"}
+
+
+def test_default_dataset_and_tables_only_copy(demo_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("CXRKIT_ROOT", str(demo_root))
+    assert StudyBrowser().dataset.root == demo_root.resolve()  # open_dataset(): $CXRKIT_ROOT or the demo
+    root = make_demo(tmp_path / "tables", subjects=3, images=False)  # tables and reports, no image files
+    browser = StudyBrowser(cxrkit.open_dataset(root, cache_dir=tmp_path / "cache"))
+    listed = browser.dataset.study(browser.current_study_id).images
+    assert listed and browser.current_dicom_id is None
+    missing = [b for b in browser.thumbnails.children if "cxrkit-missing" in getattr(b.children[0], "value", "")]
+    assert len(missing) == len(listed)
+    assert "none of this study" in visible_text(browser.viewer.status.value)
+    assert "FINDINGS" in browser.report.value or "IMPRESSION" in browser.report.value
