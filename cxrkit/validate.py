@@ -10,8 +10,9 @@ summarises it instead of one row per missing file.
 Examples
 --------
 >>> import cxrkit
->>> findings = cxrkit.open_dataset().validate()  # doctest: +SKIP
->>> findings.group_by("check", "severity").len()  # doctest: +SKIP
+>>> findings = cxrkit.open_dataset().validate()
+>>> findings.height  # the demo is clean
+0
 """
 
 from __future__ import annotations

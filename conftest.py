@@ -1,5 +1,8 @@
-"""Shared fixtures: every test runs with HOME and the cache in temporary folders, never the user's; demo
-datasets of each shape are generated once per session into temporary folders."""
+"""Shared fixtures for the tests and the doctests of every module.
+
+Every test runs with HOME and the cache in temporary folders, never the user's; demo datasets of each shape are
+generated once per session into temporary folders. Doctests see ``CXRKIT_ROOT`` set to the session's demo, so
+``open_dataset()`` in a docstring example opens it without regenerating anything."""
 
 from __future__ import annotations
 
@@ -7,11 +10,13 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory, monkeypatch):
+def _isolated_home(request, tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("CXRKIT_CACHE", str(home / "cache"))
     monkeypatch.delenv("CXRKIT_ROOT", raising=False)
+    if isinstance(request.node, pytest.DoctestItem):
+        monkeypatch.setenv("CXRKIT_ROOT", str(request.getfixturevalue("demo_dicom")))
     yield
 
 
