@@ -362,6 +362,52 @@ class Dataset:
             _reports_zip=self.reports_zip,
         )
 
+    # --- reports -----------------------------------------------------------------------------------
+
+    def _report_source(self) -> Path:
+        if (self.listing["kind"] == "report").any():
+            return self.root
+        if self.reports_zip is not None:
+            return self.reports_zip
+        raise MissingFileError(
+            f"this copy ({self.root}) has no reports: no files/pNN/pSUBJECT/sSTUDY.txt and no "
+            "mimic-cxr-reports.zip (MIMIC-CXR-JPG ships without reports; they come with MIMIC-CXR)"
+        )
+
+    def reports(self, *, executor=None, progress: bool = True) -> pl.LazyFrame:
+        """Every report: ``subject_id, study_id, text`` (plus ``path`` and ``error``), from the ``files/`` tree,
+        else straight from ``mimic-cxr-reports.zip``. Read in parallel once, then kept as parquet in the cache.
+
+        See :func:`cxrkit.reports.read_reports` for the reading and caching rules.
+
+        Examples
+        --------
+        >>> ds = open_dataset()
+        >>> ds.reports(progress=False).select("study_id", "text").collect().height == ds.studies().collect().height
+        True
+        """
+        from . import reports
+
+        return reports.read_reports(
+            self._report_source(), cache=self.cache, executor=executor, progress=progress
+        ).lazy()
+
+    def sections(self, *, executor=None, progress: bool = True) -> pl.LazyFrame:
+        """One row per report, one column per common section (``findings``, ``impression``, ...), see
+        :func:`cxrkit.reports.read_sections`; cached like :meth:`reports`.
+
+        Examples
+        --------
+        >>> ds = open_dataset()
+        >>> "impression" in ds.sections(progress=False).collect_schema().names()
+        True
+        """
+        from . import reports
+
+        return reports.read_sections(
+            self._report_source(), cache=self.cache, executor=executor, progress=progress
+        ).lazy()
+
     def validate(self) -> pl.DataFrame:
         """Check this copy; one row per finding (see :func:`cxrkit.validate.validate`). Empty when clean."""
         from . import validate

@@ -236,3 +236,24 @@ def test_summary(demo_dicom):
     s = open_dataset(demo_dicom).summary()
     assert s["flavor"] == "dicom" and s["missing_tables"] == []
     assert s["images"] == s["images_on_disk"] and s["studies"] == s["reports_on_disk"]
+
+
+def test_reports_and_sections_from_tree_and_zip(demo_dicom, tmp_path):
+    ds = open_dataset(demo_dicom, cache_dir=tmp_path / "c1")
+    reps = ds.reports(executor="serial", progress=False).collect()
+    studies = ds.studies().collect()
+    assert set(reps["study_id"]) == set(studies["study_id"]) and reps["error"].null_count() == reps.height
+    one = reps.row(0, named=True)
+    assert one["text"] == ds.study(one["study_id"]).report_text()
+    secs = ds.sections(executor="serial", progress=False).collect()
+    assert secs.height == reps.height and secs["impression"].null_count() < secs.height
+    # a copy holding only the zip (no .txt files) gives the same texts
+    copy = tmp_path / "zip-only"
+    shutil.copytree(demo_dicom, copy, ignore=shutil.ignore_patterns("*.txt"))
+    from_zip = open_dataset(copy, cache_dir=tmp_path / "c2").reports(executor="serial", progress=False).collect()
+    assert from_zip.select("study_id", "text").sort("study_id").equals(reps.select("study_id", "text").sort("study_id"))
+
+
+def test_jpg_copy_has_no_reports(demo_jpg):
+    with pytest.raises(MissingFileError, match="no reports"):
+        open_dataset(demo_jpg).reports()
