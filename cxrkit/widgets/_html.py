@@ -112,12 +112,14 @@ def chips_html(labels: Mapping[str, Mapping[str, float | None]]) -> str:
         for name, value in values.items():
             v = None if value is None or math.isnan(value) else float(value)
             color, shown = _CHIP_COLORS.get(v, _CHIP_COLORS[None])
+            tip = html.escape(f"{source}: {name} = {shown or 'blank'}")
             chips.append(
-                f'<span class="cxrkit-chip" title="{html.escape(source)}: {html.escape(name)} = {shown or "blank"}" '
+                f'<span class="cxrkit-chip" title="{tip}" '
                 f'style="display:inline-block;margin:1px 2px;padding:0 6px;border-radius:9px;font-size:11px;'
                 f'border:1px solid {color};color:{color}">{html.escape(name)} <b>{shown or "&middot;"}</b></span>'
             )
-        rows.append(f'<div><span style="font-size:11px;color:#555">{html.escape(source)}</span> {"".join(chips)}</div>')
+        label = f'<span style="font-size:11px;color:#555">{html.escape(source)}</span>'
+        rows.append(f'<div>{label} {"".join(chips)}</div>')
     return "".join(rows)
 
 

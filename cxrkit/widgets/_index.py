@@ -160,5 +160,6 @@ class StudyIndex:
         if text:
             needle = " ".join(text.lower().split())
             hits = self.report_corpus().filter(pl.col("norm").str.contains(needle, literal=True))
-            result = result.join(hits.select("study_id"), on="study_id", how="semi").sort(LIST_ORDER, nulls_last=True)
+            result = result.join(hits.select("study_id"), on="study_id", how="semi")
+            result = result.sort(LIST_ORDER, nulls_last=True)
         return result

@@ -1,9 +1,10 @@
 """The display pipeline behind the viewers: decode once, then window, invert and zoom on cached arrays.
 
-A :class:`DisplayArray` holds one image at full resolution (stored values plus the linear rescale to modality
-units, or modality-LUT values; used for zoomed crops) and in modality units block-reduced to at most
-``max_size`` pixels a side (for the whole-image view), with the file's own window and its photometric interpretation. :func:`render` turns it
-into an 8-bit picture for any window, invert flag and zoom without touching the file again, and
+A :class:`DisplayArray` holds one image at full resolution (stored values plus the linear rescale to
+modality units, or modality-LUT values; used for zoomed crops) and in modality units block-reduced to at
+most ``max_size`` pixels a side (for the whole-image view), with the file's own window (or VOI LUT) and its
+photometric interpretation. :func:`render` turns it into an 8-bit picture for any window, invert flag and
+zoom without touching the file again (the same picture as :func:`cxrkit.images.read_image`), and
 :func:`png` encodes that picture quickly.
 
 Windows are ``(center, width)`` in modality units. DX pixel values are not calibrated like CT's Hounsfield
