@@ -468,7 +468,7 @@ def _jpg_header(path: str | os.PathLike) -> dict[str, Any]:
     with _open_jpg(path) as im:
         samples = len(im.getbands())
         return {"TransferSyntaxUID": None, **{key: None for key, _ in _TAGS.values()},
-                "Rows": im.height, "Columns": im.width, "SamplesPerPixel": samples, "NumberOfFrames": 1,
+                "Rows": im.height, "Columns": im.width, "SamplesPerPixel": samples,
                 "PhotometricInterpretation": "MONOCHROME2" if samples == 1 else "RGB",
                 "BitsAllocated": 8, "BitsStored": 8, "PixelRepresentation": 0}
 
@@ -760,10 +760,14 @@ def block_mean(arr: np.ndarray, factor: int) -> np.ndarray:
     return (out / (factor * factor)).astype(np.float32)
 
 
-def _lut(x: np.ndarray, item: Any) -> tuple[np.ndarray, float, float]:
-    """Apply a DICOM LUT (Modality or VOI LUT sequence item) by interpolation: exact on integers."""
+def _lut(x: np.ndarray, item: Any, signed: bool) -> tuple[np.ndarray, float, float]:
+    """Apply a DICOM LUT (Modality or VOI LUT sequence item) by interpolation: exact on integers.
+
+    Inputs below the first mapped value take the first entry, above the last the last entry (PS3.3
+    C.11.2.1.1). Returns ``(output, smallest entry, largest entry)``.
+    """
     n, first = int(item.LUTDescriptor[0]) or 65536, int(item.LUTDescriptor[1])
-    if item.LUTDescriptor[1] > 32767 and getattr(item, "_pixel_signed", False):  # pragma: no cover
+    if signed and first > 32767:  # the descriptor's first mapped value is US on disk but means SS here
         first -= 65536
     data = item.LUTData
     values = np.asarray(data if not isinstance(data, bytes) else np.frombuffer(data, "<u2"), dtype=np.float64)
@@ -852,7 +856,7 @@ def read_image(
         ds = _dcmread(path, stop_before_pixels=True)
     modality_lut = ds.get("ModalityLUTSequence")
     if modality_lut:
-        x = _lut(x, modality_lut[0])[0]
+        x = _lut(x, modality_lut[0], ds.get("PixelRepresentation") == 1)[0]
     elif "RescaleSlope" in ds and "RescaleIntercept" in ds:
         slope, intercept = float(ds.RescaleSlope), float(ds.RescaleIntercept)
         if slope != 1.0 or intercept != 0.0:
@@ -873,7 +877,8 @@ def _apply_window(x: np.ndarray, window: Any, ds: Any | None) -> np.ndarray:
         return _window(x, float(center), float(width))
     voi_lut = ds.get("VOILUTSequence") if ds is not None else None
     if voi_lut:
-        out, lo, hi = _lut(x, voi_lut[0])
+        signed = ds.get("PixelRepresentation") == 1 or float(ds.get("RescaleIntercept") or 0) < 0
+        out, lo, hi = _lut(x, voi_lut[0], signed)
         return _linear(out, lo, hi)
     if ds is not None and ds.get("WindowCenter") is not None and ds.get("WindowWidth") is not None:
         center = _convert("ds", ds.WindowCenter)

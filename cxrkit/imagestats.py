@@ -97,15 +97,12 @@ def stored_counts(path: str | os.PathLike) -> tuple[np.ndarray, int, int | None]
         info, offset, dtype = fast
         return _stream_counts(path, info, offset, dtype), _offset(dtype), info.get("BitsStored")
     arr, ds = images._stored(path)
-    if images._kind(path) == "jpg":
-        bits = 8
-    else:
-        bits = ds.get("BitsStored") if ds is not None else None
-    counts = np.zeros(1 << (8 * arr.dtype.itemsize) if arr.dtype.itemsize <= 2 else 0, dtype=np.int64)
+    bits = 8 if ds is None else ds.get("BitsStored")
     flat = arr.ravel()
     if arr.dtype.itemsize > 2 or arr.dtype.kind not in "iu":  # 32-bit or float: count from the minimum
         base = int(flat.min())
         return np.bincount(flat.astype(np.int64) - base), base, bits
+    counts = np.zeros(1 << (8 * arr.dtype.itemsize), dtype=np.int64)
     for start in range(0, flat.size, CHUNK_PIXELS):
         counts += _chunk_counts(flat[start : start + CHUNK_PIXELS], counts.size)
     return counts, _offset(arr.dtype), bits
@@ -156,6 +153,9 @@ def stats_from_counts(counts: np.ndarray, offset: int = 0, bits_stored: int | No
                       bins: int = 64) -> dict[str, Any]:
     """Range, mean, std, percentiles (numpy's default linear method), extreme fractions and a fixed-bin
     histogram, all from value counts.
+
+    The histogram has ``bins`` equal bins over the whole stored bit range (``[0, 2**bits)`` unsigned,
+    ``[-2**(bits-1), 2**(bits-1))`` signed); values outside it (stray high bits) count in the end bins.
 
     Examples
     --------

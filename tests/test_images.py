@@ -67,6 +67,17 @@ def _voi_lut_dataset() -> Dataset:
     return ds
 
 
+def _modality_lut_dataset() -> Dataset:
+    ds = base_dataset(phantom(bits=12, seed=4), photometric="MONOCHROME1",
+                      extra={"WindowCenter": 5000, "WindowWidth": 6000})
+    item = Dataset()
+    item.LUTDescriptor = [4096, 0, 16]
+    item.ModalityLUTType = "US"
+    item.add_new(0x00283006, "US", [2 * i + 100 for i in range(4096)])  # LUTData
+    ds.ModalityLUTSequence = Sequence([item])
+    return ds
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("dicoms")
@@ -75,6 +86,7 @@ def files(tmp_path_factory):
         ds = base_dataset(phantom(bits=bits, seed=i), photometric=photometric, bits_stored=bits, extra=extra)
         out[name] = write(ds, mimic_path(root, i), syntax)
     out["voi_lut"] = write(_voi_lut_dataset(), mimic_path(root, 40))
+    out["modality_lut"] = write(_modality_lut_dataset(), mimic_path(root, 44))
     out["signed_12bit"] = write(base_dataset(phantom(bits=12, signed=True), extra={"WindowCenter": 0,
                                                                                   "WindowWidth": 3000}),
                                 mimic_path(root, 41))
@@ -101,7 +113,9 @@ def reference(path) -> np.ndarray:
     elif "WindowCenter" in ds:
         bits = ds.BitsStored
         lo, hi = (0, 2**bits - 1) if ds.PixelRepresentation == 0 else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
-        if "RescaleSlope" in ds and "RescaleIntercept" in ds:
+        if "ModalityLUTSequence" in ds:
+            lo, hi = 0, 2 ** ds.ModalityLUTSequence[0].LUTDescriptor[2] - 1
+        elif "RescaleSlope" in ds and "RescaleIntercept" in ds:
             lo, hi = (v * float(ds.RescaleSlope) + float(ds.RescaleIntercept) for v in (lo, hi))
         y = (apply_voi_lut(x, ds) - lo) / (hi - lo)
     else:
@@ -111,7 +125,7 @@ def reference(path) -> np.ndarray:
     return y
 
 
-ALL = [*MADE, "voi_lut", "signed_12bit", "gz", "gz_monochrome1", *BUNDLED]
+ALL = [*MADE, "voi_lut", "modality_lut", "signed_12bit", "gz", "gz_monochrome1", *BUNDLED]
 
 
 @pytest.mark.parametrize("name", ALL)
