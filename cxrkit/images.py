@@ -31,6 +31,7 @@ import gzip
 import io
 import os
 import struct
+import warnings
 import zlib
 from pathlib import Path
 from typing import Any
@@ -449,8 +450,13 @@ def _dcmread(path: str | os.PathLike, **kwargs: Any):
     from pydicom.errors import InvalidDicomError
 
     try:
-        with _open(path) as fh:
-            return pydicom.dcmread(fh, **kwargs)
+        with _open(path) as fh, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = pydicom.dcmread(fh, **kwargs)
+        for warning in caught:  # pydicom warns (not raises) on some damage; a scan must not print thousands
+            if "end of file" in str(warning.message).lower():
+                raise CorruptImageError(f"{path}: truncated ({warning.message}); re-download the file")
+        return ds
     except InvalidDicomError as exc:
         raise NotAnImageError(
             f"{path}: not a DICOM file ({exc}). Check that the download completed and the file is the image."
@@ -660,7 +666,9 @@ def _decode(path: str | os.PathLike, ds: Any) -> np.ndarray:
             f"{_DECODER_PACKAGES.get(uid, 'a pydicom pixel plugin')} (pydicom says: {missing})"
         )
     try:
-        arr = ds.pixel_array
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr = ds.pixel_array
     except (ValueError, RuntimeError, NotImplementedError, struct.error, EOFError, OSError) as exc:
         first = str(exc).strip().splitlines()
         reason = " ".join(line.strip() for line in first)[:400]

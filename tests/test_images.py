@@ -318,7 +318,7 @@ def test_truncated_pixel_data(files, tmp_path):
 
 def test_truncated_compressed_pixel_data(files, tmp_path):
     data = files["jpeg2000"].read_bytes()
-    _assert_error(_bad(tmp_path, "cut_j2k.dcm", data[: len(data) - 200]), ImageReadError)
+    _assert_error(_bad(tmp_path, "cut_j2k.dcm", data[: len(data) - 200]), images.CorruptImageError, "truncated")
 
 
 def test_truncated_header(files, tmp_path):
