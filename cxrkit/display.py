@@ -33,15 +33,16 @@ def block_mean(arr: np.ndarray, factor: int) -> np.ndarray:
         return arr.astype(np.float32)
     h, w = arr.shape[0] // factor * factor, arr.shape[1] // factor * factor
     arr = arr[:h, :w]
-    acc = np.int64 if arr.dtype.kind == "f" or factor > 100 or arr.dtype.itemsize > 2 else np.int32
     if arr.dtype.kind == "f":
         acc = np.float64
-    cols = arr[:, 0::factor].astype(acc)
+    else:  # 16-bit sums fit in int32 for blocks up to 181 x 181
+        acc = np.int64 if factor > 100 or arr.dtype.itemsize > 2 else np.int32
+    rows = arr[0::factor].astype(acc)  # rows first: contiguous slices, and the strided pass sees 1/factor
     for k in range(1, factor):
-        cols += arr[:, k::factor]
-    out = cols[0::factor].copy()
+        rows += arr[k::factor]
+    out = rows[:, 0::factor].copy()
     for k in range(1, factor):
-        out += cols[k::factor]
+        out += rows[:, k::factor]
     return (out / (factor * factor)).astype(np.float32)
 
 
