@@ -256,7 +256,10 @@ def test_jpg_header_and_image(jpg):
     assert h["dicom_id"] is not None and h["TransferSyntaxUID"] is None and h["ViewPosition"] is None
     np.testing.assert_allclose(images.read_image(path), decoded / 255.0, atol=1e-6)
     np.testing.assert_array_equal(images.read_stored(path), decoded)
-    assert images.read_image(path, max_size=32).shape == (24, 32)
+    small = images.read_image(path, max_size=32)  # decoded at 1/2 scale by libjpeg
+    assert small.shape == (24, 32)
+    np.testing.assert_allclose(small, images.block_mean(decoded, 2) / 255.0, atol=0.1)
+    assert np.abs(small - images.block_mean(decoded, 2) / 255.0).mean() < 0.02
 
 
 # --- PNG and thumbnails -------------------------------------------------------------------------------
