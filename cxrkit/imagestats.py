@@ -7,8 +7,11 @@ through :func:`cxrkit.scan.map_paths`: a local process pool by default, any
 :class:`concurrent.futures.Executor`, or a ``dask.distributed.Client``. A bad file is a row with its
 ``error``, never the end of the scan.
 
-Results are cached as one parquet file per table kind in the cache directory, keyed per row by
-``(path, size, mtime_ns)``: a second call reads only new or changed files.
+Results are cached as one parquet file per table kind in the cache directory (``images/headers-v1.parquet``,
+``images/pixel-stats-v1.parquet``), keyed per row by ``(path, size, mtime_ns)``: a second call reads only new
+or changed files. Error rows are cached too when the error lies in the file's bytes (not an image, corrupt,
+colour/multi-frame); I/O errors and missing decoder plugins are retried on the next call. On a Dask cluster
+the workers need cxrkit installed (the per-file functions are sent by reference).
 
 Examples
 --------
@@ -69,6 +72,7 @@ STATS_SCHEMA: dict[str, pl.DataType] = {
 }  # fmt: skip
 
 _IDENTITY = {"size": pl.Int64, "mtime_ns": pl.Int64}
+_LASTING_ERRORS = r"^(NotAnImageError|CorruptImageError|UnsupportedImageError): "
 
 
 # --- per-file work (module level: picklable for process pools and Dask) ------------------------------
@@ -252,8 +256,11 @@ def _scan(source: Any, func: Any, schema: dict[str, pl.DataType], name: str, *, 
         if row.get("error") is not None:
             row.update(images._path_ids(p))
     new = _frame(rows, full)
-    if entry is not None and new.height:
-        merged = pl.concat([old.join(new.select("path"), on="path", how="anti"), new], how="vertical")
+    # Cache successes and errors that depend only on the file's bytes; an I/O hiccup or a missing decoder
+    # plugin (installable) is retried next time.
+    keep = new.filter(pl.col("error").is_null() | pl.col("error").str.contains(_LASTING_ERRORS))
+    if entry is not None and keep.height:
+        merged = pl.concat([old.join(new.select("path"), on="path", how="anti"), keep], how="vertical")
         with store.atomic_path(entry) as tmp:
             merged.write_parquet(tmp)
     missing = inputs.filter(pl.col("size").is_null()).select("_order", "path").with_columns(

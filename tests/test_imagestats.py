@@ -165,6 +165,22 @@ def test_incremental_cache_reads_only_new_or_changed_files(tree, tmp_path, monke
     assert calls == []
 
 
+def test_errors_from_missing_plugins_are_not_cached(tree, tmp_path, monkeypatch):
+    _, good, bad = tree
+    kwargs = {"progress": False, "cache": tmp_path, "executor": "serial"}
+
+    def no_plugin(path):
+        raise images.UndecodableImageError(f"{path}: install pylibjpeg-openjpeg")
+
+    monkeypatch.setattr(imagestats, "_stats_row", no_plugin)
+    first = imagestats.pixel_stats([good[3], bad["not_dicom"]], **kwargs)
+    assert first.get_column("error").str.starts_with("UndecodableImageError").to_list() == [True, True]
+    monkeypatch.undo()
+    second = imagestats.pixel_stats([good[3], bad["not_dicom"]], **kwargs)
+    assert second.get_column("error").to_list()[0] is None  # retried once the plugin is there
+    assert second.get_column("error").to_list()[1].startswith("NotAnImageError")
+
+
 def test_cache_false_writes_nothing_and_damaged_cache_is_rebuilt(tree, tmp_path):
     _, good, _ = tree
     cache = Cache(tmp_path / "c")
