@@ -201,6 +201,21 @@ def test_undefined_length_sequences_and_latin1(tmp_path):
     assert fast["PerformedProcedureStepDescription"] == "THORAX ÉRECT" and fast["ViewCodeMeaning"] == "postero-anterior"
 
 
+@pytest.mark.parametrize("name, syntax", [("rle", RLELossless), ("jpeg2000", JPEG2000Lossless),
+                                          ("jpeg_baseline", JPEGBaseline8Bit)])
+def test_falls_back_to_another_plugin(files, monkeypatch, name, syntax):
+    from pydicom.pixels import get_decoder
+
+    decoder = get_decoder(syntax)
+    assert len(decoder._available) >= 2, "this syntax needs two installed decoding plugins"
+
+    def broken(src, runner):
+        raise RuntimeError("simulated plugin failure")
+
+    monkeypatch.setitem(decoder._available, next(iter(decoder._available)), broken)
+    np.testing.assert_allclose(images.read_image(files[name]), reference(files[name]), atol=3 / 255)
+
+
 # --- windows, downsampling, jpg ----------------------------------------------------------------------
 
 
