@@ -89,7 +89,12 @@ def convert(kind: str, value: Any) -> Any:
         return clean(value)
     if kind == "int":
         return None if value is None else int(value)
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+    if isinstance(value, str):
+        text = value.strip(" \x00")
+        if not text:
+            return None
+        values = text.split("\\") if kind in ("ds2", "is", "ds") else [text]
+    elif isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
         values = list(value)
     else:
         text = clean(value)
@@ -113,7 +118,9 @@ def convert(kind: str, value: Any) -> Any:
 
 
 def _parse_date(text: str) -> dt.date | None:
-    text = text.strip().replace(".", "").replace("-", "")
+    text = text.strip()
+    if not text.isdigit():  # old forms: YYYY.MM.DD
+        text = text.replace(".", "").replace("-", "")
     try:
         return dt.date(int(text[0:4]), int(text[4:6]), int(text[6:8])) if len(text) == 8 else None
     except ValueError:
@@ -121,7 +128,9 @@ def _parse_date(text: str) -> dt.date | None:
 
 
 def _parse_time(text: str) -> dt.time | None:
-    text = text.strip().replace(":", "")
+    text = text.strip()
+    if ":" in text:  # old form HH:MM:SS
+        text = text.replace(":", "")
     whole, _, frac = text.partition(".")
     if len(whole) not in (2, 4, 6) or not whole.isdigit() or (frac and not frac.isdigit()):
         return None

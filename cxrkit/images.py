@@ -36,7 +36,6 @@ import os
 import struct
 import warnings
 import zlib
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -119,19 +118,18 @@ def _kind(path: str | os.PathLike) -> str:
 
 def _open(path: str | os.PathLike, raw: bool = False):
     """Open for reading, through gzip for ``.gz`` unless ``raw``; a missing file is a MissingFileError."""
-    p = Path(path)
     try:
-        return gzip.open(p, "rb") if _kind(p) == "gz" and not raw else open(p, "rb")
+        return gzip.open(path, "rb") if not raw and _kind(path) == "gz" else open(path, "rb")
     except FileNotFoundError as exc:
         from .errors import MissingFileError
 
-        raise MissingFileError(f"{p}: no such file") from exc
+        raise MissingFileError(f"{path}: no such file") from exc
 
 
 def _read_head(path: str | os.PathLike, limit: int) -> bytes:
     """The first ``limit`` (decompressed) bytes; for ``.gz`` only as much of the stream as that takes."""
     if _kind(path) != "gz":
-        with _open(path) as fh:
+        with _open(path, raw=True) as fh:
             return fh.read(limit)
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper; cheaper than gzip.open for a head
     out = bytearray()
