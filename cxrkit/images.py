@@ -352,12 +352,11 @@ def _check_shape(path: str | os.PathLike, info: dict[str, Any]) -> None:
         )
 
 
-def _native_dtype(info: dict[str, Any], big_endian: bool = False) -> np.dtype | None:
+def _native_dtype(info: dict[str, Any]) -> np.dtype | None:
     bits = info.get("BitsAllocated")
     if bits not in (8, 16):
         return None
-    kind = "i" if info.get("PixelRepresentation") == 1 else "u"
-    return np.dtype(f"{'>' if big_endian else '<'}{kind}{bits // 8}")
+    return np.dtype(f"<{'i' if info.get('PixelRepresentation') == 1 else 'u'}{bits // 8}")
 
 
 def _fix_sign(arr: np.ndarray, info: dict[str, Any]) -> np.ndarray:
@@ -391,7 +390,6 @@ def _fast_native(path: str | os.PathLike) -> tuple[dict[str, Any], int, np.dtype
     if length == 0xFFFFFFFF or dtype is None:
         return None
     _check_shape(path, info)
-    info["_length"] = length
     return info, offset, dtype
 
 
@@ -459,13 +457,13 @@ def _pydicom_stored(path: str | os.PathLike) -> tuple[np.ndarray, Any]:
     ds = _dcmread(path)
     info = {key: ds.get(key) for key in _PIXEL_KEYS | {"PhotometricInterpretation", "NumberOfFrames"}}
     info["NumberOfFrames"] = dh.convert("is", info["NumberOfFrames"])
-    _check_shape(path, info)
     if "PixelData" not in ds:
-        kind = "FloatPixelData" if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds else None
+        floats = "FloatPixelData" in ds or "DoubleFloatPixelData" in ds
         raise CorruptImageError(
-            f"{path}: the file has no pixel data{' (float pixel data is not supported)' if kind else ''}; "
+            f"{path}: the file has no pixel data{' (float pixel data is not supported)' if floats else ''}; "
             "it may be a structured report or a header-only copy: re-download the image"
         )
+    _check_shape(path, info)
     arr = _decode(path, ds)
     if arr.ndim != 2 or arr.shape != (info["Rows"], info["Columns"]):
         raise UnsupportedImageError(f"{path}: decoded pixels have shape {arr.shape}, expected one 2-D frame")

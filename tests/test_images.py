@@ -382,6 +382,8 @@ def test_no_pixel_data(tmp_path):
     ds = base_dataset(phantom())
     del ds.PixelData
     _assert_error(write(ds, tmp_path / "nopix.dcm"), images.CorruptImageError, "no pixel data")
+    del ds.Rows, ds.Columns  # like a structured report
+    _assert_error(write(ds, tmp_path / "report.dcm"), images.CorruptImageError, "no pixel data")
 
 
 @pytest.mark.parametrize("rows, cols", [(0, 64), (60000, 60000)])
