@@ -22,7 +22,9 @@ Examples
 
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -135,16 +137,20 @@ def _stream_counts(path: str | os.PathLike, info: dict[str, Any], offset: int, d
             while seen < total:
                 want = min(total - seen, CHUNK_PIXELS) * dtype.itemsize
                 view = memoryview(buf)[:want]
-                got = fh.readinto(view)
-                if not got:
-                    break
+                got = 0
+                while got < want:  # gzip may hand back less than asked: fill the chunk
+                    n = fh.readinto(view[got:])
+                    if not n:
+                        break
+                    got += n
                 got -= got % dtype.itemsize
-                chunk = images._fix_sign(np.frombuffer(view[:got], dtype=dtype), info)
-                counts += _chunk_counts(chunk, size)
-                seen += got // dtype.itemsize
-    except (EOFError, OSError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
+                if got:
+                    chunk = images._fix_sign(np.frombuffer(view[:got], dtype=dtype), info)
+                    counts += _chunk_counts(chunk, size)
+                    seen += got // dtype.itemsize
+                if got < want:
+                    break
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise images.CorruptImageError(f"{path}: broken gzip stream ({exc}); re-download the file") from exc
     if seen < total:
         raise images.CorruptImageError(
