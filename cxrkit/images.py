@@ -128,9 +128,17 @@ def _open(path: str | os.PathLike, raw: bool = False):
 
 def _read_head(path: str | os.PathLike, limit: int) -> bytes:
     """The first ``limit`` (decompressed) bytes; for ``.gz`` only as much of the stream as that takes."""
-    if _kind(path) != "gz":
-        with _open(path, raw=True) as fh:
-            return fh.read(limit)
+    if _kind(path) != "gz":  # one unbuffered read: the cheapest way to a file's head
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError as exc:
+            from .errors import MissingFileError
+
+            raise MissingFileError(f"{path}: no such file") from exc
+        try:
+            return os.read(fd, limit)
+        finally:
+            os.close(fd)
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper; cheaper than gzip.open for a head
     out = bytearray()
     try:
