@@ -156,29 +156,32 @@ def _dataset(buf: bytes, pos: int, end: int | None, explicit: bool, want: set[in
         else:
             group, elem, length = _IMPLICIT.unpack_from(buf, pos)
             vr = None
+        if group == 0xFFFE:
+            if elem == 0xE00D:  # item delimitation
+                return pos + 8
+            raise Unusual
         tag = group << 16 | elem
-        if tag == 0xFFFEE00D:  # item delimitation
-            return pos + 8
         if tag >= stop:
             return pos
-        if group == 0xFFFE:
-            raise Unusual
-        if vr is None or vr in _SHORT_VRS:
+        if vr in _SHORT_VRS:  # the common case: 16-bit length, never undefined
             pos += 8
-        elif vr in _LONG_VRS:
-            if pos + 12 > limit:
-                raise Truncated
-            length, pos = U32.unpack_from(buf, pos + 8)[0], pos + 12
-        else:  # not a VR: e.g. implicit VR data under an explicit transfer syntax; pydicom copes
-            raise Unusual
-        if length == 0xFFFFFFFF:
-            if explicit and vr not in (b"SQ", b"UN"):
+        else:
+            if vr is None:  # implicit VR: 32-bit length already unpacked
+                pos += 8
+            elif vr in _LONG_VRS:
+                if pos + 12 > limit:
+                    raise Truncated
+                length, pos = U32.unpack_from(buf, pos + 8)[0], pos + 12
+            else:  # not a VR: e.g. implicit VR data under an explicit transfer syntax; pydicom copes
                 raise Unusual
-            meaning: list = []
-            pos = _sequence(buf, pos, None, explicit and vr == b"SQ", meaning)
-            if tag in want:
-                found[tag] = meaning[0] if meaning else None
-            continue
+            if length == 0xFFFFFFFF:
+                if explicit and vr not in (b"SQ", b"UN"):
+                    raise Unusual
+                meaning: list = []
+                pos = _sequence(buf, pos, None, explicit and vr == b"SQ", meaning)
+                if tag in want:
+                    found[tag] = meaning[0] if meaning else None
+                continue
         nxt = pos + length
         if tag in want:
             if nxt > limit:
