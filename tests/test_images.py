@@ -147,6 +147,27 @@ def test_fast_header_parser_agrees_with_pydicom(files, name):
     assert list(header) == list(images.HEADER_KEYS)
 
 
+def _all_bundled():
+    import glob
+    import os
+
+    import pydicom.data
+
+    return sorted(glob.glob(os.path.join(os.path.dirname(pydicom.data.__file__), "**", "*.dcm"), recursive=True))
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_fast_parser_agrees_with_pydicom_on_every_bundled_file():
+    """pydicom's own test files: private and nested sequences, UN, character sets, odd encodings."""
+    checked = 0
+    for path in _all_bundled():
+        fast = images._fast_header(path)
+        if fast is not None:
+            assert fast == images._pydicom_header(path), path
+            checked += 1
+    assert checked >= 50
+
+
 def test_fast_parser_used_for_plain_files_only(files):
     assert images._fast_header(files["explicit_le"]) is not None
     assert images._fast_header(files["gz"]) is not None
