@@ -168,6 +168,20 @@ def test_fast_parser_agrees_with_pydicom_on_every_bundled_file():
     assert checked >= 50
 
 
+@pytest.mark.filterwarnings("ignore")
+def test_every_bundled_file_gives_the_reference_picture_or_a_clear_error():
+    shown = 0
+    for path in _all_bundled():
+        try:
+            img = images.read_image(path)
+        except ImageReadError as exc:  # colour, multi-frame, no pixels, damaged: never another exception type
+            assert path in str(exc)
+            continue
+        np.testing.assert_allclose(img, reference(path), atol=2e-5, err_msg=path)
+        shown += 1
+    assert shown >= 30
+
+
 def test_fast_parser_used_for_plain_files_only(files):
     assert images._fast_header(files["explicit_le"]) is not None
     assert images._fast_header(files["gz"]) is not None
