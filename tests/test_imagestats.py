@@ -6,6 +6,7 @@ import os
 import numpy as np
 import polars as pl
 import pydicom
+import pydicom.data
 import pytest
 from _dicom_factory import base_dataset, bundled, gzip_copy, mimic_path, phantom, write
 from PIL import Image
@@ -92,6 +93,26 @@ def test_pixel_stats_equal_numpy(tree, tmp_path):
     assert all(e is not None for e in errors)
     assert errors[list(bad).index("colour")].startswith("UnsupportedImageError")
     assert errors[list(bad).index("truncated")].startswith("CorruptImageError")
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_pixel_stats_of_every_bundled_file_equal_numpy_or_error():
+    import glob
+
+    root = os.path.dirname(pydicom.data.__file__)
+    paths = sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))
+    df = imagestats.pixel_stats(paths, executor="serial", progress=False, cache=False)
+    measured = 0
+    for row in df.iter_rows(named=True):
+        if row["error"] is not None:
+            assert row["error"].split(":")[0].endswith("Error")
+            continue
+        a = pydicom.dcmread(row["path"]).pixel_array.astype(np.float64)
+        assert (row["min"], row["max"]) == (a.min(), a.max()), row["path"]
+        assert row["mean"] == pytest.approx(a.mean()) and row["std"] == pytest.approx(a.std())
+        assert [row["p1"], row["p50"], row["p99"]] == pytest.approx(np.percentile(a, [1, 50, 99]).tolist())
+        measured += 1
+    assert measured >= 30
 
 
 def test_pixel_stats_chunked_equals_whole(tree, monkeypatch):
