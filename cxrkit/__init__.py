@@ -16,7 +16,7 @@ from __future__ import annotations
 from .errors import CxrkitError
 
 __version__ = "0.1.0"
-__all__ = ["CxrkitError", "Dataset", "open_dataset", "__version__"]
+__all__ = ["CxrkitError", "Dataset", "__version__", "open_dataset"]
 
 
 def __getattr__(name: str):  # lazy: keep ``import cxrkit`` cheap

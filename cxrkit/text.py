@@ -34,8 +34,7 @@ __all__ = [
 
 #: A small stop list for radiology text. Negation words (no, not, without) are deliberately kept.
 STOP_WORDS = frozenset(
-    "a an the and or of in on at to for by with from as is are was were be been being there this that these "
-    "those it its which who whom has have had than then into onto over under since per via also again".split()
+    ["a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "by", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "there", "this", "that", "these", "those", "it", "its", "which", "who", "whom", "has", "have", "had", "than", "then", "into", "onto", "over", "under", "since", "per", "via", "also", "again"]
 )
 _WORD = r"[a-z]+(?:'[a-z]+)?"
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"

@@ -235,7 +235,7 @@ def check_table_links(name: str, frame: pl.DataFrame, records: pl.DataFrame, stu
     return _as_findings(orphans.select(keep), f"{name}_without_record", "warning", what)
 
 
-def validate(ds: "Dataset") -> pl.DataFrame:
+def validate(ds: Dataset) -> pl.DataFrame:
     """Run every check on a dataset; one row per finding (:data:`FINDING_SCHEMA`), errors first.
 
     Checks: malformed ids; paths that disagree with ids; records whose study is missing from the study list

@@ -83,8 +83,8 @@ def test_malformed_ids_bad_paths_duplicates_and_two_patients(copy):
     rewrite_gz(copy / "cxr-record-list.csv.gz", edit)
     # the same study also filed under another patient in the study list
     rewrite_gz(copy / "cxr-study-list.csv.gz",
-               lambda ls: ls + [f"{second['subject_id']},{first['study_id']},"
-                                f"{layout.report_path(second['subject_id'], first['study_id'])}\n"])
+               lambda ls: ls + [(f"{second['subject_id']},{first['study_id']},"
+                                f"{layout.report_path(second['subject_id'], first['study_id'])}\n")])
     findings = open_dataset(copy).validate()
     found = dict(checks(findings))
     assert found["malformed_id"] == "error"
