@@ -305,7 +305,7 @@ def _plan(subjects: int, seed: int, image_scale: float) -> _Plan:
     view_position = np.where(blank_view, "", view)
     meaning = np.where(blank_view & (rng.random(n_img) < 0.4), "", meaning).astype(str)
     lateral = np.isin(view, list(_LATERAL_VIEWS))
-    u3 = rng.random(n_img)
+    u3 = rng.random(n_studies)[s_rows]  # the patient's position is a property of the study
     orientation = np.where(
         port_i & ~lateral,
         _pick(u3, [0.45, 0.8], ["Erect", "Recumbent", ""]),
@@ -450,8 +450,13 @@ class _Writer:
         if parent and parent not in self._dirs:
             (self.root / parent).mkdir(parents=True, exist_ok=True)
             self._dirs.add(parent)
-        with open(self.root / rel, "wb") as fh:
-            fh.write(data)
+        fd = os.open(self.root / rel, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         self.sums[rel] = hashlib.sha256(data).hexdigest()
 
     def record(self, rel: str) -> None:
@@ -733,17 +738,26 @@ def make_demo(
     return dest
 
 
+def _encode_table(name: str, frame: pl.DataFrame) -> bytes:
+    if name == IMAGE_FILENAMES:
+        return "".join(p + "\n" for p in frame["path"].to_list()).encode()
+    return _gzip(frame.write_csv().encode("utf-8"))
+
+
 def _build(root: Path, subjects: int, seed: int, flavor: str, scale: float, labels: bool, images: bool,
            progress: bool) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     plan = _plan(subjects, seed, scale)
     writer = _Writer(root)
-    for name, frame in _tables(plan, seed, flavor, labels).items():
-        if name == IMAGE_FILENAMES:
-            writer.write(name, "".join(p + "\n" for p in frame["path"].to_list()).encode())
-        else:
-            writer.write(name, _gzip(frame.write_csv().encode("utf-8")))
-    if flavor != "jpg":
-        _write_reports(writer, plan, seed, progress)
+    # tables are encoded and compressed in a thread (polars and zlib release the GIL) while reports are written
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        encoded = {name: pool.submit(_encode_table, name, frame)
+                   for name, frame in _tables(plan, seed, flavor, labels).items()}
+        if flavor != "jpg":
+            _write_reports(writer, plan, seed, progress)
+        for name, future in encoded.items():
+            writer.write(name, future.result())
     if images:
         _write_images(writer, plan, seed, flavor, scale, progress)
     writer.write(LICENSE, _license_text(flavor, subjects, seed).encode())
