@@ -451,4 +451,4 @@ def test_moderate_scale_follows_the_real_mix(tmp_path):
     assert len(reports) == studies.height
     sizes = np.array([p.stat().st_size for p in reports])
     assert 500 < sizes.mean() < 800  # real: 666
-    assert elapsed < 30
+    assert elapsed < 60  # ~3 s on an idle 2-core machine; generous for loaded CI runners
