@@ -50,7 +50,7 @@ PATHOLOGIES = tuple(i for i, name in enumerate(CATEGORIES) if name not in ("No F
 # land near the published MIMIC-CXR CheXpert label counts.
 _ABNORMAL = {
     "Atelectasis": (0.30, 0.07, 0.01),
-    "Cardiomegaly": (0.26, 0.04, 0.07),
+    "Cardiomegaly": (0.16, 0.04, 0.07),
     "Consolidation": (0.07, 0.03, 0.12),
     "Edema": (0.17, 0.09, 0.10),
     "Enlarged Cardiomediastinum": (0.045, 0.06, 0.02),
@@ -75,10 +75,12 @@ _NORMAL_NEG = {
 }
 
 
-def make_labels(rng: np.random.Generator, portable: np.ndarray) -> np.ndarray:
+def make_labels(rng: np.random.Generator, portable: np.ndarray, patient: np.ndarray | None = None) -> np.ndarray:
     """CheXpert-style labels for every study: a float array ``(studies, 14)`` of 1.0, 0.0, -1.0 or NaN (blank).
 
     ``portable`` marks bedside (portable AP) studies, which are sicker and carry more support devices.
+    ``patient`` (an integer per study) links a patient's studies: some patients have a chronically enlarged
+    heart, which then shows in most of their studies.
 
     Examples
     --------
@@ -89,7 +91,7 @@ def make_labels(rng: np.random.Generator, portable: np.ndarray) -> np.ndarray:
     portable = np.asarray(portable, dtype=bool)
     n = portable.size
     out = np.full((n, len(CATEGORIES)), np.nan)
-    normal = rng.random(n) < np.where(portable, 0.17, 0.5)
+    normal = rng.random(n) < np.where(portable, 0.18, 0.53)
     for name, (p_pos, p_unc, p_neg) in _ABNORMAL.items():
         j = _IDX[name]
         u = rng.random(n)
@@ -100,6 +102,10 @@ def make_labels(rng: np.random.Generator, portable: np.ndarray) -> np.ndarray:
         p_norm_neg = _NORMAL_NEG.get(name, 0.0)
         col = np.where(normal, np.where(rng.random(n) < p_norm_neg, 0.0, np.nan), col)
         out[:, j] = col
+    if patient is not None:  # chronic cardiomegaly follows a patient through their studies
+        patient = np.asarray(patient)
+        chronic = (rng.random(int(patient.max()) + 1) < 0.1)[patient]
+        out[:, _IDX["Cardiomegaly"]] = np.where(chronic & (rng.random(n) < 0.6), 1.0, out[:, _IDX["Cardiomegaly"]])
     # heart failure: edema makes cardiomegaly and effusions likelier
     edema = out[:, _IDX["Edema"]] == 1.0
     for name, p in (("Cardiomegaly", 0.5), ("Pleural Effusion", 0.55)):

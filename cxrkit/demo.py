@@ -204,8 +204,11 @@ def _plan(subjects: int, seed: int, image_scale: float) -> _Plan:
     counts = np.array(list(IMAGES_PER_STUDY.keys()))
     freq = np.array(list(IMAGES_PER_STUDY.values()), dtype=float)
     n_images = rng.choice(counts, size=n_studies, p=freq / freq.sum())
-    p_portable = np.select([n_images == 1, n_images == 2], [0.82, 0.27], 0.15)
-    portable = rng.random(n_studies) < p_portable
+    p_portable = np.select([n_images == 1, n_images == 2], [0.8, 0.26], 0.15)
+    # patients with many studies are mostly inpatients: their studies are more often bedside (portable) films
+    log_k = np.log(np.repeat(k, k))
+    logit = np.log(p_portable / (1 - p_portable)) + 0.9 * (log_k - log_k.mean())
+    portable = rng.random(n_studies) < 1.0 / (1.0 + np.exp(-logit))
 
     # dates: a patient's studies lie within a log-uniform span (days to years) after a base date
     day0 = np.datetime64("2100-01-01")
@@ -225,7 +228,7 @@ def _plan(subjects: int, seed: int, image_scale: float) -> _Plan:
     study_time_text = [f"{a:02d}{b:02d}{c:02d}.{d:03d}" for a, b, c, d in zip(hh, mm, ss, ms)]
     study_time = np.array([float(t) for t in study_time_text])
 
-    labels = make_labels(rng, portable)
+    labels = make_labels(rng, portable, patient=np.repeat(np.arange(n), k))
     negbio = negbio_from(labels, rng)
     n_unlabelled = round(n_studies * 8 / 227_835)
     labelled = np.ones(n_studies, dtype=bool)
