@@ -728,13 +728,24 @@ def make_demo(
     try:
         os.chmod(tmp, 0o755)
         _build(tmp, int(subjects), int(seed), flavor, float(image_scale), labels, images, progress)
+        raced = DemoExistsError(
+            f"{dest} was created by someone else while the demo was being generated; it was left as it is "
+            "(pass overwrite=True to replace it)"
+        )
         if dest.exists() or dest.is_symlink():
+            if not overwrite:
+                raise raced
             old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
             os.rename(dest, old / "x")
             os.rename(tmp, dest)
             shutil.rmtree(old, ignore_errors=True)
         else:
-            os.rename(tmp, dest)
+            try:
+                os.rename(tmp, dest)
+            except OSError as exc:
+                if dest.exists():
+                    raise raced from exc
+                raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -452,3 +452,21 @@ def test_moderate_scale_follows_the_real_mix(tmp_path):
     sizes = np.array([p.stat().st_size for p in reports])
     assert 500 < sizes.mean() < 800  # real: 666
     assert elapsed < 60  # ~3 s on an idle 2-core machine; generous for loaded CI runners
+
+
+def test_a_destination_created_meanwhile_is_left_alone(tmp_path, monkeypatch):
+    from cxrkit import demo
+
+    dest = tmp_path / "d"
+    real_build = demo._build
+
+    def build_then_race(root, *args):
+        real_build(root, *args)
+        dest.mkdir()
+        (dest / "theirs.txt").write_text("keep me")
+
+    monkeypatch.setattr(demo, "_build", build_then_race)
+    with pytest.raises(DemoExistsError, match="someone else"):
+        make_demo(dest, subjects=2, images=False)
+    assert [p.name for p in dest.iterdir()] == ["theirs.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
