@@ -23,8 +23,10 @@ Bump :data:`DEMO_VERSION` whenever the bytes change.
 Examples
 --------
 >>> import tempfile, pathlib
->>> root = make_demo(pathlib.Path(tempfile.mkdtemp()) / "demo", subjects=3, image_scale=0.05)
->>> sorted(p.name for p in root.iterdir())[:4]
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     root = make_demo(pathlib.Path(tmp) / "demo", subjects=3, image_scale=0.05)
+...     names = sorted(p.name for p in root.iterdir())
+>>> names[:4]
 ['LICENSE.txt', 'SHA256SUMS.txt', 'cxr-provider-list.csv.gz', 'cxr-record-list.csv.gz']
 >>> tables = demo_tables(subjects=3)
 >>> tables["cxr-record-list.csv.gz"].columns
@@ -708,7 +710,8 @@ def make_demo(
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> dest = pathlib.Path(tempfile.mkdtemp()) / "jpg-demo"
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> dest = pathlib.Path(tmp.name) / "jpg-demo"
     >>> root = make_demo(dest, subjects=2, flavor="jpg", image_scale=0.05)
     >>> (root / "IMAGE_FILENAMES").read_text().splitlines()[0].endswith(".jpg")
     True
@@ -716,6 +719,7 @@ def make_demo(
     Traceback (most recent call last):
     ...
     cxrkit.demo.DemoExistsError: ...
+    >>> tmp.cleanup()
     """
     _check_args(subjects, seed, flavor, image_scale)
     dest = Path(dest)
