@@ -350,6 +350,8 @@ def _plan(subjects: int, seed: int, image_scale: float) -> _Plan:
         "Columns": cols,
         "photometric": photometric,
         "lut": np.select([voi < 0.04, voi < 0.08], ["voi", "both"], "window"),
+        # a few files need their modality LUT: the window is given in rescaled units
+        "intercept": np.where(voi > 0.97, -1024, 0),
     }).sort("subject_id", "study_id", "dicom_id")
     return _Plan(studies, images, labels, negbio, labelled)
 
@@ -554,8 +556,9 @@ def _dicom_bytes(plan_row: dict, study: dict, stored: np.ndarray, seed: int, sca
     ds.BurnedInAnnotation = "NO"
     lo, hi = np.percentile(stored[:: max(1, rows // 128), :: max(1, cols // 128)], [1, 99])
     center, width = round((lo + hi) / 2), max(16, round(hi - lo))
+    intercept = int(plan_row["intercept"])
     if plan_row["lut"] in ("window", "both"):
-        ds.WindowCenter = str(center)
+        ds.WindowCenter = str(center + intercept)
         ds.WindowWidth = str(width)
     if plan_row["lut"] in ("voi", "both"):
         x = np.arange(4096, dtype=np.float64)
@@ -565,7 +568,7 @@ def _dicom_bytes(plan_row: dict, study: dict, stored: np.ndarray, seed: int, sca
         lut.LUTExplanation = "NORMAL"
         lut.add_new(0x00283006, "OW", np.rint(table).astype("<u2").tobytes())  # LUTData
         ds.VOILUTSequence = Sequence([lut])
-    ds.RescaleIntercept = "0"
+    ds.RescaleIntercept = str(intercept)
     ds.RescaleSlope = "1"
     ds.RescaleType = "US"
     ds.LossyImageCompression = "00"
