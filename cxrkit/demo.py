@@ -59,6 +59,7 @@ __all__ = [
     "DemoError",
     "DemoExistsError",
     "demo_tables",
+    "expected_counts",
     "make_demo",
 ]
 
