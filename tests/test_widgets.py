@@ -51,7 +51,8 @@ def png_array(data: bytes) -> np.ndarray:
 
 def visible_text(markup: str) -> str:
     """What a reader sees in an HTML fragment: tags dropped, entities decoded, whitespace collapsed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", markup)).split())
+    blocks = re.sub(r"</?(?:p|div|br|li|tr|td)\b[^>]*>", " ", markup)  # block boundaries separate words
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", blocks)).split())
 
 
 def expected_preview(path, max_size=1024) -> tuple[int, int]:
