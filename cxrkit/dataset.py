@@ -89,7 +89,17 @@ class Dataset:
         The known tables present in this copy, by name (see :data:`cxrkit.tables.TABLES`).
     """
 
-    def __init__(self, root: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None) -> None:
+    def __init__(self, root: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
+                 storage_options: dict | None = None) -> None:
+        from .remote import is_url
+
+        self._mirror = None
+        self.url: str | None = None
+        if is_url(root):
+            self._init_remote(str(root), cache_dir, storage_options)
+            return
+        if storage_options:
+            raise TypeError("storage_options= applies to a URL root, not to a local folder")
         self.root = Path(root).expanduser().resolve()
         if not self.root.is_dir():
             raise NotADatasetError(
@@ -114,14 +124,76 @@ class Dataset:
                 f"downloaded (e.g. .../physionet.org/files/mimic-cxr/2.0.0)."
             )
 
+    def _init_remote(self, url: str, cache_dir, storage_options) -> None:
+        from .remote import Mirror
+
+        self.cache = Cache(cache_dir)
+        mirror = Mirror(url, self.cache, storage_options)
+        self._mirror = mirror
+        self.url = mirror.url
+        self.root = mirror.root
+        self.table_files = {}
+        for name in tables.TABLES:
+            found = mirror.find_table(name)
+            if found is not None:
+                self.table_files[name] = found
+        self.image_filenames = self.root / tables.IMAGE_FILENAMES if mirror.has(tables.IMAGE_FILENAMES) else None
+        zips = sorted(n for n in mirror.top if n.startswith("mimic-cxr-reports") and n.endswith(".zip"))
+        self.reports_zip = self.root / zips[-1] if zips else None
+        self.has_files_tree = mirror.has(layout.FILES_DIR)
+        if not (self.table_files or self.has_files_tree or self.image_filenames or self.reports_zip):
+            raise NotADatasetError(
+                f"{self.url} does not look like a MIMIC-CXR copy: it lists no files/ folder and none of "
+                f"{', '.join(spec.files[0] for spec in tables.TABLES.values())}. Pass the URL of the folder "
+                f"that holds them (e.g. https://physionet.org/files/mimic-cxr/2.0.0/)."
+            )
+
+    @property
+    def is_remote(self) -> bool:
+        """Whether this copy was opened by URL (files are fetched on demand into the cache, see :mod:`cxrkit.remote`)."""
+        return self._mirror is not None
+
+    @property
+    def location(self) -> str:
+        """Where the copy lives: the URL (without credentials) of a remote copy, else the root folder."""
+        return self.url if self.url is not None else str(self.root)
+
+    def local_file(self, path: str | os.PathLike) -> Path:
+        """The local file for ``path`` (relative to the root, or under it): as is for a local copy; for a remote
+        copy, fetched into the cache mirror first when absent (raises MissingFileError if the server lacks it)."""
+        if self._mirror is None:
+            p = Path(path)
+            return p if p.is_absolute() else self.root / p
+        return self._mirror.local(path)
+
+    def download(self, selection, dest: str | os.PathLike, *, progress: bool = True, tables_too: bool = True,
+                 verify: bool = True) -> Path:
+        """Copy a selection's images and reports (and the tables filtered to it) into ``dest`` with the real
+        layout: resumable, verified, with a progress bar; see :func:`cxrkit.remote.download`.
+
+        Examples
+        --------
+        >>> ds = open_dataset()
+        >>> one = ds.records().sort("study_id").head(1).collect()
+        >>> import tempfile
+        >>> sub = open_dataset(ds.download(one, tempfile.mkdtemp() + "/subset", progress=False))
+        >>> sub.records().collect().height, sub.validate().height
+        (1, 0)
+        """
+        from .remote import download
+
+        return download(self, selection, dest, progress=progress, tables_too=tables_too, verify=verify)
+
     def __repr__(self) -> str:
-        return f"<cxrkit.Dataset {self.flavor} at {self.root} ({', '.join(self.table_files) or 'no tables'})>"
+        return f"<cxrkit.Dataset {self.flavor} at {self.location} ({', '.join(self.table_files) or 'no tables'})>"
 
     # --- what is here ------------------------------------------------------------------------------
 
     @cached_property
     def image_ext(self) -> str | None:
         """Extension of the image files on disk (``.dcm``, ``.dcm.gz`` or ``.jpg``), ``None`` with no images."""
+        if self._mirror is not None:
+            return self._remote_image_ext()
         base = self.root / layout.FILES_DIR
         if self.has_files_tree:
             for group in sorted(base.iterdir()):
@@ -136,6 +208,20 @@ class Dataset:
             first = tables.read_image_filenames(self.image_filenames).filter(pl.col("kind") == "image")
             return first["ext"][0] if first.height else None
         return None
+
+    def _remote_image_ext(self) -> str | None:
+        if self.image_filenames is not None:
+            first = tables.read_image_filenames(self.local_file(self.image_filenames))
+            first = first.filter(pl.col("kind") == "image")
+            return first["ext"][0] if first.height else None
+        if "records" in self.table_files:
+            rels = self._table("records").select("path").head(3).collect()["path"].to_list()
+        elif "metadata" in self.table_files:
+            rels = (self._table("metadata").select("subject_id", "study_id", "dicom_id").head(3)
+                    .with_columns(layout.image_path_expr(ext=".dcm")).collect()["path"].to_list())
+        else:
+            return None
+        return self._mirror.probe_image_ext(rels) if rels else None
 
     @property
     def flavor(self) -> str:
@@ -161,6 +247,8 @@ class Dataset:
     @cached_property
     def listing(self) -> pl.DataFrame:
         """Images and reports on disk (a walk of ``files/``), see :func:`cxrkit.tables.walk_files`. Computed once."""
+        if self._mirror is not None:  # a remote copy: what has been fetched into the mirror so far
+            return tables.walk_files(self.root) if (self.root / layout.FILES_DIR).is_dir() else tables.paths_frame([])
         if self.has_files_tree:
             return tables.walk_files(self.root)
         return tables.paths_frame([])
@@ -175,7 +263,7 @@ class Dataset:
                 f"this copy ({self.root}) has no {spec.files[0]} ({spec.description}); it ships with "
                 f"{spec.source}. Download it into the root, or check ds.has({name!r}) before using it."
             )
-        return tables.load_table(path, tables.TABLES[name], cache=self.cache)
+        return tables.load_table(self.local_file(path), tables.TABLES[name], cache=self.cache)
 
     def records(self) -> pl.LazyFrame:
         """Images: ``subject_id, study_id, dicom_id, path`` from ``cxr-record-list.csv.gz``.
@@ -186,8 +274,8 @@ class Dataset:
         if "records" in self.table_files:
             return self._table("records")
         if self.image_filenames is not None:
-            return tables.listing_records(tables.read_image_filenames(self.image_filenames)).lazy()
-        derived = tables.listing_records(self.listing)
+            return tables.listing_records(tables.read_image_filenames(self.local_file(self.image_filenames))).lazy()
+        derived = tables.listing_records(self.listing) if self._mirror is None else tables.paths_frame([])
         if derived.height == 0 and "metadata" in self.table_files:
             return (
                 self._table("metadata")
@@ -342,6 +430,12 @@ class Dataset:
             views = dict(zip(meta["dicom_id"], meta["ViewPosition"]))
             if meta.height:
                 date, time = meta["StudyDate"].min(), meta["StudyTime"].min()
+        if self._mirror is not None:  # fetch the study's images and report into the mirror, in parallel
+            ext = self.image_ext or ".dcm"
+            wanted = [layout.image_path(subject, sid, did, ext=ext) for did in sorted(rows["dicom_id"])]
+            if self.flavor == "dicom" or "studies" in self.table_files:
+                wanted.append(layout.report_path(subject, sid))
+            self._mirror.fetch_many(wanted)
         images = []
         for did in sorted(rows["dicom_id"]):
             rel = layout.image_path(subject, sid, did)[: -len(".dcm")]
@@ -352,6 +446,9 @@ class Dataset:
             return (0 if img.view_position in FRONTAL_VIEWS else 1 if img.view_position else 2, img.dicom_id)
 
         report = self.root / layout.report_path(subject, sid)
+        reports_zip = self.reports_zip
+        if self._mirror is not None and reports_zip is not None and not report.exists():
+            reports_zip = self.local_file(reports_zip)  # the server has no .txt for it: the zip has them all
         return Study(
             subject_id=subject,
             study_id=sid,
@@ -359,18 +456,33 @@ class Dataset:
             report_path=report if report.exists() or self.flavor == "dicom" else None,
             study_date=date,
             study_time=time,
-            _reports_zip=self.reports_zip,
+            _reports_zip=reports_zip,
         )
 
     # --- reports -----------------------------------------------------------------------------------
 
     def _report_source(self) -> Path:
+        if self._mirror is not None:
+            return self._remote_report_source()
         if (self.listing["kind"] == "report").any():
             return self.root
         if self.reports_zip is not None:
             return self.reports_zip
         raise MissingFileError(
             f"this copy ({self.root}) has no reports: no files/pNN/pSUBJECT/sSTUDY.txt and no "
+            "mimic-cxr-reports.zip (MIMIC-CXR-JPG ships without reports; they come with MIMIC-CXR)"
+        )
+
+    def _remote_report_source(self) -> Path:
+        if self.reports_zip is not None:  # one file instead of one request per report
+            return self.local_file(self.reports_zip)
+        if self.has_files_tree and (self.flavor == "dicom" or "studies" in self.table_files):
+            rels = self.studies().select("path").collect()["path"].to_list()
+            self._mirror.fetch_many(rels, progress=True, desc="fetching reports")
+            if (self.root / layout.FILES_DIR).is_dir():
+                return self.root
+        raise MissingFileError(
+            f"this copy ({self.location}) has no reports: no files/pNN/pSUBJECT/sSTUDY.txt and no "
             "mimic-cxr-reports.zip (MIMIC-CXR-JPG ships without reports; they come with MIMIC-CXR)"
         )
 
@@ -424,7 +536,9 @@ class Dataset:
         ).collect().row(0, named=True)
         listing = self.listing
         return {
-            "root": str(self.root),
+            "root": self.location,
+            "remote": self.is_remote,
+            "mirror": str(self.root) if self.is_remote else None,
             "flavor": self.flavor,
             "image_ext": self.image_ext,
             "tables": {name: str(p.relative_to(self.root)) for name, p in self.table_files.items()},
@@ -451,17 +565,23 @@ def demo_root(cache_dir: str | os.PathLike | None = None) -> Path:
     return root
 
 
-def open_dataset(root: str | os.PathLike | None = None, *, cache_dir: str | os.PathLike | None = None) -> Dataset:
+def open_dataset(root: str | os.PathLike | None = None, *, cache_dir: str | os.PathLike | None = None,
+                 storage_options: dict | None = None) -> Dataset:
     """Open a MIMIC-CXR or MIMIC-CXR-JPG copy: the one obvious entry point.
 
     Parameters
     ----------
     root
-        The dataset folder (the one holding ``files/`` and the ``.csv.gz`` tables). Default: the
-        ``CXRKIT_ROOT`` environment variable, else the synthetic demo dataset (generated on first use).
+        The dataset folder (the one holding ``files/`` and the ``.csv.gz`` tables), or its URL
+        (``https://physionet.org/files/mimic-cxr/2.0.0/``, ``s3://...``, ``gs://...``, any fsspec URL: files are
+        then fetched on demand into the cache, see :mod:`cxrkit.remote`). Default: the ``CXRKIT_ROOT``
+        environment variable, else the synthetic demo dataset (generated on first use).
     cache_dir
         Where derived data goes. Default: ``CXRKIT_CACHE``, else the per-user cache directory. It must lie
         outside the dataset root; the kit never writes into a dataset.
+    storage_options
+        For a URL root: credentials and options of the fsspec filesystem (HTTP: ``{"username": ...,
+        "password": ...}``); see :mod:`cxrkit.remote` for the other places credentials are taken from.
 
     Examples
     --------
@@ -473,4 +593,4 @@ def open_dataset(root: str | os.PathLike | None = None, *, cache_dir: str | os.P
         root = os.environ.get(ENV_ROOT) or None
     if root is None:
         root = demo_root(cache_dir)
-    return Dataset(root, cache_dir=cache_dir)
+    return Dataset(root, cache_dir=cache_dir, storage_options=storage_options)

@@ -328,6 +328,10 @@ def header_table(
     >>> df = header_table(["/data/files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm"])  # doctest: +SKIP
     >>> df.group_by("ViewPosition").len()  # doctest: +SKIP
     """
+    if getattr(dataset_or_paths, "is_remote", False):  # opened by URL: ranged reads of each file's first bytes
+        from .remote import header_table as remote_header_table
+
+        return remote_header_table(dataset_or_paths, progress=progress, cache=cache)
     return _scan(dataset_or_paths, _header_row, HEADER_SCHEMA, "headers", executor=executor,
                  progress=progress, cache=cache)
 

@@ -1,0 +1,810 @@
+"""Remote copies: open MIMIC-CXR where it lives (``https://``, ``s3://``, ``gs://``, any fsspec URL), fetch only
+what is touched, and download subsets.
+
+A remote root is mirrored on demand into the cache, under ``<cache>/remote/<key>/`` with the dataset's own
+relative layout (``key`` is a hash of the URL without credentials), so the rest of the kit works on local paths:
+a table is fetched once into the mirror (then kept as parquet like any table), :meth:`cxrkit.Dataset.study`
+fetches that study's report and images, and :func:`header_table` reads only the first kilobytes of each image
+with ranged requests, in parallel. Every fetch is atomic (a ``.part`` file renamed when complete and verified
+against its size) and resumable (a ``.part`` left by an interrupted fetch is continued with a Range request).
+Nothing touches the network unless the user opened a URL.
+
+Credentials are looked for in this order and never logged, stored in the cache, or shown in reprs and errors:
+
+* ``storage_options=`` passed to :func:`cxrkit.open_dataset` (HTTP: ``{"username": ..., "password": ...}``;
+  S3/GCS: whatever s3fs/gcsfs take, e.g. ``{"key": ..., "secret": ...}`` or ``{"requester_pays": True}``);
+* for HTTP(S): ``user:password@`` in the URL (stripped at once), the ``CXRKIT_HTTP_USER`` /
+  ``CXRKIT_HTTP_PASSWORD`` environment variables, then a ``~/.netrc`` entry for the host;
+* for object stores: the cloud SDK's usual places (``AWS_ACCESS_KEY_ID``/``~/.aws``,
+  ``GOOGLE_APPLICATION_CREDENTIALS``/``gcloud auth application-default login``).
+
+A refused credential raises :class:`RemoteAuthError`, which says where the credential came from and where to fix it.
+
+:func:`download` (also :meth:`cxrkit.Dataset.download`) copies a selection (a frame of records, study ids, ...)
+from any copy, local or remote, into a local tree with the real layout: resumable, verified against sizes and
+``SHA256SUMS.txt`` where the source has one, with a progress bar, plus the tables filtered to the selection.
+
+Examples
+--------
+>>> strip_credentials("https://alice:s3cret@physionet.org/files/mimic-cxr/2.0.0/")
+'https://physionet.org/files/mimic-cxr/2.0.0'
+>>> is_url("gs://mimic-cxr-2.0.0.physionet.org"), is_url("/data/mimic-cxr")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import fnmatch
+import gzip
+import hashlib
+import netrc
+import os
+import re
+import tempfile
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from . import layout, tables
+from .cache import Cache, identity_key
+from .errors import CxrkitError, MissingFileError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .dataset import Dataset
+
+ENV_USER, ENV_PASSWORD = "CXRKIT_HTTP_USER", "CXRKIT_HTTP_PASSWORD"
+#: Bytes read from the start of an image for its header (grown when a header is longer).
+HEAD_BYTES = 8192
+#: Bytes per ranged request when fetching a whole file.
+CHUNK_BYTES = 8 << 20
+#: Parallel fetches (files of a study, images of a download, header batches).
+WORKERS = 8
+SHA256SUMS = "SHA256SUMS.txt"
+REMOTE_DIR = "remote"
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+class RemoteError(CxrkitError, OSError):
+    """A remote copy could not be reached or read (network error, unexpected answer, size mismatch)."""
+
+
+class RemoteAuthError(RemoteError, PermissionError):
+    """The server or object store refused the credentials (HTTP 401/403, access denied)."""
+
+
+class MissingExtraError(CxrkitError, ImportError):
+    """Opening a URL needs an optional extra that is not installed."""
+
+
+def is_url(root: object) -> bool:
+    """Whether ``root`` is a URL (``scheme://...``) rather than a local path."""
+    return isinstance(root, str) and bool(_URL.match(root))
+
+
+def strip_credentials(url: str) -> str:
+    """The URL without ``user:password@`` and without a trailing slash."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)).rstrip("/")
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    text = re.sub(r"([A-Za-z][A-Za-z0-9+.\-]*://)[^/@\s]+@", r"\1", text)  # user:password@ in any URL
+    text = re.sub(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(basic|bearer)\s+[^'\"\s,>)]+", r"\1***", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def mirror_key(url: str) -> str:
+    """The cache folder name of a remote root: a hash of its URL without credentials."""
+    return identity_key("remote", strip_credentials(url))
+
+
+# --- sources: where bytes come from ------------------------------------------------------------------------
+
+
+class _Source:
+    """What fetching needs from a copy: sizes and byte ranges of relative paths."""
+
+    label: str
+
+    def size(self, rel: str) -> int:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def read_range(self, rel: str, start: int, end: int) -> bytes:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def where(self, rel: str) -> str:
+        return f"{self.label}/{rel}"
+
+
+class LocalSource(_Source):
+    """A local copy as a source for :func:`download`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.label = str(self.root)
+
+    def size(self, rel: str) -> int:
+        try:
+            return (self.root / rel).stat().st_size
+        except FileNotFoundError as exc:
+            raise MissingFileError(f"{self.root / rel}: no such file") from exc
+
+    def read_range(self, rel: str, start: int, end: int) -> bytes:
+        with open(self.root / rel, "rb") as fh:
+            fh.seek(start)
+            return fh.read(end - start)
+
+
+@dataclass(frozen=True)
+class _Credentials:
+    source: str | None  # where they came from, for error messages ("storage_options=", "~/.netrc", ...)
+    secrets: tuple[str, ...]  # values to scrub from any text we show
+
+
+class Remote(_Source):
+    """An opened remote root: an fsspec filesystem, the credentials' origin, and fetch helpers.
+
+    Parameters
+    ----------
+    url
+        The root URL (``https://``, ``s3://``, ``gs://``, any fsspec protocol). ``user:password@`` in it is used
+        as the credential and removed from everything shown or stored.
+    storage_options
+        Passed to the fsspec filesystem (HTTP also takes ``username``/``password``).
+    """
+
+    def __init__(self, url: str, storage_options: dict[str, Any] | None = None) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.url = strip_credentials(url)
+        self.label = self.url
+        self.protocol = parts.scheme.lower()
+        self.host = parts.hostname or ""
+        options = dict(storage_options or {})
+        try:
+            import fsspec
+        except ImportError as exc:
+            raise MissingExtraError(
+                f"opening {self.url} needs the remote extra: pip install 'cxrkit[remote]'"
+                + (" 's3fs'" if self.protocol in ("s3", "s3a") else " 'gcsfs'" if self.protocol in ("gs", "gcs")
+                   else "")
+            ) from exc
+        if self.protocol in ("http", "https"):
+            options, self.credentials = self._http_options(parts, options)
+        else:
+            secrets = tuple(str(v) for k, v in options.items()
+                            if isinstance(v, str) and re.search(r"secret|password|token|key", k, re.IGNORECASE))
+            self.credentials = _Credentials("storage_options=" if secrets else None, secrets)
+        try:
+            self.fs = fsspec.filesystem(self.protocol, skip_instance_cache=True, **options)
+        except ImportError as exc:
+            package = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs"}.get(self.protocol, "the fsspec "
+                                                                                            "backend")
+            raise MissingExtraError(f"opening {self.url} needs {package}: pip install 'cxrkit[remote]' {package}") \
+                from exc
+        except ValueError as exc:
+            raise MissingExtraError(f"{self.url}: fsspec knows no protocol {self.protocol!r} ({self._clean(exc)})") \
+                from exc
+        self._base = self.url if self.protocol in ("http", "https") else self.fs._strip_protocol(self.url)
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Remote({self.url!r})"
+
+    # -- credentials --
+
+    def _http_options(self, parts: urllib.parse.SplitResult, options: dict[str, Any]):
+        import aiohttp
+
+        user = options.pop("username", None)
+        password = options.pop("password", None)
+        auth = options.pop("auth", None)
+        if auth is not None and not isinstance(auth, tuple | list):
+            raise CxrkitError("storage_options auth= must be a (user, password) pair")
+        if auth is not None:
+            user, password = auth
+        client = dict(options.pop("client_kwargs", {}) or {})
+        source = None
+        if user is not None or "auth" in client or "Authorization" in (client.get("headers") or {}):
+            source = "storage_options="
+        elif parts.username is not None:
+            user, password = urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
+            source = "the URL (user:password@)"
+        elif os.environ.get(ENV_USER):
+            user, password = os.environ[ENV_USER], os.environ.get(ENV_PASSWORD, "")
+            source = f"the environment variables {ENV_USER}/{ENV_PASSWORD}"
+        else:
+            try:
+                found = netrc.netrc().authenticators(self.host)
+            except (FileNotFoundError, netrc.NetrcParseError, OSError):
+                found = None
+            if found is not None:
+                user, password = found[0], found[2] or ""
+                source = f"~/.netrc (machine {self.host})"
+        secrets: tuple[str, ...] = ()
+        if user is not None:
+            token = aiohttp.encode_basic_auth(user, password or "")
+            client["headers"] = {**(client.get("headers") or {}), "Authorization": token}
+            secrets = tuple(s for s in (password, token, token.split(" ", 1)[-1]) if s)
+        options["client_kwargs"] = client
+        return options, _Credentials(source, secrets)
+
+    def _clean(self, value: object) -> str:
+        return _scrub(str(value), self.credentials.secrets)
+
+    def _auth_error(self, rel: str, status: int | str) -> RemoteAuthError:
+        where = self.where(rel)
+        got = self.credentials.source
+        if self.protocol in ("http", "https"):
+            places = (f"storage_options={{'username': ..., 'password': ...}}, the environment variables "
+                      f"{ENV_USER}/{ENV_PASSWORD}, or a ~/.netrc line 'machine {self.host} login USER password PASS'")
+            if got:
+                msg = (f"{where}: the server refused the credentials (HTTP {status}) taken from {got}. Fix them "
+                       f"there (the other places, in order, are {places}); also check that your account has "
+                       "access to this dataset.")
+            else:
+                msg = (f"{where}: the server asks for credentials (HTTP {status}) and none were found. Give them "
+                       f"through {places}.")
+        else:
+            sdk = {"s3": "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials",
+                   "gs": "GOOGLE_APPLICATION_CREDENTIALS or 'gcloud auth application-default login' (requester-pays "
+                         "buckets also need storage_options={'requester_pays': True, 'project': ...})"}
+            sdk_text = sdk.get(self.protocol.rstrip("a").replace("gcs", "gs"), "the backend's usual credentials")
+            msg = (f"{where}: access denied ({status})"
+                   + (f" with the credentials from {got}" if got else "")
+                   + f". Give credentials through storage_options= or {sdk_text}.")
+        return RemoteAuthError(msg)
+
+    def translate(self, exc: BaseException, rel: str) -> CxrkitError:
+        """A clear kit error for an fsspec/aiohttp/cloud exception raised while reading ``rel``."""
+        if isinstance(exc, CxrkitError):
+            return exc
+        status = getattr(exc, "status", None) or getattr(exc, "code", None)
+        text = self._clean(exc)
+        if status in (401, 403) or isinstance(exc, PermissionError) or re.search(
+            r"AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|401|403 Forbidden|Unauthori[sz]ed", text
+        ):
+            return self._auth_error(rel, status or type(exc).__name__)
+        if isinstance(exc, FileNotFoundError) or status == 404:
+            return MissingFileError(f"{self.where(rel)}: not found on the server")
+        detail = f"HTTP {status}" if status else f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+        return RemoteError(f"{self.where(rel)}: cannot read ({detail}); check the URL and your connection")
+
+    # -- reading --
+
+    def full(self, rel: str) -> str:
+        """The fsspec path of ``rel`` under the root."""
+        rel = rel.strip("/")
+        return f"{self._base}/{rel}" if rel else self._base
+
+    def names(self, rel: str = "") -> list[str]:
+        """Names in a remote folder (folders without their trailing slash)."""
+        target = self.full(rel) + ("/" if self.protocol in ("http", "https") else "")
+        try:
+            entries = self.fs.ls(target, detail=False)
+        except Exception as exc:  # noqa: BLE001 - turned into the kit's errors
+            raise self.translate(exc, rel) from None
+        base = target.rstrip("/")
+        out = []
+        for entry in entries:
+            entry = str(entry).rstrip("/")
+            if self.protocol in ("http", "https"):
+                if not entry.startswith(base + "/"):
+                    continue
+                name = urllib.parse.unquote(entry[len(base) + 1:])
+            else:
+                name = entry.rsplit("/", 1)[-1]
+            if name and "/" not in name and name not in (".", ".."):
+                out.append(name)
+        return sorted(set(out))
+
+    def size(self, rel: str) -> int:
+        try:
+            info = self.fs.info(self.full(rel))
+        except FileNotFoundError as exc:
+            if self.protocol in ("http", "https"):  # fsspec reports 401/403 on HEAD as "not found": ask again
+                self.read_range(rel, 0, 1)
+            raise self.translate(exc, rel) from None
+        except Exception as exc:  # noqa: BLE001
+            raise self.translate(exc, rel) from None
+        if info.get("size") is None:
+            raise RemoteError(f"{self.where(rel)}: the server does not tell the file's size")
+        return int(info["size"])
+
+    def read_range(self, rel: str, start: int, end: int) -> bytes:
+        try:
+            return self.fs.cat_file(self.full(rel), start=start, end=end)
+        except Exception as exc:  # noqa: BLE001
+            raise self.translate(exc, rel) from None
+
+    def heads(self, rels: list[str], nbytes: int) -> list[bytes | CxrkitError]:
+        """The first ``nbytes`` of each file (fewer for short files), fetched concurrently; an error per
+        failed file. Raises :class:`RemoteAuthError` at once when the credentials are refused."""
+        if not rels:
+            return []
+        paths = [self.full(r) for r in rels]
+        try:
+            got = self.fs.cat_ranges(paths, [0] * len(paths), [nbytes] * len(paths), on_error="return")
+        except Exception as exc:  # noqa: BLE001
+            raise self.translate(exc, rels[0]) from None
+        out: list[bytes | CxrkitError] = []
+        for rel, item in zip(rels, got):
+            if isinstance(item, BaseException):
+                err = self.translate(item, rel)
+                if isinstance(err, RemoteAuthError):
+                    raise err
+                out.append(err)
+            else:
+                out.append(bytes(item[:nbytes]))
+        return out
+
+    def lock(self, key: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(key, threading.Lock())
+
+
+# --- fetching one file ----------------------------------------------------------------------------------------
+
+
+def fetch_file(source: _Source, rel: str, dest: Path, *, size: int | None = None, sha256: str | None = None,
+               on_bytes: Callable[[int], None] | None = None, chunk: int = CHUNK_BYTES) -> Path:
+    """Copy ``rel`` from ``source`` to ``dest``: resumable and atomic.
+
+    Bytes go to ``dest.part`` (continued from where an earlier attempt stopped), which is renamed onto ``dest``
+    only once its size (and SHA-256, when given) match. A complete ``dest`` is left alone. Nothing is created
+    before the first byte arrives, so a refused credential leaves no file behind. A mismatch removes the part
+    file and raises :class:`RemoteError`.
+    """
+    dest = Path(dest)
+    if dest.is_file():
+        return dest
+    if size is None:
+        size = source.size(rel)
+    part = dest.with_name(dest.name + ".part")
+    have = part.stat().st_size if part.exists() else 0
+    if have > size:
+        part.unlink()
+        have = 0
+    if have and on_bytes:
+        on_bytes(have)
+    while have < size or (size == 0 and not part.exists()):
+        end = min(size, have + chunk)
+        data = source.read_range(rel, have, end) if end > have else b""
+        if len(data) > end - have:  # the server ignored the Range header and sent the whole file
+            if len(data) != size:
+                raise RemoteError(f"{source.where(rel)}: expected {size} bytes, the server sent {len(data)}")
+            have, mode = 0, "wb"
+        else:
+            mode = "ab"
+        if not data and size:
+            raise RemoteError(f"{source.where(rel)}: the server sent no bytes at offset {have} of {size}; "
+                              "run again to resume")
+        part.parent.mkdir(parents=True, exist_ok=True)
+        with open(part, mode) as fh:
+            fh.write(data)
+        have = len(data) if mode == "wb" else have + len(data)
+        if on_bytes:
+            on_bytes(len(data))
+        if size == 0:
+            break
+    got = part.stat().st_size
+    if got != size:
+        part.unlink(missing_ok=True)
+        raise RemoteError(f"{source.where(rel)}: size mismatch (expected {size} bytes, got {got}); run again")
+    if sha256 is not None:
+        digest = _sha256(part)
+        if digest != sha256.lower():
+            part.unlink(missing_ok=True)
+            raise RemoteError(f"{source.where(rel)}: SHA-256 mismatch (expected {sha256}, got {digest}); the "
+                              "copy changed or the transfer was damaged: run again")
+    os.replace(part, dest)
+    return dest
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_sha256sums(path: Path) -> dict[str, str]:
+    """``SHA256SUMS.txt`` (``<hex>  <relative path>`` per line) as a dict: relative path -> hex digest."""
+    sums: dict[str, str] = {}
+    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = line.strip().split(None, 1)
+        if len(parts) == 2 and re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
+            sums[parts[1].lstrip("*").lstrip("./")] = parts[0].lower()
+    return sums
+
+
+# --- the mirror: a remote root as seen by a Dataset -------------------------------------------------------------
+
+
+class Mirror:
+    """A remote root mirrored on demand into ``<cache>/remote/<key>/``: what :class:`~cxrkit.Dataset` uses.
+
+    Parameters
+    ----------
+    url
+        The remote root.
+    cache
+        The cache whose ``remote/`` folder holds the mirror.
+    storage_options
+        Passed to :class:`Remote`.
+    """
+
+    def __init__(self, url: str, cache: Cache, storage_options: dict[str, Any] | None = None) -> None:
+        self.remote = Remote(url, storage_options)
+        self.url = self.remote.url
+        self.root = cache.path(REMOTE_DIR, mirror_key(self.url))
+        self.top = self.remote.names()  # one listing: checks the credentials and finds the tables
+        if not self.top:
+            raise RemoteError(
+                f"{self.url}: no files listed there. Pass the folder that holds files/ and the .csv.gz tables "
+                "(e.g. https://physionet.org/files/mimic-cxr/2.0.0/)"
+            )
+
+    def __repr__(self) -> str:
+        return f"Mirror({self.url!r} -> {str(self.root)!r})"
+
+    def find_table(self, name: str) -> Path | None:
+        """The mirror path of table ``name`` when the remote root lists it (fetched later, on first use)."""
+        for pattern in tables.TABLES[name].files:
+            hits = sorted(fnmatch.filter(self.top, pattern))
+            if hits:
+                return self.root / hits[-1]
+        return None
+
+    def has(self, name: str) -> bool:
+        return name in self.top
+
+    def rel(self, path: str | os.PathLike) -> str:
+        p = Path(path)
+        if p.is_absolute():
+            try:
+                return p.relative_to(self.root).as_posix()
+            except ValueError as exc:
+                raise CxrkitError(f"{p} is not inside the mirror of {self.url}") from exc
+        return p.as_posix()
+
+    def local(self, path: str | os.PathLike, *, size: int | None = None) -> Path:
+        """The local copy of a file of the remote root (relative path or mirror path), fetched if absent."""
+        rel = self.rel(path)
+        dest = self.root / rel
+        if dest.is_file():
+            return dest
+        with self.remote.lock(rel):
+            return fetch_file(self.remote, rel, dest, size=size)
+
+    def try_local(self, path: str | os.PathLike) -> Path | None:
+        """Like :meth:`local`, ``None`` when the server does not have the file."""
+        try:
+            return self.local(path)
+        except MissingFileError:
+            return None
+
+    def fetch_many(self, rels: list[str], *, progress: bool = False, desc: str = "fetching") -> list[Path | None]:
+        """Fetch files in parallel; ``None`` for files the server does not have. Auth errors raise."""
+        if not rels:
+            return []
+        bar = None
+        if progress and len(rels) > 1:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(rels), desc=desc, unit="file")
+        try:
+            with cf.ThreadPoolExecutor(max_workers=min(WORKERS, len(rels))) as pool:
+                futures = [pool.submit(self.try_local, r) for r in rels]
+                out = []
+                for fut in futures:
+                    out.append(fut.result())
+                    if bar is not None:
+                        bar.update(1)
+                return out
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def probe_image_ext(self, rels: list[str]) -> str | None:
+        """The extension of the image files on the server, from the folder of the first listed image."""
+        cached = self.root / ".image-ext"
+        if cached.is_file():
+            return cached.read_text().strip() or None
+        ext = None
+        for rel in rels[:3]:
+            folder = rel.rsplit("/", 1)[0]
+            try:
+                names = self.remote.names(folder)
+            except MissingFileError:
+                continue
+            for name in names:
+                for candidate in layout.IMAGE_EXTENSIONS:
+                    if name.endswith(candidate) and not (candidate == ".dcm" and name.endswith(".dcm.gz")):
+                        ext = candidate
+                        break
+                if ext:
+                    break
+            if ext:
+                break
+        if ext is not None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            cached.write_text(ext)
+        return ext
+
+
+# --- headers over ranged reads -----------------------------------------------------------------------------------
+
+
+def _parse_head(rel: str, head: bytes, scratch: Path) -> dict[str, Any]:
+    """Parse a file's first bytes with :func:`cxrkit.images.read_header`, through a stub file of those bytes
+    (named like the image, so its ids parse from the path) that is removed at once."""
+    from . import images
+
+    stub = scratch.joinpath(*rel.split("/")[-4:])
+    stub.parent.mkdir(parents=True, exist_ok=True)
+    stub.write_bytes(head)
+    try:
+        return images.read_header(stub)
+    finally:
+        stub.unlink(missing_ok=True)
+
+
+def header_table(ds: Dataset, *, progress: bool = True, cache: Any = None, executor: Any = None) -> pl.DataFrame:
+    """:func:`cxrkit.imagestats.header_table` for a remote dataset: the first :data:`HEAD_BYTES` of every listed
+    image, fetched with concurrent ranged requests (more only when a header is longer), parsed locally.
+
+    Rows are kept in the mirror (``headers-v1.parquet``), so a second call reads nothing remote; ``cache=False``
+    neither reads nor writes them. ``path`` is where the image goes in the mirror (see
+    :meth:`cxrkit.Dataset.local_file`). ``executor`` is accepted for symmetry and ignored: the work is waiting
+    for the network, done concurrently in this process.
+    """
+    from . import images
+    from .imagestats import HEADER_SCHEMA
+
+    mirror: Mirror = ds._mirror  # type: ignore[assignment]
+    ext = ds.image_ext or ".dcm"
+    rels = (
+        ds.records().select("path").collect().get_column("path")
+        .str.replace(r"(\.dcm\.gz|\.dcm|\.jpg)$", ext).to_list()
+    )
+    entry = mirror.root / f"headers-v{HEADER_VERSION}.parquet"
+    old = pl.DataFrame(schema=HEADER_SCHEMA)
+    if cache is not False and entry.exists():
+        try:
+            old = pl.read_parquet(entry)
+            if dict(old.schema) != HEADER_SCHEMA:
+                old = pl.DataFrame(schema=HEADER_SCHEMA)
+        except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt
+            old = pl.DataFrame(schema=HEADER_SCHEMA)
+    done = set(old.filter(pl.col("error").is_null()).get_column("path").to_list())
+    paths = [str(mirror.root / r) for r in rels]
+    todo = [i for i, p in enumerate(paths) if p not in done]
+    rows: list[dict[str, Any]] = []
+    bar = None
+    if progress and todo:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc="headers of remote images", unit="file")
+    try:
+        with tempfile.TemporaryDirectory(prefix="cxrkit-heads-") as scratch:
+            for start in range(0, len(todo), 256):
+                batch = todo[start:start + 256]
+                heads = mirror.remote.heads([rels[i] for i in batch], HEAD_BYTES)
+                for i, head in zip(batch, heads):
+                    rows.append(_header_row(mirror, rels[i], paths[i], head, Path(scratch), images))
+                if bar is not None:
+                    bar.update(len(batch))
+    finally:
+        if bar is not None:
+            bar.close()
+    new = pl.DataFrame({k: [r.get(k) for r in rows] for k in HEADER_SCHEMA}, schema=HEADER_SCHEMA)
+    merged = pl.concat([old.filter(~pl.col("path").is_in(new["path"].implode())), new]) if old.height else new
+    if cache is not False and new.height:
+        tmp = entry.with_name(entry.name + ".tmp")
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        merged.write_parquet(tmp)
+        os.replace(tmp, entry)
+    order = pl.DataFrame({"path": paths, "_order": range(len(paths))}, schema={"path": pl.String,
+                                                                               "_order": pl.Int64})
+    return order.join(merged.unique("path", keep="last"), on="path", how="left").sort("_order").select(
+        list(HEADER_SCHEMA)
+    ).with_columns(pl.col("error").fill_null(pl.when(pl.col("dicom_id").is_null()).then(pl.lit("missing"))))
+
+
+HEADER_VERSION = 1
+
+
+def _header_row(mirror: Mirror, rel: str, path: str, head: bytes | CxrkitError, scratch: Path, images) -> dict:
+    ids = images._path_ids(rel)
+    if isinstance(head, CxrkitError):
+        return {"path": path, **ids, "error": f"{type(head).__name__}: {head}"}
+    want = HEAD_BYTES
+    while True:
+        complete = len(head) < want
+        try:
+            row = _parse_head(rel, head, scratch)
+            break
+        except CxrkitError as exc:
+            if complete:
+                return {"path": path, **ids, "error": f"{type(exc).__name__}: {mirror.remote._clean(exc)}"}
+        want *= 8
+        if want > 1 << 24:  # a header this long is not one: read the whole file
+            try:
+                local = mirror.local(rel)
+                row = images.read_header(local)
+                break
+            except CxrkitError as exc:
+                return {"path": path, **ids, "error": f"{type(exc).__name__}: {exc}"}
+        try:
+            head = mirror.remote.read_range(rel, 0, want)
+        except RemoteAuthError:
+            raise
+        except CxrkitError as exc:
+            return {"path": path, **ids, "error": f"{type(exc).__name__}: {exc}"}
+    if row.get("PixelSpacing") is not None:
+        row["PixelSpacing"] = list(row["PixelSpacing"])
+    row["path"] = path
+    row["error"] = None
+    return row
+
+
+# --- downloading a subset --------------------------------------------------------------------------------------
+
+
+def _selection_ids(ds: Dataset, selection: Any) -> pl.DataFrame:
+    """The records (``subject_id, study_id, dicom_id, path``) a selection stands for."""
+    records = ds.records().select("subject_id", "study_id", "dicom_id", "path")
+    if isinstance(selection, pl.LazyFrame):
+        selection = selection.collect()
+    if isinstance(selection, pl.DataFrame):
+        cols = selection.columns
+        if "dicom_id" in cols:
+            keys = selection.select(pl.col("dicom_id").cast(pl.String)).unique()
+            return records.join(keys.lazy(), on="dicom_id", how="semi").collect()
+        if "study_id" in cols:
+            keys = selection.select(pl.col("study_id").cast(pl.Int64)).unique()
+            return records.join(keys.lazy(), on="study_id", how="semi").collect()
+        if "subject_id" in cols:
+            keys = selection.select(pl.col("subject_id").cast(pl.Int64)).unique()
+            return records.join(keys.lazy(), on="subject_id", how="semi").collect()
+        raise CxrkitError(f"a selection frame needs a dicom_id, study_id or subject_id column; got {cols}")
+    if isinstance(selection, (int, str)):
+        selection = [selection]
+    study_ids = [layout.study_id(s) for s in selection]
+    return records.filter(pl.col("study_id").is_in(study_ids)).collect()
+
+
+def download(ds: Dataset, selection: Any, dest: str | os.PathLike, *, progress: bool = True,
+             tables_too: bool = True, verify: bool = True) -> Path:
+    """Copy the images (and reports) of ``selection`` from ``ds`` into a local tree with the real layout.
+
+    Parameters
+    ----------
+    ds
+        The copy to copy from: remote (an opened URL) or local.
+    selection
+        A polars frame with a ``dicom_id`` column (those images), else a ``study_id`` column (every image of
+        those studies), else a ``subject_id`` column (every image of those patients); or study ids.
+    dest
+        The local folder to fill (created if needed; what is already complete there is kept, partial
+        ``.part`` files are continued).
+    progress
+        Show a progress bar over the bytes to fetch.
+    tables_too
+        Also write the tables of the source filtered to the selection (same file names, gzip CSV), so the
+        result opens with :func:`cxrkit.open_dataset` and validates clean as a copy of the subset.
+    verify
+        Check each file against ``SHA256SUMS.txt`` of the source when it has one (sizes are always checked).
+
+    Returns
+    -------
+    Path
+        ``dest``. It also gets a ``SHA256SUMS.txt`` listing what was downloaded.
+    """
+    dest = Path(dest).expanduser().resolve()
+    remote = getattr(ds, "_mirror", None)
+    if remote is None and (dest == ds.root or ds.root in dest.parents):
+        raise CxrkitError(f"{dest} lies inside the dataset root {ds.root}; download to a folder outside it")
+    source: _Source = remote.remote if remote is not None else LocalSource(ds.root)
+    picked = _selection_ids(ds, selection)
+    ext = ds.image_ext or ".dcm"
+    rels = picked.get_column("path").str.replace(r"(\.dcm\.gz|\.dcm|\.jpg)$", ext).unique(maintain_order=True)
+    wanted = rels.to_list()
+    studies = picked.select("subject_id", "study_id").unique().sort("subject_id", "study_id")
+    has_reports = ds.flavor != "jpg" or ds.listing.filter(pl.col("kind") == "report").height > 0
+    report_rels = [layout.report_path(s, t) for s, t in studies.iter_rows()] if has_reports else []
+    sums: dict[str, str] = {}
+    if verify:
+        sums_path = None
+        if remote is not None:
+            if remote.has(SHA256SUMS):
+                sums_path = remote.local(SHA256SUMS)
+        elif (ds.root / SHA256SUMS).is_file():
+            sums_path = ds.root / SHA256SUMS
+        if sums_path is not None:
+            sums = read_sha256sums(sums_path)
+    # sizes first: a refused credential stops here, before anything is written
+    todo: list[tuple[str, int]] = []
+    missing: list[str] = []
+
+    def sized(rel: str) -> tuple[str, int | None]:
+        if (dest / rel).is_file():
+            return rel, -1
+        try:
+            return rel, source.size(rel)
+        except MissingFileError:
+            return rel, None
+
+    with cf.ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        for rel, size in pool.map(sized, wanted + report_rels):
+            if size is None:
+                missing.append(rel)
+            elif size >= 0:
+                todo.append((rel, size))
+    missing_images = [r for r in missing if r in set(wanted)]
+    if missing_images:
+        raise MissingFileError(f"{len(missing_images)} selected image(s) are not in {source.label}, e.g. "
+                               f"{missing_images[0]}; nothing more was downloaded than what is listed")
+    bar = None
+    if progress and todo:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=sum(s for _, s in todo), desc="downloading", unit="B", unit_scale=True,
+                   unit_divisor=1024)
+    lock = threading.Lock()
+
+    def on_bytes(n: int) -> None:
+        if bar is not None:
+            with lock:
+                bar.update(n)
+
+    try:
+        with cf.ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            futures = [pool.submit(fetch_file, source, rel, dest / rel, size=size, sha256=sums.get(rel),
+                                   on_bytes=on_bytes) for rel, size in todo]
+            for fut in futures:
+                fut.result()
+    finally:
+        if bar is not None:
+            bar.close()
+    done = [r for r in wanted + report_rels if (dest / r).is_file()]
+    if tables_too:
+        done += _write_tables(ds, picked, studies, dest)
+    lines = []
+    for rel in sorted(set(done)):
+        digest = sums.get(rel) if rel in sums and not rel.endswith((".csv.gz", ".csv")) else _sha256(dest / rel)
+        lines.append(f"{digest}  {rel}\n")
+    with Cache(dest.parent).atomic_path(dest / SHA256SUMS) as tmp:
+        tmp.write_text("".join(lines))
+    return dest
+
+
+def _write_tables(ds: Dataset, picked: pl.DataFrame, studies: pl.DataFrame, dest: Path) -> list[str]:
+    """Write each table of ``ds`` filtered to the selection, raw (values as in the source), gzip CSV."""
+    written = []
+    dicom_ids = picked.get_column("dicom_id").cast(pl.String).implode()
+    study_ids = studies.get_column("study_id").cast(pl.String).implode()
+    for name in ds.table_files:
+        path = ds.local_file(ds.table_files[name])
+        raw = tables.scan_table(path, name, raw=True)
+        cols = raw.collect_schema().names()
+        key = ("dicom_id", dicom_ids) if "dicom_id" in cols else ("study_id", study_ids)
+        frame = raw.filter(pl.col(key[0]).is_in(key[1])).collect()
+        out = dest / path.name
+        data = frame.write_csv().encode("utf-8")
+        with Cache(dest.parent).atomic_path(out) as tmp:
+            tmp.write_bytes(gzip.compress(data, mtime=0) if out.name.endswith(".gz") else data)
+        written.append(out.name)
+    return written

@@ -1,0 +1,153 @@
+"""A small threaded HTTP server for the remote tests: serves a folder on 127.0.0.1, demands basic auth,
+answers Range requests (206 with Content-Range), lists folders as HTML links (like PhysioNet), and logs every
+request (method, path, Range header, status, body bytes sent) so tests can see what was fetched.
+
+Used as a context manager; leaving it shuts the server down and joins its thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import re
+import threading
+import urllib.parse
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Self
+
+
+@dataclass
+class Hit:
+    method: str
+    path: str
+    range: str | None
+    status: int
+    sent: int
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):
+        pass
+
+    def _log(self, status: int, sent: int) -> None:
+        with self.server.lock:
+            self.server.hits.append(Hit(self.command, urllib.parse.unquote(self.path.split("?")[0]),
+                                        self.headers.get("Range"), status, sent))
+
+    def _authorised(self) -> bool:
+        if self.server.credentials is None:
+            return True
+        user, password = self.server.credentials
+        expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        return self.headers.get("Authorization") == expected
+
+    def _reply(self, status: int, body: bytes, headers: dict[str, str], head_only: bool) -> None:
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head_only:
+            self.wfile.write(body)
+        self._log(status, 0 if head_only else len(body))
+
+    def _serve(self, head_only: bool) -> None:
+        if not self._authorised():
+            self._reply(401, b"authentication required\n",
+                        {"WWW-Authenticate": 'Basic realm="test"', "Content-Type": "text/plain"}, head_only)
+            return
+        rel = urllib.parse.unquote(self.path.split("?")[0]).lstrip("/")
+        target = (self.server.root / rel).resolve()
+        if self.server.root not in (target, *target.parents) or not target.exists():
+            self._reply(404, b"not found\n", {"Content-Type": "text/plain"}, head_only)
+            return
+        if target.is_dir():
+            if not self.path.split("?")[0].endswith("/"):
+                self._reply(301, b"", {"Location": self.path.split("?")[0] + "/"}, head_only)
+                return
+            links = "".join(
+                f'<a href="{urllib.parse.quote(p.name)}{"/" if p.is_dir() else ""}">{html.escape(p.name)}</a>\n'
+                for p in sorted(target.iterdir())
+            )
+            body = f"<html><body><a href=\"../\">../</a>\n{links}</body></html>".encode()
+            self._reply(200, body, {"Content-Type": "text/html"}, head_only)
+            return
+        size = target.stat().st_size
+        rng = self.headers.get("Range")
+        if rng and self.server.ranges:
+            m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng.strip())
+            if m and (m.group(1) or m.group(2)):
+                if m.group(1):
+                    start = int(m.group(1))
+                    end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+                else:
+                    start, end = max(0, size - int(m.group(2))), size - 1
+                if start >= size:
+                    self._reply(416, b"", {"Content-Range": f"bytes */{size}"}, head_only)
+                    return
+                with open(target, "rb") as fh:
+                    fh.seek(start)
+                    body = fh.read(end - start + 1)
+                self._reply(206, body, {"Content-Range": f"bytes {start}-{end}/{size}",
+                                        "Accept-Ranges": "bytes",
+                                        "Content-Type": "application/octet-stream"}, head_only)
+                return
+        body = target.read_bytes()
+        headers = {"Content-Type": "application/octet-stream"}
+        if self.server.ranges:
+            headers["Accept-Ranges"] = "bytes"
+        self._reply(200, body, headers, head_only)
+
+    def do_GET(self):
+        self._serve(head_only=False)
+
+    def do_HEAD(self):
+        self._serve(head_only=True)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class DatasetServer:
+    """Serve ``root`` at ``http://127.0.0.1:PORT/``; ``credentials=(user, password)`` demands basic auth."""
+
+    def __init__(self, root: str | os.PathLike, *, credentials: tuple[str, str] | None = None,
+                 ranges: bool = True) -> None:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.root = Path(root).resolve()
+        self._server.credentials = credentials
+        self._server.ranges = ranges
+        self._server.hits = []
+        self._server.lock = threading.Lock()
+        self._thread = threading.Thread(target=self._server.serve_forever, name="test-http-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    @property
+    def hits(self) -> list[Hit]:
+        with self._server.lock:
+            return list(self._server.hits)
+
+    def clear(self) -> None:
+        with self._server.lock:
+            self._server.hits.clear()
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

@@ -1,0 +1,264 @@
+"""Remote copies against real servers on 127.0.0.1 only: an HTTP server with basic auth and Range requests
+(tests/_http_server.py), and an S3-compatible server (moto's server mode). Never the internet."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import polars as pl
+import pytest
+from _http_server import DatasetServer
+
+import cxrkit
+from cxrkit import images, imagestats, remote
+from cxrkit.demo import make_demo
+from cxrkit.errors import MissingFileError
+from cxrkit.remote import RemoteAuthError
+
+pytest.importorskip("fsspec")
+pytest.importorskip("aiohttp")
+
+USER, PASSWORD = "alice", "s3cret-Pa55"
+GOOD = {"username": USER, "password": PASSWORD}
+
+
+@pytest.fixture(scope="module")
+def demo4(tmp_path_factory):
+    return make_demo(tmp_path_factory.mktemp("remote-demo") / "d", subjects=4)
+
+
+@pytest.fixture(scope="module")
+def server(demo4):
+    with DatasetServer(demo4, credentials=(USER, PASSWORD)) as srv:
+        yield srv
+    assert not any(t.name == "test-http-server" and t.is_alive() for t in threading.enumerate())
+
+
+@pytest.fixture
+def srv(server):
+    server.clear()
+    return server
+
+
+def _image_hits(srv):
+    return [h for h in srv.hits if h.path.endswith(".dcm")]
+
+
+def _files_under(path):
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.exists() else []
+
+
+def test_url_helpers_strip_credentials():
+    assert remote.strip_credentials("https://u:p@host/a/b/") == "https://host/a/b"
+    assert remote.mirror_key("https://u:p@host/a/") == remote.mirror_key("https://host/a")
+    assert remote.is_url("s3://bucket/x") and remote.is_url("https://x") and not remote.is_url("/data")
+
+
+def test_open_by_url_browse_a_study_like_a_local_copy(srv, demo4):
+    ds = cxrkit.open_dataset(srv.url, storage_options=GOOD)
+    local = cxrkit.open_dataset(demo4)
+    assert ds.is_remote and ds.flavor == "dicom" and ds.image_ext == ".dcm"
+    assert set(ds.table_files) == set(local.table_files)
+    assert ds.records().collect().equals(local.records().collect())
+    assert ds.images().collect().equals(local.images().collect())
+    assert PASSWORD not in repr(ds) and PASSWORD not in str(ds.summary())
+    assert not _image_hits(srv), "opening and reading tables fetches no image"
+
+    study_id = local.records().sort("study_id").collect()["study_id"][0]
+    study, expected = ds.study(study_id), local.study(study_id)
+    assert [i.dicom_id for i in study.images] == [i.dicom_id for i in expected.images]
+    assert all(i.exists and ds.cache.root in i.path.parents for i in study.images), "fetched into the cache"
+    for got, want in zip(study.images, expected.images):
+        assert got.path.read_bytes() == want.path.read_bytes()
+        assert images.read_image(got.path).shape == images.read_image(want.path).shape
+    assert study.report_text() == expected.report_text()
+    fetched = {h.path for h in _image_hits(srv)}
+    assert len(fetched) == len(study.images), "only that study's images were fetched"
+    assert not list(ds.root.rglob("*.part"))
+
+    srv.clear()  # a second look is local
+    again = cxrkit.open_dataset(srv.url, storage_options=GOOD).study(study_id)
+    assert again.report_text() == expected.report_text()
+    assert not _image_hits(srv) and not [h for h in srv.hits if h.path.endswith(".txt")]
+
+
+def test_header_table_reads_only_the_first_bytes(srv, demo4):
+    ds = cxrkit.open_dataset(srv.url, storage_options=GOOD)
+    srv.clear()
+    got = imagestats.header_table(ds, progress=False)
+    want = imagestats.header_table(cxrkit.open_dataset(demo4), progress=False, cache=False, executor="serial")
+    assert got.height == want.height == 14 and got["error"].null_count() == got.height
+    key = ["subject_id", "study_id", "dicom_id"]
+    assert got.drop("path").sort(key).equals(want.drop("path").sort(key))
+    hits = _image_hits(srv)
+    assert len({h.path for h in hits}) == 14
+    assert all(h.method == "GET" and h.range == f"bytes=0-{remote.HEAD_BYTES - 1}" and h.status == 206
+               and h.sent <= remote.HEAD_BYTES for h in hits), hits
+    assert not list(ds.root.rglob("*.dcm")), "no image file (partial or whole) in the mirror"
+    srv.clear()
+    assert imagestats.header_table(ds, progress=False).equals(got), "kept in the cache"
+    assert not _image_hits(srv)
+
+
+def test_credentials_from_netrc_and_environment(srv, demo4, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    netrc = home / ".netrc"
+    netrc.write_text(f"machine 127.0.0.1 login {USER} password {PASSWORD}\n")
+    netrc.chmod(0o600)
+    assert cxrkit.open_dataset(srv.url).records().collect().height == 14
+    monkeypatch.setenv("CXRKIT_ROOT", srv.url)  # the notebooks' way in
+    ds = cxrkit.open_dataset()
+    assert ds.is_remote and ds.url == srv.url.rstrip("/")
+    netrc.unlink()
+    monkeypatch.setenv(remote.ENV_USER, USER)
+    monkeypatch.setenv(remote.ENV_PASSWORD, PASSWORD)
+    assert cxrkit.open_dataset().is_remote
+
+
+@pytest.mark.parametrize("how", ["storage_options", "netrc", "environment", "none"])
+def test_refused_credentials_say_where_to_fix_them(srv, tmp_path, monkeypatch, how):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    wrong = "not-the-Pa55word"
+    options = None
+    if how == "storage_options":
+        options = {"username": USER, "password": wrong}
+    elif how == "netrc":
+        (home / ".netrc").write_text(f"machine 127.0.0.1 login {USER} password {wrong}\n")
+        (home / ".netrc").chmod(0o600)
+    elif how == "environment":
+        monkeypatch.setenv(remote.ENV_USER, USER)
+        monkeypatch.setenv(remote.ENV_PASSWORD, wrong)
+    with pytest.raises(RemoteAuthError) as info:
+        cxrkit.open_dataset(srv.url, storage_options=options)
+    message = str(info.value)
+    assert "401" in message and wrong not in message and PASSWORD not in message
+    assert {"storage_options": "storage_options=", "netrc": "~/.netrc", "environment": remote.ENV_USER,
+            "none": "none were found"}[how] in message
+    assert ".netrc" in message and remote.ENV_USER in message, "names every place to fix"
+    assert isinstance(info.value, PermissionError) and isinstance(info.value, cxrkit.errors.CxrkitError)
+    assert _files_under(tmp_path / "home" / "cache") == [], "no partial files left behind"
+    with pytest.raises(RemoteAuthError) as in_url:
+        cxrkit.open_dataset(srv.url.replace("http://", f"http://{USER}:{wrong}@"))
+    assert wrong not in str(in_url.value) and "the URL" in str(in_url.value)
+
+
+def test_download_a_subset_then_work_locally(srv, demo4, tmp_path):
+    ds = cxrkit.open_dataset(srv.url, storage_options=GOOD)
+    patient = ds.patients().sort("n_images", "subject_id", descending=[True, False]).collect()["subject_id"][0]
+    pa = ds.images().filter((pl.col("subject_id") == patient) & (pl.col("ViewPosition") == "PA")).collect()
+    assert pa.height >= 1
+    dest = ds.download(pa, tmp_path / "subset", progress=False)
+    sub = cxrkit.open_dataset(dest)
+    assert not sub.is_remote
+    assert sorted(sub.records().collect()["dicom_id"]) == sorted(pa["dicom_id"])
+    assert sub.validate().height == 0, sub.validate()
+    for rel in pa["path"]:
+        assert (dest / rel).read_bytes() == (demo4 / rel).read_bytes()
+    for sid, subj in pa.select("study_id", "subject_id").unique().iter_rows():
+        assert sub.study(sid).report_text() == cxrkit.open_dataset(demo4).study(sid).report_text()
+    sums = remote.read_sha256sums(dest / "SHA256SUMS.txt")
+    local_sums = remote.read_sha256sums(demo4 / "SHA256SUMS.txt")
+    assert all(sums[rel] == local_sums[rel] for rel in pa["path"])
+    assert not list(dest.rglob("*.part"))
+
+    # resume: a cut file is continued from where it stopped, with a Range request for the rest only
+    rel = pa["path"][0]
+    whole = (dest / rel).read_bytes()
+    (dest / rel).unlink()
+    (dest / f"{rel}.part").write_bytes(whole[:1000])
+    srv.clear()
+    ds.download(pa, dest, progress=False)
+    assert (dest / rel).read_bytes() == whole and not (dest / f"{rel}.part").exists()
+    ranges = [h.range for h in srv.hits if h.path == f"/{rel}" and h.method == "GET"]
+    assert ranges and all(r.startswith("bytes=1000-") for r in ranges), ranges
+    assert not [h for h in _image_hits(srv) if h.path != f"/{rel}" and h.method == "GET"], "complete files kept"
+
+
+def test_download_with_refused_credentials_leaves_nothing(demo4, tmp_path):
+    with DatasetServer(demo4, credentials=(USER, PASSWORD)) as own:
+        ds = cxrkit.open_dataset(own.url, storage_options=GOOD)
+        ds.records().collect()
+        own._server.credentials = (USER, "changed")  # the password changed since the dataset was opened
+        with pytest.raises(RemoteAuthError) as info:
+            ds.download([ds.records().collect()["study_id"][0]], tmp_path / "subset", progress=False)
+        assert PASSWORD not in str(info.value)
+        assert _files_under(tmp_path / "subset") == []
+
+
+def test_download_from_a_local_copy_and_a_bad_checksum(demo4, tmp_path):
+    local = cxrkit.open_dataset(demo4)
+    one = local.records().sort("dicom_id").head(2).collect()
+    dest = local.download(one, tmp_path / "sub", progress=False)
+    assert cxrkit.open_dataset(dest).validate().height == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(demo4, copy)
+    rel = one["path"][0]
+    (copy / rel).write_bytes((copy / rel).read_bytes()[:-1] + b"\x00")  # same size, other bytes
+    with pytest.raises(remote.RemoteError, match="SHA-256 mismatch"):
+        cxrkit.open_dataset(copy).download(one, tmp_path / "sub2", progress=False)
+    assert not (tmp_path / "sub2" / rel).exists() and not (tmp_path / "sub2" / f"{rel}.part").exists()
+
+
+def test_validate_a_remote_copy_reports_what_it_can(srv):
+    findings = cxrkit.open_dataset(srv.url, storage_options=GOOD).validate()
+    assert findings["check"].to_list() == ["remote_copy"] and findings["severity"][0] == "info"
+
+
+def test_reports_of_a_remote_copy(srv, demo4):
+    got = cxrkit.open_dataset(srv.url, storage_options=GOOD).reports(progress=False).collect()
+    want = cxrkit.open_dataset(demo4).reports(progress=False).collect()
+    assert got.select("study_id", "text").equals(want.select("study_id", "text"))
+
+
+def test_a_server_without_range_support(demo4):
+    with DatasetServer(demo4, credentials=(USER, PASSWORD), ranges=False) as plain:
+        ds = cxrkit.open_dataset(plain.url, storage_options=GOOD)
+        study = ds.study(ds.records().collect()["study_id"][0])
+        assert all(i.exists for i in study.images)
+        headers = imagestats.header_table(ds, progress=False)
+        assert headers["error"].null_count() == headers.height
+
+
+def test_missing_file_on_the_server(srv):
+    ds = cxrkit.open_dataset(srv.url, storage_options=GOOD)
+    with pytest.raises(MissingFileError, match="not found on the server"):
+        ds.local_file("files/p10/p10000000/s50000000.txt")
+
+
+def test_s3_compatible_object_store(demo4, tmp_path, monkeypatch):
+    pytest.importorskip("s3fs")
+    moto_server = pytest.importorskip("moto.server")
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        options = {"key": "testing", "secret": "testing-secret", "client_kwargs": {"endpoint_url": endpoint,
+                                                                                   "region_name": "us-east-1"}}
+        import s3fs
+
+        fs = s3fs.S3FileSystem(skip_instance_cache=True, **options)
+        import boto3
+
+        boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", region_name="us-east-1",
+                     aws_secret_access_key="testing-secret").create_bucket(Bucket="mimic")
+        fs.put(str(demo4) + "/", "mimic/cxr/2.0.0/", recursive=True)
+        ds = cxrkit.open_dataset("s3://mimic/cxr/2.0.0", storage_options=options)
+        local = cxrkit.open_dataset(demo4)
+        assert ds.records().collect().equals(local.records().collect()) and ds.image_ext == ".dcm"
+        sid = local.records().sort("study_id").collect()["study_id"][0]
+        assert ds.study(sid).report_text() == local.study(sid).report_text()
+        headers = imagestats.header_table(ds, progress=False)
+        assert headers.height == 14 and headers["error"].null_count() == 14
+        dest = ds.download([sid], tmp_path / "from-s3", progress=False)
+        assert cxrkit.open_dataset(dest).validate().height == 0
+        assert "testing-secret" not in repr(ds)
+    finally:
+        server.stop()
