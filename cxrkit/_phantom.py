@@ -16,11 +16,12 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection
 
 import numpy as np
 
-BASE_MAX = 640
+BASE_MAX = 384
 _F = np.float32
 
 
@@ -40,7 +41,7 @@ def _step(t: np.ndarray) -> np.ndarray:
 def _segments(x: np.ndarray, y: np.ndarray, points: list[tuple[float, float]], width: float) -> np.ndarray:
     """A soft mask of a polyline of the given half width."""
     best = np.full(x.shape, np.inf, dtype=_F)
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         dx, dy = x1 - x0, y1 - y0
         t = np.clip(((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy + 1e-9), 0.0, 1.0)
         d = np.hypot(x - (x0 + t * dx), y - (y0 + t * dy))

@@ -22,7 +22,7 @@ import io
 
 import numpy as np
 
-__all__ = ["to_mimic_jpg", "scale_to_uint8", "equalize_histogram"]
+__all__ = ["equalize_histogram", "scale_to_uint8", "to_mimic_jpg"]
 
 PHOTOMETRIC_INTERPRETATIONS = ("MONOCHROME1", "MONOCHROME2")
 
