@@ -521,3 +521,405 @@ def sections_frame(
     if not keep_text:
         out = out.drop(text_col)
     return out.lazy() if isinstance(df, pl.LazyFrame) else out
+
+
+# --- corpus ingest ----------------------------------------------------------------------------------------
+
+_SCHEMA = {"subject_id": pl.Int64, "study_id": pl.Int64, "text": pl.String, "path": pl.String, "error": pl.String}
+_GROUP_RE = re.compile(r"p1[0-9]")
+_PATIENT_RE = re.compile(r"p1[0-9]{7}")
+_REPORT_RE = re.compile(r"s5[0-9]{7}\.txt")
+
+
+class ReportIngestWarning(UserWarning):
+    """Some reports of a corpus could not be read, or a zip held members that are not reports."""
+
+
+@dataclass
+class ReportCorpus:
+    """What :func:`ingest_reports` returns: the frame and a ``detail`` dict of corpus-level facts.
+
+    ``detail`` keys: ``source``, ``kind`` (``folder``, ``zip`` or ``paths``), ``reports`` (rows),
+    ``errors`` (rows with an error), ``skipped_members`` and ``skipped_examples`` (zip members not shaped like a
+    report), ``duplicates`` (zip members of a study already read), ``cached`` (read from the cache).
+    """
+
+    frame: pl.DataFrame
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _read_file_chunk(task: tuple[str, list[str]]) -> dict[str, Any]:
+    root, rels = task
+    texts: list[str | None] = []
+    errors: list[str | None] = []
+    for rel in rels:
+        try:
+            texts.append(read_report(os.path.join(root, rel)))
+            errors.append(None)
+        except ReportReadError as exc:
+            texts.append(None)
+            errors.append(str(exc))
+    return {"frame": pl.DataFrame({"path": rels, "text": texts, "error": errors}, schema=_CHUNK_SCHEMA)}
+
+
+_CHUNK_SCHEMA = {"path": pl.String, "text": pl.String, "error": pl.String}
+# (name, header offset, end of its bytes, compressed size, CRC, compression method, flag bits)
+_Member = tuple[str, int, int, int, int, int, int]
+
+
+def _read_member(zip_path: str, buf: bytes, lo: int, member: _Member) -> str:
+    import struct
+
+    name, offset, _end, csize, crc, method, flags = member
+    h = offset - lo
+    if buf[h : h + 4] != b"PK\x03\x04":
+        raise ReportReadError(f"{zip_path}: member {name!r} has no local header at {offset} (corrupt zip)")
+    if flags & 0x1:
+        raise ReportReadError(f"{zip_path}: member {name!r} is encrypted")
+    nlen, elen = struct.unpack("<HH", buf[h + 26 : h + 30])
+    start = h + 30 + nlen + elen
+    data = buf[start : start + csize]
+    if len(data) < csize:
+        raise ReportReadError(f"{zip_path}: member {name!r} is truncated")
+    if method == zipfile.ZIP_STORED:
+        raw = data
+    elif method == zipfile.ZIP_DEFLATED:
+        try:
+            raw = zlib.decompress(data, -15)
+        except zlib.error as exc:
+            raise ReportReadError(f"{zip_path}: member {name!r} is corrupt ({exc})") from exc
+    else:  # bzip2, lzma: rare, let zipfile do it
+        return read_report(zip_path, name)
+    if zlib.crc32(raw) != crc:
+        raise ReportReadError(f"{zip_path}: member {name!r} fails its CRC check (corrupt zip)")
+    return decode_report(raw)
+
+
+def _read_zip_chunk(task: tuple[str, list[_Member]]) -> dict[str, Any]:
+    """Read a run of members that lie next to each other in the zip with one read, then decode each."""
+    zip_path, members = task
+    lo = min(m[1] for m in members)
+    hi = max(m[2] for m in members)
+    with open(zip_path, "rb") as fh:
+        fh.seek(lo)
+        buf = fh.read(hi - lo)
+    texts: list[str | None] = []
+    errors: list[str | None] = []
+    for member in members:
+        try:
+            texts.append(_read_member(zip_path, buf, lo, member))
+            errors.append(None)
+        except ReportReadError as exc:
+            texts.append(None)
+            errors.append(str(exc))
+    names = [m[0] for m in members]
+    return {"frame": pl.DataFrame({"path": names, "text": texts, "error": errors}, schema=_CHUNK_SCHEMA)}
+
+
+def _walk_reports(root: Path) -> list[str]:
+    """Relative paths ``files/pNN/pSUBJECT/sSTUDY.txt`` of every report under ``root/files``, sorted."""
+    out: list[str] = []
+    files = root / layout.FILES_DIR
+    for group in sorted(os.scandir(files), key=lambda e: e.name):
+        if not (group.is_dir() and _GROUP_RE.fullmatch(group.name)):
+            continue
+        for patient in sorted(os.scandir(group.path), key=lambda e: e.name):
+            if not (patient.is_dir() and _PATIENT_RE.fullmatch(patient.name)):
+                continue
+            prefix = f"{layout.FILES_DIR}/{group.name}/{patient.name}/"
+            out.extend(
+                prefix + e.name
+                for e in os.scandir(patient.path)
+                if _REPORT_RE.fullmatch(e.name) and e.is_file()
+            )
+    out.sort()
+    return out
+
+
+def _tree_fingerprint(root: Path) -> list[tuple[str, int, int, int]]:
+    """Per ``pNN`` group: its mtime, its number of patient folders and the newest patient-folder mtime."""
+    parts = []
+    files = root / layout.FILES_DIR
+    for group in sorted(os.scandir(files), key=lambda e: e.name):
+        if not (group.is_dir() and _GROUP_RE.fullmatch(group.name)):
+            continue
+        count, newest = 0, 0
+        for patient in os.scandir(group.path):
+            if patient.is_dir():
+                count += 1
+                newest = max(newest, patient.stat().st_mtime_ns)
+        parts.append((group.name, group.stat().st_mtime_ns, count, newest))
+    return parts
+
+
+def _source(source: Any, paths: Iterable[str | os.PathLike] | None) -> tuple[str, Path | None, list[str] | None, str]:
+    """``(kind, root or zip, explicit relative paths, cache key)`` of a source."""
+    if isinstance(source, (str, os.PathLike)) and paths is None:
+        p = Path(source).expanduser()
+        if p.is_file():
+            return "zip", p, None, identity_key("zip", INGEST_VERSION, file_identity(p))
+        if p.is_dir():
+            if p.name == layout.FILES_DIR and not (p / layout.FILES_DIR).is_dir():
+                p = p.parent
+            if not (p / layout.FILES_DIR).is_dir():
+                raise ReportReadError(
+                    f"{p} has no {layout.FILES_DIR}/ folder: pass a MIMIC-CXR root (holding files/pNN/...) or "
+                    "the mimic-cxr-reports.zip"
+                )
+            root = p.resolve()
+            return "folder", root, None, identity_key("folder", INGEST_VERSION, str(root), _tree_fingerprint(root))
+        raise ReportReadError(f"{p}: no such file or folder (expected a dataset root or mimic-cxr-reports.zip)")
+    if paths is None:  # a sequence of report paths
+        root, rels = Path("/"), [str(Path(q).expanduser().resolve()) for q in source]
+    else:
+        root, rels = Path(source).expanduser().resolve(), [str(q) for q in paths]
+    stats = []
+    for rel in rels:
+        try:
+            st = os.stat(root / rel)
+            stats.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            stats.append(None)
+    return "paths", root, rels, identity_key("paths", INGEST_VERSION, str(root), rels, stats)
+
+
+def _as_cache(cache: Cache | str | os.PathLike | bool | None) -> Cache | None:
+    if cache is False:
+        return None
+    if cache is None or cache is True:
+        return Cache()
+    return cache if isinstance(cache, Cache) else Cache(cache)
+
+
+def _chunks(items: Sequence[Any], executor: Any) -> list[list[Any]]:
+    from .scan import default_workers
+
+    workers = getattr(executor, "_max_workers", None) or default_workers()
+    size = max(200, min(5000, -(-len(items) // (workers * 4))))
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def _run(func: Any, tasks: list[tuple[str, list[Any]]], names: list[list[str]], executor: Any, progress: bool,
+         desc: str) -> list[pl.DataFrame]:
+    from .scan import map_paths
+
+    rows = map_paths(func, tasks, executor=executor, progress=progress, chunksize=1, desc=desc)
+    frames = []
+    for row, chunk_names in zip(rows, names):
+        if row.get("frame") is not None:
+            frames.append(row["frame"])
+        else:  # the whole chunk failed (e.g. the zip vanished): one error row per report
+            frames.append(pl.DataFrame({"path": chunk_names, "text": [None] * len(chunk_names),
+                                        "error": [row["error"]] * len(chunk_names)}, schema=_CHUNK_SCHEMA))
+    return frames
+
+
+def _ingest_zip(zip_path: Path, executor: Any, progress: bool, detail: dict[str, Any]) -> list[pl.DataFrame]:
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            infos = zf.infolist()
+            central = zf.start_dir
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise ReportReadError(
+            f"cannot open the reports zip {zip_path}: {exc}. It is corrupt or truncated; re-download "
+            "mimic-cxr-reports.zip (or pass the extracted dataset root instead)"
+        ) from exc
+    files = [i for i in infos if not i.is_dir()]
+    names = pl.DataFrame({"name": [i.filename for i in files]}, schema={"name": pl.String})
+    parsed = names.with_columns(layout.parse_path_expr("name")).unnest("parsed")
+    is_report = (parsed["ext"] == layout.REPORT_EXTENSION).fill_null(False).to_list()
+    skipped = [i.filename for i, ok in zip(files, is_report) if not ok]
+    detail["skipped_members"] = len(skipped)
+    detail["skipped_examples"] = skipped[:5]
+    seen: set[int] = set()
+    reports, dups = [], 0
+    for info, ok, sid in zip(files, is_report, parsed["study_id"].to_list()):
+        if ok:
+            if sid in seen:
+                dups += 1
+                continue
+            seen.add(sid)
+            reports.append(info)
+    detail["duplicates"] = dups
+    ends = sorted({i.header_offset for i in infos} | {central})
+    import bisect
+
+    members: list[_Member] = []
+    for i in sorted(reports, key=lambda i: i.header_offset):
+        end = ends[bisect.bisect_right(ends, i.header_offset)] if i.header_offset < central else i.header_offset
+        members.append((i.filename, i.header_offset, end, i.compress_size, i.CRC, i.compress_type, i.flag_bits))
+    chunks = _chunks(members, executor)
+    tasks = [(str(zip_path), c) for c in chunks]
+    return _run(_read_zip_chunk, tasks, [[m[0] for m in c] for c in chunks], executor, progress,
+                "reading reports zip (chunks)")
+
+
+def ingest_reports(
+    source: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    paths: Iterable[str | os.PathLike] | None = None,
+    cache: Cache | str | os.PathLike | bool | None = None,
+    executor: Any = None,
+    progress: bool = True,
+    refresh: bool = False,
+) -> ReportCorpus:
+    """Like :func:`read_reports`, returning a :class:`ReportCorpus` (the frame plus corpus-level ``detail``)."""
+    kind, where, rels, key = _source(source, paths)
+    store = _as_cache(cache)
+    entry = store.path("reports", f"reports-{key}.parquet") if store else None
+    meta = store.path("reports", f"reports-{key}.json") if store else None
+    if entry is not None and meta is not None and not refresh and entry.exists() and meta.exists():
+        detail = json.loads(meta.read_text())
+        detail["cached"] = True
+        return ReportCorpus(pl.read_parquet(entry), detail)
+    detail: dict[str, Any] = {"source": str(where), "kind": kind, "skipped_members": 0, "skipped_examples": [],
+                              "duplicates": 0}
+    if kind == "zip":
+        frames = _ingest_zip(where, executor, progress, detail)  # type: ignore[arg-type]
+    else:
+        if rels is None:
+            rels = _walk_reports(where)  # type: ignore[arg-type]
+        chunks = _chunks(rels, executor)
+        tasks = [(str(where), c) for c in chunks]
+        frames = _run(_read_file_chunk, tasks, chunks, executor, progress, "reading reports (chunks)")
+    chunk = pl.concat(frames) if frames else pl.DataFrame(schema=_CHUNK_SCHEMA)
+    ids = layout.parse_path_expr("path")
+    frame = (
+        chunk.with_columns(ids.struct.field("subject_id"), ids.struct.field("study_id"))
+        .with_columns(
+            pl.when(pl.col("study_id").is_null() & pl.col("error").is_null())
+            .then(pl.concat_str([pl.col("path"), pl.lit(": not a report path (.../pNN/pSUBJECT/sSTUDY.txt)")]))
+            .otherwise(pl.col("error")).alias("error")
+        )
+        .select(list(_SCHEMA))
+        .cast(_SCHEMA)  # type: ignore[arg-type]
+        .sort("subject_id", "study_id", "path", nulls_last=True)
+    )
+    detail["reports"] = frame.height
+    detail["errors"] = int(frame["error"].is_not_null().sum())
+    if detail["errors"] or detail["skipped_members"] or detail["duplicates"]:
+        warnings.warn(
+            f"{where}: {detail['errors']} report(s) unreadable (see the error column), "
+            f"{detail['skipped_members']} zip member(s) not shaped like a report skipped, "
+            f"{detail['duplicates']} duplicate member(s) ignored",
+            ReportIngestWarning,
+            stacklevel=3,
+        )
+    if store is not None and entry is not None and meta is not None:
+        try:
+            with store.atomic_path(meta) as tmp:
+                tmp.write_text(json.dumps(detail))
+            with store.atomic_path(entry) as tmp:
+                frame.write_parquet(tmp)
+        except (OSError, CxrkitError) as exc:
+            warnings.warn(f"could not cache the reports in {store.root}: {exc}", ReportIngestWarning, stacklevel=3)
+    detail["cached"] = False
+    return ReportCorpus(frame, detail)
+
+
+def read_reports(
+    source: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    paths: Iterable[str | os.PathLike] | None = None,
+    cache: Cache | str | os.PathLike | bool | None = None,
+    executor: Any = None,
+    progress: bool = True,
+    refresh: bool = False,
+) -> pl.DataFrame:
+    """Every report of a corpus as a frame: ``subject_id``, ``study_id`` (Int64), ``text``, ``path``, ``error``.
+
+    Parameters
+    ----------
+    source
+        * a dataset root (the folder holding ``files/``): every ``files/p1N/pSUBJECT/sSTUDY.txt`` is read;
+        * ``mimic-cxr-reports.zip`` (or any zip): members named like ``p1N/pSUBJECT/sSTUDY.txt`` under any top
+          folder are read without extracting; other members are skipped and counted (``detail``);
+        * a list of report file paths.
+    paths
+        With a root: read only these report paths (relative to the root) instead of walking ``files/``.
+    cache
+        A :class:`~cxrkit.cache.Cache` or folder; ``None`` uses the default cache directory; ``False`` disables
+        caching. The frame is stored once as parquet, keyed on the source's identity:
+
+        * zip: its absolute path, size and mtime (any change re-reads it);
+        * folder: its absolute path and, per ``pNN`` group, the group's mtime, its number of patient folders and
+          the newest patient-folder mtime. Adding or removing a patient or a report changes the key; editing a
+          report in place does not (pass ``refresh=True``);
+        * list of paths: the paths and each file's size and mtime.
+    executor
+        ``None`` (a local process pool), ``"serial"``, a ``concurrent.futures`` executor or a Dask client; the
+        reports are read in chunks of up to 5,000 (see :func:`cxrkit.scan.map_paths`).
+    progress
+        Show a progress bar (one step per chunk).
+    refresh
+        Ignore (and rewrite) the cached entry.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per report, sorted by ``subject_id, study_id``. A report that cannot be read has a null
+        ``text`` and an ``error`` naming the file; the corpus is never abandoned for one bad file. A
+        :class:`ReportIngestWarning` summarises such problems; :func:`ingest_reports` returns them as ``detail``.
+
+    Raises
+    ------
+    ReportReadError
+        The source does not exist, a folder has no ``files/``, or a zip cannot be opened at all (corrupt or
+        truncated: its central directory is unreadable).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> p = root / "files/p10/p10000032/s50414267.txt"
+    >>> p.parent.mkdir(parents=True)
+    >>> _ = p.write_text(" FINDINGS: Clear.\\n")
+    >>> read_reports(root, cache=False, executor="serial", progress=False).select("study_id", "text").row(0)
+    (50414267, ' FINDINGS: Clear.\\n')
+    """
+    return ingest_reports(source, paths=paths, cache=cache, executor=executor, progress=progress,
+                          refresh=refresh).frame
+
+
+def read_sections(
+    source: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    paths: Iterable[str | os.PathLike] | None = None,
+    cache: Cache | str | os.PathLike | bool | None = None,
+    executor: Any = None,
+    progress: bool = True,
+    refresh: bool = False,
+    keep_text: bool = False,
+) -> pl.DataFrame:
+    """:func:`read_reports` followed by :func:`sections_frame`, the result cached as parquet too.
+
+    Columns: ``subject_id, study_id, path, error`` then :data:`SECTION_COLUMNS` (and ``text`` when
+    ``keep_text``). Same source, cache and invalidation rules as :func:`read_reports`; the sectioning rules'
+    version is part of the key.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> p = root / "files/p10/p10000032/s50414267.txt"
+    >>> p.parent.mkdir(parents=True)
+    >>> _ = p.write_text(" FINDINGS: Clear.\\n IMPRESSION: Normal.\\n")
+    >>> read_sections(root, cache=False, executor="serial", progress=False).select("findings", "impression").row(0)
+    ('Clear.', 'Normal.')
+    """
+    _kind, _where, _rels, key = _source(source, paths)
+    store = _as_cache(cache)
+    key = identity_key(key, "sections", PARSER_VERSION, keep_text)
+    entry = store.path("reports", f"sections-{key}.parquet") if store else None
+    if entry is not None and not refresh and entry.exists():
+        return pl.read_parquet(entry)
+    reports = read_reports(source, paths=paths, cache=cache, executor=executor, progress=progress, refresh=refresh)
+    cols = ["subject_id", "study_id", "path", "error", "text"]
+    out = sections_frame(reports.select(cols), keep_text=keep_text)
+    if entry is not None and store is not None:
+        try:
+            with store.atomic_path(entry) as tmp:
+                out.write_parquet(tmp)  # type: ignore[union-attr]
+        except (OSError, CxrkitError) as exc:
+            warnings.warn(f"could not cache the sections in {store.root}: {exc}", ReportIngestWarning, stacklevel=2)
+    return out  # type: ignore[return-value]
