@@ -73,20 +73,8 @@ _IDENTITY = {"size": pl.Int64, "mtime_ns": pl.Int64}
 # --- per-file work (module level: picklable for process pools and Dask) ------------------------------
 
 
-_NATIVE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
-
-
 def _header_row(path: str) -> dict[str, Any]:
-    row = images.read_header(path)
-    if row["TransferSyntaxUID"] in _NATIVE and images._kind(path) == "dcm" and row["Rows"] and row["Columns"]:
-        need = row["Rows"] * row["Columns"] * (row["SamplesPerPixel"] or 1) * (row["NumberOfFrames"] or 1)
-        need *= (row["BitsAllocated"] or 16) // 8
-        have = os.path.getsize(path)
-        if have < need:  # a cheap check that catches downloads cut in the pixel data
-            raise images.CorruptImageError(
-                f"{path}: truncated: {have} bytes on disk, but the pixel data alone needs {need}; "
-                "re-download the file"
-            )
+    row = images._header(path, check_extent=True)  # a download cut in the pixel data is an error row
     if row["PixelSpacing"] is not None:
         row["PixelSpacing"] = list(row["PixelSpacing"])
     return row
