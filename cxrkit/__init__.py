@@ -6,8 +6,9 @@ when first used, so ``import cxrkit`` is cheap.
 Examples
 --------
 >>> import cxrkit
->>> ds = cxrkit.open_dataset()  # the demo dataset, or $CXRKIT_ROOT  # doctest: +SKIP
->>> ds.records().collect()  # doctest: +SKIP
+>>> ds = cxrkit.open_dataset()  # $CXRKIT_ROOT, else the demo dataset
+>>> ds.records().collect().columns
+['subject_id', 'study_id', 'dicom_id', 'path']
 """
 
 from __future__ import annotations
