@@ -124,8 +124,9 @@ _KEYWORDS = {  # key -> DICOM keyword where they differ
 }
 _CHARSET, _CODE_MEANING, _PIXEL_DATA, _TS = 0x00080005, 0x00080104, 0x7FE00010, 0x00020010
 _LAST_HEADER_TAG = max(_TAGS)
+_KEYS_OF_TAGS = [key for key, _ in _TAGS.values()]
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-_VRS = _LONG_VRS | {
+_SHORT_VRS = {
     b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO", b"LT", b"PN", b"SH", b"SL", b"SS",
     b"ST", b"TM", b"UI", b"UL", b"US",
 }
@@ -133,6 +134,7 @@ _SEQ_TAGS = {t for t, (_, kind) in _TAGS.items() if kind == "code"}
 _IMPLICIT_LE, _EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
 _CODECS = {"": "ascii", "ISO_IR 6": "ascii", "ISO_IR 100": "latin-1", "ISO_IR 192": "utf-8"}
 _U16, _U32, _TAG = struct.Struct("<H"), struct.Struct("<I"), struct.Struct("<HH")
+_EXPLICIT, _IMPLICIT = struct.Struct("<HH2sH"), struct.Struct("<HHI")
 
 
 class _Truncated(Exception):
@@ -202,8 +204,9 @@ def _parse_time(text: str) -> dt.time | None:
 
 
 def _path_ids(path: str | os.PathLike) -> dict[str, Any]:
+    tail = "/".join(os.fspath(path).replace("\\", "/").rsplit("/", 4)[-4:])  # pNN/pSUBJECT/sSTUDY/FILE
     try:
-        ids = layout.parse_path(path)
+        ids = layout.parse_path(tail)  # the short tail parses as the full path would, several times faster
     except InvalidPathError:
         return {"subject_id": None, "study_id": None, "dicom_id": None}
     return {"subject_id": ids.subject_id, "study_id": ids.study_id, "dicom_id": ids.dicom_id}
@@ -257,7 +260,11 @@ def _dataset(buf: bytes, pos: int, end: int | None, explicit: bool, want: set[in
             if pos == limit and stop != 0xFFFFFFFF:  # top level, on an element boundary: the caller decides
                 return pos
             raise _Truncated
-        group, elem = _TAG.unpack_from(buf, pos)
+        if explicit:  # one unpack per element: tag, VR and short length (delimiters have no VR)
+            group, elem, vr, length = _EXPLICIT.unpack_from(buf, pos)
+        else:
+            group, elem, length = _IMPLICIT.unpack_from(buf, pos)
+            vr = None
         tag = group << 16 | elem
         if tag == 0xFFFEE00D:  # item delimitation
             return pos + 8
@@ -265,19 +272,14 @@ def _dataset(buf: bytes, pos: int, end: int | None, explicit: bool, want: set[in
             return pos
         if group == 0xFFFE:
             raise _Unusual
-        if explicit:
-            vr = buf[pos + 4 : pos + 6]
-            if vr not in _VRS:  # e.g. implicit VR data under an explicit transfer syntax: pydicom copes
-                raise _Unusual
-            if vr in _LONG_VRS:
-                if pos + 12 > limit:
-                    raise _Truncated
-                length, pos = _U32.unpack_from(buf, pos + 8)[0], pos + 12
-            else:
-                length, pos = _U16.unpack_from(buf, pos + 6)[0], pos + 8
-        else:
-            vr = None
-            length, pos = _U32.unpack_from(buf, pos + 4)[0], pos + 8
+        if vr is None or vr in _SHORT_VRS:
+            pos += 8
+        elif vr in _LONG_VRS:
+            if pos + 12 > limit:
+                raise _Truncated
+            length, pos = _U32.unpack_from(buf, pos + 8)[0], pos + 12
+        else:  # not a VR: e.g. implicit VR data under an explicit transfer syntax; pydicom copes
+            raise _Unusual
         if length == 0xFFFFFFFF:
             if explicit and vr not in (b"SQ", b"UN"):
                 raise _Unusual
@@ -372,21 +374,25 @@ def _values(ts: str, found: dict[int, Any]) -> dict[str, Any] | None:
     """Convert the fast parser's raw values; ``None`` when a character set needs pydicom."""
     charset = _clean(found.get(_CHARSET, b"").decode("ascii", "replace")) or ""
     codec = _CODECS.get(charset.split("\\")[0].strip())
-    values: dict[str, Any] = {"TransferSyntaxUID": ts}
-    for tag, (key, kind) in _TAGS.items():
-        raw = found.get(tag)
+    values: dict[str, Any] = dict.fromkeys(_KEYS_OF_TAGS)
+    values["TransferSyntaxUID"] = ts
+    for tag, raw in found.items():
+        if tag not in _TAGS:
+            continue
+        key, kind = _TAGS[tag]
         if raw is None:
-            values[key] = None
-        elif kind == "int":
+            continue
+        if kind == "int":
             values[key] = _U16.unpack_from(raw)[0] if len(raw) >= 2 else None
-        else:
-            try:
-                text = raw.decode("ascii")
-            except UnicodeDecodeError:
-                if codec is None:
-                    return None
-                text = raw.decode(codec, "replace")
-            values[key] = _convert(kind, text)
+            continue
+        try:
+            text = raw.decode("ascii")
+        except UnicodeDecodeError:
+            if codec is None:
+                return None  # a character set only pydicom decodes
+            text = raw.decode(codec, "replace")
+        text = text.strip(" \x00")
+        values[key] = (text or None) if kind in ("str", "code") else _convert(kind, text)
     return values
 
 
@@ -453,7 +459,7 @@ def _dcmread(path: str | os.PathLike, **kwargs: Any):
         raise CorruptImageError(f"{path}: broken gzip stream ({exc}); re-download the file") from exc
     except CxrkitError:
         raise
-    except Exception as exc:  # noqa: BLE001 - pydicom raises many types on damaged files
+    except Exception as exc:
         raise CorruptImageError(f"{path}: cannot parse the DICOM header ({type(exc).__name__}: {exc}); "
                                 "the file is probably truncated or damaged: re-download it") from exc
 

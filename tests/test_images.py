@@ -366,7 +366,7 @@ def test_missing_decoder_names_syntax_and_package(files, monkeypatch):
 
     class Unavailable:
         is_available = False
-        missing_dependencies = ["pyjpegls"]
+        missing_dependencies = ("pyjpegls",)
 
     monkeypatch.setattr(pydicom.pixels, "get_decoder", lambda uid: Unavailable())
     path = files["jpeg_ls_lossless"]

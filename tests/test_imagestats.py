@@ -142,7 +142,7 @@ def test_incremental_cache_reads_only_new_or_changed_files(tree, tmp_path, monke
     calls = []
     real = imagestats._header_row
     monkeypatch.setattr(imagestats, "_header_row", lambda p: calls.append(p) or real(p))
-    kwargs = dict(progress=False, cache=tmp_path / "cache", executor="serial")
+    kwargs = {"progress": False, "cache": tmp_path / "cache", "executor": "serial"}
 
     first = imagestats.header_table(copies[:3], **kwargs)
     assert sorted(calls) == sorted(copies[:3])
@@ -181,9 +181,9 @@ def test_cache_false_writes_nothing_and_damaged_cache_is_rebuilt(tree, tmp_path)
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
-        with distributed.Client(cluster) as client:
-            yield client
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    with cluster, distributed.Client(cluster) as client:
+        yield client
 
 
 @pytest.mark.parametrize("table", [imagestats.header_table, imagestats.pixel_stats])
@@ -200,14 +200,14 @@ def test_same_table_on_process_pool_and_dask(tree, dask_client, table):
 def test_dask_threads_cluster(tree):
     distributed = pytest.importorskip("distributed")
     paths = _paths(tree)
-    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster:
-        with distributed.Client(cluster) as client:
-            on_threads = imagestats.header_table(paths, executor=client, progress=False, cache=False)
+    cluster = distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0")
+    with cluster, distributed.Client(cluster) as client:
+        on_threads = imagestats.header_table(paths, executor=client, progress=False, cache=False)
     assert_frame_equal(on_threads, imagestats.header_table(paths, executor="serial", progress=False, cache=False))
 
 
 def test_default_pool_for_many_files(tree, monkeypatch, tmp_path):
     _, good, _ = tree
-    monkeypatch.setattr(imagestats, "SERIAL_BELOW", 0)  # force the default process pool even for a few files
+    monkeypatch.setattr(imagestats, "SERIAL_BELOW", {})  # force the default process pool even for a few files
     df = imagestats.header_table(good * 3, progress=False, cache=tmp_path)
     assert df.height == len(good) * 3 and df.get_column("error").null_count() == df.height
