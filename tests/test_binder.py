@@ -5,7 +5,8 @@
   names the same packages (its own check against pyproject is in test_packaging.py, whose helpers this
   module reuses).
 * ``binder/postBuild`` is executable, stops on the first error, and works in a fresh virtual environment that
-  holds only the pinned packages: it installs the kit and leaves the demo dataset in the cache.
+  holds only the pinned packages: it installs the kit and leaves the demo dataset in the cache, where the
+  quickstart notebook, run in that environment, finds it.
 * ``repo2docker --no-build --debug`` (no container engine needed) picks the conda buildpack with
   ``binder/environment.yml`` and runs ``binder/postBuild``.
 """
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import pwd
 import re
@@ -23,8 +25,10 @@ import tomllib
 import venv
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
+from nbclient import NotebookClient
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 from test_packaging import ROOT, environment_requirements, pyproject_requirements
@@ -108,7 +112,7 @@ def _copy_repo(dest: Path) -> Path:
     return dest
 
 
-def test_postbuild_works_in_a_fresh_virtual_environment(tmp_path):
+def test_postbuild_works_in_a_fresh_virtual_environment(tmp_path, monkeypatch):
     """What repo2docker does, minus Docker: install the pinned packages, then run postBuild from the repo."""
     repo = _copy_repo(tmp_path / "repo")
     env_dir = tmp_path / "venv"
@@ -154,6 +158,24 @@ def test_postbuild_works_in_a_fresh_virtual_environment(tmp_path):
     assert Path(demo_root).is_relative_to(home / "cache"), "the demo must be generated into the cache folder"
     assert (Path(demo_root) / "files").is_dir() and int(n_images) > 0
     assert demo_root in run.stdout, "postBuild should print where the demo is"
+
+    # What a Binder user does first: run the quickstart, with the pinned packages, on the demo postBuild made
+    # (no CXRKIT_ROOT, nothing regenerated: the demo folder is not touched).
+    kernels = tmp_path / "jupyter" / "kernels" / "binder-venv"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [str(bin_dir / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "binder venv", "language": "python",
+    }))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    before = sorted(p.stat().st_mtime_ns for p in Path(demo_root).rglob("*"))
+    nb = nbformat.read(repo / "notebooks" / "00_quickstart.ipynb", as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="binder-venv",
+                   resources={"metadata": {"path": str(repo / "notebooks")}}).execute(env=env)
+    errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+              if out.output_type == "error"]
+    assert errors == []
+    assert sorted(p.stat().st_mtime_ns for p in Path(demo_root).rglob("*")) == before
 
 
 def _repo2docker_declared() -> bool:
