@@ -257,7 +257,7 @@ _NEG_POST = (r"\b(?:(?:is|are) not (?:seen|identified|present|appreciated|visual
              r"|(?:is|are|was|were) excluded|ruled out)\b")
 _UNC_POST = (r"\b(?:cannot be excluded|can not be excluded|cannot be ruled out|can not be ruled out"
              r"|not (?:be )?excluded|(?:is|are) (?:possible|likely|suspected|questionable|not excluded)"
-             r"|could be|may be|might be)\b|\?")
+             r"|could be|may be|might be|versus|vs)\b|\?")
 _PSEUDO = (r"\b(?:no|without) (?:significant |substantial |appreciable |interval |definite )?(?:interval )?"
            r"(?:change|increase|decrease|worsening|improvement)\b|\bnot (?:significantly )?changed\b"
            r"|\bno further\b|\bgram negative\b")
