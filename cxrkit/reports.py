@@ -74,6 +74,8 @@ SECTION_COLUMNS = (
     "last_paragraph",
 )
 _KNOWN = frozenset(SECTION_COLUMNS) - {"last_paragraph"}
+# Sections that close a report (administrative): the last-paragraph rule looks at the section before them.
+_TRAILING = frozenset({"notification", "recommendation", "addendum", "wet_read"})
 
 # --- decoding -----------------------------------------------------------------------------------------
 
@@ -325,7 +327,9 @@ def parse_sections(text: str) -> dict[str, str]:
     6. Empty ``findings`` / ``impression`` sections are dropped (a title such as ``CHEST, PA LATERAL:`` followed
        by a blank line is not a findings section). Repeated sections are joined with a space.
     7. When there is neither findings nor impression, the text after the first blank line of the last section
-       is the ``last_paragraph`` (as in ``mimic_cxr_sectioned.csv``); *new*: a header-less report without a
+       is the ``last_paragraph`` (as in ``mimic_cxr_sectioned.csv``); *new*: closing sections (notification,
+       recommendation, addendum, wet read) are passed over for the one before them (the report body is often
+       in the preamble of a header-less report that ends with ``NOTIFICATION:``); a header-less report without a
        blank line gives its text after the ``FINAL REPORT`` title. *New*: that text is also returned as the
        ``impression``; the ``last_paragraph`` key says it was inferred.
     8. Each section's lines are joined (line wrapping undone) and runs of whitespace become one space; empty
@@ -389,8 +393,9 @@ def parse_sections(text: str) -> dict[str, str]:
             continue
         named.append([name, body])
     extra = None
-    if named and not any(n in ("findings", "impression") for n, _ in named):  # rule 7
-        last = named[-1]
+    eligible = [piece for piece in named if piece[0] not in _TRAILING]
+    if eligible and not any(n in ("findings", "impression") for n, _ in named):  # rule 7
+        last = eligible[-1]
         m = _BLANK_SPLIT_RE.match(last[1])
         if m and _normalise(m.group(2)):
             last[1], extra = m.group(1), _normalise(m.group(2))
@@ -489,7 +494,9 @@ def sections_frame(
     pieces = pieces.filter(~(pl.col("name").is_in(["findings", "impression"]) & (pl.col("norm") == "")))
     # rule 7: last paragraph when neither findings nor impression (regexes run on those rows only)
     is_fi = pl.col("name").is_in(["findings", "impression"])
-    target = ~is_fi.any().over(row) & (pl.col("idx") == pl.col("idx").max().over(row))
+    eligible = ~pl.col("name").is_in(list(_TRAILING))
+    last_eligible = pl.col("idx").filter(eligible).max().over(row)
+    target = ~is_fi.any().over(row) & eligible & (pl.col("idx") == last_eligible)
     candidate = pl.when(target).then(pl.col("body"))
     blank = candidate.str.extract_groups(_BLANK_SPLIT)
     title = pl.when(target & (pl.col("name") == "preamble")).then(pl.col("body")).str.extract_groups(_TITLE_SPLIT)

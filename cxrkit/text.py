@@ -202,7 +202,8 @@ CHEXPERT_CATEGORIES = (
     "Pneumothorax",
     "Support Devices",
 )
-_ADV = r"(?:mildly |slightly |moderately |markedly |severely |minimally |again |still |now |somewhat |top )?"
+_ADV = (r"(?:(?:mildly|mild|slightly|moderately|moderate|markedly|severely|minimally|again|still|now|somewhat"
+        r"|top|borderline) (?:to (?:moderately|severely|markedly) )?)?")
 #: Per category: ``(mention pattern, normal pattern)``. The mention pattern finds the finding in lower-case
 #: text; the normal pattern (or ``None``) finds phrases that mean "mentioned and absent" ("heart size is normal").
 #: No Finding has none: it is derived (see :func:`mentions`).
@@ -285,8 +286,9 @@ def _sentence_values(sent: pl.LazyFrame, category: str) -> pl.LazyFrame:
     term, normal = MENTION_PATTERNS[category]
     parts = []
     hits = sent.filter(pl.col("s").str.contains(term))
-    pre = pl.col("s").str.replace(r"(?s)(?:" + term + r").*$", "").str.replace(_BREAK_PRE, "")
-    post = pl.col("s").str.replace(r"(?s)^.*?(?:" + term + ")", "").str.replace(_BREAK_POST, "")
+    # the last mention in the sentence: its words and everything before it / everything after it
+    pre = pl.col("s").str.extract(r"(?s)^(.*(?:" + term + "))", 1).str.replace(_BREAK_PRE, "")
+    post = pl.col("s").str.replace(r"(?s)^.*(?:" + term + ")", "").str.replace(_BREAK_POST, "")
     value = (
         pl.when(pre.str.contains(_UNC_PRE) | post.str.contains(_UNC_POST)).then(-1.0)
         .when(pre.str.contains(_NEG_PRE) | post.str.contains(_NEG_POST)).then(0.0)
@@ -310,8 +312,9 @@ def mentions(df: pl.DataFrame | pl.LazyFrame, text_col: str = "text",
     * The text is lower-cased, ``___`` removed, and split into sentences at ``. ! ? ;`` followed by a space.
       A cue in one sentence never affects another. Pseudo-negations ("no change", "no interval increase") are
       removed before cues are looked for.
-    * In a sentence, the first mention of a category is uncertain when an uncertainty cue (``may``, ``possible``,
-      ``likely``, ``cannot exclude``, ``versus``, ``concern for``, ``?``, ...) precedes it, or follows it as a
+    * In a sentence, the last mention of a category is uncertain when an uncertainty cue (``may``, ``possible``,
+      ``likely``, ``cannot exclude``, ``versus``, ``concern for``, ``?``, ...) precedes it (or lies inside it:
+      "the heart may be enlarged"), or follows it as a
       phrase (``cannot be excluded``, ``is possible``); otherwise negated when a negation cue (``no``,
       ``without``, ``negative for``, ``free of``, ``resolved``, ...) precedes it or follows it (``is not
       seen``, ``has resolved``, ``has been removed``); otherwise positive. A preceding cue reaches the mention
