@@ -460,10 +460,12 @@ def sections_frame(
     frame = df.collect() if isinstance(df, pl.LazyFrame) else df
     row = "__row"
     base = frame.with_row_index(row)
-    text = (
-        pl.col(text_col).str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
-        .str.replace_all("[\x1e\x1f]", " ")
-    )
+    text = pl.col(text_col)
+    if frame.select(text.str.contains("[\r\x1e\x1f]").any()).item():  # rare: skip three passes otherwise
+        text = (
+            text.str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
+            .str.replace_all("[\x1e\x1f]", " ")
+        )
     pieces = (
         base.select(
             row, text.str.replace_all(_HEADER_PATTERN, "\x1e${1}\x1f").str.split("\x1e").alias("piece")
@@ -566,8 +568,17 @@ def _read_files(root: str, rels: list[str]) -> pl.DataFrame:
     texts: list[str | None] = []
     errors: list[str | None] = []
     for rel in rels:
+        path = os.path.join(root, rel)
         try:
-            texts.append(read_report(os.path.join(root, rel)))
+            if path.endswith(".txt"):  # the hot path: a plain local file, opened directly (no Path objects)
+                try:
+                    with open(path, "rb") as fh:
+                        texts.append(decode_report(fh.read()))
+                    errors.append(None)
+                    continue
+                except OSError:
+                    pass  # let read_report raise the error that names the file
+            texts.append(read_report(path))
             errors.append(None)
         except ReportReadError as exc:
             texts.append(None)

@@ -37,26 +37,30 @@ STOP_WORDS = frozenset(
     "a an the and or of in on at to for by with from as is are was were be been being there this that these "
     "those it its which who whom has have had than then into onto over under since per via also again".split()
 )
-# ASCII punctuation (including ``_`` of the ``___`` placeholders) and digits separate words.
-_SEPARATORS = [chr(c) for c in range(0x21, 0x7F) if not chr(c).isalpha()]
-_WORD_OR_NUMBER = r"[^\s\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E0-9]+|[0-9]+(?:\.[0-9]+)?"
+_WORD = r"[a-z]+(?:'[a-z]+)?"
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?"
+# The word rule as a literal replace and split (no regex): every ASCII character but a-z becomes a space. It gives
+# exactly the regex's words on rows without apostrophes or non-ASCII characters; the other rows use the regex.
+_NON_LETTERS = [chr(c) for c in [*range(0x09, 0x0E), *range(0x20, 0x27), *range(0x28, 0x41), *range(0x5B, 0x61),
+                                  *range(0x7B, 0x7F)]]
+# Rows holding anything else (an apostrophe, a non-ASCII or control character, upper case) take the regex.
+_NEEDS_REGEX = r"[^\x09-\x0d\x20-\x26\x28-\x40\x5b-\x7e]"
 
 
-def _split_tokens(col: pl.Expr, numbers: bool) -> pl.Expr:
-    """Lower-case tokens as a list: words (runs of anything but whitespace, ASCII punctuation and digits) and,
-    when ``numbers``, numbers such as ``2.5``. Without numbers it is a fast literal split (no regex)."""
-    low = col.str.to_lowercase()
-    if numbers:
-        return low.str.extract_all(_WORD_OR_NUMBER)
-    return low.str.replace_many(_SEPARATORS, [" "] * len(_SEPARATORS)).str.split(" ")
+def _fast_words(low: pl.Expr) -> pl.Expr:
+    return low.str.replace_many(_NON_LETTERS, [" "] * len(_NON_LETTERS)).str.split(" ")
+
+
+def _regex_words(low: pl.Expr, numbers: bool) -> pl.Expr:
+    return low.str.extract_all(f"{_WORD}|{_NUMBER}" if numbers else _WORD)
 
 
 def tokens(column: str | pl.Expr = "findings", *, numbers: bool = False,
            stop_words: Iterable[str] | None = STOP_WORDS) -> pl.Expr:
     """An expression giving each row's tokens as a list: lower case, ``___`` removed, stop words dropped.
 
-    Words are runs of characters other than whitespace, ASCII punctuation and digits (``left-sided`` gives
-    ``left`` and ``sided``); with ``numbers`` the numbers (``4.5``) are tokens too.
+    Words are runs of the letters a-z with at most one inner apostrophe (``patient's``); with ``numbers``,
+    numbers (``4.5``) are tokens too.
 
     Examples
     --------
@@ -64,10 +68,31 @@ def tokens(column: str | pl.Expr = "findings", *, numbers: bool = False,
     ['et', 'tube', '4.5', 'cm', 'above', 'carina']
     """
     col = pl.col(column) if isinstance(column, str) else column
+    low = col.str.to_lowercase()
+    words = _regex_words(low, numbers)
+    if not numbers:
+        words = pl.when(low.str.contains(_NEEDS_REGEX)).then(words).otherwise(_fast_words(low))
     stop = sorted(set(stop_words or ()) | {""})
-    out = _split_tokens(col, numbers).list.eval(pl.element().filter(~pl.element().is_in(stop)))
     name = column if isinstance(column, str) else "tokens"
-    return out.alias(name)
+    return words.list.eval(pl.element().filter(~pl.element().is_in(stop))).alias(name)
+
+
+def _words_long(df: pl.DataFrame | pl.LazyFrame, column: str, numbers: bool) -> pl.LazyFrame:
+    """One row per word, in order: ``doc`` (row number) and ``token`` (stop words kept, may hold ``""``).
+
+    Rows are split by kind so that the (rare) rows needing the regex do not slow down the others."""
+    low = (df.collect() if isinstance(df, pl.LazyFrame) else df).select(pl.col(column).str.to_lowercase())[column]
+    doc = pl.int_range(pl.len(), dtype=pl.UInt32).alias("doc")
+    if numbers:
+        return pl.DataFrame({"low": low}).select(doc, _regex_words(pl.col("low"), True).alias("token")).lazy() \
+            .explode("token")
+    hard = low.str.contains(_NEEDS_REGEX).fill_null(False)
+    frame = pl.DataFrame({"low": low, "hard": hard}).with_columns(doc)
+    fast = frame.filter(~pl.col("hard")).select("doc", _fast_words(pl.col("low")).alias("token"))
+    parts = [fast]
+    if hard.any():
+        parts.append(frame.filter(pl.col("hard")).select("doc", _regex_words(pl.col("low"), False).alias("token")))
+    return pl.concat(parts).lazy().explode("token")
 
 
 def _long_tokens(df: pl.DataFrame | pl.LazyFrame, column: str, numbers: bool,
@@ -75,11 +100,9 @@ def _long_tokens(df: pl.DataFrame | pl.LazyFrame, column: str, numbers: bool,
     """One row per token: ``doc`` (row number) and ``token`` (in order), stop words removed."""
     stop = sorted(set(stop_words or ()) | {""})
     return (
-        df.lazy()
-        .select(_split_tokens(pl.col(column), numbers).alias("token"))
-        .with_row_index("doc")
-        .explode("token")
+        _words_long(df, column, numbers)
         .filter(pl.col("token").is_not_null() & ~pl.col("token").is_in(stop))
+        .sort("doc", maintain_order=True)
     )
 
 
@@ -95,9 +118,8 @@ def term_frequencies(df: pl.DataFrame | pl.LazyFrame, column: str = "findings", 
     """
     stop = sorted(set(stop_words or ()) | {""})
     return (
-        df.lazy()
-        .select(_split_tokens(pl.col(column), numbers).alias("term"))
-        .explode("term")
+        _words_long(df, column, numbers)
+        .rename({"token": "term"})
         .group_by("term").agg(pl.len().cast(pl.Int64).alias("count"))
         .filter(pl.col("term").is_not_null() & ~pl.col("term").is_in(stop))  # on the distinct terms: cheap
         .sort(["count", "term"], descending=[True, False])
