@@ -819,17 +819,17 @@ def ingest_reports(
         items = _zip_members(where, detail)  # type: ignore[arg-type]
         chunks = _chunks(items, executor, 5000)
         names = [[m[0] for m in c] for c in chunks]
-        desc = "reading reports from the zip"
+        desc = "reading reports from the zip (chunks of up to 5,000)"
     elif kind == "folder" and rels is None:
         items = _patient_dirs(where)  # type: ignore[arg-type]
         chunks = _chunks(items, executor, 1500)
         names = chunks
-        desc = "reading reports (patient folders)"
+        desc = "reading reports (chunks of up to 1,500 patients)"
     else:
         items = rels or []
         chunks = _chunks(items, executor, 5000)
         names = chunks
-        desc = "reading reports"
+        desc = "reading reports (chunks of up to 5,000)"
     from .scan import map_paths
 
     tasks = [(kind, str(where), c, with_sections) for c in chunks]
@@ -854,8 +854,10 @@ def ingest_reports(
         )
         .select(base_cols + [c for c in SECTION_COLUMNS if with_sections])
         .cast(_SCHEMA)  # type: ignore[arg-type]
-        .sort("subject_id", "study_id", "path", nulls_last=True)
     )
+    order = pl.col("subject_id") * 100_000_000 + pl.col("study_id")
+    if frame["subject_id"].null_count() or not frame.select(order.is_sorted()).item():  # folder walks are sorted
+        frame = frame.sort("subject_id", "study_id", "path", nulls_last=True)
     detail["reports"] = frame.height
     detail["errors"] = int(frame["error"].is_not_null().sum())
     if detail["errors"] or detail["skipped_members"] or detail["duplicates"]:
