@@ -527,6 +527,7 @@ def sections_frame(
     wide = wide.with_columns(missing).select(row, *SECTION_COLUMNS).with_columns(
         pl.coalesce("last_paragraph", "impression").alias("impression")
     )
+    base = base.drop([c for c in SECTION_COLUMNS if c in base.columns and c != text_col])  # recomputed
     out = base.join(wide, on=row, how="left", maintain_order="left").drop(row)
     if not keep_text:
         out = out.drop(text_col)

@@ -286,6 +286,13 @@ def test_sections_frame_agrees_with_parse_sections_on_a_varied_sample():
     assert mismatches == []
 
 
+def test_sections_frame_replaces_existing_section_columns():
+    df = pl.DataFrame({"text": [" IMPRESSION: Clear.\n"], "impression": ["stale"]})
+    out = sections_frame(df)
+    assert out.columns == ["text", *SECTION_COLUMNS]
+    assert out["impression"].to_list() == ["Clear."]
+
+
 def test_sections_frame_keeps_lazy_frames_lazy():
     lazy = pl.LazyFrame({"text": [" IMPRESSION: Clear.\n"]})
     out = sections_frame(lazy, keep_text=False)
