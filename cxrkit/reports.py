@@ -100,8 +100,7 @@ def decode_report(data: bytes) -> str:
     'café é\\nnext\\nlast'
     """
     text = data.decode("utf-8", errors="cxrkit-latin1")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
@@ -292,7 +291,7 @@ def _fold(token: str) -> str:
     """Section name of a header token (``'CLINICAL HISTORY:'`` -> ``'history'``)."""
     if token.startswith("_"):
         return "preamble"
-    name = token[:-1] if token.endswith(":") else token
+    name = token.removesuffix(":")
     name = re.sub("[ \t]+", " ", name).strip(" ").lower()
     if name in SECTION_SYNONYMS:
         return SECTION_SYNONYMS[name]

@@ -33,10 +33,12 @@ __all__ = [
 ]
 
 #: A small stop list for radiology text. Negation words (no, not, without) are deliberately kept.
-STOP_WORDS = frozenset(
-    "a an the and or of in on at to for by with from as is are was were be been being there this that these "
-    "those it its which who whom has have had than then into onto over under since per via also again".split()
-)
+STOP_WORDS = frozenset({
+    "a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "by", "with", "from", "as",
+    "is", "are", "was", "were", "be", "been", "being", "there", "this", "that", "these", "those", "it",
+    "its", "which", "who", "whom", "has", "have", "had", "than", "then", "into", "onto", "over",
+    "under", "since", "per", "via", "also", "again"
+})
 _WORD = r"[a-z]+(?:'[a-z]+)?"
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 # The word rule as a literal replace and split (no regex): every ASCII character but a-z becomes a space. It gives
@@ -244,23 +246,23 @@ MENTION_PATTERNS: dict[str, tuple[str, str | None]] = {
         r"\bcardiomegaly\b|\b(?:heart|cardiac silhouette|cardiac contour|cardiac size)(?: size)? (?:is |are |may be )?"
         + _ADV + r"enlarged\b|\benlarged (?:heart|cardiac)\b|\benlargement of the (?:heart|cardiac)\b"
         r"|\bcardiac enlargement\b",
-        r"\bheart (?:size )?(?:is )?not enlarged\b|\bheart size (?:is )?(?:normal|within normal limits)\b"
-        r"|\bnormal (?:heart|cardiac) size\b|\bheart is normal in size\b",
+        (r"\bheart (?:size )?(?:is )?not enlarged\b|\bheart size (?:is )?(?:normal|within normal limits)\b"
+        r"|\bnormal (?:heart|cardiac) size\b|\bheart is normal in size\b"),
     ),
     "Consolidation": (r"\bconsolidat\w*", None),
-    "Edema": (r"\boedema\b|\bedema\b|\b(?:vascular|pulmonary) congestion\b|\bchf\b|\bheart failure\b"
-              r"|\bfluid overload\b", None),
+    "Edema": ((r"\boedema\b|\bedema\b|\b(?:vascular|pulmonary) congestion\b|\bchf\b|\bheart failure\b"
+              r"|\bfluid overload\b"), None),
     "Enlarged Cardiomediastinum": (
         r"\b(?:cardio)?mediastin\w* (?:silhouette |contours? )?(?:is |are |may be )?" + _ADV
         + r"(?:enlarged|widened)\b|\b(?:mediastinal|cardiomediastinal) widening\b"
         r"|\bwidening of the (?:cardio)?mediastin\w*|\bwidened mediastinum\b|\benlarged cardiomediastinal\b",
-        r"\b(?:cardio)?mediastin\w* (?:silhouette |contours? )?(?:is |are )?not (?:enlarged|widened)\b"
+        (r"\b(?:cardio)?mediastin\w* (?:silhouette |contours? )?(?:is |are )?not (?:enlarged|widened)\b"
         r"|\b(?:cardio)?mediastinal (?:silhouette|contours?) (?:is |are )?(?:normal|within normal limits)\b"
-        r"|\bnormal (?:cardio)?mediastinal (?:silhouette|contours?)\b",
+        r"|\bnormal (?:cardio)?mediastinal (?:silhouette|contours?)\b"),
     ),
     "Fracture": (r"\bfractur\w*", None),
-    "Lung Lesion": (r"\bnodul\w*|\bmass(?:es)?\b|\btumou?r\b|\bneoplasm\w*|\bcarcinoma\b|\bmetasta\w*"
-                    r"|\blesions?\b", None),
+    "Lung Lesion": ((r"\bnodul\w*|\bmass(?:es)?\b|\btumou?r\b|\bneoplasm\w*|\bcarcinoma\b|\bmetasta\w*"
+                    r"|\blesions?\b"), None),
     "Lung Opacity": (r"\bopaci\w*|\binfiltrat\w*|\bairspace disease\b|\bair space disease\b|\bhaziness\b", None),
     "Pleural Effusion": (r"\beffusions?\b|\bpleural fluid\b|\bhydrothora\w*|\bblunting of the (?:\w+ )?costophrenic",
                          None),
@@ -268,10 +270,10 @@ MENTION_PATTERNS: dict[str, tuple[str, str | None]] = {
     "Pneumonia": (r"\bpneumoni[ac]\w*|\binfectio\w*", None),
     "Pneumothorax": (r"\bpneumothora\w*|\bptx\b", None),
     "Support Devices": (
-        r"\btubes?\b|\bcatheters?\b|\bpacemakers?\b|\bpacers?\b|\bpicc\b|\bdefibrillator\b|\bicd\b"
+        (r"\btubes?\b|\bcatheters?\b|\bpacemakers?\b|\bpacers?\b|\bpicc\b|\bdefibrillator\b|\bicd\b"
         r"|\b(?:central|venous|ij|jugular|subclavian|arterial|midline|dialysis|hickman|swan[- ]ganz) (?:venous )?lines?\b"
         r"|\b(?:lines|tubes) (?:and|or) (?:lines|tubes)\b|\b(?:sternotomy|sternal|pacing) wires\b|\bleads\b"
-        r"|\bstents?\b|\bdrains?\b|\bport-?a-?cath\b",
+        r"|\bstents?\b|\bdrains?\b|\bport-?a-?cath\b"),
         None,
     ),
 }

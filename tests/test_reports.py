@@ -240,8 +240,11 @@ def test_absurdly_long_lines_do_not_hang():
 
 # --- the vectorised form agrees with the loop -------------------------------------------------------------
 
-_WORDS = ("the lungs are clear no focal consolidation pleural effusion or pneumothorax heart size normal mild "
-          "cardiomegaly ___ tube line unchanged compared with prior left right lower lobe opacity").split()
+_WORDS = [
+    "the", "lungs", "are", "clear", "no", "focal", "consolidation", "pleural", "effusion", "or",
+    "pneumothorax", "heart", "size", "normal", "mild", "cardiomegaly", "___", "tube", "line",
+    "unchanged", "compared", "with", "prior", "left", "right", "lower", "lobe", "opacity"
+]
 _HEADERS = ["EXAMINATION", "INDICATION", "HISTORY", "CLINICAL HISTORY", "REASON FOR EXAM", "TECHNIQUE",
             "COMPARISON", "FINDINGS", "IMPRESSION", "FINDINGS AND IMPRESSION", "CONCLUSION", "RECOMMENDATION(S)",
             "NOTIFICATION", "Impression", "Findings", "findings", "LUNGS", "NOTE", "DATE", "CHEST, PA AND LATERAL",

@@ -51,7 +51,7 @@ def test_term_frequencies_match_a_counter():
 
 def test_document_frequency_counts_each_report_once():
     df = pl.DataFrame({"findings": FINDINGS})
-    dfreq = dict((t, d) for t, d, _ in document_frequency(df).rows())
+    dfreq = {t: d for t, d, _ in document_frequency(df).rows()}
     assert dfreq["effusion"] == 2  # appears in two reports (once each)
     assert dfreq["pneumonia"] == 1
     frac = document_frequency(df).filter(pl.col("term") == "effusion")["fraction"].item()
