@@ -26,6 +26,7 @@ __all__ = [
     "compare_with_labels",
     "document_frequency",
     "kwic",
+    "mention_text",
     "mentions",
     "ngrams",
     "term_frequencies",
@@ -333,6 +334,23 @@ def _sentence_values(sent: pl.LazyFrame, category: str) -> pl.LazyFrame:
     return pl.concat(parts).with_columns(pl.lit(category).alias("category"))
 
 
+def mention_text(findings: str = "findings", impression: str = "impression") -> pl.Expr:
+    """The text to read mentions from in a sections frame: findings then impression (null when both are).
+
+    The indication and history are left out ("eval for pneumonia" is a question, not a finding). A report
+    without either has its inferred impression (the last paragraph, see :func:`cxrkit.reports.parse_sections`).
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"findings": ["No effusion.", None], "impression": ["Edema.", None]})
+    >>> df.select(mention_text()).to_series().to_list()
+    ['No effusion. Edema.', None]
+    """
+    both = pl.concat_str([pl.col(findings), pl.col(impression)], separator=" ", ignore_nulls=True)
+    return pl.when(pl.col(findings).is_null() & pl.col(impression).is_null()).then(None).otherwise(both) \
+        .alias("mention_text")
+
+
 def mentions(df: pl.DataFrame | pl.LazyFrame, text_col: str = "text",
              categories: Sequence[str] = CHEXPERT_CATEGORIES,
              id_cols: Sequence[str] = ("subject_id", "study_id")) -> pl.DataFrame:
@@ -362,8 +380,10 @@ def mentions(df: pl.DataFrame | pl.LazyFrame, text_col: str = "text",
     df
         A frame with the text and id columns (missing id columns are skipped).
     text_col
-        The text to read: ``text``, a section such as ``impression``, or a coalesced column (the MIMIC-CXR labels
-        were computed from the impression, else the findings, else the last paragraph).
+        The text to read: a section such as ``impression``, or findings and impression together
+        (:func:`mention_text`, best on the demo), or ``text`` (the whole report, including the indication's
+        questions). The MIMIC-CXR labels were computed from the impression, else the findings, else the last
+        paragraph.
     categories
         Which categories to return (default all 14).
 

@@ -14,6 +14,7 @@ from cxrkit.text import (
     compare_with_labels,
     document_frequency,
     kwic,
+    mention_text,
     mentions,
     ngrams,
     term_frequencies,
@@ -199,3 +200,14 @@ def test_compare_with_labels_counts():
 def test_compare_with_labels_needs_shared_categories():
     with pytest.raises(ValueError, match="share no category"):
         compare_with_labels(pl.DataFrame({"study_id": [1], "x": [1.0]}), pl.DataFrame({"study_id": [1]}))
+
+
+def test_mention_text_reads_findings_and_impression_only():
+    from cxrkit.reports import sections_frame
+
+    text = (" INDICATION: Eval for pneumonia.\n \n FINDINGS: No effusion.\n \n IMPRESSION: Mild edema.\n")
+    sec = sections_frame(pl.DataFrame({"study_id": [1], "text": [text]}))
+    out = mentions(sec.with_columns(mention_text()), text_col="mention_text")
+    row = out.row(0, named=True)
+    assert row["Pneumonia"] is None and row["Pleural Effusion"] == 0.0 and row["Edema"] == 1.0
+    assert mentions(sec, text_col="text").row(0, named=True)["Pneumonia"] == 1.0  # the question reads as a finding
