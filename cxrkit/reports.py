@@ -745,17 +745,64 @@ def _chunks(items: Sequence[Any], executor: Any, most: int) -> list[list[Any]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
+@dataclass
+class _LocalEntry:
+    """A member found by scanning local headers (the attributes of ``zipfile.ZipInfo`` that the ingest uses)."""
+
+    filename: str
+    header_offset: int
+    compress_size: int
+    CRC: int
+    compress_type: int
+    flag_bits: int
+
+    def is_dir(self) -> bool:
+        return self.filename.endswith("/")
+
+
+def _scan_local_headers(zip_path: Path) -> tuple[list[_LocalEntry], int]:
+    """Members of a zip whose central directory is lost (a truncated download), found by walking the local
+    headers from the start. Stops at the first entry it cannot size (data descriptors, zip64) or at the end."""
+    import struct
+
+    data = zip_path.read_bytes()
+    entries: list[_LocalEntry] = []
+    pos = 0
+    while pos + 30 <= len(data) and data[pos : pos + 4] == b"PK\x03\x04":
+        header = struct.unpack("<HHHHHIIIHH", data[pos + 4 : pos + 30])
+        _ver, flags, method, _time, _date, crc, csize, _usize, nlen, elen = header
+        if flags & 0x8 or csize == 0xFFFFFFFF:
+            break
+        name = data[pos + 30 : pos + 30 + nlen].decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+        entries.append(_LocalEntry(name, pos, csize, crc, method, flags))
+        pos += 30 + nlen + elen + csize
+    return entries, min(pos, len(data))
+
+
 def _zip_members(zip_path: Path, detail: dict[str, Any]) -> list[_Member]:
-    """The report members of a zip in file order, counting the members that are not reports."""
+    """The report members of a zip in file order, counting the members that are not reports.
+
+    A zip whose central directory is unreadable (truncated) is read by scanning its local headers; the members
+    found are ingested (the cut one gets an error row) and ``detail["recovered"]`` says so."""
+    infos: list[Any]
     try:
         with zipfile.ZipFile(zip_path) as zf:
             infos = zf.infolist()
             central = zf.start_dir
     except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
-        raise ReportReadError(
-            f"cannot open the reports zip {zip_path}: {exc}. It is corrupt or truncated; re-download "
-            "mimic-cxr-reports.zip (or pass the extracted dataset root instead)"
-        ) from exc
+        try:
+            infos, central = _scan_local_headers(zip_path)
+        except OSError:
+            infos = []
+        if not infos:
+            raise ReportReadError(
+                f"cannot open the reports zip {zip_path}: {exc}. It is corrupt or truncated; re-download "
+                "mimic-cxr-reports.zip (or pass the extracted dataset root instead)"
+            ) from exc
+        detail["recovered"] = (
+            f"the zip's central directory is unreadable ({exc}): probably a truncated download; "
+            f"{len(infos)} member(s) recovered by scanning local headers. Re-download it for the full corpus."
+        )
     files = [i for i in infos if not i.is_dir()]
     names = pl.DataFrame({"name": [i.filename for i in files]}, schema={"name": pl.String})
     parsed = names.with_columns(layout.parse_path_expr("name")).unnest("parsed")
@@ -860,11 +907,12 @@ def ingest_reports(
         frame = frame.sort("subject_id", "study_id", "path", nulls_last=True)
     detail["reports"] = frame.height
     detail["errors"] = int(frame["error"].is_not_null().sum())
-    if detail["errors"] or detail["skipped_members"] or detail["duplicates"]:
+    if detail["errors"] or detail["skipped_members"] or detail["duplicates"] or detail.get("recovered"):
         warnings.warn(
             f"{where}: {detail['errors']} report(s) unreadable (see the error column), "
             f"{detail['skipped_members']} zip member(s) not shaped like a report skipped, "
-            f"{detail['duplicates']} duplicate member(s) ignored",
+            f"{detail['duplicates']} duplicate member(s) ignored"
+            + (f"; {detail['recovered']}" if detail.get("recovered") else ""),
             ReportIngestWarning,
             stacklevel=3,
         )
@@ -931,8 +979,9 @@ def read_reports(
     Raises
     ------
     ReportReadError
-        The source does not exist, a folder has no ``files/``, or a zip cannot be opened at all (corrupt or
-        truncated: its central directory is unreadable).
+        The source does not exist, a folder has no ``files/``, or a zip cannot be read at all. A truncated zip
+        (its central directory lost) is read by scanning its local headers: the complete members are ingested,
+        the cut one gets an error row, and ``detail["recovered"]`` (and the warning) say so.
 
     Examples
     --------

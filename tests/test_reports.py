@@ -426,13 +426,30 @@ def test_zip_with_a_corrupt_member_gives_an_error_row(tmp_path):
     assert df.filter(pl.col("error").is_null()).height == len(REPORTS) - 1
 
 
-@pytest.mark.parametrize("damage", ["truncated", "garbage"])
-def test_zip_that_cannot_be_opened_raises_naming_it(tmp_path, damage):
+@pytest.mark.parametrize("damage", ["empty", "garbage", "cut in the first member"])
+def test_zip_that_cannot_be_read_raises_naming_it(tmp_path, damage):
     z = _write_zip(tmp_path / "mimic-cxr-reports.zip")
     data = z.read_bytes()
-    z.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"not a zip at all" * 100)
+    z.write_bytes({"empty": b"", "garbage": b"not a zip at all" * 100, "cut in the first member": data[:20]}[damage])
     with pytest.raises(ReportReadError, match="mimic-cxr-reports.zip"):
         read_reports(z, cache=False, executor="serial", progress=False)
+
+
+def test_truncated_zip_recovers_the_complete_members(tmp_path):
+    z = _write_zip(tmp_path / "mimic-cxr-reports.zip", top="top")
+    with zipfile.ZipFile(z) as zf:
+        infos = sorted(zf.infolist(), key=lambda i: i.header_offset)
+    fourth = [i for i in infos if i.filename.endswith(".txt")][3]  # cut inside the 4th report's data
+    cut = fourth.header_offset + 30 + len(fourth.filename) + fourth.compress_size // 2
+    z.write_bytes(z.read_bytes()[:cut])
+    with pytest.warns(reports.ReportIngestWarning, match="truncated download"):
+        corpus = ingest_reports(z, cache=False, executor="serial", progress=False)
+    df = corpus.frame
+    assert "recovered" in corpus.detail
+    assert df.height == 4
+    assert df.filter(pl.col("error").is_null()).height == 3
+    bad = df.filter(pl.col("error").is_not_null())
+    assert bad["path"].item() == fourth.filename and "truncated" in bad["error"].item()
 
 
 def test_missing_source_and_folder_without_files(tmp_path):
