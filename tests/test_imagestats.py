@@ -6,6 +6,7 @@ import os
 import numpy as np
 import polars as pl
 import pydicom
+import pydicom.data
 import pytest
 from _dicom_factory import base_dataset, bundled, gzip_copy, mimic_path, phantom, write
 from PIL import Image
@@ -94,6 +95,26 @@ def test_pixel_stats_equal_numpy(tree, tmp_path):
     assert errors[list(bad).index("truncated")].startswith("CorruptImageError")
 
 
+@pytest.mark.filterwarnings("ignore")
+def test_pixel_stats_of_every_bundled_file_equal_numpy_or_error():
+    import glob
+
+    root = os.path.dirname(pydicom.data.__file__)
+    paths = sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))
+    df = imagestats.pixel_stats(paths, executor="serial", progress=False, cache=False)
+    measured = 0
+    for row in df.iter_rows(named=True):
+        if row["error"] is not None:
+            assert row["error"].split(":")[0].endswith("Error")
+            continue
+        a = pydicom.dcmread(row["path"]).pixel_array.astype(np.float64)
+        assert (row["min"], row["max"]) == (a.min(), a.max()), row["path"]
+        assert row["mean"] == pytest.approx(a.mean()) and row["std"] == pytest.approx(a.std())
+        assert [row["p1"], row["p50"], row["p99"]] == pytest.approx(np.percentile(a, [1, 50, 99]).tolist())
+        measured += 1
+    assert measured >= 30
+
+
 def test_pixel_stats_chunked_equals_whole(tree, monkeypatch):
     _, good, _ = tree
     whole = imagestats.pixel_stats(good, progress=False, cache=False, executor="serial")
@@ -163,6 +184,22 @@ def test_incremental_cache_reads_only_new_or_changed_files(tree, tmp_path, monke
     calls.clear()
     imagestats.header_table(list(reversed(copies)), **kwargs)
     assert calls == []
+
+
+def test_errors_from_missing_plugins_are_not_cached(tree, tmp_path, monkeypatch):
+    _, good, bad = tree
+    kwargs = {"progress": False, "cache": tmp_path, "executor": "serial"}
+
+    def no_plugin(path):
+        raise images.UndecodableImageError(f"{path}: install pylibjpeg-openjpeg")
+
+    monkeypatch.setattr(imagestats, "_stats_row", no_plugin)
+    first = imagestats.pixel_stats([good[3], bad["not_dicom"]], **kwargs)
+    assert first.get_column("error").str.starts_with("UndecodableImageError").to_list() == [True, True]
+    monkeypatch.undo()
+    second = imagestats.pixel_stats([good[3], bad["not_dicom"]], **kwargs)
+    assert second.get_column("error").to_list()[0] is None  # retried once the plugin is there
+    assert second.get_column("error").to_list()[1].startswith("NotAnImageError")
 
 
 def test_cache_false_writes_nothing_and_damaged_cache_is_rebuilt(tree, tmp_path):
