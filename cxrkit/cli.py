@@ -8,6 +8,8 @@ Examples
     $ cxrkit demo ./demo-data --subjects 100 --flavor jpg
     $ cxrkit info /data/mimic-cxr/2.0.0
     $ cxrkit validate /data/mimic-cxr/2.0.0     # exit status 1 when errors are found
+    $ cxrkit info https://physionet.org/files/mimic-cxr/2.0.0/   # a remote copy (credentials: ~/.netrc)
+    $ cxrkit download https://physionet.org/files/mimic-cxr/2.0.0/ ./subset --subject 10000032
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ DESCRIPTION = """\
 cxrkit: explore the MIMIC-CXR and MIMIC-CXR-JPG chest X-ray datasets.
 
 A ROOT is the folder you downloaded, the one that holds files/ and the .csv.gz tables
-(for example physionet.org/files/mimic-cxr/2.0.0). Without ROOT, commands use $CXRKIT_ROOT,
-else the synthetic demo dataset. The kit never writes into ROOT; derived data goes to the
-cache folder ($CXRKIT_CACHE, default ~/.cache/cxrkit).
+(for example physionet.org/files/mimic-cxr/2.0.0), or its URL (https://, s3://, gs://: needs
+the remote extra; credentials from ~/.netrc, $CXRKIT_HTTP_USER/$CXRKIT_HTTP_PASSWORD or the
+cloud SDK). Without ROOT, commands use $CXRKIT_ROOT, else the synthetic demo dataset. The kit
+never writes into ROOT; derived data (and what is fetched from a URL) goes to the cache folder
+($CXRKIT_CACHE, default ~/.cache/cxrkit).
 """
 
 
@@ -60,7 +64,42 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("root", nargs="?", help="dataset folder (default: $CXRKIT_ROOT or the demo)")
     val.add_argument("--show", type=int, default=5, help="findings to print per check (default 5)")
     val.add_argument("--csv", metavar="FILE", help="also write every finding to FILE (outside the dataset)")
+
+    dl = sub.add_parser("download", help="copy a subset (patients, studies) into a local folder",
+                        description="Copy the images and reports of some patients or studies, and the tables "
+                        "filtered to them, from ROOT (a folder or a URL) into DEST with the real layout. "
+                        "Resumable (run it again after an interruption), verified against sizes and "
+                        "SHA256SUMS.txt; DEST then opens and validates as a copy of the subset.")
+    dl.add_argument("root", help="dataset folder or URL to copy from")
+    dl.add_argument("dest", help="local folder to fill (created if needed)")
+    dl.add_argument("--subject", type=int, action="append", default=[], metavar="ID",
+                    help="a patient's subject_id (repeatable)")
+    dl.add_argument("--study", type=int, action="append", default=[], metavar="ID",
+                    help="a study_id (repeatable)")
+    dl.add_argument("--view", action="append", default=[], metavar="VIEW",
+                    help="only images with this ViewPosition, e.g. PA (repeatable; needs the metadata table)")
+    dl.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
+
+
+def _cmd_download(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    if not (args.subject or args.study):
+        print("cxrkit download: say what to copy with --subject and/or --study", file=sys.stderr)
+        return 2
+    ds = _open(args)
+    lf = ds.images() if args.view else ds.records()
+    lf = lf.filter(pl.col("subject_id").is_in(args.subject) | pl.col("study_id").is_in(args.study))
+    if args.view:
+        lf = lf.filter(pl.col("ViewPosition").is_in(args.view))
+    selection = lf.select("subject_id", "study_id", "dicom_id").collect()
+    if selection.height == 0:
+        print(f"cxrkit download: no image of {ds.location} matches", file=sys.stderr)
+        return 1
+    dest = ds.download(selection, args.dest, progress=not args.no_progress)
+    print(f"{selection.height:,} images of {selection['study_id'].n_unique():,} studies copied to {dest}")
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -89,6 +128,8 @@ def _open(args: argparse.Namespace):
 def _cmd_info(args: argparse.Namespace) -> int:
     s = _open(args).summary()
     print(f"root:     {s['root']}")
+    if s.get("remote"):
+        print(f"mirror:   {s['mirror']}  (files fetched so far; 'on disk' below counts these)")
     print(f"flavour:  {s['flavor']}" + (f" ({s['image_ext']} images)" if s["image_ext"] else ""))
     print("tables:   " + (", ".join(f"{k} ({v})" for k, v in s["tables"].items()) or "none"))
     if s["missing_tables"]:
@@ -107,7 +148,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     ds = _open(args)
     findings = ds.validate()
-    print(f"validated {ds.root}")
+    print(f"validated {ds.location}")
     if findings.height == 0:
         print("clean: no findings")
         return 0
@@ -138,7 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cxrkit`` command; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        return {"demo": _cmd_demo, "info": _cmd_info, "validate": _cmd_validate}[args.command](args)
+        commands = {"demo": _cmd_demo, "info": _cmd_info, "validate": _cmd_validate, "download": _cmd_download}
+        return commands[args.command](args)
     except CxrkitError as exc:
         print(f"cxrkit {args.command}: {exc}", file=sys.stderr)
         return 1

@@ -262,3 +262,25 @@ def test_s3_compatible_object_store(demo4, tmp_path, monkeypatch):
         assert "testing-secret" not in repr(ds)
     finally:
         server.stop()
+
+
+def test_cli_info_and_download_from_a_url(srv, tmp_path, monkeypatch, capsys):
+    from cxrkit.cli import main
+
+    monkeypatch.setenv(remote.ENV_USER, USER)
+    monkeypatch.setenv(remote.ENV_PASSWORD, PASSWORD)
+    assert main(["info", srv.url]) == 0
+    out = capsys.readouterr().out
+    assert srv.url.rstrip("/") in out and "mirror:" in out and PASSWORD not in out
+    ds = cxrkit.open_dataset(srv.url)
+    subject = ds.records().sort("subject_id").collect()["subject_id"][0]
+    assert main(["download", srv.url, str(tmp_path / "sub"), "--subject", str(subject), "--view", "PA",
+                 "--no-progress"]) == 0
+    sub = cxrkit.open_dataset(tmp_path / "sub")
+    assert sub.records().collect()["subject_id"].unique().to_list() == [subject]
+    assert sub.images().collect()["ViewPosition"].unique().to_list() == ["PA"]
+    assert main(["validate", str(tmp_path / "sub")]) == 0
+    monkeypatch.setenv(remote.ENV_PASSWORD, "wrong-one")
+    assert main(["info", srv.url]) == 1
+    err = capsys.readouterr().err
+    assert "401" in err and "wrong-one" not in err and remote.ENV_USER in err
