@@ -77,6 +77,8 @@ class RemoteError(CxrkitError, OSError):
 class RemoteAuthError(RemoteError, PermissionError):
     """The server or object store refused the credentials (HTTP 401/403, access denied)."""
 
+    status: int | str | None = None
+
 
 class MissingExtraError(CxrkitError, ImportError):
     """Opening a URL needs an optional extra that is not installed."""
@@ -263,7 +265,9 @@ class Remote(_Source):
             msg = (f"{where}: access denied ({status})"
                    + (f" with the credentials from {got}" if got else "")
                    + f". Give credentials through storage_options= or {sdk_text}.")
-        return RemoteAuthError(msg)
+        err = RemoteAuthError(msg)
+        err.status = status
+        return err
 
     def translate(self, exc: BaseException, rel: str) -> CxrkitError:
         """A clear kit error for an fsspec/aiohttp/cloud exception raised while reading ``rel``."""
@@ -271,8 +275,9 @@ class Remote(_Source):
             return exc
         status = getattr(exc, "status", None) or getattr(exc, "code", None)
         text = self._clean(exc)
-        if status in (401, 403) or isinstance(exc, PermissionError) or re.search(
-            r"AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|401|403 Forbidden|Unauthori[sz]ed", text
+        if status in (401, 403) or isinstance(exc, PermissionError) or (
+            self.protocol not in ("http", "https")
+            and re.search(r"AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|Forbidden|Unauthori[sz]ed", text)
         ):
             return self._auth_error(rel, status or type(exc).__name__)
         if isinstance(exc, FileNotFoundError) or status == 404:
@@ -449,12 +454,41 @@ class Mirror:
         self.remote = Remote(url, storage_options)
         self.url = self.remote.url
         self.root = cache.path(REMOTE_DIR, mirror_key(self.url))
-        self.top = self.remote.names()  # one listing: checks the credentials and finds the tables
+        try:
+            self.top = self.remote.names()  # one listing: checks the credentials and finds the tables
+        except MissingFileError:
+            self.top = []
+        except RemoteAuthError as exc:  # 403 on a folder may only mean "no listings here": the files decide
+            if getattr(exc, "status", None) != 403 or self.remote.protocol not in ("http", "https"):
+                raise
+            self.top = []
+        if not self.top and self.remote.protocol in ("http", "https"):
+            self.top = self._probe_known_files()  # a server that lists no folders: ask for the known files
         if not self.top:
             raise RemoteError(
                 f"{self.url}: no files listed there. Pass the folder that holds files/ and the .csv.gz tables "
                 "(e.g. https://physionet.org/files/mimic-cxr/2.0.0/)"
             )
+
+    def _probe_known_files(self) -> list[str]:
+        names = [tables.IMAGE_FILENAMES, "mimic-cxr-reports.zip", SHA256SUMS]
+        for spec in tables.TABLES.values():
+            for pattern in spec.files:
+                names += [pattern.replace("*", version) for version in ("2.0.0", "2.1.0")] if "*" in pattern \
+                    else [pattern]
+
+        def present(name: str) -> bool:
+            try:
+                self.remote.size(name)
+                return True
+            except MissingFileError:
+                return False
+
+        with cf.ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            found = [n for n, ok in zip(names, pool.map(present, names)) if ok]
+        if any(n != SHA256SUMS for n in found):
+            found.append(layout.FILES_DIR)  # a copy's images and reports sit under files/
+        return sorted(set(found))
 
     def __repr__(self) -> str:
         return f"Mirror({self.url!r} -> {str(self.root)!r})"
@@ -518,24 +552,22 @@ class Mirror:
                 bar.close()
 
     def probe_image_ext(self, rels: list[str]) -> str | None:
-        """The extension of the image files on the server, from the folder of the first listed image."""
+        """The extension of the image files on the server (``.dcm``, ``.dcm.gz``, ``.jpg``): which one the first
+        listed images have there. Kept in the mirror, so asked once."""
         cached = self.root / ".image-ext"
         if cached.is_file():
             return cached.read_text().strip() or None
         ext = None
-        for rel in rels[:3]:
-            folder = rel.rsplit("/", 1)[0]
-            try:
-                names = self.remote.names(folder)
-            except MissingFileError:
-                continue
-            for name in names:
-                for candidate in layout.IMAGE_EXTENSIONS:
-                    if name.endswith(candidate) and not (candidate == ".dcm" and name.endswith(".dcm.gz")):
-                        ext = candidate
-                        break
-                if ext:
-                    break
+        for rel in rels[:3]:  # ask for the first images under each extension (folders may not be listed)
+            stem = re.sub(r"(\.dcm\.gz|\.dcm|\.jpg)$", "", rel)
+            listed = rel[len(stem):] or ".dcm"
+            for candidate in [listed] + [e for e in layout.IMAGE_EXTENSIONS if e != listed]:
+                try:
+                    self.remote.size(stem + candidate)
+                except MissingFileError:
+                    continue
+                ext = candidate
+                break
             if ext:
                 break
         if ext is not None:

@@ -1,5 +1,6 @@
 """A small threaded HTTP server for the remote tests: serves a folder on 127.0.0.1, demands basic auth,
-answers Range requests (206 with Content-Range), lists folders as HTML links (like PhysioNet), and logs every
+answers Range requests (206 with Content-Range; ``ranges=False`` ignores them), lists folders as HTML links like
+PhysioNet (``listings=False`` answers 403 for folders, like a static host), and logs every
 request (method, path, Range header, status, body bytes sent) so tests can see what was fetched.
 
 Used as a context manager; leaving it shuts the server down and joins its thread.
@@ -68,6 +69,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, b"not found\n", {"Content-Type": "text/plain"}, head_only)
             return
         if target.is_dir():
+            if not self.server.listings:
+                self._reply(403, b"no folder listings here\n", {"Content-Type": "text/plain"}, head_only)
+                return
             if not self.path.split("?")[0].endswith("/"):
                 self._reply(301, b"", {"Location": self.path.split("?")[0] + "/"}, head_only)
                 return
@@ -120,11 +124,12 @@ class DatasetServer:
     """Serve ``root`` at ``http://127.0.0.1:PORT/``; ``credentials=(user, password)`` demands basic auth."""
 
     def __init__(self, root: str | os.PathLike, *, credentials: tuple[str, str] | None = None,
-                 ranges: bool = True) -> None:
+                 ranges: bool = True, listings: bool = True) -> None:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.root = Path(root).resolve()
         self._server.credentials = credentials
         self._server.ranges = ranges
+        self._server.listings = listings
         self._server.hits = []
         self._server.lock = threading.Lock()
         self._thread = threading.Thread(target=self._server.serve_forever, name="test-http-server", daemon=True)

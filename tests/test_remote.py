@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import threading
 
@@ -42,7 +43,8 @@ def srv(server):
 
 
 def _image_hits(srv):
-    return [h for h in srv.hits if h.path.endswith(".dcm")]
+    """Requests for image content (HEAD requests, which send none, are left out)."""
+    return [h for h in srv.hits if h.path.endswith(".dcm") and h.method != "HEAD"]
 
 
 def _files_under(path):
@@ -284,3 +286,55 @@ def test_cli_info_and_download_from_a_url(srv, tmp_path, monkeypatch, capsys):
     assert main(["info", srv.url]) == 1
     err = capsys.readouterr().err
     assert "401" in err and "wrong-one" not in err and remote.ENV_USER in err
+
+
+def test_a_server_without_folder_listings(demo4):
+    with DatasetServer(demo4, credentials=(USER, PASSWORD), listings=False) as static:
+        ds = cxrkit.open_dataset(static.url, storage_options=GOOD)
+        assert set(ds.table_files) == set(cxrkit.open_dataset(demo4).table_files)
+        assert ds.image_ext is None or ds.image_ext == ".dcm"
+        study = ds.study(ds.records().collect()["study_id"][0])
+        assert all(i.exists for i in study.images) and study.report_text()
+        with pytest.raises(RemoteAuthError):
+            cxrkit.open_dataset(static.url, storage_options={"username": USER, "password": "nope"})
+
+
+@pytest.mark.parametrize("flavor", ["jpg", "dicom-gz"])
+def test_other_flavours_over_http(tmp_path, flavor):
+    root = make_demo(tmp_path / flavor, subjects=2, flavor=flavor)
+    local = cxrkit.open_dataset(root)
+    with DatasetServer(root, credentials=(USER, PASSWORD)) as srv:
+        ds = cxrkit.open_dataset(srv.url, storage_options=GOOD)
+        assert (ds.flavor, ds.image_ext) == (local.flavor, local.image_ext)
+        sid = local.records().sort("study_id").collect()["study_id"][0]
+        got = ds.study(sid)
+        assert [i.path.name for i in got.images] == [i.path.name for i in local.study(sid).images]
+        assert images.read_image(got.images[0].path).shape == images.read_image(local.study(sid).images[0].path).shape
+        key = ["subject_id", "study_id", "dicom_id"]
+        headers = imagestats.header_table(ds, progress=False).drop("path").sort(key)
+        want = imagestats.header_table(local, progress=False, cache=False, executor="serial").drop("path").sort(key)
+        assert headers.equals(want)
+        assert cxrkit.open_dataset(ds.download([sid], tmp_path / "sub", progress=False)).validate().height == 0
+
+
+def test_nothing_secret_is_written_to_the_cache(srv, tmp_path):
+    ds = cxrkit.open_dataset(srv.url.replace("http://", f"http://{USER}:{PASSWORD}@"))
+    ds.study(ds.records().collect()["study_id"][0])
+    imagestats.header_table(ds, progress=False)
+    ds.reports(progress=False).collect()
+    token = base64.b64encode(f"{USER}:{PASSWORD}".encode())
+    for path in ds.cache.root.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert PASSWORD.encode() not in data and token not in data, path
+    assert PASSWORD not in repr(ds) and PASSWORD not in ds.url and PASSWORD not in str(ds.summary())
+
+
+def test_an_unreachable_server_is_a_clear_error(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(remote.RemoteError, match="cannot read"):
+        cxrkit.open_dataset(f"http://127.0.0.1:{port}/mimic-cxr/")
