@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import urllib.parse
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -94,6 +95,8 @@ class Dataset:
 
         self._mirror = None
         self.url: str | None = None
+        if isinstance(root, str) and root.startswith("file://"):  # a local folder written as a URL
+            root = urllib.parse.unquote(urllib.parse.urlsplit(root).path)
         if is_url(root):
             self._init_remote(str(root), cache_dir, storage_options)
             return

@@ -63,8 +63,10 @@ ENV_USER, ENV_PASSWORD = "CXRKIT_HTTP_USER", "CXRKIT_HTTP_PASSWORD"
 HEAD_BYTES = 8192
 #: Bytes per ranged request when fetching a whole file.
 CHUNK_BYTES = 8 << 20
-#: Parallel fetches (files of a study, images of a download, header batches).
+#: Parallel fetches of whole files (a study's files, a download).
 WORKERS = 8
+#: Concurrent ranged requests when reading headers (one connection each, on async backends).
+CONCURRENCY = 32
 SHA256SUMS = "SHA256SUMS.txt"
 REMOTE_DIR = "remote"
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -103,6 +105,15 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def _secret_values(options: dict[str, Any]) -> Iterable[str]:
+    """String values of keys that look secret (``secret``, ``password``, ``token``, ``key``), nested dicts too."""
+    for k, v in options.items():
+        if isinstance(v, dict):
+            yield from _secret_values(v)
+        elif isinstance(v, str) and v and re.search(r"secret|password|token|key", str(k), re.IGNORECASE):
+            yield v
 
 
 def mirror_key(url: str) -> str:
@@ -183,8 +194,7 @@ class Remote(_Source):
         if self.protocol in ("http", "https"):
             options, self.credentials = self._http_options(parts, options)
         else:
-            secrets = tuple(str(v) for k, v in options.items()
-                            if isinstance(v, str) and re.search(r"secret|password|token|key", k, re.IGNORECASE))
+            secrets = tuple(_secret_values(options))
             self.credentials = _Credentials("storage_options=" if secrets else None, secrets)
         try:
             self.fs = fsspec.filesystem(self.protocol, skip_instance_cache=True, **options)
@@ -339,7 +349,10 @@ class Remote(_Source):
             return []
         paths = [self.full(r) for r in rels]
         try:
-            got = self.fs.cat_ranges(paths, [0] * len(paths), [nbytes] * len(paths), on_error="return")
+            from fsspec.asyn import AsyncFileSystem
+
+            extra = {"batch_size": CONCURRENCY} if isinstance(self.fs, AsyncFileSystem) else {}
+            got = self.fs.cat_ranges(paths, [0] * len(paths), [nbytes] * len(paths), on_error="return", **extra)
         except Exception as exc:  # noqa: BLE001
             raise self.translate(exc, rels[0]) from None
         out: list[bytes | CxrkitError] = []
@@ -652,7 +665,7 @@ def header_table(ds: Dataset, *, progress: bool = True, cache: Any = None, execu
                                                                                "_order": pl.Int64})
     return order.join(merged.unique("path", keep="last"), on="path", how="left").sort("_order").select(
         list(HEADER_SCHEMA)
-    ).with_columns(pl.col("error").fill_null(pl.when(pl.col("dicom_id").is_null()).then(pl.lit("missing"))))
+    )
 
 
 HEADER_VERSION = 1
@@ -812,22 +825,52 @@ def download(ds: Dataset, selection: Any, dest: str | os.PathLike, *, progress: 
         if bar is not None:
             bar.close()
     done = [r for r in wanted + report_rels if (dest / r).is_file()]
+    known = read_sha256sums(dest / SHA256SUMS) if (dest / SHA256SUMS).is_file() else {}
     if tables_too:
-        done += _write_tables(ds, picked, studies, dest)
-    lines = []
-    for rel in sorted(set(done)):
-        digest = sums.get(rel) if rel in sums and not rel.endswith((".csv.gz", ".csv")) else _sha256(dest / rel)
-        lines.append(f"{digest}  {rel}\n")
+        dicom_ids, study_ids = _ids_already_in(dest)  # an earlier download into dest: keep listing it
+        dicom_ids |= set(picked.get_column("dicom_id").to_list())
+        study_ids |= {str(s) for s in studies.get_column("study_id").to_list()}
+        written = _write_tables(ds, dicom_ids, study_ids, dest)
+        for name in written:
+            known.pop(name, None)
+        done += written
+    lines = {rel: digest for rel, digest in known.items() if (dest / rel).is_file()}
+    for rel in set(done):
+        lines[rel] = sums[rel] if rel in sums and not rel.endswith((".csv.gz", ".csv")) else _sha256(dest / rel)
     with Cache(dest.parent).atomic_path(dest / SHA256SUMS) as tmp:
-        tmp.write_text("".join(lines))
+        tmp.write_text("".join(f"{digest}  {rel}\n" for rel, digest in sorted(lines.items())))
     return dest
 
 
-def _write_tables(ds: Dataset, picked: pl.DataFrame, studies: pl.DataFrame, dest: Path) -> list[str]:
-    """Write each table of ``ds`` filtered to the selection, raw (values as in the source), gzip CSV."""
+def _ids_already_in(dest: Path) -> tuple[set[str], set[str]]:
+    """The image and study ids listed by the tables of an earlier download into ``dest`` (empty sets if none)."""
+    dicom_ids: set[str] = set()
+    study_ids: set[str] = set()
+    if not dest.is_dir():
+        return dicom_ids, study_ids
+    for name in tables.TABLES:
+        path = tables.find_table(dest, name)
+        if path is None:
+            continue
+        try:
+            raw = tables.scan_table(path, name, raw=True)
+            cols = raw.collect_schema().names()
+            frame = raw.select([c for c in ("dicom_id", "study_id") if c in cols]).collect()
+        except (CxrkitError, pl.exceptions.PolarsError):
+            continue
+        if "dicom_id" in frame.columns:
+            dicom_ids |= set(frame.get_column("dicom_id").drop_nulls().to_list())
+        if "study_id" in frame.columns:
+            study_ids |= set(frame.get_column("study_id").drop_nulls().to_list())
+    return dicom_ids, study_ids
+
+
+def _write_tables(ds: Dataset, dicom_set: set[str], study_set: set[str], dest: Path) -> list[str]:
+    """Write each table of ``ds`` filtered to these images (tables per image) or studies (tables per study),
+    raw (values as in the source), gzip CSV; returns the file names written."""
     written = []
-    dicom_ids = picked.get_column("dicom_id").cast(pl.String).implode()
-    study_ids = studies.get_column("study_id").cast(pl.String).implode()
+    dicom_ids = pl.Series(sorted(dicom_set), dtype=pl.String).implode()
+    study_ids = pl.Series(sorted(study_set), dtype=pl.String).implode()
     for name in ds.table_files:
         path = ds.local_file(ds.table_files[name])
         raw = tables.scan_table(path, name, raw=True)

@@ -13,6 +13,7 @@ import html
 import os
 import re
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,6 +60,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._log(status, 0 if head_only else len(body))
 
     def _serve(self, head_only: bool) -> None:
+        if self.server.delay:
+            time.sleep(self.server.delay)
         if not self._authorised():
             self._reply(401, b"authentication required\n",
                         {"WWW-Authenticate": 'Basic realm="test"', "Content-Type": "text/plain"}, head_only)
@@ -118,18 +121,20 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # socketserver's default (5) drops concurrent connects: 1 s SYN retries
 
 
 class DatasetServer:
     """Serve ``root`` at ``http://127.0.0.1:PORT/``; ``credentials=(user, password)`` demands basic auth."""
 
     def __init__(self, root: str | os.PathLike, *, credentials: tuple[str, str] | None = None,
-                 ranges: bool = True, listings: bool = True) -> None:
+                 ranges: bool = True, listings: bool = True, delay: float = 0.0) -> None:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.root = Path(root).resolve()
         self._server.credentials = credentials
         self._server.ranges = ranges
         self._server.listings = listings
+        self._server.delay = delay  # seconds added to every answer: a far-away server
         self._server.hits = []
         self._server.lock = threading.Lock()
         self._thread = threading.Thread(target=self._server.serve_forever, name="test-http-server", daemon=True)

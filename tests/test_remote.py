@@ -57,6 +57,11 @@ def test_url_helpers_strip_credentials():
     assert remote.is_url("s3://bucket/x") and remote.is_url("https://x") and not remote.is_url("/data")
 
 
+def test_a_file_url_is_a_local_folder(demo4):
+    ds = cxrkit.open_dataset(demo4.as_uri())
+    assert not ds.is_remote and ds.root == demo4.resolve()
+
+
 def test_open_by_url_browse_a_study_like_a_local_copy(srv, demo4):
     ds = cxrkit.open_dataset(srv.url, storage_options=GOOD)
     local = cxrkit.open_dataset(demo4)
@@ -338,3 +343,19 @@ def test_an_unreachable_server_is_a_clear_error(tmp_path):
         port = s.getsockname()[1]
     with pytest.raises(remote.RemoteError, match="cannot read"):
         cxrkit.open_dataset(f"http://127.0.0.1:{port}/mimic-cxr/")
+
+
+def test_downloads_into_the_same_folder_add_up(demo4, tmp_path):
+    local = cxrkit.open_dataset(demo4)
+    patients = local.patients().sort("subject_id").collect()["subject_id"].to_list()
+    first = local.records().filter(pl.col("subject_id") == patients[0]).collect()
+    second = local.records().filter(pl.col("subject_id") == patients[1]).collect()
+    dest = local.download(first, tmp_path / "sub", progress=False)
+    local.download(second, dest, progress=False)
+    sub = cxrkit.open_dataset(dest)
+    assert sub.records().collect().height == first.height + second.height
+    assert sub.validate().height == 0
+    sums = remote.read_sha256sums(dest / "SHA256SUMS.txt")
+    assert set(first["path"]) | set(second["path"]) <= set(sums)
+    for rel, digest in sums.items():
+        assert remote._sha256(dest / rel) == digest
