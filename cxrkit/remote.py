@@ -183,13 +183,16 @@ class Remote(_Source):
         self.protocol = parts.scheme.lower()
         self.host = parts.hostname or ""
         options = dict(storage_options or {})
+        extra = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}.get(self.protocol, "remote")
+        self._netrc_problem: str | None = None
         try:
             import fsspec
+
+            if self.protocol in ("http", "https"):
+                import aiohttp  # noqa: F401 - fsspec's HTTP backend
         except ImportError as exc:
             raise MissingExtraError(
-                f"opening {self.url} needs the remote extra: pip install 'cxrkit[remote]'"
-                + (" 's3fs'" if self.protocol in ("s3", "s3a") else " 'gcsfs'" if self.protocol in ("gs", "gcs")
-                   else "")
+                f"opening {self.url} needs the {extra} extra: pip install 'cxrkit[{extra}]' ({exc.name} is missing)"
             ) from exc
         if self.protocol in ("http", "https"):
             options, self.credentials = self._http_options(parts, options)
@@ -199,10 +202,8 @@ class Remote(_Source):
         try:
             self.fs = fsspec.filesystem(self.protocol, skip_instance_cache=True, **options)
         except ImportError as exc:
-            package = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs"}.get(self.protocol, "the fsspec "
-                                                                                            "backend")
-            raise MissingExtraError(f"opening {self.url} needs {package}: pip install 'cxrkit[remote]' {package}") \
-                from exc
+            package = {"s3": "s3fs", "gcs": "gcsfs"}.get(extra, "the fsspec backend of " + self.protocol)
+            raise MissingExtraError(f"opening {self.url} needs {package}: pip install 'cxrkit[{extra}]'") from exc
         except ValueError as exc:
             raise MissingExtraError(f"{self.url}: fsspec knows no protocol {self.protocol!r} ({self._clean(exc)})") \
                 from exc
@@ -238,8 +239,14 @@ class Remote(_Source):
         else:
             try:
                 found = netrc.netrc().authenticators(self.host)
-            except (FileNotFoundError, netrc.NetrcParseError, OSError):
+            except FileNotFoundError:
                 found = None
+            except (netrc.NetrcParseError, OSError) as exc:  # e.g. readable by others: say so if auth fails
+                found = None
+                permissive = "permissive" in str(exc)  # never quote the file's text: it may hold a password
+                self._netrc_problem = ("~/.netrc was not used: others can read it" if permissive else
+                                       f"~/.netrc was not used: it could not be parsed (line "
+                                       f"{getattr(exc, 'lineno', '?')})")
             if found is not None:
                 user, password = found[0], found[2] or ""
                 source = f"~/.netrc (machine {self.host})"
@@ -266,7 +273,9 @@ class Remote(_Source):
                        "access to this dataset.")
             else:
                 msg = (f"{where}: the server asks for credentials (HTTP {status}) and none were found. Give them "
-                       f"through {places}.")
+                       f"through {places}."
+                       + (f" ({self._netrc_problem}; it must be readable by you only: chmod 600 ~/.netrc)"
+                          if self._netrc_problem else ""))
         else:
             sdk = {"s3": "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials",
                    "gs": "GOOGLE_APPLICATION_CREDENTIALS or 'gcloud auth application-default login' (requester-pays "

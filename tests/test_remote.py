@@ -359,3 +359,31 @@ def test_downloads_into_the_same_folder_add_up(demo4, tmp_path):
     assert set(first["path"]) | set(second["path"]) <= set(sums)
     for rel, digest in sums.items():
         assert remote._sha256(dest / rel) == digest
+
+
+def test_object_store_refusals_and_missing_backends(monkeypatch):
+    pytest.importorskip("s3fs")
+    store = remote.Remote("s3://bucket/mimic-cxr", {"key": "AKIA-x", "secret": "very-secret-value",
+                                                    "client_kwargs": {"aws_session_token": "tok-secret"}})
+    err = store.translate(PermissionError("Access Denied very-secret-value tok-secret"), "cxr-record-list.csv.gz")
+    assert isinstance(err, RemoteAuthError)
+    assert "AWS_ACCESS_KEY_ID" in str(err) and "storage_options" in str(err)
+    assert "very-secret-value" not in str(err) and "tok-secret" not in store._clean("tok-secret here")
+    other = store.translate(OSError("connection reset by peer very-secret-value"), "x")
+    assert isinstance(other, remote.RemoteError) and "very-secret-value" not in str(other)
+    try:
+        import gcsfs  # noqa: F401
+    except ImportError:
+        with pytest.raises(remote.MissingExtraError, match="gcsfs"):
+            cxrkit.open_dataset("gs://mimic-cxr-2.0.0.physionet.org")
+
+
+def test_a_netrc_readable_by_others_is_named_in_the_error(srv, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    (home / ".netrc").write_text(f"machine 127.0.0.1 login {USER} password {PASSWORD}\n")
+    (home / ".netrc").chmod(0o644)
+    with pytest.raises(RemoteAuthError, match="others can read it") as info:
+        cxrkit.open_dataset(srv.url)
+    assert PASSWORD not in str(info.value)
