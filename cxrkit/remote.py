@@ -255,6 +255,8 @@ class Remote(_Source):
             token = aiohttp.encode_basic_auth(user, password or "")
             client["headers"] = {**(client.get("headers") or {}), "Authorization": token}
             secrets = tuple(s for s in (password, token, token.split(" ", 1)[-1]) if s)
+        # bytes as stored: a server compressing on the fly would break sizes and ranges
+        client["headers"] = {"Accept-Encoding": "identity", **(client.get("headers") or {})}
         options["client_kwargs"] = client
         return options, _Credentials(source, secrets)
 
@@ -527,12 +529,15 @@ class Mirror:
         return name in self.top
 
     def rel(self, path: str | os.PathLike) -> str:
+        """``path`` relative to the root; refuses anything that would land outside the mirror."""
         p = Path(path)
         if p.is_absolute():
             try:
-                return p.relative_to(self.root).as_posix()
+                p = p.relative_to(self.root)
             except ValueError as exc:
                 raise CxrkitError(f"{p} is not inside the mirror of {self.url}") from exc
+        if not p.parts or ".." in p.parts:
+            raise CxrkitError(f"{path!r} is not a file path inside the dataset {self.url}")
         return p.as_posix()
 
     def local(self, path: str | os.PathLike, *, size: int | None = None) -> Path:
@@ -629,10 +634,7 @@ def header_table(ds: Dataset, *, progress: bool = True, cache: Any = None, execu
 
     mirror: Mirror = ds._mirror  # type: ignore[assignment]
     ext = ds.image_ext or ".dcm"
-    rels = (
-        ds.records().select("path").collect().get_column("path")
-        .str.replace(r"(\.dcm\.gz|\.dcm|\.jpg)$", ext).to_list()
-    )
+    rels = image_rels(ds.records().collect(), ext)
     entry = mirror.root / f"headers-v{HEADER_VERSION}.parquet"
     old = pl.DataFrame(schema=HEADER_SCHEMA)
     if cache is not False and entry.exists():
@@ -714,6 +716,17 @@ def _header_row(mirror: Mirror, rel: str, path: str, head: bytes | CxrkitError, 
     return row
 
 
+def image_rels(frame: pl.DataFrame, ext: str) -> list[str]:
+    """Relative image paths of a records frame, rebuilt from its ids by :mod:`cxrkit.layout` (never taken
+    from a table's ``path`` column, which a server controls: no ``..`` can get in); malformed ids are left out."""
+    ok = frame.filter(
+        pl.col("dicom_id").str.contains(layout.DICOM_ID_PATTERN)
+        & pl.col("subject_id").is_between(10_000_000, 19_999_999)
+        & pl.col("study_id").is_between(50_000_000, 59_999_999)
+    )
+    return ok.select(layout.image_path_expr(ext=ext)).to_series().to_list()
+
+
 # --- downloading a subset --------------------------------------------------------------------------------------
 
 
@@ -774,8 +787,7 @@ def download(ds: Dataset, selection: Any, dest: str | os.PathLike, *, progress: 
     source: _Source = remote.remote if remote is not None else LocalSource(ds.root)
     picked = _selection_ids(ds, selection)
     ext = ds.image_ext or ".dcm"
-    rels = picked.get_column("path").str.replace(r"(\.dcm\.gz|\.dcm|\.jpg)$", ext).unique(maintain_order=True)
-    wanted = rels.to_list()
+    wanted = list(dict.fromkeys(image_rels(picked, ext)))
     studies = picked.select("subject_id", "study_id").unique().sort("subject_id", "study_id")
     has_reports = ds.flavor != "jpg" or ds.listing.filter(pl.col("kind") == "report").height > 0
     report_rels = [layout.report_path(s, t) for s, t in studies.iter_rows()] if has_reports else []

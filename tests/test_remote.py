@@ -387,3 +387,15 @@ def test_a_netrc_readable_by_others_is_named_in_the_error(srv, tmp_path, monkeyp
     with pytest.raises(RemoteAuthError, match="others can read it") as info:
         cxrkit.open_dataset(srv.url)
     assert PASSWORD not in str(info.value)
+
+
+def test_paths_from_the_server_cannot_leave_the_mirror(srv):
+    ds = cxrkit.open_dataset(srv.url, storage_options=GOOD)
+    for bad in ("../outside.txt", "files/../../outside.txt", str(ds.root.parent / "other" / "x.txt")):
+        with pytest.raises(cxrkit.errors.CxrkitError):
+            ds.local_file(bad)
+    frame = pl.DataFrame({"subject_id": [10000032, 10000032], "study_id": [50414267, 50414267],
+                          "dicom_id": ["../../../../etc/passwd", "02aa804e-bde0afdd-112c0b34-7bc16630-4e384014"],
+                          "path": ["../../x", "../../y"]})
+    assert remote.image_rels(frame, ".dcm") == [
+        "files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm"]
