@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import concurrent.futures
 import json
 import os
 import re
@@ -736,6 +737,12 @@ def _as_cache(cache: Cache | str | os.PathLike | bool | None) -> Cache | None:
     return cache if isinstance(cache, Cache) else Cache(cache)
 
 
+def _thread_workers() -> int:
+    from .scan import default_workers
+
+    return 2 * default_workers()
+
+
 def _chunks(items: Sequence[Any], executor: Any, most: int) -> list[list[Any]]:
     """About four chunks per worker, each of at most ``most`` items (at least a tenth of that)."""
     from .scan import default_workers
@@ -880,7 +887,17 @@ def ingest_reports(
     from .scan import map_paths
 
     tasks = [(kind, str(where), c, with_sections) for c in chunks]
-    rows = map_paths(_ingest_chunk, tasks, executor=executor, progress=progress, chunksize=1, desc=desc)
+    owned = None
+    if executor is None and len(tasks) > 1:
+        # Threads, not a forked process pool: polars runs the sections without the GIL (and with its own
+        # threads), nothing is pickled back, and a fork after polars started its thread pool can deadlock.
+        owned = executor = concurrent.futures.ThreadPoolExecutor(_thread_workers())
+    try:
+        rows = map_paths(_ingest_chunk, tasks, executor=executor or "serial", progress=progress, chunksize=1,
+                         desc=desc)
+    finally:
+        if owned is not None:
+            owned.shutdown()
     frames = []
     for row, chunk_names in zip(rows, names):
         if row.get("frame") is not None:
@@ -961,9 +978,11 @@ def read_reports(
 
         The versions of the ingest and of the section rules are part of the key too.
     executor
-        ``None`` (a local process pool), ``"serial"``, a ``concurrent.futures`` executor or a Dask client. Work
-        is sent in chunks (up to 5,000 reports or 1,500 patient folders) through :func:`cxrkit.scan.map_paths`;
-        each worker opens the files (or the zip) itself.
+        ``None`` (a local pool of threads, two per CPU: reading is I/O and the sectioning runs in polars
+        without the GIL; a forked process pool can deadlock polars), ``"serial"``, any
+        ``concurrent.futures`` executor (a process pool should use the ``forkserver`` or ``spawn`` start
+        method) or a Dask client. Work is sent in chunks (up to 5,000 reports or 1,500 patient folders) through
+        :func:`cxrkit.scan.map_paths`; each worker opens the files (or the zip) itself.
     progress
         Show a progress bar (one step per chunk).
     refresh
