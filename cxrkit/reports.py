@@ -682,19 +682,14 @@ def _patient_dirs(root: Path) -> list[str]:
     return out
 
 
-def _tree_fingerprint(root: Path) -> list[tuple[str, int, int, int]]:
-    """Per ``pNN`` group: its mtime, its number of patient folders and the newest patient-folder mtime."""
+def _tree_fingerprint(root: Path) -> list[tuple[str, int, int]]:
+    """Per ``pNN`` group: its mtime and its number of entries (no per-patient stat: ~20 ms for 65,000 patients)."""
     parts = []
-    files = root / layout.FILES_DIR
-    for group in sorted(os.scandir(files), key=lambda e: e.name):
-        if not (group.is_dir() and _GROUP_RE.fullmatch(group.name)):
-            continue
-        count, newest = 0, 0
-        for patient in os.scandir(group.path):
-            if patient.is_dir():
-                count += 1
-                newest = max(newest, patient.stat().st_mtime_ns)
-        parts.append((group.name, group.stat().st_mtime_ns, count, newest))
+    for group in sorted(os.scandir(root / layout.FILES_DIR), key=lambda e: e.name):
+        if group.is_dir() and _GROUP_RE.fullmatch(group.name):
+            with os.scandir(group.path) as it:
+                count = sum(1 for _ in it)
+            parts.append((group.name, group.stat().st_mtime_ns, count))
     return parts
 
 
@@ -971,9 +966,10 @@ def read_reports(
         caching. The corpus (text and sections) is stored once as parquet, keyed on the source's identity:
 
         * zip: its absolute path, size and mtime (any change re-reads it);
-        * folder: its absolute path and, per ``pNN`` group, the group's mtime, its number of patient folders and
-          the newest patient-folder mtime. Adding or removing a patient or a report changes the key; editing a
-          report in place does not (pass ``refresh=True``);
+        * folder: its absolute path and, per ``pNN`` group, the group folder's mtime and number of entries (cheap:
+          no walk). Adding or removing a patient (or a group) changes the key; a report added to, removed from or
+          edited in an existing patient folder does not: pass ``refresh=True`` after such a change (e.g. a
+          resumed download that completed a patient);
         * list of paths: the paths and each file's size and mtime.
 
         The versions of the ingest and of the section rules are part of the key too.

@@ -478,12 +478,29 @@ def test_cache_second_call_does_not_read_files(tmp_path, monkeypatch):
     assert "text" not in sections.columns
 
 
-def test_cache_is_invalidated_by_a_new_report(tmp_path):
+def test_cache_is_invalidated_by_a_new_patient_and_refreshed_on_demand(tmp_path):
     root = _write_tree(tmp_path / "root")
     cache = Cache(tmp_path / "cache")
     assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS)
-    _write_tree(root, {(10000764, 58888888): mimic("IMPRESSION: New study.")})
+    _write_tree(root, {(10000999, 58888888): mimic("IMPRESSION: New patient.")})  # a new patient folder
     assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS) + 1
+    # a study added to an existing patient is not part of the cheap key: refresh=True re-reads
+    _write_tree(root, {(10000999, 57777777): mimic("IMPRESSION: Second study.")})
+    assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS) + 1
+    assert read_reports(root, cache=cache, executor="serial", progress=False, refresh=True).height == len(REPORTS) + 2
+
+
+def test_zip_cache_key_follows_the_zip(tmp_path):
+    z = _write_zip(tmp_path / "r.zip")
+    cache = Cache(tmp_path / "cache")
+    with pytest.warns(reports.ReportIngestWarning):
+        assert ingest_reports(z, cache=cache, executor="serial", progress=False).detail["cached"] is False
+    assert ingest_reports(z, cache=cache, executor="serial", progress=False).detail["cached"] is True
+    with zipfile.ZipFile(z, "a") as zf:
+        zf.writestr("top/files/p19/p19999999/s59999999.txt", " IMPRESSION: New.\n")
+    with pytest.warns(reports.ReportIngestWarning):
+        again = ingest_reports(z, cache=cache, executor="serial", progress=False)
+    assert again.detail["cached"] is False and again.frame.height == len(REPORTS) + 1
 
 
 def test_read_sections_matches_parse_sections(tmp_path):
