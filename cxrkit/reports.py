@@ -517,12 +517,21 @@ def sections_frame(
             .otherwise(pl.col("norm")).alias("norm"),
         )
     )
-    long = pieces.filter(pl.col("norm") != "").group_by(row, "name", maintain_order=True).agg(
+    # join repeated sections of a report; most (report, section) pairs are unique, so only the repeated ones are
+    # grouped (a group by over every piece costs five times more)
+    codes = {name: i for i, name in enumerate(SECTION_COLUMNS)}
+    kept = pieces.filter(pl.col("norm") != "").with_columns(
+        pl.col("name").replace_strict(codes, default=None, return_dtype=pl.Int64).alias("code")
+    ).filter(pl.col("code").is_not_null())
+    repeated = (pl.col(row).cast(pl.Int64) * len(codes) + pl.col("code")).is_duplicated()
+    kept = kept.with_columns(repeated.alias("repeated"))
+    single = kept.filter(~pl.col("repeated")).select(row, "name", "norm")
+    joined = kept.filter(pl.col("repeated")).group_by(row, "name", maintain_order=True).agg(
         pl.col("norm").str.join(" ")
     )
     extra = pieces.filter(pl.col("extra").is_not_null()).select(row, pl.lit("last_paragraph").alias("name"),
                                                                   pl.col("extra").alias("norm"))
-    wide = pl.concat([long, extra]).pivot(on="name", index=row, values="norm")
+    wide = pl.concat([single, joined, extra]).pivot(on="name", index=row, values="norm")
     missing = [pl.lit(None, pl.String).alias(s) for s in SECTION_COLUMNS if s not in wide.columns]
     wide = wide.with_columns(missing).select(row, *SECTION_COLUMNS).with_columns(
         pl.coalesce("last_paragraph", "impression").alias("impression")
