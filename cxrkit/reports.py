@@ -16,7 +16,6 @@ Examples
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import concurrent.futures
 import json
@@ -790,53 +789,118 @@ def _scan_local_headers(zip_path: Path) -> tuple[list[_LocalEntry], int]:
     return entries, min(pos, len(data))
 
 
+_ENTRY_SCHEMA = {"name": pl.String, "offset": pl.Int64, "csize": pl.Int64, "crc": pl.Int64, "method": pl.Int64,
+                 "flags": pl.Int64}
+
+
+def _central_directory(zip_path: Path) -> tuple[pl.DataFrame, int] | None:
+    """The entries of a plain zip's central directory as a frame, read with ``struct`` (about four times faster
+    than ``zipfile`` for 227,835 entries), and where the directory starts. ``None`` for anything unusual (zip64,
+    data before the archive, a damaged directory): the caller then asks ``zipfile``."""
+    import struct
+
+    with open(zip_path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 65_557))
+        tail = fh.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            return None
+        _d1, _d2, _n1, count, cd_size, cd_offset, _clen = struct.unpack("<HHHHIIH", tail[at + 4 : at + 22])
+        cd_end = size - (len(tail) - at)
+        zip64 = at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07"  # e.g. more than 65,535 members
+        if zip64:
+            (z64_at,) = struct.unpack("<Q", tail[at - 12 : at - 4])
+            fh.seek(z64_at)
+            record = fh.read(56)
+            if len(record) < 56 or record[:4] != b"PK\x06\x06":
+                return None
+            count, cd_size, cd_offset = struct.unpack("<QQQ", record[32:56])
+            cd_end = z64_at
+        if cd_offset + cd_size != cd_end or (not zip64 and (count == 0xFFFF or 0xFFFFFFFF in (cd_size, cd_offset))):
+            return None
+        fh.seek(cd_offset)
+        data = fh.read(cd_size)
+    cols: dict[str, list[Any]] = {k: [] for k in _ENTRY_SCHEMA}
+    pos = 0
+    unpack = struct.Struct("<4s4xHH4xIIIHHH8xI").unpack_from  # 46-byte central header
+    for _ in range(count):
+        if pos + 46 > len(data):
+            return None
+        sig, flags, method, crc, csize, usize, nlen, elen, clen, offset = unpack(data, pos)
+        if sig != b"PK\x01\x02" or 0xFFFFFFFF in (csize, usize, offset):
+            return None
+        raw = data[pos + 46 : pos + 46 + nlen]
+        cols["name"].append(raw.decode("utf-8" if flags & 0x800 else "cp437", errors="replace"))
+        cols["offset"].append(offset)
+        cols["csize"].append(csize)
+        cols["crc"].append(crc)
+        cols["method"].append(method)
+        cols["flags"].append(flags)
+        pos += 46 + nlen + elen + clen
+    return pl.DataFrame(cols, schema=_ENTRY_SCHEMA), cd_offset
+
+
+def _entries_frame(infos: Sequence[Any]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"name": [i.filename for i in infos], "offset": [i.header_offset for i in infos],
+         "csize": [i.compress_size for i in infos], "crc": [i.CRC for i in infos],
+         "method": [i.compress_type for i in infos], "flags": [i.flag_bits for i in infos]},
+        schema=_ENTRY_SCHEMA,
+    )
+
+
 def _zip_members(zip_path: Path, detail: dict[str, Any]) -> list[_Member]:
     """The report members of a zip in file order, counting the members that are not reports.
 
     A zip whose central directory is unreadable (truncated) is read by scanning its local headers; the members
     found are ingested (the cut one gets an error row) and ``detail["recovered"]`` says so."""
-    infos: list[Any]
     try:
-        with zipfile.ZipFile(zip_path) as zf:
-            infos = zf.infolist()
-            central = zf.start_dir
-    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        found = _central_directory(zip_path)
+    except OSError:
+        found = None
+    if found is not None:
+        entries, central = found
+    else:
         try:
-            infos, central = _scan_local_headers(zip_path)
-        except OSError:
-            infos = []
-        if not infos:
-            raise ReportReadError(
-                f"cannot open the reports zip {zip_path}: {exc}. It is corrupt or truncated; re-download "
-                "mimic-cxr-reports.zip (or pass the extracted dataset root instead)"
-            ) from exc
-        detail["recovered"] = (
-            f"the zip's central directory is unreadable ({exc}): probably a truncated download; "
-            f"{len(infos)} member(s) recovered by scanning local headers. Re-download it for the full corpus."
-        )
-    files = [i for i in infos if not i.is_dir()]
-    names = pl.DataFrame({"name": [i.filename for i in files]}, schema={"name": pl.String})
-    parsed = names.with_columns(layout.parse_path_expr("name")).unnest("parsed")
-    is_report = (parsed["ext"] == layout.REPORT_EXTENSION).fill_null(False).to_list()
-    skipped = [i.filename for i, ok in zip(files, is_report) if not ok]
-    detail["skipped_members"] = len(skipped)
-    detail["skipped_examples"] = skipped[:5]
-    seen: set[tuple[int, int]] = set()
-    reports, dups = [], 0
-    for info, ok, ids in zip(files, is_report, zip(parsed["subject_id"].to_list(), parsed["study_id"].to_list())):
-        if ok:
-            if ids in seen:
-                dups += 1
-                continue
-            seen.add(ids)
-            reports.append(info)
-    detail["duplicates"] = dups
-    ends = sorted({i.header_offset for i in infos} | {central})
-    members: list[_Member] = []
-    for i in sorted(reports, key=lambda i: i.header_offset):
-        end = ends[bisect.bisect_right(ends, i.header_offset)] if i.header_offset < central else i.header_offset
-        members.append((i.filename, i.header_offset, end, i.compress_size, i.CRC, i.compress_type, i.flag_bits))
-    return members
+            with zipfile.ZipFile(zip_path) as zf:
+                entries, central = _entries_frame(zf.infolist()), zf.start_dir
+        except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+            try:
+                infos, central = _scan_local_headers(zip_path)
+            except OSError:
+                infos = []
+            if not infos:
+                raise ReportReadError(
+                    f"cannot open the reports zip {zip_path}: {exc}. It is corrupt or truncated; re-download "
+                    "mimic-cxr-reports.zip (or pass the extracted dataset root instead)"
+                ) from exc
+            entries = _entries_frame(infos)
+            detail["recovered"] = (
+                f"the zip's central directory is unreadable ({exc}): probably a truncated download; "
+                f"{len(infos)} member(s) recovered by scanning local headers. Re-download it for the full corpus."
+            )
+    # where each member's bytes end: the next local header in the file, or the central directory
+    ends = entries.select("offset").unique().sort("offset").with_columns(
+        pl.col("offset").shift(-1).fill_null(central).alias("end")
+    )
+    entries = (
+        entries.join(ends, on="offset", how="left", maintain_order="left")
+        .with_columns(pl.when(pl.col("offset") < central).then(pl.col("end")).otherwise(pl.col("offset")))
+        .filter(~pl.col("name").str.ends_with("/"))  # folders
+        .with_columns(layout.parse_path_expr("name"))
+        .unnest("parsed")
+    )
+    is_report = (pl.col("ext") == layout.REPORT_EXTENSION).fill_null(False)
+    skipped = entries.filter(~is_report)["name"]
+    detail["skipped_members"] = skipped.len()
+    detail["skipped_examples"] = skipped.head(5).to_list()
+    reports = entries.filter(is_report)
+    unique = reports.unique(["subject_id", "study_id"], keep="first", maintain_order=True)
+    detail["duplicates"] = reports.height - unique.height
+    members = unique.sort("offset").select("name", "offset", "end", "csize", "crc", "method", "flags")
+    return members.rows()
 
 
 def _cache_entry(store: Cache | None, key: str) -> tuple[Path | None, Path | None]:

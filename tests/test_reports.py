@@ -522,3 +522,20 @@ def test_read_reports_with_a_thread_pool_and_small_chunks(tmp_path, monkeypatch)
         with pytest.warns(reports.ReportIngestWarning):
             zipped = read_reports(z, cache=False, executor=pool, progress=False)
     assert folder.select("study_id", "text").equals(zipped.select("study_id", "text"))
+
+
+def test_zip64_central_directory_is_read_like_zipfile(tmp_path, monkeypatch):
+    # more than 65,535 members makes a zip64 end record (the real reports zip has 227,835); fake the limit
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 3)
+    z = _write_zip(tmp_path / "r.zip", top="top")
+    monkeypatch.undo()
+    with open(z, "rb") as fh:
+        assert b"PK\x06\x06" in fh.read()  # really a zip64 end record
+    found = reports._central_directory(z)
+    assert found is not None
+    with zipfile.ZipFile(z) as zf:
+        assert found[0].equals(reports._entries_frame(zf.infolist()))
+        assert found[1] == zf.start_dir
+    with pytest.warns(reports.ReportIngestWarning):
+        df = read_reports(z, cache=False, executor="serial", progress=False)
+    assert df.select("subject_id", "study_id").rows() == sorted(REPORTS)
