@@ -561,7 +561,8 @@ class ReportCorpus:
 
     ``detail`` keys: ``source``, ``kind`` (``folder``, ``zip`` or ``paths``), ``reports`` (rows),
     ``errors`` (rows with an error), ``skipped_members`` and ``skipped_examples`` (zip members not shaped like a
-    report), ``duplicates`` (zip members of a study already read), ``cached`` (read from the cache).
+    report), ``duplicates`` (zip members of a study already read), ``recovered`` (only for a truncated zip read
+    by scanning its local headers: what happened), ``cached`` (read from the cache).
     """
 
     frame: pl.DataFrame
