@@ -42,7 +42,7 @@ import numpy as np
 
 from . import dicomhead as dh
 from . import display, layout
-from .display import block_mean  # re-exported: part of this module's API
+from .display import apply_window, block_mean  # re-exported: part of this module's API
 from .errors import CxrkitError, ImageReadError, InvalidPathError
 
 __all__ = [
@@ -51,10 +51,12 @@ __all__ = [
     "NotAnImageError",
     "UndecodableImageError",
     "UnsupportedImageError",
+    "apply_window",
     "block_mean",
     "dicom_to_mimic_jpg",
     "read_header",
     "read_image",
+    "read_modality",
     "read_stored",
     "thumbnail",
     "to_jpeg",
@@ -535,6 +537,93 @@ def _read_jpg(path: str | os.PathLike, max_size: int | None = None) -> np.ndarra
 # --- display pipeline ---------------------------------------------------------------------------------
 
 
+def read_modality(path: str | os.PathLike, *, max_size: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """The pixels in modality units and what it takes to display them: the first half of :func:`read_image`.
+
+    Stored values -> (``max_size``: area-average downsampling, still on the integers) -> modality LUT
+    (ModalityLUTSequence, or RescaleSlope/RescaleIntercept). :func:`cxrkit.display.apply_window` finishes
+    the picture for any window without reading the file again: ``read_image(path, max_size=m, window=w)`` is
+    ``apply_window(*read_modality(path, max_size=m), w)``.
+
+    Parameters
+    ----------
+    path
+        ``.dcm``, ``.dcm.gz`` or MIMIC-CXR-JPG ``.jpg`` (its 8-bit values are its modality values).
+    max_size
+        Longest side of the result, at most: the image is averaged over integer blocks of
+        ``ceil(longest side / max_size)`` pixels (edge pixels that do not fill a block are dropped).
+
+    Returns
+    -------
+    array : numpy.ndarray
+        2-D ``float32`` modality values.
+    info : dict
+        ``photometric`` (``MONOCHROME1`` or ``MONOCHROME2``); ``windows``, the file's ``(center, width)``
+        pairs (a ``.jpg``: ``(127.5, 255.0)``, its stored range); ``voi_function`` (VOILUTFunction, default
+        ``LINEAR``; ``LINEAR_EXACT`` for a ``.jpg``); ``voi_lut``, the first VOI LUT as ``(first input value,
+        output values)`` or ``None``; ``bits_stored`` and ``signed``, the stored bit range; ``shape``, the
+        full-resolution ``(rows, columns)``; ``factor``, the downsampling factor; ``dataset``, the pydicom
+        header (no pixel data; ``None`` for a ``.jpg``).
+
+    Raises
+    ------
+    NotAnImageError, CorruptImageError, UnsupportedImageError, UndecodableImageError
+
+    Examples
+    --------
+    >>> import cxrkit
+    >>> ds = cxrkit.open_dataset()
+    >>> path = ds.study(ds.records().collect()["study_id"][0]).images[0].path
+    >>> x, info = read_modality(path, max_size=256)
+    >>> x.dtype, max(x.shape) <= 256, info["factor"] == -(-max(info["shape"]) // 256)
+    (dtype('float32'), True, True)
+    >>> sorted(info)
+    ['bits_stored', 'dataset', 'factor', 'photometric', 'shape', 'signed', 'voi_function', 'voi_lut', 'windows']
+    """
+    if _kind(path) == "jpg":  # already display-ready 8-bit: downsample while decoding
+        x = _read_jpg(path, max_size)
+        with _open_jpg(path) as im:
+            shape = (im.height, im.width)
+        info = {"photometric": "MONOCHROME2", "windows": ((127.5, 255.0),), "voi_function": "LINEAR_EXACT",
+                "voi_lut": None, "bits_stored": 8, "signed": False, "shape": shape,
+                "factor": max(1, shape[0] // max(1, x.shape[0])), "dataset": None}
+        return x.astype(np.float32), info
+    stored, ds = _stored(path)
+    factor = 1 if not max_size else max(1, -(-max(stored.shape) // int(max_size)))
+    x = display.block_mean(stored, factor)
+    if ds is None:  # fast path read the pixels; the VOI details come from pydicom's reading of the header
+        ds = _dcmread(path, stop_before_pixels=True)
+    signed = ds.get("PixelRepresentation") == 1
+    modality_lut = ds.get("ModalityLUTSequence")
+    if modality_lut:
+        x = display.apply_lut(x, display.lut_table(modality_lut[0], signed))
+    elif "RescaleSlope" in ds and "RescaleIntercept" in ds:
+        slope, intercept = float(ds.RescaleSlope), float(ds.RescaleIntercept)
+        if slope != 1.0 or intercept != 0.0:
+            x = x * np.float32(slope) + np.float32(intercept)
+    voi_lut = ds.get("VOILUTSequence")
+    if voi_lut:  # its inputs are modality values: signed when the stored values or the rescale are
+        voi_lut = display.lut_table(voi_lut[0], signed or float(ds.get("RescaleIntercept") or 0) < 0)
+    windows = tuple((c, w) for c, w in zip(_numbers(ds.get("WindowCenter")), _numbers(ds.get("WindowWidth")))
+                    if w > 0)
+    info = {"photometric": str(ds.get("PhotometricInterpretation") or "MONOCHROME2"), "windows": windows,
+            "voi_function": str(ds.get("VOILUTFunction") or "LINEAR"), "voi_lut": voi_lut or None,
+            "bits_stored": ds.get("BitsStored"), "signed": signed, "shape": stored.shape, "factor": factor,
+            "dataset": ds}
+    return x, info
+
+
+def _numbers(value: Any) -> list[float]:
+    """All numbers of a (possibly multi-valued) DS value, as floats; ``[]`` when absent or unreadable."""
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue" else [value]
+    try:
+        return [float(v) for v in items]
+    except (TypeError, ValueError):
+        return []
+
+
 def read_image(
     path: str | os.PathLike,
     *,
@@ -544,7 +633,9 @@ def read_image(
     """A display-ready picture: 2-D ``float32`` in [0, 1], brighter = denser (bone white).
 
     The pipeline: stored values -> (``max_size``: area-average downsampling, still on the integers) ->
-    modality LUT (ModalityLUTSequence, or RescaleSlope/RescaleIntercept) -> VOI -> MONOCHROME1 inversion.
+    modality LUT (ModalityLUTSequence, or RescaleSlope/RescaleIntercept) -> VOI -> MONOCHROME1 inversion;
+    that is ``apply_window(*read_modality(path, max_size=max_size), window)`` (:func:`read_modality`,
+    :func:`cxrkit.display.apply_window`).
 
     Parameters
     ----------
@@ -567,55 +658,14 @@ def read_image(
 
     Examples
     --------
-    >>> img = read_image("files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm",
-    ...                  max_size=1024)  # doctest: +SKIP
-    >>> img.shape, img.dtype, float(img.min()) >= 0, float(img.max()) <= 1  # doctest: +SKIP
-    ((1018, 848), dtype('float32'), True, True)
+    >>> import cxrkit
+    >>> ds = cxrkit.open_dataset()
+    >>> path = ds.study(ds.records().collect()["study_id"][0]).images[0].path
+    >>> img = read_image(path, max_size=256)
+    >>> img.dtype, img.ndim, max(img.shape) <= 256, 0 <= float(img.min()) < float(img.max()) <= 1
+    (dtype('float32'), 2, True, True)
     """
-    if isinstance(window, str) and window not in ("auto", "minmax", "none"):
-        raise ValueError(f"window must be None, (center, width), 'auto', 'minmax' or 'none', not {window!r}")
-    if _kind(path) == "jpg":  # already display-ready 8-bit: downsample while decoding
-        x = _read_jpg(path, max_size).astype(np.float32)
-        if window is None:
-            return x * np.float32(1 / 255)
-        return _apply_window(x, window, None)
-    stored, ds = _stored(path)
-    factor = 1 if not max_size else max(1, -(-max(stored.shape) // int(max_size)))
-    x = display.block_mean(stored, factor)
-    if ds is None:  # fast path read the pixels; the VOI details come from pydicom's reading of the header
-        ds = _dcmread(path, stop_before_pixels=True)
-    modality_lut = ds.get("ModalityLUTSequence")
-    if modality_lut:
-        x = display.apply_lut(x, modality_lut[0], ds.get("PixelRepresentation") == 1)[0]
-    elif "RescaleSlope" in ds and "RescaleIntercept" in ds:
-        slope, intercept = float(ds.RescaleSlope), float(ds.RescaleIntercept)
-        if slope != 1.0 or intercept != 0.0:
-            x = x * np.float32(slope) + np.float32(intercept)
-    out = _apply_window(x, window, ds)
-    if ds.get("PhotometricInterpretation") == "MONOCHROME1":
-        out = np.subtract(np.float32(1.0), out, out=out)
-    return out
-
-
-def _apply_window(x: np.ndarray, window: Any, ds: Any | None) -> np.ndarray:
-    if window == "auto":
-        return display.auto_window(x)
-    if window in ("minmax", "none"):
-        return display.minmax(x)
-    if window is not None:
-        center, width = window
-        return display.window(x, float(center), float(width))
-    voi_lut = ds.get("VOILUTSequence") if ds is not None else None
-    if voi_lut:
-        signed = ds.get("PixelRepresentation") == 1 or float(ds.get("RescaleIntercept") or 0) < 0
-        out, lo, hi = display.apply_lut(x, voi_lut[0], signed)
-        return display.linear(out, lo, hi)
-    if ds is not None and ds.get("WindowCenter") is not None and ds.get("WindowWidth") is not None:
-        center = dh.convert("ds", ds.WindowCenter)
-        width = dh.convert("ds", ds.WindowWidth)
-        if center is not None and width is not None and width > 0:
-            return display.window(x, center, width, str(ds.get("VOILUTFunction") or "LINEAR"))
-    return display.minmax(x)
+    return display.apply_window(*read_modality(path, max_size=max_size), window)
 
 
 # --- PNG, thumbnails, the MIMIC-CXR-JPG recipe --------------------------------------------------------

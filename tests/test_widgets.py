@@ -270,22 +270,24 @@ def test_replaced_widgets_are_closed(browser):
 
 
 def test_display_pipeline_agrees_with_images_read_image(demo_root):
-    """The viewer's cached-array pipeline gives the kit's reference picture (MONOCHROME1 included)."""
+    """The viewer's picture is the kit's: read_image's, made 8-bit (MONOCHROME1, VOI LUT, windows)."""
     import pydicom
 
+    from cxrkit import display
     from cxrkit.widgets import _pixels
 
     seen = set()
     for path in sorted((demo_root / "files").rglob("*.dcm")):
         ds = pydicom.dcmread(path, stop_before_pixels=True)
         d = _pixels.load(path)
-        mine = _pixels.render(d, *_pixels.preset_window(d, "own"), voi_lut=True).astype(float) / 255
-        ref = images.read_image(path, max_size=1024)
-        assert mine.shape == ref.shape
-        assert np.abs(mine - ref).max() < 0.01, path
+        mine = _pixels.render(d, *_pixels.preset_window(d, "own"), own=True)
+        np.testing.assert_array_equal(mine, display.to_uint8(images.read_image(path, max_size=1024)))
         center, width = 1500.0, 2000.0
-        mine = _pixels.render(d, center, width).astype(float) / 255
-        assert np.abs(mine - images.read_image(path, max_size=1024, window=(center, width))).max() < 0.01
+        mine = _pixels.render(d, center, width)
+        ref = images.read_image(path, max_size=1024, window=(center, width))
+        np.testing.assert_array_equal(mine, display.to_uint8(ref))
+        zoomed = _pixels.render(d, center, width, zoom=1.0 + 1e-9, size=max(d.shape))  # full resolution
+        np.testing.assert_array_equal(zoomed, display.to_uint8(images.read_image(path, window=(center, width))))
         seen.add(ds.PhotometricInterpretation)
         seen.add("VOI LUT" if "VOILUTSequence" in ds else "window")
     assert seen == {"MONOCHROME1", "MONOCHROME2", "VOI LUT", "window"}
