@@ -20,12 +20,15 @@ ones through pydicom's pixel plugins, each available plugin tried in turn. The d
 
 Examples
 --------
->>> import numpy as np
->>> png = to_png(np.linspace(0, 1, 64 * 48, dtype=np.float32).reshape(48, 64))
->>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+>>> import cxrkit
+>>> ds = cxrkit.open_dataset()  # the demo, or $CXRKIT_ROOT
+>>> path = ds.study(ds.records().collect()["study_id"][0]).images[0].path
+>>> header, picture = read_header(path), read_image(path, max_size=512)
+>>> f = -(-max(header["Rows"], header["Columns"]) // 512)  # averaged over f x f blocks
+>>> picture.dtype, picture.shape == (header["Rows"] // f, header["Columns"] // f)
+(dtype('float32'), True)
+>>> to_png(picture)[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
 True
->>> read_header("files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm")  # doctest: +SKIP
-{'subject_id': 10000032, 'study_id': 50414267, ..., 'ViewPosition': 'PA', 'Rows': 3056, ...}
 """
 
 from __future__ import annotations
@@ -296,9 +299,14 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
 
     Examples
     --------
-    >>> h = read_header("files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm")  # doctest: +SKIP
-    >>> h["ViewPosition"], h["Rows"], h["StudyDate"]  # doctest: +SKIP
-    ('PA', 3056, datetime.date(2180, 5, 6))
+    >>> import cxrkit
+    >>> ds = cxrkit.open_dataset()  # the demo, or $CXRKIT_ROOT
+    >>> path = ds.study(ds.records().collect()["study_id"][0]).images[0].path
+    >>> h = read_header(path)
+    >>> list(h) == list(HEADER_KEYS), h["Modality"], h["ViewPosition"] in ("PA", "AP", "LATERAL", "LL")
+    (True, 'DX', True)
+    >>> type(h["study_id"]).__name__, type(h["StudyDate"]).__name__, h["Rows"] > 0
+    ('int', 'date', True)
     """
     return _header(path)
 
@@ -498,8 +506,12 @@ def read_stored(path: str | os.PathLike) -> np.ndarray:
 
     Examples
     --------
-    >>> read_stored("files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm").dtype  # doctest: +SKIP
-    dtype('uint16')
+    >>> import cxrkit
+    >>> ds = cxrkit.open_dataset()  # the demo, or $CXRKIT_ROOT
+    >>> path = ds.study(ds.records().collect()["study_id"][0]).images[0].path
+    >>> stored = read_stored(path)
+    >>> stored.dtype, stored.shape == (read_header(path)["Rows"], read_header(path)["Columns"])
+    (dtype('uint16'), True)
     """
     return _stored(path)[0]
 
@@ -735,7 +747,12 @@ def thumbnail(path: str | os.PathLike, *, size: int = 256, cache: Any = None) ->
 
     Examples
     --------
-    >>> png = thumbnail("files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm")  # doctest: +SKIP
+    >>> import cxrkit
+    >>> ds = cxrkit.open_dataset()  # the demo, or $CXRKIT_ROOT
+    >>> path = ds.study(ds.records().collect()["study_id"][0]).images[0].path
+    >>> png = thumbnail(path, size=128)  # decoded, encoded and written to the cache
+    >>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n", thumbnail(path, size=128) == png  # the second: a file read
+    (True, True)
     """
     from .cache import Cache, file_identity, identity_key
 
@@ -765,7 +782,14 @@ def dicom_to_mimic_jpg(path: str | os.PathLike) -> bytes:
 
     Examples
     --------
-    >>> jpg = dicom_to_mimic_jpg("files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm")  # doctest: +SKIP
+    >>> import cxrkit
+    >>> ds = cxrkit.open_dataset()  # the demo, or $CXRKIT_ROOT
+    >>> path = ds.study(ds.records().collect()["study_id"][0]).images[0].path
+    >>> import io
+    >>> from PIL import Image
+    >>> with Image.open(io.BytesIO(dicom_to_mimic_jpg(path))) as im:
+    ...     im.format, im.mode, im.size == read_stored(path).shape[::-1]
+    ('JPEG', 'L', True)
     """
     from .mimic_jpg import to_mimic_jpg  # lazy: the recipe lives in its own module
 

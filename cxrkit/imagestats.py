@@ -96,7 +96,12 @@ def stored_counts(path: str | os.PathLike) -> tuple[np.ndarray, int, int | None]
 
     Examples
     --------
-    >>> counts, offset, bits = stored_counts("files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm")  # doctest: +SKIP
+    >>> import cxrkit
+    >>> ds = cxrkit.open_dataset()  # the demo, or $CXRKIT_ROOT
+    >>> path = ds.study(ds.records().collect()["study_id"][0]).images[0].path
+    >>> counts, offset, bits = stored_counts(path)
+    >>> int(counts.sum()) == images.read_stored(path).size, offset, bits
+    (True, 0, 12)
     """
     fast = None if images._kind(path) == "jpg" else images._fast_native(path)
     if fast is not None:
@@ -325,8 +330,13 @@ def header_table(
 
     Examples
     --------
-    >>> df = header_table(["/data/files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm"])  # doctest: +SKIP
-    >>> df.group_by("ViewPosition").len()  # doctest: +SKIP
+    >>> import cxrkit
+    >>> ds = cxrkit.open_dataset()  # the demo, or $CXRKIT_ROOT
+    >>> df = header_table(ds, progress=False)
+    >>> df.height == ds.image_files().height, df.schema == pl.Schema(HEADER_SCHEMA), df["error"].is_null().all()
+    (True, True, True)
+    >>> df.group_by("ViewPosition").len().sort("len", descending=True)["ViewPosition"][0]
+    'PA'
     """
     return _scan(dataset_or_paths, _header_row, HEADER_SCHEMA, "headers", executor=executor,
                  progress=progress, cache=cache)
@@ -352,8 +362,11 @@ def pixel_stats(
 
     Examples
     --------
-    >>> df = pixel_stats(paths)  # doctest: +SKIP
-    >>> df.filter(pl.col("frac_at_max") > 0.05)  # doctest: +SKIP
+    >>> import cxrkit
+    >>> paths = cxrkit.open_dataset().image_files()["file"].head(3).to_list()
+    >>> df = pixel_stats(paths, progress=False)
+    >>> df.height, df["histogram"].list.len().to_list(), bool((df["min"] <= df["p50"]).all())
+    (3, [64, 64, 64], True)
     """
     return _scan(dataset_or_paths, _stats_row, STATS_SCHEMA, "pixel-stats", executor=executor,
                  progress=progress, cache=cache)

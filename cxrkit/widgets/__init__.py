@@ -15,8 +15,11 @@ Examples
 --------
 >>> import cxrkit
 >>> from cxrkit.widgets import StudyBrowser, ImageViewer
->>> StudyBrowser(cxrkit.open_dataset())  # the cell's last expression displays it  # doctest: +SKIP
->>> ImageViewer("files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm")  # doctest: +SKIP
+>>> ds = cxrkit.open_dataset()  # the demo, or $CXRKIT_ROOT
+>>> browser = StudyBrowser(ds)  # in a notebook, make it the cell's last expression to show it
+>>> viewer = ImageViewer(ds.study(browser.current_study_id).images[0].path, max_size=256)
+>>> max(viewer.picture_shape) <= 256, browser.viewer.image.value[:4] == b"\\x89PNG"
+(True, True)
 """
 
 from __future__ import annotations

@@ -57,10 +57,12 @@ class StudyBrowser(w.VBox):
     --------
     >>> import cxrkit
     >>> from cxrkit.widgets import StudyBrowser
-    >>> browser = StudyBrowser(cxrkit.open_dataset())  # doctest: +SKIP
-    >>> browser  # doctest: +SKIP
-    >>> browser.select(50414267); browser.current_dicom_id  # doctest: +SKIP
-    '02aa804e-bde0afdd-112c0b34-7bc16630-4e384014'
+    >>> ds = cxrkit.open_dataset()  # the demo, or $CXRKIT_ROOT
+    >>> browser = StudyBrowser(ds)  # in a notebook, make it the cell's last expression to show it
+    >>> study_id = browser.matches[1]
+    >>> browser.select(study_id)
+    >>> browser.current_study_id == study_id, browser.current_dicom_id == ds.study(study_id).images[0].dicom_id
+    (True, True)
     """
 
     page_size = 200  # list entries sent to the browser at a time
