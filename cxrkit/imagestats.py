@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from . import images
+from . import decode, images
 from .cache import Cache
 from .scan import map_paths
 
@@ -104,11 +104,11 @@ def stored_counts(path: str | os.PathLike) -> tuple[np.ndarray, int, int | None]
     >>> int(counts.sum()) == images.read_stored(path).size, offset, bits
     (True, 0, 12)
     """
-    fast = None if images._kind(path) == "jpg" else images._fast_native(path)
+    fast = None if images._kind(path) == "jpg" else decode._fast_native(path)
     if fast is not None:
         info, offset, dtype = fast
         return _stream_counts(path, info, offset, dtype), _offset(dtype), info.get("BitsStored")
-    arr, ds = images._stored(path)
+    arr, ds = decode._stored(path)
     bits = 8 if ds is None else ds.get("BitsStored")
     flat = arr.ravel()
     if arr.dtype.itemsize > 2 or arr.dtype.kind not in "iu":  # 32-bit or float: count from the minimum
@@ -151,7 +151,7 @@ def _stream_counts(path: str | os.PathLike, info: dict[str, Any], offset: int, d
                     got += n
                 got -= got % dtype.itemsize
                 if got:
-                    chunk = images._fix_sign(np.frombuffer(view[:got], dtype=dtype), info)
+                    chunk = decode._fix_sign(np.frombuffer(view[:got], dtype=dtype), info)
                     counts += _chunk_counts(chunk, size)
                     seen += got // dtype.itemsize
                 if got < want:
