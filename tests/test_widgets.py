@@ -293,6 +293,21 @@ def test_display_pipeline_agrees_with_images_read_image(demo_root):
     assert seen == {"MONOCHROME1", "MONOCHROME2", "VOI LUT", "window"}
 
 
+def test_full_resolution_is_read_on_the_first_zoom_only(demo_root, monkeypatch):
+    from cxrkit.widgets import _pixels
+
+    path = next((demo_root / "files").rglob("*.dcm"))
+    d = _pixels.load(path, max_size=128)
+    assert d._full is None and max(d.preview.shape) <= 128  # a selection keeps only the small preview
+    calls = []
+    real = images.read_modality
+    monkeypatch.setattr(images, "read_modality", lambda *a, **k: calls.append(a) or real(*a, **k))
+    _pixels.render(d, 2000.0, 3000.0, zoom=2.0)
+    _pixels.render(d, 2000.0, 3000.0, zoom=4.0, pan=(0.2, 0.8))
+    assert len(calls) == 1 and d.full.shape == d.shape == (images.read_header(path)["Rows"],
+                                                           images.read_header(path)["Columns"])
+
+
 def test_default_dataset_and_tables_only_copy(demo_root, tmp_path, monkeypatch):
     monkeypatch.setenv("CXRKIT_ROOT", str(demo_root))
     assert StudyBrowser().dataset.root == demo_root.resolve()  # open_dataset(): $CXRKIT_ROOT or the demo

@@ -305,7 +305,7 @@ class StudyBrowser(w.VBox):
             return self._decoded[key]
         data = _pixels.load(image.path, max_size=self.viewer.max_size)
         self._decoded[key] = data
-        while len(self._decoded) > 2:  # full-resolution arrays are large: keep the last two
+        while len(self._decoded) > 2:  # once zoomed, an entry holds full-resolution values: keep two
             self._decoded.popitem(last=False)
         return data
 
