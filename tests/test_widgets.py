@@ -116,6 +116,24 @@ def test_next_and_previous_walk_the_list(browser):
     assert browser.current_study_id == browser.matches[-1]
 
 
+def test_j_and_k_typed_in_the_key_box_walk_the_list(browser):
+    browser.clear_filters()
+    browser.select(browser.matches[0])
+    browser.key_box.value = "j"
+    assert browser.current_study_id == browser.matches[1]
+    browser.key_box.value = "jjj"  # two more typed before the kernel saw them: two steps
+    assert browser.current_study_id == browser.matches[3]
+    browser.key_box.value = "jjjK"
+    assert browser.current_study_id == browser.matches[2]
+    browser.key_box.value = "jjjKx"  # other keys do nothing
+    assert browser.current_study_id == browser.matches[2]
+    browser.key_box.value = ""  # cleared by the user: not a step
+    browser.key_box.value = "k"
+    assert browser.current_study_id == browser.matches[1]
+    browser.key_box.value = "kkkkkkk"  # past the top stays on the first study
+    assert browser.current_study_id == browser.matches[0]
+
+
 def test_filters_narrow_the_list(browser, ds):
     browser.clear_filters()
     everything = set(browser.matches)
