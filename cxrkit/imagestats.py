@@ -312,6 +312,8 @@ def _column(name: str, values: list[Any], dtype: pl.DataType) -> pl.Series:
         return pl.Series(name, values, dtype=dtype)
     fill = [0] * width
     rows = np.array([fill if v is None else v for v in values])
+    if rows.dtype.kind not in "iuf":  # e.g. a None inside a list: let polars convert it
+        return pl.Series(name, values, dtype=dtype)
     column = pl.Series(name, rows).cast(pl.Array(dtype.inner, width)).cast(dtype)
     if len(present) < len(values):
         column = pl.select(pl.when(pl.Series([v is not None for v in values])).then(column)).to_series()

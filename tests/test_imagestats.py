@@ -248,3 +248,11 @@ def test_default_pool_for_many_files(tree, monkeypatch, tmp_path):
     monkeypatch.setattr(imagestats, "SERIAL_BELOW", {})  # force the default process pool even for a few files
     df = imagestats.header_table(good * 3, progress=False, cache=tmp_path)
     assert df.height == len(good) * 3 and df.get_column("error").null_count() == df.height
+
+
+def test_list_columns_built_from_arrays_equal_polars_conversion():
+    for values, dtype in [([(0.1, 0.2), None, (0.3, 0.4)], pl.List(pl.Float64)), ([[1, 2, 3]] * 3, pl.List(pl.Int64)),
+                          ([None, None], pl.List(pl.Float64)), ([[1.0], [1.0, 2.0]], pl.List(pl.Float64)),
+                          ([(0.1, None), (0.3, 0.4)], pl.List(pl.Float64)), ([], pl.List(pl.Int64))]:
+        got = imagestats._column("c", values, dtype)
+        assert got.dtype == dtype and got.to_list() == pl.Series("c", values, dtype=dtype).to_list(), values
