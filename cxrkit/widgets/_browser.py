@@ -94,7 +94,7 @@ class StudyBrowser(w.VBox):
         self.prev_button = w.Button(description="previous", icon="arrow-up", layout=w.Layout(width="40%"))
         self.next_button = w.Button(description="next", icon="arrow-down", layout=w.Layout(width="40%"))
         self.key_box = w.Text(placeholder="j / k", continuous_update=True, layout=w.Layout(width="18%"),
-                           tooltip="keyboard: click here, then type j for the next study, k for the previous")
+                              tooltip="keyboard: click here, then type j for the next study, k for the previous")
         self.key_box.add_class("cxrkit-keys")
         self.next_button.add_class("cxrkit-next")
         self.prev_button.add_class("cxrkit-prev")
