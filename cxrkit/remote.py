@@ -20,6 +20,13 @@ Credentials are looked for in this order and never logged, stored in the cache, 
 
 A refused credential raises :class:`RemoteAuthError`, which says where the credential came from and where to fix it.
 
+What is local on a remote copy: ``ds.listing`` and ``ds.image_files()`` list what has been fetched into the
+mirror so far (so :func:`cxrkit.imagestats.pixel_stats` over ``ds.image_files()`` covers those images; fetch
+more with ``ds.study(...)`` or ``ds.local_file(path)``); ``header_table(ds)`` covers every listed image. The
+tables are fetched whole (a gzip CSV cannot be read in ranges, so polars would download it all anyway) and then
+kept as parquet. The mirror is keyed by the URL and never refreshed: PhysioNet's URLs name a version, whose
+files do not change; delete ``<cache>/remote/<key>/`` to start again.
+
 :func:`download` (also :meth:`cxrkit.Dataset.download`) copies a selection (a frame of records, study ids, ...)
 from any copy, local or remote, into a local tree with the real layout: resumable, verified against sizes and
 ``SHA256SUMS.txt`` where the source has one, with a progress bar, plus the tables filtered to the selection.
@@ -628,6 +635,7 @@ def header_table(ds: Dataset, *, progress: bool = True, cache: Any = None, execu
     neither reads nor writes them. ``path`` is where the image goes in the mirror (see
     :meth:`cxrkit.Dataset.local_file`). ``executor`` is accepted for symmetry and ignored: the work is waiting
     for the network, done concurrently in this process.
+    A server that ignores Range headers sends whole files (then cut to the head): correct, but slow.
     """
     from . import images
     from .imagestats import HEADER_SCHEMA
