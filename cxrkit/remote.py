@@ -394,12 +394,13 @@ class Remote(_Source):
 
 def fetch_file(source: _Source, rel: str, dest: Path, *, size: int | None = None, sha256: str | None = None,
                on_bytes: Callable[[int], None] | None = None, chunk: int = CHUNK_BYTES) -> Path:
-    """Copy ``rel`` from ``source`` to ``dest``: resumable and atomic.
+    """Copy ``rel`` from ``source`` to ``dest``: resumable, atomic, safe against a concurrent fetch.
 
-    Bytes go to ``dest.part`` (continued from where an earlier attempt stopped), which is renamed onto ``dest``
-    only once its size (and SHA-256, when given) match. A complete ``dest`` is left alone. Nothing is created
-    before the first byte arrives, so a refused credential leaves no file behind. A mismatch removes the part
-    file and raises :class:`RemoteError`.
+    Bytes go to ``dest.part`` (continued from where an earlier attempt stopped, with a Range request), which is
+    renamed onto ``dest`` only once its size (and SHA-256, when given) match. A complete ``dest`` is left alone.
+    The size is asked first, so a refused credential leaves no file behind. The part file is locked while it
+    grows (POSIX), so two processes fetching the same file take turns instead of mixing their bytes. A mismatch
+    removes the part file and raises :class:`RemoteError`.
     """
     dest = Path(dest)
     if dest.is_file():
@@ -407,44 +408,65 @@ def fetch_file(source: _Source, rel: str, dest: Path, *, size: int | None = None
     if size is None:
         size = source.size(rel)
     part = dest.with_name(dest.name + ".part")
-    have = part.stat().st_size if part.exists() else 0
-    if have > size:
-        part.unlink()
+    part.parent.mkdir(parents=True, exist_ok=True)
+    with open(part, "ab") as fh:
+        _lock(fh)
+        start = fh.seek(0, os.SEEK_END)
+        try:
+            if dest.is_file():  # another process completed it while we waited for the lock
+                if start == 0 and not os.path.samefile(part, dest):
+                    part.unlink(missing_ok=True)
+                return dest
+            _fill(fh, source, rel, size, start, chunk, on_bytes)
+        except BaseException:
+            if fh.tell() == 0:  # nothing arrived: leave nothing behind
+                part.unlink(missing_ok=True)
+            raise
+        got = os.fstat(fh.fileno()).st_size
+        if got != size:
+            part.unlink(missing_ok=True)
+            raise RemoteError(f"{source.where(rel)}: size mismatch (expected {size} bytes, got {got}); run again")
+        if sha256 is not None:
+            digest = _sha256(part)
+            if digest != sha256.lower():
+                part.unlink(missing_ok=True)
+                raise RemoteError(f"{source.where(rel)}: SHA-256 mismatch (expected {sha256}, got {digest}); "
+                                  "the copy changed or the transfer was damaged: run again")
+        os.replace(part, dest)  # still holding the lock: a waiting fetch then finds dest complete
+    return dest
+
+
+def _fill(fh, source: _Source, rel: str, size: int, have: int, chunk: int,
+          on_bytes: Callable[[int], None] | None) -> None:
+    if have > size:  # a part longer than the file: the source changed, start over
+        fh.truncate(0)
         have = 0
     if have and on_bytes:
         on_bytes(have)
-    while have < size or (size == 0 and not part.exists()):
+    while have < size:
         end = min(size, have + chunk)
-        data = source.read_range(rel, have, end) if end > have else b""
+        data = source.read_range(rel, have, end)
         if len(data) > end - have:  # the server ignored the Range header and sent the whole file
             if len(data) != size:
                 raise RemoteError(f"{source.where(rel)}: expected {size} bytes, the server sent {len(data)}")
-            have, mode = 0, "wb"
-        else:
-            mode = "ab"
-        if not data and size:
+            fh.truncate(0)
+            have = 0
+        if not data:
             raise RemoteError(f"{source.where(rel)}: the server sent no bytes at offset {have} of {size}; "
                               "run again to resume")
-        part.parent.mkdir(parents=True, exist_ok=True)
-        with open(part, mode) as fh:
-            fh.write(data)
-        have = len(data) if mode == "wb" else have + len(data)
+        fh.write(data)
+        fh.flush()
+        have += len(data)
         if on_bytes:
             on_bytes(len(data))
-        if size == 0:
-            break
-    got = part.stat().st_size
-    if got != size:
-        part.unlink(missing_ok=True)
-        raise RemoteError(f"{source.where(rel)}: size mismatch (expected {size} bytes, got {got}); run again")
-    if sha256 is not None:
-        digest = _sha256(part)
-        if digest != sha256.lower():
-            part.unlink(missing_ok=True)
-            raise RemoteError(f"{source.where(rel)}: SHA-256 mismatch (expected {sha256}, got {digest}); the "
-                              "copy changed or the transfer was damaged: run again")
-    os.replace(part, dest)
-    return dest
+
+
+def _lock(fh) -> None:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: the in-process lock of Mirror.local still applies
+        return
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
 
 
 def _sha256(path: Path) -> str:

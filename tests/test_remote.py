@@ -399,3 +399,24 @@ def test_paths_from_the_server_cannot_leave_the_mirror(srv):
                           "path": ["../../x", "../../y"]})
     assert remote.image_rels(frame, ".dcm") == [
         "files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm"]
+
+
+def test_two_copies_fetching_the_same_file_take_turns(demo4, tmp_path):
+    rel = cxrkit.open_dataset(demo4).records().sort("dicom_id").collect()["path"][0]
+    with DatasetServer(demo4, credentials=(USER, PASSWORD), delay=0.005) as own:
+        a = cxrkit.open_dataset(own.url, storage_options=GOOD, cache_dir=tmp_path / "c")
+        b = cxrkit.open_dataset(own.url, storage_options=GOOD, cache_dir=tmp_path / "c")
+        # two Dataset objects: their in-process locks differ, the lock on the part file does not
+        results = []
+
+        def fetch(ds):
+            results.append(remote.fetch_file(ds._mirror.remote, rel, ds.root / rel, chunk=64 << 10))
+
+        threads = [threading.Thread(target=fetch, args=(ds,)) for ds in (a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(results) == 2 and results[0] == results[1]
+        assert results[0].read_bytes() == (demo4 / rel).read_bytes()
+        assert not (a.root / f"{rel}.part").exists()
