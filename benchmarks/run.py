@@ -217,6 +217,8 @@ def render_markdown(report: dict) -> str:
                        f"| {line['status']} | - | - | - |")
             continue
         met = "yes" if line["met"] else "**no**"
+        if line["target"] is None:
+            met = "(no target)" if line["answers_match"] else "**no**"
         out.append(
             f"| {line['id']} | {line['work']} | {line['baseline']} | {_fmt_s(line['kit_s'])} | {_fmt_s(line['base_s'])} "
             f"| {line['ratio']:.3f} | {line['target_text']} | {met} | {_fmt_mib(line['kit_peak_mib'])} "
@@ -230,7 +232,7 @@ def render_markdown(report: dict) -> str:
             notes.append(f"- **{line['id']}** failed: {line.get('error')}")
         elif not line["met"]:
             why = []
-            if line["ratio"] > line["target"]:
+            if line["target"] is not None and line["ratio"] > line["target"]:
                 why.append(f"ratio {line['ratio']:.3f} above the target {line['target']:g}")
             if line.get("memory_ok") is False:
                 why.append(f"peak memory {line['kit_peak_mib']:.0f} MiB not below the baseline's "

@@ -1,4 +1,4 @@
-"""One measurement in a fresh process: ``python -m benchmarks.worker SPEC_JSON OUT_FILE`` (used by the harness)."""
+"""One measurement in a fresh process: ``python -m benchmarks.worker SPEC_FILE OUT_FILE`` (used by the harness)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .harness import run_one
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    spec = json.loads(argv[0])
+    spec = json.loads(Path(argv[0]).read_text())
     result = run_one(spec["module"], spec["group"], spec["side"], spec["ctx"])
     out = Path(argv[1])
     tmp = out.with_suffix(".tmp")
