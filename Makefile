@@ -34,5 +34,9 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.run --quick
 
+hooks: $(STAMP)
+	$(BIN)/python -m pip install --quiet "pre-commit>=3.5"
+	$(BIN)/pre-commit install
+
 clean:
 	rm -rf $(VENV) .pytest_cache
