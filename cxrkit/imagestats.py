@@ -1,0 +1,352 @@
+"""Image tables at full scale: one row per image of header fields (:func:`header_table`) or pixel
+statistics (:func:`pixel_stats`), computed in parallel and cached incrementally.
+
+Both take a list of paths or a Dataset-like object (anything with ``image_files()`` returning a polars frame
+with a ``file`` column of absolute paths, null when missing on disk, and a ``cache`` attribute). Work runs
+through :func:`cxrkit.scan.map_paths`: a local process pool by default, any
+:class:`concurrent.futures.Executor`, or a ``dask.distributed.Client``. A bad file is a row with its
+``error``, never the end of the scan.
+
+Results are cached as one parquet file per table kind in the cache directory, keyed per row by
+``(path, size, mtime_ns)``: a second call reads only new or changed files.
+
+Examples
+--------
+>>> import tempfile
+>>> header_table([], cache=tempfile.mkdtemp()).columns[:4]
+['path', 'subject_id', 'study_id', 'dicom_id']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from . import images
+from .cache import Cache
+from .scan import map_paths
+
+__all__ = ["HEADER_SCHEMA", "STATS_SCHEMA", "header_table", "pixel_stats", "stored_counts", "stats_from_counts"]
+
+#: Bumped when a table's content or schema changes, so old cache files are not reused.
+TABLE_VERSION = 1
+#: Pixels per chunk when counting stored values (bounds memory to a few MB per worker).
+CHUNK_PIXELS = 1 << 19
+#: With the default executor, fewer files than this are read in this process (a pool costs more to start).
+SERIAL_BELOW = 64
+
+_IDS = {"path": pl.String, "subject_id": pl.Int64, "study_id": pl.Int64, "dicom_id": pl.String}
+_INT_KEYS = {"Rows", "Columns", "SamplesPerPixel", "NumberOfFrames", "BitsAllocated", "BitsStored",
+             "PixelRepresentation"}
+_FLOAT_KEYS = {"WindowCenter", "WindowWidth", "RescaleSlope", "RescaleIntercept"}
+
+#: Columns of :func:`header_table`: ``path``, the keys of :data:`cxrkit.images.HEADER_KEYS`, ``error``.
+HEADER_SCHEMA: dict[str, pl.DataType] = {
+    **_IDS,
+    **{
+        key: (pl.Int32 if key in _INT_KEYS else pl.Float64 if key in _FLOAT_KEYS else pl.Date
+              if key == "StudyDate" else pl.Time if key == "StudyTime" else pl.List(pl.Float64)
+              if key == "PixelSpacing" else pl.String)
+        for key in images.HEADER_KEYS if key not in _IDS
+    },
+    "error": pl.String,
+}
+
+#: Columns of :func:`pixel_stats`. Values are stored values (before any LUT). ``histogram`` counts pixels in
+#: ``bins`` equal bins from ``hist_lo`` (inclusive) to ``hist_hi`` (exclusive): the whole stored bit range.
+STATS_SCHEMA: dict[str, pl.DataType] = {
+    **_IDS,
+    "n_pixels": pl.Int64, "bits_stored": pl.Int32, "min": pl.Int64, "max": pl.Int64, "mean": pl.Float64,
+    "std": pl.Float64, "p1": pl.Float64, "p50": pl.Float64, "p99": pl.Float64, "frac_at_min": pl.Float64,
+    "frac_at_max": pl.Float64, "hist_lo": pl.Int64, "hist_hi": pl.Int64, "histogram": pl.List(pl.Int64),
+    "error": pl.String,
+}  # fmt: skip
+
+_IDENTITY = {"size": pl.Int64, "mtime_ns": pl.Int64}
+
+
+# --- per-file work (module level: picklable for process pools and Dask) ------------------------------
+
+
+def _header_row(path: str) -> dict[str, Any]:
+    row = images._header(path, check_extent=True)  # a download cut in the pixel data is an error row
+    if row["PixelSpacing"] is not None:
+        row["PixelSpacing"] = list(row["PixelSpacing"])
+    return row
+
+
+def stored_counts(path: str | os.PathLike) -> tuple[np.ndarray, int, int | None]:
+    """Counts of every stored value of one image: ``(counts, offset, bits_stored)``; ``counts[i]`` is the
+    number of pixels whose stored value is ``i + offset``.
+
+    Uncompressed little-endian files are streamed in chunks of :data:`CHUNK_PIXELS`, so memory stays at a
+    few MB whatever the image size; compressed ones are decoded once (one frame in memory).
+
+    Examples
+    --------
+    >>> counts, offset, bits = stored_counts("files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm")  # doctest: +SKIP
+    """
+    fast = None if images._kind(path) == "jpg" else images._fast_native(path)
+    if fast is not None:
+        info, offset, dtype = fast
+        return _stream_counts(path, info, offset, dtype), _offset(dtype), info.get("BitsStored")
+    arr, ds = images._stored(path)
+    if images._kind(path) == "jpg":
+        bits = 8
+    else:
+        bits = ds.get("BitsStored") if ds is not None else None
+    counts = np.zeros(1 << (8 * arr.dtype.itemsize) if arr.dtype.itemsize <= 2 else 0, dtype=np.int64)
+    flat = arr.ravel()
+    if arr.dtype.itemsize > 2 or arr.dtype.kind not in "iu":  # 32-bit or float: count from the minimum
+        base = int(flat.min())
+        return np.bincount((flat.astype(np.int64) - base)), base, bits
+    for start in range(0, flat.size, CHUNK_PIXELS):
+        counts += _chunk_counts(flat[start : start + CHUNK_PIXELS], counts.size)
+    return counts, _offset(arr.dtype), bits
+
+
+def _offset(dtype: np.dtype) -> int:
+    return -(1 << (8 * dtype.itemsize - 1)) if dtype.kind == "i" else 0
+
+
+def _chunk_counts(chunk: np.ndarray, size: int) -> np.ndarray:
+    if chunk.dtype.kind == "i":  # flip the sign bit: signed order becomes unsigned order
+        unsigned = np.dtype(f"{chunk.dtype.byteorder if chunk.dtype.byteorder != '|' else ''}u{chunk.dtype.itemsize}")
+        chunk = chunk.view(unsigned) ^ np.array(1 << (8 * chunk.dtype.itemsize - 1), dtype=unsigned)
+    return np.bincount(chunk, minlength=size)
+
+
+def _stream_counts(path: str | os.PathLike, info: dict[str, Any], offset: int, dtype: np.dtype) -> np.ndarray:
+    total = info["Rows"] * info["Columns"]
+    size = 1 << (8 * dtype.itemsize)
+    counts = np.zeros(size, dtype=np.int64)
+    buf = bytearray(min(total, CHUNK_PIXELS) * dtype.itemsize)
+    seen = 0
+    try:
+        with images._open(path) as fh:
+            fh.seek(offset)
+            while seen < total:
+                want = min(total - seen, CHUNK_PIXELS) * dtype.itemsize
+                view = memoryview(buf)[:want]
+                got = fh.readinto(view)
+                if not got:
+                    break
+                got -= got % dtype.itemsize
+                chunk = images._fix_sign(np.frombuffer(view[:got], dtype=dtype), info)
+                counts += _chunk_counts(chunk, size)
+                seen += got // dtype.itemsize
+    except (EOFError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise images.CorruptImageError(f"{path}: broken gzip stream ({exc}); re-download the file") from exc
+    if seen < total:
+        raise images.CorruptImageError(
+            f"{path}: pixel data truncated: expected {total} pixels, found {seen}; re-download the file"
+        )
+    return counts
+
+
+def stats_from_counts(counts: np.ndarray, offset: int = 0, bits_stored: int | None = None,
+                      bins: int = 64) -> dict[str, Any]:
+    """Range, mean, std, percentiles (numpy's default linear method), extreme fractions and a fixed-bin
+    histogram, all from value counts.
+
+    Examples
+    --------
+    >>> s = stats_from_counts(np.bincount(np.array([0, 1, 1, 2, 3])), bits_stored=2, bins=4)
+    >>> s["mean"], s["p50"], s["histogram"]
+    (1.4, 1.0, [1, 2, 1, 1])
+    """
+    nz = np.flatnonzero(counts)
+    if nz.size == 0:
+        raise ValueError("no pixels")
+    c = counts[nz].astype(np.int64)
+    v = (nz + offset).astype(np.float64)
+    n = int(c.sum())
+    mean = float((c * v).sum() / n)
+    std = float(np.sqrt((c * (v - mean) ** 2).sum() / n))
+    cum = np.cumsum(c)
+
+    def percentile(q: float) -> float:
+        h = (n - 1) * q / 100.0
+        lo = int(np.floor(h))
+        i = int(np.searchsorted(cum, lo, side="right"))
+        j = int(np.searchsorted(cum, min(lo + 1, n - 1), side="right"))
+        return float(v[i] + (h - lo) * (v[j] - v[i]))
+
+    vmin, vmax = int(v[0]), int(v[-1])
+    bits = int(bits_stored) if bits_stored else max(1, int(vmax).bit_length())
+    hist_lo = -(1 << (bits - 1)) if offset < 0 else 0
+    span = 1 << bits
+    idx = np.clip(((nz + offset - hist_lo) * bins) // span, 0, bins - 1)
+    hist = np.bincount(idx, weights=c, minlength=bins).astype(np.int64)
+    return {
+        "n_pixels": n, "bits_stored": bits, "min": vmin, "max": vmax, "mean": mean, "std": std,
+        "p1": percentile(1), "p50": percentile(50), "p99": percentile(99),
+        "frac_at_min": float(c[0] / n), "frac_at_max": float(c[-1] / n),
+        "hist_lo": hist_lo, "hist_hi": hist_lo + span, "histogram": hist.tolist(),
+    }  # fmt: skip
+
+
+def _stats_row(path: str) -> dict[str, Any]:
+    counts, offset, bits = stored_counts(path)
+    row = stats_from_counts(counts, offset, bits)
+    row.update(images._path_ids(path))
+    return row
+
+
+# --- the cached, incremental scan --------------------------------------------------------------------
+
+
+def _inputs(source: Any, cache: Any) -> tuple[list[str], Cache | None]:
+    if hasattr(source, "image_files"):
+        frame = source.image_files()
+        if isinstance(frame, pl.LazyFrame):
+            frame = frame.collect()
+        paths = frame.get_column("file").drop_nulls().to_list()
+        if cache is None:
+            cache = getattr(source, "cache", None)
+    elif isinstance(source, (str, os.PathLike)):
+        paths = [os.fspath(source)]
+    else:
+        paths = [os.fspath(p) for p in source]
+    paths = [os.path.abspath(p) for p in paths]
+    if cache is False:
+        return paths, None
+    return paths, cache if isinstance(cache, Cache) else Cache(cache)
+
+
+def _scan(source: Any, func: Any, schema: dict[str, pl.DataType], name: str, *, executor: Any,
+          progress: bool, cache: Any) -> pl.DataFrame:
+    paths, store = _inputs(source, cache)
+    full = {**schema, **_IDENTITY}
+    sizes: list[int | None] = []
+    mtimes: list[int | None] = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            sizes.append(st.st_size)
+            mtimes.append(st.st_mtime_ns)
+        except OSError:
+            sizes.append(None)
+            mtimes.append(None)
+    inputs = pl.DataFrame({"path": paths, "size": sizes, "mtime_ns": mtimes},
+                          schema={"path": pl.String, **_IDENTITY}).with_row_index("_order")
+    entry = store.path("images", f"{name}-v{TABLE_VERSION}.parquet") if store is not None else None
+    old = _read_cache(entry, full)
+    present = inputs.filter(pl.col("size").is_not_null())
+    hits = present.join(old, on=["path", "size", "mtime_ns"], how="inner")
+    todo = present.join(hits.select("_order"), on="_order", how="anti").sort("_order")
+    todo_paths = todo.get_column("path").to_list()
+    if executor is None and len(todo_paths) < SERIAL_BELOW:
+        executor = "serial"
+    rows = map_paths(func, todo_paths, executor=executor, progress=progress, desc=f"{name} of images")
+    for row, p, size, mtime in zip(rows, todo_paths, todo.get_column("size"), todo.get_column("mtime_ns")):
+        row.update(path=p, size=size, mtime_ns=mtime)
+        if row.get("error") is not None:
+            row.update(images._path_ids(p))
+    new = _frame(rows, full)
+    if entry is not None and new.height:
+        merged = pl.concat([old.join(new.select("path"), on="path", how="anti"), new], how="vertical")
+        with store.atomic_path(entry) as tmp:
+            merged.write_parquet(tmp)
+    missing = inputs.filter(pl.col("size").is_null()).select("_order", "path").with_columns(
+        error=pl.lit("MissingFileError: ") + pl.col("path") + pl.lit(": no such file")
+    )
+    ids = pl.DataFrame([images._path_ids(p) for p in missing.get_column("path")],
+                       schema={k: schema[k] for k in ("subject_id", "study_id", "dicom_id")})
+    missing = pl.concat([missing, ids], how="horizontal")
+    result = pl.concat(
+        [hits.drop("size", "mtime_ns"),
+         new.drop("size", "mtime_ns").with_columns(_order=todo.get_column("_order")),
+         missing],
+        how="diagonal_relaxed",
+    )
+    return result.sort("_order").select([pl.col(k).cast(t) for k, t in schema.items()])
+
+
+def _frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.from_dicts(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+
+
+def _read_cache(entry: Path | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    if entry is None or not entry.exists():
+        return pl.DataFrame(schema=schema)
+    try:
+        old = pl.read_parquet(entry)
+        if dict(old.schema) != schema:
+            return pl.DataFrame(schema=schema)
+        return old.unique("path", keep="last")
+    except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt, never fatal
+        return pl.DataFrame(schema=schema)
+
+
+def header_table(
+    dataset_or_paths: Any | Iterable[str | os.PathLike],
+    *,
+    executor: Any = None,
+    progress: bool = True,
+    cache: Any = None,
+) -> pl.DataFrame:
+    """One row per image with the header fields of :func:`cxrkit.images.read_header` as typed columns.
+
+    Parameters
+    ----------
+    dataset_or_paths
+        Paths (``.dcm``, ``.dcm.gz``, ``.jpg``), or a Dataset-like object with ``image_files()`` (images
+        missing on disk are left out) and a ``cache``.
+    executor
+        ``None``: a local process pool sized to the machine (files are read in this process when there are
+        fewer than :data:`SERIAL_BELOW` to read); ``"serial"``; any :class:`concurrent.futures.Executor`; or
+        a ``dask.distributed.Client``.
+    progress
+        Show a ``tqdm.auto`` progress bar.
+    cache
+        A :class:`cxrkit.cache.Cache` or directory; ``None`` for the dataset's cache or the default cache;
+        ``False`` to neither read nor write a cache.
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns of :data:`HEADER_SCHEMA`, rows in input order; a bad file has its ids, nulls and ``error``
+        (``"ErrorType: message"``).
+
+    Examples
+    --------
+    >>> df = header_table(["/data/files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm"])  # doctest: +SKIP
+    >>> df.group_by("ViewPosition").len()  # doctest: +SKIP
+    """
+    return _scan(dataset_or_paths, _header_row, HEADER_SCHEMA, "headers", executor=executor,
+                 progress=progress, cache=cache)
+
+
+def pixel_stats(
+    dataset_or_paths: Any | Iterable[str | os.PathLike],
+    *,
+    executor: Any = None,
+    progress: bool = True,
+    cache: Any = None,
+) -> pl.DataFrame:
+    """Per image: stored value range, mean, std, percentiles 1/50/99, fraction of pixels at the extremes and
+    a 64-bin histogram over the stored bit range, all from one ``bincount`` of the stored values.
+
+    Memory stays bounded: uncompressed files are streamed in chunks; compressed ones are decoded one at a
+    time. Parameters and caching are those of :func:`header_table`.
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns of :data:`STATS_SCHEMA`, rows in input order, ``error`` for bad files.
+
+    Examples
+    --------
+    >>> df = pixel_stats(paths)  # doctest: +SKIP
+    >>> df.filter(pl.col("frac_at_max") > 0.05)  # doctest: +SKIP
+    """
+    return _scan(dataset_or_paths, _stats_row, STATS_SCHEMA, "pixel-stats", executor=executor,
+                 progress=progress, cache=cache)
