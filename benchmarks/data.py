@@ -3,7 +3,7 @@
 Where: ``--data DIR``, else ``$CXRKIT_BENCH_DATA``, else ``~/.cache/cxrkit-bench``. Every data set lives in a
 folder named by its kind, scale and :data:`DATA_VERSION` (plus the demo generator's version when the kit's
 :func:`cxrkit.demo.make_demo` made it), so a change in the generator makes a new folder instead of silently
-reusing stale data. A folder is complete when its ``.complete`` marker exists; a half-built one is rebuilt.
+reusing stale data. A folder is complete when the ``<folder>.complete`` marker beside it exists; a half-built one is rebuilt.
 
 Data sets
 ---------
@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -60,12 +61,16 @@ def _demo_version() -> str:
     return f"demo{getattr(demo, 'DEMO_VERSION', 0)}" if demo else "builtin"
 
 
+def _marker(folder: Path) -> Path:  # beside the folder, not in it: a dataset root holds only dataset files
+    return folder.with_name(folder.name + ".complete")
+
+
 def _complete(folder: Path) -> bool:
-    return (folder / ".complete").exists()
+    return _marker(folder).exists() and folder.is_dir()
 
 
 def _mark(folder: Path) -> None:
-    (folder / ".complete").write_text("ok\n")
+    _marker(folder).write_text("ok\n")
 
 
 # --- tables --------------------------------------------------------------------------------------------
@@ -206,14 +211,22 @@ def dicom_root(base: Path, subjects: int, image_scale: float, *, log=print) -> P
     log(f"generating {subjects} patients of DICOMs at scale {image_scale:g} into {folder} ...")
     demo.make_demo(folder / "dataset", subjects=subjects, seed=1, flavor="dicom", image_scale=image_scale,
                    labels=True, images=True, overwrite=True)
-    gz = folder / "gz"
+    jobs = []
     for path in sorted((folder / "dataset" / "files").rglob("*.dcm")):
-        target = gz / path.relative_to(folder / "dataset").with_suffix(".dcm.gz")
+        target = folder / "gz" / path.relative_to(folder / "dataset").with_suffix(".dcm.gz")
         target.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "rb") as src, gzip.open(target, "wb", compresslevel=6) as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
+        jobs.append((str(path), str(target)))
+    log(f"writing {len(jobs)} .dcm.gz copies (gzip level 6, the gzip default) ...")
+    with ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        list(pool.map(_gzip_copy, jobs, chunksize=4))
     _mark(folder)
     return folder
+
+
+def _gzip_copy(job: tuple[str, str]) -> None:
+    src_path, dst_path = job
+    with open(src_path, "rb") as src, gzip.open(dst_path, "wb", compresslevel=6) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
 
 
 def dicom_files(folder: Path, limit: int | None = None) -> tuple[list[str], list[str]]:
