@@ -218,10 +218,11 @@ def _kind(path: str | os.PathLike) -> str:
     return "dcm"
 
 
-def _open(path: str | os.PathLike):
+def _open(path: str | os.PathLike, raw: bool = False):
+    """Open for reading, through gzip for ``.gz`` unless ``raw``; a missing file is a MissingFileError."""
     p = Path(path)
     try:
-        return gzip.open(p, "rb") if _kind(p) == "gz" else open(p, "rb")
+        return gzip.open(p, "rb") if _kind(p) == "gz" and not raw else open(p, "rb")
     except FileNotFoundError as exc:
         from .errors import MissingFileError
 
@@ -229,11 +230,22 @@ def _open(path: str | os.PathLike):
 
 
 def _read_head(path: str | os.PathLike, limit: int) -> bytes:
-    try:
+    """The first ``limit`` (decompressed) bytes; for ``.gz`` only as much of the stream as that takes."""
+    if _kind(path) != "gz":
         with _open(path) as fh:
             return fh.read(limit)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper; cheaper than gzip.open for a head
+    out = bytearray()
+    try:
+        with _open(path, raw=True) as fh:
+            while len(out) < limit and not inflater.eof:
+                chunk = fh.read(4096)
+                if not chunk:
+                    break
+                out += inflater.decompress(chunk, limit - len(out))
+    except zlib.error as exc:
         raise CorruptImageError(f"{path}: broken gzip stream ({exc}); re-download the file") from exc
+    return bytes(out)
 
 
 def _dataset(buf: bytes, pos: int, end: int | None, explicit: bool, want: set[int] | dict, stop: int,
@@ -336,7 +348,7 @@ _WANT = set(_TAGS) | {_CHARSET}
 
 def _fast_raw(path: str | os.PathLike, stop: int) -> tuple[str, dict[int, Any], int, bool, bytes] | None:
     """The fast parser over a growing head of the file; ``None`` when pydicom should read it instead."""
-    limit = 1 << 14
+    limit = 1 << 13
     while True:
         buf = _read_head(path, limit)
         try:
@@ -378,20 +390,38 @@ def _values(ts: str, found: dict[int, Any]) -> dict[str, Any] | None:
     return values
 
 
+def _check_extent(path: str | os.PathLike, pos: int, explicit: bool, buf: bytes) -> None:
+    """Cheaply check that the file holds all of its (uncompressed) pixel data: the file size for ``.dcm``,
+    the size recorded in the gzip trailer for ``.dcm.gz`` (a cut stream ends in arbitrary bytes)."""
+    length = _U32.unpack_from(buf, pos + (8 if explicit else 4))[0]
+    if length == 0xFFFFFFFF:
+        return  # encapsulated: only decoding tells
+    end = pos + (12 if explicit else 8) + length
+    if _kind(path) == "gz":
+        with _open(path, raw=True) as fh:
+            fh.seek(-4, os.SEEK_END)
+            size = _U32.unpack(fh.read(4))[0]
+        if not 0 <= size - end % (1 << 32) < 1 << 20:
+            raise CorruptImageError(
+                f"{path}: the gzip stream is cut or damaged (its trailer does not match the pixel data, which "
+                f"ends at byte {end}); re-download the file"
+            )
+        return
+    size = os.path.getsize(path)
+    if end > size:
+        raise CorruptImageError(
+            f"{path}: truncated: the pixel data ends at byte {end} but the file has {size} bytes; "
+            "the download was cut: re-download the file"
+        )
+
+
 def _fast_header(path: str | os.PathLike, check_extent: bool = False) -> dict[str, Any] | None:
     parsed = _fast_raw(path, _PIXEL_DATA if check_extent else _LAST_HEADER_TAG + 1)
     if parsed is None:
         return None
     ts, found, pos, explicit, buf = parsed
-    if check_extent and _kind(path) == "dcm" and pos + 12 <= len(buf):
-        length = _U32.unpack_from(buf, pos + (8 if explicit else 4))[0]
-        end = pos + (12 if explicit else 8) + length
-        size = os.path.getsize(path)
-        if length != 0xFFFFFFFF and end > size:
-            raise CorruptImageError(
-                f"{path}: truncated: the pixel data ends at byte {end} but the file has {size} bytes; "
-                "the download was cut: re-download the file"
-            )
+    if check_extent and pos + 12 <= len(buf):
+        _check_extent(path, pos, explicit, buf)
     return _values(ts, found)
 
 
