@@ -1,0 +1,925 @@
+"""Free-text reports: reading one, cutting it into sections, and ingesting the whole corpus as a frame.
+
+* :func:`read_report` reads one report (a file, ``.txt.gz``, or a member of ``mimic-cxr-reports.zip``) whatever
+  its line endings or encoding.
+* :func:`parse_sections` cuts a report into normalised sections (``findings``, ``impression``, ...);
+  :func:`sections_frame` does the same for a whole frame with polars expressions (same answers, faster).
+* :func:`read_reports` ingests every report of a ``files/`` tree or of the reports zip, in parallel, cached as
+  parquet; :func:`read_sections` adds the section columns (also cached).
+
+Examples
+--------
+>>> text = " FINAL REPORT\\n INDICATION: Cough.\\n \\n FINDINGS: No effusion.\\n \\n IMPRESSION: Normal.\\n"
+>>> parse_sections(text)["impression"]
+'Normal.'
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import re
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from . import layout
+from .cache import Cache, file_identity, identity_key
+from .errors import CxrkitError, ReportReadError
+from .storage import read_bytes
+
+__all__ = [
+    "SECTION_COLUMNS",
+    "SECTION_SYNONYMS",
+    "ReportCorpus",
+    "ReportIngestWarning",
+    "decode_report",
+    "find_zip_member",
+    "ingest_reports",
+    "parse_sections",
+    "read_report",
+    "read_reports",
+    "read_sections",
+    "sections_frame",
+]
+
+#: Version of the sectioning rules; part of the cache key of :func:`read_sections`.
+PARSER_VERSION = 1
+#: Version of the ingest (columns, decoding); part of the cache key of :func:`read_reports`.
+INGEST_VERSION = 1
+
+#: The columns of :func:`sections_frame`, in this order.
+SECTION_COLUMNS = (
+    "examination",
+    "indication",
+    "history",
+    "technique",
+    "comparison",
+    "findings",
+    "impression",
+    "recommendation",
+    "notification",
+    "wet_read",
+    "addendum",
+    "preamble",
+    "last_paragraph",
+)
+_KNOWN = frozenset(SECTION_COLUMNS) - {"last_paragraph"}
+
+# --- decoding -----------------------------------------------------------------------------------------
+
+
+def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):  # pragma: no cover - only registered for decoding
+        raise exc
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+codecs.register_error("cxrkit-latin1", _latin1_fallback)
+
+
+def decode_report(data: bytes) -> str:
+    """Decode report bytes: UTF-8, any byte that is not valid UTF-8 read as latin-1; line endings made ``\\n``.
+
+    Never raises. A UTF-8 byte-order mark is dropped.
+
+    Examples
+    --------
+    >>> decode_report(b"caf\\xc3\\xa9 \\xe9\\r\\nnext\\rlast")
+    'café é\\nnext\\nlast'
+    """
+    text = data.decode("utf-8", errors="cxrkit-latin1")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+# --- reading one report -------------------------------------------------------------------------------
+
+
+def read_report(path: str | os.PathLike | zipfile.Path, member: str | None = None) -> str:
+    """Read one report as text with ``\\n`` line endings (see :func:`decode_report`).
+
+    Parameters
+    ----------
+    path
+        A report file (``.txt`` or ``.txt.gz``), a ``zipfile.Path`` pointing at a member, or the reports zip
+        when ``member`` is given.
+    member
+        Name of a member inside the zip ``path`` (e.g. from :func:`find_zip_member`).
+
+    Raises
+    ------
+    ReportReadError
+        The file (or zip member) is missing or unreadable; the message names it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "s50000001.txt"
+    >>> _ = p.write_bytes(b" FINDINGS: Clear.\\r\\n")
+    >>> read_report(p)
+    ' FINDINGS: Clear.\\n'
+    """
+    if isinstance(path, zipfile.Path):
+        try:
+            return decode_report(path.read_bytes())
+        except (OSError, KeyError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise ReportReadError(f"cannot read report {path}: {exc}") from exc
+    if member is not None:
+        try:
+            with zipfile.ZipFile(path) as zf:
+                return decode_report(zf.read(member))
+        except KeyError as exc:
+            raise ReportReadError(f"{path}: the zip has no member {member!r}") from exc
+        except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise ReportReadError(f"cannot read member {member!r} of {path}: {exc}") from exc
+    try:
+        return decode_report(read_bytes(path))
+    except (OSError, CxrkitError, EOFError) as exc:
+        raise ReportReadError(f"cannot read report {path}: {exc}") from exc
+
+
+@lru_cache(maxsize=4)
+def _zip_report_index(path: str, size: int, mtime: int) -> dict[int, str]:
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+    parsed = pl.DataFrame({"name": names}).with_columns(layout.parse_path_expr("name")).unnest("parsed")
+    parsed = parsed.filter(pl.col("ext") == layout.REPORT_EXTENSION)
+    return dict(zip(parsed["study_id"].to_list(), parsed["name"].to_list()))
+
+
+def find_zip_member(zip_path: str | os.PathLike, subject_id: object, study_id: object) -> str | None:
+    """The member name of a study's report inside the reports zip, whatever its top folder; ``None`` if absent.
+
+    The zip's member list is read once per zip (and again when the zip changes).
+
+    Raises
+    ------
+    ReportReadError
+        The zip cannot be opened.
+    """
+    try:
+        index = _zip_report_index(*file_identity(zip_path))
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ReportReadError(f"cannot open the reports zip {zip_path}: {exc}; re-download it") from exc
+    name = index.get(layout.study_id(study_id))
+    if name is None or layout.parse_path(name).subject_id != layout.subject_id(subject_id):
+        return None
+    return name
+
+
+# --- sections: the rules --------------------------------------------------------------------------------
+
+#: How header names fold into section names. The official parser's table (txt/section_parser.py), with its
+#: ``ndication`` entry read as indication, ``recommendations`` shortened to ``recommendation`` and
+#: ``wet read`` written ``wet_read``.
+SECTION_SYNONYMS: dict[str, str] = {
+    "preamble": "preamble",
+    "impression": "impression",
+    "comparison": "comparison",
+    "indication": "indication",
+    "findings": "findings",
+    "examination": "examination",
+    "technique": "technique",
+    "history": "history",
+    "comparisons": "comparison",
+    "clinical history": "history",
+    "reason for examination": "indication",
+    "notification": "notification",
+    "reason for exam": "indication",
+    "clinical information": "history",
+    "exam": "examination",
+    "clinical indication": "indication",
+    "conclusion": "impression",
+    "chest, two views": "findings",
+    "recommendation(s)": "recommendation",
+    "type of examination": "examination",
+    "reference exam": "comparison",
+    "patient history": "history",
+    "addendum": "addendum",
+    "comparison exam": "comparison",
+    "date": "date",
+    "comment": "comment",
+    "findings and impression": "impression",
+    "wet read": "wet_read",
+    "comparison film": "comparison",
+    "recommendations": "recommendation",
+    "findings/impression": "impression",
+    "pfi": "history",
+    "recommendation": "recommendation",
+    "wetread": "wet_read",
+    "ndication": "indication",
+    "impresson": "impression",
+    "imprression": "impression",
+    "imoression": "impression",
+    "impressoin": "impression",
+    "imprssion": "impression",
+    "impresion": "impression",
+    "imperssion": "impression",
+    "mpression": "impression",
+    "impession": "impression",
+    "findings/ impression": "impression",
+    "finding": "findings",
+    "findins": "findings",
+    "findindgs": "findings",
+    "findgings": "findings",
+    "findngs": "findings",
+    "findnings": "findings",
+    "finidngs": "findings",
+    "idication": "indication",
+    "reference findings": "findings",
+    "comparision": "comparison",
+    "comparsion": "comparison",
+    "comparrison": "comparison",
+    "comparisions": "comparison",
+    "indications": "indication",
+}
+# Unknown names containing one of these words fold to it (checked in this order), as in the official parser.
+_MAIN_WORDS = ("impression", "findings", "history", "comparison", "addendum")
+# Unknown names describing the whole study fold to findings (the official parser's list).
+_FINDINGS_PHRASES = (
+    r"chest|portable|pa and lateral|lateral and pa|ap and lateral|lateral and ap|frontal and|two views|"
+    r"frontal view|pa view|ap view|one view|lateral view|bone window|frontal upright|frontal semi-upright|"
+    r"ribs|pa and lat"
+)
+# Header names also recognised in mixed or lower case (longest first).
+_MIXED_CASE_NAMES = sorted(
+    (k for k in SECTION_SYNONYMS if k not in ("preamble", "date", "comment", "pfi") and len(k) > 4
+     and SECTION_SYNONYMS[k] in _KNOWN and k == k.replace("/ ", "/")),
+    key=len,
+    reverse=True,
+)
+# A header: at the start of a line (any indentation), either a run of 10+ underscores (the separator below
+# wet reads and addenda), an upper-case name ``[A-Z][A-Z ()/,-]*`` and a colon, a known name in any case and a
+# colon, or WET READ / ADDENDUM without colon. Written so Python's ``re`` and polars' regex engine agree.
+_HEADER_PATTERN = (
+    r"(?m)^[ \t]*(_{10,}[ \t]*$|[A-Z][A-Z ()/,-]*:|(?i:"
+    + "|".join(re.escape(n).replace(r"\ ", " ") for n in _MIXED_CASE_NAMES)
+    + r")[ \t]*:|WET ?READ\b|ADDENDUM\b)"
+)
+_HEADER_RE = re.compile(_HEADER_PATTERN)
+_WS = "[ \t\n\r\f\v\xa0]+"
+_WS_RE = re.compile(_WS)
+_BLANK_SPLIT = r"(?s)^(.*?)\n[ \t]*\n(.*)$"
+_BLANK_SPLIT_RE = re.compile(_BLANK_SPLIT)
+_TITLE_SPLIT = r"(?s)^((?:[ \t\n]*FINAL REPORT[ \t]*(?:\n|$))?)(.*)$"
+_TITLE_SPLIT_RE = re.compile(_TITLE_SPLIT)
+_FINDINGS_RE = re.compile(_FINDINGS_PHRASES)
+_SNAKE = "[^a-z0-9]+"
+_SNAKE_RE = re.compile(_SNAKE)
+
+
+def _normalise(text: str) -> str:
+    return _WS_RE.sub(" ", text).strip(" ")
+
+
+@lru_cache(maxsize=4096)
+def _fold(token: str) -> str:
+    """Section name of a header token (``'CLINICAL HISTORY:'`` -> ``'history'``)."""
+    if token.startswith("_"):
+        return "preamble"
+    name = token[:-1] if token.endswith(":") else token
+    name = re.sub("[ \t]+", " ", name).strip(" ").lower()
+    if name in SECTION_SYNONYMS:
+        return SECTION_SYNONYMS[name]
+    for word in _MAIN_WORDS:
+        if word in name:
+            return word
+    if _FINDINGS_RE.search(name):
+        return "findings"
+    return _SNAKE_RE.sub("_", name).strip("_")
+
+
+def parse_sections(text: str) -> dict[str, str]:
+    """Cut a report into sections: ``{name: text}``, each text on one line with whitespace normalised.
+
+    The rules, in order (each agrees with the official MIMIC-CXR ``section_parser.py`` unless marked *new*):
+
+    1. **Headers** are found at the start of a line: an upper-case name of letters, spaces and ``()/,-``
+       followed by a colon (``" INDICATION: ..."``). *New*: any indentation, including none, is accepted (the
+       official parser wants exactly one space), and the names of :data:`SECTION_SYNONYMS` are also found in
+       mixed case (``"Impression: ..."``).
+    2. **Names fold** through :data:`SECTION_SYNONYMS` (``CLINICAL HISTORY`` -> ``history``, ``REASON FOR
+       EXAM`` -> ``indication``, ``CONCLUSION`` and ``FINDINGS AND IMPRESSION`` -> ``impression``); other names
+       containing impression, findings, history, comparison or addendum become that word; names describing the
+       study (``CHEST, PA AND LATERAL``, ``PORTABLE AP``, ...) become ``findings``; anything else is kept in
+       snake case (``DATE`` -> ``date``).
+    3. The text before the first header is the ``preamble`` (usually the ``FINAL REPORT`` title).
+    4. *New*: a ``WET READ`` or ``ADDENDUM`` block at the top (colon optional) is its own section
+       (``wet_read``, ``addendum``), ended by the line of underscores; text after that line up to the next
+       header is added to the ``preamble``.
+    5. *New*: an unknown upper-case header inside findings or impression (``LUNGS:``, ``NOTE:``) is a
+       sub-heading and stays in that section's text.
+    6. Empty ``findings`` / ``impression`` sections are dropped (a title such as ``CHEST, PA LATERAL:`` followed
+       by a blank line is not a findings section). Repeated sections are joined with a space.
+    7. When there is neither findings nor impression, the text after the first blank line of the last section
+       is the ``last_paragraph`` (as in ``mimic_cxr_sectioned.csv``); *new*: a header-less report without a
+       blank line gives its text after the ``FINAL REPORT`` title. *New*: that text is also returned as the
+       ``impression``; the ``last_paragraph`` key says it was inferred.
+    8. Each section's lines are joined (line wrapping undone) and runs of whitespace become one space; empty
+       sections are left out.
+
+    Not copied from the official parser: its 54 hard-coded study ids, and its habit of skipping a header on
+    the line right after another header (``"INDICATION:\\n IMPRESSION: ..."`` gives an impression here).
+
+    Examples
+    --------
+    Rules 1-3, 6, 8 (synonyms, wrapping undone, preamble):
+
+    >>> r = (" FINAL REPORT\\n CLINICAL HISTORY: Cough,\\n fever.\\n \\n FINDINGS: \\n \\n No effusion.\\n"
+    ...      " \\n CONCLUSION: Normal.\\n")
+    >>> parse_sections(r)
+    {'preamble': 'FINAL REPORT', 'history': 'Cough, fever.', 'findings': 'No effusion.', 'impression': 'Normal.'}
+
+    Rule 1, missing leading space and mixed case:
+
+    >>> parse_sections("INDICATION: Pain.\\nImpression: Clear.")
+    {'indication': 'Pain.', 'impression': 'Clear.'}
+
+    Rule 4, a wet read above the underscore line:
+
+    >>> r = " WET READ: ___ 10:34 PM\\n  No pneumonia.\\n " + "_" * 78 + "\\n   FINAL REPORT\\n IMPRESSION: Clear.\\n"
+    >>> parse_sections(r)
+    {'wet_read': '___ 10:34 PM No pneumonia.', 'preamble': 'FINAL REPORT', 'impression': 'Clear.'}
+
+    Rule 5, a sub-heading inside findings:
+
+    >>> parse_sections(" FINDINGS:\\n LUNGS: Clear.\\n HEART: Normal.\\n")
+    {'findings': 'LUNGS: Clear. HEART: Normal.'}
+
+    Rule 7, a report without findings or impression:
+
+    >>> parse_sections("   FINAL REPORT\\n PORTABLE CHEST ___\\n \\n Tube in place.\\n No pneumothorax.\\n")
+    {'preamble': 'FINAL REPORT PORTABLE CHEST ___', 'last_paragraph': 'Tube in place. No pneumothorax.', \
+'impression': 'Tube in place. No pneumothorax.'}
+    """
+    if not text:
+        return {}
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\x1e", " ").replace("\x1f", " ")
+    # pieces: [name, header token, raw body]
+    pieces: list[list[Any]] = []
+    prev_end, prev_token = 0, None
+    for m in _HEADER_RE.finditer(text):
+        pieces.append([prev_token, text[prev_end : m.start()]])
+        prev_end, prev_token = m.end(), m.group(1)
+    pieces.append([prev_token, text[prev_end:]])
+    named: list[list[str]] = []
+    last_known = "preamble"
+    for token, body in pieces:
+        name = "preamble" if token is None else _fold(token)
+        if name in _KNOWN:
+            last_known = name
+        elif last_known in ("findings", "impression"):  # rule 5
+            name, body = last_known, token + " " + body
+        if name in ("findings", "impression") and not _normalise(body):  # rule 6
+            continue
+        named.append([name, body])
+    extra = None
+    if named and not any(n in ("findings", "impression") for n, _ in named):  # rule 7
+        last = named[-1]
+        m = _BLANK_SPLIT_RE.match(last[1])
+        if m and _normalise(m.group(2)):
+            last[1], extra = m.group(1), _normalise(m.group(2))
+        elif last[0] == "preamble":
+            m = _TITLE_SPLIT_RE.match(last[1])
+            if m and _normalise(m.group(2)):
+                last[1], extra = m.group(1), _normalise(m.group(2))
+    out: dict[str, list[str]] = {}
+    for name, body in named:
+        norm = _normalise(body)
+        if norm:
+            out.setdefault(name, []).append(norm)
+    result = {name: " ".join(parts) for name, parts in out.items()}
+    if extra:
+        result["last_paragraph"] = extra
+        result["impression"] = extra
+    return result
+
+
+# --- sections: vectorised -------------------------------------------------------------------------------
+
+
+# Same result as _WS -> " " but leaves single spaces alone (twice as fast in polars).
+_WS_FAST = "[\t\n\r\f\v\xa0][ \t\n\r\f\v\xa0]*| [ \t\n\r\f\v\xa0]+"
+
+
+def _norm_expr(expr: pl.Expr) -> pl.Expr:
+    return expr.str.replace_all(_WS_FAST, " ").str.strip_chars(" ")
+
+
+def _fold_series(tokens: pl.Series) -> pl.Series:
+    """:func:`_fold` applied to each distinct header token (few), then mapped over the column."""
+    distinct = tokens.unique().drop_nulls().to_list()
+    mapping = {t: _fold(t) for t in distinct}
+    return tokens.replace_strict(mapping, default="preamble", return_dtype=pl.String)
+
+
+def sections_frame(
+    df: pl.DataFrame | pl.LazyFrame, text_col: str = "text", *, keep_text: bool = True
+) -> pl.DataFrame | pl.LazyFrame:
+    """Add one column per common section (:data:`SECTION_COLUMNS`) to a frame of report texts.
+
+    Vectorised with polars expressions (header markers, split, explode, group by); gives exactly what
+    :func:`parse_sections` gives for each row, for the sections in :data:`SECTION_COLUMNS` (a null where the
+    section is absent). Returns the same kind of frame it is given, rows in their original order.
+
+    Parameters
+    ----------
+    df
+        A frame with a string column ``text_col``.
+    text_col
+        The column holding the report text.
+    keep_text
+        Keep ``text_col`` in the output (drop it to save memory).
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"study_id": [50000001], "text": [" FINDINGS: Clear.\\n IMPRESSION: Normal.\\n"]})
+    >>> sections_frame(df).select("study_id", "findings", "impression").row(0)
+    (50000001, 'Clear.', 'Normal.')
+    """
+    frame = df.collect() if isinstance(df, pl.LazyFrame) else df
+    row = "__row"
+    base = frame.with_row_index(row)
+    text = (
+        pl.col(text_col).str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
+        .str.replace_all("[\x1e\x1f]", " ")
+    )
+    pieces = (
+        base.select(
+            row, text.str.replace_all(_HEADER_PATTERN, "\x1e${1}\x1f").str.split("\x1e").alias("piece")
+        )
+        .explode("piece")
+        .with_row_index("idx")
+        .with_columns(pl.col("piece").str.split_exact("\x1f", 1).alias("p"))
+        .select(
+            row,
+            "idx",
+            pl.when(pl.col("p").struct.field("field_1").is_not_null()).then(pl.col("p").struct.field("field_0"))
+            .alias("token"),
+            pl.coalesce(pl.col("p").struct.field("field_1"), pl.col("p").struct.field("field_0")).alias("body"),
+        )
+    )
+    pieces = pieces.with_columns(_fold_series(pieces["token"]).alias("name"))
+    # rule 5: unknown headers after findings/impression are sub-headings
+    known = pl.col("name").is_in(list(_KNOWN))
+    last_known = pl.when(known).then(pl.col("name")).forward_fill().over(row)  # rows are in idx order
+    sub = ~known & last_known.is_in(["findings", "impression"])
+    pieces = pieces.with_columns(
+        pl.when(sub).then(last_known).otherwise(pl.col("name")).alias("name"),
+        pl.when(sub).then(pl.concat_str([pl.col("token"), pl.lit(" "), pl.col("body")])).otherwise(pl.col("body"))
+        .alias("body"),
+    )
+    pieces = pieces.with_columns(_norm_expr(pl.col("body")).alias("norm"))
+    # rule 6: drop empty findings / impression
+    pieces = pieces.filter(~(pl.col("name").is_in(["findings", "impression"]) & (pl.col("norm") == "")))
+    # rule 7: last paragraph when neither findings nor impression (regexes run on those rows only)
+    is_fi = pl.col("name").is_in(["findings", "impression"])
+    target = ~is_fi.any().over(row) & (pl.col("idx") == pl.col("idx").max().over(row))
+    candidate = pl.when(target).then(pl.col("body"))
+    blank = candidate.str.extract_groups(_BLANK_SPLIT)
+    title = pl.when(target & (pl.col("name") == "preamble")).then(pl.col("body")).str.extract_groups(_TITLE_SPLIT)
+    blank_rest = _norm_expr(blank.struct.field("2"))
+    title_rest = _norm_expr(title.struct.field("2"))
+    pieces = (
+        pieces.with_columns(
+            blank_rest.alias("blank_rest"), title_rest.alias("title_rest"),
+            blank.struct.field("1").alias("blank_head"), title.struct.field("1").alias("title_head"),
+        )
+        .with_columns(
+            pl.when(pl.col("blank_rest") != "").then(pl.col("blank_rest"))
+            .when(pl.col("title_rest") != "").then(pl.col("title_rest")).alias("extra"),
+            pl.when(pl.col("blank_rest") != "").then(_norm_expr(pl.col("blank_head")))
+            .when(pl.col("title_rest") != "").then(_norm_expr(pl.col("title_head")))
+            .otherwise(pl.col("norm")).alias("norm"),
+        )
+    )
+    long = pieces.filter(pl.col("norm") != "").group_by(row, "name", maintain_order=True).agg(
+        pl.col("norm").str.join(" ")
+    )
+    extra = pieces.filter(pl.col("extra").is_not_null()).select(row, pl.lit("last_paragraph").alias("name"),
+                                                                  pl.col("extra").alias("norm"))
+    wide = pl.concat([long, extra]).pivot(on="name", index=row, values="norm")
+    missing = [pl.lit(None, pl.String).alias(s) for s in SECTION_COLUMNS if s not in wide.columns]
+    wide = wide.with_columns(missing).select(row, *SECTION_COLUMNS).with_columns(
+        pl.coalesce("last_paragraph", "impression").alias("impression")
+    )
+    out = base.join(wide, on=row, how="left", maintain_order="left").drop(row)
+    if not keep_text:
+        out = out.drop(text_col)
+    return out.lazy() if isinstance(df, pl.LazyFrame) else out
+
+
+# --- corpus ingest ----------------------------------------------------------------------------------------
+
+_SCHEMA = {"subject_id": pl.Int64, "study_id": pl.Int64, "text": pl.String, "path": pl.String, "error": pl.String}
+_GROUP_RE = re.compile(r"p1[0-9]")
+_PATIENT_RE = re.compile(r"p1[0-9]{7}")
+_REPORT_RE = re.compile(r"s5[0-9]{7}\.txt")
+
+
+class ReportIngestWarning(UserWarning):
+    """Some reports of a corpus could not be read, or a zip held members that are not reports."""
+
+
+@dataclass
+class ReportCorpus:
+    """What :func:`ingest_reports` returns: the frame and a ``detail`` dict of corpus-level facts.
+
+    ``detail`` keys: ``source``, ``kind`` (``folder``, ``zip`` or ``paths``), ``reports`` (rows),
+    ``errors`` (rows with an error), ``skipped_members`` and ``skipped_examples`` (zip members not shaped like a
+    report), ``duplicates`` (zip members of a study already read), ``cached`` (read from the cache).
+    """
+
+    frame: pl.DataFrame
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _read_file_chunk(task: tuple[str, list[str]]) -> dict[str, Any]:
+    root, rels = task
+    texts: list[str | None] = []
+    errors: list[str | None] = []
+    for rel in rels:
+        try:
+            texts.append(read_report(os.path.join(root, rel)))
+            errors.append(None)
+        except ReportReadError as exc:
+            texts.append(None)
+            errors.append(str(exc))
+    return {"frame": pl.DataFrame({"path": rels, "text": texts, "error": errors}, schema=_CHUNK_SCHEMA)}
+
+
+_CHUNK_SCHEMA = {"path": pl.String, "text": pl.String, "error": pl.String}
+# (name, header offset, end of its bytes, compressed size, CRC, compression method, flag bits)
+_Member = tuple[str, int, int, int, int, int, int]
+
+
+def _read_member(zip_path: str, buf: bytes, lo: int, member: _Member) -> str:
+    import struct
+
+    name, offset, _end, csize, crc, method, flags = member
+    h = offset - lo
+    if buf[h : h + 4] != b"PK\x03\x04":
+        raise ReportReadError(f"{zip_path}: member {name!r} has no local header at {offset} (corrupt zip)")
+    if flags & 0x1:
+        raise ReportReadError(f"{zip_path}: member {name!r} is encrypted")
+    nlen, elen = struct.unpack("<HH", buf[h + 26 : h + 30])
+    start = h + 30 + nlen + elen
+    data = buf[start : start + csize]
+    if len(data) < csize:
+        raise ReportReadError(f"{zip_path}: member {name!r} is truncated")
+    if method == zipfile.ZIP_STORED:
+        raw = data
+    elif method == zipfile.ZIP_DEFLATED:
+        try:
+            raw = zlib.decompress(data, -15)
+        except zlib.error as exc:
+            raise ReportReadError(f"{zip_path}: member {name!r} is corrupt ({exc})") from exc
+    else:  # bzip2, lzma: rare, let zipfile do it
+        return read_report(zip_path, name)
+    if zlib.crc32(raw) != crc:
+        raise ReportReadError(f"{zip_path}: member {name!r} fails its CRC check (corrupt zip)")
+    return decode_report(raw)
+
+
+def _read_zip_chunk(task: tuple[str, list[_Member]]) -> dict[str, Any]:
+    """Read a run of members that lie next to each other in the zip with one read, then decode each."""
+    zip_path, members = task
+    lo = min(m[1] for m in members)
+    hi = max(m[2] for m in members)
+    with open(zip_path, "rb") as fh:
+        fh.seek(lo)
+        buf = fh.read(hi - lo)
+    texts: list[str | None] = []
+    errors: list[str | None] = []
+    for member in members:
+        try:
+            texts.append(_read_member(zip_path, buf, lo, member))
+            errors.append(None)
+        except ReportReadError as exc:
+            texts.append(None)
+            errors.append(str(exc))
+    names = [m[0] for m in members]
+    return {"frame": pl.DataFrame({"path": names, "text": texts, "error": errors}, schema=_CHUNK_SCHEMA)}
+
+
+def _walk_reports(root: Path) -> list[str]:
+    """Relative paths ``files/pNN/pSUBJECT/sSTUDY.txt`` of every report under ``root/files``, sorted."""
+    out: list[str] = []
+    files = root / layout.FILES_DIR
+    for group in sorted(os.scandir(files), key=lambda e: e.name):
+        if not (group.is_dir() and _GROUP_RE.fullmatch(group.name)):
+            continue
+        for patient in sorted(os.scandir(group.path), key=lambda e: e.name):
+            if not (patient.is_dir() and _PATIENT_RE.fullmatch(patient.name)):
+                continue
+            prefix = f"{layout.FILES_DIR}/{group.name}/{patient.name}/"
+            out.extend(
+                prefix + e.name
+                for e in os.scandir(patient.path)
+                if _REPORT_RE.fullmatch(e.name) and e.is_file()
+            )
+    out.sort()
+    return out
+
+
+def _tree_fingerprint(root: Path) -> list[tuple[str, int, int, int]]:
+    """Per ``pNN`` group: its mtime, its number of patient folders and the newest patient-folder mtime."""
+    parts = []
+    files = root / layout.FILES_DIR
+    for group in sorted(os.scandir(files), key=lambda e: e.name):
+        if not (group.is_dir() and _GROUP_RE.fullmatch(group.name)):
+            continue
+        count, newest = 0, 0
+        for patient in os.scandir(group.path):
+            if patient.is_dir():
+                count += 1
+                newest = max(newest, patient.stat().st_mtime_ns)
+        parts.append((group.name, group.stat().st_mtime_ns, count, newest))
+    return parts
+
+
+def _source(source: Any, paths: Iterable[str | os.PathLike] | None) -> tuple[str, Path | None, list[str] | None, str]:
+    """``(kind, root or zip, explicit relative paths, cache key)`` of a source."""
+    if isinstance(source, (str, os.PathLike)) and paths is None:
+        p = Path(source).expanduser()
+        if p.is_file():
+            return "zip", p, None, identity_key("zip", INGEST_VERSION, file_identity(p))
+        if p.is_dir():
+            if p.name == layout.FILES_DIR and not (p / layout.FILES_DIR).is_dir():
+                p = p.parent
+            if not (p / layout.FILES_DIR).is_dir():
+                raise ReportReadError(
+                    f"{p} has no {layout.FILES_DIR}/ folder: pass a MIMIC-CXR root (holding files/pNN/...) or "
+                    "the mimic-cxr-reports.zip"
+                )
+            root = p.resolve()
+            return "folder", root, None, identity_key("folder", INGEST_VERSION, str(root), _tree_fingerprint(root))
+        raise ReportReadError(f"{p}: no such file or folder (expected a dataset root or mimic-cxr-reports.zip)")
+    if paths is None:  # a sequence of report paths
+        root, rels = Path("/"), [str(Path(q).expanduser().resolve()) for q in source]
+    else:
+        root, rels = Path(source).expanduser().resolve(), [str(q) for q in paths]
+    stats = []
+    for rel in rels:
+        try:
+            st = os.stat(root / rel)
+            stats.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            stats.append(None)
+    return "paths", root, rels, identity_key("paths", INGEST_VERSION, str(root), rels, stats)
+
+
+def _as_cache(cache: Cache | str | os.PathLike | bool | None) -> Cache | None:
+    if cache is False:
+        return None
+    if cache is None or cache is True:
+        return Cache()
+    return cache if isinstance(cache, Cache) else Cache(cache)
+
+
+def _chunks(items: Sequence[Any], executor: Any) -> list[list[Any]]:
+    from .scan import default_workers
+
+    workers = getattr(executor, "_max_workers", None) or default_workers()
+    size = max(200, min(5000, -(-len(items) // (workers * 4))))
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def _run(func: Any, tasks: list[tuple[str, list[Any]]], names: list[list[str]], executor: Any, progress: bool,
+         desc: str) -> list[pl.DataFrame]:
+    from .scan import map_paths
+
+    rows = map_paths(func, tasks, executor=executor, progress=progress, chunksize=1, desc=desc)
+    frames = []
+    for row, chunk_names in zip(rows, names):
+        if row.get("frame") is not None:
+            frames.append(row["frame"])
+        else:  # the whole chunk failed (e.g. the zip vanished): one error row per report
+            frames.append(pl.DataFrame({"path": chunk_names, "text": [None] * len(chunk_names),
+                                        "error": [row["error"]] * len(chunk_names)}, schema=_CHUNK_SCHEMA))
+    return frames
+
+
+def _ingest_zip(zip_path: Path, executor: Any, progress: bool, detail: dict[str, Any]) -> list[pl.DataFrame]:
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            infos = zf.infolist()
+            central = zf.start_dir
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise ReportReadError(
+            f"cannot open the reports zip {zip_path}: {exc}. It is corrupt or truncated; re-download "
+            "mimic-cxr-reports.zip (or pass the extracted dataset root instead)"
+        ) from exc
+    files = [i for i in infos if not i.is_dir()]
+    names = pl.DataFrame({"name": [i.filename for i in files]}, schema={"name": pl.String})
+    parsed = names.with_columns(layout.parse_path_expr("name")).unnest("parsed")
+    is_report = (parsed["ext"] == layout.REPORT_EXTENSION).fill_null(False).to_list()
+    skipped = [i.filename for i, ok in zip(files, is_report) if not ok]
+    detail["skipped_members"] = len(skipped)
+    detail["skipped_examples"] = skipped[:5]
+    seen: set[int] = set()
+    reports, dups = [], 0
+    for info, ok, sid in zip(files, is_report, parsed["study_id"].to_list()):
+        if ok:
+            if sid in seen:
+                dups += 1
+                continue
+            seen.add(sid)
+            reports.append(info)
+    detail["duplicates"] = dups
+    ends = sorted({i.header_offset for i in infos} | {central})
+    import bisect
+
+    members: list[_Member] = []
+    for i in sorted(reports, key=lambda i: i.header_offset):
+        end = ends[bisect.bisect_right(ends, i.header_offset)] if i.header_offset < central else i.header_offset
+        members.append((i.filename, i.header_offset, end, i.compress_size, i.CRC, i.compress_type, i.flag_bits))
+    chunks = _chunks(members, executor)
+    tasks = [(str(zip_path), c) for c in chunks]
+    return _run(_read_zip_chunk, tasks, [[m[0] for m in c] for c in chunks], executor, progress,
+                "reading reports zip (chunks)")
+
+
+def ingest_reports(
+    source: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    paths: Iterable[str | os.PathLike] | None = None,
+    cache: Cache | str | os.PathLike | bool | None = None,
+    executor: Any = None,
+    progress: bool = True,
+    refresh: bool = False,
+) -> ReportCorpus:
+    """Like :func:`read_reports`, returning a :class:`ReportCorpus` (the frame plus corpus-level ``detail``)."""
+    kind, where, rels, key = _source(source, paths)
+    store = _as_cache(cache)
+    entry = store.path("reports", f"reports-{key}.parquet") if store else None
+    meta = store.path("reports", f"reports-{key}.json") if store else None
+    if entry is not None and meta is not None and not refresh and entry.exists() and meta.exists():
+        detail = json.loads(meta.read_text())
+        detail["cached"] = True
+        return ReportCorpus(pl.read_parquet(entry), detail)
+    detail: dict[str, Any] = {"source": str(where), "kind": kind, "skipped_members": 0, "skipped_examples": [],
+                              "duplicates": 0}
+    if kind == "zip":
+        frames = _ingest_zip(where, executor, progress, detail)  # type: ignore[arg-type]
+    else:
+        if rels is None:
+            rels = _walk_reports(where)  # type: ignore[arg-type]
+        chunks = _chunks(rels, executor)
+        tasks = [(str(where), c) for c in chunks]
+        frames = _run(_read_file_chunk, tasks, chunks, executor, progress, "reading reports (chunks)")
+    chunk = pl.concat(frames) if frames else pl.DataFrame(schema=_CHUNK_SCHEMA)
+    ids = layout.parse_path_expr("path")
+    frame = (
+        chunk.with_columns(ids.struct.field("subject_id"), ids.struct.field("study_id"))
+        .with_columns(
+            pl.when(pl.col("study_id").is_null() & pl.col("error").is_null())
+            .then(pl.concat_str([pl.col("path"), pl.lit(": not a report path (.../pNN/pSUBJECT/sSTUDY.txt)")]))
+            .otherwise(pl.col("error")).alias("error")
+        )
+        .select(list(_SCHEMA))
+        .cast(_SCHEMA)  # type: ignore[arg-type]
+        .sort("subject_id", "study_id", "path", nulls_last=True)
+    )
+    detail["reports"] = frame.height
+    detail["errors"] = int(frame["error"].is_not_null().sum())
+    if detail["errors"] or detail["skipped_members"] or detail["duplicates"]:
+        warnings.warn(
+            f"{where}: {detail['errors']} report(s) unreadable (see the error column), "
+            f"{detail['skipped_members']} zip member(s) not shaped like a report skipped, "
+            f"{detail['duplicates']} duplicate member(s) ignored",
+            ReportIngestWarning,
+            stacklevel=3,
+        )
+    if store is not None and entry is not None and meta is not None:
+        try:
+            with store.atomic_path(meta) as tmp:
+                tmp.write_text(json.dumps(detail))
+            with store.atomic_path(entry) as tmp:
+                frame.write_parquet(tmp)
+        except (OSError, CxrkitError) as exc:
+            warnings.warn(f"could not cache the reports in {store.root}: {exc}", ReportIngestWarning, stacklevel=3)
+    detail["cached"] = False
+    return ReportCorpus(frame, detail)
+
+
+def read_reports(
+    source: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    paths: Iterable[str | os.PathLike] | None = None,
+    cache: Cache | str | os.PathLike | bool | None = None,
+    executor: Any = None,
+    progress: bool = True,
+    refresh: bool = False,
+) -> pl.DataFrame:
+    """Every report of a corpus as a frame: ``subject_id``, ``study_id`` (Int64), ``text``, ``path``, ``error``.
+
+    Parameters
+    ----------
+    source
+        * a dataset root (the folder holding ``files/``): every ``files/p1N/pSUBJECT/sSTUDY.txt`` is read;
+        * ``mimic-cxr-reports.zip`` (or any zip): members named like ``p1N/pSUBJECT/sSTUDY.txt`` under any top
+          folder are read without extracting; other members are skipped and counted (``detail``);
+        * a list of report file paths.
+    paths
+        With a root: read only these report paths (relative to the root) instead of walking ``files/``.
+    cache
+        A :class:`~cxrkit.cache.Cache` or folder; ``None`` uses the default cache directory; ``False`` disables
+        caching. The frame is stored once as parquet, keyed on the source's identity:
+
+        * zip: its absolute path, size and mtime (any change re-reads it);
+        * folder: its absolute path and, per ``pNN`` group, the group's mtime, its number of patient folders and
+          the newest patient-folder mtime. Adding or removing a patient or a report changes the key; editing a
+          report in place does not (pass ``refresh=True``);
+        * list of paths: the paths and each file's size and mtime.
+    executor
+        ``None`` (a local process pool), ``"serial"``, a ``concurrent.futures`` executor or a Dask client; the
+        reports are read in chunks of up to 5,000 (see :func:`cxrkit.scan.map_paths`).
+    progress
+        Show a progress bar (one step per chunk).
+    refresh
+        Ignore (and rewrite) the cached entry.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per report, sorted by ``subject_id, study_id``. A report that cannot be read has a null
+        ``text`` and an ``error`` naming the file; the corpus is never abandoned for one bad file. A
+        :class:`ReportIngestWarning` summarises such problems; :func:`ingest_reports` returns them as ``detail``.
+
+    Raises
+    ------
+    ReportReadError
+        The source does not exist, a folder has no ``files/``, or a zip cannot be opened at all (corrupt or
+        truncated: its central directory is unreadable).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> p = root / "files/p10/p10000032/s50414267.txt"
+    >>> p.parent.mkdir(parents=True)
+    >>> _ = p.write_text(" FINDINGS: Clear.\\n")
+    >>> read_reports(root, cache=False, executor="serial", progress=False).select("study_id", "text").row(0)
+    (50414267, ' FINDINGS: Clear.\\n')
+    """
+    return ingest_reports(source, paths=paths, cache=cache, executor=executor, progress=progress,
+                          refresh=refresh).frame
+
+
+def read_sections(
+    source: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    paths: Iterable[str | os.PathLike] | None = None,
+    cache: Cache | str | os.PathLike | bool | None = None,
+    executor: Any = None,
+    progress: bool = True,
+    refresh: bool = False,
+    keep_text: bool = False,
+) -> pl.DataFrame:
+    """:func:`read_reports` followed by :func:`sections_frame`, the result cached as parquet too.
+
+    Columns: ``subject_id, study_id, path, error`` then :data:`SECTION_COLUMNS` (and ``text`` when
+    ``keep_text``). Same source, cache and invalidation rules as :func:`read_reports`; the sectioning rules'
+    version is part of the key.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> p = root / "files/p10/p10000032/s50414267.txt"
+    >>> p.parent.mkdir(parents=True)
+    >>> _ = p.write_text(" FINDINGS: Clear.\\n IMPRESSION: Normal.\\n")
+    >>> read_sections(root, cache=False, executor="serial", progress=False).select("findings", "impression").row(0)
+    ('Clear.', 'Normal.')
+    """
+    _kind, _where, _rels, key = _source(source, paths)
+    store = _as_cache(cache)
+    key = identity_key(key, "sections", PARSER_VERSION, keep_text)
+    entry = store.path("reports", f"sections-{key}.parquet") if store else None
+    if entry is not None and not refresh and entry.exists():
+        return pl.read_parquet(entry)
+    reports = read_reports(source, paths=paths, cache=cache, executor=executor, progress=progress, refresh=refresh)
+    cols = ["subject_id", "study_id", "path", "error", "text"]
+    out = sections_frame(reports.select(cols), keep_text=keep_text)
+    if entry is not None and store is not None:
+        try:
+            with store.atomic_path(entry) as tmp:
+                out.write_parquet(tmp)  # type: ignore[union-attr]
+        except (OSError, CxrkitError) as exc:
+            warnings.warn(f"could not cache the sections in {store.root}: {exc}", ReportIngestWarning, stacklevel=2)
+    return out  # type: ignore[return-value]
