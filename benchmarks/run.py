@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 
 #: Scale of the scratch data. Full: the real MIMIC-CXR shape; quick: enough to exercise every code path.
 SCALES = {
-    "full": {"subjects": data.FULL_SUBJECTS, "dicom_subjects": 60, "image_scale": 1.0, "n_dicoms": 300,
+    "full": {"subjects": data.FULL_SUBJECTS, "dicom_subjects": 110, "image_scale": 1.0, "n_dicoms": 300,
              "n_pixels": 100},
     "quick": {"subjects": 500, "dicom_subjects": 4, "image_scale": 0.1, "n_dicoms": 6, "n_pixels": 4},
 }
