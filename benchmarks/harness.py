@@ -21,8 +21,9 @@ peak memory is attributable:
 * time: ``time.perf_counter()`` around the thunk only (not the interpreter start, not the imports);
 * peak memory: after ``prepare`` the worker resets its own high-water mark (writing ``5`` to
   ``/proc/self/clear_refs``), runs the thunk, and reports ``VmHWM - VmRSS(before)`` - the extra resident memory
-  the work needed - plus the peak RSS (``VmHWM``) of every child process it started (process pools), sampled
-  every 20 ms from ``/proc``. Where ``clear_refs`` is unavailable it falls back to ``ru_maxrss`` (an upper
+  the work needed - plus, for every child process it started (process pools), the peak of its private resident
+  memory (``Private_Clean + Private_Dirty`` of ``/proc/PID/smaps_rollup``, sampled every 20 ms; pages shared
+  with the parent after the fork are not counted twice). Where ``clear_refs`` is unavailable it falls back to ``ru_maxrss`` (an upper
   bound that includes the imports).
 """
 
@@ -122,6 +123,22 @@ def _status(pid: int | str = "self") -> dict[str, int]:
     return out
 
 
+def _private(pid: int) -> int:
+    """Resident memory of a process not shared with others (Private_Clean + Private_Dirty), in bytes.
+
+    A forked pool worker shares its parent's pages until it writes them; counting its whole RSS would count
+    the parent's libraries and data twice."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    total += int(line.split()[1]) * 1024
+    except OSError:
+        return 0
+    return total
+
+
 def _children(pid: int) -> list[int]:
     kids: list[int] = []
     try:
@@ -137,7 +154,8 @@ def _children(pid: int) -> list[int]:
 
 
 class ChildPeaks(threading.Thread):
-    """Samples the peak RSS (VmHWM) of every descendant process while the timed work runs."""
+    """Samples the private resident memory of every descendant process while the timed work runs; keeps each
+    one's peak."""
 
     def __init__(self, interval: float = 0.02) -> None:
         super().__init__(daemon=True)
@@ -149,9 +167,9 @@ class ChildPeaks(threading.Thread):
         todo = _children(os.getpid())
         while todo:
             pid = todo.pop()
-            hwm = _status(pid).get("VmHWM")
-            if hwm:
-                self.peaks[pid] = max(self.peaks.get(pid, 0), hwm)
+            private = _private(pid)
+            if private:
+                self.peaks[pid] = max(self.peaks.get(pid, 0), private)
             todo.extend(_children(pid))
 
     def run(self) -> None:

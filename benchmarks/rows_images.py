@@ -7,7 +7,9 @@ Row 6: ``pixel_stats`` of N full-size DICOMs against ``pixel_array`` then numpy 
 histogram of each image.
 
 The kit's scans cache their tables; the timed "first scan" side gets a new empty cache folder each repetition,
-and the cached re-run is reported as a separate row without a target.
+and the cached re-run is reported as a separate row without a target. Before timing, each side runs once on a
+file outside the timed set (no cache), so lazy imports and first-call costs of both pydicom and the kit are
+paid outside the clock; the kit's process pool is still started inside it (every call starts its own).
 """
 
 from __future__ import annotations
@@ -55,6 +57,15 @@ def _base_header_answer(df) -> tuple[list, str]:
     return _header_answer(df.to_dict("records"))
 
 
+def _paths(ctx: dict, files_key: str, pixels: bool) -> list[str]:
+    """The timed files: N for headers, the first ``n_gz`` for the gzip copies, the first ``n_pixels`` for stats."""
+    if pixels:
+        return ctx[files_key][: ctx["n_pixels"]]
+    if files_key == "dicoms_gz":
+        return ctx[files_key][: ctx["n_gz"]]
+    return ctx[files_key]
+
+
 # --- cxrkit --------------------------------------------------------------------------------------------
 
 
@@ -63,7 +74,8 @@ def _kit_scan(func_name: str, files_key: str, *, cached: bool):
         from cxrkit import imagestats
 
         func = getattr(imagestats, func_name)
-        paths = ctx[files_key] if func_name == "header_table" else ctx[files_key][: ctx["n_pixels"]]
+        paths = _paths(ctx, files_key, func_name == "pixel_stats")
+        func(ctx[files_key + "_warmup"], cache=False, progress=False, executor="serial")  # warm code paths
         if cached:
             cache = str(Path(ctx["warm_cache"]) / f"{func_name}-{files_key}")
             func(paths, cache=cache, progress=False)  # warm: every file is in the cache before timing
@@ -167,7 +179,8 @@ def _base(fn, files_key: str, **kwargs):
         import pandas  # noqa: F401
         import pydicom  # noqa: F401
 
-        paths = ctx[files_key] if fn is not numpy_stats else ctx[files_key][: ctx["n_pixels"]]
+        paths = _paths(ctx, files_key, fn is numpy_stats)
+        fn(ctx[files_key + "_warmup"], **kwargs)  # warm code paths (lazy imports, first-call costs)
         return lambda: fn(paths, **kwargs)
 
     return prepare

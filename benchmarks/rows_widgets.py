@@ -19,9 +19,8 @@ def _available() -> str | None:
 
 
 def _browser(ctx, cache: str):
-    from cxrkit.widgets import StudyBrowser
-
     import cxrkit
+    from cxrkit.widgets import StudyBrowser
 
     ds = cxrkit.open_dataset(ctx["dicom_dataset"], cache_dir=cache)
     return StudyBrowser(ds, study_id=ctx["other_study"])  # showing another study: the target stays cold
@@ -79,8 +78,13 @@ def _base(ctx):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot
+    import numpy as np
     import pydicom  # noqa: F401
 
+    fig, ax = matplotlib.pyplot.subplots()  # warm up: fonts and the PNG writer load on first use
+    ax.imshow(np.zeros((8, 8)), cmap="gray")
+    fig.savefig(io.BytesIO(), format="png")
+    matplotlib.pyplot.close(fig)
     paths = ctx["browser_files"]
     return lambda: matplotlib_study(paths)
 

@@ -31,8 +31,9 @@ HERE = Path(__file__).resolve().parent
 #: Scale of the scratch data. Full: the real MIMIC-CXR shape; quick: enough to exercise every code path.
 SCALES = {
     "full": {"subjects": data.FULL_SUBJECTS, "dicom_subjects": 110, "image_scale": 1.0, "n_dicoms": 300,
-             "n_pixels": 100},
-    "quick": {"subjects": 500, "dicom_subjects": 4, "image_scale": 0.1, "n_dicoms": 6, "n_pixels": 4},
+             "n_gz": 100, "n_pixels": 100},
+    "quick": {"subjects": 500, "dicom_subjects": 4, "image_scale": 0.1, "n_dicoms": 6, "n_gz": 6,
+              "n_pixels": 4},
 }
 
 
@@ -104,9 +105,11 @@ def prepare_data(needs: set[str], scale: dict, base: Path, quick: bool) -> dict:
     if needs & {"dicoms", "browser"}:
         folder = data.dicom_root(base, scale["dicom_subjects"], scale["image_scale"], log=_log)
         if folder is not None:
-            dcm, gz = data.dicom_files(folder, scale["n_dicoms"])
-            ctx.update(dicom_dataset=str(folder / "dataset"), dicoms=dcm, dicoms_gz=gz,
-                       n_pixels=scale["n_pixels"])
+            dcm, gz = data.dicom_files(folder)
+            n = scale["n_dicoms"]
+            ctx.update(dicom_dataset=str(folder / "dataset"), dicoms=dcm[:n], dicoms_gz=gz[:n],
+                       dicoms_warmup=dcm[n:][:1] or dcm[:1], dicoms_gz_warmup=gz[n:][:1] or gz[:1],
+                       n_pixels=scale["n_pixels"], n_gz=scale["n_gz"])
             ctx.update(browser_target(folder / "dataset"))
     return ctx
 
@@ -285,8 +288,9 @@ METHOD = """\
 - Every measurement runs in a fresh `python -m benchmarks.worker` process: the side's libraries are imported and
   its inputs prepared before the clock starts; only the work itself is timed (`time.perf_counter`).
 - Peak memory: the worker resets its resident-set high-water mark (`/proc/self/clear_refs`), runs the work, and
-  reports `VmHWM` minus the resident size before the work, plus the peak resident size of every child process it
-  started (pool workers, sampled every 20 ms from `/proc`). Reported: the median over repetitions.
+  reports `VmHWM` minus the resident size before the work, plus the peak private resident memory of every child
+  process it started (pool workers: `Private_Clean + Private_Dirty` from `/proc/PID/smaps_rollup`, sampled every
+  20 ms, so pages shared with the parent are not counted twice). Reported: the median over repetitions.
 - "First call" sides get a new empty cache folder per repetition; "cached" sides use a cache warmed before timing.
 - Answers: each side's result is reduced to a canonical form (e.g. the sorted rows of the result) and
   fingerprinted; "same answer" means every repetition of both sides produced the same fingerprint."""
