@@ -14,7 +14,7 @@ tables
     a built-in vectorised generator writes the tables only (no reports).
 dicoms
     A small dataset of full-size (3056 x 2544, 12-bit, uncompressed) DICOMs made by ``make_demo`` at
-    ``image_scale=1.0``, plus a ``.dcm.gz`` copy of every file beside it in a separate folder.
+    ``image_scale=1.0``, plus ``.dcm.gz`` copies (of the files the gzip row reads) in a separate folder.
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ def write_tables(root: Path, *, subjects: int, seed: int = 0) -> None:
 
 
 def dicom_root(base: Path, subjects: int, image_scale: float, *, log=print) -> Path | None:
-    """A small dataset of DICOMs (full size at ``image_scale=1.0``) plus ``gz/`` copies; ``None`` without demo."""
+    """A small dataset of DICOMs (full size at ``image_scale=1.0``); ``None`` without ``cxrkit.demo``."""
     demo = demo_module()
     if demo is None:
         return None
@@ -211,26 +211,32 @@ def dicom_root(base: Path, subjects: int, image_scale: float, *, log=print) -> P
     log(f"generating {subjects} patients of DICOMs at scale {image_scale:g} into {folder} ...")
     demo.make_demo(folder / "dataset", subjects=subjects, seed=1, flavor="dicom", image_scale=image_scale,
                    labels=True, images=True, overwrite=True)
-    jobs = []
-    for path in sorted((folder / "dataset" / "files").rglob("*.dcm")):
-        target = folder / "gz" / path.relative_to(folder / "dataset").with_suffix(".dcm.gz")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        jobs.append((str(path), str(target)))
-    log(f"writing {len(jobs)} .dcm.gz copies (gzip level 6, the gzip default) ...")
-    with ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        list(pool.map(_gzip_copy, jobs, chunksize=4))
     _mark(folder)
     return folder
 
 
+def dicom_files(folder: Path) -> list[str]:
+    """The ``.dcm`` files of a :func:`dicom_root` folder, sorted."""
+    return sorted(str(p) for p in (folder / "dataset" / "files").rglob("*.dcm"))
+
+
+def gz_copies(folder: Path, paths: list[str], *, log=print) -> list[str]:
+    """``.dcm.gz`` copies of ``paths`` (gzip level 6, the gzip default) under ``folder/gz``; made once."""
+    dataset = folder / "dataset"
+    targets = [str(folder / "gz" / Path(p).relative_to(dataset).with_suffix(".dcm.gz")) for p in paths]
+    jobs = [(p, g) for p, g in zip(paths, targets, strict=True) if not Path(g).exists()]
+    if jobs:
+        log(f"writing {len(jobs)} .dcm.gz copies (gzip level 6, the gzip default) ...")
+        with ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+            list(pool.map(_gzip_copy, jobs, chunksize=2))
+    return targets
+
+
 def _gzip_copy(job: tuple[str, str]) -> None:
     src_path, dst_path = job
-    with open(src_path, "rb") as src, gzip.open(dst_path, "wb", compresslevel=6) as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-
-
-def dicom_files(folder: Path, limit: int | None = None) -> tuple[list[str], list[str]]:
-    """The ``.dcm`` files of a :func:`dicom_root` folder and their ``.dcm.gz`` copies (same order)."""
-    dcm = sorted(str(p) for p in (folder / "dataset" / "files").rglob("*.dcm"))[:limit]
-    gz = [str(folder / "gz" / Path(p).relative_to(folder / "dataset").with_suffix(".dcm.gz")) for p in dcm]
-    return dcm, gz
+    dst = Path(dst_path)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".tmp")
+    with open(src_path, "rb") as src, gzip.open(tmp, "wb", compresslevel=6) as out:
+        shutil.copyfileobj(src, out, 1 << 20)
+    tmp.replace(dst)

@@ -237,7 +237,7 @@ GROUPS = {
         title="Term frequencies of the findings section over all reports",
         needs=("reports",),
         available=_terms_available,
-        reps=5,
+        reps=3,
         quick_reps=1,
         sides=[
             Side("kit", _kit_terms, _kit_terms_answer),

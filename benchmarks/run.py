@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 SCALES = {
     "full": {"subjects": data.FULL_SUBJECTS, "dicom_subjects": 110, "image_scale": 1.0, "n_dicoms": 300,
              "n_gz": 100, "n_pixels": 100},
-    "quick": {"subjects": 500, "dicom_subjects": 4, "image_scale": 0.1, "n_dicoms": 6, "n_gz": 6,
+    "quick": {"subjects": 200, "dicom_subjects": 4, "image_scale": 0.1, "n_dicoms": 6, "n_gz": 6,
               "n_pixels": 4},
 }
 
@@ -105,11 +105,16 @@ def prepare_data(needs: set[str], scale: dict, base: Path, quick: bool) -> dict:
     if needs & {"dicoms", "browser"}:
         folder = data.dicom_root(base, scale["dicom_subjects"], scale["image_scale"], log=_log)
         if folder is not None:
-            dcm, gz = data.dicom_files(folder)
-            n = scale["n_dicoms"]
-            ctx.update(dicom_dataset=str(folder / "dataset"), dicoms=dcm[:n], dicoms_gz=gz[:n],
-                       dicoms_warmup=dcm[n:][:1] or dcm[:1], dicoms_gz_warmup=gz[n:][:1] or gz[:1],
-                       n_pixels=scale["n_pixels"], n_gz=scale["n_gz"])
+            dcm = data.dicom_files(folder)
+            n, n_gz = scale["n_dicoms"], scale["n_gz"]
+            if len(dcm) <= n:
+                _log(f"note: only {len(dcm)} DICOMs generated; timing {len(dcm) - 1} (one is the warm-up file)")
+                n = len(dcm) - 1
+            warmup = dcm[-1]  # outside every timed set
+            gz = data.gz_copies(folder, dcm[:n_gz] + [warmup], log=_log)
+            ctx.update(dicom_dataset=str(folder / "dataset"), dicoms=dcm[:n], dicoms_gz=gz[:n_gz],
+                       dicoms_warmup=[warmup], dicoms_gz_warmup=[gz[-1]], n_pixels=scale["n_pixels"],
+                       n_gz=n_gz)
             ctx.update(browser_target(folder / "dataset"))
     return ctx
 
