@@ -6,8 +6,9 @@ when first used, so ``import cxrkit`` is cheap.
 Examples
 --------
 >>> import cxrkit
->>> ds = cxrkit.open_dataset()  # the demo dataset, or $CXRKIT_ROOT  # doctest: +SKIP
->>> ds.records().collect()  # doctest: +SKIP
+>>> ds = cxrkit.open_dataset()  # $CXRKIT_ROOT, else the demo dataset
+>>> ds.records().collect().columns
+['subject_id', 'study_id', 'dicom_id', 'path']
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from .errors import CxrkitError
 
 __version__ = "0.1.0"
-__all__ = ["CxrkitError", "Dataset", "open_dataset", "__version__"]
+__all__ = ["CxrkitError", "Dataset", "__version__", "open_dataset"]
 
 
 def __getattr__(name: str):  # lazy: keep ``import cxrkit`` cheap

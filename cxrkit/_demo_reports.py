@@ -50,7 +50,7 @@ PATHOLOGIES = tuple(i for i, name in enumerate(CATEGORIES) if name not in ("No F
 # land near the published MIMIC-CXR CheXpert label counts.
 _ABNORMAL = {
     "Atelectasis": (0.30, 0.07, 0.01),
-    "Cardiomegaly": (0.26, 0.04, 0.07),
+    "Cardiomegaly": (0.16, 0.04, 0.07),
     "Consolidation": (0.07, 0.03, 0.12),
     "Edema": (0.17, 0.09, 0.10),
     "Enlarged Cardiomediastinum": (0.045, 0.06, 0.02),
@@ -75,10 +75,12 @@ _NORMAL_NEG = {
 }
 
 
-def make_labels(rng: np.random.Generator, portable: np.ndarray) -> np.ndarray:
+def make_labels(rng: np.random.Generator, portable: np.ndarray, patient: np.ndarray | None = None) -> np.ndarray:
     """CheXpert-style labels for every study: a float array ``(studies, 14)`` of 1.0, 0.0, -1.0 or NaN (blank).
 
     ``portable`` marks bedside (portable AP) studies, which are sicker and carry more support devices.
+    ``patient`` (an integer per study) links a patient's studies: some patients have a chronically enlarged
+    heart, which then shows in most of their studies.
 
     Examples
     --------
@@ -89,7 +91,7 @@ def make_labels(rng: np.random.Generator, portable: np.ndarray) -> np.ndarray:
     portable = np.asarray(portable, dtype=bool)
     n = portable.size
     out = np.full((n, len(CATEGORIES)), np.nan)
-    normal = rng.random(n) < np.where(portable, 0.17, 0.5)
+    normal = rng.random(n) < np.where(portable, 0.18, 0.53)
     for name, (p_pos, p_unc, p_neg) in _ABNORMAL.items():
         j = _IDX[name]
         u = rng.random(n)
@@ -100,6 +102,10 @@ def make_labels(rng: np.random.Generator, portable: np.ndarray) -> np.ndarray:
         p_norm_neg = _NORMAL_NEG.get(name, 0.0)
         col = np.where(normal, np.where(rng.random(n) < p_norm_neg, 0.0, np.nan), col)
         out[:, j] = col
+    if patient is not None:  # chronic cardiomegaly follows a patient through their studies
+        patient = np.asarray(patient)
+        chronic = (rng.random(int(patient.max()) + 1) < 0.1)[patient]
+        out[:, _IDX["Cardiomegaly"]] = np.where(chronic & (rng.random(n) < 0.6), 1.0, out[:, _IDX["Cardiomegaly"]])
     # heart failure: edema makes cardiomegaly and effusions likelier
     edema = out[:, _IDX["Edema"]] == 1.0
     for name, p in (("Cardiomegaly", 0.5), ("Pleural Effusion", 0.55)):
@@ -264,7 +270,6 @@ _NEUTRAL = ["The hila are unremarkable.", "Degenerative changes are seen in the 
             "The imaged upper abdomen is unremarkable.", "Calcification of the aortic knob is noted.",
             "Surgical clips are noted in the right upper quadrant.", "Low lung volumes.",
             "The patient is slightly rotated.", "Mild tortuosity of the thoracic aorta.",
-            "Compared to the prior study, there is no significant interval change.",
             "Bilateral nipple shadows are noted.", "Lung volumes are low, with crowding of the bronchovascular markings.",
             "The aorta is calcified and tortuous.", "There is a small hiatal hernia.",
             "The trachea is midline.", "Mild degenerative changes of both shoulders.",
@@ -275,10 +280,17 @@ _NEUTRAL = ["The hila are unremarkable.", "Degenerative changes are seen in the 
             "The pulmonary vasculature is within normal limits.",
             "Evaluation of the left lung base is limited by overlying soft tissue.",
             "Exaggerated kyphosis of the thoracic spine.", "Dense calcification of the mitral annulus.",
-            "Lateral view is somewhat limited due to overlying motion artifact.",
-            "Coarse interstitial markings are chronic.",
-            "As compared to the previous radiograph, the lung volumes have slightly decreased.",
-            "Re-demonstration of a rounded density projecting over the left upper abdomen, likely colonic content."]
+            "Coarse interstitial markings are chronic."]
+_NEUTRAL_PRIOR = ["Compared to the prior study, there is no significant interval change.",
+                  "As compared to the previous radiograph, the lung volumes have slightly decreased.",
+                  "Re-demonstration of a rounded density over the left upper abdomen, likely colonic content.",
+                  "Otherwise, little change since the prior exam."]
+_NEUTRAL_LATERAL = ["Lateral view is somewhat limited due to overlying motion artifact.",
+                    "The lateral view confirms the findings."]
+# Where a category's sentence sits in the findings: devices, lungs, pleura, heart and mediastinum, bones.
+_ORDER = {"Support Devices": 0.0, "Lung Opacity": 1.0, "Consolidation": 1.0, "Pneumonia": 1.2,
+          "Atelectasis": 1.5, "Edema": 2.0, "Lung Lesion": 2.5, "Pleural Effusion": 3.0, "Pneumothorax": 3.5,
+          "Pleural Other": 3.5, "Cardiomegaly": 4.0, "Enlarged Cardiomediastinum": 4.2, "Fracture": 5.0}
 _COMPLAINTS = ["shortness of breath", "chest pain", "fever and cough", "hypoxia", "s/p fall", "tachycardia",
                "productive cough", "altered mental status", "dyspnea on exertion", "weakness",
                "hemoptysis", "sepsis", "pre-operative evaluation", "abdominal pain and fever", "syncope"]
@@ -335,36 +347,34 @@ def wrap(text: str, width: int = 78) -> list[str]:
     return lines
 
 
-def _category_sentences(rng: random.Random, row, *, with_negatives: bool = True) -> tuple[list[str], list[str]]:
-    """Sentences for every mentioned category: ``(abnormal sentences, negative sentences)``."""
+def _category_sentences(rng: random.Random, row) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
+    """Sentences for every mentioned category with their place in the findings: ``(abnormal, negative)``."""
     values = {name: row[j] for j, name in enumerate(CATEGORIES) if j != NO_FINDING and not math.isnan(row[j])}
-    abnormal: list[str] = []
-    negatives: list[str] = []
+    abnormal: list[tuple[float, str]] = []
+    negatives: list[tuple[float, str]] = []
     uncertain = [n for n, v in values.items() if v == -1.0]
     for a, b, template in _VERSUS:
         if a in uncertain and b in uncertain and rng.random() < 0.6:
-            abnormal.append(_fill(rng, template))
+            abnormal.append((1.5, _fill(rng, template)))
             uncertain.remove(a)
             uncertain.remove(b)
     for name, v in values.items():
         if v == 1.0:
-            abnormal.append(_fill(rng, rng.choice(POSITIVE[name])))
+            abnormal.append((_ORDER[name], _fill(rng, rng.choice(POSITIVE[name]))))
         elif v == -1.0 and name in uncertain:
-            abnormal.append(_fill(rng, rng.choice(UNCERTAIN[name])))
-    if with_negatives:
-        neg = [n for n, v in values.items() if v == 0.0]
-        combinable = [n for n in neg if n in _NEG_NOUN]
-        if len(combinable) >= 2 and rng.random() < 0.6:
-            rng.shuffle(combinable)
-            nouns = [_NEG_NOUN[n] for n in combinable]
-            joiner = rng.choice((" or ", ", or ", " or "))
-            head = ", ".join(nouns[:-1]) + joiner.replace(", or ", " or " if len(nouns) == 2 else ", or ") + nouns[-1]
-            negatives.append(rng.choice(("No ", "There is no ", "No evidence of ")) + head + ".")
-            neg = [n for n in neg if n not in combinable]
-        for name in neg:
-            negatives.append(_fill(rng, rng.choice(NEGATIVE[name])))
+            abnormal.append((_ORDER[name], _fill(rng, rng.choice(UNCERTAIN[name]))))
+    neg = [n for n, v in values.items() if v == 0.0]
+    combinable = [n for n in neg if n in _NEG_NOUN]
+    if len(combinable) >= 2 and rng.random() < 0.6:
+        rng.shuffle(combinable)
+        nouns = [_NEG_NOUN[n] for n in combinable]
+        last = rng.choice((" or ", ", or ")) if len(nouns) > 2 else " or "
+        head = ", ".join(nouns[:-1]) + last + nouns[-1]
+        negatives.append((3.0, rng.choice(("No ", "There is no ", "No evidence of ")) + head + "."))
+        neg = [n for n in neg if n not in combinable]
+    for name in neg:
+        negatives.append((_ORDER[name], _fill(rng, rng.choice(NEGATIVE[name]))))
     rng.shuffle(abnormal)
-    rng.shuffle(negatives)
     return abnormal, negatives
 
 
@@ -418,17 +428,20 @@ def write_report(
         if has_prior else rng.choice(("None.", "None", "No prior studies available."))
 
     normal = not math.isnan(row[NO_FINDING])
-    abnormal, negatives = _category_sentences(rng, row)
+    keyed, keyed_negatives = _category_sentences(rng, row)
+    abnormal = [sentence for _, sentence in keyed]
     opacity_family = [_IDX[c] for c in ("Atelectasis", "Consolidation", "Edema", "Lung Lesion", "Lung Opacity",
                                         "Pneumonia")]
     lungs_clear = all(math.isnan(row[j]) or row[j] == 0.0 for j in opacity_family)
-    findings = list(abnormal) + list(negatives)
-    rng.shuffle(findings)
+    keyed = keyed + keyed_negatives
     if lungs_clear and rng.random() < 0.6:
-        findings.insert(0, rng.choice(_CLEAR_LUNGS))
-    extra = min(int(rng.expovariate(1 / 3.4)), 24)
-    for sentence in rng.sample(_NEUTRAL, min(extra, len(_NEUTRAL))):
-        findings.insert(rng.randrange(len(findings) + 1), sentence)
+        keyed.append((1.0, rng.choice(_CLEAR_LUNGS)))
+    neutral = _NEUTRAL + (_NEUTRAL_PRIOR if has_prior else []) + (
+        _NEUTRAL_LATERAL if n_images >= 2 and not portable else [])
+    extra = min(int(rng.expovariate(1 / 3.8)), 24)
+    keyed += [(rng.uniform(0.0, 6.0), sentence) for sentence in rng.sample(neutral, min(extra, len(neutral)))]
+    # roughly anatomical order (devices, lungs, pleura, heart, bones), with some freedom
+    findings = [sentence for _, sentence in sorted((k + rng.uniform(0.0, 1.5), t) for k, t in keyed)]
     if normal:
         impression_items = [rng.choice(NORMAL_IMPRESSION)]
         devices = row[SUPPORT] == 1.0
@@ -467,10 +480,10 @@ def write_report(
         paragraphs.append(" " + block)
         paragraphs.append("RULE")
     elif rng.random() < 0.015:  # the long tail: a lengthy addendum comparing with several priors
-        paragraphs.append("ADDENDUM:" + sep + _join(rng, rng.sample(_NEUTRAL, rng.randint(8, 24)), sep))
+        paragraphs.append("ADDENDUM:" + sep + _join(rng, rng.sample(_NEUTRAL, rng.randint(8, min(24, len(_NEUTRAL)))), sep))
         paragraphs.append("")
         paragraphs.append(_join(rng, ["Additional comparison was made with studies from ___, ___ and ___."]
-                                + rng.sample(_NEUTRAL, rng.randint(4, 20)), sep))
+                                + rng.sample(_NEUTRAL, rng.randint(4, min(20, len(_NEUTRAL)))), sep))
         paragraphs.append("")
         paragraphs.append("RULE")
     elif rng.random() < 0.02:
@@ -517,7 +530,9 @@ def write_report(
         header_inline("COMPARISON", comparison)
         header_block("FINDINGS", _paragraphs(rng, findings, sep))
     else:  # no headers at all: the last paragraph carries the impression
-        paragraphs.append(f"{technique}{sep}{rng.choice(('Comparison is made to ___.', 'No prior.', ''))}".rstrip())
+        compared = rng.choice(("Comparison is made to ___.", "Compared to ___.")) if has_prior else rng.choice(
+            ("No prior.", ""))
+        paragraphs.append(f"{technique}{sep}{compared}".rstrip())
         paragraphs.append("")
         paragraphs.append(_join(rng, findings, sep))
         paragraphs.append("")

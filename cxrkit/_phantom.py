@@ -135,9 +135,9 @@ def _lateral(x, y, rng, findings, noise):
     dome = 0.38 + 0.35 * ((x - 0.05) / 0.55) ** 2 + 0.1 * x
     lung = _ellipse(x, y, 0.05, -0.12, 0.52, 0.68, 0.1) * _step((dome - y) / 0.03)
     heart_scale = 1.2 if "Cardiomegaly" in findings else 1.0
-    heart = _ellipse(x, y, -0.22, 0.28, 0.3 * heart_scale, 0.28 * heart_scale, 0.15)
+    heart = _ellipse(x, y, -0.2, 0.3, 0.32 * heart_scale, 0.3 * heart_scale, 0.35)
     lung = lung * (1.0 - 0.8 * heart)
-    dens = dens - 0.28 * lung + 0.05 * noise * lung + 0.06 * heart
+    dens = dens - 0.28 * lung + 0.03 * noise * lung + 0.02 * heart
     # vertebral bodies (posterior = image right) and sternum (anterior)
     column = _step((0.1 - np.abs(x - 0.48 - 0.05 * y)) / 0.02)
     phase = y / 0.13

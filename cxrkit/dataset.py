@@ -8,8 +8,10 @@ goes to the cache directory.
 Examples
 --------
 >>> import cxrkit
->>> ds = cxrkit.open_dataset()  # doctest: +SKIP
->>> ds.patients().sort("n_studies", descending=True).head(3).collect()  # doctest: +SKIP
+>>> ds = cxrkit.open_dataset()
+>>> top = ds.patients().sort("n_studies", descending=True).head(3).collect()
+>>> top.columns
+['subject_id', 'n_studies', 'n_images', 'first_study_date', 'last_study_date']
 """
 
 from __future__ import annotations
@@ -148,8 +150,8 @@ class Dataset:
 
         Examples
         --------
-        >>> ds = open_dataset()  # doctest: +SKIP
-        >>> ds.has("chexpert")  # doctest: +SKIP
+        >>> ds = open_dataset()
+        >>> ds.has("chexpert")
         True
         """
         if name not in tables.TABLES:
@@ -360,6 +362,52 @@ class Dataset:
             _reports_zip=self.reports_zip,
         )
 
+    # --- reports -----------------------------------------------------------------------------------
+
+    def _report_source(self) -> Path:
+        if (self.listing["kind"] == "report").any():
+            return self.root
+        if self.reports_zip is not None:
+            return self.reports_zip
+        raise MissingFileError(
+            f"this copy ({self.root}) has no reports: no files/pNN/pSUBJECT/sSTUDY.txt and no "
+            "mimic-cxr-reports.zip (MIMIC-CXR-JPG ships without reports; they come with MIMIC-CXR)"
+        )
+
+    def reports(self, *, executor=None, progress: bool = True) -> pl.LazyFrame:
+        """Every report: ``subject_id, study_id, text`` (plus ``path`` and ``error``), from the ``files/`` tree,
+        else straight from ``mimic-cxr-reports.zip``. Read in parallel once, then kept as parquet in the cache.
+
+        See :func:`cxrkit.reports.read_reports` for the reading and caching rules.
+
+        Examples
+        --------
+        >>> ds = open_dataset()
+        >>> ds.reports(progress=False).select("study_id", "text").collect().height == ds.studies().collect().height
+        True
+        """
+        from . import reports
+
+        return reports.read_reports(
+            self._report_source(), cache=self.cache, executor=executor, progress=progress
+        ).lazy()
+
+    def sections(self, *, executor=None, progress: bool = True) -> pl.LazyFrame:
+        """One row per report, one column per common section (``findings``, ``impression``, ...), see
+        :func:`cxrkit.reports.read_sections`; cached like :meth:`reports`.
+
+        Examples
+        --------
+        >>> ds = open_dataset()
+        >>> "impression" in ds.sections(progress=False).collect_schema().names()
+        True
+        """
+        from . import reports
+
+        return reports.read_sections(
+            self._report_source(), cache=self.cache, executor=executor, progress=progress
+        ).lazy()
+
     def validate(self) -> pl.DataFrame:
         """Check this copy; one row per finding (see :func:`cxrkit.validate.validate`). Empty when clean."""
         from . import validate
@@ -417,8 +465,8 @@ def open_dataset(root: str | os.PathLike | None = None, *, cache_dir: str | os.P
 
     Examples
     --------
-    >>> ds = open_dataset()  # doctest: +SKIP
-    >>> ds.flavor, ds.has("chexpert")  # doctest: +SKIP
+    >>> ds = open_dataset()
+    >>> ds.flavor, ds.has("chexpert")
     ('dicom', True)
     """
     if root is None:

@@ -23,8 +23,10 @@ Bump :data:`DEMO_VERSION` whenever the bytes change.
 Examples
 --------
 >>> import tempfile, pathlib
->>> root = make_demo(pathlib.Path(tempfile.mkdtemp()) / "demo", subjects=3, image_scale=0.05)
->>> sorted(p.name for p in root.iterdir())[:4]
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     root = make_demo(pathlib.Path(tmp) / "demo", subjects=3, image_scale=0.05)
+...     names = sorted(p.name for p in root.iterdir())
+>>> names[:4]
 ['LICENSE.txt', 'SHA256SUMS.txt', 'cxr-provider-list.csv.gz', 'cxr-record-list.csv.gz']
 >>> tables = demo_tables(subjects=3)
 >>> tables["cxr-record-list.csv.gz"].columns
@@ -57,6 +59,7 @@ __all__ = [
     "DemoError",
     "DemoExistsError",
     "demo_tables",
+    "expected_counts",
     "make_demo",
 ]
 
@@ -204,8 +207,11 @@ def _plan(subjects: int, seed: int, image_scale: float) -> _Plan:
     counts = np.array(list(IMAGES_PER_STUDY.keys()))
     freq = np.array(list(IMAGES_PER_STUDY.values()), dtype=float)
     n_images = rng.choice(counts, size=n_studies, p=freq / freq.sum())
-    p_portable = np.select([n_images == 1, n_images == 2], [0.82, 0.27], 0.15)
-    portable = rng.random(n_studies) < p_portable
+    p_portable = np.select([n_images == 1, n_images == 2], [0.8, 0.26], 0.15)
+    # patients with many studies are mostly inpatients: their studies are more often bedside (portable) films
+    log_k = np.log(np.repeat(k, k))
+    logit = np.log(p_portable / (1 - p_portable)) + 0.9 * (log_k - log_k.mean())
+    portable = rng.random(n_studies) < 1.0 / (1.0 + np.exp(-logit))
 
     # dates: a patient's studies lie within a log-uniform span (days to years) after a base date
     day0 = np.datetime64("2100-01-01")
@@ -225,7 +231,7 @@ def _plan(subjects: int, seed: int, image_scale: float) -> _Plan:
     study_time_text = [f"{a:02d}{b:02d}{c:02d}.{d:03d}" for a, b, c, d in zip(hh, mm, ss, ms)]
     study_time = np.array([float(t) for t in study_time_text])
 
-    labels = make_labels(rng, portable)
+    labels = make_labels(rng, portable, patient=np.repeat(np.arange(n), k))
     negbio = negbio_from(labels, rng)
     n_unlabelled = round(n_studies * 8 / 227_835)
     labelled = np.ones(n_studies, dtype=bool)
@@ -305,7 +311,7 @@ def _plan(subjects: int, seed: int, image_scale: float) -> _Plan:
     view_position = np.where(blank_view, "", view)
     meaning = np.where(blank_view & (rng.random(n_img) < 0.4), "", meaning).astype(str)
     lateral = np.isin(view, list(_LATERAL_VIEWS))
-    u3 = rng.random(n_img)
+    u3 = rng.random(n_studies)[s_rows]  # the patient's position is a property of the study
     orientation = np.where(
         port_i & ~lateral,
         _pick(u3, [0.45, 0.8], ["Erect", "Recumbent", ""]),
@@ -345,6 +351,8 @@ def _plan(subjects: int, seed: int, image_scale: float) -> _Plan:
         "Columns": cols,
         "photometric": photometric,
         "lut": np.select([voi < 0.04, voi < 0.08], ["voi", "both"], "window"),
+        # a few files need their modality LUT: the window is given in rescaled units
+        "intercept": np.where(voi > 0.97, -1024, 0),
     }).sort("subject_id", "study_id", "dicom_id")
     return _Plan(studies, images, labels, negbio, labelled)
 
@@ -450,8 +458,13 @@ class _Writer:
         if parent and parent not in self._dirs:
             (self.root / parent).mkdir(parents=True, exist_ok=True)
             self._dirs.add(parent)
-        with open(self.root / rel, "wb") as fh:
-            fh.write(data)
+        fd = os.open(self.root / rel, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         self.sums[rel] = hashlib.sha256(data).hexdigest()
 
     def record(self, rel: str) -> None:
@@ -544,8 +557,9 @@ def _dicom_bytes(plan_row: dict, study: dict, stored: np.ndarray, seed: int, sca
     ds.BurnedInAnnotation = "NO"
     lo, hi = np.percentile(stored[:: max(1, rows // 128), :: max(1, cols // 128)], [1, 99])
     center, width = round((lo + hi) / 2), max(16, round(hi - lo))
+    intercept = int(plan_row["intercept"])
     if plan_row["lut"] in ("window", "both"):
-        ds.WindowCenter = str(center)
+        ds.WindowCenter = str(center + intercept)
         ds.WindowWidth = str(width)
     if plan_row["lut"] in ("voi", "both"):
         x = np.arange(4096, dtype=np.float64)
@@ -555,7 +569,7 @@ def _dicom_bytes(plan_row: dict, study: dict, stored: np.ndarray, seed: int, sca
         lut.LUTExplanation = "NORMAL"
         lut.add_new(0x00283006, "OW", np.rint(table).astype("<u2").tobytes())  # LUTData
         ds.VOILUTSequence = Sequence([lut])
-    ds.RescaleIntercept = "0"
+    ds.RescaleIntercept = str(intercept)
     ds.RescaleSlope = "1"
     ds.RescaleType = "US"
     ds.LossyImageCompression = "00"
@@ -700,7 +714,8 @@ def make_demo(
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> dest = pathlib.Path(tempfile.mkdtemp()) / "jpg-demo"
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> dest = pathlib.Path(tmp.name) / "jpg-demo"
     >>> root = make_demo(dest, subjects=2, flavor="jpg", image_scale=0.05)
     >>> (root / "IMAGE_FILENAMES").read_text().splitlines()[0].endswith(".jpg")
     True
@@ -708,6 +723,7 @@ def make_demo(
     Traceback (most recent call last):
     ...
     cxrkit.demo.DemoExistsError: ...
+    >>> tmp.cleanup()
     """
     _check_args(subjects, seed, flavor, image_scale)
     dest = Path(dest)
@@ -720,30 +736,50 @@ def make_demo(
     try:
         os.chmod(tmp, 0o755)
         _build(tmp, int(subjects), int(seed), flavor, float(image_scale), labels, images, progress)
+        raced = DemoExistsError(
+            f"{dest} was created by someone else while the demo was being generated; it was left as it is "
+            "(pass overwrite=True to replace it)"
+        )
         if dest.exists() or dest.is_symlink():
+            if not overwrite:
+                raise raced
             old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
             os.rename(dest, old / "x")
             os.rename(tmp, dest)
             shutil.rmtree(old, ignore_errors=True)
         else:
-            os.rename(tmp, dest)
+            try:
+                os.rename(tmp, dest)
+            except OSError as exc:
+                if dest.exists():
+                    raise raced from exc
+                raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
 
+def _encode_table(name: str, frame: pl.DataFrame) -> bytes:
+    if name == IMAGE_FILENAMES:
+        return "".join(p + "\n" for p in frame["path"].to_list()).encode()
+    return _gzip(frame.write_csv().encode("utf-8"))
+
+
 def _build(root: Path, subjects: int, seed: int, flavor: str, scale: float, labels: bool, images: bool,
            progress: bool) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     plan = _plan(subjects, seed, scale)
     writer = _Writer(root)
-    for name, frame in _tables(plan, seed, flavor, labels).items():
-        if name == IMAGE_FILENAMES:
-            writer.write(name, "".join(p + "\n" for p in frame["path"].to_list()).encode())
-        else:
-            writer.write(name, _gzip(frame.write_csv().encode("utf-8")))
-    if flavor != "jpg":
-        _write_reports(writer, plan, seed, progress)
+    # tables are encoded and compressed in a thread (polars and zlib release the GIL) while reports are written
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        encoded = {name: pool.submit(_encode_table, name, frame)
+                   for name, frame in _tables(plan, seed, flavor, labels).items()}
+        if flavor != "jpg":
+            _write_reports(writer, plan, seed, progress)
+        for name, future in encoded.items():
+            writer.write(name, future.result())
     if images:
         _write_images(writer, plan, seed, flavor, scale, progress)
     writer.write(LICENSE, _license_text(flavor, subjects, seed).encode())

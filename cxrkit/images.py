@@ -6,13 +6,17 @@ Plain functions of a path (``.dcm``, ``.dcm.gz`` or MIMIC-CXR-JPG ``.jpg``):
 * :func:`read_image` - a display-ready 2-D ``float32`` array in [0, 1], bone white whatever the
   PhotometricInterpretation: modality LUT, then VOI LUT or window, then MONOCHROME1 inversion.
 * :func:`read_stored` - the stored integer pixel values (what :mod:`cxrkit.imagestats` counts).
-* :func:`to_png`, :func:`thumbnail` - 8-bit PNG bytes for widgets, thumbnails cached by file identity.
+* :func:`to_png`, :func:`to_jpeg`, :func:`thumbnail` - 8-bit bytes for widgets; PNG thumbnails cached by
+  file identity.
 * :func:`dicom_to_mimic_jpg` - the MIMIC-CXR-JPG recipe applied to a DICOM file.
 
-Headers of plain little-endian files are read by a small parser that walks the first kilobytes of the file
-and decodes only the wanted tags (several times faster than ``pydicom.dcmread(stop_before_pixels=True)``);
+Headers of plain little-endian files are read by :mod:`cxrkit.dicomhead`, which walks the first kilobytes of
+the file and decodes only the wanted tags (about 4x cheaper than ``pydicom.dcmread(stop_before_pixels=True)``);
 anything unusual (big endian, deflate, no preamble, odd encodings) goes through pydicom, and both give the
-same dictionary. Every error is an :class:`~cxrkit.errors.ImageReadError` subclass naming the file.
+same dictionary. Uncompressed pixels are read straight from the file at the pixel data offset; compressed
+ones through pydicom's pixel plugins, each available plugin tried in turn. The display math lives in
+:mod:`cxrkit.display`; tables over many files in :mod:`cxrkit.imagestats`. Every error is an
+:class:`~cxrkit.errors.ImageReadError` subclass naming the file and saying what to do.
 
 Examples
 --------
@@ -26,18 +30,19 @@ True
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import io
 import os
 import struct
+import warnings
 import zlib
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import layout
+from . import dicomhead as dh
+from . import display, layout
+from .display import block_mean  # re-exported: part of this module's API
 from .errors import CxrkitError, ImageReadError, InvalidPathError
 
 __all__ = [
@@ -52,6 +57,7 @@ __all__ = [
     "read_image",
     "read_stored",
     "thumbnail",
+    "to_jpeg",
     "to_png",
 ]
 
@@ -92,118 +98,10 @@ HEADER_KEYS = (
     "RescaleIntercept", "PixelSpacing",
 )  # fmt: skip
 
-# tag -> (key, kind); kinds: str, date, time, int (US), is (IS string), ds (first value), ds2 (pair), code
-_TAGS: dict[int, tuple[str, str]] = {
-    0x00080020: ("StudyDate", "date"),
-    0x00080030: ("StudyTime", "time"),
-    0x00080060: ("Modality", "str"),
-    0x00081032: ("ProcedureCodeMeaning", "code"),
-    0x00181164: ("ImagerPixelSpacing", "ds2"),
-    0x00185101: ("ViewPosition", "str"),
-    0x00280002: ("SamplesPerPixel", "int"),
-    0x00280004: ("PhotometricInterpretation", "str"),
-    0x00280008: ("NumberOfFrames", "is"),
-    0x00280010: ("Rows", "int"),
-    0x00280011: ("Columns", "int"),
-    0x00280030: ("PixelSpacing", "ds2"),
-    0x00280100: ("BitsAllocated", "int"),
-    0x00280101: ("BitsStored", "int"),
-    0x00280103: ("PixelRepresentation", "int"),
-    0x00281050: ("WindowCenter", "ds"),
-    0x00281051: ("WindowWidth", "ds"),
-    0x00281052: ("RescaleIntercept", "ds"),
-    0x00281053: ("RescaleSlope", "ds"),
-    0x00400254: ("PerformedProcedureStepDescription", "str"),
-    0x00540220: ("ViewCodeMeaning", "code"),
-    0x00540410: ("PatientOrientation", "code"),
-}
-_KEYWORDS = {  # key -> DICOM keyword where they differ
-    "ViewCodeMeaning": "ViewCodeSequence",
-    "ProcedureCodeMeaning": "ProcedureCodeSequence",
-    "PatientOrientation": "PatientOrientationCodeSequence",
-}
-_CHARSET, _CODE_MEANING, _PIXEL_DATA, _TS = 0x00080005, 0x00080104, 0x7FE00010, 0x00020010
-_LAST_HEADER_TAG = max(_TAGS)
-_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-_VRS = _LONG_VRS | {
-    b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO", b"LT", b"PN", b"SH", b"SL", b"SS",
-    b"ST", b"TM", b"UI", b"UL", b"US",
-}
-_SEQ_TAGS = {t for t, (_, kind) in _TAGS.items() if kind == "code"}
-_IMPLICIT_LE, _EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
-_CODECS = {"": "ascii", "ISO_IR 6": "ascii", "ISO_IR 100": "latin-1", "ISO_IR 192": "utf-8"}
-_U16, _U32, _TAG = struct.Struct("<H"), struct.Struct("<I"), struct.Struct("<HH")
-
-
-class _Truncated(Exception):
-    """The buffer ended before the parse did: read more of the file."""
-
-
-class _Unusual(Exception):
-    """Something the fast parser does not handle: let pydicom read the file."""
-
-
-def _clean(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        value = "\\".join(str(v) for v in value)
-    text = str(value).strip(" \x00")
-    return text or None
-
-
-def _convert(kind: str, value: Any) -> Any:
-    """One converter for both readers: raw strings (fast parser) and pydicom values give the same result."""
-    if kind in ("str", "code"):
-        return _clean(value)
-    if kind == "int":
-        return None if value is None else int(value)
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        values = list(value)
-    else:
-        text = _clean(value)
-        if text is None:
-            return None
-        values = text.split("\\")
-    try:
-        if kind == "is":
-            return int(float(values[0]))
-        if kind == "ds":
-            return float(values[0])
-        if kind == "ds2":
-            return (float(values[0]), float(values[1])) if len(values) >= 2 else None
-        if kind == "date":
-            return _parse_date(str(values[0]))
-        if kind == "time":
-            return _parse_time(str(values[0]))
-    except (ValueError, IndexError):
-        return None
-    raise AssertionError(kind)  # pragma: no cover
-
-
-def _parse_date(text: str) -> dt.date | None:
-    text = text.strip().replace(".", "").replace("-", "")
-    try:
-        return dt.date(int(text[0:4]), int(text[4:6]), int(text[6:8])) if len(text) == 8 else None
-    except ValueError:
-        return None
-
-
-def _parse_time(text: str) -> dt.time | None:
-    text = text.strip().replace(":", "")
-    whole, _, frac = text.partition(".")
-    if len(whole) not in (2, 4, 6) or not whole.isdigit() or (frac and not frac.isdigit()):
-        return None
-    hh, mm, ss = int(whole[0:2]), int(whole[2:4] or 0), int(whole[4:6] or 0)
-    try:
-        return dt.time(hh, mm, min(ss, 59), int((frac + "000000")[:6]))
-    except ValueError:
-        return None
-
-
 def _path_ids(path: str | os.PathLike) -> dict[str, Any]:
+    tail = "/".join(os.fspath(path).replace("\\", "/").rsplit("/", 4)[-4:])  # pNN/pSUBJECT/sSTUDY/FILE
     try:
-        ids = layout.parse_path(path)
+        ids = layout.parse_path(tail)  # the short tail parses as the full path would, several times faster
     except InvalidPathError:
         return {"subject_id": None, "study_id": None, "dicom_id": None}
     return {"subject_id": ids.subject_id, "study_id": ids.study_id, "dicom_id": ids.dicom_id}
@@ -220,20 +118,27 @@ def _kind(path: str | os.PathLike) -> str:
 
 def _open(path: str | os.PathLike, raw: bool = False):
     """Open for reading, through gzip for ``.gz`` unless ``raw``; a missing file is a MissingFileError."""
-    p = Path(path)
     try:
-        return gzip.open(p, "rb") if _kind(p) == "gz" and not raw else open(p, "rb")
+        return gzip.open(path, "rb") if not raw and _kind(path) == "gz" else open(path, "rb")
     except FileNotFoundError as exc:
         from .errors import MissingFileError
 
-        raise MissingFileError(f"{p}: no such file") from exc
+        raise MissingFileError(f"{path}: no such file") from exc
 
 
 def _read_head(path: str | os.PathLike, limit: int) -> bytes:
     """The first ``limit`` (decompressed) bytes; for ``.gz`` only as much of the stream as that takes."""
-    if _kind(path) != "gz":
-        with _open(path) as fh:
-            return fh.read(limit)
+    if _kind(path) != "gz":  # one unbuffered read: the cheapest way to a file's head
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError as exc:
+            from .errors import MissingFileError
+
+            raise MissingFileError(f"{path}: no such file") from exc
+        try:
+            return os.read(fd, limit)
+        finally:
+            os.close(fd)
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper; cheaper than gzip.open for a head
     out = bytearray()
     try:
@@ -248,159 +153,39 @@ def _read_head(path: str | os.PathLike, limit: int) -> bytes:
     return bytes(out)
 
 
-def _dataset(buf: bytes, pos: int, end: int | None, explicit: bool, want: set[int] | dict, stop: int,
-             found: dict[int, Any]) -> int:
-    """Walk elements from ``pos`` until ``end``, an item delimiter or a tag >= ``stop``; fill ``found``."""
-    limit = len(buf)
-    while end is None or pos < end:
-        if pos + 8 > limit:
-            if pos == limit and stop != 0xFFFFFFFF:  # top level, on an element boundary: the caller decides
-                return pos
-            raise _Truncated
-        group, elem = _TAG.unpack_from(buf, pos)
-        tag = group << 16 | elem
-        if tag == 0xFFFEE00D:  # item delimitation
-            return pos + 8
-        if tag >= stop:
-            return pos
-        if group == 0xFFFE:
-            raise _Unusual
-        if explicit:
-            vr = buf[pos + 4 : pos + 6]
-            if vr not in _VRS:  # e.g. implicit VR data under an explicit transfer syntax: pydicom copes
-                raise _Unusual
-            if vr in _LONG_VRS:
-                if pos + 12 > limit:
-                    raise _Truncated
-                length, pos = _U32.unpack_from(buf, pos + 8)[0], pos + 12
-            else:
-                length, pos = _U16.unpack_from(buf, pos + 6)[0], pos + 8
-        else:
-            vr = None
-            length, pos = _U32.unpack_from(buf, pos + 4)[0], pos + 8
-        if length == 0xFFFFFFFF:
-            if explicit and vr not in (b"SQ", b"UN"):
-                raise _Unusual
-            meaning: list = []
-            pos = _sequence(buf, pos, None, explicit and vr == b"SQ", meaning)
-            if tag in want:
-                found[tag] = meaning[0] if meaning else None
-            continue
-        nxt = pos + length
-        if tag in want:
-            if nxt > limit:
-                raise _Truncated
-            if tag in _SEQ_TAGS:
-                meaning = []
-                _sequence(buf, pos, nxt, explicit and vr != b"UN", meaning)
-                found[tag] = meaning[0] if meaning else None
-            else:
-                found[tag] = buf[pos:nxt]
-        pos = nxt
-    return pos
-
-
-def _sequence(buf: bytes, pos: int, end: int | None, explicit: bool, meaning: list) -> int:
-    """Walk a sequence's items; append the CodeMeaning (raw bytes) of the first item that has one."""
-    limit = len(buf)
-    while end is None or pos < end:
-        if pos + 8 > limit:
-            raise _Truncated
-        group, elem = _TAG.unpack_from(buf, pos)
-        length = _U32.unpack_from(buf, pos + 4)[0]
-        pos += 8
-        tag = group << 16 | elem
-        if tag == 0xFFFEE0DD:  # sequence delimitation
-            return pos
-        if tag != 0xFFFEE000:
-            raise _Unusual
-        found: dict[int, Any] = {}
-        if length == 0xFFFFFFFF:
-            pos = _dataset(buf, pos, None, explicit, {_CODE_MEANING}, 0xFFFFFFFF, found)
-        else:
-            _dataset(buf, pos, pos + length, explicit, {_CODE_MEANING}, 0xFFFFFFFF, found)
-            pos += length
-        if not meaning and found.get(_CODE_MEANING) is not None:
-            meaning.append(found[_CODE_MEANING])
-    return pos
-
-
-def _parse_head(buf: bytes, stop: int) -> tuple[str, dict[int, Any], int, bool]:
-    """Parse a preamble + file meta + dataset head: ``(transfer syntax, raw values, position, explicit)``."""
-    if len(buf) < 132 or buf[128:132] != b"DICM":
-        raise _Unusual
-    meta: dict[int, Any] = {}
-    pos = _dataset(buf, 132, None, True, {_TS}, 0x00030000, meta)
-    ts = _clean(meta.get(_TS, b"").decode("ascii", "replace")) or ""
-    if ts == _IMPLICIT_LE:
-        explicit = False
-    elif ts == "1.2.840.10008.1.2.2" or ts.startswith("1.2.840.10008.1.2.1.99") or not ts:
-        raise _Unusual  # big endian, deflate, no transfer syntax: pydicom
-    else:
-        explicit = True
-    found: dict[int, Any] = {}
-    pos = _dataset(buf, pos, None, explicit, _WANT, stop, found)
-    return ts, found, pos, explicit
-
-
-_WANT = set(_TAGS) | {_CHARSET}
-
-
 def _fast_raw(path: str | os.PathLike, stop: int) -> tuple[str, dict[int, Any], int, bool, bytes] | None:
     """The fast parser over a growing head of the file; ``None`` when pydicom should read it instead."""
     limit = 1 << 13
     while True:
         buf = _read_head(path, limit)
         try:
-            ts, found, pos, explicit = _parse_head(buf, stop)
+            ts, found, pos, explicit = dh.parse_head(buf, stop)
             if pos < len(buf) or len(buf) < limit:  # done, or the file ends cleanly (no pixel data)
                 return ts, found, pos, explicit, buf
-        except _Truncated:
+        except dh.Truncated:
             if len(buf) < limit:
                 raise CorruptImageError(
                     f"{path}: the DICOM header is truncated (the file ends after {len(buf)} bytes); "
                     "the download was cut: re-download the file"
                 ) from None
-        except (_Unusual, struct.error):
+        except (dh.Unusual, struct.error):
             return None
         if limit >= 1 << 24:
             return None
         limit <<= 3
 
 
-def _values(ts: str, found: dict[int, Any]) -> dict[str, Any] | None:
-    """Convert the fast parser's raw values; ``None`` when a character set needs pydicom."""
-    charset = _clean(found.get(_CHARSET, b"").decode("ascii", "replace")) or ""
-    codec = _CODECS.get(charset.split("\\")[0].strip())
-    values: dict[str, Any] = {"TransferSyntaxUID": ts}
-    for tag, (key, kind) in _TAGS.items():
-        raw = found.get(tag)
-        if raw is None:
-            values[key] = None
-        elif kind == "int":
-            values[key] = _U16.unpack_from(raw)[0] if len(raw) >= 2 else None
-        else:
-            try:
-                text = raw.decode("ascii")
-            except UnicodeDecodeError:
-                if codec is None:
-                    return None
-                text = raw.decode(codec, "replace")
-            values[key] = _convert(kind, text)
-    return values
-
-
 def _check_extent(path: str | os.PathLike, pos: int, explicit: bool, buf: bytes) -> None:
     """Cheaply check that the file holds all of its (uncompressed) pixel data: the file size for ``.dcm``,
     the size recorded in the gzip trailer for ``.dcm.gz`` (a cut stream ends in arbitrary bytes)."""
-    length = _U32.unpack_from(buf, pos + (8 if explicit else 4))[0]
+    length = dh.U32.unpack_from(buf, pos + (8 if explicit else 4))[0]
     if length == 0xFFFFFFFF:
         return  # encapsulated: only decoding tells
     end = pos + (12 if explicit else 8) + length
     if _kind(path) == "gz":
         with _open(path, raw=True) as fh:
             fh.seek(-4, os.SEEK_END)
-            size = _U32.unpack(fh.read(4))[0]
+            size = dh.U32.unpack(fh.read(4))[0]
         if not 0 <= size - end % (1 << 32) < 1 << 20:
             raise CorruptImageError(
                 f"{path}: the gzip stream is cut or damaged (its trailer does not match the pixel data, which "
@@ -416,24 +201,24 @@ def _check_extent(path: str | os.PathLike, pos: int, explicit: bool, buf: bytes)
 
 
 def _fast_header(path: str | os.PathLike, check_extent: bool = False) -> dict[str, Any] | None:
-    parsed = _fast_raw(path, _PIXEL_DATA if check_extent else _LAST_HEADER_TAG + 1)
+    parsed = _fast_raw(path, dh.PIXEL_DATA if check_extent else dh.LAST_HEADER_TAG + 1)
     if parsed is None:
         return None
     ts, found, pos, explicit, buf = parsed
     if check_extent and pos + 12 <= len(buf):
         _check_extent(path, pos, explicit, buf)
-    return _values(ts, found)
+    return dh.raw_values(ts, found)
 
 
 def _pydicom_header(path: str | os.PathLike) -> dict[str, Any]:
     ds = _dcmread(path, stop_before_pixels=True)
-    values: dict[str, Any] = {"TransferSyntaxUID": _clean(ds.file_meta.get("TransferSyntaxUID"))}
-    for key, kind in _TAGS.values():
-        keyword = _KEYWORDS.get(key, key)
+    values: dict[str, Any] = {"TransferSyntaxUID": dh.clean(ds.file_meta.get("TransferSyntaxUID"))}
+    for key, kind in dh.TAGS.values():
+        keyword = dh.KEYWORDS.get(key, key)
         value = ds.get(keyword)
         if kind == "code":
             value = value[0].get("CodeMeaning") if value else None
-        values[key] = _convert(kind, value)
+        values[key] = dh.convert(kind, value)
     return values
 
 
@@ -443,8 +228,13 @@ def _dcmread(path: str | os.PathLike, **kwargs: Any):
     from pydicom.errors import InvalidDicomError
 
     try:
-        with _open(path) as fh:
-            return pydicom.dcmread(fh, **kwargs)
+        with _open(path) as fh, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = pydicom.dcmread(fh, **kwargs)
+        for warning in caught:  # pydicom warns (not raises) on some damage; a scan must not print thousands
+            if "end of file" in str(warning.message).lower():
+                raise CorruptImageError(f"{path}: truncated ({warning.message}); re-download the file")
+        return ds
     except InvalidDicomError as exc:
         raise NotAnImageError(
             f"{path}: not a DICOM file ({exc}). Check that the download completed and the file is the image."
@@ -453,7 +243,7 @@ def _dcmread(path: str | os.PathLike, **kwargs: Any):
         raise CorruptImageError(f"{path}: broken gzip stream ({exc}); re-download the file") from exc
     except CxrkitError:
         raise
-    except Exception as exc:  # noqa: BLE001 - pydicom raises many types on damaged files
+    except Exception as exc:
         raise CorruptImageError(f"{path}: cannot parse the DICOM header ({type(exc).__name__}: {exc}); "
                                 "the file is probably truncated or damaged: re-download it") from exc
 
@@ -461,8 +251,8 @@ def _dcmread(path: str | os.PathLike, **kwargs: Any):
 def _jpg_header(path: str | os.PathLike) -> dict[str, Any]:
     with _open_jpg(path) as im:
         samples = len(im.getbands())
-        return {"TransferSyntaxUID": None, **{key: None for key, _ in _TAGS.values()},
-                "Rows": im.height, "Columns": im.width, "SamplesPerPixel": samples, "NumberOfFrames": 1,
+        return {"TransferSyntaxUID": None, **{key: None for key, _ in dh.TAGS.values()},
+                "Rows": im.height, "Columns": im.width, "SamplesPerPixel": samples,
                 "PhotometricInterpretation": "MONOCHROME2" if samples == 1 else "RGB",
                 "BitsAllocated": 8, "BitsStored": 8, "PixelRepresentation": 0}
 
@@ -542,6 +332,9 @@ _DECODER_PACKAGES = {
 }
 
 
+_NATIVE_SYNTAXES = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
+
+
 def _ts_text(uid: str) -> str:
     from pydicom.uid import UID
 
@@ -551,6 +344,8 @@ def _ts_text(uid: str) -> str:
 
 def _check_shape(path: str | os.PathLike, info: dict[str, Any]) -> None:
     rows, cols = info.get("Rows"), info.get("Columns")
+    if rows is None or cols is None:
+        raise CorruptImageError(f"{path}: pixel data without Rows/Columns; the header is damaged: re-download the file")
     if not rows or not cols or rows > MAX_SIDE or cols > MAX_SIDE or rows * cols > MAX_PIXELS:
         raise CorruptImageError(
             f"{path}: absurd image size Rows={rows}, Columns={cols} (expected 1..{MAX_SIDE} each); "
@@ -570,12 +365,11 @@ def _check_shape(path: str | os.PathLike, info: dict[str, Any]) -> None:
         )
 
 
-def _native_dtype(info: dict[str, Any], big_endian: bool = False) -> np.dtype | None:
+def _native_dtype(info: dict[str, Any]) -> np.dtype | None:
     bits = info.get("BitsAllocated")
     if bits not in (8, 16):
         return None
-    kind = "i" if info.get("PixelRepresentation") == 1 else "u"
-    return np.dtype(f"{'>' if big_endian else '<'}{kind}{bits // 8}")
+    return np.dtype(f"<{'i' if info.get('PixelRepresentation') == 1 else 'u'}{bits // 8}")
 
 
 def _fix_sign(arr: np.ndarray, info: dict[str, Any]) -> np.ndarray:
@@ -589,27 +383,26 @@ def _fix_sign(arr: np.ndarray, info: dict[str, Any]) -> np.ndarray:
 
 def _fast_native(path: str | os.PathLike) -> tuple[dict[str, Any], int, np.dtype] | None:
     """``(header, pixel data offset, dtype)`` for uncompressed little-endian files, else ``None``."""
-    parsed = _fast_raw(path, _PIXEL_DATA)
+    parsed = _fast_raw(path, dh.PIXEL_DATA)
     if parsed is None:
         return None
     ts, found, pos, explicit, buf = parsed
-    info = _values(ts, found)
+    info = dh.raw_values(ts, found)
     if info is None:
         return None
-    if ts not in (_IMPLICIT_LE, _EXPLICIT_LE) or pos + 8 > len(buf):
+    if ts not in (dh.IMPLICIT_LE, dh.EXPLICIT_LE) or pos + 8 > len(buf):
         return None
-    group, elem = _TAG.unpack_from(buf, pos)
-    if group << 16 | elem != _PIXEL_DATA:
+    group, elem = dh.TAG.unpack_from(buf, pos)
+    if group << 16 | elem != dh.PIXEL_DATA:
         return None
     if explicit:
-        length, offset = _U32.unpack_from(buf, pos + 8)[0], pos + 12
+        length, offset = dh.U32.unpack_from(buf, pos + 8)[0], pos + 12
     else:
-        length, offset = _U32.unpack_from(buf, pos + 4)[0], pos + 8
+        length, offset = dh.U32.unpack_from(buf, pos + 4)[0], pos + 8
     dtype = _native_dtype(info)
     if length == 0xFFFFFFFF or dtype is None:
         return None
     _check_shape(path, info)
-    info["_length"] = length
     return info, offset, dtype
 
 
@@ -639,7 +432,7 @@ def _decode(path: str | os.PathLike, ds: Any) -> np.ndarray:
     """Decode pixel data through pydicom's plugins (each available plugin is tried before giving up)."""
     from pydicom.pixels import get_decoder
 
-    uid = _clean(ds.file_meta.get("TransferSyntaxUID")) or ""
+    uid = dh.clean(ds.file_meta.get("TransferSyntaxUID")) or ""
     try:
         decoder = get_decoder(uid)
     except NotImplementedError as exc:
@@ -654,12 +447,16 @@ def _decode(path: str | os.PathLike, ds: Any) -> np.ndarray:
             f"{_DECODER_PACKAGES.get(uid, 'a pydicom pixel plugin')} (pydicom says: {missing})"
         )
     try:
-        arr = ds.pixel_array
-    except (ValueError, RuntimeError, NotImplementedError, struct.error, EOFError, OSError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            arr = ds.pixel_array
+    except (ValueError, RuntimeError, NotImplementedError, AttributeError, struct.error, EOFError, OSError) as exc:
         first = str(exc).strip().splitlines()
         reason = " ".join(line.strip() for line in first)[:400]
         if "pixel data" in reason.lower() and ("shorter" in reason.lower() or "truncat" in reason.lower()):
             raise CorruptImageError(f"{path}: pixel data truncated ({reason}); re-download the file") from exc
+        if uid in _NATIVE_SYNTAXES:  # nothing to decode: the header or the data is damaged
+            raise CorruptImageError(f"{path}: unreadable pixel data ({reason}); re-download the file") from exc
         raise UndecodableImageError(
             f"{path}: the {_ts_text(uid)} pixel data could not be decoded by any installed plugin ({reason}). "
             f"The file may be damaged (re-download it); another decoder may help: "
@@ -674,14 +471,14 @@ _PIXEL_KEYS = {"Rows", "Columns", "SamplesPerPixel", "BitsAllocated", "BitsStore
 def _pydicom_stored(path: str | os.PathLike) -> tuple[np.ndarray, Any]:
     ds = _dcmread(path)
     info = {key: ds.get(key) for key in _PIXEL_KEYS | {"PhotometricInterpretation", "NumberOfFrames"}}
-    info["NumberOfFrames"] = _convert("is", info["NumberOfFrames"])
-    _check_shape(path, info)
+    info["NumberOfFrames"] = dh.convert("is", info["NumberOfFrames"])
     if "PixelData" not in ds:
-        kind = "FloatPixelData" if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds else None
+        floats = "FloatPixelData" in ds or "DoubleFloatPixelData" in ds
         raise CorruptImageError(
-            f"{path}: the file has no pixel data{' (float pixel data is not supported)' if kind else ''}; "
+            f"{path}: the file has no pixel data{' (float pixel data is not supported)' if floats else ''}; "
             "it may be a structured report or a header-only copy: re-download the image"
         )
+    _check_shape(path, info)
     arr = _decode(path, ds)
     if arr.ndim != 2 or arr.shape != (info["Rows"], info["Columns"]):
         raise UnsupportedImageError(f"{path}: decoded pixels have shape {arr.shape}, expected one 2-D frame")
@@ -715,9 +512,19 @@ def _stored(path: str | os.PathLike) -> tuple[np.ndarray, Any | None]:
     return _pydicom_stored(path)
 
 
-def _read_jpg(path: str | os.PathLike) -> np.ndarray:
+def _read_jpg(path: str | os.PathLike, max_size: int | None = None) -> np.ndarray:
+    """8-bit values of a JPG; with ``max_size``, the same shape :func:`read_image` gives a DICOM, made by
+    libjpeg's DCT scaling (1/2, 1/4, 1/8: nearly free) then a box (area-average) resize."""
+    from PIL import Image
+
     with _open_jpg(path) as im:
         try:
+            factor = -(-max(im.size) // int(max_size)) if max_size else 1
+            if factor > 1:
+                target = (im.size[0] // factor, im.size[1] // factor)
+                im.draft("L", target)
+                if im.size != target:
+                    im = im.convert("L").resize(target, Image.Resampling.BOX)
             if im.mode != "L":
                 im = im.convert("L")
             return np.asarray(im)
@@ -726,74 +533,6 @@ def _read_jpg(path: str | os.PathLike) -> np.ndarray:
 
 
 # --- display pipeline ---------------------------------------------------------------------------------
-
-
-def block_mean(arr: np.ndarray, factor: int) -> np.ndarray:
-    """Downsample a 2-D array by averaging ``factor x factor`` blocks (edge rows/columns that do not fill a
-    block are dropped). Integer input is summed in integers, so this is fast on stored pixels.
-
-    Examples
-    --------
-    >>> block_mean(np.arange(16, dtype=np.uint16).reshape(4, 4), 2)
-    array([[ 2.5,  4.5],
-           [10.5, 12.5]], dtype=float32)
-    """
-    if factor <= 1:
-        return arr.astype(np.float32)
-    h, w = arr.shape[0] // factor * factor, arr.shape[1] // factor * factor
-    arr = arr[:h, :w]
-    acc = np.int64 if arr.dtype.kind == "f" or factor > 100 or arr.dtype.itemsize > 2 else np.int32
-    if arr.dtype.kind == "f":
-        acc = np.float64
-    cols = arr[:, 0::factor].astype(acc)
-    for k in range(1, factor):
-        cols += arr[:, k::factor]
-    out = cols[0::factor].copy()
-    for k in range(1, factor):
-        out += cols[k::factor]
-    return (out / (factor * factor)).astype(np.float32)
-
-
-def _lut(x: np.ndarray, item: Any) -> tuple[np.ndarray, float, float]:
-    """Apply a DICOM LUT (Modality or VOI LUT sequence item) by interpolation: exact on integers."""
-    n, first = int(item.LUTDescriptor[0]) or 65536, int(item.LUTDescriptor[1])
-    if item.LUTDescriptor[1] > 32767 and getattr(item, "_pixel_signed", False):  # pragma: no cover
-        first -= 65536
-    data = item.LUTData
-    values = np.asarray(data if not isinstance(data, bytes) else np.frombuffer(data, "<u2"), dtype=np.float64)
-    values = values[:n]
-    out = np.interp(x, first + np.arange(values.size, dtype=np.float64), values).astype(np.float32)
-    return out, float(values.min()), float(values.max())
-
-
-def _linear(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    if hi <= lo:
-        return (x > lo).astype(np.float32)
-    out = (x - np.float32(lo)) * np.float32(1.0 / (hi - lo))
-    return np.clip(out, 0.0, 1.0, out=out)
-
-
-def _window(x: np.ndarray, center: float, width: float, function: str = "LINEAR") -> np.ndarray:
-    """The DICOM VOI window functions (PS3.3 C.11.2.1.2), mapped to [0, 1]."""
-    function = (function or "LINEAR").upper()
-    if function == "SIGMOID":
-        return (1.0 / (1.0 + np.exp(-4.0 * (x.astype(np.float64) - center) / width))).astype(np.float32)
-    if function == "LINEAR_EXACT":
-        return _linear(x, center - width / 2, center + width / 2)
-    if width <= 1:  # degenerate LINEAR window: a threshold
-        return (x > center - 0.5).astype(np.float32)
-    c, w = center - 0.5, width - 1
-    return _linear(x, c - w / 2, c + w / 2)
-
-
-def _minmax(x: np.ndarray) -> np.ndarray:
-    return _linear(x, float(x.min()), float(x.max()))
-
-
-def _auto(x: np.ndarray) -> np.ndarray:
-    step = max(1, int(np.sqrt(x.size / 1_000_000)))
-    lo, hi = np.percentile(x[::step, ::step], [0.5, 99.5])
-    return _linear(x, float(lo), float(hi))
 
 
 def read_image(
@@ -835,18 +574,19 @@ def read_image(
     """
     if isinstance(window, str) and window not in ("auto", "minmax", "none"):
         raise ValueError(f"window must be None, (center, width), 'auto', 'minmax' or 'none', not {window!r}")
-    stored, ds = _stored(path)
-    factor = 1 if not max_size else max(1, -(-max(stored.shape) // int(max_size)))
-    x = block_mean(stored, factor)
-    if _kind(path) == "jpg":
+    if _kind(path) == "jpg":  # already display-ready 8-bit: downsample while decoding
+        x = _read_jpg(path, max_size).astype(np.float32)
         if window is None:
             return x * np.float32(1 / 255)
         return _apply_window(x, window, None)
+    stored, ds = _stored(path)
+    factor = 1 if not max_size else max(1, -(-max(stored.shape) // int(max_size)))
+    x = display.block_mean(stored, factor)
     if ds is None:  # fast path read the pixels; the VOI details come from pydicom's reading of the header
         ds = _dcmread(path, stop_before_pixels=True)
     modality_lut = ds.get("ModalityLUTSequence")
     if modality_lut:
-        x = _lut(x, modality_lut[0])[0]
+        x = display.apply_lut(x, modality_lut[0], ds.get("PixelRepresentation") == 1)[0]
     elif "RescaleSlope" in ds and "RescaleIntercept" in ds:
         slope, intercept = float(ds.RescaleSlope), float(ds.RescaleIntercept)
         if slope != 1.0 or intercept != 0.0:
@@ -859,31 +599,42 @@ def read_image(
 
 def _apply_window(x: np.ndarray, window: Any, ds: Any | None) -> np.ndarray:
     if window == "auto":
-        return _auto(x)
+        return display.auto_window(x)
     if window in ("minmax", "none"):
-        return _minmax(x)
+        return display.minmax(x)
     if window is not None:
         center, width = window
-        return _window(x, float(center), float(width))
+        return display.window(x, float(center), float(width))
     voi_lut = ds.get("VOILUTSequence") if ds is not None else None
     if voi_lut:
-        out, lo, hi = _lut(x, voi_lut[0])
-        return _linear(out, lo, hi)
+        signed = ds.get("PixelRepresentation") == 1 or float(ds.get("RescaleIntercept") or 0) < 0
+        out, lo, hi = display.apply_lut(x, voi_lut[0], signed)
+        return display.linear(out, lo, hi)
     if ds is not None and ds.get("WindowCenter") is not None and ds.get("WindowWidth") is not None:
-        center = _convert("ds", ds.WindowCenter)
-        width = _convert("ds", ds.WindowWidth)
+        center = dh.convert("ds", ds.WindowCenter)
+        width = dh.convert("ds", ds.WindowWidth)
         if center is not None and width is not None and width > 0:
-            return _window(x, center, width, str(ds.get("VOILUTFunction") or "LINEAR"))
-    return _minmax(x)
+            return display.window(x, center, width, str(ds.get("VOILUTFunction") or "LINEAR"))
+    return display.minmax(x)
 
 
 # --- PNG, thumbnails, the MIMIC-CXR-JPG recipe --------------------------------------------------------
 
 
+def _to_uint8(array: np.ndarray) -> np.ndarray:
+    arr = np.asarray(array)
+    if arr.ndim != 2:
+        raise ValueError(f"expected a 2-D array (one grayscale image), got shape {arr.shape}")
+    if arr.dtype != np.uint8:
+        arr = (np.clip(np.nan_to_num(arr), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return arr
+
+
 def to_png(array: np.ndarray, *, compress_level: int = 1) -> bytes:
     """8-bit grayscale PNG bytes of a 2-D array (float in [0, 1] as from :func:`read_image`, or ``uint8``).
 
-    ``compress_level`` 1 keeps encoding fast (a 1024 px preview in a few ms); use 6-9 for smaller files.
+    ``compress_level`` 1 keeps encoding fast (about 10 ms for a 1024 px radiograph); 6-9 gives files ~15%
+    smaller at several times the cost. For the fastest previews see :func:`to_jpeg`.
 
     Examples
     --------
@@ -893,13 +644,24 @@ def to_png(array: np.ndarray, *, compress_level: int = 1) -> bytes:
     """
     from PIL import Image
 
-    arr = np.asarray(array)
-    if arr.ndim != 2:
-        raise ValueError(f"to_png needs a 2-D array, got shape {arr.shape}")
-    if arr.dtype != np.uint8:
-        arr = (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG", compress_level=compress_level)
+    Image.fromarray(_to_uint8(array)).save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
+
+
+def to_jpeg(array: np.ndarray, *, quality: int = 90) -> bytes:
+    """8-bit grayscale JPEG bytes of a 2-D array: ~10x faster to encode than PNG and ~5x smaller, for
+    interactive previews where lossy is fine (a 1024 px radiograph in ~1-2 ms).
+
+    Examples
+    --------
+    >>> to_jpeg(np.zeros((4, 4), dtype=np.float32))[:2] == b"\\xff\\xd8"
+    True
+    """
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(_to_uint8(array)).save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
 
 

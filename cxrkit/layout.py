@@ -264,11 +264,11 @@ def parse_path(path: str | PurePath) -> PathIds:
 
 
 def image_path_expr(
-    subject: "pl.Expr | str" = "subject_id",
-    study: "pl.Expr | str" = "study_id",
-    dicom: "pl.Expr | str" = "dicom_id",
+    subject: pl.Expr | str = "subject_id",
+    study: pl.Expr | str = "study_id",
+    dicom: pl.Expr | str = "dicom_id",
     ext: str = ".dcm",
-) -> "pl.Expr":
+) -> pl.Expr:
     """A polars expression building :func:`image_path` from integer id columns, row by row, vectorised.
 
     Examples
@@ -287,7 +287,7 @@ def image_path_expr(
     return pl.concat_str([study_dir_expr(subject, study), pl.lit("/"), dicom, pl.lit(ext)]).alias("path")
 
 
-def report_path_expr(subject: "pl.Expr | str" = "subject_id", study: "pl.Expr | str" = "study_id") -> "pl.Expr":
+def report_path_expr(subject: pl.Expr | str = "subject_id", study: pl.Expr | str = "study_id") -> pl.Expr:
     """A polars expression building :func:`report_path` from integer id columns.
 
     Examples
@@ -301,7 +301,7 @@ def report_path_expr(subject: "pl.Expr | str" = "subject_id", study: "pl.Expr | 
     return pl.concat_str([study_dir_expr(subject, study), pl.lit(REPORT_EXTENSION)]).alias("path")
 
 
-def subject_dir_expr(subject: "pl.Expr | str" = "subject_id") -> "pl.Expr":
+def subject_dir_expr(subject: pl.Expr | str = "subject_id") -> pl.Expr:
     """A polars expression building :func:`subject_dir` from an integer id column."""
     import polars as pl
 
@@ -309,7 +309,7 @@ def subject_dir_expr(subject: "pl.Expr | str" = "subject_id") -> "pl.Expr":
     return pl.concat_str([pl.lit(f"{FILES_DIR}/p"), subj.str.slice(0, 2), pl.lit("/p"), subj])
 
 
-def study_dir_expr(subject: "pl.Expr | str" = "subject_id", study: "pl.Expr | str" = "study_id") -> "pl.Expr":
+def study_dir_expr(subject: pl.Expr | str = "subject_id", study: pl.Expr | str = "study_id") -> pl.Expr:
     """A polars expression building :func:`study_dir` from integer id columns."""
     import polars as pl
 
@@ -317,7 +317,7 @@ def study_dir_expr(subject: "pl.Expr | str" = "subject_id", study: "pl.Expr | st
     return pl.concat_str([subject_dir_expr(subject), pl.lit("/s"), study.cast(pl.String)])
 
 
-def parse_path_expr(path: "pl.Expr | str" = "path") -> "pl.Expr":
+def parse_path_expr(path: pl.Expr | str = "path") -> pl.Expr:
     """A polars expression turning path strings into a struct of ``subject_id``, ``study_id``, ``dicom_id``, ``ext``.
 
     Paths that do not follow the layout give nulls (check with :func:`parse_path` for the reason).

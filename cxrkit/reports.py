@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import json
 import os
@@ -73,6 +74,8 @@ SECTION_COLUMNS = (
     "last_paragraph",
 )
 _KNOWN = frozenset(SECTION_COLUMNS) - {"last_paragraph"}
+# Sections that close a report (administrative): the last-paragraph rule looks at the section before them.
+_TRAILING = frozenset({"notification", "recommendation", "addendum", "wet_read"})
 
 # --- decoding -----------------------------------------------------------------------------------------
 
@@ -97,8 +100,7 @@ def decode_report(data: bytes) -> str:
     'café é\\nnext\\nlast'
     """
     text = data.decode("utf-8", errors="cxrkit-latin1")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
@@ -289,7 +291,7 @@ def _fold(token: str) -> str:
     """Section name of a header token (``'CLINICAL HISTORY:'`` -> ``'history'``)."""
     if token.startswith("_"):
         return "preamble"
-    name = token[:-1] if token.endswith(":") else token
+    name = token.removesuffix(":")
     name = re.sub("[ \t]+", " ", name).strip(" ").lower()
     if name in SECTION_SYNONYMS:
         return SECTION_SYNONYMS[name]
@@ -324,7 +326,9 @@ def parse_sections(text: str) -> dict[str, str]:
     6. Empty ``findings`` / ``impression`` sections are dropped (a title such as ``CHEST, PA LATERAL:`` followed
        by a blank line is not a findings section). Repeated sections are joined with a space.
     7. When there is neither findings nor impression, the text after the first blank line of the last section
-       is the ``last_paragraph`` (as in ``mimic_cxr_sectioned.csv``); *new*: a header-less report without a
+       is the ``last_paragraph`` (as in ``mimic_cxr_sectioned.csv``); *new*: closing sections (notification,
+       recommendation, addendum, wet read) are passed over for the one before them (the report body is often
+       in the preamble of a header-less report that ends with ``NOTIFICATION:``); a header-less report without a
        blank line gives its text after the ``FINAL REPORT`` title. *New*: that text is also returned as the
        ``impression``; the ``last_paragraph`` key says it was inferred.
     8. Each section's lines are joined (line wrapping undone) and runs of whitespace become one space; empty
@@ -388,8 +392,9 @@ def parse_sections(text: str) -> dict[str, str]:
             continue
         named.append([name, body])
     extra = None
-    if named and not any(n in ("findings", "impression") for n, _ in named):  # rule 7
-        last = named[-1]
+    eligible = [piece for piece in named if piece[0] not in _TRAILING]
+    if eligible and not any(n in ("findings", "impression") for n, _ in named):  # rule 7
+        last = eligible[-1]
         m = _BLANK_SPLIT_RE.match(last[1])
         if m and _normalise(m.group(2)):
             last[1], extra = m.group(1), _normalise(m.group(2))
@@ -454,10 +459,12 @@ def sections_frame(
     frame = df.collect() if isinstance(df, pl.LazyFrame) else df
     row = "__row"
     base = frame.with_row_index(row)
-    text = (
-        pl.col(text_col).str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
-        .str.replace_all("[\x1e\x1f]", " ")
-    )
+    text = pl.col(text_col)
+    if frame.select(text.str.contains("[\r\x1e\x1f]").any()).item():  # rare: skip three passes otherwise
+        text = (
+            text.str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
+            .str.replace_all("[\x1e\x1f]", " ")
+        )
     pieces = (
         base.select(
             row, text.str.replace_all(_HEADER_PATTERN, "\x1e${1}\x1f").str.split("\x1e").alias("piece")
@@ -488,7 +495,9 @@ def sections_frame(
     pieces = pieces.filter(~(pl.col("name").is_in(["findings", "impression"]) & (pl.col("norm") == "")))
     # rule 7: last paragraph when neither findings nor impression (regexes run on those rows only)
     is_fi = pl.col("name").is_in(["findings", "impression"])
-    target = ~is_fi.any().over(row) & (pl.col("idx") == pl.col("idx").max().over(row))
+    eligible = ~pl.col("name").is_in(list(_TRAILING))
+    last_eligible = pl.col("idx").filter(eligible).max().over(row)
+    target = ~is_fi.any().over(row) & eligible & (pl.col("idx") == last_eligible)
     candidate = pl.when(target).then(pl.col("body"))
     blank = candidate.str.extract_groups(_BLANK_SPLIT)
     title = pl.when(target & (pl.col("name") == "preamble")).then(pl.col("body")).str.extract_groups(_TITLE_SPLIT)
@@ -517,6 +526,7 @@ def sections_frame(
     wide = wide.with_columns(missing).select(row, *SECTION_COLUMNS).with_columns(
         pl.coalesce("last_paragraph", "impression").alias("impression")
     )
+    base = base.drop([c for c in SECTION_COLUMNS if c in base.columns and c != text_col])  # recomputed
     out = base.join(wide, on=row, how="left", maintain_order="left").drop(row)
     if not keep_text:
         out = out.drop(text_col)
@@ -525,6 +535,7 @@ def sections_frame(
 
 # --- corpus ingest ----------------------------------------------------------------------------------------
 
+_VERSIONS = (INGEST_VERSION, PARSER_VERSION)
 _SCHEMA = {"subject_id": pl.Int64, "study_id": pl.Int64, "text": pl.String, "path": pl.String, "error": pl.String}
 _GROUP_RE = re.compile(r"p1[0-9]")
 _PATIENT_RE = re.compile(r"p1[0-9]{7}")
@@ -548,23 +559,63 @@ class ReportCorpus:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _read_file_chunk(task: tuple[str, list[str]]) -> dict[str, Any]:
-    root, rels = task
+_CHUNK_SCHEMA = {"path": pl.String, "text": pl.String, "error": pl.String}
+# (name, header offset, end of its bytes, compressed size, CRC, compression method, flag bits)
+_Member = tuple[str, int, int, int, int, int, int]
+
+
+def _read_files(root: str, rels: list[str]) -> pl.DataFrame:
     texts: list[str | None] = []
     errors: list[str | None] = []
     for rel in rels:
+        path = os.path.join(root, rel)
         try:
-            texts.append(read_report(os.path.join(root, rel)))
+            if path.endswith(".txt"):  # the hot path: a plain local file, opened directly (no Path objects)
+                try:
+                    with open(path, "rb") as fh:
+                        texts.append(decode_report(fh.read()))
+                    errors.append(None)
+                    continue
+                except OSError:
+                    pass  # let read_report raise the error that names the file
+            texts.append(read_report(path))
             errors.append(None)
         except ReportReadError as exc:
             texts.append(None)
             errors.append(str(exc))
-    return {"frame": pl.DataFrame({"path": rels, "text": texts, "error": errors}, schema=_CHUNK_SCHEMA)}
+    return pl.DataFrame({"path": rels, "text": texts, "error": errors}, schema=_CHUNK_SCHEMA)
 
 
-_CHUNK_SCHEMA = {"path": pl.String, "text": pl.String, "error": pl.String}
-# (name, header offset, end of its bytes, compressed size, CRC, compression method, flag bits)
-_Member = tuple[str, int, int, int, int, int, int]
+def _read_patients(root: str, patient_dirs: list[str]) -> pl.DataFrame:
+    """Read every report in these patient folders (``files/pNN/pSUBJECT``): the walk happens in the workers."""
+    rels: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for rel_dir in patient_dirs:
+        try:
+            with os.scandir(os.path.join(root, rel_dir)) as it:
+                rels.extend(f"{rel_dir}/{e.name}" for e in it if _REPORT_RE.fullmatch(e.name) and e.is_file())
+        except OSError as exc:
+            failed.append((rel_dir, f"cannot list {os.path.join(root, rel_dir)}: {exc}"))
+    rels.sort()
+    frame = _read_files(root, rels)
+    if failed:
+        frame = pl.concat([frame, pl.DataFrame({"path": [f[0] for f in failed], "text": [None] * len(failed),
+                                                "error": [f[1] for f in failed]}, schema=_CHUNK_SCHEMA)])
+    return frame
+
+
+def _ingest_chunk(task: tuple[str, str, list[Any], bool]) -> dict[str, Any]:
+    """Worker: read one chunk (patient folders, report paths or zip members), optionally section it."""
+    kind, where, items, with_sections = task
+    if kind == "zip":
+        frame = _read_zip_members(where, items)
+    elif kind == "folder":
+        frame = _read_patients(where, items)
+    else:
+        frame = _read_files(where, items)
+    if with_sections:
+        frame = sections_frame(frame)  # type: ignore[assignment]
+    return {"frame": frame}
 
 
 def _read_member(zip_path: str, buf: bytes, lo: int, member: _Member) -> str:
@@ -595,14 +646,16 @@ def _read_member(zip_path: str, buf: bytes, lo: int, member: _Member) -> str:
     return decode_report(raw)
 
 
-def _read_zip_chunk(task: tuple[str, list[_Member]]) -> dict[str, Any]:
+def _read_zip_members(zip_path: str, members: list[_Member]) -> pl.DataFrame:
     """Read a run of members that lie next to each other in the zip with one read, then decode each."""
-    zip_path, members = task
     lo = min(m[1] for m in members)
     hi = max(m[2] for m in members)
-    with open(zip_path, "rb") as fh:
-        fh.seek(lo)
-        buf = fh.read(hi - lo)
+    try:
+        with open(zip_path, "rb") as fh:
+            fh.seek(lo)
+            buf = fh.read(hi - lo)
+    except OSError as exc:
+        raise ReportReadError(f"cannot read the reports zip {zip_path}: {exc}") from exc
     texts: list[str | None] = []
     errors: list[str | None] = []
     for member in members:
@@ -613,25 +666,17 @@ def _read_zip_chunk(task: tuple[str, list[_Member]]) -> dict[str, Any]:
             texts.append(None)
             errors.append(str(exc))
     names = [m[0] for m in members]
-    return {"frame": pl.DataFrame({"path": names, "text": texts, "error": errors}, schema=_CHUNK_SCHEMA)}
+    return pl.DataFrame({"path": names, "text": texts, "error": errors}, schema=_CHUNK_SCHEMA)
 
 
-def _walk_reports(root: Path) -> list[str]:
-    """Relative paths ``files/pNN/pSUBJECT/sSTUDY.txt`` of every report under ``root/files``, sorted."""
+def _patient_dirs(root: Path) -> list[str]:
+    """Relative paths ``files/pNN/pSUBJECT`` of every patient folder under ``root/files``, sorted."""
     out: list[str] = []
-    files = root / layout.FILES_DIR
-    for group in sorted(os.scandir(files), key=lambda e: e.name):
-        if not (group.is_dir() and _GROUP_RE.fullmatch(group.name)):
-            continue
-        for patient in sorted(os.scandir(group.path), key=lambda e: e.name):
-            if not (patient.is_dir() and _PATIENT_RE.fullmatch(patient.name)):
-                continue
-            prefix = f"{layout.FILES_DIR}/{group.name}/{patient.name}/"
-            out.extend(
-                prefix + e.name
-                for e in os.scandir(patient.path)
-                if _REPORT_RE.fullmatch(e.name) and e.is_file()
-            )
+    for group in sorted(os.scandir(root / layout.FILES_DIR), key=lambda e: e.name):
+        if group.is_dir() and _GROUP_RE.fullmatch(group.name):
+            with os.scandir(group.path) as it:
+                out.extend(f"{layout.FILES_DIR}/{group.name}/{e.name}" for e in it
+                           if _PATIENT_RE.fullmatch(e.name) and e.is_dir())
     out.sort()
     return out
 
@@ -657,7 +702,7 @@ def _source(source: Any, paths: Iterable[str | os.PathLike] | None) -> tuple[str
     if isinstance(source, (str, os.PathLike)) and paths is None:
         p = Path(source).expanduser()
         if p.is_file():
-            return "zip", p, None, identity_key("zip", INGEST_VERSION, file_identity(p))
+            return "zip", p, None, identity_key("zip", _VERSIONS, file_identity(p))
         if p.is_dir():
             if p.name == layout.FILES_DIR and not (p / layout.FILES_DIR).is_dir():
                 p = p.parent
@@ -667,7 +712,7 @@ def _source(source: Any, paths: Iterable[str | os.PathLike] | None) -> tuple[str
                     "the mimic-cxr-reports.zip"
                 )
             root = p.resolve()
-            return "folder", root, None, identity_key("folder", INGEST_VERSION, str(root), _tree_fingerprint(root))
+            return "folder", root, None, identity_key("folder", _VERSIONS, str(root), _tree_fingerprint(root))
         raise ReportReadError(f"{p}: no such file or folder (expected a dataset root or mimic-cxr-reports.zip)")
     if paths is None:  # a sequence of report paths
         root, rels = Path("/"), [str(Path(q).expanduser().resolve()) for q in source]
@@ -680,7 +725,7 @@ def _source(source: Any, paths: Iterable[str | os.PathLike] | None) -> tuple[str
             stats.append((st.st_size, st.st_mtime_ns))
         except OSError:
             stats.append(None)
-    return "paths", root, rels, identity_key("paths", INGEST_VERSION, str(root), rels, stats)
+    return "paths", root, rels, identity_key("paths", _VERSIONS, str(root), rels, stats)
 
 
 def _as_cache(cache: Cache | str | os.PathLike | bool | None) -> Cache | None:
@@ -691,39 +736,73 @@ def _as_cache(cache: Cache | str | os.PathLike | bool | None) -> Cache | None:
     return cache if isinstance(cache, Cache) else Cache(cache)
 
 
-def _chunks(items: Sequence[Any], executor: Any) -> list[list[Any]]:
+def _chunks(items: Sequence[Any], executor: Any, most: int) -> list[list[Any]]:
+    """About four chunks per worker, each of at most ``most`` items (at least a tenth of that)."""
     from .scan import default_workers
 
     workers = getattr(executor, "_max_workers", None) or default_workers()
-    size = max(200, min(5000, -(-len(items) // (workers * 4))))
+    size = max(max(1, most // 10), min(most, -(-len(items) // (workers * 4))))
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def _run(func: Any, tasks: list[tuple[str, list[Any]]], names: list[list[str]], executor: Any, progress: bool,
-         desc: str) -> list[pl.DataFrame]:
-    from .scan import map_paths
+@dataclass
+class _LocalEntry:
+    """A member found by scanning local headers (the attributes of ``zipfile.ZipInfo`` that the ingest uses)."""
 
-    rows = map_paths(func, tasks, executor=executor, progress=progress, chunksize=1, desc=desc)
-    frames = []
-    for row, chunk_names in zip(rows, names):
-        if row.get("frame") is not None:
-            frames.append(row["frame"])
-        else:  # the whole chunk failed (e.g. the zip vanished): one error row per report
-            frames.append(pl.DataFrame({"path": chunk_names, "text": [None] * len(chunk_names),
-                                        "error": [row["error"]] * len(chunk_names)}, schema=_CHUNK_SCHEMA))
-    return frames
+    filename: str
+    header_offset: int
+    compress_size: int
+    CRC: int
+    compress_type: int
+    flag_bits: int
+
+    def is_dir(self) -> bool:
+        return self.filename.endswith("/")
 
 
-def _ingest_zip(zip_path: Path, executor: Any, progress: bool, detail: dict[str, Any]) -> list[pl.DataFrame]:
+def _scan_local_headers(zip_path: Path) -> tuple[list[_LocalEntry], int]:
+    """Members of a zip whose central directory is lost (a truncated download), found by walking the local
+    headers from the start. Stops at the first entry it cannot size (data descriptors, zip64) or at the end."""
+    import struct
+
+    data = zip_path.read_bytes()
+    entries: list[_LocalEntry] = []
+    pos = 0
+    while pos + 30 <= len(data) and data[pos : pos + 4] == b"PK\x03\x04":
+        header = struct.unpack("<HHHHHIIIHH", data[pos + 4 : pos + 30])
+        _ver, flags, method, _time, _date, crc, csize, _usize, nlen, elen = header
+        if flags & 0x8 or csize == 0xFFFFFFFF:
+            break
+        name = data[pos + 30 : pos + 30 + nlen].decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+        entries.append(_LocalEntry(name, pos, csize, crc, method, flags))
+        pos += 30 + nlen + elen + csize
+    return entries, min(pos, len(data))
+
+
+def _zip_members(zip_path: Path, detail: dict[str, Any]) -> list[_Member]:
+    """The report members of a zip in file order, counting the members that are not reports.
+
+    A zip whose central directory is unreadable (truncated) is read by scanning its local headers; the members
+    found are ingested (the cut one gets an error row) and ``detail["recovered"]`` says so."""
+    infos: list[Any]
     try:
         with zipfile.ZipFile(zip_path) as zf:
             infos = zf.infolist()
             central = zf.start_dir
     except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
-        raise ReportReadError(
-            f"cannot open the reports zip {zip_path}: {exc}. It is corrupt or truncated; re-download "
-            "mimic-cxr-reports.zip (or pass the extracted dataset root instead)"
-        ) from exc
+        try:
+            infos, central = _scan_local_headers(zip_path)
+        except OSError:
+            infos = []
+        if not infos:
+            raise ReportReadError(
+                f"cannot open the reports zip {zip_path}: {exc}. It is corrupt or truncated; re-download "
+                "mimic-cxr-reports.zip (or pass the extracted dataset root instead)"
+            ) from exc
+        detail["recovered"] = (
+            f"the zip's central directory is unreadable ({exc}): probably a truncated download; "
+            f"{len(infos)} member(s) recovered by scanning local headers. Re-download it for the full corpus."
+        )
     files = [i for i in infos if not i.is_dir()]
     names = pl.DataFrame({"name": [i.filename for i in files]}, schema={"name": pl.String})
     parsed = names.with_columns(layout.parse_path_expr("name")).unnest("parsed")
@@ -731,27 +810,28 @@ def _ingest_zip(zip_path: Path, executor: Any, progress: bool, detail: dict[str,
     skipped = [i.filename for i, ok in zip(files, is_report) if not ok]
     detail["skipped_members"] = len(skipped)
     detail["skipped_examples"] = skipped[:5]
-    seen: set[int] = set()
+    seen: set[tuple[int, int]] = set()
     reports, dups = [], 0
-    for info, ok, sid in zip(files, is_report, parsed["study_id"].to_list()):
+    for info, ok, ids in zip(files, is_report, zip(parsed["subject_id"].to_list(), parsed["study_id"].to_list())):
         if ok:
-            if sid in seen:
+            if ids in seen:
                 dups += 1
                 continue
-            seen.add(sid)
+            seen.add(ids)
             reports.append(info)
     detail["duplicates"] = dups
     ends = sorted({i.header_offset for i in infos} | {central})
-    import bisect
-
     members: list[_Member] = []
     for i in sorted(reports, key=lambda i: i.header_offset):
         end = ends[bisect.bisect_right(ends, i.header_offset)] if i.header_offset < central else i.header_offset
         members.append((i.filename, i.header_offset, end, i.compress_size, i.CRC, i.compress_type, i.flag_bits))
-    chunks = _chunks(members, executor)
-    tasks = [(str(zip_path), c) for c in chunks]
-    return _run(_read_zip_chunk, tasks, [[m[0] for m in c] for c in chunks], executor, progress,
-                "reading reports zip (chunks)")
+    return members
+
+
+def _cache_entry(store: Cache | None, key: str) -> tuple[Path | None, Path | None]:
+    if store is None:
+        return None, None
+    return store.path("reports", f"corpus-{key}.parquet"), store.path("reports", f"corpus-{key}.json")
 
 
 def ingest_reports(
@@ -762,27 +842,55 @@ def ingest_reports(
     executor: Any = None,
     progress: bool = True,
     refresh: bool = False,
+    sections: bool = False,
 ) -> ReportCorpus:
-    """Like :func:`read_reports`, returning a :class:`ReportCorpus` (the frame plus corpus-level ``detail``)."""
+    """Like :func:`read_reports`, returning a :class:`ReportCorpus` (the frame plus corpus-level ``detail``).
+
+    With ``sections=True`` the frame also has the :data:`SECTION_COLUMNS`, computed in the workers as the
+    reports are read. A cache entry always holds both (one parquet file; each reader loads only its columns).
+    """
     kind, where, rels, key = _source(source, paths)
     store = _as_cache(cache)
-    entry = store.path("reports", f"reports-{key}.parquet") if store else None
-    meta = store.path("reports", f"reports-{key}.json") if store else None
+    entry, meta = _cache_entry(store, key)
+    base_cols = list(_SCHEMA)
+    cols = base_cols + (list(SECTION_COLUMNS) if sections else [])
     if entry is not None and meta is not None and not refresh and entry.exists() and meta.exists():
         detail = json.loads(meta.read_text())
         detail["cached"] = True
-        return ReportCorpus(pl.read_parquet(entry), detail)
+        return ReportCorpus(pl.read_parquet(entry, columns=cols), detail)
+    with_sections = sections or store is not None
     detail: dict[str, Any] = {"source": str(where), "kind": kind, "skipped_members": 0, "skipped_examples": [],
                               "duplicates": 0}
+    items: list[Any]
     if kind == "zip":
-        frames = _ingest_zip(where, executor, progress, detail)  # type: ignore[arg-type]
+        items = _zip_members(where, detail)  # type: ignore[arg-type]
+        chunks = _chunks(items, executor, 5000)
+        names = [[m[0] for m in c] for c in chunks]
+        desc = "reading reports from the zip (chunks of up to 5,000)"
+    elif kind == "folder" and rels is None:
+        items = _patient_dirs(where)  # type: ignore[arg-type]
+        chunks = _chunks(items, executor, 1500)
+        names = chunks
+        desc = "reading reports (chunks of up to 1,500 patients)"
     else:
-        if rels is None:
-            rels = _walk_reports(where)  # type: ignore[arg-type]
-        chunks = _chunks(rels, executor)
-        tasks = [(str(where), c) for c in chunks]
-        frames = _run(_read_file_chunk, tasks, chunks, executor, progress, "reading reports (chunks)")
-    chunk = pl.concat(frames) if frames else pl.DataFrame(schema=_CHUNK_SCHEMA)
+        items = rels or []
+        chunks = _chunks(items, executor, 5000)
+        names = chunks
+        desc = "reading reports (chunks of up to 5,000)"
+    from .scan import map_paths
+
+    tasks = [(kind, str(where), c, with_sections) for c in chunks]
+    rows = map_paths(_ingest_chunk, tasks, executor=executor, progress=progress, chunksize=1, desc=desc)
+    frames = []
+    for row, chunk_names in zip(rows, names):
+        if row.get("frame") is not None:
+            frames.append(row["frame"])
+        else:  # the whole chunk failed (e.g. the zip vanished): one error row per item
+            frames.append(pl.DataFrame({"path": chunk_names, "text": [None] * len(chunk_names),
+                                        "error": [row["error"]] * len(chunk_names)}, schema=_CHUNK_SCHEMA))
+    schema = dict(_CHUNK_SCHEMA, **({s: pl.String for s in SECTION_COLUMNS} if with_sections else {}))
+    chunk = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=schema)
+    chunk = chunk.with_columns(pl.lit(None, pl.String).alias(c) for c in schema if c not in chunk.columns)
     ids = layout.parse_path_expr("path")
     frame = (
         chunk.with_columns(ids.struct.field("subject_id"), ids.struct.field("study_id"))
@@ -791,17 +899,20 @@ def ingest_reports(
             .then(pl.concat_str([pl.col("path"), pl.lit(": not a report path (.../pNN/pSUBJECT/sSTUDY.txt)")]))
             .otherwise(pl.col("error")).alias("error")
         )
-        .select(list(_SCHEMA))
+        .select(base_cols + [c for c in SECTION_COLUMNS if with_sections])
         .cast(_SCHEMA)  # type: ignore[arg-type]
-        .sort("subject_id", "study_id", "path", nulls_last=True)
     )
+    order = pl.col("subject_id") * 100_000_000 + pl.col("study_id")
+    if frame["subject_id"].null_count() or not frame.select(order.is_sorted()).item():  # folder walks are sorted
+        frame = frame.sort("subject_id", "study_id", "path", nulls_last=True)
     detail["reports"] = frame.height
     detail["errors"] = int(frame["error"].is_not_null().sum())
-    if detail["errors"] or detail["skipped_members"] or detail["duplicates"]:
+    if detail["errors"] or detail["skipped_members"] or detail["duplicates"] or detail.get("recovered"):
         warnings.warn(
             f"{where}: {detail['errors']} report(s) unreadable (see the error column), "
             f"{detail['skipped_members']} zip member(s) not shaped like a report skipped, "
-            f"{detail['duplicates']} duplicate member(s) ignored",
+            f"{detail['duplicates']} duplicate member(s) ignored"
+            + (f"; {detail['recovered']}" if detail.get("recovered") else ""),
             ReportIngestWarning,
             stacklevel=3,
         )
@@ -810,11 +921,11 @@ def ingest_reports(
             with store.atomic_path(meta) as tmp:
                 tmp.write_text(json.dumps(detail))
             with store.atomic_path(entry) as tmp:
-                frame.write_parquet(tmp)
+                frame.write_parquet(tmp, compression="lz4")
         except (OSError, CxrkitError) as exc:
             warnings.warn(f"could not cache the reports in {store.root}: {exc}", ReportIngestWarning, stacklevel=3)
     detail["cached"] = False
-    return ReportCorpus(frame, detail)
+    return ReportCorpus(frame.select(cols), detail)
 
 
 def read_reports(
@@ -831,7 +942,8 @@ def read_reports(
     Parameters
     ----------
     source
-        * a dataset root (the folder holding ``files/``): every ``files/p1N/pSUBJECT/sSTUDY.txt`` is read;
+        * a dataset root (the folder holding ``files/``): every ``files/p1N/pSUBJECT/sSTUDY.txt`` is read
+          (the workers list the patient folders they read);
         * ``mimic-cxr-reports.zip`` (or any zip): members named like ``p1N/pSUBJECT/sSTUDY.txt`` under any top
           folder are read without extracting; other members are skipped and counted (``detail``);
         * a list of report file paths.
@@ -839,16 +951,19 @@ def read_reports(
         With a root: read only these report paths (relative to the root) instead of walking ``files/``.
     cache
         A :class:`~cxrkit.cache.Cache` or folder; ``None`` uses the default cache directory; ``False`` disables
-        caching. The frame is stored once as parquet, keyed on the source's identity:
+        caching. The corpus (text and sections) is stored once as parquet, keyed on the source's identity:
 
         * zip: its absolute path, size and mtime (any change re-reads it);
         * folder: its absolute path and, per ``pNN`` group, the group's mtime, its number of patient folders and
           the newest patient-folder mtime. Adding or removing a patient or a report changes the key; editing a
           report in place does not (pass ``refresh=True``);
         * list of paths: the paths and each file's size and mtime.
+
+        The versions of the ingest and of the section rules are part of the key too.
     executor
-        ``None`` (a local process pool), ``"serial"``, a ``concurrent.futures`` executor or a Dask client; the
-        reports are read in chunks of up to 5,000 (see :func:`cxrkit.scan.map_paths`).
+        ``None`` (a local process pool), ``"serial"``, a ``concurrent.futures`` executor or a Dask client. Work
+        is sent in chunks (up to 5,000 reports or 1,500 patient folders) through :func:`cxrkit.scan.map_paths`;
+        each worker opens the files (or the zip) itself.
     progress
         Show a progress bar (one step per chunk).
     refresh
@@ -864,8 +979,9 @@ def read_reports(
     Raises
     ------
     ReportReadError
-        The source does not exist, a folder has no ``files/``, or a zip cannot be opened at all (corrupt or
-        truncated: its central directory is unreadable).
+        The source does not exist, a folder has no ``files/``, or a zip cannot be read at all. A truncated zip
+        (its central directory lost) is read by scanning its local headers: the complete members are ingested,
+        the cut one gets an error row, and ``detail["recovered"]`` (and the warning) say so.
 
     Examples
     --------
@@ -891,11 +1007,11 @@ def read_sections(
     refresh: bool = False,
     keep_text: bool = False,
 ) -> pl.DataFrame:
-    """:func:`read_reports` followed by :func:`sections_frame`, the result cached as parquet too.
+    """Every report of a corpus cut into sections: ``subject_id, study_id, path, error`` and
+    :data:`SECTION_COLUMNS` (and ``text`` when ``keep_text``).
 
-    Columns: ``subject_id, study_id, path, error`` then :data:`SECTION_COLUMNS` (and ``text`` when
-    ``keep_text``). Same source, cache and invalidation rules as :func:`read_reports`; the sectioning rules'
-    version is part of the key.
+    Same sources, cache and invalidation rules as :func:`read_reports` (and the same cache entry). The sections
+    are computed with :func:`sections_frame` in the workers, chunk by chunk, as the reports are read.
 
     Examples
     --------
@@ -907,19 +1023,6 @@ def read_sections(
     >>> read_sections(root, cache=False, executor="serial", progress=False).select("findings", "impression").row(0)
     ('Clear.', 'Normal.')
     """
-    _kind, _where, _rels, key = _source(source, paths)
-    store = _as_cache(cache)
-    key = identity_key(key, "sections", PARSER_VERSION, keep_text)
-    entry = store.path("reports", f"sections-{key}.parquet") if store else None
-    if entry is not None and not refresh and entry.exists():
-        return pl.read_parquet(entry)
-    reports = read_reports(source, paths=paths, cache=cache, executor=executor, progress=progress, refresh=refresh)
-    cols = ["subject_id", "study_id", "path", "error", "text"]
-    out = sections_frame(reports.select(cols), keep_text=keep_text)
-    if entry is not None and store is not None:
-        try:
-            with store.atomic_path(entry) as tmp:
-                out.write_parquet(tmp)  # type: ignore[union-attr]
-        except (OSError, CxrkitError) as exc:
-            warnings.warn(f"could not cache the sections in {store.root}: {exc}", ReportIngestWarning, stacklevel=2)
-    return out  # type: ignore[return-value]
+    frame = ingest_reports(source, paths=paths, cache=cache, executor=executor, progress=progress,
+                           refresh=refresh, sections=True).frame
+    return frame if keep_text else frame.drop("text")

@@ -26,6 +26,7 @@ __all__ = [
     "compare_with_labels",
     "document_frequency",
     "kwic",
+    "mention_text",
     "mentions",
     "ngrams",
     "term_frequencies",
@@ -33,19 +34,36 @@ __all__ = [
 ]
 
 #: A small stop list for radiology text. Negation words (no, not, without) are deliberately kept.
-STOP_WORDS = frozenset(
-    "a an the and or of in on at to for by with from as is are was were be been being there this that these "
-    "those it its which who whom has have had than then into onto over under since per via also again".split()
-)
+STOP_WORDS = frozenset({
+    "a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "by", "with", "from", "as",
+    "is", "are", "was", "were", "be", "been", "being", "there", "this", "that", "these", "those", "it",
+    "its", "which", "who", "whom", "has", "have", "had", "than", "then", "into", "onto", "over",
+    "under", "since", "per", "via", "also", "again"
+})
 _WORD = r"[a-z]+(?:'[a-z]+)?"
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
+# The word rule as a literal replace and split (no regex): every ASCII character but a-z becomes a space. It gives
+# exactly the regex's words on rows without apostrophes or non-ASCII characters; the other rows use the regex.
+_NON_LETTERS = [chr(c) for c in [*range(0x09, 0x0E), *range(0x20, 0x27), *range(0x28, 0x41), *range(0x5B, 0x61),
+                                  *range(0x7B, 0x7F)]]
+# Rows holding anything else (an apostrophe, a non-ASCII or control character, upper case) take the regex.
+_NEEDS_REGEX = r"[^\x09-\x0d\x20-\x26\x28-\x40\x5b-\x7e]"
+
+
+def _fast_words(low: pl.Expr) -> pl.Expr:
+    return low.str.replace_many(_NON_LETTERS, [" "] * len(_NON_LETTERS)).str.split(" ")
+
+
+def _regex_words(low: pl.Expr, numbers: bool) -> pl.Expr:
+    return low.str.extract_all(f"{_WORD}|{_NUMBER}" if numbers else _WORD)
 
 
 def tokens(column: str | pl.Expr = "findings", *, numbers: bool = False,
            stop_words: Iterable[str] | None = STOP_WORDS) -> pl.Expr:
     """An expression giving each row's tokens as a list: lower case, ``___`` removed, stop words dropped.
 
-    Tokens are words of letters (with an inner apostrophe) and, when ``numbers``, numbers such as ``2.5``.
+    Words are runs of the letters a-z with at most one inner apostrophe (``patient's``); with ``numbers``,
+    numbers (``4.5``) are tokens too.
 
     Examples
     --------
@@ -53,28 +71,42 @@ def tokens(column: str | pl.Expr = "findings", *, numbers: bool = False,
     ['et', 'tube', '4.5', 'cm', 'above', 'carina']
     """
     col = pl.col(column) if isinstance(column, str) else column
-    pattern = f"{_WORD}|{_NUMBER}" if numbers else _WORD
-    out = col.str.to_lowercase().str.replace_all("_+", " ").str.extract_all(pattern)
-    stop = sorted(set(stop_words or ()))
-    if stop:
-        out = out.list.eval(pl.element().filter(~pl.element().is_in(stop)))
+    low = col.str.to_lowercase()
+    words = _regex_words(low, numbers)
+    if not numbers:
+        words = pl.when(low.str.contains(_NEEDS_REGEX)).then(words).otherwise(_fast_words(low))
+    stop = sorted(set(stop_words or ()) | {""})
     name = column if isinstance(column, str) else "tokens"
-    return out.alias(name)
+    return words.list.eval(pl.element().filter(~pl.element().is_in(stop))).alias(name)
+
+
+def _words_long(df: pl.DataFrame | pl.LazyFrame, column: str, numbers: bool) -> pl.LazyFrame:
+    """One row per word, in order: ``doc`` (row number) and ``token`` (stop words kept, may hold ``""``).
+
+    Rows are split by kind so that the (rare) rows needing the regex do not slow down the others."""
+    low = (df.collect() if isinstance(df, pl.LazyFrame) else df).select(pl.col(column).str.to_lowercase())[column]
+    doc = pl.int_range(pl.len(), dtype=pl.UInt32).alias("doc")
+    if numbers:
+        return pl.DataFrame({"low": low}).select(doc, _regex_words(pl.col("low"), True).alias("token")).lazy() \
+            .explode("token")
+    hard = low.str.contains(_NEEDS_REGEX).fill_null(False)
+    frame = pl.DataFrame({"low": low, "hard": hard}).with_columns(doc)
+    fast = frame.filter(~pl.col("hard")).select("doc", _fast_words(pl.col("low")).alias("token"))
+    parts = [fast]
+    if hard.any():
+        parts.append(frame.filter(pl.col("hard")).select("doc", _regex_words(pl.col("low"), False).alias("token")))
+    return pl.concat(parts).lazy().explode("token")
 
 
 def _long_tokens(df: pl.DataFrame | pl.LazyFrame, column: str, numbers: bool,
                  stop_words: Iterable[str] | None) -> pl.LazyFrame:
     """One row per token: ``doc`` (row number) and ``token`` (in order), stop words removed."""
-    pattern = f"{_WORD}|{_NUMBER}" if numbers else _WORD
-    stop = sorted(set(stop_words or ()))
-    long = (
-        df.lazy()
-        .select(pl.col(column).str.to_lowercase().str.replace_all("_+", " ").str.extract_all(pattern).alias("token"))
-        .with_row_index("doc")
-        .explode("token")
-        .drop_nulls("token")
+    stop = sorted(set(stop_words or ()) | {""})
+    return (
+        _words_long(df, column, numbers)
+        .filter(pl.col("token").is_not_null() & ~pl.col("token").is_in(stop))
+        .sort("doc", maintain_order=True)
     )
-    return long.filter(~pl.col("token").is_in(stop)) if stop else long
 
 
 def term_frequencies(df: pl.DataFrame | pl.LazyFrame, column: str = "findings", *, numbers: bool = False,
@@ -87,10 +119,12 @@ def term_frequencies(df: pl.DataFrame | pl.LazyFrame, column: str = "findings", 
     >>> term_frequencies(df).rows()
     [('effusion', 3), ('no', 1)]
     """
+    stop = sorted(set(stop_words or ()) | {""})
     return (
-        _long_tokens(df, column, numbers, stop_words)
-        .group_by("token").agg(pl.len().cast(pl.Int64).alias("count"))
+        _words_long(df, column, numbers)
         .rename({"token": "term"})
+        .group_by("term").agg(pl.len().cast(pl.Int64).alias("count"))
+        .filter(pl.col("term").is_not_null() & ~pl.col("term").is_in(stop))  # on the distinct terms: cheap
         .sort(["count", "term"], descending=[True, False])
         .collect()
     )
@@ -202,7 +236,8 @@ CHEXPERT_CATEGORIES = (
     "Pneumothorax",
     "Support Devices",
 )
-_ADV = r"(?:mildly |slightly |moderately |markedly |severely |minimally |again |still |now |somewhat |top )?"
+_ADV = (r"(?:(?:mildly|mild|slightly|moderately|moderate|markedly|severely|minimally|again|still|now|somewhat"
+        r"|top|borderline) (?:to (?:moderately|severely|markedly) )?)?")
 #: Per category: ``(mention pattern, normal pattern)``. The mention pattern finds the finding in lower-case
 #: text; the normal pattern (or ``None``) finds phrases that mean "mentioned and absent" ("heart size is normal").
 #: No Finding has none: it is derived (see :func:`mentions`).
@@ -212,23 +247,23 @@ MENTION_PATTERNS: dict[str, tuple[str, str | None]] = {
         r"\bcardiomegaly\b|\b(?:heart|cardiac silhouette|cardiac contour|cardiac size)(?: size)? (?:is |are |may be )?"
         + _ADV + r"enlarged\b|\benlarged (?:heart|cardiac)\b|\benlargement of the (?:heart|cardiac)\b"
         r"|\bcardiac enlargement\b",
-        r"\bheart (?:size )?(?:is )?not enlarged\b|\bheart size (?:is )?(?:normal|within normal limits)\b"
-        r"|\bnormal (?:heart|cardiac) size\b|\bheart is normal in size\b",
+        (r"\bheart (?:size )?(?:is )?not enlarged\b|\bheart size (?:is )?(?:normal|within normal limits)\b"
+        r"|\bnormal (?:heart|cardiac) size\b|\bheart is normal in size\b"),
     ),
     "Consolidation": (r"\bconsolidat\w*", None),
-    "Edema": (r"\boedema\b|\bedema\b|\b(?:vascular|pulmonary) congestion\b|\bchf\b|\bheart failure\b"
-              r"|\bfluid overload\b", None),
+    "Edema": ((r"\boedema\b|\bedema\b|\b(?:vascular|pulmonary) congestion\b|\bchf\b|\bheart failure\b"
+              r"|\bfluid overload\b"), None),
     "Enlarged Cardiomediastinum": (
         r"\b(?:cardio)?mediastin\w* (?:silhouette |contours? )?(?:is |are |may be )?" + _ADV
         + r"(?:enlarged|widened)\b|\b(?:mediastinal|cardiomediastinal) widening\b"
         r"|\bwidening of the (?:cardio)?mediastin\w*|\bwidened mediastinum\b|\benlarged cardiomediastinal\b",
-        r"\b(?:cardio)?mediastin\w* (?:silhouette |contours? )?(?:is |are )?not (?:enlarged|widened)\b"
+        (r"\b(?:cardio)?mediastin\w* (?:silhouette |contours? )?(?:is |are )?not (?:enlarged|widened)\b"
         r"|\b(?:cardio)?mediastinal (?:silhouette|contours?) (?:is |are )?(?:normal|within normal limits)\b"
-        r"|\bnormal (?:cardio)?mediastinal (?:silhouette|contours?)\b",
+        r"|\bnormal (?:cardio)?mediastinal (?:silhouette|contours?)\b"),
     ),
     "Fracture": (r"\bfractur\w*", None),
-    "Lung Lesion": (r"\bnodul\w*|\bmass(?:es)?\b|\btumou?r\b|\bneoplasm\w*|\bcarcinoma\b|\bmetasta\w*"
-                    r"|\blesions?\b", None),
+    "Lung Lesion": ((r"\bnodul\w*|\bmass(?:es)?\b|\btumou?r\b|\bneoplasm\w*|\bcarcinoma\b|\bmetasta\w*"
+                    r"|\blesions?\b"), None),
     "Lung Opacity": (r"\bopaci\w*|\binfiltrat\w*|\bairspace disease\b|\bair space disease\b|\bhaziness\b", None),
     "Pleural Effusion": (r"\beffusions?\b|\bpleural fluid\b|\bhydrothora\w*|\bblunting of the (?:\w+ )?costophrenic",
                          None),
@@ -236,10 +271,10 @@ MENTION_PATTERNS: dict[str, tuple[str, str | None]] = {
     "Pneumonia": (r"\bpneumoni[ac]\w*|\binfectio\w*", None),
     "Pneumothorax": (r"\bpneumothora\w*|\bptx\b", None),
     "Support Devices": (
-        r"\btubes?\b|\bcatheters?\b|\bpacemakers?\b|\bpacers?\b|\bpicc\b|\bdefibrillator\b|\bicd\b"
+        (r"\btubes?\b|\bcatheters?\b|\bpacemakers?\b|\bpacers?\b|\bpicc\b|\bdefibrillator\b|\bicd\b"
         r"|\b(?:central|venous|ij|jugular|subclavian|arterial|midline|dialysis|hickman|swan[- ]ganz) (?:venous )?lines?\b"
         r"|\b(?:lines|tubes) (?:and|or) (?:lines|tubes)\b|\b(?:sternotomy|sternal|pacing) wires\b|\bleads\b"
-        r"|\bstents?\b|\bdrains?\b|\bport-?a-?cath\b",
+        r"|\bstents?\b|\bdrains?\b|\bport-?a-?cath\b"),
         None,
     ),
 }
@@ -257,7 +292,7 @@ _NEG_POST = (r"\b(?:(?:is|are) not (?:seen|identified|present|appreciated|visual
              r"|(?:is|are|was|were) excluded|ruled out)\b")
 _UNC_POST = (r"\b(?:cannot be excluded|can not be excluded|cannot be ruled out|can not be ruled out"
              r"|not (?:be )?excluded|(?:is|are) (?:possible|likely|suspected|questionable|not excluded)"
-             r"|could be|may be|might be)\b|\?")
+             r"|could be|may be|might be|versus|vs)\b|\?")
 _PSEUDO = (r"\b(?:no|without) (?:significant |substantial |appreciable |interval |definite )?(?:interval )?"
            r"(?:change|increase|decrease|worsening|improvement)\b|\bnot (?:significantly )?changed\b"
            r"|\bno further\b|\bgram negative\b")
@@ -285,8 +320,9 @@ def _sentence_values(sent: pl.LazyFrame, category: str) -> pl.LazyFrame:
     term, normal = MENTION_PATTERNS[category]
     parts = []
     hits = sent.filter(pl.col("s").str.contains(term))
-    pre = pl.col("s").str.replace(r"(?s)(?:" + term + r").*$", "").str.replace(_BREAK_PRE, "")
-    post = pl.col("s").str.replace(r"(?s)^.*?(?:" + term + ")", "").str.replace(_BREAK_POST, "")
+    # the last mention in the sentence: its words and everything before it / everything after it
+    pre = pl.col("s").str.extract(r"(?s)^(.*(?:" + term + "))", 1).str.replace(_BREAK_PRE, "")
+    post = pl.col("s").str.replace(r"(?s)^.*(?:" + term + ")", "").str.replace(_BREAK_POST, "")
     value = (
         pl.when(pre.str.contains(_UNC_PRE) | post.str.contains(_UNC_POST)).then(-1.0)
         .when(pre.str.contains(_NEG_PRE) | post.str.contains(_NEG_POST)).then(0.0)
@@ -296,6 +332,23 @@ def _sentence_values(sent: pl.LazyFrame, category: str) -> pl.LazyFrame:
     if normal:
         parts.append(sent.filter(pl.col("s").str.contains(normal)).select("doc", pl.lit(0.0).alias("value")))
     return pl.concat(parts).with_columns(pl.lit(category).alias("category"))
+
+
+def mention_text(findings: str = "findings", impression: str = "impression") -> pl.Expr:
+    """The text to read mentions from in a sections frame: findings then impression (null when both are).
+
+    The indication and history are left out ("eval for pneumonia" is a question, not a finding). A report
+    without either has its inferred impression (the last paragraph, see :func:`cxrkit.reports.parse_sections`).
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"findings": ["No effusion.", None], "impression": ["Edema.", None]})
+    >>> df.select(mention_text()).to_series().to_list()
+    ['No effusion. Edema.', None]
+    """
+    both = pl.concat_str([pl.col(findings), pl.col(impression)], separator=" ", ignore_nulls=True)
+    return pl.when(pl.col(findings).is_null() & pl.col(impression).is_null()).then(None).otherwise(both) \
+        .alias("mention_text")
 
 
 def mentions(df: pl.DataFrame | pl.LazyFrame, text_col: str = "text",
@@ -310,8 +363,9 @@ def mentions(df: pl.DataFrame | pl.LazyFrame, text_col: str = "text",
     * The text is lower-cased, ``___`` removed, and split into sentences at ``. ! ? ;`` followed by a space.
       A cue in one sentence never affects another. Pseudo-negations ("no change", "no interval increase") are
       removed before cues are looked for.
-    * In a sentence, the first mention of a category is uncertain when an uncertainty cue (``may``, ``possible``,
-      ``likely``, ``cannot exclude``, ``versus``, ``concern for``, ``?``, ...) precedes it, or follows it as a
+    * In a sentence, the last mention of a category is uncertain when an uncertainty cue (``may``, ``possible``,
+      ``likely``, ``cannot exclude``, ``versus``, ``concern for``, ``?``, ...) precedes it (or lies inside it:
+      "the heart may be enlarged"), or follows it as a
       phrase (``cannot be excluded``, ``is possible``); otherwise negated when a negation cue (``no``,
       ``without``, ``negative for``, ``free of``, ``resolved``, ...) precedes it or follows it (``is not
       seen``, ``has resolved``, ``has been removed``); otherwise positive. A preceding cue reaches the mention
@@ -326,8 +380,10 @@ def mentions(df: pl.DataFrame | pl.LazyFrame, text_col: str = "text",
     df
         A frame with the text and id columns (missing id columns are skipped).
     text_col
-        The text to read: ``text``, a section such as ``impression``, or a coalesced column (the MIMIC-CXR labels
-        were computed from the impression, else the findings, else the last paragraph).
+        The text to read: a section such as ``impression``, or findings and impression together
+        (:func:`mention_text`, best on the demo), or ``text`` (the whole report, including the indication's
+        questions). The MIMIC-CXR labels were computed from the impression, else the findings, else the last
+        paragraph.
     categories
         Which categories to return (default all 14).
 

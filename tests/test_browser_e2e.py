@@ -136,7 +136,8 @@ def _report_state(page) -> dict:
             const img = document.querySelector('img.cxrkit-preview');
             const report = document.querySelector('.cxrkit-report');
             const list = document.querySelector('.cxrkit-study-list select');
-            return {src: img ? img.src : null, width: img ? img.naturalWidth : 0, height: img ? img.naturalHeight : 0,
+            const thumbs = [...document.querySelectorAll('img.cxrkit-thumbnail')].filter(t => t.naturalWidth > 0);
+            return {thumbnails: thumbs.length, src: img ? img.src : null, width: img ? img.naturalWidth : 0, height: img ? img.naturalHeight : 0,
                     report: report ? report.innerText.replace(/\\s+/g, ' ') : '', options: list ? list.options.length : 0,
                     selected: list && list.selectedIndex >= 0 ? list.options[list.selectedIndex].text : ''};
         }"""
@@ -189,7 +190,7 @@ def test_study_browser_in_jupyterlab(tmp_path):
                 arg=key_text(first), timeout=20_000,
             )
             before = _report_state(page)
-            assert before["width"] > 0 and before["height"] > 0
+            assert before["width"] > 0 and before["height"] > 0 and before["thumbnails"] >= 1
             assert key_text(first) in before["report"]
             assert before["options"] == len(expected.matches) and f"s{first}" in before["selected"]
             page.screenshot(path=str(tmp_path / "browser-first.png"), full_page=True)

@@ -67,6 +67,17 @@ def _voi_lut_dataset() -> Dataset:
     return ds
 
 
+def _modality_lut_dataset() -> Dataset:
+    ds = base_dataset(phantom(bits=12, seed=4), photometric="MONOCHROME1",
+                      extra={"WindowCenter": 5000, "WindowWidth": 6000})
+    item = Dataset()
+    item.LUTDescriptor = [4096, 0, 16]
+    item.ModalityLUTType = "US"
+    item.add_new(0x00283006, "US", [2 * i + 100 for i in range(4096)])  # LUTData
+    ds.ModalityLUTSequence = Sequence([item])
+    return ds
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("dicoms")
@@ -75,6 +86,7 @@ def files(tmp_path_factory):
         ds = base_dataset(phantom(bits=bits, seed=i), photometric=photometric, bits_stored=bits, extra=extra)
         out[name] = write(ds, mimic_path(root, i), syntax)
     out["voi_lut"] = write(_voi_lut_dataset(), mimic_path(root, 40))
+    out["modality_lut"] = write(_modality_lut_dataset(), mimic_path(root, 44))
     out["signed_12bit"] = write(base_dataset(phantom(bits=12, signed=True), extra={"WindowCenter": 0,
                                                                                   "WindowWidth": 3000}),
                                 mimic_path(root, 41))
@@ -101,7 +113,9 @@ def reference(path) -> np.ndarray:
     elif "WindowCenter" in ds:
         bits = ds.BitsStored
         lo, hi = (0, 2**bits - 1) if ds.PixelRepresentation == 0 else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
-        if "RescaleSlope" in ds and "RescaleIntercept" in ds:
+        if "ModalityLUTSequence" in ds:
+            lo, hi = 0, 2 ** ds.ModalityLUTSequence[0].LUTDescriptor[2] - 1
+        elif "RescaleSlope" in ds and "RescaleIntercept" in ds:
             lo, hi = (v * float(ds.RescaleSlope) + float(ds.RescaleIntercept) for v in (lo, hi))
         y = (apply_voi_lut(x, ds) - lo) / (hi - lo)
     else:
@@ -111,7 +125,7 @@ def reference(path) -> np.ndarray:
     return y
 
 
-ALL = [*MADE, "voi_lut", "signed_12bit", "gz", "gz_monochrome1", *BUNDLED]
+ALL = [*MADE, "voi_lut", "modality_lut", "signed_12bit", "gz", "gz_monochrome1", *BUNDLED]
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -131,6 +145,41 @@ def test_fast_header_parser_agrees_with_pydicom(files, name):
         assert fast == images._pydicom_header(files[name])
     header = images.read_header(files[name])
     assert list(header) == list(images.HEADER_KEYS)
+
+
+def _all_bundled():
+    import glob
+    import os
+
+    import pydicom.data
+
+    return sorted(glob.glob(os.path.join(os.path.dirname(pydicom.data.__file__), "**", "*.dcm"), recursive=True))
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_fast_parser_agrees_with_pydicom_on_every_bundled_file():
+    """pydicom's own test files: private and nested sequences, UN, character sets, odd encodings."""
+    checked = 0
+    for path in _all_bundled():
+        fast = images._fast_header(path)
+        if fast is not None:
+            assert fast == images._pydicom_header(path), path
+            checked += 1
+    assert checked >= 50
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_every_bundled_file_gives_the_reference_picture_or_a_clear_error():
+    shown = 0
+    for path in _all_bundled():
+        try:
+            img = images.read_image(path)
+        except ImageReadError as exc:  # colour, multi-frame, no pixels, damaged: never another exception type
+            assert path in str(exc)
+            continue
+        np.testing.assert_allclose(img, reference(path), atol=2e-5, err_msg=path)
+        shown += 1
+    assert shown >= 30
 
 
 def test_fast_parser_used_for_plain_files_only(files):
@@ -185,6 +234,21 @@ def test_undefined_length_sequences_and_latin1(tmp_path):
     fast = images._fast_header(path)
     assert fast == images._pydicom_header(path)
     assert fast["PerformedProcedureStepDescription"] == "THORAX ÉRECT" and fast["ViewCodeMeaning"] == "postero-anterior"
+
+
+@pytest.mark.parametrize("name, syntax", [("rle", RLELossless), ("jpeg2000", JPEG2000Lossless),
+                                          ("jpeg_baseline", JPEGBaseline8Bit)])
+def test_falls_back_to_another_plugin(files, monkeypatch, name, syntax):
+    from pydicom.pixels import get_decoder
+
+    decoder = get_decoder(syntax)
+    assert len(decoder._available) >= 2, "this syntax needs two installed decoding plugins"
+
+    def broken(src, runner):
+        raise RuntimeError("simulated plugin failure")
+
+    monkeypatch.setitem(decoder._available, next(iter(decoder._available)), broken)
+    np.testing.assert_allclose(images.read_image(files[name]), reference(files[name]), atol=3 / 255)
 
 
 # --- windows, downsampling, jpg ----------------------------------------------------------------------
@@ -242,7 +306,10 @@ def test_jpg_header_and_image(jpg):
     assert h["dicom_id"] is not None and h["TransferSyntaxUID"] is None and h["ViewPosition"] is None
     np.testing.assert_allclose(images.read_image(path), decoded / 255.0, atol=1e-6)
     np.testing.assert_array_equal(images.read_stored(path), decoded)
-    assert images.read_image(path, max_size=32).shape == (24, 32)
+    small = images.read_image(path, max_size=32)  # decoded at 1/2 scale by libjpeg
+    assert small.shape == (24, 32)
+    np.testing.assert_allclose(small, images.block_mean(decoded, 2) / 255.0, atol=0.1)
+    assert np.abs(small - images.block_mean(decoded, 2) / 255.0).mean() < 0.02
 
 
 # --- PNG and thumbnails -------------------------------------------------------------------------------
@@ -255,6 +322,12 @@ def test_to_png_round_trip():
     np.testing.assert_array_equal(back, (arr * 255 + 0.5).astype(np.uint8))
     with pytest.raises(ValueError, match="2-D"):
         images.to_png(np.zeros((2, 2, 3)))
+
+
+def test_to_jpeg_round_trip():
+    arr = np.linspace(0, 1, 48 * 64, dtype=np.float32).reshape(48, 64)
+    back = np.asarray(Image.open(io.BytesIO(images.to_jpeg(arr, quality=95))))
+    assert back.shape == (48, 64) and np.abs(back / 255.0 - arr).max() < 0.03
 
 
 def test_thumbnail_is_cached_by_file_identity(files, tmp_path, monkeypatch):
@@ -304,7 +377,7 @@ def test_truncated_pixel_data(files, tmp_path):
 
 def test_truncated_compressed_pixel_data(files, tmp_path):
     data = files["jpeg2000"].read_bytes()
-    _assert_error(_bad(tmp_path, "cut_j2k.dcm", data[: len(data) - 200]), ImageReadError)
+    _assert_error(_bad(tmp_path, "cut_j2k.dcm", data[: len(data) - 200]), images.CorruptImageError, "truncated")
 
 
 def test_truncated_header(files, tmp_path):
@@ -344,6 +417,8 @@ def test_no_pixel_data(tmp_path):
     ds = base_dataset(phantom())
     del ds.PixelData
     _assert_error(write(ds, tmp_path / "nopix.dcm"), images.CorruptImageError, "no pixel data")
+    del ds.Rows, ds.Columns  # like a structured report
+    _assert_error(write(ds, tmp_path / "report.dcm"), images.CorruptImageError, "no pixel data")
 
 
 @pytest.mark.parametrize("rows, cols", [(0, 64), (60000, 60000)])
@@ -366,7 +441,7 @@ def test_missing_decoder_names_syntax_and_package(files, monkeypatch):
 
     class Unavailable:
         is_available = False
-        missing_dependencies = ["pyjpegls"]
+        missing_dependencies = ("pyjpegls",)
 
     monkeypatch.setattr(pydicom.pixels, "get_decoder", lambda uid: Unavailable())
     path = files["jpeg_ls_lossless"]

@@ -6,6 +6,7 @@ import os
 import numpy as np
 import polars as pl
 import pydicom
+import pydicom.data
 import pytest
 from _dicom_factory import base_dataset, bundled, gzip_copy, mimic_path, phantom, write
 from PIL import Image
@@ -94,6 +95,26 @@ def test_pixel_stats_equal_numpy(tree, tmp_path):
     assert errors[list(bad).index("truncated")].startswith("CorruptImageError")
 
 
+@pytest.mark.filterwarnings("ignore")
+def test_pixel_stats_of_every_bundled_file_equal_numpy_or_error():
+    import glob
+
+    root = os.path.dirname(pydicom.data.__file__)
+    paths = sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))
+    df = imagestats.pixel_stats(paths, executor="serial", progress=False, cache=False)
+    measured = 0
+    for row in df.iter_rows(named=True):
+        if row["error"] is not None:
+            assert row["error"].split(":")[0].endswith("Error")
+            continue
+        a = pydicom.dcmread(row["path"]).pixel_array.astype(np.float64)
+        assert (row["min"], row["max"]) == (a.min(), a.max()), row["path"]
+        assert row["mean"] == pytest.approx(a.mean()) and row["std"] == pytest.approx(a.std())
+        assert [row["p1"], row["p50"], row["p99"]] == pytest.approx(np.percentile(a, [1, 50, 99]).tolist())
+        measured += 1
+    assert measured >= 30
+
+
 def test_pixel_stats_chunked_equals_whole(tree, monkeypatch):
     _, good, _ = tree
     whole = imagestats.pixel_stats(good, progress=False, cache=False, executor="serial")
@@ -142,7 +163,7 @@ def test_incremental_cache_reads_only_new_or_changed_files(tree, tmp_path, monke
     calls = []
     real = imagestats._header_row
     monkeypatch.setattr(imagestats, "_header_row", lambda p: calls.append(p) or real(p))
-    kwargs = dict(progress=False, cache=tmp_path / "cache", executor="serial")
+    kwargs = {"progress": False, "cache": tmp_path / "cache", "executor": "serial"}
 
     first = imagestats.header_table(copies[:3], **kwargs)
     assert sorted(calls) == sorted(copies[:3])
@@ -165,6 +186,22 @@ def test_incremental_cache_reads_only_new_or_changed_files(tree, tmp_path, monke
     assert calls == []
 
 
+def test_errors_from_missing_plugins_are_not_cached(tree, tmp_path, monkeypatch):
+    _, good, bad = tree
+    kwargs = {"progress": False, "cache": tmp_path, "executor": "serial"}
+
+    def no_plugin(path):
+        raise images.UndecodableImageError(f"{path}: install pylibjpeg-openjpeg")
+
+    monkeypatch.setattr(imagestats, "_stats_row", no_plugin)
+    first = imagestats.pixel_stats([good[3], bad["not_dicom"]], **kwargs)
+    assert first.get_column("error").str.starts_with("UndecodableImageError").to_list() == [True, True]
+    monkeypatch.undo()
+    second = imagestats.pixel_stats([good[3], bad["not_dicom"]], **kwargs)
+    assert second.get_column("error").to_list()[0] is None  # retried once the plugin is there
+    assert second.get_column("error").to_list()[1].startswith("NotAnImageError")
+
+
 def test_cache_false_writes_nothing_and_damaged_cache_is_rebuilt(tree, tmp_path):
     _, good, _ = tree
     cache = Cache(tmp_path / "c")
@@ -181,9 +218,9 @@ def test_cache_false_writes_nothing_and_damaged_cache_is_rebuilt(tree, tmp_path)
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
-        with distributed.Client(cluster) as client:
-            yield client
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    with cluster, distributed.Client(cluster) as client:
+        yield client
 
 
 @pytest.mark.parametrize("table", [imagestats.header_table, imagestats.pixel_stats])
@@ -200,14 +237,14 @@ def test_same_table_on_process_pool_and_dask(tree, dask_client, table):
 def test_dask_threads_cluster(tree):
     distributed = pytest.importorskip("distributed")
     paths = _paths(tree)
-    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster:
-        with distributed.Client(cluster) as client:
-            on_threads = imagestats.header_table(paths, executor=client, progress=False, cache=False)
+    cluster = distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0")
+    with cluster, distributed.Client(cluster) as client:
+        on_threads = imagestats.header_table(paths, executor=client, progress=False, cache=False)
     assert_frame_equal(on_threads, imagestats.header_table(paths, executor="serial", progress=False, cache=False))
 
 
 def test_default_pool_for_many_files(tree, monkeypatch, tmp_path):
     _, good, _ = tree
-    monkeypatch.setattr(imagestats, "SERIAL_BELOW", 0)  # force the default process pool even for a few files
+    monkeypatch.setattr(imagestats, "SERIAL_BELOW", {})  # force the default process pool even for a few files
     df = imagestats.header_table(good * 3, progress=False, cache=tmp_path)
     assert df.height == len(good) * 3 and df.get_column("error").null_count() == df.height

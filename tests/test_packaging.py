@@ -39,7 +39,7 @@ def environment_requirements(path: Path) -> dict[str, str]:
     for dep in env["dependencies"]:
         items = dep["pip"] if isinstance(dep, dict) else [dep]
         for item in items:
-            if item.startswith("-e") or item.startswith("."):
+            if item.startswith(("-e", ".")):
                 continue
             name, _, spec = _split(item)
             out[name] = spec
@@ -66,7 +66,7 @@ def test_readme_commands_are_makefile_targets_and_ci_runs_the_test_one():
     makefile = (ROOT / "Makefile").read_text()
     for target in ("lab", "test"):
         assert f"make {target}" in readme
-        assert re.search(rf"^{target}:", makefile, re.M)
+        assert re.search(rf"^{target}:", makefile, re.MULTILINE)
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
     assert (ROOT / ".ci" / "run").stat().st_mode & 0o111

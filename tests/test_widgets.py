@@ -51,7 +51,8 @@ def png_array(data: bytes) -> np.ndarray:
 
 def visible_text(markup: str) -> str:
     """What a reader sees in an HTML fragment: tags dropped, entities decoded, whitespace collapsed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", markup)).split())
+    blocks = re.sub(r"</?(?:p|div|br|li|tr|td)\b[^>]*>", " ", markup)  # block boundaries separate words
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", blocks)).split())
 
 
 def expected_preview(path, max_size=1024) -> tuple[int, int]:
@@ -254,3 +255,50 @@ def test_report_html_escapes_and_marks():
     out = _html.report_html(" FINDINGS: a <b> & c\n IMPRESSION: Clear <script>", highlight="clear")
     assert "<script>" not in out and "&lt;script&gt;" in out and "&amp;" in out
     assert "<mark>Clear</mark>" in out and "cxrkit-section-impression" in out and "cxrkit-section-findings" in out
+
+
+def test_replaced_widgets_are_closed(browser):
+    from ipywidgets.widgets.widget import _instances  # the live widgets (Widget.widgets is deprecated)
+
+    browser.select(browser.matches[0])
+    old = list(browser.thumbnails.children)
+    before = len(_instances)
+    for sid in browser.matches[1:6]:
+        browser.select(sid)
+    assert all(box.comm is None for box in old)
+    assert len(_instances) <= before + 20  # no growth with the number of selections
+
+
+def test_display_pipeline_agrees_with_images_read_image(demo_root):
+    """The viewer's cached-array pipeline gives the kit's reference picture (MONOCHROME1 included)."""
+    import pydicom
+
+    from cxrkit.widgets import _pixels
+
+    seen = set()
+    for path in sorted((demo_root / "files").rglob("*.dcm")):
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        d = _pixels.load(path)
+        mine = _pixels.render(d, *_pixels.preset_window(d, "own"), voi_lut=True).astype(float) / 255
+        ref = images.read_image(path, max_size=1024)
+        assert mine.shape == ref.shape
+        assert np.abs(mine - ref).max() < 0.01, path
+        center, width = 1500.0, 2000.0
+        mine = _pixels.render(d, center, width).astype(float) / 255
+        assert np.abs(mine - images.read_image(path, max_size=1024, window=(center, width))).max() < 0.01
+        seen.add(ds.PhotometricInterpretation)
+        seen.add("VOI LUT" if "VOILUTSequence" in ds else "window")
+    assert seen == {"MONOCHROME1", "MONOCHROME2", "VOI LUT", "window"}
+
+
+def test_default_dataset_and_tables_only_copy(demo_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("CXRKIT_ROOT", str(demo_root))
+    assert StudyBrowser().dataset.root == demo_root.resolve()  # open_dataset(): $CXRKIT_ROOT or the demo
+    root = make_demo(tmp_path / "tables", subjects=3, images=False)  # tables and reports, no image files
+    browser = StudyBrowser(cxrkit.open_dataset(root, cache_dir=tmp_path / "cache"))
+    listed = browser.dataset.study(browser.current_study_id).images
+    assert listed and browser.current_dicom_id is None
+    missing = [b for b in browser.thumbnails.children if "cxrkit-missing" in getattr(b.children[0], "value", "")]
+    assert len(missing) == len(listed)
+    assert "none of this study" in visible_text(browser.viewer.status.value)
+    assert "FINDINGS" in browser.report.value or "IMPRESSION" in browser.report.value

@@ -3,7 +3,13 @@
 ``StudyBrowser`` moves through the dataset like a worklist (filters, the matching studies, a study's images
 with windows and zoom, its DICOM header, report, labels and the patient's other studies); ``ImageViewer``
 shows one image with window/level, invert and zoom. Both send bounded PNG previews and keep image bytes out
-of embeddable widget state (see :class:`cxrkit.widgets.TransientImage`).
+of embeddable widget state (see :class:`cxrkit.widgets.TransientImage` and :mod:`cxrkit.widgets._viewer`
+for what that does and does not cover).
+
+Performance: a selection decodes the large image once (the stored integers are averaged to the preview size
+before rescaling) and keeps the last two decoded images in memory; thumbnails come from the cache
+(:func:`cxrkit.images.thumbnail`); window, invert and zoom re-render from memory. On a full-size
+(3056 x 2544) two-image uncompressed DICOM study, ``select()`` takes about 0.1-0.3 s cold and 0.05-0.1 s warm.
 
 Examples
 --------

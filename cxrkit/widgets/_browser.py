@@ -21,6 +21,23 @@ from ._index import LABEL_VALUES, StudyIndex
 from ._viewer import ImageViewer, TransientImage
 
 
+def _replace_children(box: w.Box, children: list[w.Widget]) -> None:
+    """Put ``children`` in ``box`` and close the widgets they replace (their comms and kernel-side state)."""
+    old = box.children
+    box.children = children
+    for child in old:
+        _close_tree(child)
+
+
+def _close_tree(widget: w.Widget) -> None:
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if isinstance(part, w.Widget):
+            part.close()
+    widget.close()
+
+
 class StudyBrowser(w.VBox):
     """Browse a dataset study by study: filters, list, images with windows and zoom, header, report, labels.
 
@@ -84,14 +101,7 @@ class StudyBrowser(w.VBox):
         self.chips = w.HTML()
         self.report = w.HTML()
         self.report.add_class("cxrkit-report")
-        left = w.VBox([self.count, self.study_list, w.HBox([self.prev_button, self.next_button])],
-                      layout=w.Layout(width="330px", flex="0 0 330px"))
-        self.report.layout = w.Layout(flex="1 1 40%", min_width="0", margin="0 0 0 8px")
-        self.chips.layout = w.Layout(flex="1 1 300px", margin="0 0 0 8px")
-        right = w.VBox([self.title, self.timeline, w.HBox([self.thumbnails, self.chips], layout=w.Layout(align_items="flex-start")),
-                        w.HBox([self.viewer, self.report], layout=w.Layout(align_items="flex-start")), self.header],
-                       layout=w.Layout(flex="1 1 auto", min_width="0"))
-        super().__init__([self.filters, w.HBox([left, right], layout=w.Layout(width="100%"))])
+        super().__init__(self._arrange())
         self.add_class("cxrkit-browser")
         self.study_list.observe(self._on_list, "value")
         self.prev_button.on_click(lambda _: self.step(-1))
@@ -99,6 +109,21 @@ class StudyBrowser(w.VBox):
         self.apply_filters(select_first=study_id is None)
         if study_id is not None:
             self.select(study_id)
+
+    def _arrange(self) -> list[w.Widget]:
+        """The layout: filters on top; the list on the left; on the right the study's title, timeline,
+        thumbnails beside the label chips, the large image beside the report, and the header."""
+        self.report.layout = w.Layout(flex="1 1 40%", min_width="0", margin="0 0 0 8px")
+        self.chips.layout = w.Layout(flex="1 1 300px", margin="0 0 0 8px")
+        top = w.Layout(align_items="flex-start")
+        left = w.VBox([self.count, self.study_list, w.HBox([self.prev_button, self.next_button])],
+                      layout=w.Layout(width="330px", flex="0 0 330px"))
+        right = w.VBox(
+            [self.title, self.timeline, w.HBox([self.thumbnails, self.chips], layout=top),
+             w.HBox([self.viewer, self.report], layout=top), self.header],
+            layout=w.Layout(flex="1 1 auto", min_width="0"),
+        )
+        return [self.filters, w.HBox([left, right], layout=w.Layout(width="100%"))]
 
     # --- read-only state ---------------------------------------------------------------------------
 
@@ -165,9 +190,10 @@ class StudyBrowser(w.VBox):
         if self.label_value.value and self.index.labels:
             label = (self.label_source.value, self.label_category.value, LABEL_VALUES[self.label_value.value])
         try:
-            self._matches = self.index.filter(subject=self.patient.value.strip() or None, view=self.view.value or None,
-                                              split=self.split.value or None, label=label,
-                                              text=self.text.value.strip() or None)
+            self._matches = self.index.filter(
+                subject=self.patient.value.strip() or None, view=self.view.value or None,
+                split=self.split.value or None, label=label, text=self.text.value.strip() or None,
+            )
             problem = None
         except CxrkitError as exc:  # e.g. a mistyped patient id
             self._matches, problem = self.index.studies.clear(), str(exc)
@@ -192,7 +218,9 @@ class StudyBrowser(w.VBox):
         try:
             if page != self._page:
                 rows = self._matches.slice(page * self.page_size, self.page_size)
-                self.study_list.options = [(_html.list_label(r), r["study_id"]) for r in rows.iter_rows(named=True)]
+                self.study_list.options = [
+                    (_html.list_label(r), r["study_id"]) for r in rows.iter_rows(named=True)
+                ]
                 self._page = page
             self.study_list.value = self.current_study_id if pos is not None else None
         finally:
@@ -233,8 +261,9 @@ class StudyBrowser(w.VBox):
                                       study.study_time and study.study_time.strftime("%H:%M")])) or "date unknown"
         n_missing = sum(not im.exists for im in study.images)
         missing = f", {n_missing} missing in this copy" if n_missing else ""
+        n = len(study.images)
         self.title.value = (f"<b>patient p{study.subject_id} &middot; study s{study.study_id}</b> &middot; {when}"
-                            f" &middot; {len(study.images)} image{'s' if len(study.images) != 1 else ''}{missing}")
+                            f" &middot; {n} image{'s' if n != 1 else ''}{missing}")
         self._show_timeline()
         first = next((im for im in study.images if im.exists), None)
         self.show_image(first.dicom_id if first else None)
@@ -248,8 +277,8 @@ class StudyBrowser(w.VBox):
         image = next((im for im in study.images if im.dicom_id == dicom_id), None) if study else None
         self._dicom_id = image.dicom_id if image is not None and image.exists else None
         if image is None:
-            msg = "this study lists no images" if study and not study.images else "none of this study's images is in this copy"
-            self.viewer.clear(msg)
+            listed = bool(study and study.images)
+            self.viewer.clear("none of this study's images is in this copy" if listed else "no images listed")
             self.header_table.value = ""
             self.header.set_title(0, "DICOM header")
         elif not image.exists:
@@ -291,13 +320,13 @@ class StudyBrowser(w.VBox):
                     pic.add_class("cxrkit-thumbnail")
                 except CxrkitError as exc:
                     pic = w.HTML(_html.placeholder_html("unreadable", str(exc)[-80:], size=self.thumb_size))
-            button = w.Button(description=im.view_position or "view ?", tooltip=im.dicom_id, disabled=not im.exists,
-                              layout=w.Layout(width=f"{self.thumb_size}px"))
+            button = w.Button(description=im.view_position or "view ?", tooltip=im.dicom_id,
+                              disabled=not im.exists, layout=w.Layout(width=f"{self.thumb_size}px"))
             button.on_click(lambda _, d=im.dicom_id: self.show_image(d))
             box = w.VBox([pic, button], layout=w.Layout(margin="0 6px 0 0", padding="2px"))
             box.dicom_id = im.dicom_id
             items.append(box)
-        self.thumbnails.children = items
+        _replace_children(self.thumbnails, items)
         self._mark_thumbnail()
 
     def _mark_thumbnail(self) -> None:
@@ -317,7 +346,7 @@ class StudyBrowser(w.VBox):
                 b.on_click(lambda _, s=r["study_id"]: self.select(s))
                 b.study_id = r["study_id"]
                 buttons.append(b)
-            self.timeline.children = [w.Label(f"p{study.subject_id}'s studies:")] + buttons
+            _replace_children(self.timeline, [w.Label(f"p{study.subject_id}'s studies:"), *buttons])
             self._timeline_subject = study.subject_id
         for b in self.timeline.children[1:]:
             b.button_style = "info" if b.study_id == study.study_id else ""

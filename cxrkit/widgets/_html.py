@@ -29,7 +29,7 @@ KEY_SECTIONS = {
     "IMPRESSIONS": "impression",
 }
 
-_TEXT_STYLE = "white-space:pre-wrap;font-family:var(--jp-code-font-family,monospace);font-size:12px;line-height:1.45"
+_TEXT_STYLE = "font-size:12.5px;line-height:1.45"
 _KEY_STYLE = "background:#fff6d6;border-left:3px solid #e0a000;padding:2px 6px;margin:2px 0"
 _CHIP_COLORS = {1.0: ("#c62828", "1"), 0.0: ("#2e7d32", "0"), -1.0: ("#ef8f00", "-1"), None: ("#9e9e9e", "")}
 
@@ -68,18 +68,31 @@ def split_sections(text: str) -> list[tuple[str | None, str]]:
     return [(n, b) for n, b in pieces if n is not None or b]
 
 
+def _paragraphs(body: str, highlight: str | None, head: str = "") -> str:
+    """A section body as HTML paragraphs (``head`` leads the first): the report's 79-column line breaks are
+    undone (blank lines kept), so the text wraps to its column and a highlight can span a former line break."""
+    paras = [mark(" ".join(p.split()), highlight) for p in re.split(r"\n[ \t]*\n", body) if p.strip()]
+    if head:
+        paras = [f"{head} {paras[0]}" if paras else head, *paras[1:]]
+    return "".join(f'<p style="margin:0 0 4px 0">{p}</p>' for p in paras)
+
+
 def report_html(text: str, *, highlight: str | None = None) -> str:
-    """The report as HTML: headers bold, findings and impression in a tinted block, ``highlight`` marked."""
+    """The report as HTML: headers bold, findings and impression in a tinted block, ``highlight`` marked.
+
+    ``highlight`` is matched case-insensitively with runs of white space treated as one space.
+    """
+    highlight = " ".join(highlight.split()) if highlight else None
     out = []
     for name, body in split_sections(text):
         if name is None:
-            out.append(mark(body, highlight))
+            out.append(_paragraphs(body, highlight))
             continue
         key = KEY_SECTIONS.get(" ".join(name.split()))
-        piece = f"<b>{mark(name, highlight)}:</b>{mark(body, highlight)}"
+        paras = _paragraphs(body, highlight, head=f"<b>{mark(name, highlight)}:</b>")
         if key:
-            piece = f'<div class="cxrkit-section-{key}" style="{_KEY_STYLE}">{piece.rstrip()}</div>'
-        out.append(piece)
+            paras = f'<div class="cxrkit-section-{key}" style="{_KEY_STYLE}">{paras}</div>'
+        out.append(paras)
     return f'<div class="cxrkit-report-text" style="{_TEXT_STYLE}">{"".join(out)}</div>'
 
 
@@ -99,12 +112,14 @@ def chips_html(labels: Mapping[str, Mapping[str, float | None]]) -> str:
         for name, value in values.items():
             v = None if value is None or math.isnan(value) else float(value)
             color, shown = _CHIP_COLORS.get(v, _CHIP_COLORS[None])
+            tip = html.escape(f"{source}: {name} = {shown or 'blank'}")
             chips.append(
-                f'<span class="cxrkit-chip" title="{html.escape(source)}: {html.escape(name)} = {shown or "blank"}" '
+                f'<span class="cxrkit-chip" title="{tip}" '
                 f'style="display:inline-block;margin:1px 2px;padding:0 6px;border-radius:9px;font-size:11px;'
                 f'border:1px solid {color};color:{color}">{html.escape(name)} <b>{shown or "&middot;"}</b></span>'
             )
-        rows.append(f'<div><span style="font-size:11px;color:#555">{html.escape(source)}</span> {"".join(chips)}</div>')
+        label = f'<span style="font-size:11px;color:#555">{html.escape(source)}</span>'
+        rows.append(f'<div>{label} {"".join(chips)}</div>')
     return "".join(rows)
 
 

@@ -14,6 +14,8 @@ Examples
 
 from __future__ import annotations
 
+import warnings
+
 import polars as pl
 
 from .. import layout
@@ -37,9 +39,6 @@ def read_report_text(study: Study) -> str | None:
         return study.report_text()
     except MissingFileError:
         return None
-    except ImportError:  # pragma: no cover - until cxrkit.reports is merged
-        path = study.report_path
-        return path.read_text(encoding="utf-8", errors="replace") if path and path.exists() else None
 
 
 class StudyIndex:
@@ -75,13 +74,33 @@ class StudyIndex:
         self.subjects = self.studies["subject_id"].unique().sort().to_list()
         self.has_reports = dataset.flavor == "dicom" or dataset.reports_zip is not None
         self._texts: dict[int, str | None] = {}
+        self._corpus: pl.DataFrame | None = None
 
-    def report_text(self, subject_id: int, study_id: int) -> str | None:
-        """A study's report (cached), None when absent or unreadable."""
-        if study_id not in self._texts:
-            report = self.dataset.root / layout.report_path(subject_id, study_id)
-            self.study_report(Study(subject_id, study_id, (), report, _reports_zip=self.dataset.reports_zip))
-        return self._texts[study_id]
+    def report_corpus(self) -> pl.DataFrame:
+        """``study_id, norm`` (the report lower-cased, white space runs as one space) for every report of the
+        copy, read once with :func:`cxrkit.reports.read_reports` (the zip when present, else ``files/``) and
+        kept as parquet in the dataset's cache, so later searches (and later sessions) are fast."""
+        if self._corpus is None:
+            from .. import reports
+
+            source = self.dataset.reports_zip or (self.dataset.root if self.dataset.has_files_tree else None)
+            frame = None
+            if source is not None and self.has_reports:
+                small = self.studies.height < 5000  # a process pool costs more than it saves on a few files
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", reports.ReportIngestWarning)
+                        frame = reports.read_reports(source, cache=self.dataset.cache, progress=False,
+                                                     executor="serial" if small else None)
+                except CxrkitError:
+                    frame = None
+            if frame is None:
+                frame = pl.DataFrame(schema={"study_id": pl.Int64, "text": pl.String})
+            self._corpus = frame.select(
+                "study_id",
+                pl.col("text").fill_null("").str.to_lowercase().str.replace_all(r"\s+", " ").alias("norm"),
+            ).unique("study_id")
+        return self._corpus
 
     def study_report(self, study: Study) -> str | None:
         """The report of a :class:`~cxrkit.dataset.Study` (cached), None when absent or unreadable."""
@@ -116,7 +135,8 @@ class StudyIndex:
         label
             ``(labeller, category, value)``, e.g. ``("CheXpert", "Edema", -1.0)``; value None means blank.
         text
-            Case-insensitive literal text that the report contains.
+            Literal text the report contains (case-insensitive; runs of white space match one space, so a
+            phrase matches across the report's line breaks).
         """
         lf = self.studies.lazy()
         if subject not in (None, ""):
@@ -138,10 +158,8 @@ class StudyIndex:
             lf = lf.join(ids.select("study_id").unique(), on="study_id", how="semi")
         result = lf.sort(LIST_ORDER, nulls_last=True).collect()
         if text:
-            needle = text.lower()
-            hits = [
-                needle in (self.report_text(subj, sid) or "").lower()
-                for subj, sid in zip(result["subject_id"], result["study_id"])
-            ]
-            result = result.filter(pl.Series(hits, dtype=pl.Boolean))
+            needle = " ".join(text.lower().split())
+            hits = self.report_corpus().filter(pl.col("norm").str.contains(needle, literal=True))
+            result = result.join(hits.select("study_id"), on="study_id", how="semi")
+            result = result.sort(LIST_ORDER, nulls_last=True)
         return result

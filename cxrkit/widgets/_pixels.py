@@ -1,9 +1,10 @@
 """The display pipeline behind the viewers: decode once, then window, invert and zoom on cached arrays.
 
-A :class:`DisplayArray` holds one image in modality units (after the rescale slope/intercept or modality
-LUT), at full resolution (for zoomed crops) and block-reduced to at most ``max_size`` pixels a side (for the
-whole-image view), with the file's own window and its photometric interpretation. :func:`render` turns it
-into an 8-bit picture for any window, invert flag and zoom without touching the file again, and
+A :class:`DisplayArray` holds one image at full resolution (stored values plus the linear rescale to
+modality units, or modality-LUT values; used for zoomed crops) and in modality units block-reduced to at
+most ``max_size`` pixels a side (for the whole-image view), with the file's own window (or VOI LUT) and its
+photometric interpretation. :func:`render` turns it into an 8-bit picture for any window, invert flag and
+zoom without touching the file again (the same picture as :func:`cxrkit.images.read_image`), and
 :func:`png` encodes that picture quickly.
 
 Windows are ``(center, width)`` in modality units. DX pixel values are not calibrated like CT's Hounsfield
@@ -20,9 +21,10 @@ Examples
 
 from __future__ import annotations
 
-import io
 import math
 import os
+import struct
+import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -46,17 +48,24 @@ class DisplayArray:
     Attributes
     ----------
     full : numpy.ndarray
-        float32 modality values at full resolution.
+        Full-resolution values (stored integers, or float after a modality LUT); modality units are
+        ``full * slope + intercept``.
     preview : numpy.ndarray
-        ``full`` block-averaged to at most ``max_size`` pixels a side.
+        float32 modality values, block-averaged to at most ``max_size`` pixels a side.
     own_window : tuple of float or None
-        The file's ``(WindowCenter, WindowWidth)``; None when it has none.
+        The file's ``(WindowCenter, WindowWidth)`` (with only a VOI LUT: the linear ramp over the LUT's input
+        range); None when it has neither.
     monochrome1 : bool
         True when low values are white (the picture is inverted for display).
     header : dict
         Plain header values (keyword -> value) for a table.
     max_size : int
         The bound used for ``preview`` and for zoomed crops.
+    slope, intercept : float
+        The linear rescale from ``full`` to modality units.
+    voi_lut : tuple or None
+        The file's first VOI LUT as ``(first input value, output values)``; the ``own`` preset renders with
+        it (as :func:`cxrkit.images.read_image` does), other windows are linear.
     """
 
     full: np.ndarray
@@ -65,6 +74,16 @@ class DisplayArray:
     monochrome1: bool = False
     header: dict[str, object] = field(default_factory=dict)
     max_size: int = 1024
+    slope: float = 1.0
+    intercept: float = 0.0
+    voi_lut: tuple[float, np.ndarray] | None = None
+
+    def modality(self, array: np.ndarray) -> np.ndarray:
+        """``array`` (values like ``full``'s) in modality units, as float32."""
+        out = array.astype(np.float32, copy=False)
+        if self.slope != 1.0 or self.intercept != 0.0:
+            out = out * np.float32(self.slope) + np.float32(self.intercept)
+        return out
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -96,13 +115,11 @@ def reduce(array: np.ndarray, max_size: int) -> np.ndarray:
     >>> reduce(np.ones((3056, 2544), np.float32), 1024).shape
     (1018, 848)
     """
+    from ..images import block_mean  # sums integers in integers: several times faster than a float mean
+
     h, w = array.shape[:2]
     f = max(1, math.ceil(max(h, w) / max_size))
-    if f == 1:
-        return array.astype(np.float32, copy=False)
-    h2, w2 = h // f, w // f
-    a = array[: h2 * f, : w2 * f].astype(np.float32, copy=False)
-    return a.reshape(h2, f, w2, f).mean(axis=(1, 3), dtype=np.float32)
+    return array.astype(np.float32, copy=False) if f == 1 else block_mean(array, f)
 
 
 def from_array(array: np.ndarray, *, max_size: int = 1024, own_window: tuple[float, float] | None = None,
@@ -113,9 +130,8 @@ def from_array(array: np.ndarray, *, max_size: int = 1024, own_window: tuple[flo
         a = a[..., :3].mean(axis=2)
     if a.ndim != 2:
         raise ValueError(f"expected a 2-D image array, got shape {a.shape}")
-    full = a.astype(np.float32, copy=False)
     hdr = dict(header or {"Rows": a.shape[0], "Columns": a.shape[1], "dtype": str(np.asarray(array).dtype)})
-    return DisplayArray(full, reduce(full, max_size), own_window, monochrome1, hdr, max_size)
+    return DisplayArray(a, reduce(a, max_size), own_window, monochrome1, hdr, max_size)
 
 
 def _first(value: object) -> float | None:
@@ -152,6 +168,17 @@ def _header_dict(ds) -> dict[str, object]:
     return out
 
 
+def _voi_lut(ds) -> tuple[float, np.ndarray] | None:
+    voi = ds.get("VOILUTSequence")
+    if not voi:
+        return None
+    item = voi[0]
+    n, first = int(item.LUTDescriptor[0]) or 65536, float(item.LUTDescriptor[1])
+    data = item.LUTData
+    values = np.frombuffer(data, "<u2") if isinstance(data, bytes) else np.asarray(data)
+    return (first, values.astype(np.float32)[:n])
+
+
 def _voi_window(ds) -> tuple[float, float] | None:
     """The file's first window; a VOI LUT sequence is approximated by the linear ramp over its input range."""
     center, width = _first(ds.get("WindowCenter")), _first(ds.get("WindowWidth"))
@@ -173,16 +200,16 @@ def _read_dicom(path: Path, max_size: int) -> DisplayArray:
     stored = images.read_stored(path)  # the kit's fast reader (plain files read at the pixel offset)
     with storage.open_binary(path) as fh:
         ds = pydicom.dcmread(fh, stop_before_pixels=True)
-    if "ModalityLUTSequence" in ds:
-        full = np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
-    else:  # linear rescale, applied as float (exact)
-        slope = float(ds.get("RescaleSlope") or 1)
-        intercept = float(ds.get("RescaleIntercept") or 0)
-        full = stored.astype(np.float32)
-        if slope != 1 or intercept != 0:
-            full = full * np.float32(slope) + np.float32(intercept)
     mono1 = str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1"
-    return DisplayArray(full, reduce(full, max_size), _voi_window(ds), mono1, _header_dict(ds), max_size)
+    d = DisplayArray(stored, stored, _voi_window(ds), mono1, _header_dict(ds), max_size)
+    if "ModalityLUTSequence" in ds:
+        d.full = np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
+    else:  # linear rescale: applied after averaging (it commutes), so the full array stays integer
+        d.slope = float(ds.get("RescaleSlope") or 1)
+        d.intercept = float(ds.get("RescaleIntercept") or 0)
+    d.preview = d.modality(reduce(d.full, max_size))
+    d.voi_lut = _voi_lut(ds)
+    return d
 
 
 def _read_raster(path: Path, max_size: int) -> DisplayArray:
@@ -251,33 +278,56 @@ def crop_box(shape: tuple[int, int], zoom: float, pan: tuple[float, float]) -> t
 
 
 def render(d: DisplayArray, center: float, width: float, *, invert: bool = False, zoom: float = 1.0,
-           pan: tuple[float, float] = (0.5, 0.5), size: int | None = None) -> np.ndarray:
+           pan: tuple[float, float] = (0.5, 0.5), size: int | None = None, voi_lut: bool = False) -> np.ndarray:
     """The 8-bit picture (white = bright) for a window, invert flag and zoom, at most ``size`` a side.
 
-    ``pan`` is ``(x, y)``, the centre of the shown region as fractions of the width and height.
+    The window is the DICOM LINEAR function; with ``voi_lut`` (and a file that has one) the file's VOI LUT
+    replaces it. ``pan`` is ``(x, y)``, the centre of the shown region as fractions of the width and height.
     """
     size = size or d.max_size
     if zoom <= 1.0:
         src = d.preview if max(d.preview.shape) <= size else reduce(d.preview, size)
     else:
         top, bottom, left, right = crop_box(d.shape, zoom, pan)
-        src = reduce(d.full[top:bottom, left:right], size)
+        src = d.modality(reduce(d.full[top:bottom, left:right], size))
         k = min(max(d.preview.shape), size) // max(src.shape)
         if k > 1:  # a small crop is enlarged (nearest) to the preview's size, so zooming looks like zooming
             src = np.repeat(np.repeat(src, k, axis=0), k, axis=1)
-    width = max(float(width), 1e-6)
-    scale = np.float32(1.0 / width)
-    y = (src - np.float32(center - width / 2)) * scale
+    if voi_lut and d.voi_lut is not None:
+        first, values = d.voi_lut
+        y = np.interp(src, first + np.arange(values.size, dtype=np.float32), values).astype(np.float32)
+        lo, span = float(values.min()), max(float(values.max() - values.min()), 1e-6)
+    else:  # DICOM LINEAR (PS3.3 C.11.2.1.2): centre - 0.5, width - 1
+        span = max(float(width) - 1.0, 1e-6)
+        lo, y = float(center) - 0.5 - span / 2, src
+    y = (y - np.float32(lo)) * np.float32(1.0 / span)
     np.clip(y, 0.0, 1.0, out=y)
     if d.monochrome1 != bool(invert):
         y = 1.0 - y
     return (y * 255.0 + 0.5).astype(np.uint8)
 
 
-def png(picture: np.ndarray, *, compress_level: int = 1) -> bytes:
-    """PNG bytes of an 8-bit picture (fast compression: previews are transient)."""
-    from PIL import Image as PILImage
+def _chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
-    buf = io.BytesIO()
-    PILImage.fromarray(picture).save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
+
+def png(picture: np.ndarray, *, compress_level: int = 1) -> bytes:
+    """PNG bytes of an 8-bit grey picture, fast: every row uses the PNG "Up" filter (computed with numpy),
+    then one zlib pass. About twice as fast as Pillow's adaptive filtering at the same size.
+
+    Examples
+    --------
+    >>> png(np.zeros((2, 3), np.uint8))[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    a = np.ascontiguousarray(picture, dtype=np.uint8)
+    if a.ndim != 2:
+        raise ValueError(f"png needs a 2-D uint8 picture, got shape {a.shape}")
+    h, w = a.shape
+    raw = np.empty((h, w + 1), np.uint8)
+    raw[:, 0] = 2  # filter type Up: each byte minus the byte above (mod 256)
+    raw[0, 1:] = a[0]
+    np.subtract(a[1:], a[:-1], out=raw[1:, 1:])
+    header = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)  # 8-bit greyscale, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
+            + _chunk(b"IDAT", zlib.compress(raw.tobytes(), compress_level)) + _chunk(b"IEND", b""))

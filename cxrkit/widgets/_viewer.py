@@ -3,10 +3,15 @@
 The file is decoded once (:func:`cxrkit.widgets._pixels.load`); every control change re-renders from the
 cached arrays and sends a PNG of at most ``max_size`` pixels a side.
 
-Image bytes and saved notebooks: the pictures are shown through :class:`TransientImage`, an
-``ipywidgets.Image`` whose ``value`` is left out of the embeddable state (``Widget.get_manager_state``,
-``ipywidgets.embed``), so exporting or embedding widget state never writes image bytes. The bytes are only
-in the live kernel-to-browser sync.
+Image bytes and saved notebooks: ipywidgets can put pixels on the page only through some widget model's
+state, so the choice is where that state may go. The viewers show pictures through :class:`TransientImage`,
+an ``ipywidgets.Image`` whose ``value`` is left out of the embeddable state that the kernel side writes
+(``Widget.get_manager_state``, ``ipywidgets.embed.embed_data`` / ``embed_minimal_html``): exporting or
+embedding the browser's widget state never writes image bytes (the tests check this). Two savers read the
+live page or the kernel's messages instead, and would keep the *current* previews (bounded by ``max_size``,
+a few hundred kB): JupyterLab's "Save Widget State Automatically" setting (off by default; leave it off) and
+nbclient / ``nbconvert --execute`` with ``store_widget_state=True`` (nbclient's default; pass ``False``).
+The project's ``make hooks`` pre-commit hook strips widget state from notebooks in any case.
 """
 
 from __future__ import annotations
@@ -162,9 +167,11 @@ class ImageViewer(w.VBox):
             return
         picture = _pixels.render(
             self.data, self.center.value, self.width.value, invert=self.invert.value, zoom=self.zoom.value,
-            pan=(self.pan_x.value, self.pan_y.value), size=self.max_size,
+            pan=(self.pan_x.value, self.pan_y.value), size=self.max_size, voi_lut=self.preset.value == "own",
         )
         self.picture_shape = picture.shape[:2]
+        for pan in (self.pan_x, self.pan_y):  # panning means something only when zoomed in
+            pan.layout.display = None if self.zoom.value > 1 else "none"
         self.image.value = _pixels.png(picture)
         self.image.layout.display = None
 

@@ -1,0 +1,44 @@
+"""Shared fixtures for the tests and the doctests of every module.
+
+Every test runs with HOME and the cache in temporary folders, never the user's; demo datasets of each shape are
+generated once per session into temporary folders. Doctests see ``CXRKIT_ROOT`` set to the session's demo, so
+``open_dataset()`` in a docstring example opens it without regenerating anything."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(request, tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("CXRKIT_CACHE", str(home / "cache"))
+    monkeypatch.delenv("CXRKIT_ROOT", raising=False)
+    if isinstance(request.node, pytest.DoctestItem):
+        monkeypatch.setenv("CXRKIT_ROOT", str(request.getfixturevalue("demo_dicom")))
+    yield
+
+
+def _demo(tmp_path_factory, name, **kwargs):
+    from cxrkit.demo import make_demo
+
+    return make_demo(tmp_path_factory.mktemp("demos") / name, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def demo_dicom(tmp_path_factory):
+    """The default demo, DICOM flavour (read-only: copy it before changing anything)."""
+    return _demo(tmp_path_factory, "dicom")
+
+
+@pytest.fixture(scope="session")
+def demo_gz(tmp_path_factory):
+    """The demo with images stored as .dcm.gz (read-only)."""
+    return _demo(tmp_path_factory, "dicom-gz", flavor="dicom-gz")
+
+
+@pytest.fixture(scope="session")
+def demo_jpg(tmp_path_factory):
+    """The demo in the MIMIC-CXR-JPG layout (read-only)."""
+    return _demo(tmp_path_factory, "jpg", flavor="jpg")

@@ -1,0 +1,215 @@
+"""The Binder environment (binder/): what can be checked without Docker.
+
+* ``binder/environment.yml`` parses, pins Python and every package, and names exactly the packages of
+  pyproject.toml (core + lab + dask extras) at versions pyproject allows; the root ``environment.yml``
+  names the same packages (its own check against pyproject is in test_packaging.py, whose helpers this
+  module reuses).
+* ``binder/postBuild`` is executable, stops on the first error, and works in a fresh virtual environment that
+  holds only the pinned packages: it installs the kit and leaves the demo dataset in the cache, where the
+  quickstart notebook, run in that environment, finds it.
+* ``repo2docker --no-build --debug`` (no container engine needed) picks the conda buildpack with
+  ``binder/environment.yml`` and runs ``binder/postBuild``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+import venv
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from nbclient import NotebookClient
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+from test_packaging import ROOT, environment_requirements, pyproject_requirements
+
+BINDER = ROOT / "binder"
+ENV_FILE = BINDER / "environment.yml"
+POSTBUILD = BINDER / "postBuild"
+NOTEBOOK_URLPATH = "lab/tree/notebooks/00_quickstart.ipynb"
+
+
+def binder_pins() -> dict[str, str]:
+    """Package name -> pinned version of binder/environment.yml (python and pip excluded)."""
+    reqs = environment_requirements(ENV_FILE)
+    reqs.pop("pip")
+    reqs.pop("python")
+    pins = {}
+    for name, spec in reqs.items():
+        assert spec.startswith("=="), f"binder/environment.yml: {name} is not pinned with == ({spec!r})"
+        pins[name] = spec[2:]
+    return pins
+
+
+def pip_requirements() -> list[str]:
+    """The pip section of binder/environment.yml, as given to pip by repo2docker."""
+    env = yaml.safe_load(ENV_FILE.read_text())
+    return next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+
+
+def test_both_environment_files_parse():
+    for path in (ROOT / "environment.yml", ENV_FILE):
+        env = yaml.safe_load(path.read_text())
+        assert isinstance(env, dict) and env.get("dependencies"), path
+        assert "conda-forge" in env.get("channels", []), path
+
+
+def test_binder_pins_python_within_requires_python():
+    python = environment_requirements(ENV_FILE)["python"]
+    assert re.fullmatch(r"=\d+\.\d+(\.\d+)?", python), f"python must be pinned as =X.Y[.Z], got {python!r}"
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert Version(python[1:]) in SpecifierSet(requires)
+
+
+def test_binder_pins_exactly_the_pyproject_packages_at_allowed_versions():
+    pins = binder_pins()
+    wanted = pyproject_requirements()
+    assert sorted(pins) == sorted(wanted), "binder/environment.yml and pyproject.toml name different packages"
+    for name, version in pins.items():
+        assert Version(version) in SpecifierSet(wanted[name]), f"{name}=={version} is outside {wanted[name]}"
+
+
+def test_root_and_binder_environments_name_the_same_packages():
+    root = environment_requirements(ROOT / "environment.yml")
+    assert sorted(root) == sorted(environment_requirements(ENV_FILE))
+
+
+def test_binder_environment_leaves_the_kit_to_postbuild():
+    # repo2docker installs environment.yml before the repository is copied in: `-e .` would fail there.
+    assert not any(item.startswith(("-e", ".")) for item in pip_requirements())
+    assert re.search(r"pip install .*-e \.", POSTBUILD.read_text())
+
+
+def test_postbuild_is_an_executable_script_that_stops_on_errors():
+    assert POSTBUILD.stat().st_mode & 0o111, "binder/postBuild must be executable (git keeps the bit)"
+    text = POSTBUILD.read_text()
+    assert text.startswith(("#!/bin/bash", "#!/usr/bin/env bash"))
+    assert re.search(r"^set -e", text, re.MULTILINE)
+
+
+def _real_pip_cache() -> str:
+    """The user's pip wheel cache (HOME is a temporary folder in tests; reuse the cache, not the home)."""
+    if os.environ.get("PIP_CACHE_DIR"):
+        return os.environ["PIP_CACHE_DIR"]
+    return str(Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "pip")
+
+
+def _copy_repo(dest: Path) -> Path:
+    ignore = shutil.ignore_patterns(
+        ".venv", ".git", "__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache", "build", "dist", "data"
+    )
+    shutil.copytree(ROOT, dest, ignore=ignore)
+    return dest
+
+
+def test_postbuild_works_in_a_fresh_virtual_environment(tmp_path, monkeypatch):
+    """What repo2docker does, minus Docker: install the pinned packages, then run postBuild from the repo."""
+    repo = _copy_repo(tmp_path / "repo")
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    bin_dir = env_dir / "bin"
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "VIRTUAL_ENV": str(env_dir),
+        "HOME": str(home),
+        "CXRKIT_CACHE": str(home / "cache"),
+        "PIP_CACHE_DIR": _real_pip_cache(),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    env.pop("PYTHONPATH", None)
+    env.pop("CXRKIT_ROOT", None)
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("\n".join(pip_requirements()) + "\n")
+    install = subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "-r", str(reqs)],
+        env=env, check=False, capture_output=True, text=True, timeout=1200,
+    )
+    assert install.returncode == 0, f"the pinned packages do not install together:\n{install.stderr[-4000:]}"
+
+    run = subprocess.run(
+        [str(repo / "binder" / "postBuild")],
+        cwd=repo, env=env, check=False, capture_output=True, text=True, timeout=900,
+    )
+    assert run.returncode == 0, f"postBuild failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+
+    # The kit is importable from the venv (not from this checkout) and the demo is where open_dataset looks.
+    check = subprocess.run(
+        [str(bin_dir / "python"), "-c",
+         ("import cxrkit, sys; ds = cxrkit.open_dataset(); print(cxrkit.__file__); print(ds.root); "
+         "print(ds.summary()['images'])")],
+        cwd=tmp_path, env=env, check=False, capture_output=True, text=True, timeout=300,
+    )
+    assert check.returncode == 0, check.stderr
+    kit_file, demo_root, n_images = check.stdout.split()
+    assert Path(kit_file).is_relative_to(repo), "postBuild should install the kit from the repository"
+    assert Path(demo_root).is_relative_to(home / "cache"), "the demo must be generated into the cache folder"
+    assert (Path(demo_root) / "files").is_dir() and int(n_images) > 0
+    assert demo_root in run.stdout, "postBuild should print where the demo is"
+
+    # What a Binder user does first: run the quickstart, with the pinned packages, on the demo postBuild made
+    # (no CXRKIT_ROOT, nothing regenerated: the demo folder is not touched).
+    kernels = tmp_path / "jupyter" / "kernels" / "binder-venv"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [str(bin_dir / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "binder venv", "language": "python",
+    }))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    before = sorted(p.stat().st_mtime_ns for p in Path(demo_root).rglob("*"))
+    nb = nbformat.read(repo / "notebooks" / "00_quickstart.ipynb", as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="binder-venv",
+                   resources={"metadata": {"path": str(repo / "notebooks")}}).execute(env=env)
+    errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+              if out.output_type == "error"]
+    assert errors == []
+    assert sorted(p.stat().st_mtime_ns for p in Path(demo_root).rglob("*")) == before
+
+
+def _repo2docker_declared() -> bool:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    test_extra = project["optional-dependencies"]["test"]
+    return any(req.lower().startswith("jupyter-repo2docker") for req in test_extra)
+
+
+def test_repo2docker_uses_the_binder_folder():
+    if importlib.util.find_spec("repo2docker") is None:
+        if _repo2docker_declared():
+            pytest.fail("jupyter-repo2docker is a test dependency but is not installed: run `make setup`")
+        pytest.skip("jupyter-repo2docker is not installed (not yet a test dependency in pyproject.toml)")
+    run = subprocess.run(
+        [sys.executable, "-m", "repo2docker", "--no-build", "--debug", str(ROOT)],
+        check=False, capture_output=True, text=True, timeout=300,
+    )
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out[-4000:]
+    assert "Building conda environment" in out, "repo2docker did not pick the conda buildpack"
+    assert re.search(r"env update .*--file \"?binder/environment\.yml", out), "binder/environment.yml unused"
+    assert re.search(r"^RUN \./binder/postBuild$", out, re.MULTILINE), "postBuild is not run"
+    assert not re.search(r"--file \"?environment\.yml", out), "the root environment.yml must be ignored"
+
+
+def test_readme_snippet_launches_the_quickstart():
+    snippet = (BINDER / "README-snippet.md").read_text()
+    assert "mybinder.org/v2/" in snippet
+    assert NOTEBOOK_URLPATH.replace("/", "%2F") in snippet or NOTEBOOK_URLPATH in snippet
+    assert (ROOT / "notebooks" / "00_quickstart.ipynb").is_file()
+
+
+def test_readme_carries_the_binder_badge():
+    readme = (ROOT / "README.md").read_text()
+    if "mybinder.org" not in readme:
+        pytest.skip("README has no Binder badge yet: binder/README-snippet.md holds the text to paste")
+    assert NOTEBOOK_URLPATH.replace("/", "%2F") in readme or NOTEBOOK_URLPATH in readme
