@@ -57,8 +57,17 @@ def demo_module():
 
 
 def _demo_version() -> str:
+    """``demo<DEMO_VERSION>-<hash of the generator's source>``: any change to the generator makes new data."""
     demo = demo_module()
-    return f"demo{getattr(demo, 'DEMO_VERSION', 0)}" if demo else "builtin"
+    if demo is None:
+        return "builtin"
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(demo.__file__).parent.glob("*.py")):
+        if path.stem in ("demo", "mimic_jpg") or path.stem.startswith(("_demo", "_phantom")):
+            digest.update(path.read_bytes())
+    return f"demo{getattr(demo, 'DEMO_VERSION', 0)}-{digest.hexdigest()[:8]}"
 
 
 def _marker(folder: Path) -> Path:  # beside the folder, not in it: a dataset root holds only dataset files

@@ -95,6 +95,8 @@ HEADER_RE = re.compile(r"\n ([A-Z][A-Z ()/,-]+):")
 BLANK_RE = re.compile(r"(?s)^(.*?)\n[ \t]*\n(.*)$")
 RULE_RE = re.compile(r"\n[ \t]*_{10,}[ \t]*\n")
 TITLE_RE = re.compile(r"(?s)^[ \t\n]*FINAL REPORT[ \t]*\n(.*)$")
+#: Sections that trail a report's body (notes and recommendations); the last paragraph is looked for before them.
+TRAILING = {"notification", "recommendation", "recommendations", "recommendation(s)", "addendum", "wet read"}
 SYNONYMS = {"clinical history": "history", "reason for exam": "indication", "conclusion": "impression",
             "findings and impression": "impression", "impressions": "impression"}
 
@@ -121,8 +123,9 @@ def split_sections(text: str) -> dict[str, str]:
         kept.append((key, body))
         if flat:
             out[key] = f"{out[key]} {flat}" if key in out else flat
-    if "findings" not in out and "impression" not in out and kept:
-        key, body = kept[-1]
+    last = [(key, body) for key, body in kept if key not in TRAILING]
+    if "findings" not in out and "impression" not in out and last:
+        key, body = last[-1]
         m = BLANK_RE.match(body)
         rest = " ".join(m.group(2).split()) if m else ""
         if not rest and key == "preamble":
