@@ -22,9 +22,10 @@ peak memory is attributable:
 * peak memory: after ``prepare`` the worker resets its own high-water mark (writing ``5`` to
   ``/proc/self/clear_refs``), runs the thunk, and reports ``VmHWM - VmRSS(before)`` - the extra resident memory
   the work needed - plus, for every child process it started (process pools), the peak of its private resident
-  memory (``Private_Clean + Private_Dirty`` of ``/proc/PID/smaps_rollup``, sampled every 20 ms; pages shared
-  with the parent after the fork are not counted twice). Where ``clear_refs`` is unavailable it falls back to ``ru_maxrss`` (an upper
-  bound that includes the imports).
+  memory (``Private_Clean + Private_Dirty`` of ``/proc/PID/smaps_rollup``, so pages shared with the parent after
+  the fork are not counted twice), sampled every 250 ms (reading it costs 1-2 ms a process: faster sampling
+  would steal CPU from the pool it measures; a child's peak between samples can be missed). Where
+  ``clear_refs`` is unavailable it falls back to ``ru_maxrss`` (an upper bound that includes the imports).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import importlib
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -157,7 +159,7 @@ class ChildPeaks(threading.Thread):
     """Samples the private resident memory of every descendant process while the timed work runs; keeps each
     one's peak."""
 
-    def __init__(self, interval: float = 0.02) -> None:
+    def __init__(self, interval: float = 0.25) -> None:  # reading smaps_rollup costs ~1-2 ms a process
         super().__init__(daemon=True)
         self.interval = interval
         self.peaks: dict[int, int] = {}
@@ -242,14 +244,34 @@ def _measure(module: str, group: Group, side: Side, ctx: dict, timeout: float) -
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.run(
+    # the worker leads its own process group, so a hung measurement is ended with every pool process it started
+    proc = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.worker", str(spec_file), str(out_file)],
-        cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _end_group(proc)
+        return {"error": f"timed out after {timeout:g} s (the measurement hung or is far too slow)",
+                "timed_out": True}
+    _end_group(proc)  # pool workers left behind by a crashed worker
     if proc.returncode != 0 or not out_file.exists():
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
+        tail = (stderr or stdout).strip().splitlines()[-15:]
         return {"error": f"worker exited {proc.returncode}: " + "\n".join(tail)}
     return json.loads(out_file.read_text())
+
+
+def _end_group(proc: subprocess.Popen) -> None:
+    """Kill the process group this harness started for one worker (nothing else), and reap the worker."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.communicate(timeout=10)
+    except (subprocess.TimeoutExpired, ValueError):
+        pass
 
 
 def run_group(module: str, group: Group, ctx: dict, *, reps: int, timeout: float, log: Callable[[str], None]) -> dict:
@@ -259,6 +281,10 @@ def run_group(module: str, group: Group, ctx: dict, *, reps: int, timeout: float
         k = rep % len(group.sides)
         order = group.sides[k:] + group.sides[:k]
         for side in order:
+            if any(r.get("timed_out") for r in samples[side.name]):
+                samples[side.name].append({"error": "skipped: an earlier repetition timed out"})
+                log(f"  {group.name}/{side.name} rep {rep}: skipped (an earlier repetition timed out)")
+                continue
             run_ctx = dict(ctx, rep=rep)
             fresh = None
             if side.fresh_dir:

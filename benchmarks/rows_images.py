@@ -30,7 +30,7 @@ def _available() -> str | None:
 
 
 def _text(value) -> str | None:
-    if value is None:
+    if value is None or isinstance(value, float) and value != value:  # None, or pandas' NaN for a missing value
         return None
     if isinstance(value, dt.date):
         return value.isoformat()

@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="where results.md/json go (default: benchmarks/ in full mode, DATA/quick-results in quick)")
     ap.add_argument("--only", default="", help="comma-separated row ids or group names to run (default all)")
     ap.add_argument("--reps", type=int, default=None, help="repetitions per group (default per group)")
-    ap.add_argument("--timeout", type=float, default=900, help="seconds allowed for one measurement")
+    ap.add_argument("--timeout", type=float, default=120,
+                    help="seconds allowed for one measurement (a side that times out is not repeated)")
     args = ap.parse_args(argv)
 
     started = time.perf_counter()
@@ -295,7 +296,7 @@ METHOD = """\
 - Peak memory: the worker resets its resident-set high-water mark (`/proc/self/clear_refs`), runs the work, and
   reports `VmHWM` minus the resident size before the work, plus the peak private resident memory of every child
   process it started (pool workers: `Private_Clean + Private_Dirty` from `/proc/PID/smaps_rollup`, sampled every
-  20 ms, so pages shared with the parent are not counted twice). Reported: the median over repetitions.
+  250 ms, so pages shared with the parent are not counted twice). Reported: the median over repetitions.
 - "First call" sides get a new empty cache folder per repetition; "cached" sides use a cache warmed before timing.
 - Answers: each side's result is reduced to a canonical form (e.g. the sorted rows of the result) and
   fingerprinted; "same answer" means every repetition of both sides produced the same fingerprint."""
