@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import math
 from pathlib import Path
 
 from .harness import Group, Line, Side, module_available
@@ -30,7 +31,7 @@ def _available() -> str | None:
 
 
 def _text(value) -> str | None:
-    if value is None or isinstance(value, float) and value != value:  # None, or pandas' NaN for a missing value
+    if value is None or isinstance(value, float) and math.isnan(value):  # pandas gives NaN for a missing value
         return None
     if isinstance(value, dt.date):
         return value.isoformat()
