@@ -25,22 +25,8 @@ import random
 
 import numpy as np
 
-CATEGORIES = (
-    "Atelectasis",
-    "Cardiomegaly",
-    "Consolidation",
-    "Edema",
-    "Enlarged Cardiomediastinum",
-    "Fracture",
-    "Lung Lesion",
-    "Lung Opacity",
-    "No Finding",
-    "Pleural Effusion",
-    "Pleural Other",
-    "Pneumonia",
-    "Pneumothorax",
-    "Support Devices",
-)
+from .tables import LABEL_COLUMNS as CATEGORIES  # the 14 CheXpert/NegBio labels, in file order
+
 _IDX = {name: i for i, name in enumerate(CATEGORIES)}
 NO_FINDING = _IDX["No Finding"]
 SUPPORT = _IDX["Support Devices"]

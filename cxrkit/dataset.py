@@ -30,8 +30,7 @@ from .errors import MissingFileError, NotADatasetError, StudyNotFoundError
 
 ENV_ROOT = "CXRKIT_ROOT"
 
-#: Views that show the chest from the front, for ordering a study's images (frontal before lateral).
-FRONTAL_VIEWS = ("PA", "AP", "AP AXIAL", "PA LLD", "AP LLD", "AP RLD", "PA RLD")
+FRONTAL_VIEWS = tables.FRONTAL_VIEWS  # re-exported: frontal images come first in a Study
 
 
 @dataclass(frozen=True)
@@ -231,11 +230,15 @@ class Dataset:
         return self._table("providers")
 
     def images(self) -> pl.LazyFrame:
-        """Records joined with metadata (views, sizes, date and time) and split, where present; sorted by ids."""
+        """Records joined with metadata (views, sizes, date and time) and split, where present; sorted by ids.
+
+        With metadata, ``view`` (frontal / lateral / other) and ``view_source`` say what each image shows, falling
+        back from ``ViewPosition`` to the coded view and the procedure (:func:`cxrkit.tables.view_exprs`).
+        """
         lf = self.records()
         if "metadata" in self.table_files:
             meta = self.metadata().drop("subject_id", "study_id")
-            lf = lf.join(meta, on="dicom_id", how="left")
+            lf = lf.join(meta, on="dicom_id", how="left").with_columns(tables.view_exprs())
         if "split" in self.table_files:
             lf = lf.join(self.split().select("dicom_id", "split"), on="dicom_id", how="left")
         return lf.sort("subject_id", "study_id", "dicom_id")

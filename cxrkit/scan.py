@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import concurrent.futures as cf
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -48,7 +49,9 @@ def _as_executor(executor: Any) -> tuple[cf.Executor | None, bool]:
     if executor is None:
         if default_workers() == 1:
             return None, False
-        return cf.ProcessPoolExecutor(max_workers=default_workers()), True
+        # forkserver, not fork: forking a process that has polars' thread pool running can deadlock the child
+        ctx = multiprocessing.get_context("forkserver")
+        return cf.ProcessPoolExecutor(max_workers=default_workers(), mp_context=ctx), True
     if executor == "serial":
         return None, False
     if hasattr(executor, "get_executor") and not isinstance(executor, cf.Executor):  # dask.distributed.Client

@@ -34,6 +34,8 @@ Examples
 from __future__ import annotations
 
 import os
+import threading
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,11 +277,39 @@ def explain_read_error(path: Path, spec: TableSpec, exc: BaseException) -> Table
     return TableError(f"{path}: {text}: {hint}")
 
 
+#: Parquet copies being written in the background, by final path: later calls use the frame meanwhile.
+_PENDING: dict[Path, pl.DataFrame] = {}
+_PENDING_LOCK = threading.Lock()
+_WRITERS: list[threading.Thread] = []
+
+
+def _write_copy(cache: Cache, final: Path, name: str, df: pl.DataFrame) -> None:
+    try:
+        with cache.atomic_path(final) as tmp:
+            df.write_parquet(tmp, compression="lz4", statistics=False)
+        for stale in final.parent.glob(f"{name}-*.parquet"):
+            if stale != final:
+                stale.unlink(missing_ok=True)
+    except (OSError, CxrkitError, pl.exceptions.PolarsError) as exc:
+        warnings.warn(f"could not keep a parquet copy of the {name} table in {cache.root}: {exc}", stacklevel=1)
+    finally:
+        with _PENDING_LOCK:
+            _PENDING.pop(final, None)
+
+
+def wait_for_cache_writes() -> None:
+    """Block until every background parquet copy started by :func:`load_table` is on disk."""
+    while _WRITERS:
+        _WRITERS.pop().join()
+
+
 def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache | None = None) -> pl.LazyFrame:
     """A typed lazy frame of a table file, backed by a parquet copy in ``cache`` when one is given.
 
-    The parquet copy is built once (streaming, atomically) and keyed by the source's path, size and mtime:
-    a changed file gets a new copy and the stale one is removed. Errors while building name the file.
+    Without a cache (or with ``cache=None``) this is the lazy CSV scan itself. With a cache, the first call
+    reads the file once (errors here name the file and say what to do), answers from that frame, and writes
+    the parquet copy in a background thread, atomically; later calls scan the copy. The copy is keyed by the
+    source's path, size and mtime: a changed file gets a new copy and the stale one is removed.
     """
     spec = TABLES[spec] if isinstance(spec, str) else spec
     path = Path(path)
@@ -289,16 +319,66 @@ def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache |
     ident = file_identity(path)
     folder = cache.path("tables", identity_key(ident[0]))
     final = folder / f"{spec.name}-{identity_key(ident, SCHEMA_VERSION, pl.__version__)}.parquet"
-    if not final.exists():
-        try:
-            with cache.atomic_path(final) as tmp:
-                lf.sink_parquet(tmp)
-        except (pl.exceptions.PolarsError, OSError, EOFError, ValueError) as exc:
-            raise explain_read_error(path, spec, exc) from exc
-        for stale in folder.glob(f"{spec.name}-*.parquet"):
-            if stale != final:
-                stale.unlink(missing_ok=True)
-    return pl.scan_parquet(final)
+    if final.exists():
+        return pl.scan_parquet(final)
+    with _PENDING_LOCK:
+        pending = _PENDING.get(final)
+    if pending is not None:
+        return pending.lazy()
+    try:
+        df = lf.collect()
+    except (pl.exceptions.PolarsError, OSError, EOFError, ValueError) as exc:
+        raise explain_read_error(path, spec, exc) from exc
+    with _PENDING_LOCK:
+        _PENDING[final] = df
+    writer = threading.Thread(target=_write_copy, args=(cache, final, spec.name, df), name=f"cxrkit-{spec.name}-copy")
+    writer.start()  # not a daemon: the interpreter finishes the write before it exits
+    _WRITERS.append(writer)
+    return df.lazy()
+
+
+# --- derived columns ------------------------------------------------------------------------------------
+
+#: ViewPosition values that show the chest from the front, and from the side.
+FRONTAL_VIEWS = ("PA", "AP", "AP AXIAL", "PA LLD", "AP LLD", "AP RLD", "PA RLD")
+LATERAL_VIEWS = ("LATERAL", "LL", "XTABLE LATERAL", "RL")
+
+
+def view_exprs() -> list[pl.Expr]:
+    """Two expressions over metadata columns: ``view`` (``frontal`` / ``lateral`` / ``other`` / null) and
+    ``view_source`` (which column decided), a transparent fallback for the ~15.8k images with no ViewPosition.
+
+    In order of trust: ``ViewPosition`` (PA, AP and variants are frontal; LATERAL, LL, XTABLE LATERAL lateral;
+    oblique and swimmer's views ``other``); else the coded view ``ViewCodeSequence_CodeMeaning``
+    (*postero-anterior* / *antero-posterior* frontal, anything *lateral* lateral); else a procedure naming a single
+    frontal view (``PORTABLE AP``, ``SINGLE VIEW``) frontal; else null.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"ViewPosition": ["PA", None, None, None, "LAO"],
+    ...                    "ViewCodeSequence_CodeMeaning": [None, "lateral", None, None, None],
+    ...                    "PerformedProcedureStepDescription": [None, None, "CHEST (PORTABLE AP)", "CHEST (PA AND LAT)", None]})
+    >>> df.select(view_exprs()).rows()
+    [('frontal', 'ViewPosition'), ('lateral', 'ViewCodeSequence'), ('frontal', 'procedure'), (None, None), ('other', 'ViewPosition')]
+    """
+    position = pl.col("ViewPosition").str.strip_chars().str.to_uppercase()
+    code = pl.col("ViewCodeSequence_CodeMeaning").str.to_lowercase()
+    procedure = pl.col("PerformedProcedureStepDescription").str.to_uppercase()
+    has_position = position.is_not_null() & (position != "")
+    decided = [
+        (position.is_in(FRONTAL_VIEWS), "frontal", "ViewPosition"),
+        (position.is_in(LATERAL_VIEWS), "lateral", "ViewPosition"),
+        (has_position, "other", "ViewPosition"),
+        (code.str.contains("anterior"), "frontal", "ViewCodeSequence"),
+        (code.str.contains("lateral"), "lateral", "ViewCodeSequence"),
+        (procedure.str.contains(r"PORTABLE AP|SINGLE VIEW|\bAP\)"), "frontal", "procedure"),
+    ]
+    view = pl.when(decided[0][0]).then(pl.lit(decided[0][1]))
+    source = pl.when(decided[0][0]).then(pl.lit(decided[0][2]))
+    for cond, kind, where in decided[1:]:
+        view, source = view.when(cond).then(pl.lit(kind)), source.when(cond).then(pl.lit(where))
+    return [view.otherwise(pl.lit(None, pl.String)).alias("view"),
+            source.otherwise(pl.lit(None, pl.String)).alias("view_source")]
 
 
 # --- tables derived from what is on disk ---------------------------------------------------------------

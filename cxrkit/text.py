@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 
 import polars as pl
 
+from .tables import LABEL_COLUMNS
+
 __all__ = [
     "CHEXPERT_CATEGORIES",
     "MENTION_PATTERNS",
@@ -220,22 +222,7 @@ def kwic(df: pl.DataFrame | pl.LazyFrame, keyword: str, width: int = 40, column:
 # --- mentions -----------------------------------------------------------------------------------------------
 
 #: The 14 CheXpert categories, in the order of the label tables.
-CHEXPERT_CATEGORIES = (
-    "Atelectasis",
-    "Cardiomegaly",
-    "Consolidation",
-    "Edema",
-    "Enlarged Cardiomediastinum",
-    "Fracture",
-    "Lung Lesion",
-    "Lung Opacity",
-    "No Finding",
-    "Pleural Effusion",
-    "Pleural Other",
-    "Pneumonia",
-    "Pneumothorax",
-    "Support Devices",
-)
+CHEXPERT_CATEGORIES = LABEL_COLUMNS
 _ADV = (r"(?:(?:mildly|mild|slightly|moderately|moderate|markedly|severely|minimally|again|still|now|somewhat"
         r"|top|borderline) (?:to (?:moderately|severely|markedly) )?)?")
 #: Per category: ``(mention pattern, normal pattern)``. The mention pattern finds the finding in lower-case

@@ -201,15 +201,8 @@ def test_repo2docker_uses_the_binder_folder():
     assert not re.search(r"--file \"?environment\.yml", out), "the root environment.yml must be ignored"
 
 
-def test_readme_snippet_launches_the_quickstart():
-    snippet = (BINDER / "README-snippet.md").read_text()
-    assert "mybinder.org/v2/" in snippet
-    assert NOTEBOOK_URLPATH.replace("/", "%2F") in snippet or NOTEBOOK_URLPATH in snippet
-    assert (ROOT / "notebooks" / "00_quickstart.ipynb").is_file()
-
-
 def test_readme_carries_the_binder_badge():
     readme = (ROOT / "README.md").read_text()
-    if "mybinder.org" not in readme:
-        pytest.skip("README has no Binder badge yet: binder/README-snippet.md holds the text to paste")
-    assert NOTEBOOK_URLPATH.replace("/", "%2F") in readme or NOTEBOOK_URLPATH in readme
+    assert "mybinder.org/v2/" in readme
+    assert NOTEBOOK_URLPATH.replace("/", "%2F") in readme
+    assert (ROOT / "notebooks" / "00_quickstart.ipynb").is_file()

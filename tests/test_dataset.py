@@ -257,3 +257,17 @@ def test_reports_and_sections_from_tree_and_zip(demo_dicom, tmp_path):
 def test_jpg_copy_has_no_reports(demo_jpg):
     with pytest.raises(MissingFileError, match="no reports"):
         open_dataset(demo_jpg).reports()
+
+
+def test_images_say_frontal_or_lateral_with_a_fallback_for_empty_view_positions(demo_dicom):
+    imgs = open_dataset(demo_dicom).images().collect()
+    labelled = imgs.filter(pl.col("ViewPosition").is_in(["PA", "AP"]))
+    assert (labelled["view"] == "frontal").all() and (labelled["view_source"] == "ViewPosition").all()
+    assert (imgs.filter(pl.col("ViewPosition").is_in(["LATERAL", "LL"]))["view"] == "lateral").all()
+    empty = imgs.filter(pl.col("ViewPosition").is_null())
+    assert empty.height > 0, "the demo has images without a ViewPosition"
+    assert set(empty["view_source"].drop_nulls()) <= {"ViewCodeSequence", "procedure"}
+    decided = empty.filter(pl.col("view_source") == "ViewCodeSequence")
+    expected = decided["ViewCodeSequence_CodeMeaning"].str.contains("lateral").replace_strict(
+        {True: "lateral", False: "frontal"})
+    assert (decided["view"] == expected).all()

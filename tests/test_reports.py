@@ -478,12 +478,29 @@ def test_cache_second_call_does_not_read_files(tmp_path, monkeypatch):
     assert "text" not in sections.columns
 
 
-def test_cache_is_invalidated_by_a_new_report(tmp_path):
+def test_cache_is_invalidated_by_a_new_patient_and_refreshed_on_demand(tmp_path):
     root = _write_tree(tmp_path / "root")
     cache = Cache(tmp_path / "cache")
     assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS)
-    _write_tree(root, {(10000764, 58888888): mimic("IMPRESSION: New study.")})
+    _write_tree(root, {(10000999, 58888888): mimic("IMPRESSION: New patient.")})  # a new patient folder
     assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS) + 1
+    # a study added to an existing patient is not part of the cheap key: refresh=True re-reads
+    _write_tree(root, {(10000999, 57777777): mimic("IMPRESSION: Second study.")})
+    assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS) + 1
+    assert read_reports(root, cache=cache, executor="serial", progress=False, refresh=True).height == len(REPORTS) + 2
+
+
+def test_zip_cache_key_follows_the_zip(tmp_path):
+    z = _write_zip(tmp_path / "r.zip")
+    cache = Cache(tmp_path / "cache")
+    with pytest.warns(reports.ReportIngestWarning):
+        assert ingest_reports(z, cache=cache, executor="serial", progress=False).detail["cached"] is False
+    assert ingest_reports(z, cache=cache, executor="serial", progress=False).detail["cached"] is True
+    with zipfile.ZipFile(z, "a") as zf:
+        zf.writestr("top/files/p19/p19999999/s59999999.txt", " IMPRESSION: New.\n")
+    with pytest.warns(reports.ReportIngestWarning):
+        again = ingest_reports(z, cache=cache, executor="serial", progress=False)
+    assert again.detail["cached"] is False and again.frame.height == len(REPORTS) + 1
 
 
 def test_read_sections_matches_parse_sections(tmp_path):
@@ -505,3 +522,20 @@ def test_read_reports_with_a_thread_pool_and_small_chunks(tmp_path, monkeypatch)
         with pytest.warns(reports.ReportIngestWarning):
             zipped = read_reports(z, cache=False, executor=pool, progress=False)
     assert folder.select("study_id", "text").equals(zipped.select("study_id", "text"))
+
+
+def test_zip64_central_directory_is_read_like_zipfile(tmp_path, monkeypatch):
+    # more than 65,535 members makes a zip64 end record (the real reports zip has 227,835); fake the limit
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 3)
+    z = _write_zip(tmp_path / "r.zip", top="top")
+    monkeypatch.undo()
+    with open(z, "rb") as fh:
+        assert b"PK\x06\x06" in fh.read()  # really a zip64 end record
+    found = reports._central_directory(z)
+    assert found is not None
+    with zipfile.ZipFile(z) as zf:
+        assert found[0].equals(reports._entries_frame(zf.infolist()))
+        assert found[1] == zf.start_dir
+    with pytest.warns(reports.ReportIngestWarning):
+        df = read_reports(z, cache=False, executor="serial", progress=False)
+    assert df.select("subject_id", "study_id").rows() == sorted(REPORTS)

@@ -72,6 +72,7 @@ def test_cache_builds_once_and_rebuilds_when_source_changes(tmp_path):
     write_gz(path, "subject_id,study_id,path\n10000032,50414267,files/p10/p10000032/s50414267.txt\n")
     cache = Cache(tmp_path / "cache")
     assert tables.load_table(path, "studies", cache=cache).collect().height == 1
+    tables.wait_for_cache_writes()
     copies = list((tmp_path / "cache").rglob("studies-*.parquet"))
     assert len(copies) == 1
     mtime = copies[0].stat().st_mtime_ns
@@ -80,6 +81,7 @@ def test_cache_builds_once_and_rebuilds_when_source_changes(tmp_path):
     write_gz(path, "subject_id,study_id,path\n10000032,50414267,a\n10000033,50414268,b\n")
     os.utime(path, ns=(mtime + 10**9, mtime + 10**9))
     assert tables.load_table(path, "studies", cache=cache).collect().height == 2
+    tables.wait_for_cache_writes()
     copies = list((tmp_path / "cache").rglob("studies-*.parquet"))
     assert len(copies) == 1, "the stale copy is removed"
 
