@@ -297,6 +297,8 @@ METHOD = """\
   reports `VmHWM` minus the resident size before the work, plus the peak private resident memory of every child
   process it started (pool workers: `Private_Clean + Private_Dirty` from `/proc/PID/smaps_rollup`, sampled every
   250 ms, so pages shared with the parent are not counted twice). Reported: the median over repetitions.
+- Work a call leaves running in background threads (cache writes) is waited for after the clock stops: its memory
+  counts in the peak, its time does not (the user has the answer by then).
 - "First call" sides get a new empty cache folder per repetition; "cached" sides use a cache warmed before timing.
 - Answers: each side's result is reduced to a canonical form (e.g. the sorted rows of the result) and
   fingerprinted; "same answer" means every repetition of both sides produced the same fingerprint."""
