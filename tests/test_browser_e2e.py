@@ -207,6 +207,29 @@ def test_study_browser_in_jupyterlab(tmp_path):
             assert key_text(second) in after["report"] and after["report"] != before["report"]
             assert f"s{second}" in after["selected"]
             page.screenshot(path=str(tmp_path / "browser.png"), full_page=True)
+
+            # keyboard: in the key box JupyterLab leaves j/k to the widget (elsewhere they move between cells)
+            def shows(study_id: int) -> None:
+                page.wait_for_function(
+                    "([s, t]) => { const l = document.querySelector('.cxrkit-study-list select');"
+                    " const r = document.querySelector('.cxrkit-report');"
+                    " return l && l.selectedIndex >= 0 && l.options[l.selectedIndex].text.includes(s)"
+                    " && r && r.innerText.replace(/\\s+/g, ' ').includes(t); }",
+                    arg=[f"s{study_id}", key_text(study_id)], timeout=20_000,
+                )
+
+            page.click(".cxrkit-keys input")
+            page.keyboard.press("k")
+            shows(first)
+            page.keyboard.press("j")
+            shows(second)
+            page.keyboard.type("jj")  # typed faster than the kernel answers: each key counts once (a key
+            shows(expected.matches[3])  # counted twice would jump past matches[3] without showing it)
+            page.wait_for_function(
+                "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+                timeout=20_000,
+            )
+            assert f"s{expected.matches[3]}" in _report_state(page)["selected"]
             (tmp_path / "page-state.json").write_text(json.dumps({"before": before, "after": after}, indent=1))
         finally:
             browser.close()

@@ -24,7 +24,7 @@ from pydicom.uid import (
     RLELossless,
 )
 
-from cxrkit import images
+from cxrkit import images, outputs
 from cxrkit.cache import Cache
 from cxrkit.errors import CxrkitError, ImageReadError, MissingFileError
 
@@ -324,6 +324,16 @@ def test_to_png_round_trip():
         images.to_png(np.zeros((2, 2, 3)))
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (9, 1), (123, 77), (1018, 848)])
+@pytest.mark.parametrize("level", [0, 1, 9])
+def test_to_png_decodes_with_pillow_to_the_same_pixels(shape, level):
+    """The numpy + zlib encoder (Up filter, wrapping differences) gives a PNG Pillow reads back exactly."""
+    arr = np.random.default_rng(shape[0] * 7 + level).integers(0, 256, shape, dtype=np.uint8)
+    with Image.open(io.BytesIO(images.to_png(arr, compress_level=level))) as im:
+        assert im.mode == "L"
+        np.testing.assert_array_equal(np.asarray(im), arr)
+
+
 def test_to_jpeg_round_trip():
     arr = np.linspace(0, 1, 48 * 64, dtype=np.float32).reshape(48, 64)
     back = np.asarray(Image.open(io.BytesIO(images.to_jpeg(arr, quality=95))))
@@ -340,7 +350,7 @@ def test_thumbnail_is_cached_by_file_identity(files, tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("second call must not decode")
 
-    monkeypatch.setattr(images, "read_image", boom)
+    monkeypatch.setattr(outputs, "read_image", boom)
     assert images.thumbnail(path, size=32, cache=cache) == first
     with pytest.raises(AssertionError):  # another size is another entry
         images.thumbnail(path, size=16, cache=cache)
@@ -457,3 +467,22 @@ def test_missing_file(tmp_path):
         images.read_image(tmp_path / "absent.dcm")
     with pytest.raises(MissingFileError):
         images.read_header(tmp_path / "absent.dcm.gz")
+
+
+def test_images_is_the_public_face_of_the_split_modules():
+    """Every contract name is importable from cxrkit.images, whichever module of its idea defines it."""
+    import subprocess
+    import sys
+
+    from cxrkit import decode, display, picture
+
+    for name in images.__all__:
+        assert getattr(images, name) is not None, name
+    assert images.read_stored is decode.read_stored and images.read_image is picture.read_image
+    assert images.to_png is outputs.to_png and images.apply_window is display.apply_window
+    assert set(images.__all__) <= set(dir(images))
+    with pytest.raises(AttributeError):
+        images.no_such_name  # noqa: B018
+    code = "from cxrkit.images import *; import sys; print(read_image.__module__, 'pydicom' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["cxrkit.picture", "False"]  # star-import works; pydicom still loads lazily

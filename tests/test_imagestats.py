@@ -149,7 +149,7 @@ def test_dataset_like_input_uses_its_files_and_cache(tree, tmp_path):
     ds = FakeDataset(root, files, tmp_path / "dscache")
     df = imagestats.header_table(ds, progress=False)
     assert df.get_column("path").to_list() == [str(good[0]), str(good[2])]
-    assert (tmp_path / "dscache" / "images" / f"headers-v{imagestats.TABLE_VERSION}.parquet").exists()
+    assert (tmp_path / "dscache" / "images" / f"headers-v{imagestats.TABLE_VERSION}.arrow").exists()
 
 
 def test_incremental_cache_reads_only_new_or_changed_files(tree, tmp_path, monkeypatch):
@@ -207,12 +207,12 @@ def test_cache_false_writes_nothing_and_damaged_cache_is_rebuilt(tree, tmp_path)
     cache = Cache(tmp_path / "c")
     imagestats.pixel_stats(good[:2], progress=False, cache=False, executor="serial")
     assert not (tmp_path / "c").exists()
-    entry = cache.path("images", f"pixel-stats-v{imagestats.TABLE_VERSION}.parquet")
+    entry = cache.path("images", f"pixel-stats-v{imagestats.TABLE_VERSION}.arrow")
     entry.parent.mkdir(parents=True)
-    entry.write_bytes(b"not parquet")
+    entry.write_bytes(b"not arrow")
     df = imagestats.pixel_stats(good[:2], progress=False, cache=cache, executor="serial")
     assert df.get_column("error").null_count() == 2
-    assert pl.read_parquet(entry).height == 2
+    assert pl.read_ipc(entry).height == 2
 
 
 @pytest.fixture(scope="module")
@@ -248,3 +248,11 @@ def test_default_pool_for_many_files(tree, monkeypatch, tmp_path):
     monkeypatch.setattr(imagestats, "SERIAL_BELOW", {})  # force the default process pool even for a few files
     df = imagestats.header_table(good * 3, progress=False, cache=tmp_path)
     assert df.height == len(good) * 3 and df.get_column("error").null_count() == df.height
+
+
+def test_list_columns_built_from_arrays_equal_polars_conversion():
+    for values, dtype in [([(0.1, 0.2), None, (0.3, 0.4)], pl.List(pl.Float64)), ([[1, 2, 3]] * 3, pl.List(pl.Int64)),
+                          ([None, None], pl.List(pl.Float64)), ([[1.0], [1.0, 2.0]], pl.List(pl.Float64)),
+                          ([(0.1, None), (0.3, 0.4)], pl.List(pl.Float64)), ([], pl.List(pl.Int64))]:
+        got = imagestats._column("c", values, dtype)
+        assert got.dtype == dtype and got.to_list() == pl.Series("c", values, dtype=dtype).to_list(), values

@@ -116,6 +116,24 @@ def test_next_and_previous_walk_the_list(browser):
     assert browser.current_study_id == browser.matches[-1]
 
 
+def test_j_and_k_typed_in_the_key_box_walk_the_list(browser):
+    browser.clear_filters()
+    browser.select(browser.matches[0])
+    browser.key_box.value = "j"
+    assert browser.current_study_id == browser.matches[1]
+    browser.key_box.value = "jjj"  # two more typed before the kernel saw them: two steps
+    assert browser.current_study_id == browser.matches[3]
+    browser.key_box.value = "jjjK"
+    assert browser.current_study_id == browser.matches[2]
+    browser.key_box.value = "jjjKx"  # other keys do nothing
+    assert browser.current_study_id == browser.matches[2]
+    browser.key_box.value = ""  # cleared by the user: not a step
+    browser.key_box.value = "k"
+    assert browser.current_study_id == browser.matches[1]
+    browser.key_box.value = "kkkkkkk"  # past the top stays on the first study
+    assert browser.current_study_id == browser.matches[0]
+
+
 def test_filters_narrow_the_list(browser, ds):
     browser.clear_filters()
     everything = set(browser.matches)
@@ -270,25 +288,42 @@ def test_replaced_widgets_are_closed(browser):
 
 
 def test_display_pipeline_agrees_with_images_read_image(demo_root):
-    """The viewer's cached-array pipeline gives the kit's reference picture (MONOCHROME1 included)."""
+    """The viewer's picture is the kit's: read_image's, made 8-bit (MONOCHROME1, VOI LUT, windows)."""
     import pydicom
 
+    from cxrkit import display
     from cxrkit.widgets import _pixels
 
     seen = set()
     for path in sorted((demo_root / "files").rglob("*.dcm")):
         ds = pydicom.dcmread(path, stop_before_pixels=True)
         d = _pixels.load(path)
-        mine = _pixels.render(d, *_pixels.preset_window(d, "own"), voi_lut=True).astype(float) / 255
-        ref = images.read_image(path, max_size=1024)
-        assert mine.shape == ref.shape
-        assert np.abs(mine - ref).max() < 0.01, path
+        mine = _pixels.render(d, *_pixels.preset_window(d, "own"), own=True)
+        np.testing.assert_array_equal(mine, display.to_uint8(images.read_image(path, max_size=1024)))
         center, width = 1500.0, 2000.0
-        mine = _pixels.render(d, center, width).astype(float) / 255
-        assert np.abs(mine - images.read_image(path, max_size=1024, window=(center, width))).max() < 0.01
+        mine = _pixels.render(d, center, width)
+        ref = images.read_image(path, max_size=1024, window=(center, width))
+        np.testing.assert_array_equal(mine, display.to_uint8(ref))
+        zoomed = _pixels.render(d, center, width, zoom=1.0 + 1e-9, size=max(d.shape))  # full resolution
+        np.testing.assert_array_equal(zoomed, display.to_uint8(images.read_image(path, window=(center, width))))
         seen.add(ds.PhotometricInterpretation)
         seen.add("VOI LUT" if "VOILUTSequence" in ds else "window")
     assert seen == {"MONOCHROME1", "MONOCHROME2", "VOI LUT", "window"}
+
+
+def test_full_resolution_is_read_on_the_first_zoom_only(demo_root, monkeypatch):
+    from cxrkit.widgets import _pixels
+
+    path = next((demo_root / "files").rglob("*.dcm"))
+    d = _pixels.load(path, max_size=128)
+    assert d._full is None and max(d.preview.shape) <= 128  # a selection keeps only the small preview
+    calls = []
+    real = images.read_modality
+    monkeypatch.setattr(images, "read_modality", lambda *a, **k: calls.append(a) or real(*a, **k))
+    _pixels.render(d, 2000.0, 3000.0, zoom=2.0)
+    _pixels.render(d, 2000.0, 3000.0, zoom=4.0, pan=(0.2, 0.8))
+    assert len(calls) == 1 and d.full.shape == d.shape == (images.read_header(path)["Rows"],
+                                                           images.read_header(path)["Columns"])
 
 
 def test_default_dataset_and_tables_only_copy(demo_root, tmp_path, monkeypatch):

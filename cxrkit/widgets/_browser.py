@@ -41,6 +41,9 @@ def _close_tree(widget: w.Widget) -> None:
 class StudyBrowser(w.VBox):
     """Browse a dataset study by study: filters, list, images with windows and zoom, header, report, labels.
 
+    Keyboard: click the small ``j / k`` box under the list, then type ``j`` for the next study and ``k`` for
+    the previous one (JupyterLab keeps these keys for moving between cells everywhere but in text boxes).
+
     Parameters
     ----------
     dataset
@@ -57,10 +60,12 @@ class StudyBrowser(w.VBox):
     --------
     >>> import cxrkit
     >>> from cxrkit.widgets import StudyBrowser
-    >>> browser = StudyBrowser(cxrkit.open_dataset())  # doctest: +SKIP
-    >>> browser  # doctest: +SKIP
-    >>> browser.select(50414267); browser.current_dicom_id  # doctest: +SKIP
-    '02aa804e-bde0afdd-112c0b34-7bc16630-4e384014'
+    >>> ds = cxrkit.open_dataset()  # the demo, or $CXRKIT_ROOT
+    >>> browser = StudyBrowser(ds)  # in a notebook, make it the cell's last expression to show it
+    >>> study_id = browser.matches[1]
+    >>> browser.select(study_id)
+    >>> browser.current_study_id == study_id, browser.current_dicom_id == ds.study(study_id).images[0].dicom_id
+    (True, True)
     """
 
     page_size = 200  # list entries sent to the browser at a time
@@ -86,8 +91,11 @@ class StudyBrowser(w.VBox):
         self.count = w.HTML()
         self.study_list = w.Select(options=[], rows=16, layout=w.Layout(width="100%"))
         self.study_list.add_class("cxrkit-study-list")
-        self.prev_button = w.Button(description="previous", icon="arrow-up", layout=w.Layout(width="49%"))
-        self.next_button = w.Button(description="next", icon="arrow-down", layout=w.Layout(width="49%"))
+        self.prev_button = w.Button(description="previous", icon="arrow-up", layout=w.Layout(width="40%"))
+        self.next_button = w.Button(description="next", icon="arrow-down", layout=w.Layout(width="40%"))
+        self.key_box = w.Text(placeholder="j / k", continuous_update=True, layout=w.Layout(width="18%"),
+                              tooltip="keyboard: click here, then type j for the next study, k for the previous")
+        self.key_box.add_class("cxrkit-keys")
         self.next_button.add_class("cxrkit-next")
         self.prev_button.add_class("cxrkit-prev")
         self.title = w.HTML()
@@ -106,6 +114,7 @@ class StudyBrowser(w.VBox):
         self.study_list.observe(self._on_list, "value")
         self.prev_button.on_click(lambda _: self.step(-1))
         self.next_button.on_click(lambda _: self.step(1))
+        self.key_box.observe(self._on_keys, "value")
         self.apply_filters(select_first=study_id is None)
         if study_id is not None:
             self.select(study_id)
@@ -116,7 +125,7 @@ class StudyBrowser(w.VBox):
         self.report.layout = w.Layout(flex="1 1 40%", min_width="0", margin="0 0 0 8px")
         self.chips.layout = w.Layout(flex="1 1 300px", margin="0 0 0 8px")
         top = w.Layout(align_items="flex-start")
-        left = w.VBox([self.count, self.study_list, w.HBox([self.prev_button, self.next_button])],
+        left = w.VBox([self.count, self.study_list, w.HBox([self.prev_button, self.next_button, self.key_box])],
                       layout=w.Layout(width="330px", flex="0 0 330px"))
         right = w.VBox(
             [self.title, self.timeline, w.HBox([self.thumbnails, self.chips], layout=top),
@@ -247,6 +256,21 @@ class StudyBrowser(w.VBox):
         if target != pos:
             self.select(self._matches["study_id"][target])
 
+    def _on_keys(self, change: dict) -> None:
+        """Keyboard navigation through the small key box: each ``j`` typed is one study down, ``k`` one up.
+
+        JupyterLab keeps plain keys on other elements for its own shortcuts (j/k and the arrows move between
+        cells), but leaves a focused text input alone. The page is the only writer of the box (the kernel
+        never clears it, so fast typing cannot race a reset): only characters added at its end count.
+        """
+        old, new = change["old"] or "", change["new"] or ""
+        if not new.startswith(old):  # an edit or a clear, not typing
+            return
+        added = new[len(old) :].lower()
+        delta = added.count("j") - added.count("k")
+        if delta:
+            self.step(delta)
+
     # --- one study ---------------------------------------------------------------------------------
 
     def select(self, study_id: object) -> None:
@@ -303,7 +327,7 @@ class StudyBrowser(w.VBox):
             return self._decoded[key]
         data = _pixels.load(image.path, max_size=self.viewer.max_size)
         self._decoded[key] = data
-        while len(self._decoded) > 2:  # full-resolution arrays are large: keep the last two
+        while len(self._decoded) > 2:  # once zoomed, an entry holds full-resolution values: keep two
             self._decoded.popitem(last=False)
         return data
 

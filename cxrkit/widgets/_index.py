@@ -7,9 +7,10 @@ text for the free-text filter is read on demand and kept in memory.
 Examples
 --------
 >>> import cxrkit
->>> index = StudyIndex(cxrkit.open_dataset())  # doctest: +SKIP
->>> index.filter(view="LATERAL", label=("CheXpert", "Edema", 1.0)).height  # doctest: +SKIP
-7
+>>> index = StudyIndex(cxrkit.open_dataset())  # the demo, or $CXRKIT_ROOT
+>>> lateral = index.filter(view="LATERAL")
+>>> 0 < lateral.height < index.studies.height, lateral.height >= index.filter(view="LATERAL", split="train").height
+(True, True)
 """
 
 from __future__ import annotations

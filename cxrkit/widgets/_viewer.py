@@ -22,6 +22,7 @@ from typing import Any
 import ipywidgets as w
 import numpy as np
 
+from .. import images
 from ..errors import CxrkitError
 from . import _html, _pixels
 
@@ -167,12 +168,12 @@ class ImageViewer(w.VBox):
             return
         picture = _pixels.render(
             self.data, self.center.value, self.width.value, invert=self.invert.value, zoom=self.zoom.value,
-            pan=(self.pan_x.value, self.pan_y.value), size=self.max_size, voi_lut=self.preset.value == "own",
+            pan=(self.pan_x.value, self.pan_y.value), size=self.max_size, own=self.preset.value == "own",
         )
         self.picture_shape = picture.shape[:2]
         for pan in (self.pan_x, self.pan_y):  # panning means something only when zoomed in
             pan.layout.display = None if self.zoom.value > 1 else "none"
-        self.image.value = _pixels.png(picture)
+        self.image.value = images.to_png(picture)
         self.image.layout.display = None
 
     # --- events ------------------------------------------------------------------------------------
