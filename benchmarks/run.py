@@ -37,6 +37,14 @@ SCALES = {
 }
 
 
+def _loadavg() -> str:
+    """The 1/5/15-minute load averages: other work on the machine shows up here (and in the timings)."""
+    try:
+        return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def _log(msg: str) -> None:
     print(msg, flush=True)
 
@@ -148,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     started = time.perf_counter()
+    load_before = _loadavg()
     mode = "quick" if args.quick else "full"
     scale = SCALES[mode]
     base = (args.data or data.default_data_dir()).expanduser().resolve()
@@ -189,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.extend(result["lines"])
     lines.sort(key=lambda line: _line_key(line["id"]))
 
-    report = {"mode": mode, "machine": machine(), "data": {k: v for k, v in ctx.items() if not isinstance(v, list)},
+    report = {"mode": mode, "machine": dict(machine(), load_before=load_before, load_after=_loadavg()), "data": {k: v for k, v in ctx.items() if not isinstance(v, list)},
               "scale": scale, "data_seconds": data_seconds, "total_seconds": time.perf_counter() - started,
               "lines": lines, "groups": groups_out}
     (out / "results.json").write_text(json.dumps(report, indent=2, default=str))
@@ -229,7 +238,9 @@ def render_markdown(report: dict) -> str:
         (f"Measured {m['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; "
         f"Python {v['python']}, polars {v['polars']}, pandas {v['pandas']}, pydicom {v['pydicom']}, "
         f"numpy {v['numpy']}, matplotlib {v['matplotlib']}; cxrkit {v['cxrkit']} at commit {m['commit'] or '?'}. "
-        f"Whole run {report['total_seconds'] / 60:.1f} min (data generation {report['data_seconds']:.0f} s)."),
+        f"Whole run {report['total_seconds'] / 60:.1f} min (data generation {report['data_seconds']:.0f} s). "
+         f"Load average (1/5/15 min) {m.get('load_before', '?')} at the start, {m.get('load_after', '?')} at the "
+         f"end: a load above the {m['cores']} cores means other work shared the machine."),
         "",
         ("Times are medians of the repetitions in seconds; ratio = cxrkit / baseline (lower is better); "
         "peak = extra resident memory during the timed work (MiB), including worker processes."),
@@ -270,6 +281,13 @@ def render_markdown(report: dict) -> str:
             notes.append(f"- **{line['id']}** not met: {'; '.join(why)}. {line['why_not_met']}".rstrip())
     if notes:
         out += ["", "## Targets not met, rows not run", ""] + notes
+    out += ["", "## README snippet", "", "| # | work | cxrkit | baseline | ratio | target | met |", "|---|---|---|---|---|---|---|"]
+    for line in report["lines"]:
+        if line["status"] == "measured" and line["target"] is not None:
+            out.append(f"| {line['id']} | {line['work']} | {_fmt_s(line['kit_s'])} s | {_fmt_s(line['base_s'])} s "
+                       f"| {line['ratio']:.3f} | {line['target_text']} | {'yes' if line['met'] else 'no'} |")
+        elif line["status"] != "measured":
+            out.append(f"| {line['id']} | {line['work']} | - | - | - | {line['target_text']} | {line['status']} |")
     out += ["", "## Answers", ""]
     for line in report["lines"]:
         if line["status"] == "measured":
