@@ -153,7 +153,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=None, help="repetitions per group (default per group)")
     ap.add_argument("--timeout", type=float, default=120,
                     help="seconds allowed for one measurement (a side that times out is not repeated)")
+    ap.add_argument("--render-only", action="store_true",
+                    help="rewrite OUT/results.md from OUT/results.json (explanations refreshed), without measuring")
     args = ap.parse_args(argv)
+    if args.render_only:
+        out = (args.out or HERE).expanduser().resolve()
+        report = json.loads((out / "results.json").read_text())
+        why = {line.id: line.why_not_met for _, g in load_groups() for line in g.lines}
+        for line in report["lines"]:
+            line["why_not_met"] = why.get(line["id"], line.get("why_not_met", ""))
+        (out / "results.json").write_text(json.dumps(report, indent=2, default=str))
+        (out / "results.md").write_text(render_markdown(report))
+        return 0
 
     started = time.perf_counter()
     load_before = _loadavg()
