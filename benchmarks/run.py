@@ -236,6 +236,12 @@ def _fmt_s(x: float | None) -> str:
     return f"{x:.3f}" if x < 10 else f"{x:.1f}"
 
 
+def _spread(line: dict) -> str:
+    """`` (lo-hi)``: the range of the per-repetition ratios (kit and baseline of the same repetition)."""
+    pairs = [k / b for k, b in zip(line.get("kit_times", []), line.get("base_times", []), strict=False) if b]
+    return f" ({min(pairs):.3f}-{max(pairs):.3f})" if len(pairs) > 1 else ""
+
+
 def _fmt_mib(x: float | None) -> str:
     return "-" if x is None else f"{x:,.0f}"
 
@@ -253,7 +259,8 @@ def render_markdown(report: dict) -> str:
          f"Load average (1/5/15 min) {m.get('load_before', '?')} at the start, {m.get('load_after', '?')} at the "
          f"end: a load above the {m['cores']} cores means other work shared the machine."),
         "",
-        ("Times are medians of the repetitions in seconds; ratio = cxrkit / baseline (lower is better); "
+        ("Times are medians of the repetitions in seconds; ratio = cxrkit / baseline (lower is better), with the "
+         "range of the per-repetition ratios in brackets (rows near their target can flip between runs); "
         "peak = extra resident memory during the timed work (MiB), including worker processes."),
         "",
         ("| # | work | baseline | cxrkit s | baseline s | ratio | target | met | cxrkit peak MiB | baseline peak MiB "
@@ -271,7 +278,7 @@ def render_markdown(report: dict) -> str:
         same = "yes" if line["answers_match"] else ("no (expected)" if not line["same_answer"] else "**no**")
         out.append(
             f"| {line['id']} | {line['work']} | {line['baseline']} | {_fmt_s(line['kit_s'])} | {_fmt_s(line['base_s'])} "
-            f"| {line['ratio']:.3f} | {line['target_text']} | {met} | {_fmt_mib(line['kit_peak_mib'])} "
+            f"| {line['ratio']:.3f}{_spread(line)} | {line['target_text']} | {met} | {_fmt_mib(line['kit_peak_mib'])} "
             f"| {_fmt_mib(line['base_peak_mib'])} | {same} |"
         )
     notes = []
