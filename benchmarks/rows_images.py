@@ -1,0 +1,290 @@
+"""Rows 3-6: header tables and pixel statistics of full-size DICOMs, cxrkit against pydicom loops.
+
+Row 3: ``header_table`` of N full-size DICOMs against ``pydicom.dcmread(path)`` in a loop, same tags.
+Row 4: the same against the best single-process loop, ``dcmread(path, stop_before_pixels=True)``.
+Row 5: ``header_table`` of the ``.dcm.gz`` copies against gunzip-then-``dcmread``.
+Row 6: ``pixel_stats`` of N full-size DICOMs against ``pixel_array`` then numpy mean, std, percentile and
+histogram of each image.
+
+The kit's scans cache their tables; the timed "first scan" side gets a new empty cache folder each repetition,
+and the cached re-run is reported as a separate row without a target. Before timing, each side runs once on a
+file outside the timed set (no cache), so lazy imports and first-call costs of both pydicom and the kit are
+paid outside the clock; the kit's process pool is still started inside it (every call starts its own).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import math
+from pathlib import Path
+
+from .harness import Group, Line, Side, module_available
+
+#: Header fields compared between the kit and the pydicom loop (the loop collects all of HEADER_KEYS).
+COMPARED = ("dicom_id", "Modality", "ViewPosition", "ViewCodeMeaning", "PerformedProcedureStepDescription",
+            "PatientOrientation", "StudyDate", "Rows", "Columns", "BitsStored", "PhotometricInterpretation")
+
+
+def _available() -> str | None:
+    return module_available("cxrkit.imagestats", "header_table", "pixel_stats")
+
+
+def _text(value) -> str | None:
+    if value is None or isinstance(value, float) and math.isnan(value):  # pandas gives NaN for a missing value
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    if len(text) == 8 and text.isdigit():  # a DICOM DA value
+        return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    return text or None
+
+
+def _header_answer(records: list[dict]) -> tuple[list, str]:
+    rows = sorted([[_text(r.get(k)) for k in COMPARED] for r in records])
+    views = sorted({r[2] or "" for r in rows})
+    return rows, f"{len(rows)} headers, views {'/'.join(views)}"
+
+
+def _kit_header_answer(df) -> tuple[list, str]:
+    bad = df.filter(df["error"].is_not_null()) if "error" in df.columns else df.head(0)
+    if bad.height:
+        raise RuntimeError(f"kit header errors: {bad['error'][0]}")
+    return _header_answer(df.to_dicts())
+
+
+def _base_header_answer(df) -> tuple[list, str]:
+    return _header_answer(df.to_dict("records"))
+
+
+def _paths(ctx: dict, files_key: str, pixels: bool) -> list[str]:
+    """The timed files: N for headers, the first ``n_gz`` for the gzip copies, the first ``n_pixels`` for stats."""
+    if pixels:
+        return ctx[files_key][: ctx["n_pixels"]]
+    if files_key == "dicoms_gz":
+        return ctx[files_key][: ctx["n_gz"]]
+    return ctx[files_key]
+
+
+# --- cxrkit --------------------------------------------------------------------------------------------
+
+
+def _kit_scan(func_name: str, files_key: str, *, cached: bool):
+    def prepare(ctx):
+        from cxrkit import imagestats
+
+        func = getattr(imagestats, func_name)
+        paths = _paths(ctx, files_key, func_name == "pixel_stats")
+        # warm code paths (lazy imports, first parquet write...) on a file outside the timed set, in a cache
+        # folder of its own: the timed call still starts from an empty cache
+        func(ctx[files_key + "_warmup"], cache=str(Path(ctx["work"]) / f"warmup-{ctx['rep']}-{func_name}"),
+             progress=False)
+        if cached:
+            cache = str(Path(ctx["warm_cache"]) / f"{func_name}-{files_key}")
+            func(paths, cache=cache, progress=False)  # warm: every file is in the cache before timing
+        else:
+            cache = ctx["fresh"]
+        return lambda: func(paths, cache=cache, progress=False)
+
+    return prepare
+
+
+# --- pydicom baselines ---------------------------------------------------------------------------------
+
+
+def collect_tags(ds, path: str) -> dict:
+    """The header fields a user would collect from a pydicom dataset (the kit's HEADER_KEYS)."""
+    def code(keyword: str):
+        seq = ds.get(keyword)
+        return seq[0].get("CodeMeaning") if seq else None
+
+    def num(keyword: str, kind=float):
+        value = ds.get(keyword)
+        if value is None or value == "":
+            return None
+        if isinstance(value, (list, tuple)) or hasattr(value, "__len__") and not isinstance(value, str):
+            value = value[0]
+        return kind(value)
+
+    name = Path(path).name.split(".")[0]
+    spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
+    return {
+        "path": path,
+        "dicom_id": name,
+        "Modality": ds.get("Modality"),
+        "ViewPosition": ds.get("ViewPosition"),
+        "ViewCodeMeaning": code("ViewCodeSequence"),
+        "PerformedProcedureStepDescription": ds.get("PerformedProcedureStepDescription"),
+        "ProcedureCodeMeaning": code("ProcedureCodeSequence"),
+        "PatientOrientation": code("PatientOrientationCodeSequence"),
+        "StudyDate": ds.get("StudyDate"),
+        "StudyTime": ds.get("StudyTime"),
+        "Rows": num("Rows", int),
+        "Columns": num("Columns", int),
+        "SamplesPerPixel": num("SamplesPerPixel", int),
+        "NumberOfFrames": num("NumberOfFrames", int),
+        "PhotometricInterpretation": ds.get("PhotometricInterpretation"),
+        "BitsAllocated": num("BitsAllocated", int),
+        "BitsStored": num("BitsStored", int),
+        "PixelRepresentation": num("PixelRepresentation", int),
+        "TransferSyntaxUID": str(ds.file_meta.get("TransferSyntaxUID", "")) or None,
+        "WindowCenter": num("WindowCenter"),
+        "WindowWidth": num("WindowWidth"),
+        "RescaleSlope": num("RescaleSlope"),
+        "RescaleIntercept": num("RescaleIntercept"),
+        "PixelSpacing": [float(v) for v in spacing] if spacing else None,
+    }
+
+
+def pydicom_headers(paths: list[str], *, stop_before_pixels: bool):
+    import pandas as pd
+    import pydicom
+
+    rows = []
+    for path in paths:
+        ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
+        rows.append(collect_tags(ds, path))
+    return pd.DataFrame(rows)
+
+
+def gunzip_headers(paths: list[str]):
+    import pandas as pd
+    import pydicom
+
+    rows = []
+    for path in paths:
+        with gzip.open(path, "rb") as fh:  # gunzip, then read the DICOM
+            ds = pydicom.dcmread(fh)
+        rows.append(collect_tags(ds, path))
+    return pd.DataFrame(rows)
+
+
+def numpy_stats(paths: list[str]):
+    import numpy as np
+    import pandas as pd
+    import pydicom
+
+    rows = []
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        arr = ds.pixel_array
+        bits = int(ds.BitsStored)
+        hist, _ = np.histogram(arr, bins=64, range=(0, 1 << bits))
+        p1, p50, p99 = np.percentile(arr, [1, 50, 99])
+        rows.append({"path": path, "mean": float(arr.mean()), "std": float(arr.std()), "p1": float(p1),
+                     "p50": float(p50), "p99": float(p99), "histogram": hist.tolist()})
+    return pd.DataFrame(rows)
+
+
+def _base(fn, files_key: str, **kwargs):
+    def prepare(ctx):
+        import numpy  # noqa: F401 - libraries imported before timing, like the kit's
+        import pandas  # noqa: F401
+        import pydicom  # noqa: F401
+
+        paths = _paths(ctx, files_key, fn is numpy_stats)
+        fn(ctx[files_key + "_warmup"], **kwargs)  # warm code paths (lazy imports, first-call costs)
+        return lambda: fn(paths, **kwargs)
+
+    return prepare
+
+
+def _stats_answer(records: list[dict]) -> tuple[list, str]:
+    rows = sorted(
+        [Path(r["path"]).name, round(r["mean"], 4), round(r["std"], 4), round(r["p1"], 4), round(r["p50"], 4),
+         round(r["p99"], 4), [int(x) for x in r["histogram"]]]
+        for r in records
+    )
+    return rows, f"{len(rows)} images, mean of means {sum(r[1] for r in rows) / max(1, len(rows)):.1f}"
+
+
+def _kit_stats_answer(df) -> tuple[list, str]:
+    bad = df.filter(df["error"].is_not_null())
+    if bad.height:
+        raise RuntimeError(f"kit pixel-stats errors: {bad['error'][0]}")
+    return _stats_answer(df.to_dicts())
+
+
+def _base_stats_answer(df) -> tuple[list, str]:
+    return _stats_answer(df.to_dict("records"))
+
+
+GROUPS = {
+    "headers": Group(
+        name="headers",
+        title="Header table of N full-size DICOMs",
+        needs=("dicoms",),
+        available=_available,
+        reps=5,
+        quick_reps=1,
+        sides=[
+            Side("kit-first", _kit_scan("header_table", "dicoms", cached=False), _kit_header_answer, fresh_dir=True),
+            Side("kit-cached", _kit_scan("header_table", "dicoms", cached=True), _kit_header_answer),
+            Side("pydicom", _base(pydicom_headers, "dicoms", stop_before_pixels=False), _base_header_answer),
+            Side("pydicom-stop", _base(pydicom_headers, "dicoms", stop_before_pixels=True), _base_header_answer),
+        ],
+        lines=[
+            Line("3", "header table of N full-size DICOMs (first scan, empty cache)",
+                 "loop of `pydicom.dcmread(path)` collecting the same tags", "kit-first", "pydicom", 1 / 30,
+                 "<= 1/30 (0.033)",
+                 why_not_met=(
+                     "The kit reads only each file's header bytes (about 0.1 ms a file), so at N = 300 the fixed "
+                     "cost of every call - starting a 2-process pool, shipping chunks, building and caching the "
+                     "frame - is a large part of its time; the baseline's cost is reading 13 MB per file. What "
+                     "it would take: parse in this process below a few thousand files (the serial path is faster "
+                     "than the pool here) or keep one pool alive between calls."
+                 )),
+            Line("3c", "the same header table again (cached)", "same loop", "kit-cached", "pydicom", None,
+                 "(note)"),
+            Line("4", "header table of N full-size DICOMs (first scan), 2 cores",
+                 "best single-process loop: `dcmread(path, stop_before_pixels=True)`", "kit-first",
+                 "pydicom-stop", 0.6, "<= 0.6",
+                 why_not_met=(
+                     "Both sides read only the header bytes; the kit's lean parser is about 2-3x faster per "
+                     "file than pydicom, but every call starts a process pool whose start-up and chunk round "
+                     "trips are comparable to parsing 300 headers. What it would take: the serial path below a "
+                     "few thousand files, or a pool kept between calls."
+                 )),
+        ],
+    ),
+    "headers_gz": Group(
+        name="headers_gz",
+        title="Header table of the .dcm.gz copies",
+        needs=("dicoms",),
+        available=_available,
+        reps=3,
+        quick_reps=1,
+        sides=[
+            Side("kit-first", _kit_scan("header_table", "dicoms_gz", cached=False), _kit_header_answer,
+                 fresh_dir=True),
+            Side("gunzip-pydicom", _base(gunzip_headers, "dicoms_gz"), _base_header_answer),
+        ],
+        lines=[
+            Line("5", "header table of the `.dcm.gz` copies (first scan)",
+                 "gunzip each file (`gzip.open`), then `dcmread`", "kit-first", "gunzip-pydicom", 1 / 20,
+                 "<= 1/20 (0.05)",
+                 why_not_met="The kit inflates only the first kilobytes of each file; what remains is the pool "
+                             "start-up and per-call costs of row 3."),
+        ],
+    ),
+    "pixels": Group(
+        name="pixels",
+        title="Pixel statistics of full-size DICOMs",
+        needs=("dicoms",),
+        available=_available,
+        reps=3,
+        quick_reps=1,
+        sides=[
+            Side("kit-first", _kit_scan("pixel_stats", "dicoms", cached=False), _kit_stats_answer, fresh_dir=True),
+            Side("numpy", _base(numpy_stats, "dicoms"), _base_stats_answer),
+        ],
+        lines=[
+            Line("6", "pixel statistics (mean, std, percentiles 1/50/99, 64-bin histogram) of N full-size "
+                 "DICOMs (first scan)", "`pixel_array`, then numpy `mean`, `std`, `percentile`, `histogram`",
+                 "kit-first", "numpy", 0.25, "<= 0.25",
+                 why_not_met="The kit streams each file through one bincount on 2 cores; a target miss means "
+                             "reading 13 MB a file from disk dominates (cold page cache) rather than arithmetic."),
+        ],
+    ),
+}

@@ -1,0 +1,276 @@
+"""Rows 7-10: report ingest into the sections frame and term frequencies, cxrkit against Python loops.
+
+Row 7: the sections frame of all 227,835 reports of the ``files/`` tree, first time (empty cache), against a
+loop that opens each file and splits it into sections with a per-report regex (:func:`split_sections`, what a
+user writes after the official ``section_parser.py``: its header regex, a few synonyms, its last-paragraph rule,
+skipping an addendum above a line of underscores). On the demo corpus it gives exactly the kit's findings and
+impression (checked on every report, every run). A loop calling the kit's own per-report parser
+(:func:`cxrkit.reports.parse_sections`, which handles more cases: mixed-case headers, sub-headings, wet reads)
+would be a much slower baseline (about 0.3 ms a report against 0.04 ms), so it is not used.
+Row 8: the sections frame again (cache warm), against the same loop.
+Row 9: the sections frame straight from ``mimic-cxr-reports.zip`` (empty cache), against the files loop.
+Row 10: term frequencies of the findings section over all reports, against ``collections.Counter``.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from .harness import Group, Line, Side, module_available
+
+
+def _available() -> str | None:
+    why = module_available("cxrkit.reports", "read_reports", "sections_frame", "parse_sections")
+    return why
+
+
+def _terms_available() -> str | None:
+    return _available() or module_available("cxrkit.text", "term_frequencies")
+
+
+def _sections_answer(rows) -> tuple[str, str]:
+    """Digest of (study_id, findings, impression) over all reports, plus counts (missing: empty)."""
+    rows = sorted((int(s), f if isinstance(f, str) else "", i if isinstance(i, str) else "") for s, f, i in rows)
+    h = hashlib.sha256()
+    for s, f, i in rows:
+        h.update(f"{s}\x1f{f}\x1f{i}\x1e".encode())
+    n_f = sum(1 for _, f, _ in rows if f)
+    n_i = sum(1 for _, _, i in rows if i)
+    return h.hexdigest(), f"{len(rows)} reports, findings in {n_f}, impression in {n_i}"
+
+
+def _kit_sections_answer(df) -> tuple[str, str]:
+    if "error" in df.columns and df["error"].is_not_null().any():
+        raise RuntimeError(f"kit report errors: {df.filter(df['error'].is_not_null())['error'][0]}")
+    return _sections_answer(df.select("study_id", "findings", "impression").iter_rows())
+
+
+def _base_sections_answer(df) -> tuple[str, str]:
+    cols = [df[c] if c in df else [None] * len(df) for c in ("study_id", "findings", "impression")]
+    return _sections_answer(zip(*cols, strict=True))
+
+
+# --- cxrkit --------------------------------------------------------------------------------------------
+
+
+def kit_sections(source: str, cache: str):
+    from cxrkit import reports
+
+    if hasattr(reports, "read_sections"):
+        return reports.read_sections(source, cache=cache, progress=False)
+    return reports.sections_frame(reports.read_reports(source, cache=cache, progress=False))
+
+
+def _kit(source_key: str, *, cached: bool):
+    def prepare(ctx):
+        from cxrkit import reports  # noqa: F401 - imported before timing
+
+        source = ctx[source_key]
+        if cached:
+            cache = str(Path(ctx["warm_cache"]) / f"reports-{source_key}")
+            kit_sections(source, cache)  # warm: the first ingest fills the cache before timing
+        else:
+            cache = ctx["fresh"]
+        return lambda: kit_sections(source, cache)
+
+    return prepare
+
+
+# --- baselines -----------------------------------------------------------------------------------------
+
+_STUDY_RE = re.compile(r"s(\d{8})\.txt$")
+
+
+def report_paths(root: str) -> list[str]:
+    return sorted(glob.glob(os.path.join(root, "files", "p1*", "p1*", "s*.txt")))
+
+
+#: The official parser's header rule: a newline, a space, upper-case words, a colon.
+HEADER_RE = re.compile(r"\n ([A-Z][A-Z ()/,-]+):")
+#: The official parser's last-paragraph rule: the text after the first blank line of the last section.
+BLANK_RE = re.compile(r"(?s)^(.*?)\n[ \t]*\n(.*)$")
+RULE_RE = re.compile(r"\n[ \t]*_{10,}[ \t]*\n")
+TITLE_RE = re.compile(r"(?s)^[ \t\n]*FINAL REPORT[ \t]*\n(.*)$")
+#: Sections that trail a report's body (notes and recommendations); the last paragraph is looked for before them.
+TRAILING = {"notification", "recommendation", "recommendations", "recommendation(s)", "addendum", "wet read"}
+SYNONYMS = {"clinical history": "history", "reason for exam": "indication", "conclusion": "impression",
+            "findings and impression": "impression", "impressions": "impression"}
+
+
+def split_sections(text: str) -> dict[str, str]:
+    """Sections of one report, as a user would write it after the official ``section_parser.py``: split on the
+    header regex (below an addendum's line of underscores), fold a few
+    synonyms, collapse whitespace; with neither findings nor impression, the text after
+    the first blank line of the last section (or after the FINAL REPORT title) is the impression."""
+    below = RULE_RE.search(text)  # an addendum or wet read sits above a line of underscores
+    if below:
+        text = text[below.end():]
+    parts = HEADER_RE.split("\n" + text)
+    pieces = [("preamble", parts[0])]
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
+        key = name.strip().lower()
+        pieces.append((SYNONYMS.get(key, key), body))
+    out: dict[str, str] = {}
+    kept = []
+    for key, body in pieces:
+        flat = " ".join(body.split())
+        if key in ("findings", "impression") and not flat:
+            continue
+        kept.append((key, body))
+        if flat:
+            out[key] = f"{out[key]} {flat}" if key in out else flat
+    last = [(key, body) for key, body in kept if key not in TRAILING]
+    if "findings" not in out and "impression" not in out and last:
+        key, body = last[-1]
+        m = BLANK_RE.match(body)
+        rest = " ".join(m.group(2).split()) if m else ""
+        if not rest and key == "preamble":
+            m = TITLE_RE.match(body)
+            rest = " ".join(m.group(1).split()) if m else ""
+        if rest:
+            out["impression"] = rest
+    return out
+
+
+def loop_sections(root: str):
+    """Open each report file, split it into sections with :func:`split_sections`, collect a pandas frame."""
+    import pandas as pd
+
+    rows = []
+    for path in report_paths(root):
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            sections = split_sections(fh.read())
+        rows.append({"study_id": int(_STUDY_RE.search(path).group(1)), **sections})
+    return pd.DataFrame(rows)
+
+
+def _base(fn):
+    def prepare(ctx):
+        import pandas  # noqa: F401 - imported before timing
+
+        from cxrkit import reports  # noqa: F401
+
+        root = ctx["tables"]
+        return lambda: fn(root)
+
+    return prepare
+
+
+# --- term frequencies ----------------------------------------------------------------------------------
+
+
+def _kit_terms(ctx):
+    from cxrkit import text
+
+    sections = kit_sections(ctx["tables"], str(Path(ctx["warm_cache"]) / "reports-tables"))
+    return lambda: text.term_frequencies(sections, column="findings")
+
+
+def counter_terms(findings: list[str | None], stop_words: frozenset[str]):
+    """Lower-case each findings text, find its words, drop stop words, count with a Counter."""
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    for text in findings:
+        if text:
+            counts.update(w for w in WORD_RE.findall(text.lower()) if w not in stop_words)
+    return counts
+
+
+#: The kit's word rule (letters, an inner apostrophe); the same stop list, so the answers can be compared.
+WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def _base_terms(ctx):
+    sections = kit_sections(ctx["tables"], str(Path(ctx["warm_cache"]) / "reports-tables"))
+    findings = sections["findings"].to_list()  # the user's list of findings texts (from their loop)
+    del sections
+    from cxrkit.text import STOP_WORDS
+
+    return lambda: counter_terms(findings, STOP_WORDS)
+
+
+def _terms_answer(counts: dict) -> tuple[list, str]:
+    items = sorted(counts.items())
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    return items, f"{len(items)} terms, top {', '.join(f'{k} {v}' for k, v in top)}"
+
+
+def _kit_terms_answer(df) -> tuple[list, str]:
+    cols = df.columns
+    term = next(c for c in cols if df[c].dtype == __import__("polars").String)
+    count = next(c for c in cols if df[c].dtype.is_integer())
+    return _terms_answer(dict(zip(df[term].to_list(), df[count].to_list(), strict=True)))
+
+
+def _base_terms_answer(counts) -> tuple[list, str]:
+    return _terms_answer(dict(counts))
+
+
+GROUPS = {
+    "sections": Group(
+        name="sections",
+        title="Report ingest of every report into the sections frame",
+        needs=("reports",),
+        available=_available,
+        reps=3,
+        quick_reps=1,
+        sides=[
+            Side("kit-first", _kit("tables", cached=False), _kit_sections_answer, fresh_dir=True),
+            Side("kit-cached", _kit("tables", cached=True), _kit_sections_answer),
+            Side("kit-zip", _kit("reports_zip", cached=False), _kit_sections_answer, fresh_dir=True),
+            Side("loop", _base(loop_sections), _base_sections_answer),
+        ],
+        lines=[
+            Line("7", "report ingest of every report file into the sections frame, first time",
+                 "loop: open each file, split sections with a per-report regex (official-parser style)",
+                 "kit-first", "loop", 1.0, "<= 1.0",
+                 why_not_met=(
+                     "`read_sections` reads and sections the reports chunk by chunk in 2 worker processes; the "
+                     "vectorised sectioning alone costs about 5.5 s of CPU for all reports (`sections_frame` "
+                     "timed in one process), more than the baseline's simpler per-report regex because of the "
+                     "kit's fuller rules (mixed-case headers, sub-headings, wet reads). What it would take: a "
+                     "cheaper sectioning pass (the rare-case rules only on the rows that need them)."
+                 )),
+            Line("8", "the sections frame again (cached)", "the loop of row 7", "kit-cached", "loop", 0.05,
+                 "<= 0.05"),
+            Line("9", "report ingest straight from `mimic-cxr-reports.zip`, first time", "the files loop of row 7",
+                 "kit-zip", "loop", 0.5, "<= 0.5",
+                 why_not_met=(
+                     "The zip ingest (5-6 s wall on 2 workers) is dominated by the vectorised sectioning: about "
+                     "5.2 s of CPU for all reports (`sections_frame` timed in one process), while reading every "
+                     "member without sectioning takes 4.8 s wall (`read_reports`, 2 workers). The target (half the loop's "
+                     "time) needs the sectioning about twice as cheap: e.g. the mixed-case header, sub-heading and "
+                     "last-paragraph rules only on the rows that need them, the plain upper-case split (what the "
+                     "baseline does) on the rest."
+                 )),
+        ],
+    ),
+    "terms": Group(
+        name="terms",
+        title="Term frequencies of the findings section over all reports",
+        needs=("reports",),
+        available=_terms_available,
+        reps=3,
+        quick_reps=1,
+        sides=[
+            Side("kit", _kit_terms, _kit_terms_answer),
+            Side("counter", _base_terms, _base_terms_answer),
+        ],
+        lines=[
+            Line("10", "term frequencies of the findings section over all reports",
+                 "`collections.Counter` over the split words of each findings text", "kit", "counter", 0.2,
+                 "<= 0.2",
+                 why_not_met=(
+                     "`term_frequencies` extracts every token with a regex, explodes them to one row each "
+                     "(millions of rows), drops stop words with `is_in` on every token, then groups. What it "
+                     "would take: count first and drop stop words from the few hundred distinct terms after "
+                     "the group-by, and avoid materialising the exploded token column (e.g. count per chunk)."
+                 )),
+        ],
+    ),
+}
