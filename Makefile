@@ -19,8 +19,11 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/cxrkit demo
 
+# JupyterLab refuses to start as root without --allow-root (containers, CI machines).
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 lab: demo
-	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
+	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
