@@ -421,7 +421,11 @@ def parse_sections(text: str) -> dict[str, str]:
 _WS_FAST = "[\t\n\r\f\v\xa0][ \t\n\r\f\v\xa0]*| [ \t\n\r\f\v\xa0]+"
 
 
-def _norm_expr(expr: pl.Expr) -> pl.Expr:
+def _norm_expr(expr: pl.Expr, plain: bool = False) -> pl.Expr:
+    """Whitespace runs made one space, ends stripped. ``plain``: the text holds no whitespace but space and
+    ``\n``, so literal line-break replacement and a space-run regex (a literal prefix, quick to scan for) do."""
+    if plain:
+        return expr.str.replace_all("\n", " ", literal=True).str.replace_all(" {2,}", " ").str.strip_chars(" ")
     return expr.str.replace_all(_WS_FAST, " ").str.strip_chars(" ")
 
 
@@ -465,6 +469,8 @@ def sections_frame(
             text.str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
             .str.replace_all("[\x1e\x1f]", " ")
         )
+    # only spaces and line breaks (nearly always): a cheaper whitespace normalisation gives the same
+    plain = not frame.select(text.str.contains("[\t\x0b\x0c\xa0\r]").any()).item()
     pieces = (
         base.select(
             row, text.str.replace_all(_HEADER_PATTERN, "\x1e${1}\x1f").str.split("\x1e").alias("piece")
@@ -490,31 +496,40 @@ def sections_frame(
         pl.when(sub).then(pl.concat_str([pl.col("token"), pl.lit(" "), pl.col("body")])).otherwise(pl.col("body"))
         .alias("body"),
     )
-    pieces = pieces.with_columns(_norm_expr(pl.col("body")).alias("norm"))
+    pieces = pieces.with_columns(_norm_expr(pl.col("body"), plain).alias("norm"))
     # rule 6: drop empty findings / impression
     pieces = pieces.filter(~(pl.col("name").is_in(["findings", "impression"]) & (pl.col("norm") == "")))
-    # rule 7: last paragraph when neither findings nor impression (regexes run on those rows only)
+    # rule 7: last paragraph when neither findings nor impression. Only the reports without either (a few in a
+    # hundred) are looked at: their pieces are taken out, the one piece per report that may hold the last
+    # paragraph is cut with the regexes, and its results are joined back by piece (no window over every piece)
     is_fi = pl.col("name").is_in(["findings", "impression"])
+    with_fi = pieces.filter(is_fi)[row].unique()
     eligible = ~pl.col("name").is_in(list(_TRAILING))
     last_eligible = pl.col("idx").filter(eligible).max().over(row)
-    target = ~is_fi.any().over(row) & eligible & (pl.col("idx") == last_eligible)
-    candidate = pl.when(target).then(pl.col("body"))
-    blank = candidate.str.extract_groups(_BLANK_SPLIT)
-    title = pl.when(target & (pl.col("name") == "preamble")).then(pl.col("body")).str.extract_groups(_TITLE_SPLIT)
-    blank_rest = _norm_expr(blank.struct.field("2"))
-    title_rest = _norm_expr(title.struct.field("2"))
-    pieces = (
-        pieces.with_columns(
+    candidates = pieces.filter(~pl.col(row).is_in(with_fi.implode())).filter(
+        eligible & (pl.col("idx") == last_eligible))
+    blank = pl.col("body").str.extract_groups(_BLANK_SPLIT)
+    title = pl.when(pl.col("name") == "preamble").then(pl.col("body")).str.extract_groups(_TITLE_SPLIT)
+    blank_rest = _norm_expr(blank.struct.field("2"), plain)
+    title_rest = _norm_expr(title.struct.field("2"), plain)
+    candidates = (
+        candidates.with_columns(
             blank_rest.alias("blank_rest"), title_rest.alias("title_rest"),
             blank.struct.field("1").alias("blank_head"), title.struct.field("1").alias("title_head"),
         )
-        .with_columns(
+        .select(
+            "idx",
             pl.when(pl.col("blank_rest") != "").then(pl.col("blank_rest"))
             .when(pl.col("title_rest") != "").then(pl.col("title_rest")).alias("extra"),
-            pl.when(pl.col("blank_rest") != "").then(_norm_expr(pl.col("blank_head")))
-            .when(pl.col("title_rest") != "").then(_norm_expr(pl.col("title_head")))
-            .otherwise(pl.col("norm")).alias("norm"),
+            pl.when(pl.col("blank_rest") != "").then(_norm_expr(pl.col("blank_head"), plain))
+            .when(pl.col("title_rest") != "").then(_norm_expr(pl.col("title_head"), plain))
+            .otherwise(pl.col("norm")).alias("cut"),
         )
+    )
+    pieces = (
+        pieces.join(candidates, on="idx", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("cut", "norm").alias("norm"))
+        .drop("cut")
     )
     # join repeated sections of a report; most (report, section) pairs are unique, so only the repeated ones are
     # grouped (a group by over every piece costs five times more)
@@ -954,7 +969,6 @@ def ingest_reports(
         names = chunks
         desc = "reading reports (chunks of up to 5,000)"
     from .scan import map_paths
-
     tasks = [(kind, str(where), c, with_sections) for c in chunks]
     owned = None
     if executor is None and len(tasks) > 1:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import random
+import re
 import zipfile
 from pathlib import Path
 
@@ -274,9 +275,7 @@ def _random_report(r: random.Random) -> str:
     return text.replace("\n", "\r\n") if r.random() < 0.05 else text
 
 
-def test_sections_frame_agrees_with_parse_sections_on_a_varied_sample():
-    r = random.Random(1234)
-    texts = [_random_report(r) for _ in range(3000)] + ["", " ", TITLE, None, "x" * 5000, "FINDINGS:"]
+def _sections_mismatches(texts: list[str | None]) -> list[tuple]:
     frame = sections_frame(pl.DataFrame({"study_id": range(len(texts)), "text": texts}))
     assert frame.columns == ["study_id", "text", *SECTION_COLUMNS]
     assert frame["study_id"].to_list() == list(range(len(texts)))
@@ -286,7 +285,24 @@ def test_sections_frame_agrees_with_parse_sections_on_a_varied_sample():
         for name in SECTION_COLUMNS:
             if expected.get(name) != row[name]:
                 mismatches.append((text, name, expected.get(name), row[name]))
-    assert mismatches == []
+    return mismatches
+
+
+def test_sections_frame_agrees_with_parse_sections_on_a_varied_sample():
+    r = random.Random(1234)
+    texts = [_random_report(r) for _ in range(3000)] + ["", " ", TITLE, None, "x" * 5000, "FINDINGS:"]
+    assert _sections_mismatches(texts) == []
+
+
+def test_sections_frame_agrees_on_text_with_only_spaces_and_line_breaks():
+    """Such chunks (nearly all) take a cheaper whitespace normalisation: it must give exactly the same."""
+    r = random.Random(4321)
+    texts = [t for t in (_random_report(r) for _ in range(4000)) if not re.search("[\t\r\x0b\x0c\xa0]", t)]
+    texts += ["  FINDINGS:   a  \n\n  b   c \n", " IMPRESSION:\n\n\n   x   \n", "   ", "\n\n", None,
+              " FINAL REPORT\n  a  b\n\n   c   d  \n"]
+    assert len(texts) > 3000
+    assert _sections_mismatches(texts) == []
+    assert _sections_mismatches(texts[:50] + ["  FINDINGS: a\xa0\xa0 b\t c \x0b\x0c d\n"]) == []
 
 
 def test_sections_frame_replaces_existing_section_columns():
