@@ -838,6 +838,9 @@ def _central_directory(zip_path: Path) -> tuple[pl.DataFrame, int] | None:
             return None
         fh.seek(cd_offset)
         data = fh.read(cd_size)
+    fast = _central_entries(data, count)
+    if fast is not None:
+        return fast, cd_offset
     cols: dict[str, list[Any]] = {k: [] for k in _ENTRY_SCHEMA}
     pos = 0
     unpack = struct.Struct("<4s4xHH4xIIIHHH8xI").unpack_from  # 46-byte central header
@@ -856,6 +859,47 @@ def _central_directory(zip_path: Path) -> tuple[pl.DataFrame, int] | None:
         cols["flags"].append(flags)
         pos += 46 + nlen + elen + clen
     return pl.DataFrame(cols, schema=_ENTRY_SCHEMA), cd_offset
+
+
+def _central_entries(data: bytes, count: int) -> pl.DataFrame | None:
+    """The central directory's ``count`` headers read with numpy (the loop in :func:`_central_directory` reads
+    them one by one, about ten times slower): every ``PK\\1\\2`` signature is found, and the entries are
+    accepted only when they chain exactly (each header's sizes lead to the next signature, the first at 0).
+    ``None`` when they do not (e.g. a signature inside a name), or for zip64 values: the loop decides then."""
+    import numpy as np
+
+    d = np.frombuffer(data, np.uint8)
+    if len(d) < 46:
+        return None
+    at = np.flatnonzero((d[:-3] == 0x50) & (d[1:-2] == 0x4B) & (d[2:-1] == 1) & (d[3:] == 2))
+    if len(at) != count or not count or at[0] != 0 or at[-1] + 46 > len(d):
+        return None
+
+    def field(offset: int, size: int) -> np.ndarray:
+        value = np.zeros(len(at), np.int64)
+        for k in range(size):
+            value |= d[at + offset + k].astype(np.int64) << (8 * k)
+        return value
+
+    nlen, elen, clen = field(28, 2), field(30, 2), field(32, 2)
+    after = at + 46 + nlen + elen + clen
+    if np.any(after[:-1] != at[1:]) or after[-1] > len(d):
+        return None
+    flags, method, crc, csize, usize, offset = (field(8, 2), field(10, 2), field(16, 4), field(20, 4),
+                                                 field(24, 4), field(42, 4))
+    if np.any((csize == 0xFFFFFFFF) | (usize == 0xFFFFFFFF) | (offset == 0xFFFFFFFF)):
+        return None
+    # the names: all ASCII (the usual case) read the same in UTF-8, cp437 and latin-1, so one latin-1 decode of
+    # the directory is sliced; anything else is decoded name by name
+    text = data.decode("latin-1")
+    first = at + 46
+    names = [text[a:b] for a, b in zip(first.tolist(), (first + nlen).tolist())]
+    if not "".join(names).isascii():
+        utf8 = (flags & 0x800 != 0).tolist()
+        names = [data[a:b].decode("utf-8" if u else "cp437", errors="replace")
+                 for a, b, u in zip(first.tolist(), (first + nlen).tolist(), utf8)]
+    return pl.DataFrame({"name": names, "offset": offset, "csize": csize, "crc": crc, "method": method,
+                         "flags": flags}, schema=_ENTRY_SCHEMA)
 
 
 def _entries_frame(infos: Sequence[Any]) -> pl.DataFrame:

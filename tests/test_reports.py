@@ -555,3 +555,23 @@ def test_zip64_central_directory_is_read_like_zipfile(tmp_path, monkeypatch):
     with pytest.warns(reports.ReportIngestWarning):
         df = read_reports(z, cache=False, executor="serial", progress=False)
     assert df.select("subject_id", "study_id").rows() == sorted(REPORTS)
+
+
+@pytest.mark.parametrize("names", [
+    ["mimic-cxr-reports/files/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],
+    ["caf\u00e9/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],  # a UTF-8 name
+    ["a/PK\x01\x02/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],  # a signature in a name
+])
+def test_central_directory_read_with_numpy_is_zipfiles(tmp_path, monkeypatch, names):
+    path = tmp_path / "r.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("top/", "")
+        for i, name in enumerate(names):
+            zf.writestr(name, f" FINDINGS: Clear {i}.\n" * (i + 1))
+    fast = []
+    real = reports._central_entries
+    monkeypatch.setattr(reports, "_central_entries", lambda *a: fast.append(real(*a)) or fast[-1])
+    frame, start = reports._central_directory(path)
+    with zipfile.ZipFile(path) as zf:
+        assert frame.equals(reports._entries_frame(zf.infolist())) and start == zf.start_dir
+    assert (fast[0] is None) == ("PK\x01\x02" in names[0])  # the loop reads what the numpy pass cannot chain
