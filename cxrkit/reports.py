@@ -21,6 +21,7 @@ import concurrent.futures
 import json
 import os
 import re
+import threading
 import warnings
 import zipfile
 import zlib
@@ -963,6 +964,31 @@ def _zip_members(zip_path: Path, detail: dict[str, Any]) -> list[_Member]:
     return members.rows()
 
 
+#: Corpus cache entries being written in the background, by parquet path: later calls use the frame meanwhile.
+_PENDING: dict[Path, tuple[pl.DataFrame, dict[str, Any]]] = {}
+_PENDING_LOCK = threading.Lock()
+_WRITERS: list[threading.Thread] = []
+
+
+def _write_entry(store: Cache, entry: Path, meta: Path, frame: pl.DataFrame, detail: dict[str, Any]) -> None:
+    try:
+        with store.atomic_path(meta) as tmp:
+            tmp.write_text(json.dumps(detail))
+        with store.atomic_path(entry) as tmp:
+            frame.write_parquet(tmp, compression="lz4")
+    except (OSError, CxrkitError, pl.exceptions.PolarsError) as exc:
+        warnings.warn(f"could not cache the reports in {store.root}: {exc}", ReportIngestWarning, stacklevel=1)
+    finally:
+        with _PENDING_LOCK:
+            _PENDING.pop(entry, None)
+
+
+def wait_for_cache_writes() -> None:
+    """Block until every corpus cache entry that :func:`ingest_reports` is writing in the background is on disk."""
+    while _WRITERS:
+        _WRITERS.pop().join()
+
+
 def _cache_entry(store: Cache | None, key: str) -> tuple[Path | None, Path | None]:
     if store is None:
         return None, None
@@ -989,10 +1015,15 @@ def ingest_reports(
     entry, meta = _cache_entry(store, key)
     base_cols = list(_SCHEMA)
     cols = base_cols + (list(SECTION_COLUMNS) if sections else [])
-    if entry is not None and meta is not None and not refresh and entry.exists() and meta.exists():
-        detail = json.loads(meta.read_text())
-        detail["cached"] = True
-        return ReportCorpus(pl.read_parquet(entry, columns=cols), detail)
+    if entry is not None and meta is not None and not refresh:
+        if entry.exists() and meta.exists():
+            detail = json.loads(meta.read_text())
+            detail["cached"] = True
+            return ReportCorpus(pl.read_parquet(entry, columns=cols), detail)
+        with _PENDING_LOCK:
+            pending = _PENDING.get(entry)
+        if pending is not None:  # still being written by an earlier call of this process
+            return ReportCorpus(pending[0].select(cols), dict(pending[1], cached=True))
     with_sections = sections or store is not None
     detail: dict[str, Any] = {"source": str(where), "kind": kind, "skipped_members": 0, "skipped_examples": [],
                               "duplicates": 0}
@@ -1061,13 +1092,14 @@ def ingest_reports(
             stacklevel=3,
         )
     if store is not None and entry is not None and meta is not None:
-        try:
-            with store.atomic_path(meta) as tmp:
-                tmp.write_text(json.dumps(detail))
-            with store.atomic_path(entry) as tmp:
-                frame.write_parquet(tmp, compression="lz4")
-        except (OSError, CxrkitError) as exc:
-            warnings.warn(f"could not cache the reports in {store.root}: {exc}", ReportIngestWarning, stacklevel=3)
+        # written in a background thread (not a daemon: the interpreter finishes it before exiting), atomically;
+        # this process's later calls use the frame until it is on disk
+        with _PENDING_LOCK:
+            _PENDING[entry] = (frame, dict(detail))
+        writer = threading.Thread(target=_write_entry, args=(store, entry, meta, frame, dict(detail)),
+                                  name="cxrkit-reports-cache")
+        writer.start()
+        _WRITERS.append(writer)
     detail["cached"] = False
     return ReportCorpus(frame.select(cols), detail)
 
@@ -1095,7 +1127,8 @@ def read_reports(
         With a root: read only these report paths (relative to the root) instead of walking ``files/``.
     cache
         A :class:`~cxrkit.cache.Cache` or folder; ``None`` uses the default cache directory; ``False`` disables
-        caching. The corpus (text and sections) is stored once as parquet, keyed on the source's identity:
+        caching. The corpus (text and sections) is stored once as parquet (written in a background thread
+        after the call returns; :func:`wait_for_cache_writes` waits for it), keyed on the source's identity:
 
         * zip: its absolute path, size and mtime (any change re-reads it);
         * folder: its absolute path and, per ``pNN`` group, the group folder's mtime and number of entries (cheap:

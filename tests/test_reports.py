@@ -480,6 +480,7 @@ def test_cache_second_call_does_not_read_files(tmp_path, monkeypatch):
     cache = Cache(tmp_path / "cache")
     first = ingest_reports(root, cache=cache, executor="serial", progress=False)
     assert first.detail["cached"] is False
+    reports.wait_for_cache_writes()
     assert list((tmp_path / "cache" / "reports").glob("corpus-*.parquet"))
 
     def boom(task):
@@ -492,6 +493,31 @@ def test_cache_second_call_does_not_read_files(tmp_path, monkeypatch):
     sections = read_sections(root, cache=cache, executor="serial", progress=False)  # same entry
     assert sections.filter(pl.col("study_id") == 50414267)["impression"].item() == "Normal."
     assert "text" not in sections.columns
+
+
+def test_cache_is_written_in_the_background_and_used_meanwhile(tmp_path, monkeypatch):
+    import threading
+
+    root = _write_tree(tmp_path / "root")
+    cache = Cache(tmp_path / "cache")
+    release = threading.Event()
+    real = reports._write_entry
+
+    def slow(*args):
+        release.wait(30)
+        real(*args)
+
+    monkeypatch.setattr(reports, "_write_entry", slow)
+    first = ingest_reports(root, cache=cache, executor="serial", progress=False, sections=True)
+    assert not list((tmp_path / "cache" / "reports").glob("corpus-*.parquet"))  # not yet on disk
+    monkeypatch.setattr(reports, "_ingest_chunk", lambda task: pytest.fail("the pending entry was not used"))
+    second = ingest_reports(root, cache=cache, executor="serial", progress=False)
+    assert second.detail["cached"] is True and second.frame.equals(first.frame.drop(SECTION_COLUMNS))
+    release.set()
+    reports.wait_for_cache_writes()
+    assert list((tmp_path / "cache" / "reports").glob("corpus-*.parquet")) and not reports._PENDING
+    third = read_sections(root, cache=cache, executor="serial", progress=False, keep_text=True)
+    assert third.equals(first.frame)
 
 
 def test_cache_is_invalidated_by_a_new_patient_and_refreshed_on_demand(tmp_path):
