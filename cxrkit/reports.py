@@ -588,6 +588,7 @@ class ReportCorpus:
 _CHUNK_SCHEMA = {"path": pl.String, "text": pl.String, "error": pl.String}
 # (name, header offset, end of its bytes, compressed size, CRC, compression method, flag bits)
 _Member = tuple[str, int, int, int, int, int, int]
+_MEMBER_FIELDS = ("name", "offset", "end", "csize", "crc", "method", "flags")
 
 
 def _read_files(root: str, rels: list[str]) -> pl.DataFrame:
@@ -939,8 +940,9 @@ def _entries_frame(infos: Sequence[Any]) -> pl.DataFrame:
     )
 
 
-def _zip_members(zip_path: Path, detail: dict[str, Any]) -> list[_Member]:
-    """The report members of a zip in file order, counting the members that are not reports.
+def _zip_members(zip_path: Path, detail: dict[str, Any]) -> pl.DataFrame:
+    """The report members of a zip in file order (the :data:`_Member` fields, then ``subject_id, study_id``
+    parsed from the name), counting the members that are not reports.
 
     A zip whose central directory is unreadable (truncated) is read by scanning its local headers; the members
     found are ingested (the cut one gets an error row) and ``detail["recovered"]`` says so."""
@@ -987,8 +989,7 @@ def _zip_members(zip_path: Path, detail: dict[str, Any]) -> list[_Member]:
     reports = entries.filter(is_report)
     unique = reports.unique(["subject_id", "study_id"], keep="first", maintain_order=True)
     detail["duplicates"] = reports.height - unique.height
-    members = unique.sort("offset").select("name", "offset", "end", "csize", "crc", "method", "flags")
-    return members.rows()
+    return unique.sort("offset").select(*_MEMBER_FIELDS, "subject_id", "study_id")
 
 
 #: Corpus cache entries being written in the background, by parquet path: later calls use the frame meanwhile.
@@ -1055,8 +1056,11 @@ def ingest_reports(
     detail: dict[str, Any] = {"source": str(where), "kind": kind, "skipped_members": 0, "skipped_examples": [],
                               "duplicates": 0}
     items: list[Any]
+    member_ids = None  # a zip's ids, parsed once with its directory (rows come back in member order)
     if kind == "zip":
-        items = _zip_members(where, detail)  # type: ignore[arg-type]
+        members = _zip_members(where, detail)  # type: ignore[arg-type]
+        items = members.select(_MEMBER_FIELDS).rows()
+        member_ids = members.select("name", "subject_id", "study_id")
         chunks = _chunks(items, executor, 5000)
         names = [[m[0] for m in c] for c in chunks]
         desc = "reading reports from the zip (chunks of up to 5,000)"
@@ -1093,9 +1097,13 @@ def ingest_reports(
     schema = dict(_CHUNK_SCHEMA, **({s: pl.String for s in SECTION_COLUMNS} if with_sections else {}))
     chunk = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=schema)
     chunk = chunk.with_columns(pl.lit(None, pl.String).alias(c) for c in schema if c not in chunk.columns)
-    ids = layout.parse_path_expr("path")
+    if member_ids is not None and chunk["path"].equals(member_ids["name"], check_names=False):
+        chunk = chunk.with_columns(member_ids["subject_id"], member_ids["study_id"])
+    else:
+        ids = layout.parse_path_expr("path")
+        chunk = chunk.with_columns(ids.struct.field("subject_id"), ids.struct.field("study_id"))
     frame = (
-        chunk.with_columns(ids.struct.field("subject_id"), ids.struct.field("study_id"))
+        chunk
         .with_columns(
             pl.when(pl.col("study_id").is_null() & pl.col("error").is_null())
             .then(pl.concat_str([pl.col("path"), pl.lit(": not a report path (.../pNN/pSUBJECT/sSTUDY.txt)")]))
