@@ -21,6 +21,7 @@ import concurrent.futures
 import json
 import os
 import re
+import threading
 import warnings
 import zipfile
 import zlib
@@ -421,7 +422,11 @@ def parse_sections(text: str) -> dict[str, str]:
 _WS_FAST = "[\t\n\r\f\v\xa0][ \t\n\r\f\v\xa0]*| [ \t\n\r\f\v\xa0]+"
 
 
-def _norm_expr(expr: pl.Expr) -> pl.Expr:
+def _norm_expr(expr: pl.Expr, plain: bool = False) -> pl.Expr:
+    """Whitespace runs made one space, ends stripped. ``plain``: the text holds no whitespace but space and
+    ``\n``, so literal line-break replacement and a space-run regex (a literal prefix, quick to scan for) do."""
+    if plain:
+        return expr.str.replace_all("\n", " ", literal=True).str.replace_all(" {2,}", " ").str.strip_chars(" ")
     return expr.str.replace_all(_WS_FAST, " ").str.strip_chars(" ")
 
 
@@ -465,6 +470,8 @@ def sections_frame(
             text.str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
             .str.replace_all("[\x1e\x1f]", " ")
         )
+    # only spaces and line breaks (nearly always): a cheaper whitespace normalisation gives the same
+    plain = not frame.select(text.str.contains("[\t\x0b\x0c\xa0\r]").any()).item()
     pieces = (
         base.select(
             row, text.str.replace_all(_HEADER_PATTERN, "\x1e${1}\x1f").str.split("\x1e").alias("piece")
@@ -490,31 +497,40 @@ def sections_frame(
         pl.when(sub).then(pl.concat_str([pl.col("token"), pl.lit(" "), pl.col("body")])).otherwise(pl.col("body"))
         .alias("body"),
     )
-    pieces = pieces.with_columns(_norm_expr(pl.col("body")).alias("norm"))
+    pieces = pieces.with_columns(_norm_expr(pl.col("body"), plain).alias("norm"))
     # rule 6: drop empty findings / impression
     pieces = pieces.filter(~(pl.col("name").is_in(["findings", "impression"]) & (pl.col("norm") == "")))
-    # rule 7: last paragraph when neither findings nor impression (regexes run on those rows only)
+    # rule 7: last paragraph when neither findings nor impression. Only the reports without either (a few in a
+    # hundred) are looked at: their pieces are taken out, the one piece per report that may hold the last
+    # paragraph is cut with the regexes, and its results are joined back by piece (no window over every piece)
     is_fi = pl.col("name").is_in(["findings", "impression"])
+    with_fi = pieces.filter(is_fi)[row].unique()
     eligible = ~pl.col("name").is_in(list(_TRAILING))
     last_eligible = pl.col("idx").filter(eligible).max().over(row)
-    target = ~is_fi.any().over(row) & eligible & (pl.col("idx") == last_eligible)
-    candidate = pl.when(target).then(pl.col("body"))
-    blank = candidate.str.extract_groups(_BLANK_SPLIT)
-    title = pl.when(target & (pl.col("name") == "preamble")).then(pl.col("body")).str.extract_groups(_TITLE_SPLIT)
-    blank_rest = _norm_expr(blank.struct.field("2"))
-    title_rest = _norm_expr(title.struct.field("2"))
-    pieces = (
-        pieces.with_columns(
+    candidates = pieces.filter(~pl.col(row).is_in(with_fi.implode())).filter(
+        eligible & (pl.col("idx") == last_eligible))
+    blank = pl.col("body").str.extract_groups(_BLANK_SPLIT)
+    title = pl.when(pl.col("name") == "preamble").then(pl.col("body")).str.extract_groups(_TITLE_SPLIT)
+    blank_rest = _norm_expr(blank.struct.field("2"), plain)
+    title_rest = _norm_expr(title.struct.field("2"), plain)
+    candidates = (
+        candidates.with_columns(
             blank_rest.alias("blank_rest"), title_rest.alias("title_rest"),
             blank.struct.field("1").alias("blank_head"), title.struct.field("1").alias("title_head"),
         )
-        .with_columns(
+        .select(
+            "idx",
             pl.when(pl.col("blank_rest") != "").then(pl.col("blank_rest"))
             .when(pl.col("title_rest") != "").then(pl.col("title_rest")).alias("extra"),
-            pl.when(pl.col("blank_rest") != "").then(_norm_expr(pl.col("blank_head")))
-            .when(pl.col("title_rest") != "").then(_norm_expr(pl.col("title_head")))
-            .otherwise(pl.col("norm")).alias("norm"),
+            pl.when(pl.col("blank_rest") != "").then(_norm_expr(pl.col("blank_head"), plain))
+            .when(pl.col("title_rest") != "").then(_norm_expr(pl.col("title_head"), plain))
+            .otherwise(pl.col("norm")).alias("cut"),
         )
+    )
+    pieces = (
+        pieces.join(candidates, on="idx", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("cut", "norm").alias("norm"))
+        .drop("cut")
     )
     # join repeated sections of a report; most (report, section) pairs are unique, so only the repeated ones are
     # grouped (a group by over every piece costs five times more)
@@ -572,6 +588,7 @@ class ReportCorpus:
 _CHUNK_SCHEMA = {"path": pl.String, "text": pl.String, "error": pl.String}
 # (name, header offset, end of its bytes, compressed size, CRC, compression method, flag bits)
 _Member = tuple[str, int, int, int, int, int, int]
+_MEMBER_FIELDS = ("name", "offset", "end", "csize", "crc", "method", "flags")
 
 
 def _read_files(root: str, rels: list[str]) -> pl.DataFrame:
@@ -666,9 +683,34 @@ def _read_zip_members(zip_path: str, members: list[_Member]) -> pl.DataFrame:
             buf = fh.read(hi - lo)
     except OSError as exc:
         raise ReportReadError(f"cannot read the reports zip {zip_path}: {exc}") from exc
+    import struct
+
     texts: list[str | None] = []
     errors: list[str | None] = []
+    # The common case inline (a deflated member with its local header where the directory says, inflating to
+    # its CRC, plain UTF-8 with \n line ends): no copies of the compressed bytes, no per-member calls. Anything
+    # else goes through _read_member, which gives the same text or names the problem.
+    view = memoryview(buf)
+    lengths = struct.Struct("<HH").unpack_from
+    decompress, crc32, size = zlib.decompress, zlib.crc32, len(buf)
     for member in members:
+        _name, offset, _end, csize, crc, method, flags = member
+        h = offset - lo
+        if method == zipfile.ZIP_DEFLATED and not flags & 0x1 and buf.startswith(b"PK\x03\x04", h):
+            nlen, elen = lengths(buf, h + 26)
+            start = h + 30 + nlen + elen
+            if start + csize <= size:
+                try:
+                    raw = decompress(view[start : start + csize], -15)
+                except zlib.error:
+                    raw = None
+                if raw is not None and crc32(raw) == crc:
+                    text = raw.decode("utf-8", errors="cxrkit-latin1")
+                    if "\r" in text or text.startswith("\ufeff"):
+                        text = decode_report(raw)
+                    texts.append(text)
+                    errors.append(None)
+                    continue
         try:
             texts.append(_read_member(zip_path, buf, lo, member))
             errors.append(None)
@@ -741,10 +783,12 @@ def _as_cache(cache: Cache | str | os.PathLike | bool | None) -> Cache | None:
     return cache if isinstance(cache, Cache) else Cache(cache)
 
 
-def _thread_workers() -> int:
+def _thread_workers(kind: str = "folder") -> int:
+    """Threads of the local pool: two per CPU for files (opening 227,835 small files waits on the disk), one per
+    CPU for a zip (one read per chunk; inflating and sectioning are all CPU, more threads only contend)."""
     from .scan import default_workers
 
-    return 2 * default_workers()
+    return default_workers() if kind == "zip" else 2 * default_workers()
 
 
 def _chunks(items: Sequence[Any], executor: Any, most: int) -> list[list[Any]]:
@@ -823,6 +867,9 @@ def _central_directory(zip_path: Path) -> tuple[pl.DataFrame, int] | None:
             return None
         fh.seek(cd_offset)
         data = fh.read(cd_size)
+    fast = _central_entries(data, count)
+    if fast is not None:
+        return fast, cd_offset
     cols: dict[str, list[Any]] = {k: [] for k in _ENTRY_SCHEMA}
     pos = 0
     unpack = struct.Struct("<4s4xHH4xIIIHHH8xI").unpack_from  # 46-byte central header
@@ -843,6 +890,47 @@ def _central_directory(zip_path: Path) -> tuple[pl.DataFrame, int] | None:
     return pl.DataFrame(cols, schema=_ENTRY_SCHEMA), cd_offset
 
 
+def _central_entries(data: bytes, count: int) -> pl.DataFrame | None:
+    """The central directory's ``count`` headers read with numpy (the loop in :func:`_central_directory` reads
+    them one by one, about ten times slower): every ``PK\\1\\2`` signature is found, and the entries are
+    accepted only when they chain exactly (each header's sizes lead to the next signature, the first at 0).
+    ``None`` when they do not (e.g. a signature inside a name), or for zip64 values: the loop decides then."""
+    import numpy as np
+
+    d = np.frombuffer(data, np.uint8)
+    if len(d) < 46:
+        return None
+    at = np.flatnonzero((d[:-3] == 0x50) & (d[1:-2] == 0x4B) & (d[2:-1] == 1) & (d[3:] == 2))
+    if len(at) != count or not count or at[0] != 0 or at[-1] + 46 > len(d):
+        return None
+
+    def field(offset: int, size: int) -> np.ndarray:
+        value = np.zeros(len(at), np.int64)
+        for k in range(size):
+            value |= d[at + offset + k].astype(np.int64) << (8 * k)
+        return value
+
+    nlen, elen, clen = field(28, 2), field(30, 2), field(32, 2)
+    after = at + 46 + nlen + elen + clen
+    if np.any(after[:-1] != at[1:]) or after[-1] > len(d):
+        return None
+    flags, method, crc, csize, usize, offset = (field(8, 2), field(10, 2), field(16, 4), field(20, 4),
+                                                 field(24, 4), field(42, 4))
+    if np.any((csize == 0xFFFFFFFF) | (usize == 0xFFFFFFFF) | (offset == 0xFFFFFFFF)):
+        return None
+    # the names: all ASCII (the usual case) read the same in UTF-8, cp437 and latin-1, so one latin-1 decode of
+    # the directory is sliced; anything else is decoded name by name
+    text = data.decode("latin-1")
+    first = at + 46
+    names = [text[a:b] for a, b in zip(first.tolist(), (first + nlen).tolist())]
+    if not "".join(names).isascii():
+        utf8 = (flags & 0x800 != 0).tolist()
+        names = [data[a:b].decode("utf-8" if u else "cp437", errors="replace")
+                 for a, b, u in zip(first.tolist(), (first + nlen).tolist(), utf8)]
+    return pl.DataFrame({"name": names, "offset": offset, "csize": csize, "crc": crc, "method": method,
+                         "flags": flags}, schema=_ENTRY_SCHEMA)
+
+
 def _entries_frame(infos: Sequence[Any]) -> pl.DataFrame:
     return pl.DataFrame(
         {"name": [i.filename for i in infos], "offset": [i.header_offset for i in infos],
@@ -852,8 +940,9 @@ def _entries_frame(infos: Sequence[Any]) -> pl.DataFrame:
     )
 
 
-def _zip_members(zip_path: Path, detail: dict[str, Any]) -> list[_Member]:
-    """The report members of a zip in file order, counting the members that are not reports.
+def _zip_members(zip_path: Path, detail: dict[str, Any]) -> pl.DataFrame:
+    """The report members of a zip in file order (the :data:`_Member` fields, then ``subject_id, study_id``
+    parsed from the name), counting the members that are not reports.
 
     A zip whose central directory is unreadable (truncated) is read by scanning its local headers; the members
     found are ingested (the cut one gets an error row) and ``detail["recovered"]`` says so."""
@@ -900,8 +989,32 @@ def _zip_members(zip_path: Path, detail: dict[str, Any]) -> list[_Member]:
     reports = entries.filter(is_report)
     unique = reports.unique(["subject_id", "study_id"], keep="first", maintain_order=True)
     detail["duplicates"] = reports.height - unique.height
-    members = unique.sort("offset").select("name", "offset", "end", "csize", "crc", "method", "flags")
-    return members.rows()
+    return unique.sort("offset").select(*_MEMBER_FIELDS, "subject_id", "study_id")
+
+
+#: Corpus cache entries being written in the background, by parquet path: later calls use the frame meanwhile.
+_PENDING: dict[Path, tuple[pl.DataFrame, dict[str, Any]]] = {}
+_PENDING_LOCK = threading.Lock()
+_WRITERS: list[threading.Thread] = []
+
+
+def _write_entry(store: Cache, entry: Path, meta: Path, frame: pl.DataFrame, detail: dict[str, Any]) -> None:
+    try:
+        with store.atomic_path(meta) as tmp:
+            tmp.write_text(json.dumps(detail))
+        with store.atomic_path(entry) as tmp:
+            frame.write_parquet(tmp, compression="lz4")
+    except (OSError, CxrkitError, pl.exceptions.PolarsError) as exc:
+        warnings.warn(f"could not cache the reports in {store.root}: {exc}", ReportIngestWarning, stacklevel=1)
+    finally:
+        with _PENDING_LOCK:
+            _PENDING.pop(entry, None)
+
+
+def wait_for_cache_writes() -> None:
+    """Block until every corpus cache entry that :func:`ingest_reports` is writing in the background is on disk."""
+    while _WRITERS:
+        _WRITERS.pop().join()
 
 
 def _cache_entry(store: Cache | None, key: str) -> tuple[Path | None, Path | None]:
@@ -930,16 +1043,24 @@ def ingest_reports(
     entry, meta = _cache_entry(store, key)
     base_cols = list(_SCHEMA)
     cols = base_cols + (list(SECTION_COLUMNS) if sections else [])
-    if entry is not None and meta is not None and not refresh and entry.exists() and meta.exists():
-        detail = json.loads(meta.read_text())
-        detail["cached"] = True
-        return ReportCorpus(pl.read_parquet(entry, columns=cols), detail)
+    if entry is not None and meta is not None and not refresh:
+        if entry.exists() and meta.exists():
+            detail = json.loads(meta.read_text())
+            detail["cached"] = True
+            return ReportCorpus(pl.read_parquet(entry, columns=cols), detail)
+        with _PENDING_LOCK:
+            pending = _PENDING.get(entry)
+        if pending is not None:  # still being written by an earlier call of this process
+            return ReportCorpus(pending[0].select(cols), dict(pending[1], cached=True))
     with_sections = sections or store is not None
     detail: dict[str, Any] = {"source": str(where), "kind": kind, "skipped_members": 0, "skipped_examples": [],
                               "duplicates": 0}
     items: list[Any]
+    member_ids = None  # a zip's ids, parsed once with its directory (rows come back in member order)
     if kind == "zip":
-        items = _zip_members(where, detail)  # type: ignore[arg-type]
+        members = _zip_members(where, detail)  # type: ignore[arg-type]
+        items = members.select(_MEMBER_FIELDS).rows()
+        member_ids = members.select("name", "subject_id", "study_id")
         chunks = _chunks(items, executor, 5000)
         names = [[m[0] for m in c] for c in chunks]
         desc = "reading reports from the zip (chunks of up to 5,000)"
@@ -954,13 +1075,12 @@ def ingest_reports(
         names = chunks
         desc = "reading reports (chunks of up to 5,000)"
     from .scan import map_paths
-
     tasks = [(kind, str(where), c, with_sections) for c in chunks]
     owned = None
     if executor is None and len(tasks) > 1:
         # Threads, not a forked process pool: polars runs the sections without the GIL (and with its own
         # threads), nothing is pickled back, and a fork after polars started its thread pool can deadlock.
-        owned = executor = concurrent.futures.ThreadPoolExecutor(_thread_workers())
+        owned = executor = concurrent.futures.ThreadPoolExecutor(_thread_workers(kind))
     try:
         rows = map_paths(_ingest_chunk, tasks, executor=executor or "serial", progress=progress, chunksize=1,
                          desc=desc)
@@ -977,9 +1097,13 @@ def ingest_reports(
     schema = dict(_CHUNK_SCHEMA, **({s: pl.String for s in SECTION_COLUMNS} if with_sections else {}))
     chunk = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=schema)
     chunk = chunk.with_columns(pl.lit(None, pl.String).alias(c) for c in schema if c not in chunk.columns)
-    ids = layout.parse_path_expr("path")
+    if member_ids is not None and chunk["path"].equals(member_ids["name"], check_names=False):
+        chunk = chunk.with_columns(member_ids["subject_id"], member_ids["study_id"])
+    else:
+        ids = layout.parse_path_expr("path")
+        chunk = chunk.with_columns(ids.struct.field("subject_id"), ids.struct.field("study_id"))
     frame = (
-        chunk.with_columns(ids.struct.field("subject_id"), ids.struct.field("study_id"))
+        chunk
         .with_columns(
             pl.when(pl.col("study_id").is_null() & pl.col("error").is_null())
             .then(pl.concat_str([pl.col("path"), pl.lit(": not a report path (.../pNN/pSUBJECT/sSTUDY.txt)")]))
@@ -1003,13 +1127,14 @@ def ingest_reports(
             stacklevel=3,
         )
     if store is not None and entry is not None and meta is not None:
-        try:
-            with store.atomic_path(meta) as tmp:
-                tmp.write_text(json.dumps(detail))
-            with store.atomic_path(entry) as tmp:
-                frame.write_parquet(tmp, compression="lz4")
-        except (OSError, CxrkitError) as exc:
-            warnings.warn(f"could not cache the reports in {store.root}: {exc}", ReportIngestWarning, stacklevel=3)
+        # written in a background thread (not a daemon: the interpreter finishes it before exiting), atomically;
+        # this process's later calls use the frame until it is on disk
+        with _PENDING_LOCK:
+            _PENDING[entry] = (frame, dict(detail))
+        writer = threading.Thread(target=_write_entry, args=(store, entry, meta, frame, dict(detail)),
+                                  name="cxrkit-reports-cache")
+        writer.start()
+        _WRITERS.append(writer)
     detail["cached"] = False
     return ReportCorpus(frame.select(cols), detail)
 
@@ -1037,7 +1162,8 @@ def read_reports(
         With a root: read only these report paths (relative to the root) instead of walking ``files/``.
     cache
         A :class:`~cxrkit.cache.Cache` or folder; ``None`` uses the default cache directory; ``False`` disables
-        caching. The corpus (text and sections) is stored once as parquet, keyed on the source's identity:
+        caching. The corpus (text and sections) is stored once as parquet (written in a background thread
+        after the call returns; :func:`wait_for_cache_writes` waits for it), keyed on the source's identity:
 
         * zip: its absolute path, size and mtime (any change re-reads it);
         * folder: its absolute path and, per ``pNN`` group, the group folder's mtime and number of entries (cheap:
@@ -1048,8 +1174,8 @@ def read_reports(
 
         The versions of the ingest and of the section rules are part of the key too.
     executor
-        ``None`` (a local pool of threads, two per CPU: reading is I/O and the sectioning runs in polars
-        without the GIL; a forked process pool can deadlock polars), ``"serial"``, any
+        ``None`` (a local pool of threads, two per CPU for files, whose reading waits on the disk, one per CPU
+        for a zip; the sectioning runs in polars without the GIL; a forked process pool can deadlock polars), ``"serial"``, any
         ``concurrent.futures`` executor (a process pool should use the ``forkserver`` or ``spawn`` start
         method) or a Dask client. Work is sent in chunks (up to 5,000 reports or 1,500 patient folders) through
         :func:`cxrkit.scan.map_paths`; each worker opens the files (or the zip) itself.

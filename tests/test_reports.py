@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import random
+import re
 import zipfile
 from pathlib import Path
 
@@ -274,9 +275,7 @@ def _random_report(r: random.Random) -> str:
     return text.replace("\n", "\r\n") if r.random() < 0.05 else text
 
 
-def test_sections_frame_agrees_with_parse_sections_on_a_varied_sample():
-    r = random.Random(1234)
-    texts = [_random_report(r) for _ in range(3000)] + ["", " ", TITLE, None, "x" * 5000, "FINDINGS:"]
+def _sections_mismatches(texts: list[str | None]) -> list[tuple]:
     frame = sections_frame(pl.DataFrame({"study_id": range(len(texts)), "text": texts}))
     assert frame.columns == ["study_id", "text", *SECTION_COLUMNS]
     assert frame["study_id"].to_list() == list(range(len(texts)))
@@ -286,7 +285,24 @@ def test_sections_frame_agrees_with_parse_sections_on_a_varied_sample():
         for name in SECTION_COLUMNS:
             if expected.get(name) != row[name]:
                 mismatches.append((text, name, expected.get(name), row[name]))
-    assert mismatches == []
+    return mismatches
+
+
+def test_sections_frame_agrees_with_parse_sections_on_a_varied_sample():
+    r = random.Random(1234)
+    texts = [_random_report(r) for _ in range(3000)] + ["", " ", TITLE, None, "x" * 5000, "FINDINGS:"]
+    assert _sections_mismatches(texts) == []
+
+
+def test_sections_frame_agrees_on_text_with_only_spaces_and_line_breaks():
+    """Such chunks (nearly all) take a cheaper whitespace normalisation: it must give exactly the same."""
+    r = random.Random(4321)
+    texts = [t for t in (_random_report(r) for _ in range(4000)) if not re.search("[\t\r\x0b\x0c\xa0]", t)]
+    texts += ["  FINDINGS:   a  \n\n  b   c \n", " IMPRESSION:\n\n\n   x   \n", "   ", "\n\n", None,
+              " FINAL REPORT\n  a  b\n\n   c   d  \n"]
+    assert len(texts) > 3000
+    assert _sections_mismatches(texts) == []
+    assert _sections_mismatches(texts[:50] + ["  FINDINGS: a\xa0\xa0 b\t c \x0b\x0c d\n"]) == []
 
 
 def test_sections_frame_replaces_existing_section_columns():
@@ -464,6 +480,7 @@ def test_cache_second_call_does_not_read_files(tmp_path, monkeypatch):
     cache = Cache(tmp_path / "cache")
     first = ingest_reports(root, cache=cache, executor="serial", progress=False)
     assert first.detail["cached"] is False
+    reports.wait_for_cache_writes()
     assert list((tmp_path / "cache" / "reports").glob("corpus-*.parquet"))
 
     def boom(task):
@@ -476,6 +493,31 @@ def test_cache_second_call_does_not_read_files(tmp_path, monkeypatch):
     sections = read_sections(root, cache=cache, executor="serial", progress=False)  # same entry
     assert sections.filter(pl.col("study_id") == 50414267)["impression"].item() == "Normal."
     assert "text" not in sections.columns
+
+
+def test_cache_is_written_in_the_background_and_used_meanwhile(tmp_path, monkeypatch):
+    import threading
+
+    root = _write_tree(tmp_path / "root")
+    cache = Cache(tmp_path / "cache")
+    release = threading.Event()
+    real = reports._write_entry
+
+    def slow(*args):
+        release.wait(30)
+        real(*args)
+
+    monkeypatch.setattr(reports, "_write_entry", slow)
+    first = ingest_reports(root, cache=cache, executor="serial", progress=False, sections=True)
+    assert not list((tmp_path / "cache" / "reports").glob("corpus-*.parquet"))  # not yet on disk
+    monkeypatch.setattr(reports, "_ingest_chunk", lambda task: pytest.fail("the pending entry was not used"))
+    second = ingest_reports(root, cache=cache, executor="serial", progress=False)
+    assert second.detail["cached"] is True and second.frame.equals(first.frame.drop(SECTION_COLUMNS))
+    release.set()
+    reports.wait_for_cache_writes()
+    assert list((tmp_path / "cache" / "reports").glob("corpus-*.parquet")) and not reports._PENDING
+    third = read_sections(root, cache=cache, executor="serial", progress=False, keep_text=True)
+    assert third.equals(first.frame)
 
 
 def test_cache_is_invalidated_by_a_new_patient_and_refreshed_on_demand(tmp_path):
@@ -539,3 +581,23 @@ def test_zip64_central_directory_is_read_like_zipfile(tmp_path, monkeypatch):
     with pytest.warns(reports.ReportIngestWarning):
         df = read_reports(z, cache=False, executor="serial", progress=False)
     assert df.select("subject_id", "study_id").rows() == sorted(REPORTS)
+
+
+@pytest.mark.parametrize("names", [
+    ["mimic-cxr-reports/files/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],
+    ["caf\u00e9/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],  # a UTF-8 name
+    ["a/PK\x01\x02/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],  # a signature in a name
+])
+def test_central_directory_read_with_numpy_is_zipfiles(tmp_path, monkeypatch, names):
+    path = tmp_path / "r.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("top/", "")
+        for i, name in enumerate(names):
+            zf.writestr(name, f" FINDINGS: Clear {i}.\n" * (i + 1))
+    fast = []
+    real = reports._central_entries
+    monkeypatch.setattr(reports, "_central_entries", lambda *a: fast.append(real(*a)) or fast[-1])
+    frame, start = reports._central_directory(path)
+    with zipfile.ZipFile(path) as zf:
+        assert frame.equals(reports._entries_frame(zf.infolist())) and start == zf.start_dir
+    assert (fast[0] is None) == ("PK\x01\x02" in names[0])  # the loop reads what the numpy pass cannot chain

@@ -211,3 +211,21 @@ def test_mention_text_reads_findings_and_impression_only():
     row = out.row(0, named=True)
     assert row["Pneumonia"] is None and row["Pleural Effusion"] == 0.0 and row["Edema"] == 1.0
     assert mentions(sec, text_col="text").row(0, named=True)["Pneumonia"] == 1.0  # the question reads as a finding
+
+
+def test_term_frequencies_match_a_counter_on_awkward_text():
+    """Pieces are counted before the word rule runs: apostrophes, tabs, line breaks, upper and non-ASCII case,
+    repeated and edge spaces must give exactly the regex's words."""
+    texts = ["  Patient's  ''quoted'' o'neil's a'b'c", "TAB\tsep\nLINE--dash", "\u212aelvin \u0130stanbul É\u00e9t\u00e9",
+             "", None, "x'", "'y", "no no NO  no.", "4.5cm 12x3 a1b2", "  "]
+    counter: Counter[str] = Counter()
+    for text in texts:
+        if text:
+            counter.update(w for w in re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower()) if w not in STOP_WORDS)
+    df = pl.DataFrame({"findings": texts})
+    assert dict(term_frequencies(df).rows()) == dict(counter)
+    numbers: Counter[str] = Counter()
+    for text in texts:
+        if text:
+            numbers.update(re.findall(r"[a-z]+(?:'[a-z]+)?|[0-9]+(?:\.[0-9]+)?", text.lower()))
+    assert dict(term_frequencies(df.lazy(), numbers=True, stop_words=None).rows()) == dict(numbers)

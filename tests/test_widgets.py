@@ -99,6 +99,52 @@ def test_select_sets_state_and_ids_are_read_only(browser, ds):
         browser.select(59999999)
 
 
+def test_selecting_the_same_study_again_reuses_the_work_and_shows_the_same(ds, monkeypatch):
+    from ipywidgets.embed import embed_data
+
+    browser = StudyBrowser(ds)
+    sid = two_image_study(ds)
+    browser.select(sid)
+    viewer = browser.viewer
+    first, dicom = viewer.image.value, browser.current_dicom_id
+    boxes = list(browser.thumbnails.children)
+    thumbs = [box.children[0].value for box in boxes]
+    viewer.invert.value = True
+    viewer.zoom.value = 2.0
+    boxes[1].children[1].click()  # the other image large
+    assert browser.current_dicom_id != dicom and boxes[1].children[1].button_style == "info"
+    calls = []
+    for name in ("to_png", "thumbnail", "read_modality"):
+        real = getattr(images, name)
+        monkeypatch.setattr(images, name, lambda *a, _n=name, _f=real, **k: calls.append(_n) or _f(*a, **k))
+    browser.select(sid)
+    assert calls == []  # nothing decoded, rendered, encoded or read from the thumbnail cache again
+    assert browser.current_dicom_id == dicom and viewer.image.value == first
+    assert viewer.zoom.value == 1.0 and not viewer.invert.value and viewer.preset.value == "own"
+    assert viewer.picture_shape == png_size(first)
+    assert list(browser.thumbnails.children) == boxes and all(box.comm is not None for box in boxes)
+    assert [box.children[0].value for box in boxes] == thumbs
+    assert boxes[0].children[1].button_style == "info" and boxes[1].children[1].button_style == ""
+    assert "#1976d2" in boxes[0].layout.border and "transparent" in boxes[1].layout.border
+    viewer.preset.value = "lung"  # other settings still render anew
+    assert calls == ["to_png"] and viewer.image.value != first
+    viewer.preset.value = "own"
+    assert calls == ["to_png"] and viewer.image.value == first
+    fresh = StudyBrowser(ds, study_id=sid)  # what a new browser shows for the study: the same picture
+    assert fresh.viewer.image.value == first
+    assert PNG_BASE64 not in json.dumps(embed_data(views=[browser])["manager_state"])
+
+
+def test_viewer_keeps_a_few_pictures_per_image():
+    arr = np.random.default_rng(1).integers(0, 4096, (300, 200)).astype(np.uint16)
+    viewer = ImageViewer(arr, max_size=128)
+    for center in range(1000, 1000 + 100 * (viewer.pictures_kept + 3), 100):
+        viewer.set_window(center, 500)
+    assert len(viewer._pngs[viewer.data]) == viewer.pictures_kept
+    viewer.show(arr[::-1].copy())
+    assert len(viewer._pngs) == 1  # the previous image's pictures went with it
+
+
 def test_next_and_previous_walk_the_list(browser):
     browser.clear_filters()
     browser.select(browser.matches[0])

@@ -3,7 +3,9 @@
 The browser holds no data logic: the list and filters come from :class:`~cxrkit.widgets._index.StudyIndex`
 (polars frames of the dataset), a study from :meth:`cxrkit.Dataset.study`, pixels from the display pipeline
 in :mod:`cxrkit.widgets._pixels` and thumbnails from the cache. Per selection the large image is decoded once
-(kept in a small in-memory cache); windows, invert and zoom re-render from that.
+(kept in a small in-memory cache); windows, invert and zoom re-render from that. Selecting the study already
+shown again reuses what it can: the decoded image, its rendered PNGs (kept by the viewer), the thumbnail and
+timeline widgets.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ class StudyBrowser(w.VBox):
         self._quiet = False
         self._decoded: OrderedDict[str, _pixels.DisplayArray] = OrderedDict()
         self._timeline_subject: int | None = None
+        self._thumbnails_key: tuple | None = None
         self._build_filters()
         self.count = w.HTML()
         self.study_list = w.Select(options=[], rows=16, layout=w.Layout(width="100%"))
@@ -332,7 +335,13 @@ class StudyBrowser(w.VBox):
         return data
 
     def _show_thumbnails(self) -> None:
+        # the same images as shown (the same study selected again): keep the widgets, only mark the current one
+        key = (self.thumb_size, tuple((im.dicom_id, str(im.path), im.exists) for im in self._study.images))
+        if key == self._thumbnails_key and self.thumbnails.children:
+            self._mark_thumbnail()
+            return
         items = []
+        complete = True
         for im in self._study.images:
             if not im.exists:
                 pic = w.HTML(_html.placeholder_html("missing", f"{im.view_position or ''} {im.dicom_id[:8]}: "
@@ -344,6 +353,7 @@ class StudyBrowser(w.VBox):
                     pic.add_class("cxrkit-thumbnail")
                 except CxrkitError as exc:
                     pic = w.HTML(_html.placeholder_html("unreadable", str(exc)[-80:], size=self.thumb_size))
+                    complete = False  # tried again on the next selection
             button = w.Button(description=im.view_position or "view ?", tooltip=im.dicom_id,
                               disabled=not im.exists, layout=w.Layout(width=f"{self.thumb_size}px"))
             button.on_click(lambda _, d=im.dicom_id: self.show_image(d))
@@ -351,6 +361,7 @@ class StudyBrowser(w.VBox):
             box.dicom_id = im.dicom_id
             items.append(box)
         _replace_children(self.thumbnails, items)
+        self._thumbnails_key = key if complete else None
         self._mark_thumbnail()
 
     def _mark_thumbnail(self) -> None:

@@ -1,7 +1,9 @@
 """``ImageViewer``: one image with window centre/width, presets, invert and zoom with pan.
 
 The file is decoded once (:func:`cxrkit.widgets._pixels.load`); every control change re-renders from the
-cached arrays and sends a PNG of at most ``max_size`` pixels a side.
+cached arrays and sends a PNG of at most ``max_size`` pixels a side. The last few PNGs of each decoded image
+are kept (kernel side only, keyed by window, invert, zoom and pan), so showing an image again with settings
+already seen - the same study selected again, a preset toggled back - costs no rendering or encoding.
 
 Image bytes and saved notebooks: ipywidgets can put pixels on the page only through some widget model's
 state, so the choice is where that state may go. The viewers show pictures through :class:`TransientImage`,
@@ -17,6 +19,8 @@ The project's ``make hooks`` pre-commit hook strips widget state from notebooks 
 from __future__ import annotations
 
 import os
+import weakref
+from collections import OrderedDict
 from typing import Any
 
 import ipywidgets as w
@@ -79,8 +83,14 @@ class ImageViewer(w.VBox):
     (300, 200)
     """
 
+    #: PNGs kept per decoded image (each at most ``max_size`` a side, a few hundred kB).
+    pictures_kept = 4
+
     def __init__(self, source: Source | None = None, *, max_size: int = 1024) -> None:
         self.max_size = max_size
+        # decoded image -> {controls: (png, picture shape)}; an entry goes when its image is dropped elsewhere
+        self._pngs: weakref.WeakKeyDictionary[_pixels.DisplayArray, OrderedDict[tuple, tuple[bytes, tuple]]] = \
+            weakref.WeakKeyDictionary()
         self.data: _pixels.DisplayArray | None = None
         self.picture_shape: tuple[int, int] | None = None
         self._quiet = False
@@ -166,14 +176,27 @@ class ImageViewer(w.VBox):
         """Re-render the current image from the cached arrays with the current controls."""
         if self.data is None:
             return
-        picture = _pixels.render(
-            self.data, self.center.value, self.width.value, invert=self.invert.value, zoom=self.zoom.value,
-            pan=(self.pan_x.value, self.pan_y.value), size=self.max_size, own=self.preset.value == "own",
-        )
-        self.picture_shape = picture.shape[:2]
+        zoomed = self.zoom.value > 1
+        own = self.preset.value == "own"
+        key = (self.center.value, self.width.value, bool(self.invert.value), own, self.max_size,
+               self.zoom.value, (self.pan_x.value, self.pan_y.value) if zoomed else None)
+        kept = self._pngs.setdefault(self.data, OrderedDict())
+        if key in kept:
+            kept.move_to_end(key)
+            png, shape = kept[key]
+        else:
+            picture = _pixels.render(
+                self.data, self.center.value, self.width.value, invert=self.invert.value, zoom=self.zoom.value,
+                pan=(self.pan_x.value, self.pan_y.value), size=self.max_size, own=own,
+            )
+            png, shape = images.to_png(picture), picture.shape[:2]
+            kept[key] = (png, shape)
+            while len(kept) > self.pictures_kept:
+                kept.popitem(last=False)
+        self.picture_shape = shape
         for pan in (self.pan_x, self.pan_y):  # panning means something only when zoomed in
-            pan.layout.display = None if self.zoom.value > 1 else "none"
-        self.image.value = images.to_png(picture)
+            pan.layout.display = None if zoomed else "none"
+        self.image.value = png
         self.image.layout.display = None
 
     # --- events ------------------------------------------------------------------------------------
