@@ -22,8 +22,11 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+import threading
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import CacheError
 
@@ -109,21 +112,44 @@ class Cache:
             if tmp.exists():
                 tmp.unlink()
 
-    @contextlib.contextmanager
-    def atomic_dir(self, final: Path) -> Iterator[Path]:
-        """Like :meth:`atomic_path` for a whole directory tree (built in a temporary sibling, then renamed)."""
-        import shutil
 
-        final = Path(final)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+# --- writing entries in the background ---------------------------------------------------------------------
+
+_PENDING: dict[Path, Any] = {}
+_PENDING_LOCK = threading.Lock()
+_WRITERS: list[threading.Thread] = []
+
+
+def write_in_background(key: Path, value: Any, write: Callable[[Any], None], *, what: str) -> None:
+    """Run ``write(value)`` in a thread and keep ``value`` available through :func:`pending` until it is done.
+
+    Used where a first call answers from a freshly built frame and its cache entry can be written meanwhile.
+    The thread is not a daemon, so the interpreter finishes the write before it exits; ``write`` should use
+    :meth:`Cache.atomic_path` so readers never see a partial entry. A failed write is a warning naming ``what``.
+    """
+    def run() -> None:
         try:
-            yield tmp
-            try:
-                os.rename(tmp, final)
-            except OSError:
-                if not final.exists():  # another process won the race: keep theirs
-                    raise
+            write(value)
+        except Exception as exc:  # noqa: BLE001 - a cache write must never break the caller's work
+            warnings.warn(f"could not cache {what}: {type(exc).__name__}: {exc}", stacklevel=1)
         finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+            with _PENDING_LOCK:
+                _PENDING.pop(key, None)
+
+    with _PENDING_LOCK:
+        _PENDING[key] = value
+    writer = threading.Thread(target=run, name=f"cxrkit-cache-{key.name}")
+    writer.start()
+    _WRITERS.append(writer)
+
+
+def pending(key: Path) -> Any:
+    """The value whose entry ``key`` is still being written by :func:`write_in_background`, else ``None``."""
+    with _PENDING_LOCK:
+        return _PENDING.get(key)
+
+
+def wait_for_writes() -> None:
+    """Block until every entry started by :func:`write_in_background` is on disk."""
+    while _WRITERS:
+        _WRITERS.pop().join()

@@ -21,7 +21,6 @@ import concurrent.futures
 import json
 import os
 import re
-import threading
 import warnings
 import zipfile
 import zlib
@@ -34,7 +33,7 @@ from typing import Any
 import polars as pl
 
 from . import layout
-from .cache import Cache, file_identity, identity_key
+from .cache import Cache, file_identity, identity_key, pending, wait_for_writes, write_in_background
 from .errors import CxrkitError, ReportReadError
 from .storage import read_bytes
 
@@ -992,29 +991,15 @@ def _zip_members(zip_path: Path, detail: dict[str, Any]) -> pl.DataFrame:
     return unique.sort("offset").select(*_MEMBER_FIELDS, "subject_id", "study_id")
 
 
-#: Corpus cache entries being written in the background, by parquet path: later calls use the frame meanwhile.
-_PENDING: dict[Path, tuple[pl.DataFrame, dict[str, Any]]] = {}
-_PENDING_LOCK = threading.Lock()
-_WRITERS: list[threading.Thread] = []
-
-
 def _write_entry(store: Cache, entry: Path, meta: Path, frame: pl.DataFrame, detail: dict[str, Any]) -> None:
-    try:
-        with store.atomic_path(meta) as tmp:
-            tmp.write_text(json.dumps(detail))
-        with store.atomic_path(entry) as tmp:
-            frame.write_parquet(tmp, compression="lz4")
-    except (OSError, CxrkitError, pl.exceptions.PolarsError) as exc:
-        warnings.warn(f"could not cache the reports in {store.root}: {exc}", ReportIngestWarning, stacklevel=1)
-    finally:
-        with _PENDING_LOCK:
-            _PENDING.pop(entry, None)
+    with store.atomic_path(meta) as tmp:
+        tmp.write_text(json.dumps(detail))
+    with store.atomic_path(entry) as tmp:
+        frame.write_parquet(tmp, compression="lz4")
 
 
-def wait_for_cache_writes() -> None:
-    """Block until every corpus cache entry that :func:`ingest_reports` is writing in the background is on disk."""
-    while _WRITERS:
-        _WRITERS.pop().join()
+#: Block until every corpus cache entry :func:`ingest_reports` writes in the background is on disk.
+wait_for_cache_writes = wait_for_writes
 
 
 def _cache_entry(store: Cache | None, key: str) -> tuple[Path | None, Path | None]:
@@ -1048,10 +1033,9 @@ def ingest_reports(
             detail = json.loads(meta.read_text())
             detail["cached"] = True
             return ReportCorpus(pl.read_parquet(entry, columns=cols), detail)
-        with _PENDING_LOCK:
-            pending = _PENDING.get(entry)
-        if pending is not None:  # still being written by an earlier call of this process
-            return ReportCorpus(pending[0].select(cols), dict(pending[1], cached=True))
+        held = pending(entry)
+        if held is not None:  # still being written by an earlier call of this process
+            return ReportCorpus(held[0].select(cols), dict(held[1], cached=True))
     with_sections = sections or store is not None
     detail: dict[str, Any] = {"source": str(where), "kind": kind, "skipped_members": 0, "skipped_examples": [],
                               "duplicates": 0}
@@ -1127,14 +1111,10 @@ def ingest_reports(
             stacklevel=3,
         )
     if store is not None and entry is not None and meta is not None:
-        # written in a background thread (not a daemon: the interpreter finishes it before exiting), atomically;
-        # this process's later calls use the frame until it is on disk
-        with _PENDING_LOCK:
-            _PENDING[entry] = (frame, dict(detail))
-        writer = threading.Thread(target=_write_entry, args=(store, entry, meta, frame, dict(detail)),
-                                  name="cxrkit-reports-cache")
-        writer.start()
-        _WRITERS.append(writer)
+        # this process's later calls use the frame until the entry is on disk
+        write_in_background(entry, (frame, dict(detail)),
+                            lambda held: _write_entry(store, entry, meta, *held),
+                            what=f"the reports in {store.root}")
     detail["cached"] = False
     return ReportCorpus(frame.select(cols), detail)
 

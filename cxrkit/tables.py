@@ -34,8 +34,6 @@ Examples
 from __future__ import annotations
 
 import os
-import threading
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +41,7 @@ from pathlib import Path
 import polars as pl
 
 from . import layout
-from .cache import Cache, file_identity, identity_key
+from .cache import Cache, file_identity, identity_key, pending, wait_for_writes, write_in_background
 from .errors import CxrkitError, TableError
 from .storage import read_head_line
 
@@ -277,30 +275,16 @@ def explain_read_error(path: Path, spec: TableSpec, exc: BaseException) -> Table
     return TableError(f"{path}: {text}: {hint}")
 
 
-#: Parquet copies being written in the background, by final path: later calls use the frame meanwhile.
-_PENDING: dict[Path, pl.DataFrame] = {}
-_PENDING_LOCK = threading.Lock()
-_WRITERS: list[threading.Thread] = []
-
-
 def _write_copy(cache: Cache, final: Path, name: str, df: pl.DataFrame) -> None:
-    try:
-        with cache.atomic_path(final) as tmp:
-            df.write_parquet(tmp, compression="lz4", statistics=False)
-        for stale in final.parent.glob(f"{name}-*.parquet"):
-            if stale != final:
-                stale.unlink(missing_ok=True)
-    except (OSError, CxrkitError, pl.exceptions.PolarsError) as exc:
-        warnings.warn(f"could not keep a parquet copy of the {name} table in {cache.root}: {exc}", stacklevel=1)
-    finally:
-        with _PENDING_LOCK:
-            _PENDING.pop(final, None)
+    with cache.atomic_path(final) as tmp:
+        df.write_parquet(tmp, compression="lz4", statistics=False)
+    for stale in final.parent.glob(f"{name}-*.parquet"):
+        if stale != final:
+            stale.unlink(missing_ok=True)
 
 
-def wait_for_cache_writes() -> None:
-    """Block until every background parquet copy started by :func:`load_table` is on disk."""
-    while _WRITERS:
-        _WRITERS.pop().join()
+#: Block until every background parquet copy started by :func:`load_table` (or another cache user) is on disk.
+wait_for_cache_writes = wait_for_writes
 
 
 def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache | None = None) -> pl.LazyFrame:
@@ -321,19 +305,15 @@ def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache |
     final = folder / f"{spec.name}-{identity_key(ident, SCHEMA_VERSION, pl.__version__)}.parquet"
     if final.exists():
         return pl.scan_parquet(final)
-    with _PENDING_LOCK:
-        pending = _PENDING.get(final)
-    if pending is not None:
-        return pending.lazy()
+    held = pending(final)
+    if held is not None:
+        return held.lazy()
     try:
         df = lf.collect()
     except (pl.exceptions.PolarsError, OSError, EOFError, ValueError) as exc:
         raise explain_read_error(path, spec, exc) from exc
-    with _PENDING_LOCK:
-        _PENDING[final] = df
-    writer = threading.Thread(target=_write_copy, args=(cache, final, spec.name, df), name=f"cxrkit-{spec.name}-copy")
-    writer.start()  # not a daemon: the interpreter finishes the write before it exits
-    _WRITERS.append(writer)
+    write_in_background(final, df, lambda frame: _write_copy(cache, final, spec.name, frame),
+                        what=f"the {spec.name} table in {cache.root}")
     return df.lazy()
 
 

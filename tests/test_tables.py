@@ -171,3 +171,25 @@ def test_image_filenames(tmp_path):
     path.write_text(f"files/p10/p10000032/s50414267/{D1}.jpg\n\nfiles/p10/p10000032/s50414267/{D2}.jpg\n")
     recs = tables.listing_records(tables.read_image_filenames(path))
     assert recs.height == 2 and set(recs["study_id"]) == {50414267}
+
+
+def test_a_failed_background_copy_warns_and_the_next_call_reads_the_file_again(tmp_path, monkeypatch):
+    path = tmp_path / "cxr-study-list.csv.gz"
+    write_gz(path, "subject_id,study_id,path\n10000032,50414267,x\n")
+    cache = Cache(tmp_path / "cache")
+
+    def broken(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tables, "_write_copy", broken)
+    def first_call() -> int:
+        height = tables.load_table(path, "studies", cache=cache).collect().height
+        tables.wait_for_cache_writes()
+        return height
+
+    with pytest.warns(UserWarning, match="could not cache the studies table.*disk full"):
+        assert first_call() == 1
+    monkeypatch.undo()
+    assert tables.load_table(path, "studies", cache=cache).collect().height == 1
+    tables.wait_for_cache_writes()
+    assert len(list((tmp_path / "cache").rglob("studies-*.parquet"))) == 1
