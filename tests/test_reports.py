@@ -305,6 +305,22 @@ def test_sections_frame_agrees_on_text_with_only_spaces_and_line_breaks():
     assert _sections_mismatches(texts[:50] + ["  FINDINGS: a\xa0\xa0 b\t c \x0b\x0c d\n"]) == []
 
 
+def test_sections_frame_finds_the_rare_headers_in_otherwise_plain_reports():
+    """Most reports are marked with the upper-case header rule alone; the other header forms (mixed case, a tab
+    before the colon, colon-less WET READ / ADDENDUM, lines of underscores) must still be found when they are
+    the only unusual thing in a report, and look-alike lines must not be taken for headers."""
+    plain = " FINAL REPORT\n INDICATION: Cough.\n \n {}\n \n FINDINGS: Clear.\n"
+    odd = ["Impression: Normal.", "impression : Normal.", "IMPRESSION\t: Normal.", "Findings/Impression: x.",
+           "WET READ ___ 10:34 PM", "WETREAD: x.", "ADDENDUM", "ADDENDUM this is late.", "_" * 12,
+           "  __________  ", "Called at 10:34 to Dr. ___.", "Lungs: clear.", "IMPREſSION: x.", "IMPRESSİON: x.",
+           "ÉTUDE: x.", "lungs\t: clear.", "Heart size: normal.", "WET READING: x."]
+    texts = [plain.format(line) for line in odd] + [line + "\n IMPRESSION: y.\n" for line in odd]
+    out = sections_frame(pl.DataFrame({"text": texts}))
+    assert out.filter(pl.col("text").str.contains("Impression: Normal"))["impression"].to_list()[0] == "Normal."
+    assert _sections_mismatches(texts) == []
+    assert _sections_mismatches([]) == []
+
+
 def test_sections_frame_replaces_existing_section_columns():
     df = pl.DataFrame({"text": [" IMPRESSION: Clear.\n"], "impression": ["stale"]})
     out = sections_frame(df)
