@@ -24,7 +24,7 @@ import polars as pl
 __all__ = ["PARSER_VERSION", "SECTION_COLUMNS", "SECTION_SYNONYMS", "parse_sections", "sections_frame"]
 
 #: Version of the sectioning rules; part of the cache key of :func:`read_sections`.
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 
 #: The columns of :func:`sections_frame`, in this order.
 SECTION_COLUMNS = (
