@@ -173,7 +173,7 @@ def test_image_filenames(tmp_path):
     assert recs.height == 2 and set(recs["study_id"]) == {50414267}
 
 
-def test_a_failed_background_copy_warns_and_the_next_call_reads_the_file_again(tmp_path, monkeypatch):
+def test_a_failed_copy_warns_and_the_next_call_reads_the_file_again(tmp_path, monkeypatch):
     path = tmp_path / "cxr-study-list.csv.gz"
     write_gz(path, "subject_id,study_id,path\n10000032,50414267,x\n")
     cache = Cache(tmp_path / "cache")
