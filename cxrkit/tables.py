@@ -34,6 +34,8 @@ Examples
 from __future__ import annotations
 
 import os
+import threading
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +43,7 @@ from pathlib import Path
 import polars as pl
 
 from . import layout
-from .cache import Cache, file_identity, identity_key, pending, wait_for_writes, write_in_background
+from .cache import Cache, file_identity, identity_key, wait_for_writes
 from .errors import CxrkitError, TableError
 from .storage import read_head_line
 
@@ -275,24 +277,42 @@ def explain_read_error(path: Path, spec: TableSpec, exc: BaseException) -> Table
     return TableError(f"{path}: {text}: {hint}")
 
 
-def _write_copy(cache: Cache, final: Path, name: str, df: pl.DataFrame) -> None:
+#: Rows per parquet row group of a cached copy: small groups keep the streaming write's buffers small (the
+#: first call's peak memory) and cost nothing measurable when the copy is read.
+COPY_ROW_GROUP = 16_384
+
+_BUILD_LOCKS: dict[Path, threading.Lock] = {}
+_BUILD_LOCKS_LOCK = threading.Lock()
+
+
+def _write_copy(cache: Cache, final: Path, name: str, lf: pl.LazyFrame) -> None:
+    """Stream ``lf`` (the typed CSV scan) into the parquet copy ``final``, atomically; remove stale copies.
+
+    Streaming reads, converts and writes the file a chunk at a time, so memory stays bounded by the chunks,
+    not the table. It also reads every value, so a bad or truncated file raises here, before anything is used.
+    """
     with cache.atomic_path(final) as tmp:
-        df.write_parquet(tmp, compression="lz4", statistics=False)
+        lf.sink_parquet(tmp, compression="lz4", statistics=False, row_group_size=COPY_ROW_GROUP)
     for stale in final.parent.glob(f"{name}-*.parquet"):
         if stale != final:
             stale.unlink(missing_ok=True)
 
 
-#: Block until every background parquet copy started by :func:`load_table` (or another cache user) is on disk.
+#: Block until every background cache write (e.g. of :mod:`cxrkit.reports`) is on disk. :func:`load_table`
+#: writes its copies before it returns; kept so callers need not know which entries are written in the background.
 wait_for_cache_writes = wait_for_writes
+
+_READ_ERRORS = (pl.exceptions.PolarsError, OSError, EOFError, ValueError)
 
 
 def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache | None = None) -> pl.LazyFrame:
     """A typed lazy frame of a table file, backed by a parquet copy in ``cache`` when one is given.
 
     Without a cache (or with ``cache=None``) this is the lazy CSV scan itself. With a cache, the first call
-    reads the file once (errors here name the file and say what to do), answers from that frame, and writes
-    the parquet copy in a background thread, atomically; later calls scan the copy. The copy is keyed by the
+    streams the file into the parquet copy (atomically, in bounded memory) and answers from the copy; reading
+    every value there means a bad, corrupt or truncated file raises a :class:`TableError` naming it and saying
+    what to do, on this call. If the copy cannot be written (disk full, no permission), a warning says so and the
+    call answers from the file read into memory instead. Later calls scan the copy. The copy is keyed by the
     source's path, size and mtime: a changed file gets a new copy and the stale one is removed.
     """
     spec = TABLES[spec] if isinstance(spec, str) else spec
@@ -305,16 +325,22 @@ def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache |
     final = folder / f"{spec.name}-{identity_key(ident, SCHEMA_VERSION, pl.__version__)}.parquet"
     if final.exists():
         return pl.scan_parquet(final)
-    held = pending(final)
-    if held is not None:
-        return held.lazy()
-    try:
-        df = lf.collect()
-    except (pl.exceptions.PolarsError, OSError, EOFError, ValueError) as exc:
-        raise explain_read_error(path, spec, exc) from exc
-    write_in_background(final, df, lambda frame: _write_copy(cache, final, spec.name, frame),
-                        what=f"the {spec.name} table in {cache.root}")
-    return df.lazy()
+    with _BUILD_LOCKS_LOCK:
+        lock = _BUILD_LOCKS.setdefault(final, threading.Lock())
+    with lock:  # one build per copy: a concurrent first call waits for it and then scans the copy
+        if final.exists():
+            return pl.scan_parquet(final)
+        try:
+            _write_copy(cache, final, spec.name, lf)
+        except Exception as exc:  # noqa: BLE001 - the file or the cache: reading the file again tells which
+            try:
+                df = lf.collect()
+            except _READ_ERRORS as read_exc:
+                raise explain_read_error(path, spec, read_exc) from read_exc
+            warnings.warn(f"could not cache the {spec.name} table in {cache.root}: {type(exc).__name__}: {exc}",
+                          stacklevel=2)
+            return df.lazy()
+    return pl.scan_parquet(final)
 
 
 # --- derived columns ------------------------------------------------------------------------------------

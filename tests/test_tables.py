@@ -173,7 +173,7 @@ def test_image_filenames(tmp_path):
     assert recs.height == 2 and set(recs["study_id"]) == {50414267}
 
 
-def test_a_failed_background_copy_warns_and_the_next_call_reads_the_file_again(tmp_path, monkeypatch):
+def test_a_failed_copy_warns_and_the_next_call_reads_the_file_again(tmp_path, monkeypatch):
     path = tmp_path / "cxr-study-list.csv.gz"
     write_gz(path, "subject_id,study_id,path\n10000032,50414267,x\n")
     cache = Cache(tmp_path / "cache")
@@ -193,3 +193,50 @@ def test_a_failed_background_copy_warns_and_the_next_call_reads_the_file_again(t
     assert tables.load_table(path, "studies", cache=cache).collect().height == 1
     tables.wait_for_cache_writes()
     assert len(list((tmp_path / "cache").rglob("studies-*.parquet"))) == 1
+
+
+def test_first_cached_call_has_the_copy_on_disk_and_the_same_typed_values(tmp_path):
+    path = tmp_path / "mimic-cxr-2.0.0-metadata.csv.gz"
+    write_gz(path, META_HEADER + "\n"
+             f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,Chest PA,postero-anterior,Erect\n"
+             f"{D2},10000032,50414267,CHEST (PA AND LAT),,3056,2544,21800506,213014.0,,,\n")
+    cache = Cache(tmp_path / "cache")
+    first = tables.load_table(path, "metadata", cache=cache)
+    assert len(list((tmp_path / "cache").rglob("metadata-*.parquet"))) == 1, "written before the call returns"
+    assert not list((tmp_path / "cache").rglob("*.tmp"))
+    expected = tables.load_table(path, "metadata").collect()
+    for lf in (first, tables.load_table(path, "metadata", cache=cache)):
+        df = lf.collect()
+        assert df.schema == expected.schema and df.equals(expected)
+
+
+def test_a_bad_value_in_a_column_the_query_never_reads_still_raises_on_the_first_call(tmp_path):
+    path = tmp_path / "cxr-study-list.csv.gz"
+    write_gz(path, "subject_id,study_id,path\n10000032,50414267,x\n10000033,oops,y\n")
+    with pytest.raises(TableError) as info:
+        tables.load_table(path, "studies", cache=Cache(tmp_path / "c")).select("subject_id")
+    assert str(path) in str(info.value) and "oops" in str(info.value)
+
+
+def test_concurrent_first_calls_build_the_copy_once(tmp_path, monkeypatch):
+    import threading
+
+    path = tmp_path / "cxr-study-list.csv.gz"
+    write_gz(path, "subject_id,study_id,path\n" + "10000032,50414267,x\n" * 1000)
+    cache = Cache(tmp_path / "cache")
+    builds = []
+    real = tables._write_copy
+
+    def counting(*args):
+        builds.append(1)
+        real(*args)
+
+    monkeypatch.setattr(tables, "_write_copy", counting)
+    heights = []
+    threads = [threading.Thread(target=lambda: heights.append(
+        tables.load_table(path, "studies", cache=cache).collect().height)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert heights == [1000] * 4 and len(builds) == 1
