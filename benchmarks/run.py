@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -187,26 +188,29 @@ def main(argv: list[str] | None = None) -> int:
     ctx = prepare_data(needs, scale, base / mode, args.quick)
     data_seconds = time.perf_counter() - t_data
 
-    work = base / mode / "work"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    # a folder of this run's own: two runs at once (two engineers on one machine) must not wipe each other's
+    (base / mode).mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="work-", dir=base / mode))
     ctx.update(work=str(work), warm_cache=str(work / "warm-cache"))
 
     groups_out, lines = [], []
-    for module, group, why in selected:
-        if why is None:
-            missing = [n for n in group.needs if not data_ready(n, ctx)]
-            if missing:
-                why = f"no scratch data for {', '.join(missing)} (needs cxrkit.demo.make_demo)"
-        if why is not None:
-            _log(f"{group.name}: not available: {why}")
-            lines.extend(unavailable_lines(group, why))
-            continue
-        reps = args.reps or (group.quick_reps if args.quick else group.reps)
-        _log(f"{group.name}: {group.title} ({reps} repetitions)")
-        result = run_group(module, group, ctx, reps=reps, timeout=args.timeout, log=_log)
-        groups_out.append(result)
-        lines.extend(result["lines"])
+    try:
+        for module, group, why in selected:
+            if why is None:
+                missing = [n for n in group.needs if not data_ready(n, ctx)]
+                if missing:
+                    why = f"no scratch data for {', '.join(missing)} (needs cxrkit.demo.make_demo)"
+            if why is not None:
+                _log(f"{group.name}: not available: {why}")
+                lines.extend(unavailable_lines(group, why))
+                continue
+            reps = args.reps or (group.quick_reps if args.quick else group.reps)
+            _log(f"{group.name}: {group.title} ({reps} repetitions)")
+            result = run_group(module, group, ctx, reps=reps, timeout=args.timeout, log=_log)
+            groups_out.append(result)
+            lines.extend(result["lines"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     lines.sort(key=lambda line: _line_key(line["id"]))
 
     report = {"mode": mode, "machine": dict(machine(), load_before=load_before, load_after=_loadavg()), "data": {k: v for k, v in ctx.items() if not isinstance(v, list)},
