@@ -248,11 +248,12 @@ class Dataset:
 
     @cached_property
     def listing(self) -> pl.DataFrame:
-        """Images and reports on disk (a walk of ``files/``), see :func:`cxrkit.tables.walk_files`. Computed once."""
+        """Images and reports on disk (a walk of ``files/``), see :func:`cxrkit.tables.walk_files`. Computed once;
+        on a full copy the walk takes a while and shows a progress bar."""
         if self._mirror is not None:  # a remote copy: what has been fetched into the mirror so far
             return tables.walk_files(self.root) if (self.root / layout.FILES_DIR).is_dir() else tables.paths_frame([])
         if self.has_files_tree:
-            return tables.walk_files(self.root)
+            return tables.walk_files(self.root, progress=True)
         return tables.paths_frame([])
 
     # --- tables ------------------------------------------------------------------------------------
@@ -467,10 +468,16 @@ class Dataset:
 
     # --- reports -----------------------------------------------------------------------------------
 
+    @cached_property
+    def _has_report_files(self) -> bool:
+        if "listing" in self.__dict__:  # already walked
+            return bool((self.listing["kind"] == "report").any())
+        return self.has_files_tree and tables.has_report_files(self.root)
+
     def _report_source(self) -> Path:
         if self._mirror is not None:
             return self._remote_report_source()
-        if (self.listing["kind"] == "report").any():
+        if self._has_report_files:
             return self.root
         if self.reports_zip is not None:
             return self.reports_zip

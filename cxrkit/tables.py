@@ -34,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import os
+import re
 import threading
 import warnings
 from collections.abc import Iterable
@@ -390,21 +391,94 @@ def view_exprs() -> list[pl.Expr]:
 # --- tables derived from what is on disk ---------------------------------------------------------------
 
 
-def walk_files(root: str | os.PathLike) -> pl.DataFrame:
+def walk_files(root: str | os.PathLike, *, progress: bool = False) -> pl.DataFrame:
     """Every image and report under ``root/files`` as a frame: ``path`` (relative, posix), ``subject_id``,
     ``study_id``, ``dicom_id`` (null for reports), ``ext``, ``kind`` ("image" / "report" / "other").
 
     Files that do not follow the layout are kept with ``kind="other"`` and null ids, so validation can report them.
+    A full copy holds about 600,000 files in 290,000 folders: the walk takes seconds on a local disk and minutes
+    on a network file system. ``progress`` shows a bar over the patient folders (counted first, from the group
+    folders), appearing only when the walk takes longer than two seconds.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> p = root / "files/p10/p10000032/s50414267.txt"
+    >>> p.parent.mkdir(parents=True)
+    >>> _ = p.write_text(" FINDINGS: Clear.")
+    >>> walk_files(root).select("path", "kind").row(0)
+    ('files/p10/p10000032/s50414267.txt', 'report')
     """
     root = Path(root)
     base = root / layout.FILES_DIR
     found: list[str] = []
     prefix = len(str(root)) + 1
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames.sort()
-        rel = dirpath[prefix:].replace(os.sep, "/")
-        found.extend(f"{rel}/{name}" for name in sorted(filenames))
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=_count_patient_dirs(base), desc=f"listing {base}", unit="patient", delay=2)
+    try:
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            rel = dirpath[prefix:].replace(os.sep, "/")
+            found.extend(f"{rel}/{name}" for name in sorted(filenames))
+            if bar is not None and rel.count("/") == 2:  # files/pNN/pSUBJECT
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     return paths_frame(found)
+
+
+def _count_patient_dirs(base: Path) -> int:
+    total = 0
+    with os.scandir(base) as groups:
+        for group in groups:
+            if group.is_dir():
+                with os.scandir(group.path) as patients:
+                    total += sum(1 for entry in patients if entry.is_dir())
+    return total
+
+
+def has_report_files(root: str | os.PathLike) -> bool:
+    """Whether any ``files/pNN/pSUBJECT/sSTUDY.txt`` report exists under ``root``, without walking the tree:
+    patient folders are looked into one at a time until a report turns up (a MIMIC-CXR-JPG copy, which has
+    none, costs one listing per patient folder, not a walk of its study folders).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "files/p10/p10000032/s50414267").mkdir(parents=True)
+    >>> has_report_files(root)
+    False
+    >>> _ = (root / "files/p10/p10000032/s50414267.txt").write_text(" FINDINGS: Clear.")
+    >>> has_report_files(root)
+    True
+    """
+    base = Path(root) / layout.FILES_DIR
+    try:
+        groups = sorted(e.path for e in os.scandir(base) if e.is_dir())
+    except OSError:
+        return False
+    for group in groups:
+        try:
+            patients = sorted(e.path for e in os.scandir(group) if e.is_dir())
+        except OSError:
+            continue
+        for patient in patients:
+            try:
+                with os.scandir(patient) as entries:
+                    if any(_REPORT_NAME.fullmatch(e.name) and e.is_file() for e in entries):
+                        return True
+            except OSError:
+                continue
+    return False
+
+
+_REPORT_NAME = re.compile(r"s5[0-9]{7}\.txt")
 
 
 def paths_frame(paths: Iterable[str]) -> pl.DataFrame:

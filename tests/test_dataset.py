@@ -254,6 +254,13 @@ def test_reports_and_sections_from_tree_and_zip(demo_dicom, tmp_path):
     assert from_zip.select("study_id", "text").sort("study_id").equals(reps.select("study_id", "text").sort("study_id"))
 
 
+def test_reading_reports_does_not_walk_the_whole_tree(demo_dicom, tmp_path):
+    """Finding out that the copy has report files must not list every study folder (minutes on a full copy)."""
+    ds = open_dataset(demo_dicom, cache_dir=tmp_path / "c")
+    ds.reports(executor="serial", progress=False)
+    assert "listing" not in ds.__dict__
+
+
 def test_jpg_copy_has_no_reports(demo_jpg):
     with pytest.raises(MissingFileError, match="no reports"):
         open_dataset(demo_jpg).reports()

@@ -166,6 +166,38 @@ def test_walk_and_listing_tables(tmp_path):
     assert studies["path"].to_list() == ["files/p10/p10000032/s50414267.txt", "files/p10/p10000032/s53189527.txt"]
 
 
+def test_has_report_files_looks_until_a_report_turns_up(tmp_path):
+    assert not tables.has_report_files(tmp_path)  # no files/ at all
+    for rel in (f"files/p10/p10000032/s50414267/{D1}.jpg", f"files/p11/p11000011/s51000011/{D2}.jpg"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"")
+    (tmp_path / "files/p11/p11000011/notes.txt").write_text("not a report")
+    assert not tables.has_report_files(tmp_path)  # a JPG-like copy
+    (tmp_path / "files/p11/p11000011/s51000011.txt").write_text(" FINDINGS: Clear.")
+    assert tables.has_report_files(tmp_path)  # in the last patient folder only
+
+
+def test_walk_progress_counts_patient_folders(tmp_path, monkeypatch):
+    import tqdm.auto
+
+    for rel in (f"files/p10/p10000032/s50414267/{D1}.dcm", "files/p10/p10000032/s50414267.txt",
+                f"files/p11/p11000011/s51000011/{D2}.dcm", "files/p12/p12000012/s52000012.txt"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"")
+    bars = []
+    real = tqdm.auto.tqdm
+
+    def spy(*args, **kwargs):
+        bars.append(real(*args, **kwargs))
+        return bars[-1]
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", spy)
+    listing = tables.walk_files(tmp_path, progress=True)
+    assert listing.height == 4
+    assert len(bars) == 1 and bars[0].total == 3 and bars[0].n == 3
+    assert listing.equals(tables.walk_files(tmp_path))  # the bar changes nothing in the answer
+
+
 def test_image_filenames(tmp_path):
     path = tmp_path / "IMAGE_FILENAMES"
     path.write_text(f"files/p10/p10000032/s50414267/{D1}.jpg\n\nfiles/p10/p10000032/s50414267/{D2}.jpg\n")
