@@ -73,9 +73,9 @@ def _corrupt(path: StrPath, exc: BaseException) -> CorruptFileError:
     """The one mapping of gzip/zlib/EOF errors to a message that names the file and says what to do."""
     name = os.fspath(path)
     if isinstance(exc, EOFError):
-        what = ("truncated gzip stream (it ends before its end marker)" if is_gzip(path)
-                else "the file ends early")
-        return CorruptFileError(f"{name}: {what} ({exc}); the download was cut: re-download the file")
+        what = ("truncated gzip stream (it ends before its end-of-stream marker)" if is_gzip(path)
+                else f"the file ends early ({exc})")
+        return CorruptFileError(f"{name}: {what}; the download was cut: re-download the file")
     what = "broken gzip stream" if is_gzip(path) else "damaged compressed data"
     return CorruptFileError(f"{name}: {what} ({exc}); re-download the file")
 
