@@ -230,3 +230,7 @@ def test_other_os_errors_pass_through(tmp_path):
     with pytest.raises(CorruptFileError, match="cannot read the header line"):  # tables want one error
         storage.read_head_line(folder)
 
+
+def test_image_errors_are_storage_errors():
+    assert issubclass(CorruptImageError, CorruptFileError) and issubclass(CorruptFileError, CxrkitError)
+    assert storage.CorruptFileError is CorruptFileError
