@@ -17,6 +17,11 @@ A missing file raises :class:`~cxrkit.errors.MissingFileError`. A broken or cut 
 :class:`CorruptFileError` to them (:mod:`cxrkit.images` raises
 :class:`~cxrkit.images.CorruptImageError`, itself a :class:`CorruptFileError`).
 
+URLs do not come here: :mod:`cxrkit.remote` mirrors a remote copy into the cache, so the rest of the kit
+(and this module) sees local paths. Its header tables fetch the first kilobytes of many images in one batch
+of concurrent ranged requests, with the copy's credentials, and parse each through :func:`read_head` on a
+partial local file (hence a cut gzip stream gives its bytes there, not an error).
+
 Examples
 --------
 >>> import gzip, tempfile, pathlib
