@@ -13,9 +13,9 @@ place, and a damaged file means the same error whoever reads it:
 A missing file raises :class:`~cxrkit.errors.MissingFileError`. A broken or cut gzip stream (and an
 ``EOFError``/``zlib.error`` raised while reading a file opened here) raises
 :class:`~cxrkit.errors.CorruptFileError` naming the file, what is wrong and what to do; other ``OSError``\\ s
-(permissions, a folder) pass through unchanged. Modules with their own error classes translate
-:class:`CorruptFileError` to them (:mod:`cxrkit.images` raises
-:class:`~cxrkit.images.CorruptImageError`, itself a :class:`CorruptFileError`).
+(permissions, a folder) pass through unchanged, except from :func:`read_head_line`, which gives one error.
+Modules with their own error classes translate :class:`CorruptFileError` to them (:mod:`cxrkit.images`
+raises :class:`~cxrkit.images.CorruptImageError`, itself a :class:`CorruptFileError`).
 
 URLs do not come here: :mod:`cxrkit.remote` mirrors a remote copy into the cache, so the rest of the kit
 (and this module) sees local paths. Its header tables fetch the first kilobytes of many images in one batch
