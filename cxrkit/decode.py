@@ -19,22 +19,22 @@ dtype('uint16')
 
 from __future__ import annotations
 
-import gzip
 import os
 import struct
 import warnings
-import zlib
 from typing import Any
 
 import numpy as np
 
 from . import dicomhead as dh
+from . import storage
 from .images import (
     CorruptImageError,
     UndecodableImageError,
     UnsupportedImageError,
     _dcmread,
     _fast_raw,
+    _image_errors,
     _kind,
     _open_jpg,
 )
@@ -139,19 +139,12 @@ def _read_native(path: str | os.PathLike, info: dict[str, Any], offset: int, dty
     rows, cols = info["Rows"], info["Columns"]
     count = rows * cols
     nbytes = count * dtype.itemsize
-    if _kind(path) == "gz":
-        try:
-            with gzip.open(path, "rb") as fh:
-                fh.seek(offset)
-                data = fh.read(nbytes)
-        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-            raise CorruptImageError(f"{path}: broken gzip stream ({exc}); re-download the file") from exc
-        arr = np.frombuffer(data, dtype=dtype)
-    else:
-        arr = np.fromfile(path, dtype=dtype, count=count, offset=offset)
-    if arr.size < count:
+    arr = np.empty(count, dtype=dtype)
+    with _image_errors:
+        got = storage.read_into(path, arr, offset)
+    if got < nbytes:
         raise CorruptImageError(
-            f"{path}: pixel data truncated: expected {nbytes} bytes, found {arr.size * dtype.itemsize}; "
+            f"{path}: pixel data truncated: expected {nbytes} bytes, found {got - got % dtype.itemsize}; "
             "the download was cut: re-download the file"
         )
     return _fix_sign(arr.reshape(rows, cols), info)

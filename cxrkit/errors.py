@@ -43,6 +43,11 @@ class StudyNotFoundError(CxrkitError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class CorruptFileError(CxrkitError):
+    """A file's bytes are damaged: a cut or broken ``.gz`` stream, data that ends early
+    (:mod:`cxrkit.storage` raises it; :class:`cxrkit.images.CorruptImageError` is one too)."""
+
+
 class ImageReadError(CxrkitError):
     """An image file cannot be read or decoded."""
 

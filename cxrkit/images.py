@@ -36,18 +36,16 @@ True
 
 from __future__ import annotations
 
-import gzip
 import importlib
 import os
 import struct
 import warnings
-import zlib
 from typing import TYPE_CHECKING, Any
 
 from . import dicomhead as dh
-from . import layout
+from . import layout, storage
 from .display import apply_window, block_mean  # re-exported: part of this module's API
-from .errors import CxrkitError, ImageReadError, InvalidPathError
+from .errors import CorruptFileError, CxrkitError, ImageReadError, InvalidPathError
 
 if TYPE_CHECKING:  # defined in the modules of their idea, re-exported lazily (see __getattr__ at the end)
     from .decode import read_stored
@@ -78,8 +76,26 @@ class NotAnImageError(ImageReadError):
     """The file is neither DICOM nor JPEG (e.g. a report or an HTML error page saved under a ``.dcm`` name)."""
 
 
-class CorruptImageError(ImageReadError):
+class CorruptImageError(ImageReadError, CorruptFileError):
     """The file is damaged: truncated, a cut gzip stream, no pixel data, or an absurd Rows/Columns."""
+
+
+class _ImageErrors:
+    """``with _image_errors:`` turns a :class:`~cxrkit.errors.CorruptFileError` from :mod:`cxrkit.storage`
+    into a :class:`CorruptImageError` with the same message (the image functions raise image errors)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        if kind is not None and issubclass(kind, CorruptFileError) and not issubclass(kind, CorruptImageError):
+            raise CorruptImageError(str(exc)) from exc
+        return False
+
+
+_image_errors = _ImageErrors()
 
 
 class UnsupportedImageError(ImageReadError):
@@ -122,41 +138,13 @@ def _kind(path: str | os.PathLike) -> str:
     return "dcm"
 
 
-def _open(path: str | os.PathLike, raw: bool = False):
-    """Open for reading, through gzip for ``.gz`` unless ``raw``; a missing file is a MissingFileError."""
-    try:
-        return gzip.open(path, "rb") if not raw and _kind(path) == "gz" else open(path, "rb")
-    except FileNotFoundError as exc:
-        from .errors import MissingFileError
-
-        raise MissingFileError(f"{path}: no such file") from exc
-
-
 def _read_head(path: str | os.PathLike, limit: int) -> bytes:
-    """The first ``limit`` (decompressed) bytes; for ``.gz`` only as much of the stream as that takes."""
-    if _kind(path) != "gz":  # one unbuffered read: the cheapest way to a file's head
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError as exc:
-            from .errors import MissingFileError
-
-            raise MissingFileError(f"{path}: no such file") from exc
-        try:
-            return os.read(fd, limit)
-        finally:
-            os.close(fd)
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper; cheaper than gzip.open for a head
-    out = bytearray()
+    """:func:`cxrkit.storage.read_head` (for ``.gz`` only as much of the stream as the head takes), with
+    image errors."""
     try:
-        with _open(path, raw=True) as fh:
-            while len(out) < limit and not inflater.eof:
-                chunk = fh.read(4096)
-                if not chunk:
-                    break
-                out += inflater.decompress(chunk, limit - len(out))
-    except zlib.error as exc:
-        raise CorruptImageError(f"{path}: broken gzip stream ({exc}); re-download the file") from exc
-    return bytes(out)
+        return storage.read_head(path, limit)
+    except CorruptFileError as exc:
+        raise CorruptImageError(str(exc)) from exc
 
 
 def _fast_raw(path: str | os.PathLike, stop: int) -> tuple[str, dict[int, Any], int, bool, bytes] | None:
@@ -189,9 +177,8 @@ def _check_extent(path: str | os.PathLike, pos: int, explicit: bool, buf: bytes)
         return  # encapsulated: only decoding tells
     end = pos + (12 if explicit else 8) + length
     if _kind(path) == "gz":
-        with _open(path, raw=True) as fh:
-            fh.seek(-4, os.SEEK_END)
-            size = dh.U32.unpack(fh.read(4))[0]
+        with _image_errors:
+            size = storage.gzip_size(path)
         if not 0 <= size - end % (1 << 32) < 1 << 20:
             raise CorruptImageError(
                 f"{path}: the gzip stream is cut or damaged (its trailer does not match the pixel data, which "
@@ -234,7 +221,7 @@ def _dcmread(path: str | os.PathLike, **kwargs: Any):
     from pydicom.errors import InvalidDicomError
 
     try:
-        with _open(path) as fh, warnings.catch_warnings(record=True) as caught:
+        with storage.open_binary(path) as fh, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             ds = pydicom.dcmread(fh, **kwargs)
         for warning in caught:  # pydicom warns (not raises) on some damage; a scan must not print thousands
@@ -245,8 +232,10 @@ def _dcmread(path: str | os.PathLike, **kwargs: Any):
         raise NotAnImageError(
             f"{path}: not a DICOM file ({exc}). Check that the download completed and the file is the image."
         ) from exc
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise CorruptImageError(f"{path}: broken gzip stream ({exc}); re-download the file") from exc
+    except CorruptFileError as exc:  # a cut or broken stream (storage's error, named for images)
+        if isinstance(exc, CorruptImageError):
+            raise
+        raise CorruptImageError(str(exc)) from exc
     except CxrkitError:
         raise
     except Exception as exc:

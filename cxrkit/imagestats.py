@@ -23,9 +23,7 @@ Examples
 
 from __future__ import annotations
 
-import gzip
 import os
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -33,7 +31,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from . import decode, images
+from . import decode, images, storage
 from .cache import Cache
 from .scan import map_paths
 
@@ -135,29 +133,15 @@ def _stream_counts(path: str | os.PathLike, info: dict[str, Any], offset: int, d
     total = info["Rows"] * info["Columns"]
     size = 1 << (8 * dtype.itemsize)
     counts = np.zeros(size, dtype=np.int64)
-    buf = bytearray(min(total, CHUNK_PIXELS) * dtype.itemsize)
+    item = dtype.itemsize
     seen = 0
-    try:
-        with images._open(path) as fh:
-            fh.seek(offset)
-            while seen < total:
-                want = min(total - seen, CHUNK_PIXELS) * dtype.itemsize
-                view = memoryview(buf)[:want]
-                got = 0
-                while got < want:  # gzip may hand back less than asked: fill the chunk
-                    n = fh.readinto(view[got:])
-                    if not n:
-                        break
-                    got += n
-                got -= got % dtype.itemsize
-                if got:
-                    chunk = decode._fix_sign(np.frombuffer(view[:got], dtype=dtype), info)
-                    counts += _chunk_counts(chunk, size)
-                    seen += got // dtype.itemsize
-                if got < want:
-                    break
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise images.CorruptImageError(f"{path}: broken gzip stream ({exc}); re-download the file") from exc
+    with images._image_errors:
+        for view in storage.read_chunks(path, CHUNK_PIXELS * item, offset=offset, total=total * item):
+            got = len(view) - len(view) % item  # a cut file may end inside a pixel
+            if got:
+                chunk = decode._fix_sign(np.frombuffer(view[:got], dtype=dtype), info)
+                counts += _chunk_counts(chunk, size)
+                seen += got // item
     if seen < total:
         raise images.CorruptImageError(
             f"{path}: pixel data truncated: expected {total} pixels, found {seen}; re-download the file"

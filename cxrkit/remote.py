@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from . import layout, tables
+from . import layout, storage, tables
 from .cache import Cache, identity_key
 from .errors import CxrkitError, MissingFileError
 
@@ -160,7 +160,7 @@ class LocalSource(_Source):
             raise MissingFileError(f"{self.root / rel}: no such file") from exc
 
     def read_range(self, rel: str, start: int, end: int) -> bytes:
-        with open(self.root / rel, "rb") as fh:
+        with storage.open_binary(self.root / rel, raw=True) as fh:  # raw: a download copies .gz files as they are
             fh.seek(start)
             return fh.read(end - start)
 
