@@ -245,12 +245,19 @@ def _read_chunk(task: tuple[str, str, list[Any], bool]) -> pl.DataFrame:
     return _read_files(where, items)
 
 
+def _sectioned(frame: pl.DataFrame) -> pl.DataFrame:
+    """:func:`sections_frame` of a chunk; should it fail, the texts are kept (null sections) and ``error`` says why."""
+    try:
+        return sections_frame(frame)  # type: ignore[return-value]
+    except Exception as exc:  # noqa: BLE001 - a bug in the rules must not lose the texts read
+        message = pl.lit(f"cannot cut into sections: {type(exc).__name__}: {exc}")
+        return frame.with_columns(pl.coalesce("error", message).alias("error"))
+
+
 def _ingest_chunk(task: tuple[str, str, list[Any], bool]) -> dict[str, Any]:
     """Worker of a given executor: read one chunk, optionally section it."""
     frame = _read_chunk(task)
-    if task[3]:
-        frame = sections_frame(frame)  # type: ignore[assignment]
-    return {"frame": frame}
+    return {"frame": _sectioned(frame) if task[3] else frame}
 
 
 def _ingest_locally(tasks: list[tuple[str, str, list[Any], bool]], kind: str, progress: bool,
@@ -279,11 +286,11 @@ def _ingest_locally(tasks: list[tuple[str, str, list[Any], bool]], kind: str, pr
                     i, stage = live.pop(fut)
                     try:
                         frame = fut.result()
-                    except Exception as exc:  # noqa: BLE001 - a chunk that fails gets error rows, as in map_paths
+                    except Exception as exc:  # noqa: BLE001 - an unreadable chunk gets error rows, as in map_paths
                         results[i] = {"frame": None, "error": f"{type(exc).__name__}: {exc}"}
                     else:
                         if stage == "read" and tasks[i][3]:
-                            live[sectioners.submit(sections_frame, frame)] = (i, "sections")
+                            live[sectioners.submit(_sectioned, frame)] = (i, "sections")
                             continue
                         results[i] = {"frame": frame, "error": None}
                     if bar is not None:

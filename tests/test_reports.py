@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import random
 import re
+import threading
 import zipfile
 from pathlib import Path
 
@@ -583,6 +584,60 @@ def test_read_reports_with_a_thread_pool_and_small_chunks(tmp_path, monkeypatch)
         with pytest.warns(reports.ReportIngestWarning):
             zipped = read_reports(z, cache=False, executor=pool, progress=False)
     assert folder.select("study_id", "text").equals(zipped.select("study_id", "text"))
+
+
+def test_default_run_reads_and_sections_in_separate_threads_with_the_serial_answer(tmp_path, monkeypatch):
+    root = _write_tree(tmp_path / "root")
+    serial = read_sections(root, cache=False, executor="serial", progress=False, keep_text=True)
+    monkeypatch.setattr(reports, "_chunks", lambda items, executor, most: [[i] for i in items])
+    threads = {"read": set(), "sections": set()}
+    real_read, real_sections = reports._read_chunk, reports.sections_frame
+
+    def read(task):
+        threads["read"].add(threading.current_thread().name)
+        return real_read(task)
+
+    def section(frame):
+        threads["sections"].add(threading.current_thread().name)
+        return real_sections(frame)
+
+    monkeypatch.setattr(reports, "_read_chunk", read)
+    monkeypatch.setattr(reports, "sections_frame", section)
+    local = read_sections(root, cache=False, progress=False, keep_text=True)
+    assert local.equals(serial)
+    assert threads["read"] and threads["sections"] and not threads["read"] & threads["sections"]
+
+    patients = sorted(reports._patient_dirs(root))
+
+    def fail_one(task):  # the first patient's folder cannot be read, the last patient's chunk cannot be sectioned
+        if task[2] == patients[:1]:
+            raise OSError("disk went away")
+        return real_read(task)
+
+    def fail_sections(frame):
+        if frame["path"].str.starts_with(patients[-1] + "/").any():
+            raise ValueError("bad chunk")
+        return real_sections(frame)
+
+    monkeypatch.setattr(reports, "_read_chunk", fail_one)
+    monkeypatch.setattr(reports, "sections_frame", fail_sections)
+    with pytest.warns(reports.ReportIngestWarning):
+        broken = read_sections(root, cache=False, progress=False)
+    errors = dict(broken.filter(pl.col("error").is_not_null()).select("path", "error").iter_rows())
+    assert errors.pop(patients[0]) == "OSError: disk went away"  # one row for the unreadable folder
+    # the chunk that could not be sectioned keeps its texts, with null sections and the reason
+    assert errors and all(p.startswith(patients[-1] + "/") for p in errors)
+    assert set(errors.values()) == {"cannot cut into sections: ValueError: bad chunk"}
+    unsectioned = broken.filter(pl.col("path").is_in(list(errors)))
+    assert unsectioned.select(SECTION_COLUMNS).null_count().row(0) == (unsectioned.height,) * len(SECTION_COLUMNS)
+    with pytest.warns(reports.ReportIngestWarning):
+        kept = read_sections(root, cache=False, progress=False, keep_text=True)
+    assert kept.filter(pl.col("path").is_in(list(errors)))["text"].null_count() == 0
+    with pytest.warns(reports.ReportIngestWarning):  # a given executor keeps them too
+        serial_kept = read_sections(root, cache=False, executor="serial", progress=False, keep_text=True)
+    assert serial_kept.filter(pl.col("error").str.starts_with("cannot cut")).height == len(errors)
+    good = broken.filter(pl.col("error").is_null())
+    assert good.height > 0 and good.equals(serial.drop("text").join(good.select("path"), on="path", how="semi"))
 
 
 def test_zip64_central_directory_is_read_like_zipfile(tmp_path, monkeypatch):
