@@ -219,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     (out / "results.json").write_text(json.dumps(report, indent=2, default=str))
     (out / "results.md").write_text(render_markdown(report))
     _log(f"wrote {out / 'results.md'} and {out / 'results.json'} in {report['total_seconds']:.0f} s")
+    if mode == "full" and not only and out == HERE.resolve() and update_readme(HERE.parent / "README.md", report):
+        _log("updated the table in README.md (a full run of every row into benchmarks/)")
     return 0
 
 
@@ -248,6 +250,32 @@ def _spread(line: dict) -> str:
 
 def _fmt_mib(x: float | None) -> str:
     return "-" if x is None else f"{x:,.0f}"
+
+
+def readme_table(report: dict) -> list[str]:
+    """The short table of the README: one line per row with a target."""
+    out = ["| # | work | cxrkit | baseline | ratio | target | met |", "|---|---|---|---|---|---|---|"]
+    for line in report["lines"]:
+        if line["status"] == "measured" and line["target"] is not None:
+            out.append(f"| {line['id']} | {line['work']} | {_fmt_s(line['kit_s'])} s | {_fmt_s(line['base_s'])} s "
+                       f"| {line['ratio']:.3f} | {line['target_text']} | {'yes' if line['met'] else 'no'} |")
+        elif line["status"] != "measured":
+            out.append(f"| {line['id']} | {line['work']} | - | - | - | {line['target_text']} | {line['status']} |")
+    return out
+
+
+README_START, README_END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
+
+
+def update_readme(readme: Path, report: dict) -> bool:
+    """Put :func:`readme_table` between the README's bench-table markers; ``False`` when they are missing."""
+    text = readme.read_text()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    table = "\n".join(readme_table(report))
+    readme.write_text(text[: start + len(README_START)] + "\n" + table + "\n" + text[end:])
+    return True
 
 
 def render_markdown(report: dict) -> str:
@@ -303,13 +331,7 @@ def render_markdown(report: dict) -> str:
             notes.append(f"- **{line['id']}** not met: {'; '.join(why)}. {line['why_not_met']}".rstrip())
     if notes:
         out += ["", "## Targets not met, rows not run", ""] + notes
-    out += ["", "## README snippet", "", "| # | work | cxrkit | baseline | ratio | target | met |", "|---|---|---|---|---|---|---|"]
-    for line in report["lines"]:
-        if line["status"] == "measured" and line["target"] is not None:
-            out.append(f"| {line['id']} | {line['work']} | {_fmt_s(line['kit_s'])} s | {_fmt_s(line['base_s'])} s "
-                       f"| {line['ratio']:.3f} | {line['target_text']} | {'yes' if line['met'] else 'no'} |")
-        elif line["status"] != "measured":
-            out.append(f"| {line['id']} | {line['work']} | - | - | - | {line['target_text']} | {line['status']} |")
+    out += ["", "## README snippet", "", *readme_table(report)]
     out += ["", "## Answers", ""]
     for line in report["lines"]:
         if line["status"] == "measured":

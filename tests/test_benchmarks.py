@@ -13,6 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_quick_benchmarks_run_and_write_every_row(tmp_path):
     out = tmp_path / "out"
+    readme_before = (REPO / "README.md").read_text()
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--data", str(tmp_path / "data"), "--out", str(out)],
@@ -41,3 +42,24 @@ def test_quick_benchmarks_run_and_write_every_row(tmp_path):
     # the table's early rows exist on every branch
     assert by_id["1a"]["status"] == "measured" and by_id["2"]["status"] == "measured"
     assert report["machine"]["cores"] >= 1
+
+    # the quick run leaves the README alone (only a full run of every row into benchmarks/ rewrites its table)
+    assert (REPO / "README.md").read_text() == readme_before
+    run_readme = _import_run()
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\nbefore\n<!-- bench-table:start -->\nold table\n<!-- bench-table:end -->\nafter\n")
+    assert run_readme.update_readme(readme, report)
+    text = readme.read_text()
+    assert "old table" not in text and text.startswith("# x\n\nbefore\n") and text.endswith("\nafter\n")
+    assert "\n".join(run_readme.readme_table(report)) in text and "| 1a |" in text
+    readme.write_text("no markers here\n")
+    assert not run_readme.update_readme(readme, report) and readme.read_text() == "no markers here\n"
+
+
+def _import_run():
+    sys.path.insert(0, str(REPO))
+    try:
+        from benchmarks import run
+    finally:
+        sys.path.remove(str(REPO))
+    return run
