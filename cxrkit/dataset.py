@@ -196,16 +196,10 @@ class Dataset:
         """Extension of the image files on disk (``.dcm``, ``.dcm.gz`` or ``.jpg``), ``None`` with no images."""
         if self._mirror is not None:
             return self._remote_image_ext()
-        base = self.root / layout.FILES_DIR
         if self.has_files_tree:
-            for group in sorted(base.iterdir()):
-                for subject in sorted(group.iterdir()) if group.is_dir() else ():
-                    for study in sorted(subject.iterdir()) if subject.is_dir() else ():
-                        if study.is_dir():
-                            for f in sorted(study.iterdir()):
-                                for ext in layout.IMAGE_EXTENSIONS:
-                                    if f.name.endswith(ext) and not (ext == ".dcm" and f.name.endswith(".dcm.gz")):
-                                        return ext
+            ext = tables.first_image_ext(self.root)
+            if ext is not None:
+                return ext
         if self.image_filenames is not None:
             first = tables.read_image_filenames(self.image_filenames).filter(pl.col("kind") == "image")
             return first["ext"][0] if first.height else None

@@ -458,17 +458,8 @@ def has_report_files(root: str | os.PathLike) -> bool:
     >>> has_report_files(root)
     True
     """
-    base = Path(root) / layout.FILES_DIR
-    try:
-        groups = sorted(e.path for e in os.scandir(base) if e.is_dir())
-    except OSError:
-        return False
-    for group in groups:
-        try:
-            patients = sorted(e.path for e in os.scandir(group) if e.is_dir())
-        except OSError:
-            continue
-        for patient in patients:
+    for group in _sorted_dirs(Path(root) / layout.FILES_DIR):
+        for patient in _sorted_dirs(group):
             try:
                 with os.scandir(patient) as entries:
                     if any(_REPORT_NAME.fullmatch(e.name) and e.is_file() for e in entries):
@@ -476,6 +467,46 @@ def has_report_files(root: str | os.PathLike) -> bool:
             except OSError:
                 continue
     return False
+
+
+def first_image_ext(root: str | os.PathLike) -> str | None:
+    """The extension (``.dcm``, ``.dcm.gz`` or ``.jpg``) of the first image file under ``root/files``, in sorted
+    order; ``None`` when there is none. Study folders are looked into one at a time, so a full copy answers at
+    once; a copy without images (reports only) costs one listing per patient folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> study = root / "files/p10/p10000032/s50414267"
+    >>> study.mkdir(parents=True)
+    >>> first_image_ext(root) is None
+    True
+    >>> _ = (study / "02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm.gz").write_bytes(b"")
+    >>> first_image_ext(root)
+    '.dcm.gz'
+    """
+    for group in _sorted_dirs(Path(root) / layout.FILES_DIR):
+        for patient in _sorted_dirs(group):
+            for study in _sorted_dirs(patient):
+                try:
+                    names = sorted(os.listdir(study))
+                except OSError:
+                    continue
+                for name in names:
+                    for ext in layout.IMAGE_EXTENSIONS:
+                        if name.endswith(ext):
+                            return ext
+    return None
+
+
+def _sorted_dirs(path: str | os.PathLike) -> list[str]:
+    """The sub-folders of ``path`` (sorted paths); none when it cannot be listed."""
+    try:
+        with os.scandir(path) as entries:
+            return sorted(e.path for e in entries if e.is_dir())
+    except OSError:
+        return []
 
 
 _REPORT_NAME = re.compile(r"s5[0-9]{7}\.txt")

@@ -177,6 +177,18 @@ def test_has_report_files_looks_until_a_report_turns_up(tmp_path):
     assert tables.has_report_files(tmp_path)  # in the last patient folder only
 
 
+def test_first_image_ext_passes_over_folders_without_images(tmp_path):
+    assert tables.first_image_ext(tmp_path) is None
+    (tmp_path / "files/p10/p10000032").mkdir(parents=True)
+    (tmp_path / "files/p10/p10000032/s50414267.txt").write_text(" FINDINGS: Clear.")  # reports only
+    (tmp_path / "files/p10/p10000033/s50000001").mkdir(parents=True)  # an empty study folder
+    assert tables.first_image_ext(tmp_path) is None
+    (tmp_path / f"files/p11/p11000011/s51000011/{D1}.jpg").parent.mkdir(parents=True)
+    (tmp_path / f"files/p11/p11000011/s51000011/{D1}.jpg").write_bytes(b"")
+    (tmp_path / f"files/p11/p11000011/s51000011/{D2}.dcm").write_bytes(b"")
+    assert tables.first_image_ext(tmp_path) == ".jpg"  # the first file in sorted order (D1 < D2)
+
+
 def test_walk_progress_counts_patient_folders(tmp_path, monkeypatch):
     import tqdm.auto
 
