@@ -41,6 +41,11 @@ IMAGE_EXTENSIONS = (".dcm", ".dcm.gz", ".jpg")
 REPORT_EXTENSION = ".txt"
 FILES_DIR = "files"
 
+#: Names of the folders and report files of the tree: ``p10``, ``p10000032``, ``s50414267.txt`` (``fullmatch``).
+GROUP_DIR_RE = re.compile(r"p1[0-9]")
+PATIENT_DIR_RE = re.compile(r"p1[0-9]{7}")
+REPORT_NAME_RE = re.compile(r"s5[0-9]{7}\.txt")
+
 _SUBJECT_RE = re.compile(r"p?(1[0-9]{7})")
 _STUDY_RE = re.compile(r"s?(5[0-9]{7})")
 _DICOM_RE = re.compile(DICOM_ID_PATTERN)

@@ -34,7 +34,6 @@ Examples
 from __future__ import annotations
 
 import os
-import re
 import threading
 import warnings
 from collections.abc import Iterable
@@ -418,13 +417,13 @@ def walk_files(root: str | os.PathLike, *, progress: bool = False) -> pl.DataFra
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=_count_patient_dirs(base), desc=f"listing {base}", unit="patient", delay=2)
+        bar = tqdm(total=len(patient_dirs(root)), desc=f"listing {base}", unit="patient", delay=2)
     try:
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames.sort()
             rel = dirpath[prefix:].replace(os.sep, "/")
             found.extend(f"{rel}/{name}" for name in sorted(filenames))
-            if bar is not None and rel.count("/") == 2:  # files/pNN/pSUBJECT
+            if bar is not None and rel.count("/") == 2 and layout.PATIENT_DIR_RE.fullmatch(rel.rsplit("/", 1)[1]):
                 bar.update(1)
     finally:
         if bar is not None:
@@ -432,14 +431,27 @@ def walk_files(root: str | os.PathLike, *, progress: bool = False) -> pl.DataFra
     return paths_frame(found)
 
 
-def _count_patient_dirs(base: Path) -> int:
-    total = 0
-    with os.scandir(base) as groups:
-        for group in groups:
-            if group.is_dir():
-                with os.scandir(group.path) as patients:
-                    total += sum(1 for entry in patients if entry.is_dir())
-    return total
+def patient_dirs(root: str | os.PathLike) -> list[str]:
+    """Relative paths ``files/pNN/pSUBJECT`` of every patient folder under ``root/files``, sorted (folders named
+    otherwise are left out; :func:`walk_files` and validation see them).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for d in ("files/p11/p11000011", "files/p10/p10000032", "files/p10/misc"):
+    ...     (root / d).mkdir(parents=True)
+    >>> patient_dirs(root)
+    ['files/p10/p10000032', 'files/p11/p11000011']
+    """
+    out: list[str] = []
+    base = Path(root) / layout.FILES_DIR
+    for group in _sorted_dirs(base):
+        name = os.path.basename(group)
+        if layout.GROUP_DIR_RE.fullmatch(name):
+            out.extend(f"{layout.FILES_DIR}/{name}/{os.path.basename(p)}" for p in _sorted_dirs(group)
+                       if layout.PATIENT_DIR_RE.fullmatch(os.path.basename(p)))
+    return out
 
 
 def has_report_files(root: str | os.PathLike) -> bool:
@@ -458,14 +470,13 @@ def has_report_files(root: str | os.PathLike) -> bool:
     >>> has_report_files(root)
     True
     """
-    for group in _sorted_dirs(Path(root) / layout.FILES_DIR):
-        for patient in _sorted_dirs(group):
-            try:
-                with os.scandir(patient) as entries:
-                    if any(_REPORT_NAME.fullmatch(e.name) and e.is_file() for e in entries):
-                        return True
-            except OSError:
-                continue
+    for rel in patient_dirs(root):
+        try:
+            with os.scandir(os.path.join(root, rel)) as entries:
+                if any(layout.REPORT_NAME_RE.fullmatch(e.name) and e.is_file() for e in entries):
+                    return True
+        except OSError:
+            continue
     return False
 
 
@@ -486,17 +497,16 @@ def first_image_ext(root: str | os.PathLike) -> str | None:
     >>> first_image_ext(root)
     '.dcm.gz'
     """
-    for group in _sorted_dirs(Path(root) / layout.FILES_DIR):
-        for patient in _sorted_dirs(group):
-            for study in _sorted_dirs(patient):
-                try:
-                    names = sorted(os.listdir(study))
-                except OSError:
-                    continue
-                for name in names:
-                    for ext in layout.IMAGE_EXTENSIONS:
-                        if name.endswith(ext):
-                            return ext
+    for rel in patient_dirs(root):
+        for study in _sorted_dirs(os.path.join(root, rel)):
+            try:
+                names = sorted(os.listdir(study))
+            except OSError:
+                continue
+            for name in names:
+                for ext in layout.IMAGE_EXTENSIONS:
+                    if name.endswith(ext):
+                        return ext
     return None
 
 
@@ -507,9 +517,6 @@ def _sorted_dirs(path: str | os.PathLike) -> list[str]:
             return sorted(e.path for e in entries if e.is_dir())
     except OSError:
         return []
-
-
-_REPORT_NAME = re.compile(r"s5[0-9]{7}\.txt")
 
 
 def paths_frame(paths: Iterable[str]) -> pl.DataFrame:
