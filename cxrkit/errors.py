@@ -11,6 +11,8 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class CxrkitError(Exception):
     """Base class of every error the kit raises on purpose."""
@@ -58,3 +60,32 @@ class ReportReadError(CxrkitError):
 
 class CacheError(CxrkitError):
     """The cache directory is unusable (e.g. it lies inside the dataset root)."""
+
+
+class MissingColumnError(CxrkitError, KeyError):
+    """A frame handed to the kit lacks a column the function needs."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+def require_columns(frame: object, columns: Iterable[str], what: str) -> None:
+    """Raise :class:`MissingColumnError` naming the ``columns`` that ``what`` needs and ``frame`` (a polars
+    DataFrame or LazyFrame; a lazy frame's schema is resolved, nothing is read) does not have.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> require_columns(pl.DataFrame({"txt": ["x"]}), ["text"], "sections_frame")
+    Traceback (most recent call last):
+    ...
+    cxrkit.errors.MissingColumnError: sections_frame needs column(s) text, which the frame lacks (it has: txt); \
+name the right column in the call, or add it to the frame
+    """
+    names = frame.collect_schema().names() if hasattr(frame, "collect_schema") else list(frame.columns)  # type: ignore[attr-defined]
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise MissingColumnError(
+            f"{what} needs column(s) {', '.join(missing)}, which the frame lacks (it has: {', '.join(names) or 'none'})"
+            "; name the right column in the call, or add it to the frame"
+        )

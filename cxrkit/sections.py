@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from .errors import require_columns
+
 __all__ = ["PARSER_VERSION", "SECTION_COLUMNS", "SECTION_SYNONYMS", "parse_sections", "sections_frame"]
 
 #: Version of the sectioning rules; part of the cache key of :func:`read_sections`.
@@ -384,6 +386,7 @@ def sections_frame(
     >>> sections_frame(df).select("study_id", "findings", "impression").row(0)
     (50000001, 'Clear.', 'Normal.')
     """
+    require_columns(df, [text_col], "sections_frame")
     frame = df.collect() if isinstance(df, pl.LazyFrame) else df
     n = frame.height
     text = frame.get_column(text_col).cast(pl.String)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 
 import polars as pl
 
+from .errors import require_columns
 from .tables import LABEL_COLUMNS
 
 __all__ = [
@@ -136,6 +137,7 @@ def term_frequencies(df: pl.DataFrame | pl.LazyFrame, column: str = "findings", 
     >>> term_frequencies(df).rows()
     [('effusion', 3), ('no', 1)]
     """
+    require_columns(df, [column], "term_frequencies")
     stop = sorted(set(stop_words or ()) | {""})
     return (
         _piece_counts(df, column).lazy()
@@ -158,6 +160,7 @@ def document_frequency(df: pl.DataFrame | pl.LazyFrame, column: str = "findings"
     >>> document_frequency(df).rows()
     [('effusion', 2, 1.0), ('no', 1, 0.5)]
     """
+    require_columns(df, [column], "document_frequency")
     lazy = df.lazy()
     total = lazy.select(pl.col(column).is_not_null().sum()).collect().item()
     return (
@@ -181,6 +184,7 @@ def ngrams(df: pl.DataFrame | pl.LazyFrame, n: int = 2, column: str = "findings"
     >>> ngrams(df, 2).rows()
     [('pleural effusion', 2), ('no pleural', 1), ('small pleural', 1)]
     """
+    require_columns(df, [column], "ngrams")
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     long = _long_tokens(df, column, numbers, stop_words)
@@ -212,6 +216,7 @@ def kwic(df: pl.DataFrame | pl.LazyFrame, keyword: str, width: int = 40, column:
     >>> kwic(df, "effusion", width=12).rows()
     [(7, 'No pleural', 'effusion', '. Small effu'), (7, 'sion. Small', 'effusion', 'on the left')]
     """
+    require_columns(df, [column, id_col], "kwic")
     pattern = _phrase_pattern(keyword)
     text = pl.col(column).str.replace_all(r"[\s\x00]+", " ").str.strip_chars(" ")
     hits = (
@@ -398,6 +403,7 @@ def mentions(df: pl.DataFrame | pl.LazyFrame, text_col: str = "text",
     >>> m.rows()
     [(1, 1.0, 0.0, None, None), (2, None, None, -1.0, 0.0)]
     """
+    require_columns(df, [text_col], "mentions")
     lazy = df.lazy()
     names = lazy.collect_schema().names()
     ids = [c for c in id_cols if c in names]
@@ -460,6 +466,8 @@ def compare_with_labels(mentions: pl.DataFrame, labels: pl.DataFrame | pl.LazyFr
     >>> out["disagreements"].rows()
     [(2, 'Edema', 'negative', 'uncertain')]
     """
+    require_columns(mentions, [on], "compare_with_labels (mentions)")
+    require_columns(labels, [on], "compare_with_labels (labels)")
     labels = labels.lazy().collect() if isinstance(labels, pl.LazyFrame) else labels
     cats = [c for c in (categories or CHEXPERT_CATEGORIES) if c in mentions.columns and c in labels.columns]
     if not cats:

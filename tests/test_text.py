@@ -229,3 +229,25 @@ def test_term_frequencies_match_a_counter_on_awkward_text():
         if text:
             numbers.update(re.findall(r"[a-z]+(?:'[a-z]+)?|[0-9]+(?:\.[0-9]+)?", text.lower()))
     assert dict(term_frequencies(df.lazy(), numbers=True, stop_words=None).rows()) == dict(numbers)
+
+
+def test_a_missing_column_is_named_with_what_the_frame_has():
+    from cxrkit import text
+    from cxrkit.errors import MissingColumnError
+    from cxrkit.sections import sections_frame
+
+    df = pl.DataFrame({"study_id": [1], "txt": ["No effusion."]})
+    calls = {
+        "term_frequencies": lambda: text.term_frequencies(df),
+        "document_frequency": lambda: text.document_frequency(df.lazy(), column="impression"),
+        "ngrams": lambda: text.ngrams(df),
+        "kwic": lambda: text.kwic(df, "effusion"),
+        "mentions": lambda: text.mentions(df),
+        "sections_frame": lambda: sections_frame(df.lazy()),
+        "compare_with_labels (labels)": lambda: text.compare_with_labels(df, pl.DataFrame({"id": [1]})),
+    }
+    for what, call in calls.items():
+        pattern = rf"^{re.escape(what)} needs column\(s\) .*it has: (study_id, txt|id)\)"
+        with pytest.raises(MissingColumnError, match=pattern):
+            call()
+    assert text.kwic(df, "effusion", column="txt").height == 1  # naming the right column works
