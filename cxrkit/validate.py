@@ -4,8 +4,9 @@ A finding is one row of :data:`FINDING_SCHEMA`: ``check`` (what was checked), ``
 something is wrong or missing; ``warning``: unexpected but usable; ``info``: worth knowing, e.g. a partial
 download), the ids and path involved, and a ``detail`` sentence. A clean copy gives an empty frame.
 
-A partial download is normal: when a whole ``files/pNN`` group (or a patient folder) is absent, one row
-summarises it instead of one row per missing file.
+A partial download is normal: when a whole ``files/pNN`` group (or a patient folder) is absent, or the tree
+holds no images at all (tables and reports only) or no reports at all, one row summarises it instead of one
+row per missing file.
 
 Examples
 --------
@@ -142,9 +143,11 @@ def check_links(records: pl.DataFrame, studies: pl.DataFrame) -> pl.DataFrame:
 
 
 def check_files(records: pl.DataFrame, studies: pl.DataFrame, listing: pl.DataFrame, *,
-                expect_reports: bool) -> pl.DataFrame:
-    """Listed files missing on disk (summarised per absent ``pNN`` group or patient folder), files on disk that
-    no list mentions, studies without a report, reports without a study."""
+                expect_reports: bool, reports_zip: bool = False) -> pl.DataFrame:
+    """Listed files missing on disk (summarised per absent ``pNN`` group or patient folder, or in one row when
+    the tree holds no images or no reports at all), files on disk that no list mentions, studies without a
+    report, reports without a study. ``reports_zip``: the copy has ``mimic-cxr-reports.zip`` (said in the row
+    about a tree without reports)."""
     out = [empty()]
     if listing.height == 0:
         return _as_findings(pl.DataFrame({"x": [0]}), "no_files_tree", "info",
@@ -166,6 +169,20 @@ def check_files(records: pl.DataFrame, studies: pl.DataFrame, listing: pl.DataFr
     disk_reports = listing.filter(pl.col("kind") == "report")
     missing_reports = locate(expected_reports.join(disk_reports.select("study_id"), on="study_id", how="anti"))
     if not expect_reports:
+        missing_reports = missing_reports.clear()
+    # a whole kind of file absent (a tables-and-reports copy, images without their .txt reports): one row, not
+    # one error per listed file
+    if disk_images.height == 0 and missing.height:
+        out.append(_as_findings(pl.DataFrame({"path": [layout.FILES_DIR]}), "no_images_on_disk", "info",
+                                f"files/ holds no image files: the {missing.height:,} listed images are not "
+                                "downloaded (the images are a separate, large part of the download)"))
+        missing = missing.clear()
+    if disk_reports.height == 0 and missing_reports.height:
+        where = ("they are read from mimic-cxr-reports.zip" if reports_zip else
+                 "they ship with MIMIC-CXR, in files/ and in mimic-cxr-reports.zip")
+        out.append(_as_findings(pl.DataFrame({"path": [layout.FILES_DIR]}), "no_reports_on_disk", "info",
+                                f"files/ holds no report files for the {missing_reports.height:,} listed studies "
+                                f"({where})"))
         missing_reports = missing_reports.clear()
 
     # whole groups absent: one row per group
@@ -286,7 +303,8 @@ def validate(ds: Dataset) -> pl.DataFrame:
         if getattr(ds, "is_remote", False):
             found.append(check_remote(ds, records))
         else:
-            found.append(check_files(records, studies, ds.listing, expect_reports=expect_reports))
+            found.append(check_files(records, studies, ds.listing, expect_reports=expect_reports,
+                                     reports_zip=ds.reports_zip is not None))
         for name in ("metadata", "split", "chexpert", "negbio", "providers"):
             if name in typed:
                 found.append(check_table_links(name, typed[name], records, studies))

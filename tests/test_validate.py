@@ -136,6 +136,26 @@ def test_partial_download_is_summarised_per_group_and_patient(copy):
     assert pat["subject_id"].to_list() == [subjects[0]]
 
 
+def test_a_tree_without_any_images_gives_one_row(copy):
+    n_images = open_dataset(copy).records().collect().height
+    for image in (copy / "files").rglob("*.dcm"):  # tables and reports only
+        image.unlink()
+    findings = open_dataset(copy).validate()
+    assert checks(findings) == [("no_images_on_disk", "info")]
+    assert f"the {n_images:,} listed images are not downloaded" in findings["detail"][0]
+
+
+def test_a_tree_without_any_reports_gives_one_row(demo_dicom, tmp_path):
+    copy = tmp_path / "no-txt"
+    shutil.copytree(demo_dicom, copy, ignore=shutil.ignore_patterns("*.txt"))  # images and the reports zip
+    n_studies = open_dataset(copy).studies().collect().height
+    findings = open_dataset(copy).validate()
+    assert checks(findings) == [("no_reports_on_disk", "info")]
+    assert f"the {n_studies:,} listed studies (they are read from mimic-cxr-reports.zip)" in findings["detail"][0]
+    (copy / "mimic-cxr-reports.zip").unlink()
+    assert "they ship with MIMIC-CXR" in open_dataset(copy).validate()["detail"][0]
+
+
 def test_stray_files_and_unreadable_table(copy):
     (copy / "files" / "p10").mkdir(exist_ok=True)
     (copy / "files" / "p10" / "notes.txt").write_text("mine")
