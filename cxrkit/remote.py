@@ -131,8 +131,8 @@ def mirror_key(url: str) -> str:
 # --- sources: where bytes come from ------------------------------------------------------------------------
 
 
-class _Source:
-    """What fetching needs from a copy: sizes and byte ranges of relative paths."""
+class Source:
+    """What :func:`fetch_file` needs from a copy: sizes and byte ranges of relative paths."""
 
     label: str
 
@@ -146,7 +146,7 @@ class _Source:
         return f"{self.label}/{rel}"
 
 
-class LocalSource(_Source):
+class LocalSource(Source):
     """A local copy as a source for :func:`download`."""
 
     def __init__(self, root: Path) -> None:
@@ -171,7 +171,7 @@ class _Credentials:
     secrets: tuple[str, ...]  # values to scrub from any text we show
 
 
-class Remote(_Source):
+class Remote(Source):
     """An opened remote root: an fsspec filesystem, the credentials' origin, and fetch helpers.
 
     Parameters
@@ -392,7 +392,7 @@ class Remote(_Source):
 # --- fetching one file ----------------------------------------------------------------------------------------
 
 
-def fetch_file(source: _Source, rel: str, dest: Path, *, size: int | None = None, sha256: str | None = None,
+def fetch_file(source: Source, rel: str, dest: Path, *, size: int | None = None, sha256: str | None = None,
                on_bytes: Callable[[int], None] | None = None, chunk: int = CHUNK_BYTES) -> Path:
     """Copy ``rel`` from ``source`` to ``dest``: resumable, atomic, safe against a concurrent fetch.
 
@@ -427,7 +427,7 @@ def fetch_file(source: _Source, rel: str, dest: Path, *, size: int | None = None
             part.unlink(missing_ok=True)
             raise RemoteError(f"{source.where(rel)}: size mismatch (expected {size} bytes, got {got}); run again")
         if sha256 is not None:
-            digest = _sha256(part)
+            digest = sha256_file(part)
             if digest != sha256.lower():
                 part.unlink(missing_ok=True)
                 raise RemoteError(f"{source.where(rel)}: SHA-256 mismatch (expected {sha256}, got {digest}); "
@@ -436,7 +436,7 @@ def fetch_file(source: _Source, rel: str, dest: Path, *, size: int | None = None
     return dest
 
 
-def _fill(fh, source: _Source, rel: str, size: int, have: int, chunk: int,
+def _fill(fh, source: Source, rel: str, size: int, have: int, chunk: int,
           on_bytes: Callable[[int], None] | None) -> None:
     if have > size:  # a part longer than the file: the source changed, start over
         fh.truncate(0)
@@ -469,7 +469,8 @@ def _lock(fh) -> None:
     fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as lowercase hex (what ``SHA256SUMS.txt`` lists)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -814,7 +815,7 @@ def download(ds: Dataset, selection: Any, dest: str | os.PathLike, *, progress: 
     remote = getattr(ds, "_mirror", None)
     if remote is None and (dest == ds.root or ds.root in dest.parents):
         raise CxrkitError(f"{dest} lies inside the dataset root {ds.root}; download to a folder outside it")
-    source: _Source = remote.remote if remote is not None else LocalSource(ds.root)
+    source: Source = remote.remote if remote is not None else LocalSource(ds.root)
     picked = _selection_ids(ds, selection)
     ext = ds.image_ext or ".dcm"
     wanted = list(dict.fromkeys(image_rels(picked, ext)))
@@ -887,7 +888,8 @@ def download(ds: Dataset, selection: Any, dest: str | os.PathLike, *, progress: 
         done += written
     lines = {rel: digest for rel, digest in known.items() if (dest / rel).is_file()}
     for rel in set(done):
-        lines[rel] = sums[rel] if rel in sums and not rel.endswith((".csv.gz", ".csv")) else _sha256(dest / rel)
+        lines[rel] = (sums[rel] if rel in sums and not rel.endswith((".csv.gz", ".csv"))
+                      else sha256_file(dest / rel))
     with Cache(dest.parent).atomic_path(dest / SHA256SUMS) as tmp:
         tmp.write_text("".join(f"{digest}  {rel}\n" for rel, digest in sorted(lines.items())))
     return dest

@@ -358,7 +358,7 @@ def test_downloads_into_the_same_folder_add_up(demo4, tmp_path):
     sums = remote.read_sha256sums(dest / "SHA256SUMS.txt")
     assert set(first["path"]) | set(second["path"]) <= set(sums)
     for rel, digest in sums.items():
-        assert remote._sha256(dest / rel) == digest
+        assert remote.sha256_file(dest / rel) == digest
 
 
 def test_object_store_refusals_and_missing_backends(monkeypatch):
