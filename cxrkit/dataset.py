@@ -171,7 +171,7 @@ class Dataset:
     def download(self, selection, dest: str | os.PathLike, *, progress: bool = True, tables_too: bool = True,
                  verify: bool = True) -> Path:
         """Copy a selection's images and reports (and the tables filtered to it) into ``dest`` with the real
-        layout: resumable, verified, with a progress bar; see :func:`cxrkit.remote.download`.
+        layout: resumable, verified, with a progress bar; see :func:`cxrkit.download.download`.
 
         Examples
         --------
@@ -182,7 +182,7 @@ class Dataset:
         >>> sub.records().collect().height, sub.validate().height
         (1, 0)
         """
-        from .remote import download
+        from .download import download
 
         return download(self, selection, dest, progress=progress, tables_too=tables_too, verify=verify)
 

@@ -1,5 +1,5 @@
-"""Remote copies: open MIMIC-CXR where it lives (``https://``, ``s3://``, ``gs://``, any fsspec URL), fetch only
-what is touched, and download subsets.
+"""Remote copies: open MIMIC-CXR where it lives (``https://``, ``s3://``, ``gs://``, any fsspec URL) and fetch
+only what is touched.
 
 A remote root is mirrored on demand into the cache, under ``<cache>/remote/<key>/`` with the dataset's own
 relative layout (``key`` is a hash of the URL without credentials), so the rest of the kit works on local paths:
@@ -27,9 +27,8 @@ tables are fetched whole (a gzip CSV cannot be read in ranges, so polars would d
 kept as parquet. The mirror is keyed by the URL and never refreshed: PhysioNet's URLs name a version, whose
 files do not change; delete ``<cache>/remote/<key>/`` to start again.
 
-:func:`download` (also :meth:`cxrkit.Dataset.download`) copies a selection (a frame of records, study ids, ...)
-from any copy, local or remote, into a local tree with the real layout: resumable, verified against sizes and
-``SHA256SUMS.txt`` where the source has one, with a progress bar, plus the tables filtered to the selection.
+Copying a subset out of a copy (remote or local) into a folder of its own is :mod:`cxrkit.download`, which
+fetches through :class:`Source` and :func:`fetch_file` from here.
 
 Examples
 --------
@@ -43,7 +42,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import fnmatch
-import gzip
 import hashlib
 import netrc
 import os
@@ -58,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from . import layout, storage, tables
+from . import layout, tables
 from .cache import Cache, identity_key
 from .errors import CxrkitError, MissingFileError
 
@@ -70,7 +68,7 @@ ENV_USER, ENV_PASSWORD = "CXRKIT_HTTP_USER", "CXRKIT_HTTP_PASSWORD"
 HEAD_BYTES = 8192
 #: Bytes per ranged request when fetching a whole file.
 CHUNK_BYTES = 8 << 20
-#: Parallel fetches of whole files (a study's files, a download).
+#: Parallel fetches of whole files (a study's files, a download: :mod:`cxrkit.download`).
 WORKERS = 8
 #: Concurrent ranged requests when reading headers (one connection each, on async backends).
 CONCURRENCY = 32
@@ -131,8 +129,8 @@ def mirror_key(url: str) -> str:
 # --- sources: where bytes come from ------------------------------------------------------------------------
 
 
-class _Source:
-    """What fetching needs from a copy: sizes and byte ranges of relative paths."""
+class Source:
+    """What :func:`fetch_file` needs from a copy: sizes and byte ranges of relative paths."""
 
     label: str
 
@@ -146,32 +144,13 @@ class _Source:
         return f"{self.label}/{rel}"
 
 
-class LocalSource(_Source):
-    """A local copy as a source for :func:`download`."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.label = str(self.root)
-
-    def size(self, rel: str) -> int:
-        try:
-            return (self.root / rel).stat().st_size
-        except FileNotFoundError as exc:
-            raise MissingFileError(f"{self.root / rel}: no such file") from exc
-
-    def read_range(self, rel: str, start: int, end: int) -> bytes:
-        with storage.open_binary(self.root / rel, raw=True) as fh:  # raw: a download copies .gz files as they are
-            fh.seek(start)
-            return fh.read(end - start)
-
-
 @dataclass(frozen=True)
 class _Credentials:
     source: str | None  # where they came from, for error messages ("storage_options=", "~/.netrc", ...)
     secrets: tuple[str, ...]  # values to scrub from any text we show
 
 
-class Remote(_Source):
+class Remote(Source):
     """An opened remote root: an fsspec filesystem, the credentials' origin, and fetch helpers.
 
     Parameters
@@ -392,7 +371,7 @@ class Remote(_Source):
 # --- fetching one file ----------------------------------------------------------------------------------------
 
 
-def fetch_file(source: _Source, rel: str, dest: Path, *, size: int | None = None, sha256: str | None = None,
+def fetch_file(source: Source, rel: str, dest: Path, *, size: int | None = None, sha256: str | None = None,
                on_bytes: Callable[[int], None] | None = None, chunk: int = CHUNK_BYTES) -> Path:
     """Copy ``rel`` from ``source`` to ``dest``: resumable, atomic, safe against a concurrent fetch.
 
@@ -427,7 +406,7 @@ def fetch_file(source: _Source, rel: str, dest: Path, *, size: int | None = None
             part.unlink(missing_ok=True)
             raise RemoteError(f"{source.where(rel)}: size mismatch (expected {size} bytes, got {got}); run again")
         if sha256 is not None:
-            digest = _sha256(part)
+            digest = sha256_file(part)
             if digest != sha256.lower():
                 part.unlink(missing_ok=True)
                 raise RemoteError(f"{source.where(rel)}: SHA-256 mismatch (expected {sha256}, got {digest}); "
@@ -436,7 +415,7 @@ def fetch_file(source: _Source, rel: str, dest: Path, *, size: int | None = None
     return dest
 
 
-def _fill(fh, source: _Source, rel: str, size: int, have: int, chunk: int,
+def _fill(fh, source: Source, rel: str, size: int, have: int, chunk: int,
           on_bytes: Callable[[int], None] | None) -> None:
     if have > size:  # a part longer than the file: the source changed, start over
         fh.truncate(0)
@@ -469,22 +448,13 @@ def _lock(fh) -> None:
     fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as lowercase hex (what ``SHA256SUMS.txt`` lists)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def read_sha256sums(path: Path) -> dict[str, str]:
-    """``SHA256SUMS.txt`` (``<hex>  <relative path>`` per line) as a dict: relative path -> hex digest."""
-    sums: dict[str, str] = {}
-    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
-        parts = line.strip().split(None, 1)
-        if len(parts) == 2 and re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
-            sums[parts[1].lstrip("*").lstrip("./")] = parts[0].lower()
-    return sums
 
 
 # --- the mirror: a remote root as seen by a Dataset -------------------------------------------------------------
@@ -757,180 +727,9 @@ def image_rels(frame: pl.DataFrame, ext: str) -> list[str]:
     return ok.select(layout.image_path_expr(ext=ext)).to_series().to_list()
 
 
-# --- downloading a subset --------------------------------------------------------------------------------------
+def __getattr__(name: str):  # the subset download moved to cxrkit.download: old imports keep working
+    if name in ("download", "LocalSource", "read_sha256sums"):
+        from . import download
 
-
-def _selection_ids(ds: Dataset, selection: Any) -> pl.DataFrame:
-    """The records (``subject_id, study_id, dicom_id, path``) a selection stands for."""
-    records = ds.records().select("subject_id", "study_id", "dicom_id", "path")
-    if isinstance(selection, pl.LazyFrame):
-        selection = selection.collect()
-    if isinstance(selection, pl.DataFrame):
-        cols = selection.columns
-        if "dicom_id" in cols:
-            keys = selection.select(pl.col("dicom_id").cast(pl.String)).unique()
-            return records.join(keys.lazy(), on="dicom_id", how="semi").collect()
-        if "study_id" in cols:
-            keys = selection.select(pl.col("study_id").cast(pl.Int64)).unique()
-            return records.join(keys.lazy(), on="study_id", how="semi").collect()
-        if "subject_id" in cols:
-            keys = selection.select(pl.col("subject_id").cast(pl.Int64)).unique()
-            return records.join(keys.lazy(), on="subject_id", how="semi").collect()
-        raise CxrkitError(f"a selection frame needs a dicom_id, study_id or subject_id column; got {cols}")
-    if isinstance(selection, (int, str)):
-        selection = [selection]
-    study_ids = [layout.study_id(s) for s in selection]
-    return records.filter(pl.col("study_id").is_in(study_ids)).collect()
-
-
-def download(ds: Dataset, selection: Any, dest: str | os.PathLike, *, progress: bool = True,
-             tables_too: bool = True, verify: bool = True) -> Path:
-    """Copy the images (and reports) of ``selection`` from ``ds`` into a local tree with the real layout.
-
-    Parameters
-    ----------
-    ds
-        The copy to copy from: remote (an opened URL) or local.
-    selection
-        A polars frame with a ``dicom_id`` column (those images), else a ``study_id`` column (every image of
-        those studies), else a ``subject_id`` column (every image of those patients); or study ids.
-    dest
-        The local folder to fill (created if needed; what is already complete there is kept, partial
-        ``.part`` files are continued).
-    progress
-        Show a progress bar over the bytes to fetch.
-    tables_too
-        Also write the tables of the source filtered to the selection (same file names, gzip CSV), so the
-        result opens with :func:`cxrkit.open_dataset` and validates clean as a copy of the subset.
-    verify
-        Check each file against ``SHA256SUMS.txt`` of the source when it has one (sizes are always checked).
-
-    Returns
-    -------
-    Path
-        ``dest``. It also gets a ``SHA256SUMS.txt`` listing what was downloaded.
-    """
-    dest = Path(dest).expanduser().resolve()
-    remote = getattr(ds, "_mirror", None)
-    if remote is None and (dest == ds.root or ds.root in dest.parents):
-        raise CxrkitError(f"{dest} lies inside the dataset root {ds.root}; download to a folder outside it")
-    source: _Source = remote.remote if remote is not None else LocalSource(ds.root)
-    picked = _selection_ids(ds, selection)
-    ext = ds.image_ext or ".dcm"
-    wanted = list(dict.fromkeys(image_rels(picked, ext)))
-    studies = picked.select("subject_id", "study_id").unique().sort("subject_id", "study_id")
-    has_reports = ds.flavor != "jpg" or ds.listing.filter(pl.col("kind") == "report").height > 0
-    report_rels = [layout.report_path(s, t) for s, t in studies.iter_rows()] if has_reports else []
-    sums: dict[str, str] = {}
-    if verify:
-        sums_path = None
-        if remote is not None:
-            if remote.has(SHA256SUMS):
-                sums_path = remote.local(SHA256SUMS)
-        elif (ds.root / SHA256SUMS).is_file():
-            sums_path = ds.root / SHA256SUMS
-        if sums_path is not None:
-            sums = read_sha256sums(sums_path)
-    # sizes first: a refused credential stops here, before anything is written
-    todo: list[tuple[str, int]] = []
-    missing: list[str] = []
-
-    def sized(rel: str) -> tuple[str, int | None]:
-        if (dest / rel).is_file():
-            return rel, -1
-        try:
-            return rel, source.size(rel)
-        except MissingFileError:
-            return rel, None
-
-    with cf.ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        for rel, size in pool.map(sized, wanted + report_rels):
-            if size is None:
-                missing.append(rel)
-            elif size >= 0:
-                todo.append((rel, size))
-    missing_images = [r for r in missing if r in set(wanted)]
-    if missing_images:
-        raise MissingFileError(f"{len(missing_images)} selected image(s) are not in {source.label}, e.g. "
-                               f"{missing_images[0]}; nothing more was downloaded than what is listed")
-    bar = None
-    if progress and todo:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=sum(s for _, s in todo), desc="downloading", unit="B", unit_scale=True,
-                   unit_divisor=1024)
-    lock = threading.Lock()
-
-    def on_bytes(n: int) -> None:
-        if bar is not None:
-            with lock:
-                bar.update(n)
-
-    try:
-        with cf.ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            futures = [pool.submit(fetch_file, source, rel, dest / rel, size=size, sha256=sums.get(rel),
-                                   on_bytes=on_bytes) for rel, size in todo]
-            for fut in futures:
-                fut.result()
-    finally:
-        if bar is not None:
-            bar.close()
-    done = [r for r in wanted + report_rels if (dest / r).is_file()]
-    known = read_sha256sums(dest / SHA256SUMS) if (dest / SHA256SUMS).is_file() else {}
-    if tables_too:
-        dicom_ids, study_ids = _ids_already_in(dest)  # an earlier download into dest: keep listing it
-        dicom_ids |= set(picked.get_column("dicom_id").to_list())
-        study_ids |= {str(s) for s in studies.get_column("study_id").to_list()}
-        written = _write_tables(ds, dicom_ids, study_ids, dest)
-        for name in written:
-            known.pop(name, None)
-        done += written
-    lines = {rel: digest for rel, digest in known.items() if (dest / rel).is_file()}
-    for rel in set(done):
-        lines[rel] = sums[rel] if rel in sums and not rel.endswith((".csv.gz", ".csv")) else _sha256(dest / rel)
-    with Cache(dest.parent).atomic_path(dest / SHA256SUMS) as tmp:
-        tmp.write_text("".join(f"{digest}  {rel}\n" for rel, digest in sorted(lines.items())))
-    return dest
-
-
-def _ids_already_in(dest: Path) -> tuple[set[str], set[str]]:
-    """The image and study ids listed by the tables of an earlier download into ``dest`` (empty sets if none)."""
-    dicom_ids: set[str] = set()
-    study_ids: set[str] = set()
-    if not dest.is_dir():
-        return dicom_ids, study_ids
-    for name in tables.TABLES:
-        path = tables.find_table(dest, name)
-        if path is None:
-            continue
-        try:
-            raw = tables.scan_table(path, name, raw=True)
-            cols = raw.collect_schema().names()
-            frame = raw.select([c for c in ("dicom_id", "study_id") if c in cols]).collect()
-        except (CxrkitError, pl.exceptions.PolarsError):
-            continue
-        if "dicom_id" in frame.columns:
-            dicom_ids |= set(frame.get_column("dicom_id").drop_nulls().to_list())
-        if "study_id" in frame.columns:
-            study_ids |= set(frame.get_column("study_id").drop_nulls().to_list())
-    return dicom_ids, study_ids
-
-
-def _write_tables(ds: Dataset, dicom_set: set[str], study_set: set[str], dest: Path) -> list[str]:
-    """Write each table of ``ds`` filtered to these images (tables per image) or studies (tables per study),
-    raw (values as in the source), gzip CSV; returns the file names written."""
-    written = []
-    dicom_ids = pl.Series(sorted(dicom_set), dtype=pl.String).implode()
-    study_ids = pl.Series(sorted(study_set), dtype=pl.String).implode()
-    for name in ds.table_files:
-        path = ds.local_file(ds.table_files[name])
-        raw = tables.scan_table(path, name, raw=True)
-        cols = raw.collect_schema().names()
-        key = ("dicom_id", dicom_ids) if "dicom_id" in cols else ("study_id", study_ids)
-        frame = raw.filter(pl.col(key[0]).is_in(key[1])).collect()
-        out = dest / path.name
-        data = frame.write_csv().encode("utf-8")
-        with Cache(dest.parent).atomic_path(out) as tmp:
-            tmp.write_bytes(gzip.compress(data, mtime=0) if out.name.endswith(".gz") else data)
-        written.append(out.name)
-    return written
+        return getattr(download, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,7 +3,9 @@ answers Range requests (206 with Content-Range; ``ranges=False`` ignores them), 
 PhysioNet (``listings=False`` answers 403 for folders, like a static host), and logs every
 request (method, path, Range header, status, body bytes sent) so tests can see what was fetched.
 
-Used as a context manager; leaving it shuts the server down and joins its thread.
+Used as a context manager; leaving it shuts the server down and joins its thread. Also here: the credentials
+the tests' servers demand (:data:`USER`, :data:`PASSWORD`, :data:`GOOD` as ``storage_options``) and small
+helpers to look at what a test fetched or left behind. The fixtures serving a demo are in ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Self
+
+USER, PASSWORD = "alice", "s3cret-Pa55"
+GOOD = {"username": USER, "password": PASSWORD}
 
 
 @dataclass
@@ -161,3 +166,12 @@ class DatasetServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def image_hits(server: DatasetServer) -> list[Hit]:
+    """Requests for image content (HEAD requests, which send none, are left out)."""
+    return [h for h in server.hits if h.path.endswith(".dcm") and h.method != "HEAD"]
+
+
+def files_under(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.exists() else []

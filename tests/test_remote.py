@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import base64
-import shutil
 import threading
 
 import polars as pl
 import pytest
-from _http_server import DatasetServer
+from _http_server import GOOD, PASSWORD, USER, DatasetServer, files_under, image_hits
 
 import cxrkit
 from cxrkit import images, imagestats, remote
@@ -19,36 +18,6 @@ from cxrkit.remote import RemoteAuthError
 
 pytest.importorskip("fsspec")
 pytest.importorskip("aiohttp")
-
-USER, PASSWORD = "alice", "s3cret-Pa55"
-GOOD = {"username": USER, "password": PASSWORD}
-
-
-@pytest.fixture(scope="module")
-def demo4(tmp_path_factory):
-    return make_demo(tmp_path_factory.mktemp("remote-demo") / "d", subjects=4)
-
-
-@pytest.fixture(scope="module")
-def server(demo4):
-    with DatasetServer(demo4, credentials=(USER, PASSWORD)) as srv:
-        yield srv
-    assert not any(t.name == "test-http-server" and t.is_alive() for t in threading.enumerate())
-
-
-@pytest.fixture
-def srv(server):
-    server.clear()
-    return server
-
-
-def _image_hits(srv):
-    """Requests for image content (HEAD requests, which send none, are left out)."""
-    return [h for h in srv.hits if h.path.endswith(".dcm") and h.method != "HEAD"]
-
-
-def _files_under(path):
-    return sorted(p for p in path.rglob("*") if p.is_file()) if path.exists() else []
 
 
 def test_url_helpers_strip_credentials():
@@ -70,7 +39,7 @@ def test_open_by_url_browse_a_study_like_a_local_copy(srv, demo4):
     assert ds.records().collect().equals(local.records().collect())
     assert ds.images().collect().equals(local.images().collect())
     assert PASSWORD not in repr(ds) and PASSWORD not in str(ds.summary())
-    assert not _image_hits(srv), "opening and reading tables fetches no image"
+    assert not image_hits(srv), "opening and reading tables fetches no image"
 
     study_id = local.records().sort("study_id").collect()["study_id"][0]
     study, expected = ds.study(study_id), local.study(study_id)
@@ -80,14 +49,14 @@ def test_open_by_url_browse_a_study_like_a_local_copy(srv, demo4):
         assert got.path.read_bytes() == want.path.read_bytes()
         assert images.read_image(got.path).shape == images.read_image(want.path).shape
     assert study.report_text() == expected.report_text()
-    fetched = {h.path for h in _image_hits(srv)}
+    fetched = {h.path for h in image_hits(srv)}
     assert len(fetched) == len(study.images), "only that study's images were fetched"
     assert not list(ds.root.rglob("*.part"))
 
     srv.clear()  # a second look is local
     again = cxrkit.open_dataset(srv.url, storage_options=GOOD).study(study_id)
     assert again.report_text() == expected.report_text()
-    assert not _image_hits(srv) and not [h for h in srv.hits if h.path.endswith(".txt")]
+    assert not image_hits(srv) and not [h for h in srv.hits if h.path.endswith(".txt")]
 
 
 def test_header_table_reads_only_the_first_bytes(srv, demo4):
@@ -98,14 +67,14 @@ def test_header_table_reads_only_the_first_bytes(srv, demo4):
     assert got.height == want.height == 14 and got["error"].null_count() == got.height
     key = ["subject_id", "study_id", "dicom_id"]
     assert got.drop("path").sort(key).equals(want.drop("path").sort(key))
-    hits = _image_hits(srv)
+    hits = image_hits(srv)
     assert len({h.path for h in hits}) == 14
     assert all(h.method == "GET" and h.range == f"bytes=0-{remote.HEAD_BYTES - 1}" and h.status == 206
                and h.sent <= remote.HEAD_BYTES for h in hits), hits
     assert not list(ds.root.rglob("*.dcm")), "no image file (partial or whole) in the mirror"
     srv.clear()
     assert imagestats.header_table(ds, progress=False).equals(got), "kept in the cache"
-    assert not _image_hits(srv)
+    assert not image_hits(srv)
 
 
 def test_credentials_from_netrc_and_environment(srv, demo4, tmp_path, monkeypatch):
@@ -148,67 +117,10 @@ def test_refused_credentials_say_where_to_fix_them(srv, tmp_path, monkeypatch, h
             "none": "none were found"}[how] in message
     assert ".netrc" in message and remote.ENV_USER in message, "names every place to fix"
     assert isinstance(info.value, PermissionError) and isinstance(info.value, cxrkit.errors.CxrkitError)
-    assert _files_under(tmp_path / "home" / "cache") == [], "no partial files left behind"
+    assert files_under(tmp_path / "home" / "cache") == [], "no partial files left behind"
     with pytest.raises(RemoteAuthError) as in_url:
         cxrkit.open_dataset(srv.url.replace("http://", f"http://{USER}:{wrong}@"))
     assert wrong not in str(in_url.value) and "the URL" in str(in_url.value)
-
-
-def test_download_a_subset_then_work_locally(srv, demo4, tmp_path):
-    ds = cxrkit.open_dataset(srv.url, storage_options=GOOD)
-    patient = ds.patients().sort("n_images", "subject_id", descending=[True, False]).collect()["subject_id"][0]
-    pa = ds.images().filter((pl.col("subject_id") == patient) & (pl.col("ViewPosition") == "PA")).collect()
-    assert pa.height >= 1
-    dest = ds.download(pa, tmp_path / "subset", progress=False)
-    sub = cxrkit.open_dataset(dest)
-    assert not sub.is_remote
-    assert sorted(sub.records().collect()["dicom_id"]) == sorted(pa["dicom_id"])
-    assert sub.validate().height == 0, sub.validate()
-    for rel in pa["path"]:
-        assert (dest / rel).read_bytes() == (demo4 / rel).read_bytes()
-    for sid, subj in pa.select("study_id", "subject_id").unique().iter_rows():
-        assert sub.study(sid).report_text() == cxrkit.open_dataset(demo4).study(sid).report_text()
-    sums = remote.read_sha256sums(dest / "SHA256SUMS.txt")
-    local_sums = remote.read_sha256sums(demo4 / "SHA256SUMS.txt")
-    assert all(sums[rel] == local_sums[rel] for rel in pa["path"])
-    assert not list(dest.rglob("*.part"))
-
-    # resume: a cut file is continued from where it stopped, with a Range request for the rest only
-    rel = pa["path"][0]
-    whole = (dest / rel).read_bytes()
-    (dest / rel).unlink()
-    (dest / f"{rel}.part").write_bytes(whole[:1000])
-    srv.clear()
-    ds.download(pa, dest, progress=False)
-    assert (dest / rel).read_bytes() == whole and not (dest / f"{rel}.part").exists()
-    ranges = [h.range for h in srv.hits if h.path == f"/{rel}" and h.method == "GET"]
-    assert ranges and all(r.startswith("bytes=1000-") for r in ranges), ranges
-    assert not [h for h in _image_hits(srv) if h.path != f"/{rel}" and h.method == "GET"], "complete files kept"
-
-
-def test_download_with_refused_credentials_leaves_nothing(demo4, tmp_path):
-    with DatasetServer(demo4, credentials=(USER, PASSWORD)) as own:
-        ds = cxrkit.open_dataset(own.url, storage_options=GOOD)
-        ds.records().collect()
-        own._server.credentials = (USER, "changed")  # the password changed since the dataset was opened
-        with pytest.raises(RemoteAuthError) as info:
-            ds.download([ds.records().collect()["study_id"][0]], tmp_path / "subset", progress=False)
-        assert PASSWORD not in str(info.value)
-        assert _files_under(tmp_path / "subset") == []
-
-
-def test_download_from_a_local_copy_and_a_bad_checksum(demo4, tmp_path):
-    local = cxrkit.open_dataset(demo4)
-    one = local.records().sort("dicom_id").head(2).collect()
-    dest = local.download(one, tmp_path / "sub", progress=False)
-    assert cxrkit.open_dataset(dest).validate().height == 0
-    copy = tmp_path / "copy"
-    shutil.copytree(demo4, copy)
-    rel = one["path"][0]
-    (copy / rel).write_bytes((copy / rel).read_bytes()[:-1] + b"\x00")  # same size, other bytes
-    with pytest.raises(remote.RemoteError, match="SHA-256 mismatch"):
-        cxrkit.open_dataset(copy).download(one, tmp_path / "sub2", progress=False)
-    assert not (tmp_path / "sub2" / rel).exists() and not (tmp_path / "sub2" / f"{rel}.part").exists()
 
 
 def test_validate_a_remote_copy_reports_what_it_can(srv):
@@ -343,22 +255,6 @@ def test_an_unreachable_server_is_a_clear_error(tmp_path):
         port = s.getsockname()[1]
     with pytest.raises(remote.RemoteError, match="cannot read"):
         cxrkit.open_dataset(f"http://127.0.0.1:{port}/mimic-cxr/")
-
-
-def test_downloads_into_the_same_folder_add_up(demo4, tmp_path):
-    local = cxrkit.open_dataset(demo4)
-    patients = local.patients().sort("subject_id").collect()["subject_id"].to_list()
-    first = local.records().filter(pl.col("subject_id") == patients[0]).collect()
-    second = local.records().filter(pl.col("subject_id") == patients[1]).collect()
-    dest = local.download(first, tmp_path / "sub", progress=False)
-    local.download(second, dest, progress=False)
-    sub = cxrkit.open_dataset(dest)
-    assert sub.records().collect().height == first.height + second.height
-    assert sub.validate().height == 0
-    sums = remote.read_sha256sums(dest / "SHA256SUMS.txt")
-    assert set(first["path"]) | set(second["path"]) <= set(sums)
-    for rel, digest in sums.items():
-        assert remote._sha256(dest / rel) == digest
 
 
 def test_object_store_refusals_and_missing_backends(monkeypatch):
