@@ -1,7 +1,7 @@
 """Free-text reports: reading one, cutting it into sections, and ingesting the whole corpus as a frame.
 
 * :func:`read_report` reads one report (a file, ``.txt.gz``, or a member of ``mimic-cxr-reports.zip``) whatever
-  its line endings or encoding.
+  its line endings or encoding (:func:`decode_report`, from :mod:`cxrkit.encoding`).
 * :func:`parse_sections` and :func:`sections_frame` (from :mod:`cxrkit.sections`, the section rules) cut one
   report, or a whole frame of them, into normalised sections (``findings``, ``impression``, ...).
 * :func:`read_reports` ingests every report of a ``files/`` tree or of the reports zip, in parallel, cached as
@@ -16,7 +16,6 @@ Examples
 
 from __future__ import annotations
 
-import codecs
 import concurrent.futures
 import json
 import os
@@ -33,6 +32,7 @@ import polars as pl
 
 from . import layout
 from .cache import Cache, file_identity, identity_key, pending, wait_for_writes, write_in_background
+from .encoding import decode_report
 from .errors import CxrkitError, ReportReadError
 from .sections import PARSER_VERSION, SECTION_COLUMNS, SECTION_SYNONYMS, parse_sections, sections_frame
 from .storage import read_bytes
@@ -57,35 +57,6 @@ __all__ = [
 
 #: Version of the ingest (columns, decoding); part of the cache key of :func:`read_reports`.
 INGEST_VERSION = 1
-
-# --- decoding -----------------------------------------------------------------------------------------
-
-
-def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
-    if not isinstance(exc, UnicodeDecodeError):  # pragma: no cover - only registered for decoding
-        raise exc
-    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
-
-
-codecs.register_error("cxrkit-latin1", _latin1_fallback)
-
-
-def decode_report(data: bytes) -> str:
-    """Decode report bytes: UTF-8, any byte that is not valid UTF-8 read as latin-1; line endings made ``\\n``.
-
-    Never raises. A UTF-8 byte-order mark is dropped.
-
-    Examples
-    --------
-    >>> decode_report(b"caf\\xc3\\xa9 \\xe9\\r\\nnext\\rlast")
-    'café é\\nnext\\nlast'
-    """
-    text = data.decode("utf-8", errors="cxrkit-latin1")
-    text = text.removeprefix("\ufeff")
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
-
 
 # --- reading one report -------------------------------------------------------------------------------
 
