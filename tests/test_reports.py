@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cxrkit import reports
+from cxrkit import reports, reportzip
 from cxrkit.cache import Cache
 from cxrkit.errors import ReportReadError
 from cxrkit.reports import (
@@ -647,10 +647,10 @@ def test_zip64_central_directory_is_read_like_zipfile(tmp_path, monkeypatch):
     monkeypatch.undo()
     with open(z, "rb") as fh:
         assert b"PK\x06\x06" in fh.read()  # really a zip64 end record
-    found = reports._central_directory(z)
+    found = reportzip._central_directory(z)
     assert found is not None
     with zipfile.ZipFile(z) as zf:
-        assert found[0].equals(reports._entries_frame(zf.infolist()))
+        assert found[0].equals(reportzip._entries_frame(zf.infolist()))
         assert found[1] == zf.start_dir
     with pytest.warns(reports.ReportIngestWarning):
         df = read_reports(z, cache=False, executor="serial", progress=False)
@@ -669,9 +669,9 @@ def test_central_directory_read_with_numpy_is_zipfiles(tmp_path, monkeypatch, na
         for i, name in enumerate(names):
             zf.writestr(name, f" FINDINGS: Clear {i}.\n" * (i + 1))
     fast = []
-    real = reports._central_entries
-    monkeypatch.setattr(reports, "_central_entries", lambda *a: fast.append(real(*a)) or fast[-1])
-    frame, start = reports._central_directory(path)
+    real = reportzip._central_entries
+    monkeypatch.setattr(reportzip, "_central_entries", lambda *a: fast.append(real(*a)) or fast[-1])
+    frame, start = reportzip._central_directory(path)
     with zipfile.ZipFile(path) as zf:
-        assert frame.equals(reports._entries_frame(zf.infolist())) and start == zf.start_dir
+        assert frame.equals(reportzip._entries_frame(zf.infolist())) and start == zf.start_dir
     assert (fast[0] is None) == ("PK\x01\x02" in names[0])  # the loop reads what the numpy pass cannot chain
