@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cxrkit import reports, reportzip
+from cxrkit import reports
 from cxrkit.cache import Cache
 from cxrkit.errors import ReportReadError
 from cxrkit.reports import (
@@ -380,7 +380,7 @@ REPORTS = {
 }
 
 
-def _write_tree(root: Path, extra: dict | None = None) -> Path:
+def write_tree(root: Path, extra: dict | None = None) -> Path:
     for (subject, study), text in {**REPORTS, **(extra or {})}.items():
         p = root / f"files/p{str(subject)[:2]}/p{subject}/s{study}.txt"
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -391,7 +391,7 @@ def _write_tree(root: Path, extra: dict | None = None) -> Path:
     return root
 
 
-def _write_zip(path: Path, top: str = "mimic-cxr-reports-copy-2") -> Path:
+def write_zip(path: Path, top: str = "mimic-cxr-reports-copy-2") -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(f"{top}/", b"")
         for (subject, study), text in REPORTS.items():
@@ -402,7 +402,7 @@ def _write_zip(path: Path, top: str = "mimic-cxr-reports-copy-2") -> Path:
 
 
 def test_read_reports_from_a_folder(tmp_path):
-    root = _write_tree(tmp_path / "root")
+    root = write_tree(tmp_path / "root")
     df = read_reports(root, cache=False, executor="serial", progress=False)
     assert df.columns == ["subject_id", "study_id", "text", "path", "error"]
     assert df.schema["subject_id"] == pl.Int64 and df.schema["study_id"] == pl.Int64
@@ -413,7 +413,7 @@ def test_read_reports_from_a_folder(tmp_path):
 
 
 def test_read_reports_given_paths_with_one_unreadable(tmp_path):
-    root = _write_tree(tmp_path / "root")
+    root = write_tree(tmp_path / "root")
     rels = ["files/p10/p10000032/s50414267.txt", "files/p10/p10000032/s59999999.txt"]
     with pytest.warns(reports.ReportIngestWarning, match="1 report"):
         df = read_reports(root, paths=rels, cache=False, executor="serial", progress=False)
@@ -425,64 +425,9 @@ def test_read_reports_given_paths_with_one_unreadable(tmp_path):
 
 
 def test_read_reports_non_utf8_and_crlf_in_the_corpus(tmp_path):
-    root = _write_tree(tmp_path / "root", {(13000001, 53333333): b" FINDINGS: \xe9panchement.\r\n"})
+    root = write_tree(tmp_path / "root", {(13000001, 53333333): b" FINDINGS: \xe9panchement.\r\n"})
     df = read_reports(root, cache=False, executor="serial", progress=False)
     assert df.filter(pl.col("study_id") == 53333333)["text"].item() == " FINDINGS: épanchement.\n"
-
-
-def test_read_reports_from_a_zip_with_an_unknown_top_folder(tmp_path):
-    z = _write_zip(tmp_path / "mimic-cxr-reports.zip", top="some-name-we-never-saw")
-    with pytest.warns(reports.ReportIngestWarning, match="2 zip member"):
-        corpus = ingest_reports(z, cache=False, executor="serial", progress=False)
-    df = corpus.frame
-    assert df.select("subject_id", "study_id").rows() == sorted(REPORTS)
-    assert df.filter(pl.col("study_id") == 53189527)["text"].item() == REPORTS[(10000032, 53189527)]
-    assert corpus.detail["skipped_members"] == 2
-    assert "some-name-we-never-saw/README.txt" in corpus.detail["skipped_examples"]
-    folder = read_reports(_write_tree(tmp_path / "root"), cache=False, executor="serial", progress=False)
-    assert df.select("study_id", "text").equals(folder.select("study_id", "text"))
-
-
-def test_zip_with_a_corrupt_member_gives_an_error_row(tmp_path):
-    z = _write_zip(tmp_path / "r.zip", top="top")
-    data = bytearray(z.read_bytes())
-    with zipfile.ZipFile(z) as zf:
-        info = zf.getinfo("top/files/p10/p10000764/s57375967.txt")
-    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
-    for i in range(start, start + info.compress_size):
-        data[i] ^= 0xFF
-    z.write_bytes(bytes(data))
-    with pytest.warns(reports.ReportIngestWarning):
-        df = read_reports(z, cache=False, executor="serial", progress=False)
-    bad = df.filter(pl.col("study_id") == 57375967)
-    assert bad["text"].item() is None and "s57375967.txt" in bad["error"].item()
-    assert df.filter(pl.col("error").is_null()).height == len(REPORTS) - 1
-
-
-@pytest.mark.parametrize("damage", ["empty", "garbage", "cut in the first member"])
-def test_zip_that_cannot_be_read_raises_naming_it(tmp_path, damage):
-    z = _write_zip(tmp_path / "mimic-cxr-reports.zip")
-    data = z.read_bytes()
-    z.write_bytes({"empty": b"", "garbage": b"not a zip at all" * 100, "cut in the first member": data[:20]}[damage])
-    with pytest.raises(ReportReadError, match="mimic-cxr-reports.zip"):
-        read_reports(z, cache=False, executor="serial", progress=False)
-
-
-def test_truncated_zip_recovers_the_complete_members(tmp_path):
-    z = _write_zip(tmp_path / "mimic-cxr-reports.zip", top="top")
-    with zipfile.ZipFile(z) as zf:
-        infos = sorted(zf.infolist(), key=lambda i: i.header_offset)
-    fourth = [i for i in infos if i.filename.endswith(".txt")][3]  # cut inside the 4th report's data
-    cut = fourth.header_offset + 30 + len(fourth.filename) + fourth.compress_size // 2
-    z.write_bytes(z.read_bytes()[:cut])
-    with pytest.warns(reports.ReportIngestWarning, match="truncated download"):
-        corpus = ingest_reports(z, cache=False, executor="serial", progress=False)
-    df = corpus.frame
-    assert "recovered" in corpus.detail
-    assert df.height == 4
-    assert df.filter(pl.col("error").is_null()).height == 3
-    bad = df.filter(pl.col("error").is_not_null())
-    assert bad["path"].item() == fourth.filename and "truncated" in bad["error"].item()
 
 
 def test_missing_source_and_folder_without_files(tmp_path):
@@ -493,7 +438,7 @@ def test_missing_source_and_folder_without_files(tmp_path):
 
 
 def test_cache_second_call_does_not_read_files(tmp_path, monkeypatch):
-    root = _write_tree(tmp_path / "root")
+    root = write_tree(tmp_path / "root")
     cache = Cache(tmp_path / "cache")
     first = ingest_reports(root, cache=cache, executor="serial", progress=False)
     assert first.detail["cached"] is False
@@ -517,7 +462,7 @@ def test_cache_is_written_in_the_background_and_used_meanwhile(tmp_path, monkeyp
 
     from cxrkit import cache as cache_module
 
-    root = _write_tree(tmp_path / "root")
+    root = write_tree(tmp_path / "root")
     cache = Cache(tmp_path / "cache")
     release = threading.Event()
     real = reports._write_entry
@@ -541,19 +486,19 @@ def test_cache_is_written_in_the_background_and_used_meanwhile(tmp_path, monkeyp
 
 
 def test_cache_is_invalidated_by_a_new_patient_and_refreshed_on_demand(tmp_path):
-    root = _write_tree(tmp_path / "root")
+    root = write_tree(tmp_path / "root")
     cache = Cache(tmp_path / "cache")
     assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS)
-    _write_tree(root, {(10000999, 58888888): mimic("IMPRESSION: New patient.")})  # a new patient folder
+    write_tree(root, {(10000999, 58888888): mimic("IMPRESSION: New patient.")})  # a new patient folder
     assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS) + 1
     # a study added to an existing patient is not part of the cheap key: refresh=True re-reads
-    _write_tree(root, {(10000999, 57777777): mimic("IMPRESSION: Second study.")})
+    write_tree(root, {(10000999, 57777777): mimic("IMPRESSION: Second study.")})
     assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS) + 1
     assert read_reports(root, cache=cache, executor="serial", progress=False, refresh=True).height == len(REPORTS) + 2
 
 
 def test_zip_cache_key_follows_the_zip(tmp_path):
-    z = _write_zip(tmp_path / "r.zip")
+    z = write_zip(tmp_path / "r.zip")
     cache = Cache(tmp_path / "cache")
     with pytest.warns(reports.ReportIngestWarning):
         assert ingest_reports(z, cache=cache, executor="serial", progress=False).detail["cached"] is False
@@ -566,7 +511,7 @@ def test_zip_cache_key_follows_the_zip(tmp_path):
 
 
 def test_read_sections_matches_parse_sections(tmp_path):
-    root = _write_tree(tmp_path / "root")
+    root = write_tree(tmp_path / "root")
     df = read_sections(root, cache=False, executor="serial", progress=False, keep_text=True)
     for row in df.iter_rows(named=True):
         expected = parse_sections(row["text"])
@@ -576,8 +521,8 @@ def test_read_sections_matches_parse_sections(tmp_path):
 def test_read_reports_with_a_thread_pool_and_small_chunks(tmp_path, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
-    root = _write_tree(tmp_path / "root")
-    z = _write_zip(tmp_path / "r.zip")
+    root = write_tree(tmp_path / "root")
+    z = write_zip(tmp_path / "r.zip")
     monkeypatch.setattr(reports, "_chunks", lambda items, executor, most: [[i] for i in items])
     with ThreadPoolExecutor(2) as pool:
         folder = read_reports(root, cache=False, executor=pool, progress=False)
@@ -587,7 +532,7 @@ def test_read_reports_with_a_thread_pool_and_small_chunks(tmp_path, monkeypatch)
 
 
 def test_default_run_reads_and_sections_in_separate_threads_with_the_serial_answer(tmp_path, monkeypatch):
-    root = _write_tree(tmp_path / "root")
+    root = write_tree(tmp_path / "root")
     serial = read_sections(root, cache=False, executor="serial", progress=False, keep_text=True)
     monkeypatch.setattr(reports, "_chunks", lambda items, executor, most: [[i] for i in items])
     threads = {"read": set(), "sections": set()}
@@ -639,39 +584,3 @@ def test_default_run_reads_and_sections_in_separate_threads_with_the_serial_answ
     good = broken.filter(pl.col("error").is_null())
     assert good.height > 0 and good.equals(serial.drop("text").join(good.select("path"), on="path", how="semi"))
 
-
-def test_zip64_central_directory_is_read_like_zipfile(tmp_path, monkeypatch):
-    # more than 65,535 members makes a zip64 end record (the real reports zip has 227,835); fake the limit
-    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 3)
-    z = _write_zip(tmp_path / "r.zip", top="top")
-    monkeypatch.undo()
-    with open(z, "rb") as fh:
-        assert b"PK\x06\x06" in fh.read()  # really a zip64 end record
-    found = reportzip._central_directory(z)
-    assert found is not None
-    with zipfile.ZipFile(z) as zf:
-        assert found[0].equals(reportzip._entries_frame(zf.infolist()))
-        assert found[1] == zf.start_dir
-    with pytest.warns(reports.ReportIngestWarning):
-        df = read_reports(z, cache=False, executor="serial", progress=False)
-    assert df.select("subject_id", "study_id").rows() == sorted(REPORTS)
-
-
-@pytest.mark.parametrize("names", [
-    ["mimic-cxr-reports/files/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],
-    ["caf\u00e9/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],  # a UTF-8 name
-    ["a/PK\x01\x02/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],  # a signature in a name
-])
-def test_central_directory_read_with_numpy_is_zipfiles(tmp_path, monkeypatch, names):
-    path = tmp_path / "r.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("top/", "")
-        for i, name in enumerate(names):
-            zf.writestr(name, f" FINDINGS: Clear {i}.\n" * (i + 1))
-    fast = []
-    real = reportzip._central_entries
-    monkeypatch.setattr(reportzip, "_central_entries", lambda *a: fast.append(real(*a)) or fast[-1])
-    frame, start = reportzip._central_directory(path)
-    with zipfile.ZipFile(path) as zf:
-        assert frame.equals(reportzip._entries_frame(zf.infolist())) and start == zf.start_dir
-    assert (fast[0] is None) == ("PK\x01\x02" in names[0])  # the loop reads what the numpy pass cannot chain
