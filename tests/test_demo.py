@@ -98,6 +98,17 @@ def test_ids_follow_the_layout_rules_and_are_unique(dicom_root):
     assert len(groups) >= 3
 
 
+@pytest.mark.parametrize(("subjects", "seed"), [(1, 0), (3, 7), (24, 0), (500, 3)])
+def test_every_demo_has_the_documentation_s_example_patient_and_study(subjects, seed):
+    from cxrkit.demo import EXAMPLE_STUDY, EXAMPLE_SUBJECT
+
+    tables = demo_tables(subjects=subjects, seed=seed)
+    studies, records = tables["cxr-study-list.csv.gz"], tables["cxr-record-list.csv.gz"]
+    assert studies.filter(pl.col("study_id") == EXAMPLE_STUDY)["subject_id"].to_list() == [EXAMPLE_SUBJECT]
+    assert records.filter(pl.col("study_id") == EXAMPLE_STUDY).height >= 1
+    assert studies["study_id"].is_unique().all() and studies["subject_id"].n_unique() == subjects
+
+
 def test_paths_parse_back_to_their_own_ids(dicom_root):
     records = read_csv(dicom_root / "cxr-record-list.csv.gz")
     for row in records.iter_rows(named=True):
