@@ -78,8 +78,14 @@ def _complete(folder: Path) -> bool:
     return _marker(folder).exists() and folder.is_dir()
 
 
-def _mark(folder: Path) -> None:
+def _mark(folder: Path, log=print) -> None:
     _marker(folder).write_text("ok\n")
+    # data of older generator versions stays (another checkout may still use it), but say it is there
+    kind = folder.name.split("-v")[0]
+    stale = sorted(p.name for p in folder.parent.glob(f"{kind}-v*") if p.is_dir() and p != folder)
+    if stale:
+        log(f"older benchmark data beside it, from other versions of the generator: {', '.join(stale)} in "
+            f"{folder.parent}; delete it when no checkout needs it (several GB)")
 
 
 # --- tables --------------------------------------------------------------------------------------------
@@ -97,7 +103,7 @@ def tables_root(base: Path, subjects: int, *, log=print) -> Path:
         demo.make_demo(folder, subjects=subjects, seed=0, images=False, labels=True, overwrite=True)
     else:
         write_tables(folder, subjects=subjects, seed=0)
-    _mark(folder)
+    _mark(folder, log)
     return folder
 
 
@@ -220,7 +226,7 @@ def dicom_root(base: Path, subjects: int, image_scale: float, *, log=print) -> P
     log(f"generating {subjects} patients of DICOMs at scale {image_scale:g} into {folder} ...")
     demo.make_demo(folder / "dataset", subjects=subjects, seed=1, flavor="dicom", image_scale=image_scale,
                    labels=True, images=True, overwrite=True)
-    _mark(folder)
+    _mark(folder, log)
     return folder
 
 
