@@ -85,6 +85,9 @@ class Group:
     reps: int = 5
     quick_reps: int = 1
     note: str = ""
+    # untimed, once before the repetitions: puts every side on the same footing (e.g. files in the page cache,
+    # which otherwise only the side that runs first reads cold)
+    warm_up: Callable[[dict], None] | None = None
 
     def side(self, name: str) -> Side:
         for s in self.sides:
@@ -285,6 +288,8 @@ def _end_group(proc: subprocess.Popen) -> None:
 def run_group(module: str, group: Group, ctx: dict, *, reps: int, timeout: float, log: Callable[[str], None]) -> dict:
     """Time every side of ``group`` ``reps`` times, alternating (rotating order), each run in a fresh worker."""
     samples: dict[str, list[dict]] = {s.name: [] for s in group.sides}
+    if group.warm_up is not None:
+        group.warm_up(ctx)
     for rep in range(reps):
         k = rep % len(group.sides)
         order = group.sides[k:] + group.sides[:k]

@@ -352,7 +352,8 @@ METHOD = """\
   (`benchmarks/data.py`): 65,379 patients, 227,835 studies, 377,110 images with the facts sheet's
   images-per-study mix; metadata, chexpert and split at the same scale; reports and DICOMs from `cxrkit.demo`.
 - Each repetition runs every side of a group once, in an order that rotates between repetitions, so the kit and
-  its baseline alternate under the same conditions (same page cache, same machine load).
+  its baseline alternate under the same conditions (same page cache, same machine load). A group reading many
+  files (the report rows) reads them all once, untimed, before its first repetition.
 - Every measurement runs in a fresh `python -m benchmarks.worker` process: the side's libraries are imported and
   its inputs prepared before the clock starts; only the work itself is timed (`time.perf_counter`).
 - Peak memory: the worker resets its resident-set high-water mark (`/proc/self/clear_refs`), runs the work, and
