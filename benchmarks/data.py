@@ -64,8 +64,9 @@ def _demo_version() -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    for path in sorted(Path(demo.__file__).parent.glob("*.py")):
-        if path.stem in ("demo", "mimic_jpg") or path.stem.startswith(("_demo", "_phantom")):
+    package = Path(demo.__file__).parent  # cxrkit/demo/, and the MIMIC-CXR-JPG recipe it writes JPGs with
+    for path in [*sorted(package.glob("*.py")), package.parent / "images" / "mimic_jpg.py"]:
+        if path.is_file():
             digest.update(path.read_bytes())
     return f"demo{getattr(demo, 'DEMO_VERSION', 0)}-{digest.hexdigest()[:8]}"
 

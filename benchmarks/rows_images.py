@@ -27,7 +27,7 @@ COMPARED = ("dicom_id", "Modality", "ViewPosition", "ViewCodeMeaning", "Performe
 
 
 def _available() -> str | None:
-    return module_available("cxrkit.imagestats", "header_table", "pixel_stats")
+    return module_available("cxrkit.images", "header_table", "pixel_stats")
 
 
 def _text(value) -> str | None:
@@ -72,9 +72,9 @@ def _paths(ctx: dict, files_key: str, pixels: bool) -> list[str]:
 
 def _kit_scan(func_name: str, files_key: str, *, cached: bool):
     def prepare(ctx):
-        from cxrkit import imagestats
+        from cxrkit import images
 
-        func = getattr(imagestats, func_name)
+        func = getattr(images, func_name)
         paths = _paths(ctx, files_key, func_name == "pixel_stats")
         # warm code paths (lazy imports, first parquet write...) on a file outside the timed set, in a cache
         # folder of its own: the timed call still starts from an empty cache

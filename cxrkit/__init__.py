@@ -3,6 +3,12 @@
 One entry point: :func:`open_dataset`. Heavy libraries (pydicom, ipywidgets, matplotlib, dask) load only
 when first used, so ``import cxrkit`` is cheap.
 
+Where things are (imports run downward only): :mod:`cxrkit.errors` and :mod:`cxrkit.layout` at the bottom;
+:mod:`cxrkit.storage` (files, cache, scans, the tree walk, the local and remote sources); then
+:mod:`cxrkit.images`, :mod:`cxrkit.reports`, :mod:`cxrkit.tables`, :mod:`cxrkit.text` and :mod:`cxrkit.demo`;
+then :mod:`cxrkit.validate`, :mod:`cxrkit.download` and :mod:`cxrkit.dataset`; on top :mod:`cxrkit.widgets` and
+:mod:`cxrkit.cli`.
+
 Examples
 --------
 >>> import cxrkit
@@ -13,15 +19,31 @@ Examples
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
 from .errors import CxrkitError
 
-__version__ = "0.1.0"
-__all__ = ["CxrkitError", "Dataset", "__version__", "open_dataset"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .dataset import Dataset, Image, Study, open_dataset
+
+try:
+    __version__ = version("cxrkit")
+except PackageNotFoundError:  # pragma: no cover - run from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["CxrkitError", "Dataset", "Image", "Study", "__version__", "open_dataset"]
+
+_LAZY = ("Dataset", "Image", "Study", "open_dataset")
 
 
-def __getattr__(name: str):  # lazy: keep ``import cxrkit`` cheap
-    if name in ("Dataset", "open_dataset", "Study", "Image"):
+def __getattr__(name: str) -> Any:  # lazy: keep ``import cxrkit`` cheap (the dataset brings polars)
+    if name in _LAZY:
         from . import dataset
 
         return getattr(dataset, name)
     raise AttributeError(f"module 'cxrkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

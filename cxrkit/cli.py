@@ -184,7 +184,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CxrkitError as exc:
         print(f"cxrkit {args.command}: {exc}", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

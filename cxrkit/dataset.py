@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import urllib.parse
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -26,8 +25,14 @@ from pathlib import Path
 import polars as pl
 
 from . import layout, tables
-from .cache import Cache
+from .download import download
 from .errors import MissingFileError, NotADatasetError, StudyNotFoundError
+from .reports import find_zip_member, read_report, read_reports, read_sections
+from .storage.backend import Source
+from .storage.cache import Cache
+from .storage.sources import open_source
+from .storage.tree import read_image_filenames
+from .validate import validate
 
 ENV_ROOT = "CXRKIT_ROOT"
 
@@ -61,14 +66,12 @@ class Study:
 
         Raises :class:`~cxrkit.errors.MissingFileError` when this copy has no report for the study.
         """
-        from . import reports
-
         if self.report_path is not None and self.report_path.exists():
-            return reports.read_report(self.report_path)
+            return read_report(self.report_path)
         if self._reports_zip is not None:
-            member = reports.find_zip_member(self._reports_zip, self.subject_id, self.study_id)
+            member = find_zip_member(self._reports_zip, self.subject_id, self.study_id)
             if member is not None:
-                return reports.read_report(self._reports_zip, member)
+                return read_report(self._reports_zip, member)
         raise MissingFileError(
             f"no report for study s{self.study_id} in this copy (looked for "
             f"{self.report_path or layout.report_path(self.subject_id, self.study_id)}"
@@ -77,96 +80,67 @@ class Study:
 
 
 class Dataset:
-    """A local copy of MIMIC-CXR and/or MIMIC-CXR-JPG (full, partial, or the demo). Use :func:`open_dataset`.
+    """A copy of MIMIC-CXR and/or MIMIC-CXR-JPG (full, partial, or the demo), local or remote. Use
+    :func:`open_dataset`.
+
+    The dataset holds one :class:`~cxrkit.storage.backend.Source` (a local folder, or a URL mirrored on demand)
+    and asks it for names, files and bytes; it never asks which kind of source it holds.
 
     Attributes
     ----------
+    source : Source
+        Where the copy's files come from (:func:`cxrkit.storage.open_source`).
     root : Path
-        The dataset folder (read-only to the kit).
+        The local folder of the copy's files (the copy itself, or its mirror in the cache); read-only to the kit.
     cache : Cache
         Where derived data (parquet tables, thumbnails) is kept.
     table_files : dict[str, Path]
         The known tables present in this copy, by name (see :data:`cxrkit.tables.TABLES`).
     """
 
-    def __init__(self, root: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
+    def __init__(self, root: str | os.PathLike | Source, *, cache_dir: str | os.PathLike | None = None,
                  storage_options: dict | None = None) -> None:
-        from .remote import is_url
-
-        self._mirror = None
-        self.url: str | None = None
-        if isinstance(root, str) and root.startswith("file://"):  # a local folder written as a URL
-            root = urllib.parse.unquote(urllib.parse.urlsplit(root).path)
-        if is_url(root):
-            self._init_remote(str(root), cache_dir, storage_options)
-            return
-        if storage_options:
-            raise TypeError("storage_options= applies to a URL root, not to a local folder")
-        self.root = Path(root).expanduser().resolve()
-        if not self.root.is_dir():
-            raise NotADatasetError(
-                f"{self.root} is not a folder. Pass the folder that holds files/ and the .csv.gz tables "
-                f"(or set {ENV_ROOT}); call open_dataset() with no argument for the demo dataset."
-            )
-        self.cache = Cache(cache_dir, forbid_inside=(self.root,))
+        source = root if isinstance(root, Source) else open_source(root, cache_dir=cache_dir,
+                                                                    storage_options=storage_options)
+        self.source = source
+        self.root = source.root
+        self.cache = source.cache
+        names = source.names()
         self.table_files: dict[str, Path] = {}
         for name in tables.TABLES:
-            found = tables.find_table(self.root, name)
+            found = layout.find_table_file(names, name)
             if found is not None:
-                self.table_files[name] = found
-        image_filenames = self.root / tables.IMAGE_FILENAMES
-        self.image_filenames = image_filenames if image_filenames.is_file() else None
-        zips = sorted(self.root.glob("mimic-cxr-reports*.zip"))
-        self.reports_zip = zips[-1] if zips else None
-        self.has_files_tree = (self.root / layout.FILES_DIR).is_dir()
+                self.table_files[name] = self.root / found
+        self.image_filenames = self.root / layout.IMAGE_FILENAMES if layout.IMAGE_FILENAMES in names else None
+        zip_name = layout.find_reports_zip(names)
+        self.reports_zip = self.root / zip_name if zip_name else None
+        self.has_files_tree = layout.FILES_DIR in names
         if not (self.table_files or self.has_files_tree or self.image_filenames or self.reports_zip):
             raise NotADatasetError(
-                f"{self.root} does not look like a MIMIC-CXR copy: it has no files/ folder and none of "
-                f"{', '.join(spec.files[0] for spec in tables.TABLES.values())}. Pass the folder you "
-                f"downloaded (e.g. .../physionet.org/files/mimic-cxr/2.0.0)."
-            )
-
-    def _init_remote(self, url: str, cache_dir, storage_options) -> None:
-        from .remote import Mirror
-
-        self.cache = Cache(cache_dir)
-        mirror = Mirror(url, self.cache, storage_options)
-        self._mirror = mirror
-        self.url = mirror.url
-        self.root = mirror.root
-        self.table_files = {}
-        for name in tables.TABLES:
-            found = mirror.find_table(name)
-            if found is not None:
-                self.table_files[name] = found
-        self.image_filenames = self.root / tables.IMAGE_FILENAMES if mirror.has(tables.IMAGE_FILENAMES) else None
-        zips = sorted(n for n in mirror.top if n.startswith("mimic-cxr-reports") and n.endswith(".zip"))
-        self.reports_zip = self.root / zips[-1] if zips else None
-        self.has_files_tree = mirror.has(layout.FILES_DIR)
-        if not (self.table_files or self.has_files_tree or self.image_filenames or self.reports_zip):
-            raise NotADatasetError(
-                f"{self.url} does not look like a MIMIC-CXR copy: it lists no files/ folder and none of "
-                f"{', '.join(spec.files[0] for spec in tables.TABLES.values())}. Pass the URL of the folder "
-                f"that holds them (e.g. https://physionet.org/files/mimic-cxr/2.0.0/)."
+                f"{source.label} does not look like a MIMIC-CXR copy: it has no files/ folder and none of "
+                f"{', '.join(spec.files[0] for spec in tables.TABLES.values())}. Pass the folder that holds "
+                f"them (e.g. {source.root_example})."
             )
 
     @property
     def is_remote(self) -> bool:
-        """Whether this copy was opened by URL (files are fetched on demand into the cache, see :mod:`cxrkit.remote`)."""
-        return self._mirror is not None
+        """Whether the copy's files are fetched on demand (opened by URL, see :mod:`cxrkit.storage.remote`)."""
+        return self.source.fetches_on_demand
+
+    @property
+    def url(self) -> str | None:
+        """The URL (without credentials) of a copy opened by URL, else ``None``."""
+        return self.source.label if self.source.fetches_on_demand else None
 
     @property
     def location(self) -> str:
         """Where the copy lives: the URL (without credentials) of a remote copy, else the root folder."""
-        return self.url if self.url is not None else str(self.root)
+        return self.source.label
 
     def local_file(self, path: str | os.PathLike) -> Path:
         """The local file for ``path`` (relative to the root, or under it): as is for a local copy; for a remote
         copy, fetched into the cache mirror first when absent (raises MissingFileError if the server lacks it)."""
-        if self._mirror is None:
-            p = Path(path)
-            return p if p.is_absolute() else self.root / p
-        return self._mirror.local(path)
+        return self.source.local(path)
 
     def download(self, selection, dest: str | os.PathLike, *, progress: bool = True, tables_too: bool = True,
                  verify: bool = True) -> Path:
@@ -182,8 +156,6 @@ class Dataset:
         >>> sub.records().collect().height, sub.validate().height
         (1, 0)
         """
-        from .download import download
-
         return download(self, selection, dest, progress=progress, tables_too=tables_too, verify=verify)
 
     def __repr__(self) -> str:
@@ -193,31 +165,22 @@ class Dataset:
 
     @cached_property
     def image_ext(self) -> str | None:
-        """Extension of the image files on disk (``.dcm``, ``.dcm.gz`` or ``.jpg``), ``None`` with no images."""
-        if self._mirror is not None:
-            return self._remote_image_ext()
-        if self.has_files_tree:
-            ext = tables.first_image_ext(self.root)
-            if ext is not None:
-                return ext
+        """Extension of the image files (``.dcm``, ``.dcm.gz`` or ``.jpg``), ``None`` with no images: from the
+        files on disk, else ``IMAGE_FILENAMES``, else where the first listed images are found."""
+        ext = self.source.first_image_ext()
+        if ext is not None:
+            return ext
         if self.image_filenames is not None:
-            first = tables.read_image_filenames(self.image_filenames).filter(pl.col("kind") == "image")
-            return first["ext"][0] if first.height else None
-        return None
-
-    def _remote_image_ext(self) -> str | None:
-        if self.image_filenames is not None:
-            first = tables.read_image_filenames(self.local_file(self.image_filenames))
-            first = first.filter(pl.col("kind") == "image")
+            first = read_image_filenames(self.local_file(self.image_filenames)).filter(pl.col("kind") == "image")
             return first["ext"][0] if first.height else None
         if "records" in self.table_files:
-            rels = self._table("records").select("path").head(3).collect()["path"].to_list()
+            rels = self.table("records").select("path").head(3).collect()["path"].to_list()
         elif "metadata" in self.table_files:
-            rels = (self._table("metadata").select("subject_id", "study_id", "dicom_id").head(3)
+            rels = (self.table("metadata").select("subject_id", "study_id", "dicom_id").head(3)
                     .with_columns(layout.image_path_expr(ext=".dcm")).collect()["path"].to_list())
         else:
             return None
-        return self._mirror.probe_image_ext(rels) if rels else None
+        return self.source.probe_image_ext(rels) if rels else None
 
     @property
     def flavor(self) -> str:
@@ -242,22 +205,31 @@ class Dataset:
 
     @cached_property
     def listing(self) -> pl.DataFrame:
-        """Images and reports on disk (a walk of ``files/``), see :func:`cxrkit.tables.walk_files`. Computed once;
-        on a full copy the walk takes a while and shows a progress bar."""
-        if self._mirror is not None:  # a remote copy: what has been fetched into the mirror so far
-            return tables.walk_files(self.root) if (self.root / layout.FILES_DIR).is_dir() else tables.paths_frame([])
-        if self.has_files_tree:
-            return tables.walk_files(self.root, progress=True)
-        return tables.paths_frame([])
+        """Images and reports on disk (a walk of ``files/``, see :func:`cxrkit.storage.tree.walk_files`): on a
+        remote copy, what has been fetched so far. Computed once; on a full copy the walk takes a while and
+        shows a progress bar."""
+        return self.source.listing(progress=True)
 
     # --- tables ------------------------------------------------------------------------------------
 
-    def _table(self, name: str) -> pl.LazyFrame:
+    def table(self, name: str) -> pl.LazyFrame:
+        """Table ``name`` (a key of :data:`cxrkit.tables.TABLES`) as a typed lazy frame, cached as parquet.
+
+        Raises :class:`~cxrkit.errors.MissingFileError` when this copy lacks it (check :meth:`has` first).
+
+        Examples
+        --------
+        >>> ds = open_dataset()
+        >>> ds.table("split").collect_schema().names()
+        ['dicom_id', 'study_id', 'subject_id', 'split']
+        """
+        if name not in tables.TABLES:
+            raise KeyError(f"unknown table {name!r}; known: {', '.join(tables.TABLES)}")
         path = self.table_files.get(name)
         if path is None:
             spec = tables.TABLES[name]
             raise MissingFileError(
-                f"this copy ({self.root}) has no {spec.files[0]} ({spec.description}); it ships with "
+                f"this copy ({self.location}) has no {spec.files[0]} ({spec.description}); it ships with "
                 f"{spec.source}. Download it into the root, or check ds.has({name!r}) before using it."
             )
         return tables.load_table(self.local_file(path), tables.TABLES[name], cache=self.cache)
@@ -269,13 +241,14 @@ class Dataset:
         else from the images on disk, else from the metadata table; ``path`` is then the path as found.
         """
         if "records" in self.table_files:
-            return self._table("records")
+            return self.table("records")
         if self.image_filenames is not None:
-            return tables.listing_records(tables.read_image_filenames(self.local_file(self.image_filenames))).lazy()
-        derived = tables.listing_records(self.listing) if self._mirror is None else tables.paths_frame([])
+            return tables.listing_records(read_image_filenames(self.local_file(self.image_filenames))).lazy()
+        on_disk = self.listing.clear() if self.source.fetches_on_demand else self.listing  # a mirror is partial
+        derived = tables.listing_records(on_disk)
         if derived.height == 0 and "metadata" in self.table_files:
             return (
-                self._table("metadata")
+                self.table("metadata")
                 .select("subject_id", "study_id", "dicom_id")
                 .with_columns(layout.image_path_expr(ext=".dcm"))
             )
@@ -285,7 +258,7 @@ class Dataset:
         """Studies: ``subject_id, study_id, path`` (report path) from ``cxr-study-list.csv.gz``, or derived
         from the records (and reports on disk) when the list is absent."""
         if "studies" in self.table_files:
-            return self._table("studies")
+            return self.table("studies")
         from_records = self.records().select("subject_id", "study_id")
         from_disk = self.listing.lazy().filter(pl.col("kind") == "report").select("subject_id", "study_id")
         return (
@@ -297,23 +270,23 @@ class Dataset:
 
     def metadata(self) -> pl.LazyFrame:
         """Per-image DICOM fields (see :mod:`cxrkit.tables`); StudyDate as a date, StudyTime as a time."""
-        return self._table("metadata")
+        return self.table("metadata")
 
     def chexpert(self) -> pl.LazyFrame:
         """Per-study CheXpert labels: 14 Float64 columns, 1.0 / 0.0 / -1.0, null where not mentioned."""
-        return self._table("chexpert")
+        return self.table("chexpert")
 
     def negbio(self) -> pl.LazyFrame:
         """Per-study NegBio labels, same shape as :meth:`chexpert`."""
-        return self._table("negbio")
+        return self.table("negbio")
 
     def split(self) -> pl.LazyFrame:
         """Per-image recommended split: ``dicom_id, study_id, subject_id, split``."""
-        return self._table("split")
+        return self.table("split")
 
     def providers(self) -> pl.LazyFrame:
         """Per-study provider ids (MIMIC-CXR 2.1.0): ``study_id`` and the provider id columns as strings."""
-        return self._table("providers")
+        return self.table("providers")
 
     def images(self) -> pl.LazyFrame:
         """Records joined with metadata (views, sizes, date and time) and split, where present; sorted by ids.
@@ -419,7 +392,7 @@ class Dataset:
             found = self.studies().filter(pl.col("study_id") == sid).select("subject_id").collect()
             if found.height == 0:
                 raise StudyNotFoundError(
-                    f"study s{sid} is not listed in this copy ({self.root}); see ds.studies() for the studies it has"
+                    f"study s{sid} is not listed in this copy ({self.location}); see ds.studies() for the studies it has"
                 )
             subject = found["subject_id"][0]
         views: dict[str, str | None] = {}
@@ -431,12 +404,11 @@ class Dataset:
             views = dict(zip(meta["dicom_id"], meta["ViewPosition"]))
             if meta.height:
                 date, time = meta["StudyDate"].min(), meta["StudyTime"].min()
-        if self._mirror is not None:  # fetch the study's images and report into the mirror, in parallel
-            ext = self.image_ext or ".dcm"
-            wanted = [layout.image_path(subject, sid, did, ext=ext) for did in sorted(rows["dicom_id"])]
-            if self.flavor == "dicom" or "studies" in self.table_files:
-                wanted.append(layout.report_path(subject, sid))
-            self._mirror.fetch_many(wanted)
+        ext = self.image_ext or ".dcm"
+        wanted = [layout.image_path(subject, sid, did, ext=ext) for did in sorted(rows["dicom_id"])]
+        if self.flavor == "dicom" or "studies" in self.table_files:
+            wanted.append(layout.report_path(subject, sid))
+        self.source.prefetch(wanted)  # a remote copy fetches the study's files in parallel; a folder has them
         images = []
         for did in sorted(rows["dicom_id"]):
             rel = layout.image_path(subject, sid, did)[: -len(".dcm")]
@@ -448,8 +420,8 @@ class Dataset:
 
         report = self.root / layout.report_path(subject, sid)
         reports_zip = self.reports_zip
-        if self._mirror is not None and reports_zip is not None and not report.exists():
-            reports_zip = self.local_file(reports_zip)  # the server has no .txt for it: the zip has them all
+        if reports_zip is not None and not report.exists():
+            reports_zip = self.local_file(reports_zip)  # no .txt for it: the zip has them all (fetched if remote)
         return Study(
             subject_id=subject,
             study_id=sid,
@@ -464,30 +436,24 @@ class Dataset:
 
     @cached_property
     def _has_report_files(self) -> bool:
-        if "listing" in self.__dict__:  # already walked
+        if "listing" in self.__dict__ and not self.source.fetches_on_demand:  # already walked
             return bool((self.listing["kind"] == "report").any())
-        return self.has_files_tree and tables.has_report_files(self.root)
+        expected = self.flavor == "dicom" or "studies" in self.table_files
+        return self.has_files_tree and self.source.has_report_files(expected=expected)
 
     def _report_source(self) -> Path:
-        if self._mirror is not None:
-            return self._remote_report_source()
-        if self._has_report_files:
-            return self.root
-        if self.reports_zip is not None:
-            return self.reports_zip
-        raise MissingFileError(
-            f"this copy ({self.root}) has no reports: no files/pNN/pSUBJECT/sSTUDY.txt and no "
-            "mimic-cxr-reports.zip (MIMIC-CXR-JPG ships without reports; they come with MIMIC-CXR)"
-        )
-
-    def _remote_report_source(self) -> Path:
-        if self.reports_zip is not None:  # one file instead of one request per report
+        """The reports' folder or zip. A source that fetches on demand reads the one zip rather than a file per
+        report; a local copy reads its report files (cheaper than inflating the zip) when it has them."""
+        if self.reports_zip is not None and self.source.fetches_on_demand:
             return self.local_file(self.reports_zip)
-        if self.has_files_tree and (self.flavor == "dicom" or "studies" in self.table_files):
-            rels = self.studies().select("path").collect()["path"].to_list()
-            self._mirror.fetch_many(rels, progress=True, desc="fetching reports")
+        if self._has_report_files:
+            if self.source.fetches_on_demand:  # one request per report, once: then they are in the mirror
+                rels = self.studies().select("path").collect()["path"].to_list()
+                self.source.prefetch(rels, progress=True, desc="fetching reports")
             if (self.root / layout.FILES_DIR).is_dir():
                 return self.root
+        if self.reports_zip is not None:
+            return self.local_file(self.reports_zip)
         raise MissingFileError(
             f"this copy ({self.location}) has no reports: no files/pNN/pSUBJECT/sSTUDY.txt and no "
             "mimic-cxr-reports.zip (MIMIC-CXR-JPG ships without reports; they come with MIMIC-CXR)"
@@ -505,9 +471,7 @@ class Dataset:
         >>> ds.reports(progress=False).select("study_id", "text").collect().height == ds.studies().collect().height
         True
         """
-        from . import reports
-
-        return reports.read_reports(
+        return read_reports(
             self._report_source(), cache=self.cache, executor=executor, progress=progress
         ).lazy()
 
@@ -521,17 +485,13 @@ class Dataset:
         >>> "impression" in ds.sections(progress=False).collect_schema().names()
         True
         """
-        from . import reports
-
-        return reports.read_sections(
+        return read_sections(
             self._report_source(), cache=self.cache, executor=executor, progress=progress
         ).lazy()
 
     def validate(self) -> pl.DataFrame:
         """Check this copy; one row per finding (see :func:`cxrkit.validate.validate`). Empty when clean."""
-        from . import validate
-
-        return validate.validate(self)
+        return validate(self)
 
     def summary(self) -> dict[str, object]:
         """What is here: root, flavour, tables present, and counts of patients, studies and images (listed and
@@ -548,9 +508,9 @@ class Dataset:
             "mirror": str(self.root) if self.is_remote else None,
             "flavor": self.flavor,
             "image_ext": self.image_ext,
-            "tables": {name: str(p.relative_to(self.root)) for name, p in self.table_files.items()},
+            "tables": {name: p.name for name, p in self.table_files.items()},
             "missing_tables": [n for n in tables.TABLES if n not in self.table_files],
-            "reports_zip": str(self.reports_zip.relative_to(self.root)) if self.reports_zip else None,
+            "reports_zip": self.reports_zip.name if self.reports_zip else None,
             "image_filenames": self.image_filenames is not None,
             **counts,
             "images_on_disk": int((listing["kind"] == "image").sum()),
@@ -560,13 +520,13 @@ class Dataset:
 
 def demo_root(cache_dir: str | os.PathLike | None = None) -> Path:
     """The embedded demo dataset's folder, generated on first use into the cache directory (deterministic)."""
-    from . import demo
+    from .demo import DEMO_VERSION, make_demo
 
     cache = Cache(cache_dir)
-    root = cache.path("demo", f"v{demo.DEMO_VERSION}")
+    root = cache.path("demo", f"v{DEMO_VERSION}")
     if not root.exists():
         try:
-            demo.make_demo(root)
+            make_demo(root)
         except FileExistsError:  # another process made it meanwhile
             pass
     return root
@@ -581,14 +541,14 @@ def open_dataset(root: str | os.PathLike | None = None, *, cache_dir: str | os.P
     root
         The dataset folder (the one holding ``files/`` and the ``.csv.gz`` tables), or its URL
         (``https://physionet.org/files/mimic-cxr/2.0.0/``, ``s3://...``, ``gs://...``, any fsspec URL: files are
-        then fetched on demand into the cache, see :mod:`cxrkit.remote`). Default: the ``CXRKIT_ROOT``
+        then fetched on demand into the cache, see :mod:`cxrkit.storage.remote`). Default: the ``CXRKIT_ROOT``
         environment variable, else the synthetic demo dataset (generated on first use).
     cache_dir
         Where derived data goes. Default: ``CXRKIT_CACHE``, else the per-user cache directory. It must lie
         outside the dataset root; the kit never writes into a dataset.
     storage_options
         For a URL root: credentials and options of the fsspec filesystem (HTTP: ``{"username": ...,
-        "password": ...}``); see :mod:`cxrkit.remote` for the other places credentials are taken from.
+        "password": ...}``); see :mod:`cxrkit.storage.remote` for the other places credentials are taken from.
 
     Examples
     --------

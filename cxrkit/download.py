@@ -5,13 +5,13 @@ records, images or studies, or study ids) and copies its images and reports into
 layout, plus the tables filtered to the selection, so the folder opens with :func:`cxrkit.open_dataset` and
 validates clean as a copy of the subset.
 
-* Resumable: each file goes through :func:`cxrkit.remote.fetch_file` (a ``.part`` continued with a Range
+* Resumable: each file goes through :func:`cxrkit.storage.fetch_file` (a ``.part`` continued with a Range
   request, renamed when complete); files already complete in the folder are kept, so downloads into the same
   folder add up (its tables then list both selections).
 * Verified: every size, and each file's SHA-256 against the source's ``SHA256SUMS.txt`` when it has one; the
   folder gets its own ``SHA256SUMS.txt`` listing all it holds.
-* From anywhere: a remote copy is read through its mirror's connection (:mod:`cxrkit.remote`, same credentials),
-  a local one through :class:`LocalSource` (``.gz`` files copied as they are).
+* From anywhere: the bytes come from the dataset's source (:class:`cxrkit.storage.Source`): a remote copy's
+  connection, with its credentials, or a local folder (``.gz`` files copied as they are).
 
 Examples
 --------
@@ -43,51 +43,25 @@ from __future__ import annotations
 import concurrent.futures as cf
 import gzip
 import os
-import re
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from . import layout, storage, tables
-from .cache import Cache
+from . import layout, tables
 from .errors import CxrkitError, MissingFileError
-from .remote import SHA256SUMS, WORKERS, Source, fetch_file, image_rels, sha256_file
+from .storage.backend import fetch_file, read_sha256sums, sha256_file
+from .storage.cache import Cache
 
 if TYPE_CHECKING:  # pragma: no cover
     from .dataset import Dataset
 
-__all__ = ["SHA256SUMS", "LocalSource", "download", "read_sha256sums"]
+__all__ = ["SHA256SUMS", "download"]
 
-
-class LocalSource(Source):
-    """A local copy as a source for :func:`download`: sizes and bytes of its files as stored (``.gz`` too)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.label = str(self.root)
-
-    def size(self, rel: str) -> int:
-        try:
-            return (self.root / rel).stat().st_size
-        except FileNotFoundError as exc:
-            raise MissingFileError(f"{self.root / rel}: no such file") from exc
-
-    def read_range(self, rel: str, start: int, end: int) -> bytes:
-        with storage.open_binary(self.root / rel, raw=True) as fh:  # raw: a download copies .gz files as they are
-            fh.seek(start)
-            return fh.read(end - start)
-
-
-def read_sha256sums(path: Path) -> dict[str, str]:
-    """``SHA256SUMS.txt`` (``<hex>  <relative path>`` per line) as a dict: relative path -> hex digest."""
-    sums: dict[str, str] = {}
-    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
-        parts = line.strip().split(None, 1)
-        if len(parts) == 2 and re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
-            sums[parts[1].lstrip("*").lstrip("./")] = parts[0].lower()
-    return sums
+SHA256SUMS = layout.SHA256SUMS
+#: Parallel fetches of whole files.
+WORKERS = 8
 
 
 def _selection_ids(ds: Dataset, selection: Any) -> pl.DataFrame:
@@ -141,26 +115,18 @@ def download(ds: Dataset, selection: Any, dest: str | os.PathLike, *, progress: 
         ``dest``. It also gets a ``SHA256SUMS.txt`` listing what was downloaded.
     """
     dest = Path(dest).expanduser().resolve()
-    remote = getattr(ds, "_mirror", None)
-    if remote is None and (dest == ds.root or ds.root in dest.parents):
+    if dest == ds.root or ds.root in dest.parents:
         raise CxrkitError(f"{dest} lies inside the dataset root {ds.root}; download to a folder outside it")
-    source: Source = remote.remote if remote is not None else LocalSource(ds.root)
+    source = ds.source
     picked = _selection_ids(ds, selection)
     ext = ds.image_ext or ".dcm"
-    wanted = list(dict.fromkeys(image_rels(picked, ext)))
+    wanted = list(dict.fromkeys(layout.safe_image_paths(picked, ext)))
     studies = picked.select("subject_id", "study_id").unique().sort("subject_id", "study_id")
     has_reports = ds.flavor != "jpg" or ds.listing.filter(pl.col("kind") == "report").height > 0
     report_rels = [layout.report_path(s, t) for s, t in studies.iter_rows()] if has_reports else []
     sums: dict[str, str] = {}
-    if verify:
-        sums_path = None
-        if remote is not None:
-            if remote.has(SHA256SUMS):
-                sums_path = remote.local(SHA256SUMS)
-        elif (ds.root / SHA256SUMS).is_file():
-            sums_path = ds.root / SHA256SUMS
-        if sums_path is not None:
-            sums = read_sha256sums(sums_path)
+    if verify and source.has(SHA256SUMS):
+        sums = read_sha256sums(source.local(SHA256SUMS))
     # sizes first: a refused credential stops here, before anything is written
     todo: list[tuple[str, int]] = []
     missing: list[str] = []

@@ -47,15 +47,53 @@ class StudyNotFoundError(CxrkitError, KeyError):
 
 class CorruptFileError(CxrkitError):
     """A file's bytes are damaged: a cut or broken ``.gz`` stream, data that ends early
-    (:mod:`cxrkit.storage` raises it; :class:`cxrkit.images.CorruptImageError` is one too)."""
+    (:mod:`cxrkit.storage` raises it; :class:`CorruptImageError` is one too)."""
 
 
 class ImageReadError(CxrkitError):
     """An image file cannot be read or decoded."""
 
 
+class NotAnImageError(ImageReadError):
+    """The file is neither DICOM nor JPEG (e.g. a report or an HTML error page saved under a ``.dcm`` name)."""
+
+
+class CorruptImageError(ImageReadError, CorruptFileError):
+    """The file is damaged: truncated, a cut gzip stream, no pixel data, or an absurd Rows/Columns."""
+
+
+class UnsupportedImageError(ImageReadError):
+    """A valid image the kit does not show: colour or multi-frame (MIMIC-CXR images are single grayscale frames)."""
+
+
+class UndecodableImageError(ImageReadError):
+    """No installed pixel decoder handles the file's transfer syntax (or every one of them failed)."""
+
+
 class ReportReadError(CxrkitError):
     """A report file cannot be read."""
+
+
+class RemoteError(CxrkitError, OSError):
+    """A remote copy could not be reached or read (network error, unexpected answer, size mismatch)."""
+
+
+class RemoteAuthError(RemoteError, PermissionError):
+    """The server or object store refused the credentials (HTTP 401/403, access denied)."""
+
+    status: int | str | None = None
+
+
+class MissingExtraError(CxrkitError, ImportError):
+    """Opening a URL needs an optional extra that is not installed."""
+
+
+class DemoError(CxrkitError, ValueError):
+    """Invalid arguments to :func:`cxrkit.demo.make_demo` (unknown flavour, non-positive size...)."""
+
+
+class DemoExistsError(CxrkitError, FileExistsError):
+    """The demo destination already exists and ``overwrite`` was not given."""
 
 
 class CacheError(CxrkitError):

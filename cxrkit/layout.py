@@ -21,7 +21,9 @@ Examples
 
 from __future__ import annotations
 
+import fnmatch
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -40,6 +42,24 @@ DICOM_ID_PATTERN = r"^[0-9a-f]{8}(-[0-9a-f]{8}){4}$"
 IMAGE_EXTENSIONS = (".dcm", ".dcm.gz", ".jpg")
 REPORT_EXTENSION = ".txt"
 FILES_DIR = "files"
+
+#: The files at the top of a copy, by the name the kit gives each table: ``fnmatch`` patterns, best first.
+TABLE_FILES: dict[str, tuple[str, ...]] = {
+    "records": ("cxr-record-list.csv.gz", "cxr-record-list.csv"),
+    "studies": ("cxr-study-list.csv.gz", "cxr-study-list.csv"),
+    "metadata": ("mimic-cxr-*-metadata.csv.gz", "mimic-cxr-*-metadata.csv"),
+    "chexpert": ("mimic-cxr-*-chexpert.csv.gz", "mimic-cxr-*-chexpert.csv"),
+    "negbio": ("mimic-cxr-*-negbio.csv.gz", "mimic-cxr-*-negbio.csv"),
+    "split": ("mimic-cxr-*-split.csv.gz", "mimic-cxr-*-split.csv"),
+    "providers": ("cxr-provider-list.csv.gz", "cxr-provider-list.csv"),
+}
+#: MIMIC-CXR-JPG's list of image paths (2.1.0), one relative path a line.
+IMAGE_FILENAMES = "IMAGE_FILENAMES"
+#: The reports zip of MIMIC-CXR (``fnmatch`` pattern) and the checksum list of every PhysioNet project.
+REPORTS_ZIP_PATTERN = "mimic-cxr-reports*.zip"
+SHA256SUMS = "SHA256SUMS.txt"
+#: Releases whose file names are tried on a server that lists no folders.
+RELEASES = ("2.0.0", "2.1.0")
 
 #: Names of the folders and report files of the tree: ``p10``, ``p10000032``, ``s50414267.txt`` (``fullmatch``).
 GROUP_DIR_RE = re.compile(r"p1[0-9]")
@@ -265,6 +285,54 @@ def parse_path(path: str | PurePath) -> PathIds:
     return PathIds(subject, int(match["study"]), match["dicom"], "image", match["ext"])
 
 
+# --- the files at the top of a copy ---------------------------------------------------------------------
+
+
+def find_table_file(names: Iterable[str], table: str) -> str | None:
+    """The name, among the top-level ``names`` of a copy, of table ``table``'s file; the highest version wins.
+
+    Examples
+    --------
+    >>> find_table_file(["files", "mimic-cxr-2.0.0-split.csv.gz", "mimic-cxr-2.1.0-split.csv.gz"], "split")
+    'mimic-cxr-2.1.0-split.csv.gz'
+    >>> find_table_file(["files"], "records") is None
+    True
+    """
+    names = list(names)
+    for pattern in TABLE_FILES[table]:
+        hits = sorted(fnmatch.filter(names, pattern))
+        if hits:
+            return hits[-1]
+    return None
+
+
+def find_reports_zip(names: Iterable[str]) -> str | None:
+    """The name of the reports zip among the top-level ``names`` of a copy (the last in sorted order).
+
+    Examples
+    --------
+    >>> find_reports_zip(["files", "mimic-cxr-reports.zip"])
+    'mimic-cxr-reports.zip'
+    """
+    hits = sorted(fnmatch.filter(list(names), REPORTS_ZIP_PATTERN))
+    return hits[-1] if hits else None
+
+
+def known_top_files() -> list[str]:
+    """Every top-level file name a copy of either project may hold, for a server that lists no folders.
+
+    Examples
+    --------
+    >>> "mimic-cxr-2.1.0-chexpert.csv.gz" in known_top_files(), "cxr-record-list.csv.gz" in known_top_files()
+    (True, True)
+    """
+    names = [IMAGE_FILENAMES, REPORTS_ZIP_PATTERN.replace("*", ""), SHA256SUMS]
+    for patterns in TABLE_FILES.values():
+        for pattern in patterns:
+            names += [pattern.replace("*", release) for release in RELEASES] if "*" in pattern else [pattern]
+    return names
+
+
 # --- the same rules as polars expressions (vectorised; used by the tables) -----------------------------
 
 
@@ -350,3 +418,25 @@ def parse_path_expr(path: pl.Expr | str = "path") -> pl.Expr:
         dicom_id=pl.when(ok).then(parts.struct.field("4")),
         ext=pl.when(ok).then(pl.coalesce(parts.struct.field("5"), pl.lit(REPORT_EXTENSION))),
     ).alias("parsed")
+
+
+def safe_image_paths(frame: pl.DataFrame, ext: str = ".dcm") -> list[str]:
+    """Relative image paths of a frame of ids, rebuilt by :func:`image_path_expr` (never taken from a table's
+    ``path`` column, which a server controls: no ``..`` can get in); rows with malformed ids are left out.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> ids = pl.DataFrame({"subject_id": [10000032, 1], "study_id": [50414267, 50414267],
+    ...                     "dicom_id": ["02aa804e-bde0afdd-112c0b34-7bc16630-4e384014"] * 2})
+    >>> safe_image_paths(ids, ".jpg")
+    ['files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.jpg']
+    """
+    import polars as pl
+
+    ok = frame.filter(
+        pl.col("dicom_id").str.contains(DICOM_ID_PATTERN)
+        & pl.col("subject_id").is_between(10_000_000, 19_999_999)
+        & pl.col("study_id").is_between(50_000_000, 59_999_999)
+    )
+    return ok.select(image_path_expr(ext=ext)).to_series().to_list()

@@ -3,7 +3,7 @@
 Every known table is described once in :data:`TABLES` (file names, columns and types, what the table is).
 :func:`load_table` checks a file's header, scans it lazily with an explicit schema (polars streams
 ``.csv.gz``), applies the typed conversions (``StudyDate`` -> date, ``StudyTime`` -> time with the lost
-leading zero restored) and, given a :class:`~cxrkit.cache.Cache`, keeps a parquet copy keyed by the file's
+leading zero restored) and, given a :class:`~cxrkit.storage.Cache`, keeps a parquet copy keyed by the file's
 identity so later scans are columnar and fast. A bad file gives a :class:`~cxrkit.errors.TableError` naming it.
 
 When the record/study lists are absent (a MIMIC-CXR-JPG copy, a partial download), :func:`listing_records`
@@ -36,16 +36,15 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from . import layout
-from .cache import Cache, file_identity, identity_key, wait_for_writes
 from .errors import CxrkitError, TableError
-from .storage import read_head_line
+from .storage.cache import Cache, file_identity, identity_key, wait_for_writes
+from .storage.files import read_head_line
 
 #: The 14 CheXpert/NegBio label columns, in file order.
 LABEL_COLUMNS = (
@@ -77,7 +76,7 @@ class TableSpec:
     """What the kit knows about one table file."""
 
     name: str
-    files: tuple[str, ...]  # glob patterns in the root, best first
+    files: tuple[str, ...]  # fnmatch patterns in the root, best first (layout.TABLE_FILES)
     schema: dict[str, pl.DataType]  # columns as read from the CSV, in file order
     description: str
     source: str  # which project ships it
@@ -100,21 +99,21 @@ TABLES: dict[str, TableSpec] = {
     for spec in (
         TableSpec(
             "records",
-            ("cxr-record-list.csv.gz", "cxr-record-list.csv"),
+            layout.TABLE_FILES["records"],
             {"subject_id": _ID, "study_id": _ID, "dicom_id": _STR, "path": _STR},
             "one row per image: image -> study -> patient",
             "MIMIC-CXR",
         ),
         TableSpec(
             "studies",
-            ("cxr-study-list.csv.gz", "cxr-study-list.csv"),
+            layout.TABLE_FILES["studies"],
             {"subject_id": _ID, "study_id": _ID, "path": _STR},
             "one row per study: study -> patient, with the report path",
             "MIMIC-CXR",
         ),
         TableSpec(
             "metadata",
-            ("mimic-cxr-*-metadata.csv.gz", "mimic-cxr-*-metadata.csv"),
+            layout.TABLE_FILES["metadata"],
             {
                 "dicom_id": _STR,
                 "subject_id": _ID,
@@ -134,28 +133,28 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "chexpert",
-            ("mimic-cxr-*-chexpert.csv.gz", "mimic-cxr-*-chexpert.csv"),
+            layout.TABLE_FILES["chexpert"],
             _LABEL_SCHEMA,
             "one row per study: 14 CheXpert labeller labels",
             "MIMIC-CXR-JPG",
         ),
         TableSpec(
             "negbio",
-            ("mimic-cxr-*-negbio.csv.gz", "mimic-cxr-*-negbio.csv"),
+            layout.TABLE_FILES["negbio"],
             _LABEL_SCHEMA,
             "one row per study: 14 NegBio labeller labels",
             "MIMIC-CXR-JPG",
         ),
         TableSpec(
             "split",
-            ("mimic-cxr-*-split.csv.gz", "mimic-cxr-*-split.csv"),
+            layout.TABLE_FILES["split"],
             {"dicom_id": _STR, "study_id": _ID, "subject_id": _ID, "split": _STR},
             "one row per image: the recommended train / validate / test split",
             "MIMIC-CXR-JPG",
         ),
         TableSpec(
             "providers",
-            ("cxr-provider-list.csv.gz", "cxr-provider-list.csv"),
+            layout.TABLE_FILES["providers"],
             {
                 "study_id": _ID,
                 "ordering_provider_id": _STR,
@@ -173,7 +172,7 @@ TABLES: dict[str, TableSpec] = {
 ID_COLUMNS = {"subject_id": layout.SUBJECT_ID_PATTERN, "study_id": layout.STUDY_ID_PATTERN,
               "dicom_id": layout.DICOM_ID_PATTERN}
 
-IMAGE_FILENAMES = "IMAGE_FILENAMES"
+IMAGE_FILENAMES = layout.IMAGE_FILENAMES
 
 
 def find_table(root: str | os.PathLike, name: str) -> Path | None:
@@ -188,11 +187,13 @@ def find_table(root: str | os.PathLike, name: str) -> Path | None:
     ('mimic-cxr-2.0.0-split.csv.gz', None)
     """
     root = Path(root)
-    for pattern in TABLES[name].files:
-        hits = sorted(p for p in root.glob(pattern) if p.is_file())
-        if hits:
-            return hits[-1]
-    return None
+    try:
+        with os.scandir(root) as entries:
+            names = [e.name for e in entries if e.is_file()]
+    except OSError:
+        return None
+    found = layout.find_table_file(names, name)
+    return root / found if found is not None else None
 
 
 def _header_columns(path: Path) -> list[str]:
@@ -298,7 +299,7 @@ def _write_copy(cache: Cache, final: Path, name: str, lf: pl.LazyFrame) -> None:
             stale.unlink(missing_ok=True)
 
 
-#: Block until every background cache write (e.g. of :mod:`cxrkit.reports`) is on disk. :func:`load_table`
+#: Block until every background cache write (e.g. of :mod:`cxrkit.reports.corpus`) is on disk. :func:`load_table`
 #: writes its copies before it returns; kept so callers need not know which entries are written in the background.
 wait_for_cache_writes = wait_for_writes
 
@@ -388,155 +389,6 @@ def view_exprs() -> list[pl.Expr]:
 
 
 # --- tables derived from what is on disk ---------------------------------------------------------------
-
-
-def walk_files(root: str | os.PathLike, *, progress: bool = False) -> pl.DataFrame:
-    """Every image and report under ``root/files`` as a frame: ``path`` (relative, posix), ``subject_id``,
-    ``study_id``, ``dicom_id`` (null for reports), ``ext``, ``kind`` ("image" / "report" / "other").
-
-    Files that do not follow the layout are kept with ``kind="other"`` and null ids, so validation can report them.
-    A full copy holds about 600,000 files in 290,000 folders: the walk takes seconds on a local disk and minutes
-    on a network file system. ``progress`` shows a bar over the patient folders (counted first, from the group
-    folders), appearing only when the walk takes longer than two seconds.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> root = pathlib.Path(tempfile.mkdtemp())
-    >>> p = root / "files/p10/p10000032/s50414267.txt"
-    >>> p.parent.mkdir(parents=True)
-    >>> _ = p.write_text(" FINDINGS: Clear.")
-    >>> walk_files(root).select("path", "kind").row(0)
-    ('files/p10/p10000032/s50414267.txt', 'report')
-    """
-    root = Path(root)
-    base = root / layout.FILES_DIR
-    found: list[str] = []
-    prefix = len(str(root)) + 1
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(patient_dirs(root)), desc=f"listing {base}", unit="patient", delay=2)
-    try:
-        for dirpath, dirnames, filenames in os.walk(base):
-            dirnames.sort()
-            rel = dirpath[prefix:].replace(os.sep, "/")
-            found.extend(f"{rel}/{name}" for name in sorted(filenames))
-            if bar is not None and rel.count("/") == 2 and layout.PATIENT_DIR_RE.fullmatch(rel.rsplit("/", 1)[1]):
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    return paths_frame(found)
-
-
-def patient_dirs(root: str | os.PathLike) -> list[str]:
-    """Relative paths ``files/pNN/pSUBJECT`` of every patient folder under ``root/files``, sorted (folders named
-    otherwise are left out; :func:`walk_files` and validation see them).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> root = pathlib.Path(tempfile.mkdtemp())
-    >>> for d in ("files/p11/p11000011", "files/p10/p10000032", "files/p10/misc"):
-    ...     (root / d).mkdir(parents=True)
-    >>> patient_dirs(root)
-    ['files/p10/p10000032', 'files/p11/p11000011']
-    """
-    out: list[str] = []
-    base = Path(root) / layout.FILES_DIR
-    for group in _sorted_dirs(base):
-        name = os.path.basename(group)
-        if layout.GROUP_DIR_RE.fullmatch(name):
-            out.extend(f"{layout.FILES_DIR}/{name}/{os.path.basename(p)}" for p in _sorted_dirs(group)
-                       if layout.PATIENT_DIR_RE.fullmatch(os.path.basename(p)))
-    return out
-
-
-def has_report_files(root: str | os.PathLike) -> bool:
-    """Whether any ``files/pNN/pSUBJECT/sSTUDY.txt`` report exists under ``root``, without walking the tree:
-    patient folders are looked into one at a time until a report turns up (a MIMIC-CXR-JPG copy, which has
-    none, costs one listing per patient folder, not a walk of its study folders).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> root = pathlib.Path(tempfile.mkdtemp())
-    >>> (root / "files/p10/p10000032/s50414267").mkdir(parents=True)
-    >>> has_report_files(root)
-    False
-    >>> _ = (root / "files/p10/p10000032/s50414267.txt").write_text(" FINDINGS: Clear.")
-    >>> has_report_files(root)
-    True
-    """
-    for rel in patient_dirs(root):
-        try:
-            with os.scandir(os.path.join(root, rel)) as entries:
-                if any(layout.REPORT_NAME_RE.fullmatch(e.name) and e.is_file() for e in entries):
-                    return True
-        except OSError:
-            continue
-    return False
-
-
-def first_image_ext(root: str | os.PathLike) -> str | None:
-    """The extension (``.dcm``, ``.dcm.gz`` or ``.jpg``) of the first image file under ``root/files``, in sorted
-    order; ``None`` when there is none. Study folders are looked into one at a time, so a full copy answers at
-    once; a copy without images (reports only) costs one listing per patient folder.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> root = pathlib.Path(tempfile.mkdtemp())
-    >>> study = root / "files/p10/p10000032/s50414267"
-    >>> study.mkdir(parents=True)
-    >>> first_image_ext(root) is None
-    True
-    >>> _ = (study / "02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm.gz").write_bytes(b"")
-    >>> first_image_ext(root)
-    '.dcm.gz'
-    """
-    for rel in patient_dirs(root):
-        for study in _sorted_dirs(os.path.join(root, rel)):
-            try:
-                names = sorted(os.listdir(study))
-            except OSError:
-                continue
-            for name in names:
-                for ext in layout.IMAGE_EXTENSIONS:
-                    if name.endswith(ext):
-                        return ext
-    return None
-
-
-def _sorted_dirs(path: str | os.PathLike) -> list[str]:
-    """The sub-folders of ``path`` (sorted paths); none when it cannot be listed."""
-    try:
-        with os.scandir(path) as entries:
-            return sorted(e.path for e in entries if e.is_dir())
-    except OSError:
-        return []
-
-
-def paths_frame(paths: Iterable[str]) -> pl.DataFrame:
-    """Parse relative paths into the frame described in :func:`walk_files` (vectorised)."""
-    df = pl.DataFrame({"path": list(paths)}, schema={"path": _STR})
-    parsed = df.with_columns(layout.parse_path_expr()).unnest("parsed")
-    return parsed.with_columns(
-        pl.when(pl.col("dicom_id").is_not_null())
-        .then(pl.lit("image"))
-        .when(pl.col("ext") == layout.REPORT_EXTENSION)
-        .then(pl.lit("report"))
-        .otherwise(pl.lit("other"))
-        .alias("kind")
-    )
-
-
-def read_image_filenames(path: str | os.PathLike) -> pl.DataFrame:
-    """Parse MIMIC-CXR-JPG's ``IMAGE_FILENAMES`` (one relative image path per line) like :func:`walk_files`."""
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
-    return paths_frame(line.strip() for line in text.splitlines() if line.strip())
 
 
 def listing_records(listing: pl.DataFrame) -> pl.DataFrame:

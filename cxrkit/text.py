@@ -346,7 +346,7 @@ def mention_text(findings: str = "findings", impression: str = "impression") -> 
     """The text to read mentions from in a sections frame: findings then impression (null when both are).
 
     The indication and history are left out ("eval for pneumonia" is a question, not a finding). A report
-    without either has its inferred impression (the last paragraph, see :func:`cxrkit.sections.parse_sections`).
+    without either has its inferred impression (the last paragraph, see :func:`cxrkit.reports.parse_sections`).
 
     Examples
     --------

@@ -278,7 +278,7 @@ def validate(ds: Dataset) -> pl.DataFrame:
         try:
             raw = tables.scan_table(ds.local_file(path), name, raw=True).collect()
             found.append(check_ids(raw, name))
-            typed[name] = ds._table(name).collect()
+            typed[name] = ds.table(name).collect()
         except TableError as exc:
             found.append(_as_findings(pl.DataFrame({"path": [str(path)]}), "unreadable_table", "error", str(exc)))
         except pl.exceptions.PolarsError as exc:
@@ -300,7 +300,7 @@ def validate(ds: Dataset) -> pl.DataFrame:
         if "records" in typed or "studies" in typed:
             found.append(check_links(records, studies))
         expect_reports = ds.flavor != "jpg" or ds.listing.filter(pl.col("kind") == "report").height > 0
-        if getattr(ds, "is_remote", False):
+        if ds.source.fetches_on_demand:  # the listing is what was fetched so far, not what the copy holds
             found.append(check_remote(ds, records))
         else:
             found.append(check_files(records, studies, ds.listing, expect_reports=expect_reports,

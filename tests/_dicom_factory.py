@@ -1,6 +1,6 @@
 """Test helper: write small DICOM files shaped like MIMIC-CXR ones, in any transfer syntax pydicom can make.
 
-Shared by ``tests/test_images.py`` and ``tests/test_imagestats.py`` (pytest puts ``tests/`` on ``sys.path``).
+Shared by ``tests/images/`` and ``tests/storage/`` (``tests/conftest.py`` puts ``tests/`` on ``sys.path``).
 Transfer syntaxes no installed encoder can write (JPEG-LS, JPEG extended 12-bit) come from pydicom's bundled
 test files; JPEG lossless (process 14) is written by the small encoder below, JPEG baseline by Pillow.
 """

@@ -14,7 +14,7 @@ from cxrkit.cli import main
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cxrkit.cli", *args], check=False, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cxrkit", *args], check=False, capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=300)
 
 

@@ -10,8 +10,8 @@ import pytest
 from _http_server import GOOD, PASSWORD, USER, DatasetServer, files_under, image_hits
 
 import cxrkit
-from cxrkit.download import read_sha256sums
-from cxrkit.remote import RemoteAuthError, RemoteError, sha256_file
+from cxrkit.errors import RemoteAuthError, RemoteError
+from cxrkit.storage import read_sha256sums, sha256_file
 
 pytest.importorskip("fsspec")
 pytest.importorskip("aiohttp")
@@ -88,14 +88,3 @@ def test_downloads_into_the_same_folder_add_up(demo4, tmp_path):
     assert set(first["path"]) | set(second["path"]) <= set(sums)
     for rel, digest in sums.items():
         assert sha256_file(dest / rel) == digest
-
-
-def test_the_old_home_in_remote_still_imports():
-    import cxrkit.download
-    import cxrkit.remote
-    from cxrkit.remote import LocalSource, download
-
-    assert download is cxrkit.download.download and LocalSource is cxrkit.download.LocalSource
-    assert cxrkit.remote.read_sha256sums is read_sha256sums
-    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
-        cxrkit.remote.nothing_here  # noqa: B018

@@ -234,7 +234,7 @@ def test_term_frequencies_match_a_counter_on_awkward_text():
 def test_a_missing_column_is_named_with_what_the_frame_has():
     from cxrkit import text
     from cxrkit.errors import MissingColumnError
-    from cxrkit.sections import sections_frame
+    from cxrkit.reports import sections_frame
 
     df = pl.DataFrame({"study_id": [1], "txt": ["No effusion."]})
     calls = {

@@ -2,7 +2,7 @@
 
 The pipeline is the kit's own: :func:`cxrkit.images.read_modality` gives the preview (modality values, block
 -averaged to at most ``max_size`` pixels a side) with the file's display info, and
-:func:`cxrkit.display.apply_window` turns it into the picture for any window, so the viewer's picture with
+:func:`cxrkit.images.apply_window` turns it into the picture for any window, so the viewer's picture with
 the file's own window is :func:`cxrkit.images.read_image`'s. A :class:`DisplayArray` holds that pair; the
 full-resolution values for zoomed crops are read on the first zoom only. :func:`render` gives the 8-bit
 picture for the viewer's window, invert flag and zoom; :func:`cxrkit.images.to_png` encodes it.
@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import display, images
+from .. import images
 from ..errors import CxrkitError, ImageReadError, MissingFileError
+from ..images import display
 
 #: Window presets offered by the viewers, in the order shown.
 PRESETS = ("own", "lung", "bone", "auto")

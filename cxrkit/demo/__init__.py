@@ -1,0 +1,35 @@
+"""A synthetic MIMIC-CXR / MIMIC-CXR-JPG dataset, generated on the fly, for demos, notebooks and tests.
+
+**Everything here is synthetic**: random ids with the real shapes, procedural phantom images
+(:mod:`~cxrkit.demo._phantom`), reports written from the labels (:mod:`~cxrkit.demo._reports`), all in the
+real layout and file formats (:mod:`~cxrkit.demo._build`, whose docstring lists what is mimicked), so code
+written against the demo runs unchanged on a real copy. Output is deterministic.
+
+Examples
+--------
+>>> sorted(demo_tables(subjects=2))[:2]
+['cxr-provider-list.csv.gz', 'cxr-record-list.csv.gz']
+"""
+
+from ..errors import DemoError, DemoExistsError
+from ._build import (
+    DEMO_VERSION,
+    EXAMPLE_STUDY,
+    EXAMPLE_SUBJECT,
+    FLAVORS,
+    demo_tables,
+    expected_counts,
+    make_demo,
+)
+
+__all__ = [
+    "DEMO_VERSION",
+    "EXAMPLE_STUDY",
+    "EXAMPLE_SUBJECT",
+    "FLAVORS",
+    "DemoError",
+    "DemoExistsError",
+    "demo_tables",
+    "expected_counts",
+    "make_demo",
+]

@@ -1,0 +1,53 @@
+"""Free-text reports: reading one, cutting it into sections, and ingesting the whole corpus as a frame.
+
+* :mod:`~cxrkit.reports.read` - :func:`read_report` reads one report (a file, ``.txt.gz``, or a member of
+  ``mimic-cxr-reports.zip``) whatever its line endings or encoding (:func:`decode_report`, in
+  :mod:`~cxrkit.reports.encoding`).
+* :mod:`~cxrkit.reports.sections` - :func:`parse_sections` and :func:`sections_frame` cut one report, or a
+  whole frame of them, into normalised sections (``findings``, ``impression``, ...).
+* :mod:`~cxrkit.reports.corpus` - :func:`read_reports` ingests every report of a ``files/`` tree or of the
+  reports zip (read in place by :mod:`~cxrkit.reports.zipread`, which also gives :func:`find_zip_member`), in
+  parallel, cached as parquet; :func:`read_sections` adds the section columns (also cached).
+
+Examples
+--------
+>>> text = " FINAL REPORT\\n INDICATION: Cough.\\n \\n FINDINGS: No effusion.\\n \\n IMPRESSION: Normal.\\n"
+>>> parse_sections(text)["impression"]
+'Normal.'
+"""
+
+from ..errors import ReportReadError
+from .corpus import (
+    INGEST_VERSION,
+    ReportCorpus,
+    ReportIngestWarning,
+    ingest_reports,
+    read_reports,
+    read_sections,
+    wait_for_cache_writes,
+)
+from .encoding import decode_report
+from .read import read_report
+from .sections import PARSER_VERSION, SECTION_COLUMNS, SECTION_SYNONYMS, parse_sections, sections_frame
+from .zipread import find_zip_member, read_zip_report, report_members
+
+__all__ = [
+    "INGEST_VERSION",
+    "PARSER_VERSION",
+    "SECTION_COLUMNS",
+    "SECTION_SYNONYMS",
+    "ReportCorpus",
+    "ReportIngestWarning",
+    "ReportReadError",
+    "decode_report",
+    "find_zip_member",
+    "ingest_reports",
+    "parse_sections",
+    "read_report",
+    "read_reports",
+    "read_sections",
+    "read_zip_report",
+    "report_members",
+    "sections_frame",
+    "wait_for_cache_writes",
+]

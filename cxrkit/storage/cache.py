@@ -1,0 +1,155 @@
+"""The cache directory: where the kit keeps what it derives (columnar tables, thumbnails, the demo dataset).
+
+The cache is chosen, in order: the ``cache_dir`` argument, the ``CXRKIT_CACHE`` environment variable, the
+per-user cache directory (``~/.cache/cxrkit`` on Linux). It never lies inside a dataset root: the root is
+read-only to the kit. Entries are keyed by the identity of their source (absolute path, size, mtime), so a
+changed source file invalidates its entry, and written atomically (temporary file, then rename), so an
+interrupted build never leaves a half-written entry behind.
+
+Examples
+--------
+>>> import tempfile
+>>> cache = Cache(tempfile.mkdtemp())
+>>> with cache.atomic_path(cache.path("notes", "a.txt")) as tmp:
+...     _ = tmp.write_text("hello")
+>>> cache.path("notes", "a.txt").read_text()
+'hello'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import CacheError
+
+ENV_CACHE = "CXRKIT_CACHE"
+
+
+def default_cache_dir() -> Path:
+    """The cache directory used when none is given: ``$CXRKIT_CACHE`` or the per-user cache directory."""
+    env = os.environ.get(ENV_CACHE)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("cxrkit", appauthor=False))
+
+
+def file_identity(path: str | os.PathLike) -> tuple[str, int, int]:
+    """``(absolute path, size, mtime in ns)`` of a file: what a cache entry derived from it is keyed on."""
+    p = Path(path).resolve()
+    st = p.stat()
+    return (str(p), st.st_size, st.st_mtime_ns)
+
+
+def identity_key(*parts: object, length: int = 16) -> str:
+    """A short stable hex key from any parts (file identities, versions, options).
+
+    Examples
+    --------
+    >>> identity_key("a", 1) == identity_key("a", 1) != identity_key("a", 2)
+    True
+    """
+    digest = hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+class Cache:
+    """A cache directory. Thin: it hands out paths and writes atomically; callers decide what to store.
+
+    Parameters
+    ----------
+    root
+        The directory; created on first write.
+    forbid_inside
+        Dataset roots the cache must not lie inside (raises :class:`CacheError`).
+    """
+
+    def __init__(self, root: str | os.PathLike | None = None, *, forbid_inside: tuple[Path, ...] = ()) -> None:
+        self.root = Path(root).expanduser().resolve() if root is not None else default_cache_dir().resolve()
+        for data_root in forbid_inside:
+            data_root = Path(data_root).resolve()
+            if self.root == data_root or data_root in self.root.parents:
+                raise CacheError(
+                    f"cache directory {self.root} lies inside the dataset root {data_root}; the kit never "
+                    f"writes into a dataset. Pass cache_dir= or set {ENV_CACHE} to a folder outside it."
+                )
+
+    def __repr__(self) -> str:
+        return f"Cache({str(self.root)!r})"
+
+    def path(self, *parts: str) -> Path:
+        """A path inside the cache (nothing is created)."""
+        return self.root.joinpath(*parts)
+
+    @contextlib.contextmanager
+    def atomic_path(self, final: Path) -> Iterator[Path]:
+        """Yield a temporary path beside ``final``; rename it onto ``final`` when the block succeeds.
+
+        The temporary file is removed when the block raises, so readers see the old entry or the new one,
+        never a partial one.
+        """
+        final = Path(final)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(f"cannot create cache folder {final.parent}: {exc}. Set {ENV_CACHE}.") from exc
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            yield tmp
+            os.replace(tmp, final)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+
+# --- writing entries in the background ---------------------------------------------------------------------
+
+_PENDING: dict[Path, Any] = {}
+_PENDING_LOCK = threading.Lock()
+_WRITERS: list[threading.Thread] = []
+
+
+def write_in_background(key: Path, value: Any, write: Callable[[Any], None], *, what: str) -> None:
+    """Run ``write(value)`` in a thread and keep ``value`` available through :func:`pending` until it is done.
+
+    Used where a first call answers from a freshly built frame and its cache entry can be written meanwhile.
+    The thread is not a daemon, so the interpreter finishes the write before it exits; ``write`` should use
+    :meth:`Cache.atomic_path` so readers never see a partial entry. A failed write is a warning naming ``what``.
+    """
+    def run() -> None:
+        try:
+            write(value)
+        except Exception as exc:  # noqa: BLE001 - a cache write must never break the caller's work
+            warnings.warn(f"could not cache {what}: {type(exc).__name__}: {exc}", stacklevel=1)
+        finally:
+            with _PENDING_LOCK:
+                _PENDING.pop(key, None)
+
+    with _PENDING_LOCK:
+        _PENDING[key] = value
+    writer = threading.Thread(target=run, name=f"cxrkit-cache-{key.name}")
+    writer.start()
+    _WRITERS.append(writer)
+
+
+def pending(key: Path) -> Any:
+    """The value whose entry ``key`` is still being written by :func:`write_in_background`, else ``None``."""
+    with _PENDING_LOCK:
+        return _PENDING.get(key)
+
+
+def wait_for_writes() -> None:
+    """Block until every entry started by :func:`write_in_background` is on disk."""
+    while _WRITERS:
+        _WRITERS.pop().join()

@@ -1,0 +1,184 @@
+"""The curated notebooks (notebooks/*.ipynb).
+
+* Each runs top to bottom, without edits, on differently shaped demo copies that the test generates:
+  the default MIMIC-CXR (DICOM, reports, labels), a MIMIC-CXR-JPG copy without label files (so no
+  reports and no CheXpert/NegBio), and a copy with tables and reports but no image files. That is the "runs on any copy" promise: cells needing a missing file must
+  say so and carry on. The kernel gets ``CXRKIT_ROOT`` and ``CXRKIT_CACHE`` pointing at temporary folders;
+  executed notebooks are never written back.
+* Every matplotlib figure drawn while running has a title and labelled axes (a hook injected before the
+  first cell checks each figure before it is shown; the injected cells are not part of the notebook).
+* Each runs in about a minute on the demo (the budget below is generous for slow CI machines).
+* The committed files carry no outputs, execution counts or saved widget state (real-data outputs contain
+  report text and images), and ruff lints their code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+EXPECTED = ("00_quickstart", "01_data_organization", "02_image_statistics", "03_report_text_analysis")
+#: Wall-clock budget per notebook on the demo, kernel start included. The target is about a minute.
+BUDGET_SECONDS = 150
+MAX_CODE_LINES = 25
+
+#: Demo shapes: keyword arguments for cxrkit.demo.make_demo.
+SHAPES = {
+    "dicom": {},
+    "jpg-nolabels": {"flavor": "jpg", "labels": False},
+    "tables-and-reports": {"images": False},  # cheap third shape: no image files on disk at all
+}
+
+# Injected before the notebook's first cell: after every cell, before the inline backend shows the open
+# figures, check each has a title (on the figure or on every visible axes) and labelled axes.
+FIGURE_CHECK = r"""
+def _cxrkit_check_figures():
+    import sys
+    if "matplotlib.pyplot" not in sys.modules:
+        return
+    import matplotlib.pyplot as plt
+    for num in plt.get_fignums():
+        fig = plt.figure(num)
+        if id(fig) in _cxrkit_seen:
+            continue
+        _cxrkit_seen.add(id(fig))
+        axes = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+        suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+        where = f"figure {suptitle or num!r}"
+        if not suptitle and not all(ax.get_title() or ax.get_title(loc="left") for ax in axes):
+            _cxrkit_problems.append(f"{where}: no title (set fig.suptitle or a title on every axes)")
+        for ax in axes:
+            if not ax.axison:
+                continue
+            if not ax.get_xlabel():
+                _cxrkit_problems.append(f"{where}, axes {ax.get_title()!r}: no x label")
+            if not ax.get_ylabel():
+                _cxrkit_problems.append(f"{where}, axes {ax.get_title()!r}: no y label")
+
+_cxrkit_seen, _cxrkit_problems = set(), []
+get_ipython().events.register("post_execute", _cxrkit_check_figures)
+"""
+FIGURE_REPORT = "import json; print('CXRKIT-FIGURES ' + json.dumps(_cxrkit_problems))"
+
+
+def _load(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _code_cells(nb):
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+# --- static checks --------------------------------------------------------------------------------------
+
+
+def test_the_curated_notebooks_are_there():
+    assert [p.stem for p in NOTEBOOKS] == list(EXPECTED)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_without_outputs_counts_or_widget_state(path):
+    nb = _load(path)
+    nbformat.validate(nb)
+    assert "widgets" not in nb.metadata, f"{path.name}: saved widget state in the notebook metadata"
+    for i, cell in enumerate(nb.cells):
+        assert "widgets" not in cell.metadata, f"{path.name} cell {i}: saved widget state"
+        assert "execution" not in cell.metadata, f"{path.name} cell {i}: execution timing metadata"
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name} cell {i} has outputs: strip them before committing"
+            assert cell.execution_count is None, f"{path.name} cell {i} has an execution count"
+        assert not cell.get("attachments"), f"{path.name} cell {i} has attachments"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_shape_narrative_first_short_cells_and_try_this(path):
+    nb = _load(path)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "open with a title"
+    headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert re.search(r"^#+ Try this", headings[-1], re.MULTILINE), f"{path.name}: end with 'Try this'"
+    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+    code = _code_cells(nb)
+    assert 2 * len(markdown) >= len(code), f"{path.name}: narrative first (explain every step or two)"
+    prose, program = sum(len(c.source) for c in markdown), sum(len(c.source) for c in code)
+    assert 2 * prose >= program, f"{path.name}: narrative first ({prose} characters of prose, {program} of code)"
+    for cell in _code_cells(nb):
+        lines = cell.source.count("\n") + 1
+        assert lines <= MAX_CODE_LINES, f"{path.name}: {lines}-line code cell; keep cells short"
+        assert not re.search(r"^\s*(import|from) pandas", cell.source, re.MULTILINE), "use polars, not pandas"
+        assert "/Users/" not in cell.source and "/home/" not in cell.source, "no machine-specific paths"
+        assert not re.search(r"^\s*import ipywidgets|^\s*from ipywidgets", cell.source, re.MULTILINE), (
+            "ipywidgets only through cxrkit.widgets"
+        )
+
+
+def test_ruff_lints_the_notebooks():
+    run = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(NOTEBOOK_DIR)],
+        check=False, capture_output=True, text=True, cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+# --- execution on two demo shapes ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_roots(tmp_path_factory):
+    from cxrkit.demo import make_demo
+
+    base = tmp_path_factory.mktemp("notebook-demos")
+    return {name: Path(make_demo(base / name, **kwargs)) for name, kwargs in SHAPES.items()}
+
+
+def execute(path: Path, root: Path, cache: Path, timeout: int = 300) -> tuple[nbformat.NotebookNode, float]:
+    """Run a notebook on ``root`` (in memory: nothing is written back) and return it with its wall time."""
+    nb = _load(path)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(FIGURE_CHECK))
+    nb.cells.append(nbformat.v4.new_code_cell(FIGURE_REPORT))
+    env = {**os.environ, "CXRKIT_ROOT": str(root), "CXRKIT_CACHE": str(cache)}
+    env.pop("MPLBACKEND", None)  # the notebook's own (inline) backend, as in JupyterLab
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    start = time.perf_counter()
+    client.execute(env=env)
+    return nb, time.perf_counter() - start
+
+
+def _stream_text(nb, name: str) -> str:
+    return "".join(
+        out.get("text", "")
+        for cell in _code_cells(nb)
+        for out in cell.outputs
+        if out.output_type == "stream" and out.name == name
+    )
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom(path, shape, demo_roots, tmp_path):
+    before = path.read_bytes()
+    nb, seconds = execute(path, demo_roots[shape], tmp_path / "cache")
+    assert path.read_bytes() == before, "executing must never write the notebook back"
+
+    stdout = _stream_text(nb, "stdout").splitlines()
+    report = next(line for line in stdout if line.startswith("CXRKIT-FIGURES "))
+    problems = json.loads(report.removeprefix("CXRKIT-FIGURES "))
+    assert problems == [], f"{path.name} on {shape}: figures must be titled and labelled: {problems}"
+    errors = [out for cell in _code_cells(nb) for out in cell.outputs if out.output_type == "error"]
+    assert errors == []
+    assert "Traceback" not in _stream_text(nb, "stderr")
+    assert seconds < BUDGET_SECONDS, f"{path.name} on {shape} took {seconds:.0f} s (target: about a minute)"
+    print(f"{path.stem} on {shape}: {seconds:.1f} s")

@@ -1,0 +1,65 @@
+"""The benchmark suite never rots: its quick mode runs end to end and writes every row (no timings asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_quick_benchmarks_run_and_write_every_row(tmp_path):
+    out = tmp_path / "out"
+    readme_before = (REPO / "README.md").read_text()
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--data", str(tmp_path / "data"), "--out", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads((out / "results.json").read_text())
+    markdown = (out / "results.md").read_text()
+
+    sys.path.insert(0, str(REPO))
+    try:
+        from benchmarks.run import load_groups
+    finally:
+        sys.path.remove(str(REPO))
+    by_id = {line["id"]: line for line in report["lines"]}
+    for _, group in load_groups():
+        implemented = group.available() is None
+        for line in group.lines:
+            assert line.id in by_id, f"row {line.id} missing from results.json"
+            assert f"| {line.id} |" in markdown, f"row {line.id} missing from results.md"
+            if implemented and report["data"].get("tables"):
+                entry = by_id[line.id]
+                assert entry["status"] in ("measured", "not available"), entry
+                if entry["status"] == "measured":
+                    assert entry["answers_match"], f"row {line.id}: kit and baseline answers differ: {entry}"
+    # the table's early rows exist on every branch
+    assert by_id["1a"]["status"] == "measured" and by_id["2"]["status"] == "measured"
+    assert report["machine"]["cores"] >= 1
+
+    # the quick run leaves the README alone (only a full run of every row into benchmarks/ rewrites its table)
+    assert (REPO / "README.md").read_text() == readme_before
+    run_readme = _import_run()
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\nbefore\n<!-- bench-table:start -->\nold table\n<!-- bench-table:end -->\nafter\n")
+    assert run_readme.update_readme(readme, report)
+    text = readme.read_text()
+    assert "old table" not in text and text.startswith("# x\n\nbefore\n") and text.endswith("\nafter\n")
+    assert "\n".join(run_readme.readme_table(report)) in text and "| 1a |" in text
+    readme.write_text("no markers here\n")
+    assert not run_readme.update_readme(readme, report) and readme.read_text() == "no markers here\n"
+
+
+def _import_run():
+    sys.path.insert(0, str(REPO))
+    try:
+        from benchmarks import run
+    finally:
+        sys.path.remove(str(REPO))
+    return run
