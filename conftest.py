@@ -43,5 +43,6 @@ def demo_jpg(tmp_path_factory):
     """The demo in the MIMIC-CXR-JPG layout (read-only)."""
     return _demo(tmp_path_factory, "jpg", flavor="jpg")
 
+
 #: The aliases of moved modules warn when imported: their doctest collection would only show that warning.
 collect_ignore = ["cxrkit/imagestats.py", "cxrkit/remote.py", "cxrkit/cache.py", "cxrkit/scan.py"]

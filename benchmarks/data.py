@@ -36,9 +36,20 @@ FULL_STUDIES = 227_835
 IMAGES_PER_STUDY = {1: 102_675, 2: 103_481, 3: 19_442, 4: 2_097, 5: 99, 6: 33, 7: 2, 8: 4, 9: 1, 11: 1}
 VIEWS = {"AP": 147_169, "PA": 96_155, "LATERAL": 82_852, "LL": 35_129, "": 15_805}
 LABELS = (
-    "Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Enlarged Cardiomediastinum", "Fracture",
-    "Lung Lesion", "Lung Opacity", "No Finding", "Pleural Effusion", "Pleural Other", "Pneumonia",
-    "Pneumothorax", "Support Devices",
+    "Atelectasis",
+    "Cardiomegaly",
+    "Consolidation",
+    "Edema",
+    "Enlarged Cardiomediastinum",
+    "Fracture",
+    "Lung Lesion",
+    "Lung Opacity",
+    "No Finding",
+    "Pleural Effusion",
+    "Pleural Other",
+    "Pneumonia",
+    "Pneumothorax",
+    "Support Devices",
 )
 
 
@@ -85,8 +96,10 @@ def _mark(folder: Path, log=print) -> None:
     kind = folder.name.split("-v")[0]
     stale = sorted(p.name for p in folder.parent.glob(f"{kind}-v*") if p.is_dir() and p != folder)
     if stale:
-        log(f"older benchmark data beside it, from other versions of the generator: {', '.join(stale)} in "
-            f"{folder.parent}; delete it when no checkout needs it (several GB)")
+        log(
+            f"older benchmark data beside it, from other versions of the generator: {', '.join(stale)} in "
+            f"{folder.parent}; delete it when no checkout needs it (several GB)"
+        )
 
 
 # --- tables --------------------------------------------------------------------------------------------
@@ -155,17 +168,29 @@ def write_tables(root: Path, *, subjects: int, seed: int = 0) -> None:
     img_study = np.repeat(study_ids, per_study)
     hexes = rng.integers(0, 2**32, (n_images, 5), dtype=np.uint64)
     dicom = pl.DataFrame({f"h{i}": hexes[:, i] for i in range(5)}).select(
-        pl.concat_str([pl.col(f"h{i}").map_elements(lambda v: f"{v:08x}", return_dtype=pl.String)
-                       for i in range(5)], separator="-").alias("dicom_id")
+        pl.concat_str(
+            [pl.col(f"h{i}").map_elements(lambda v: f"{v:08x}", return_dtype=pl.String) for i in range(5)],
+            separator="-",
+        ).alias("dicom_id")
     )["dicom_id"]
 
     def folder(subj: pl.Expr, study: pl.Expr) -> pl.Expr:
         s = subj.cast(pl.String)
-        return pl.concat_str([pl.lit("files/p"), s.str.slice(0, 2), pl.lit("/p"), s, pl.lit("/s"), study.cast(pl.String)])
+        return pl.concat_str(
+            [pl.lit("files/p"), s.str.slice(0, 2), pl.lit("/p"), s, pl.lit("/s"), study.cast(pl.String)]
+        )
 
-    records = pl.DataFrame({"subject_id": img_subject, "study_id": img_study, "dicom_id": dicom}).with_columns(
-        pl.concat_str([folder(pl.col("subject_id"), pl.col("study_id")), pl.lit("/"), pl.col("dicom_id"),
-                       pl.lit(".dcm")]).alias("path")
+    records = pl.DataFrame(
+        {"subject_id": img_subject, "study_id": img_study, "dicom_id": dicom}
+    ).with_columns(
+        pl.concat_str(
+            [
+                folder(pl.col("subject_id"), pl.col("study_id")),
+                pl.lit("/"),
+                pl.col("dicom_id"),
+                pl.lit(".dcm"),
+            ]
+        ).alias("path")
     )
     studies = pl.DataFrame({"subject_id": study_subject, "study_id": study_ids}).with_columns(
         pl.concat_str([folder(pl.col("subject_id"), pl.col("study_id")), pl.lit(".txt")]).alias("path")
@@ -173,7 +198,13 @@ def write_tables(root: Path, *, subjects: int, seed: int = 0) -> None:
     views = np.array(list(VIEWS))
     vp = rng.choice(views, n_images, p=np.array(list(VIEWS.values())) / sum(VIEWS.values()))
     desc = np.where(np.isin(vp, ["AP"]), "CHEST (PORTABLE AP)", "CHEST (PA AND LAT)")
-    code = {"AP": "antero-posterior", "PA": "postero-anterior", "LATERAL": "lateral", "LL": "left lateral", "": ""}
+    code = {
+        "AP": "antero-posterior",
+        "PA": "postero-anterior",
+        "LATERAL": "lateral",
+        "LL": "left lateral",
+        "": "",
+    }
     days = rng.integers(0, 365 * 100, subjects)  # a per-patient shift; studies spread over a few years
     study_day = np.repeat(days, per_subject) + rng.integers(0, 2000, n_studies)
     base_date = np.datetime64("2100-01-01")
@@ -182,21 +213,34 @@ def write_tables(root: Path, *, subjects: int, seed: int = 0) -> None:
     secs = np.repeat(rng.integers(0, 86_400, n_studies), per_study)
     times = (secs // 3600) * 10_000 + (secs // 60 % 60) * 100 + secs % 60 + np.round(rng.random(n_images), 3)
     portrait = rng.random(n_images) < 0.5
-    metadata = pl.DataFrame({
-        "dicom_id": dicom, "subject_id": img_subject, "study_id": img_study,
-        "PerformedProcedureStepDescription": desc, "ViewPosition": vp,
-        "Rows": np.where(portrait, 3056, 2544), "Columns": np.where(portrait, 2544, 3056),
-        "StudyDate": date_int, "StudyTime": times,
-        "ProcedureCodeSequence_CodeMeaning": desc,
-        "ViewCodeSequence_CodeMeaning": [code[v] for v in vp],
-        "PatientOrientationCodeSequence_CodeMeaning": rng.choice(["Erect", "Recumbent", ""], n_images),
-    }).with_columns(pl.col(pl.String).replace("", None))
+    metadata = pl.DataFrame(
+        {
+            "dicom_id": dicom,
+            "subject_id": img_subject,
+            "study_id": img_study,
+            "PerformedProcedureStepDescription": desc,
+            "ViewPosition": vp,
+            "Rows": np.where(portrait, 3056, 2544),
+            "Columns": np.where(portrait, 2544, 3056),
+            "StudyDate": date_int,
+            "StudyTime": times,
+            "ProcedureCodeSequence_CodeMeaning": desc,
+            "ViewCodeSequence_CodeMeaning": [code[v] for v in vp],
+            "PatientOrientationCodeSequence_CodeMeaning": rng.choice(["Erect", "Recumbent", ""], n_images),
+        }
+    ).with_columns(pl.col(pl.String).replace("", None))
     labelled = np.ones(n_studies, dtype=bool)
     labelled[rng.choice(n_studies, min(8, n_studies), replace=False)] = False
-    values = rng.choice(np.array([np.nan, 1.0, 0.0, -1.0]), (int(labelled.sum()), len(LABELS)),
-                        p=[0.7, 0.15, 0.1, 0.05])
-    chexpert = pl.DataFrame({"subject_id": study_subject[labelled], "study_id": study_ids[labelled],
-                             **{name: values[:, i] for i, name in enumerate(LABELS)}}).fill_nan(None)
+    values = rng.choice(
+        np.array([np.nan, 1.0, 0.0, -1.0]), (int(labelled.sum()), len(LABELS)), p=[0.7, 0.15, 0.1, 0.05]
+    )
+    chexpert = pl.DataFrame(
+        {
+            "subject_id": study_subject[labelled],
+            "study_id": study_ids[labelled],
+            **{name: values[:, i] for i, name in enumerate(LABELS)},
+        }
+    ).fill_nan(None)
     split = metadata.select("dicom_id", "study_id", "subject_id").with_columns(
         pl.Series("split", rng.choice(["train", "validate", "test"], n_images, p=[0.978, 0.008, 0.014]))
     )
@@ -225,8 +269,16 @@ def dicom_root(base: Path, subjects: int, image_scale: float, *, log=print) -> P
         return folder
     shutil.rmtree(folder, ignore_errors=True)
     log(f"generating {subjects} patients of DICOMs at scale {image_scale:g} into {folder} ...")
-    demo.make_demo(folder / "dataset", subjects=subjects, seed=1, flavor="dicom", image_scale=image_scale,
-                   labels=True, images=True, overwrite=True)
+    demo.make_demo(
+        folder / "dataset",
+        subjects=subjects,
+        seed=1,
+        flavor="dicom",
+        image_scale=image_scale,
+        labels=True,
+        images=True,
+        overwrite=True,
+    )
     _mark(folder, log)
     return folder
 

@@ -258,14 +258,21 @@ def _measure(module: str, group: Group, side: Side, ctx: dict, timeout: float) -
     # the worker leads its own process group, so a hung measurement is ended with every pool process it started
     proc = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.worker", str(spec_file), str(out_file)],
-        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _end_group(proc)
-        return {"error": f"timed out after {timeout:g} s (the measurement hung or is far too slow)",
-                "timed_out": True}
+        return {
+            "error": f"timed out after {timeout:g} s (the measurement hung or is far too slow)",
+            "timed_out": True,
+        }
     _end_group(proc)  # pool workers left behind by a crashed worker
     if proc.returncode != 0 or not out_file.exists():
         tail = (stderr or stdout).strip().splitlines()[-15:]
@@ -285,7 +292,9 @@ def _end_group(proc: subprocess.Popen) -> None:
         pass
 
 
-def run_group(module: str, group: Group, ctx: dict, *, reps: int, timeout: float, log: Callable[[str], None]) -> dict:
+def run_group(
+    module: str, group: Group, ctx: dict, *, reps: int, timeout: float, log: Callable[[str], None]
+) -> dict:
     """Time every side of ``group`` ``reps`` times, alternating (rotating order), each run in a fresh worker."""
     samples: dict[str, list[dict]] = {s.name: [] for s in group.sides}
     if group.warm_up is not None:
@@ -312,8 +321,10 @@ def run_group(module: str, group: Group, ctx: dict, *, reps: int, timeout: float
             if "error" in result:
                 log(f"  {group.name}/{side.name} rep {rep}: ERROR {result['error'].splitlines()[-1]}")
             else:
-                log(f"  {group.name}/{side.name} rep {rep}: {result['seconds']:.3f} s, "
-                    f"peak {result['peak_bytes'] / 2**20:.0f} MiB, {result['summary']}")
+                log(
+                    f"  {group.name}/{side.name} rep {rep}: {result['seconds']:.3f} s, "
+                    f"peak {result['peak_bytes'] / 2**20:.0f} MiB, {result['summary']}"
+                )
     sides = {}
     for name, runs in samples.items():
         ok = [r for r in runs if "error" not in r]
@@ -343,18 +354,32 @@ def run_group(module: str, group: Group, ctx: dict, *, reps: int, timeout: float
             mem_ok = kit["peak_mib"] < base["peak_mib"]
             met = met and mem_ok
         entry.update(
-            kit_s=kit["median_s"], base_s=base["median_s"], ratio=ratio,
-            kit_peak_mib=kit["peak_mib"], base_peak_mib=base["peak_mib"],
-            answers_match=match, memory_ok=mem_ok,
+            kit_s=kit["median_s"],
+            base_s=base["median_s"],
+            ratio=ratio,
+            kit_peak_mib=kit["peak_mib"],
+            base_peak_mib=base["peak_mib"],
+            answers_match=match,
+            memory_ok=mem_ok,
             met=bool(met and (match or not line.same_answer)),
-            kit_times=kit["times"], base_times=base["times"], summary=kit["summary"],
+            kit_times=kit["times"],
+            base_times=base["times"],
+            summary=kit["summary"],
             base_summary=base["summary"],
         )
         lines.append(entry)
-    return {"group": group.name, "title": group.title, "note": group.note, "reps": reps, "sides": sides,
-            "lines": lines}
+    return {
+        "group": group.name,
+        "title": group.title,
+        "note": group.note,
+        "reps": reps,
+        "sides": sides,
+        "lines": lines,
+    }
 
 
 def unavailable_lines(group: Group, reason: str) -> list[dict]:
-    return [{**dataclasses.asdict(line), "group": group.name, "status": "not available", "reason": reason}
-            for line in group.lines]
+    return [
+        {**dataclasses.asdict(line), "group": group.name, "status": "not available", "reason": reason}
+        for line in group.lines
+    ]

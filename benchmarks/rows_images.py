@@ -22,8 +22,19 @@ from pathlib import Path
 from .harness import Group, Line, Side, module_available
 
 #: Header fields compared between the kit and the pydicom loop (the loop collects all of HEADER_KEYS).
-COMPARED = ("dicom_id", "Modality", "ViewPosition", "ViewCodeMeaning", "PerformedProcedureStepDescription",
-            "PatientOrientation", "StudyDate", "Rows", "Columns", "BitsStored", "PhotometricInterpretation")
+COMPARED = (
+    "dicom_id",
+    "Modality",
+    "ViewPosition",
+    "ViewCodeMeaning",
+    "PerformedProcedureStepDescription",
+    "PatientOrientation",
+    "StudyDate",
+    "Rows",
+    "Columns",
+    "BitsStored",
+    "PhotometricInterpretation",
+)
 
 
 def _available() -> str | None:
@@ -31,7 +42,9 @@ def _available() -> str | None:
 
 
 def _text(value) -> str | None:
-    if value is None or isinstance(value, float) and math.isnan(value):  # pandas gives NaN for a missing value
+    if (
+        value is None or isinstance(value, float) and math.isnan(value)
+    ):  # pandas gives NaN for a missing value
         return None
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -78,8 +91,11 @@ def _kit_scan(func_name: str, files_key: str, *, cached: bool):
         paths = _paths(ctx, files_key, func_name == "pixel_stats")
         # warm code paths (lazy imports, first parquet write...) on a file outside the timed set, in a cache
         # folder of its own: the timed call still starts from an empty cache
-        func(ctx[files_key + "_warmup"], cache=str(Path(ctx["work"]) / f"warmup-{ctx['rep']}-{func_name}"),
-             progress=False)
+        func(
+            ctx[files_key + "_warmup"],
+            cache=str(Path(ctx["work"]) / f"warmup-{ctx['rep']}-{func_name}"),
+            progress=False,
+        )
         if cached:
             cache = str(Path(ctx["warm_cache"]) / f"{func_name}-{files_key}")
             func(paths, cache=cache, progress=False)  # warm: every file is in the cache before timing
@@ -95,6 +111,7 @@ def _kit_scan(func_name: str, files_key: str, *, cached: bool):
 
 def collect_tags(ds, path: str) -> dict:
     """The header fields a user would collect from a pydicom dataset (the kit's HEADER_KEYS)."""
+
     def code(keyword: str):
         seq = ds.get(keyword)
         return seq[0].get("CodeMeaning") if seq else None
@@ -172,8 +189,17 @@ def numpy_stats(paths: list[str]):
         bits = int(ds.BitsStored)
         hist, _ = np.histogram(arr, bins=64, range=(0, 1 << bits))
         p1, p50, p99 = np.percentile(arr, [1, 50, 99])
-        rows.append({"path": path, "mean": float(arr.mean()), "std": float(arr.std()), "p1": float(p1),
-                     "p50": float(p50), "p99": float(p99), "histogram": hist.tolist()})
+        rows.append(
+            {
+                "path": path,
+                "mean": float(arr.mean()),
+                "std": float(arr.std()),
+                "p1": float(p1),
+                "p50": float(p50),
+                "p99": float(p99),
+                "histogram": hist.tolist(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -192,8 +218,15 @@ def _base(fn, files_key: str, **kwargs):
 
 def _stats_answer(records: list[dict]) -> tuple[list, str]:
     rows = sorted(
-        [Path(r["path"]).name, round(r["mean"], 4), round(r["std"], 4), round(r["p1"], 4), round(r["p50"], 4),
-         round(r["p99"], 4), [int(x) for x in r["histogram"]]]
+        [
+            Path(r["path"]).name,
+            round(r["mean"], 4),
+            round(r["std"], 4),
+            round(r["p1"], 4),
+            round(r["p50"], 4),
+            round(r["p99"], 4),
+            [int(x) for x in r["histogram"]],
+        ]
         for r in records
     )
     return rows, f"{len(rows)} images, mean of means {sum(r[1] for r in rows) / max(1, len(rows)):.1f}"
@@ -219,33 +252,59 @@ GROUPS = {
         reps=5,
         quick_reps=1,
         sides=[
-            Side("kit-first", _kit_scan("header_table", "dicoms", cached=False), _kit_header_answer, fresh_dir=True),
+            Side(
+                "kit-first",
+                _kit_scan("header_table", "dicoms", cached=False),
+                _kit_header_answer,
+                fresh_dir=True,
+            ),
             Side("kit-cached", _kit_scan("header_table", "dicoms", cached=True), _kit_header_answer),
             Side("pydicom", _base(pydicom_headers, "dicoms", stop_before_pixels=False), _base_header_answer),
-            Side("pydicom-stop", _base(pydicom_headers, "dicoms", stop_before_pixels=True), _base_header_answer),
+            Side(
+                "pydicom-stop", _base(pydicom_headers, "dicoms", stop_before_pixels=True), _base_header_answer
+            ),
         ],
         lines=[
-            Line("3", "header table of N full-size DICOMs (first scan, empty cache)",
-                 "loop of `pydicom.dcmread(path)` collecting the same tags", "kit-first", "pydicom", 1 / 30,
-                 "<= 1/30 (0.033)",
-                 why_not_met=(
-                     "The kit reads only each file's header bytes (about 0.1 ms a file), so at N = 300 the fixed "
-                     "cost of every call - starting a 2-process pool, shipping chunks, building and caching the "
-                     "frame - is a large part of its time; the baseline's cost is reading 13 MB per file. What "
-                     "it would take: parse in this process below a few thousand files (the serial path is faster "
-                     "than the pool here) or keep one pool alive between calls."
-                 )),
-            Line("3c", "the same header table again (cached)", "same loop", "kit-cached", "pydicom", None,
-                 "(note)"),
-            Line("4", "header table of N full-size DICOMs (first scan), 2 cores",
-                 "best single-process loop: `dcmread(path, stop_before_pixels=True)`", "kit-first",
-                 "pydicom-stop", 0.6, "<= 0.6",
-                 why_not_met=(
-                     "Both sides read only the header bytes; the kit's lean parser is about 2-3x faster per "
-                     "file than pydicom, but every call starts a process pool whose start-up and chunk round "
-                     "trips are comparable to parsing 300 headers. What it would take: the serial path below a "
-                     "few thousand files, or a pool kept between calls."
-                 )),
+            Line(
+                "3",
+                "header table of N full-size DICOMs (first scan, empty cache)",
+                "loop of `pydicom.dcmread(path)` collecting the same tags",
+                "kit-first",
+                "pydicom",
+                1 / 30,
+                "<= 1/30 (0.033)",
+                why_not_met=(
+                    "The kit reads only each file's header bytes (about 0.1 ms a file), so at N = 300 the fixed "
+                    "cost of every call - starting a 2-process pool, shipping chunks, building and caching the "
+                    "frame - is a large part of its time; the baseline's cost is reading 13 MB per file. What "
+                    "it would take: parse in this process below a few thousand files (the serial path is faster "
+                    "than the pool here) or keep one pool alive between calls."
+                ),
+            ),
+            Line(
+                "3c",
+                "the same header table again (cached)",
+                "same loop",
+                "kit-cached",
+                "pydicom",
+                None,
+                "(note)",
+            ),
+            Line(
+                "4",
+                "header table of N full-size DICOMs (first scan), 2 cores",
+                "best single-process loop: `dcmread(path, stop_before_pixels=True)`",
+                "kit-first",
+                "pydicom-stop",
+                0.6,
+                "<= 0.6",
+                why_not_met=(
+                    "Both sides read only the header bytes; the kit's lean parser is about 2-3x faster per "
+                    "file than pydicom, but every call starts a process pool whose start-up and chunk round "
+                    "trips are comparable to parsing 300 headers. What it would take: the serial path below a "
+                    "few thousand files, or a pool kept between calls."
+                ),
+            ),
         ],
     ),
     "headers_gz": Group(
@@ -256,16 +315,26 @@ GROUPS = {
         reps=3,
         quick_reps=1,
         sides=[
-            Side("kit-first", _kit_scan("header_table", "dicoms_gz", cached=False), _kit_header_answer,
-                 fresh_dir=True),
+            Side(
+                "kit-first",
+                _kit_scan("header_table", "dicoms_gz", cached=False),
+                _kit_header_answer,
+                fresh_dir=True,
+            ),
             Side("gunzip-pydicom", _base(gunzip_headers, "dicoms_gz"), _base_header_answer),
         ],
         lines=[
-            Line("5", "header table of the `.dcm.gz` copies (first scan)",
-                 "gunzip each file (`gzip.open`), then `dcmread`", "kit-first", "gunzip-pydicom", 1 / 20,
-                 "<= 1/20 (0.05)",
-                 why_not_met="The kit inflates only the first kilobytes of each file; what remains is the pool "
-                             "start-up and per-call costs of row 3."),
+            Line(
+                "5",
+                "header table of the `.dcm.gz` copies (first scan)",
+                "gunzip each file (`gzip.open`), then `dcmread`",
+                "kit-first",
+                "gunzip-pydicom",
+                1 / 20,
+                "<= 1/20 (0.05)",
+                why_not_met="The kit inflates only the first kilobytes of each file; what remains is the pool "
+                "start-up and per-call costs of row 3.",
+            ),
         ],
     ),
     "pixels": Group(
@@ -276,15 +345,27 @@ GROUPS = {
         reps=3,
         quick_reps=1,
         sides=[
-            Side("kit-first", _kit_scan("pixel_stats", "dicoms", cached=False), _kit_stats_answer, fresh_dir=True),
+            Side(
+                "kit-first",
+                _kit_scan("pixel_stats", "dicoms", cached=False),
+                _kit_stats_answer,
+                fresh_dir=True,
+            ),
             Side("numpy", _base(numpy_stats, "dicoms"), _base_stats_answer),
         ],
         lines=[
-            Line("6", "pixel statistics (mean, std, percentiles 1/50/99, 64-bin histogram) of N full-size "
-                 "DICOMs (first scan)", "`pixel_array`, then numpy `mean`, `std`, `percentile`, `histogram`",
-                 "kit-first", "numpy", 0.25, "<= 0.25",
-                 why_not_met="The kit streams each file through one bincount on 2 cores; a target miss means "
-                             "reading 13 MB a file from disk dominates (cold page cache) rather than arithmetic."),
+            Line(
+                "6",
+                "pixel statistics (mean, std, percentiles 1/50/99, 64-bin histogram) of N full-size "
+                "DICOMs (first scan)",
+                "`pixel_array`, then numpy `mean`, `std`, `percentile`, `histogram`",
+                "kit-first",
+                "numpy",
+                0.25,
+                "<= 0.25",
+                why_not_met="The kit streams each file through one bincount on 2 cores; a target miss means "
+                "reading 13 MB a file from disk dominates (cold page cache) rather than arithmetic.",
+            ),
         ],
     ),
 }

@@ -34,7 +34,9 @@ def _terms_available() -> str | None:
 
 def _sections_answer(rows) -> tuple[str, str]:
     """Digest of (study_id, findings, impression) over all reports, plus counts (missing: empty)."""
-    rows = sorted((int(s), f if isinstance(f, str) else "", i if isinstance(i, str) else "") for s, f, i in rows)
+    rows = sorted(
+        (int(s), f if isinstance(f, str) else "", i if isinstance(i, str) else "") for s, f, i in rows
+    )
     h = hashlib.sha256()
     for s, f, i in rows:
         h.update(f"{s}\x1f{f}\x1f{i}\x1e".encode())
@@ -105,8 +107,13 @@ RULE_RE = re.compile(r"\n[ \t]*_{10,}[ \t]*\n")
 TITLE_RE = re.compile(r"(?s)^[ \t\n]*FINAL REPORT[ \t]*\n(.*)$")
 #: Sections that trail a report's body (notes and recommendations); the last paragraph is looked for before them.
 TRAILING = {"notification", "recommendation", "recommendations", "recommendation(s)", "addendum", "wet read"}
-SYNONYMS = {"clinical history": "history", "reason for exam": "indication", "conclusion": "impression",
-            "findings and impression": "impression", "impressions": "impression"}
+SYNONYMS = {
+    "clinical history": "history",
+    "reason for exam": "indication",
+    "conclusion": "impression",
+    "findings and impression": "impression",
+    "impressions": "impression",
+}
 
 
 def split_sections(text: str) -> dict[str, str]:
@@ -116,7 +123,7 @@ def split_sections(text: str) -> dict[str, str]:
     the first blank line of the last section (or after the FINAL REPORT title) is the impression."""
     below = RULE_RE.search(text)  # an addendum or wet read sits above a line of underscores
     if below:
-        text = text[below.end():]
+        text = text[below.end() :]
     parts = HEADER_RE.split("\n" + text)
     pieces = [("preamble", parts[0])]
     for name, body in zip(parts[1::2], parts[2::2], strict=True):
@@ -235,26 +242,46 @@ GROUPS = {
             Side("loop", _base(loop_sections), _base_sections_answer),
         ],
         lines=[
-            Line("7", "report ingest of every report file into the sections frame, first time",
-                 "loop: open each file, split sections with a per-report regex (official-parser style)",
-                 "kit-first", "loop", 1.0, "<= 1.0",
-                 why_not_met=(
-                     "Reading threads (two per CPU) open the 227,835 files and hand each chunk to sectioning "
-                     "threads; opening and decoding the files holds the GIL, so the reading is close to serial "
-                     "(the files are read once before the repetitions, so no side reads them cold). A median "
-                     "near 1 means the machine was loaded, or the sectioning (about 1.7 s of CPU for all "
-                     "reports) no longer overlaps the reading."
-                 )),
-            Line("8", "the sections frame again (cached)", "the loop of row 7", "kit-cached", "loop", 0.05,
-                 "<= 0.05"),
-            Line("9", "report ingest straight from `mimic-cxr-reports.zip`, first time", "the files loop of row 7",
-                 "kit-zip", "loop", 0.5, "<= 0.5",
-                 why_not_met=(
-                     "One thread inflates the members (about 2.2 s for all of them, mostly zlib's per-call cost, "
-                     "under the GIL) while sectioning threads cut the chunks already read; the wall time is the "
-                     "reading plus the last chunk. Above the target means the sectioning fell behind the reading "
-                     "(a loaded machine) or the reading got slower."
-                 )),
+            Line(
+                "7",
+                "report ingest of every report file into the sections frame, first time",
+                "loop: open each file, split sections with a per-report regex (official-parser style)",
+                "kit-first",
+                "loop",
+                1.0,
+                "<= 1.0",
+                why_not_met=(
+                    "Reading threads (two per CPU) open the 227,835 files and hand each chunk to sectioning "
+                    "threads; opening and decoding the files holds the GIL, so the reading is close to serial "
+                    "(the files are read once before the repetitions, so no side reads them cold). A median "
+                    "near 1 means the machine was loaded, or the sectioning (about 1.7 s of CPU for all "
+                    "reports) no longer overlaps the reading."
+                ),
+            ),
+            Line(
+                "8",
+                "the sections frame again (cached)",
+                "the loop of row 7",
+                "kit-cached",
+                "loop",
+                0.05,
+                "<= 0.05",
+            ),
+            Line(
+                "9",
+                "report ingest straight from `mimic-cxr-reports.zip`, first time",
+                "the files loop of row 7",
+                "kit-zip",
+                "loop",
+                0.5,
+                "<= 0.5",
+                why_not_met=(
+                    "One thread inflates the members (about 2.2 s for all of them, mostly zlib's per-call cost, "
+                    "under the GIL) while sectioning threads cut the chunks already read; the wall time is the "
+                    "reading plus the last chunk. Above the target means the sectioning fell behind the reading "
+                    "(a loaded machine) or the reading got slower."
+                ),
+            ),
         ],
     ),
     "terms": Group(
@@ -269,15 +296,21 @@ GROUPS = {
             Side("counter", _base_terms, _base_terms_answer),
         ],
         lines=[
-            Line("10", "term frequencies of the findings section over all reports",
-                 "`collections.Counter` over the split words of each findings text", "kit", "counter", 0.2,
-                 "<= 0.2",
-                 why_not_met=(
-                     "`term_frequencies` extracts every token with a regex, explodes them to one row each "
-                     "(millions of rows), drops stop words with `is_in` on every token, then groups. What it "
-                     "would take: count first and drop stop words from the few hundred distinct terms after "
-                     "the group-by, and avoid materialising the exploded token column (e.g. count per chunk)."
-                 )),
+            Line(
+                "10",
+                "term frequencies of the findings section over all reports",
+                "`collections.Counter` over the split words of each findings text",
+                "kit",
+                "counter",
+                0.2,
+                "<= 0.2",
+                why_not_met=(
+                    "`term_frequencies` extracts every token with a regex, explodes them to one row each "
+                    "(millions of rows), drops stop words with `is_in` on every token, then groups. What it "
+                    "would take: count first and drop stop words from the few hundred distinct terms after "
+                    "the group-by, and avoid materialising the exploded token column (e.g. count per chunk)."
+                ),
+            ),
         ],
     ),
 }

@@ -52,7 +52,8 @@ def kit_query2(ds):
 
     patients = kit_query1(ds).lazy()
     views = (
-        ds.records().select("subject_id", "dicom_id")
+        ds.records()
+        .select("subject_id", "dicom_id")
         .join(patients.select("subject_id"), on="subject_id", how="semi")
         .join(ds.metadata().select("dicom_id", "ViewPosition"), on="dicom_id", how="left")
         .group_by("subject_id")
@@ -62,8 +63,10 @@ def kit_query2(ds):
         )
     )
     effusion = (
-        ds.chexpert().filter(pl.col("Pleural Effusion") == 1.0)
-        .group_by("subject_id").agg(pl.len().cast(pl.Int64).alias("n_effusion"))
+        ds.chexpert()
+        .filter(pl.col("Pleural Effusion") == 1.0)
+        .group_by("subject_id")
+        .agg(pl.len().cast(pl.Int64).alias("n_effusion"))
     )
     return (
         patients.join(views, on="subject_id", how="left")
@@ -175,19 +178,35 @@ GROUPS = {
             Side("pandas", _pandas1, _answer),
         ],
         lines=[
-            Line("1a", "patients with >= 3 studies and their image counts, first call (no cache yet)",
-                 "pandas: `read_csv` of both `.csv.gz`, groupby, merge", "kit-first", "pandas", 0.5,
-                 "<= 0.5 and peak memory below pandas", memory_target=True,
-                 why_not_met=(
-                     "The first call streams each CSV into its parquet copy (`sink_parquet`, 16k-row groups) "
-                     "and answers from the copies; the peak is the streaming write of the record list (about "
-                     "110-120 MiB at full scale, against pandas' 161). A miss means the write's buffers grew: "
-                     "check the row-group size (`cxrkit.tables.COPY_ROW_GROUP`) and the polars version."
-                 )),
-            Line("1b", "the same query, later calls (parquet cache warm, new `Dataset` each call)",
-                 "pandas, same code again", "kit-cached", "pandas", 0.15, "<= 0.15",
-                 why_not_met=("What remains is opening the dataset (looking for the table files) and reading "
-                              "two parquet copies; a Dataset kept between calls skips the first.")),
+            Line(
+                "1a",
+                "patients with >= 3 studies and their image counts, first call (no cache yet)",
+                "pandas: `read_csv` of both `.csv.gz`, groupby, merge",
+                "kit-first",
+                "pandas",
+                0.5,
+                "<= 0.5 and peak memory below pandas",
+                memory_target=True,
+                why_not_met=(
+                    "The first call streams each CSV into its parquet copy (`sink_parquet`, 16k-row groups) "
+                    "and answers from the copies; the peak is the streaming write of the record list (about "
+                    "110-120 MiB at full scale, against pandas' 161). A miss means the write's buffers grew: "
+                    "check the row-group size (`cxrkit.tables.COPY_ROW_GROUP`) and the polars version."
+                ),
+            ),
+            Line(
+                "1b",
+                "the same query, later calls (parquet cache warm, new `Dataset` each call)",
+                "pandas, same code again",
+                "kit-cached",
+                "pandas",
+                0.15,
+                "<= 0.15",
+                why_not_met=(
+                    "What remains is opening the dataset (looking for the table files) and reading "
+                    "two parquet copies; a Dataset kept between calls skips the first."
+                ),
+            ),
         ],
     ),
     "views_labels": Group(
@@ -202,11 +221,18 @@ GROUPS = {
             Side("pandas", _pandas2, _answer),
         ],
         lines=[
-            Line("2", "row 1 joined with metadata (frontal/lateral counts) and chexpert (effusion studies), "
-                 "once cached", "pandas: `read_csv` of the four `.csv.gz`, merge, groupby", "kit-cached",
-                 "pandas", 0.2, "<= 0.2",
-                 why_not_met="The four parquet copies are read in full for three joins; a smaller column "
-                             "projection or a cached joined view would cut it."),
+            Line(
+                "2",
+                "row 1 joined with metadata (frontal/lateral counts) and chexpert (effusion studies), "
+                "once cached",
+                "pandas: `read_csv` of the four `.csv.gz`, merge, groupby",
+                "kit-cached",
+                "pandas",
+                0.2,
+                "<= 0.2",
+                why_not_met="The four parquet copies are read in full for three joins; a smaller column "
+                "projection or a cached joined view would cut it.",
+            ),
         ],
     ),
 }

@@ -107,18 +107,31 @@ GROUPS = {
             Side("matplotlib", _base, _answer),
         ],
         lines=[
-            Line("11", "`StudyBrowser.select()` of a 2-image full-size study, cold cache",
-                 "pydicom `pixel_array` -> matplotlib `imshow` -> PNG, both images", "kit-cold", "matplotlib",
-                 0.2, "<= 0.2",
-                 why_not_met="Decoding the full-size DICOM for the viewer dominates the cold selection."),
-            Line("12", "the same selection again", "the same baseline again", "kit-again", "matplotlib", 0.02,
-                 "<= 0.02",
-                 why_not_met=(
-                     "The decoded image is kept in memory, but `select()` re-renders the viewer's preview and "
-                     "re-encodes it as PNG (profiled: about 60% of the call), then rebuilds the thumbnail and "
-                     "timeline widgets. What it would take: cache the rendered preview PNG per (image, window, "
-                     "zoom) and reuse the widgets when the same study is selected again."
-                 )),
+            Line(
+                "11",
+                "`StudyBrowser.select()` of a 2-image full-size study, cold cache",
+                "pydicom `pixel_array` -> matplotlib `imshow` -> PNG, both images",
+                "kit-cold",
+                "matplotlib",
+                0.2,
+                "<= 0.2",
+                why_not_met="Decoding the full-size DICOM for the viewer dominates the cold selection.",
+            ),
+            Line(
+                "12",
+                "the same selection again",
+                "the same baseline again",
+                "kit-again",
+                "matplotlib",
+                0.02,
+                "<= 0.02",
+                why_not_met=(
+                    "The decoded image is kept in memory, but `select()` re-renders the viewer's preview and "
+                    "re-encodes it as PNG (profiled: about 60% of the call), then rebuilds the thumbnail and "
+                    "timeline widgets. What it would take: cache the rendered preview PNG per (image, window, "
+                    "zoom) and reuse the widgets when the same study is selected again."
+                ),
+            ),
         ],
     ),
 }

@@ -26,15 +26,32 @@ from pathlib import Path
 from . import data
 from .harness import run_group, unavailable_lines
 
-MODULES = ("benchmarks.rows_tables", "benchmarks.rows_images", "benchmarks.rows_reports", "benchmarks.rows_widgets")
+MODULES = (
+    "benchmarks.rows_tables",
+    "benchmarks.rows_images",
+    "benchmarks.rows_reports",
+    "benchmarks.rows_widgets",
+)
 HERE = Path(__file__).resolve().parent
 
 #: Scale of the scratch data. Full: the real MIMIC-CXR shape; quick: enough to exercise every code path.
 SCALES = {
-    "full": {"subjects": data.FULL_SUBJECTS, "dicom_subjects": 110, "image_scale": 1.0, "n_dicoms": 300,
-             "n_gz": 100, "n_pixels": 100},
-    "quick": {"subjects": 200, "dicom_subjects": 4, "image_scale": 0.1, "n_dicoms": 6, "n_gz": 6,
-              "n_pixels": 4},
+    "full": {
+        "subjects": data.FULL_SUBJECTS,
+        "dicom_subjects": 110,
+        "image_scale": 1.0,
+        "n_dicoms": 300,
+        "n_gz": 100,
+        "n_pixels": 100,
+    },
+    "quick": {
+        "subjects": 200,
+        "dicom_subjects": 4,
+        "image_scale": 0.1,
+        "n_dicoms": 6,
+        "n_gz": 6,
+        "n_pixels": 4,
+    },
 }
 
 
@@ -73,17 +90,24 @@ def machine() -> dict:
         except Exception:  # noqa: BLE001
             versions[mod] = "not installed"
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
-                                text=True, check=False).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         commit = ""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:
         cores = os.cpu_count()
-    return {"cpu": cpu, "cores": cores, "ram_gib": round(ram / 2**30, 1) if ram else None,
-            "os": f"{platform.system()} {platform.release()}", "versions": versions, "commit": commit,
-            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    return {
+        "cpu": cpu,
+        "cores": cores,
+        "ram_gib": round(ram / 2**30, 1) if ram else None,
+        "os": f"{platform.system()} {platform.release()}",
+        "versions": versions,
+        "commit": commit,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
 
 
 def load_groups() -> list[tuple[str, object]]:
@@ -117,13 +141,21 @@ def prepare_data(needs: set[str], scale: dict, base: Path, quick: bool) -> dict:
             dcm = data.dicom_files(folder)
             n, n_gz = scale["n_dicoms"], scale["n_gz"]
             if len(dcm) <= n:
-                _log(f"note: only {len(dcm)} DICOMs generated; timing {len(dcm) - 1} (one is the warm-up file)")
+                _log(
+                    f"note: only {len(dcm)} DICOMs generated; timing {len(dcm) - 1} (one is the warm-up file)"
+                )
                 n = len(dcm) - 1
             warmup = dcm[-1]  # outside every timed set
             gz = data.gz_copies(folder, dcm[:n_gz] + [warmup], log=_log)
-            ctx.update(dicom_dataset=str(folder / "dataset"), dicoms=dcm[:n], dicoms_gz=gz[:n_gz],
-                       dicoms_warmup=[warmup], dicoms_gz_warmup=[gz[-1]], n_pixels=scale["n_pixels"],
-                       n_gz=n_gz)
+            ctx.update(
+                dicom_dataset=str(folder / "dataset"),
+                dicoms=dcm[:n],
+                dicoms_gz=gz[:n_gz],
+                dicoms_warmup=[warmup],
+                dicoms_gz_warmup=[gz[-1]],
+                n_pixels=scale["n_pixels"],
+                n_gz=n_gz,
+            )
             ctx.update(browser_target(folder / "dataset"))
     return ctx
 
@@ -133,7 +165,9 @@ def browser_target(root: Path) -> dict:
     import polars as pl
 
     records = pl.read_csv(root / "cxr-record-list.csv.gz").sort("subject_id", "study_id", "dicom_id")
-    records = records.filter(pl.col("path").map_elements(lambda p: (root / p).is_file(), return_dtype=pl.Boolean))
+    records = records.filter(
+        pl.col("path").map_elements(lambda p: (root / p).is_file(), return_dtype=pl.Boolean)
+    )
     two = records.group_by("study_id", maintain_order=True).len().filter(pl.col("len") == 2)["study_id"]
     if two.len() == 0:
         return {}
@@ -146,16 +180,31 @@ def browser_target(root: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small data, one repetition (the test's mode)")
-    ap.add_argument("--data", type=Path, default=None,
-                    help="scratch data folder (default $CXRKIT_BENCH_DATA or ~/.cache/cxrkit-bench)")
-    ap.add_argument("--out", type=Path, default=None,
-                    help="where results.md/json go (default: benchmarks/ in full mode, DATA/quick-results in quick)")
+    ap.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="scratch data folder (default $CXRKIT_BENCH_DATA or ~/.cache/cxrkit-bench)",
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where results.md/json go (default: benchmarks/ in full mode, DATA/quick-results in quick)",
+    )
     ap.add_argument("--only", default="", help="comma-separated row ids or group names to run (default all)")
     ap.add_argument("--reps", type=int, default=None, help="repetitions per group (default per group)")
-    ap.add_argument("--timeout", type=float, default=120,
-                    help="seconds allowed for one measurement (a side that times out is not repeated)")
-    ap.add_argument("--render-only", action="store_true",
-                    help="rewrite OUT/results.md from OUT/results.json (explanations refreshed), without measuring")
+    ap.add_argument(
+        "--timeout",
+        type=float,
+        default=120,
+        help="seconds allowed for one measurement (a side that times out is not repeated)",
+    )
+    ap.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rewrite OUT/results.md from OUT/results.json (explanations refreshed), without measuring",
+    )
     args = ap.parse_args(argv)
     if args.render_only:
         out = (args.out or HERE).expanduser().resolve()
@@ -179,8 +228,11 @@ def main(argv: list[str] | None = None) -> int:
 
     selected = []
     for module, group in load_groups():
-        if only and group.name not in only and not any(line.id in only or line.id.rstrip("ab") in only
-                                                      for line in group.lines):
+        if (
+            only
+            and group.name not in only
+            and not any(line.id in only or line.id.rstrip("ab") in only for line in group.lines)
+        ):
             continue
         selected.append((module, group, group.available()))
     needs = {n for _, g, why in selected if why is None for n in g.needs}
@@ -213,13 +265,25 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     lines.sort(key=lambda line: _line_key(line["id"]))
 
-    report = {"mode": mode, "machine": dict(machine(), load_before=load_before, load_after=_loadavg()), "data": {k: v for k, v in ctx.items() if not isinstance(v, list)},
-              "scale": scale, "data_seconds": data_seconds, "total_seconds": time.perf_counter() - started,
-              "lines": lines, "groups": groups_out}
+    report = {
+        "mode": mode,
+        "machine": dict(machine(), load_before=load_before, load_after=_loadavg()),
+        "data": {k: v for k, v in ctx.items() if not isinstance(v, list)},
+        "scale": scale,
+        "data_seconds": data_seconds,
+        "total_seconds": time.perf_counter() - started,
+        "lines": lines,
+        "groups": groups_out,
+    }
     (out / "results.json").write_text(json.dumps(report, indent=2, default=str))
     (out / "results.md").write_text(render_markdown(report))
     _log(f"wrote {out / 'results.md'} and {out / 'results.json'} in {report['total_seconds']:.0f} s")
-    if mode == "full" and not only and out == HERE.resolve() and update_readme(HERE.parent / "README.md", report):
+    if (
+        mode == "full"
+        and not only
+        and out == HERE.resolve()
+        and update_readme(HERE.parent / "README.md", report)
+    ):
         _log("updated the table in README.md (a full run of every row into benchmarks/)")
     return 0
 
@@ -257,10 +321,14 @@ def readme_table(report: dict) -> list[str]:
     out = ["| # | work | cxrkit | baseline | ratio | target | met |", "|---|---|---|---|---|---|---|"]
     for line in report["lines"]:
         if line["status"] == "measured" and line["target"] is not None:
-            out.append(f"| {line['id']} | {line['work']} | {_fmt_s(line['kit_s'])} s | {_fmt_s(line['base_s'])} s "
-                       f"| {line['ratio']:.3f} | {line['target_text']} | {'yes' if line['met'] else 'no'} |")
+            out.append(
+                f"| {line['id']} | {line['work']} | {_fmt_s(line['kit_s'])} s | {_fmt_s(line['base_s'])} s "
+                f"| {line['ratio']:.3f} | {line['target_text']} | {'yes' if line['met'] else 'no'} |"
+            )
         elif line["status"] != "measured":
-            out.append(f"| {line['id']} | {line['work']} | - | - | - | {line['target_text']} | {line['status']} |")
+            out.append(
+                f"| {line['id']} | {line['work']} | - | - | - | {line['target_text']} | {line['status']} |"
+            )
     return out
 
 
@@ -282,27 +350,36 @@ def render_markdown(report: dict) -> str:
     m = report["machine"]
     v = m["versions"]
     out = [
-        "# cxrkit benchmarks" + (" (quick mode: small data, not representative)" if report["mode"] == "quick" else ""),
+        "# cxrkit benchmarks"
+        + (" (quick mode: small data, not representative)" if report["mode"] == "quick" else ""),
         "",
-        (f"Measured {m['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; "
-        f"Python {v['python']}, polars {v['polars']}, pandas {v['pandas']}, pydicom {v['pydicom']}, "
-        f"numpy {v['numpy']}, matplotlib {v['matplotlib']}; cxrkit {v['cxrkit']} at commit {m['commit'] or '?'}. "
-        f"Whole run {report['total_seconds'] / 60:.1f} min (data generation {report['data_seconds']:.0f} s). "
-         f"Load average (1/5/15 min) {m.get('load_before', '?')} at the start, {m.get('load_after', '?')} at the "
-         f"end: a load above the {m['cores']} cores means other work shared the machine."),
+        (
+            f"Measured {m['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; "
+            f"Python {v['python']}, polars {v['polars']}, pandas {v['pandas']}, pydicom {v['pydicom']}, "
+            f"numpy {v['numpy']}, matplotlib {v['matplotlib']}; cxrkit {v['cxrkit']} at commit {m['commit'] or '?'}. "
+            f"Whole run {report['total_seconds'] / 60:.1f} min (data generation {report['data_seconds']:.0f} s). "
+            f"Load average (1/5/15 min) {m.get('load_before', '?')} at the start, {m.get('load_after', '?')} at the "
+            f"end: a load above the {m['cores']} cores means other work shared the machine."
+        ),
         "",
-        ("Times are medians of the repetitions in seconds; ratio = cxrkit / baseline (lower is better), with the "
-         "range of the per-repetition ratios in brackets (rows near their target can flip between runs); "
-        "peak = extra resident memory during the timed work (MiB), including worker processes."),
+        (
+            "Times are medians of the repetitions in seconds; ratio = cxrkit / baseline (lower is better), with the "
+            "range of the per-repetition ratios in brackets (rows near their target can flip between runs); "
+            "peak = extra resident memory during the timed work (MiB), including worker processes."
+        ),
         "",
-        ("| # | work | baseline | cxrkit s | baseline s | ratio | target | met | cxrkit peak MiB | baseline peak MiB "
-         "| same answer |"),
+        (
+            "| # | work | baseline | cxrkit s | baseline s | ratio | target | met | cxrkit peak MiB | baseline peak MiB "
+            "| same answer |"
+        ),
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for line in report["lines"]:
         if line["status"] != "measured":
-            out.append(f"| {line['id']} | {line['work']} | {line['baseline']} | - | - | - | {line['target_text']} "
-                       f"| {line['status']} | - | - | - |")
+            out.append(
+                f"| {line['id']} | {line['work']} | {line['baseline']} | - | - | - | {line['target_text']} "
+                f"| {line['status']} | - | - | - |"
+            )
             continue
         met = "yes" if line["met"] else "**no**"
         if line["target"] is None:
@@ -324,8 +401,10 @@ def render_markdown(report: dict) -> str:
             if line["target"] is not None and line["ratio"] > line["target"]:
                 why.append(f"ratio {line['ratio']:.3f} above the target {line['target']:g}")
             if line.get("memory_ok") is False:
-                why.append(f"peak memory {line['kit_peak_mib']:.0f} MiB not below the baseline's "
-                           f"{line['base_peak_mib']:.0f} MiB")
+                why.append(
+                    f"peak memory {line['kit_peak_mib']:.0f} MiB not below the baseline's "
+                    f"{line['base_peak_mib']:.0f} MiB"
+                )
             if not line["answers_match"] and line["same_answer"]:
                 why.append("the answers differ")
             notes.append(f"- **{line['id']}** not met: {'; '.join(why)}. {line['why_not_met']}".rstrip())
@@ -341,8 +420,10 @@ def render_markdown(report: dict) -> str:
         out.append(f"- `{g['group']}` ({g['reps']} repetitions): {g['title']}. {g['note']}".rstrip())
         for name, s in g["sides"].items():
             times = ", ".join(f"{t:.3f}" for t in s["times"])
-            out.append(f"  - {name}: {times} s; peak {_fmt_mib(s['peak_mib'])} MiB"
-                       + (f"; errors: {s['errors'][0].splitlines()[-1]}" if s["errors"] else ""))
+            out.append(
+                f"  - {name}: {times} s; peak {_fmt_mib(s['peak_mib'])} MiB"
+                + (f"; errors: {s['errors'][0].splitlines()[-1]}" if s["errors"] else "")
+            )
     out += ["", "## Method", "", METHOD, ""]
     return "\n".join(out)
 

@@ -18,13 +18,18 @@ from collections.abc import Callable
 from typing import Any
 
 
-def alias(old: str, new: str, renamed: dict[str, str] | None = None) -> tuple[Callable[[str], Any], Callable[[], list]]:
+def alias(
+    old: str, new: str, renamed: dict[str, str] | None = None
+) -> tuple[Callable[[str], Any], Callable[[], list]]:
     """Warn that module ``old`` moved to ``new``; return the ``__getattr__`` and ``__dir__`` of the alias module.
 
     ``renamed`` maps old attribute names to ``"module:name"`` where a name changed or went elsewhere.
     """
-    warnings.warn(f"{old} moved to {new}: import it from there ({old} goes away in the next release)",
-                  DeprecationWarning, stacklevel=3)
+    warnings.warn(
+        f"{old} moved to {new}: import it from there ({old} goes away in the next release)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
     renamed = renamed or {}
 
     def __getattr__(name: str) -> Any:

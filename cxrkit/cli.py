@@ -49,35 +49,60 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("dest", nargs="?", help="folder to create (must not exist)")
     demo.add_argument("--subjects", type=int, default=None, help="number of patients (default: small demo)")
     demo.add_argument("--seed", type=int, default=0, help="random seed; same seed, same bytes (default 0)")
-    demo.add_argument("--flavor", choices=("dicom", "dicom-gz", "jpg"), default="dicom",
-                      help="MIMIC-CXR DICOM (.dcm), DICOM as .dcm.gz, or MIMIC-CXR-JPG (default dicom)")
+    demo.add_argument(
+        "--flavor",
+        choices=("dicom", "dicom-gz", "jpg"),
+        default="dicom",
+        help="MIMIC-CXR DICOM (.dcm), DICOM as .dcm.gz, or MIMIC-CXR-JPG (default dicom)",
+    )
     demo.add_argument("--no-labels", action="store_true", help="leave out the chexpert/negbio label files")
 
-    info = sub.add_parser("info", help="show what a copy holds: flavour, files, counts",
-                          description="Show the flavour, the tables present, and counts of patients, studies "
-                          "and images (listed and on disk).")
+    info = sub.add_parser(
+        "info",
+        help="show what a copy holds: flavour, files, counts",
+        description="Show the flavour, the tables present, and counts of patients, studies "
+        "and images (listed and on disk).",
+    )
     info.add_argument("root", nargs="?", help="dataset folder (default: $CXRKIT_ROOT or the demo)")
 
-    val = sub.add_parser("validate", help="check a copy; exit status 1 on errors",
-                         description="Check ids, paths, links between the lists, and files on disk. Prints a "
-                         "summary per check and the first findings of each; exits 1 when any error is found.")
+    val = sub.add_parser(
+        "validate",
+        help="check a copy; exit status 1 on errors",
+        description="Check ids, paths, links between the lists, and files on disk. Prints a "
+        "summary per check and the first findings of each; exits 1 when any error is found.",
+    )
     val.add_argument("root", nargs="?", help="dataset folder (default: $CXRKIT_ROOT or the demo)")
     val.add_argument("--show", type=int, default=5, help="findings to print per check (default 5)")
     val.add_argument("--csv", metavar="FILE", help="also write every finding to FILE (outside the dataset)")
 
-    dl = sub.add_parser("download", help="copy a subset (patients, studies) into a local folder",
-                        description="Copy the images and reports of some patients or studies, and the tables "
-                        "filtered to them, from ROOT (a folder or a URL) into DEST with the real layout. "
-                        "Resumable (run it again after an interruption), verified against sizes and "
-                        "SHA256SUMS.txt; DEST then opens and validates as a copy of the subset.")
+    dl = sub.add_parser(
+        "download",
+        help="copy a subset (patients, studies) into a local folder",
+        description="Copy the images and reports of some patients or studies, and the tables "
+        "filtered to them, from ROOT (a folder or a URL) into DEST with the real layout. "
+        "Resumable (run it again after an interruption), verified against sizes and "
+        "SHA256SUMS.txt; DEST then opens and validates as a copy of the subset.",
+    )
     dl.add_argument("root", help="dataset folder or URL to copy from")
     dl.add_argument("dest", help="local folder to fill (created if needed)")
-    dl.add_argument("--subject", type=int, action="append", default=[], metavar="ID",
-                    help="a patient's subject_id (repeatable)")
-    dl.add_argument("--study", type=int, action="append", default=[], metavar="ID",
-                    help="a study_id (repeatable)")
-    dl.add_argument("--view", action="append", default=[], metavar="VIEW",
-                    help="only images with this ViewPosition, e.g. PA (repeatable; needs the metadata table)")
+    dl.add_argument(
+        "--subject",
+        type=int,
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a patient's subject_id (repeatable)",
+    )
+    dl.add_argument(
+        "--study", type=int, action="append", default=[], metavar="ID", help="a study_id (repeatable)"
+    )
+    dl.add_argument(
+        "--view",
+        action="append",
+        default=[],
+        metavar="VIEW",
+        help="only images with this ViewPosition, e.g. PA (repeatable; needs the metadata table)",
+    )
     dl.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -138,8 +163,14 @@ def _cmd_info(args: argparse.Namespace) -> int:
         print(f"reports:  {s['reports_zip']}")
     print(f"listed:   {s['patients']:,} patients, {s['studies']:,} studies, {s['images']:,} images")
     complete = s["images_on_disk"] >= s["images"]
-    print(f"on disk:  {s['images_on_disk']:,} images, {s['reports_on_disk']:,} reports"
-          + ("  (complete)" if complete else f"  ({s['images_on_disk'] / max(s['images'], 1):.1%} of listed images)"))
+    print(
+        f"on disk:  {s['images_on_disk']:,} images, {s['reports_on_disk']:,} reports"
+        + (
+            "  (complete)"
+            if complete
+            else f"  ({s['images_on_disk'] / max(s['images'], 1):.1%} of listed images)"
+        )
+    )
     return 0
 
 
@@ -179,7 +210,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cxrkit`` command; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        commands = {"demo": _cmd_demo, "info": _cmd_info, "validate": _cmd_validate, "download": _cmd_download}
+        commands = {
+            "demo": _cmd_demo,
+            "info": _cmd_info,
+            "validate": _cmd_validate,
+            "download": _cmd_download,
+        }
         return commands[args.command](args)
     except CxrkitError as exc:
         print(f"cxrkit {args.command}: {exc}", file=sys.stderr)

@@ -98,10 +98,18 @@ class Dataset:
         The known tables present in this copy, by name (see :data:`cxrkit.tables.TABLES`).
     """
 
-    def __init__(self, root: str | os.PathLike | Source, *, cache_dir: str | os.PathLike | None = None,
-                 storage_options: dict | None = None) -> None:
-        source = root if isinstance(root, Source) else open_source(root, cache_dir=cache_dir,
-                                                                    storage_options=storage_options)
+    def __init__(
+        self,
+        root: str | os.PathLike | Source,
+        *,
+        cache_dir: str | os.PathLike | None = None,
+        storage_options: dict | None = None,
+    ) -> None:
+        source = (
+            root
+            if isinstance(root, Source)
+            else open_source(root, cache_dir=cache_dir, storage_options=storage_options)
+        )
         self.source = source
         self.root = source.root
         self.cache = source.cache
@@ -142,8 +150,15 @@ class Dataset:
         copy, fetched into the cache mirror first when absent (raises MissingFileError if the server lacks it)."""
         return self.source.local(path)
 
-    def download(self, selection, dest: str | os.PathLike, *, progress: bool = True, tables_too: bool = True,
-                 verify: bool = True) -> Path:
+    def download(
+        self,
+        selection,
+        dest: str | os.PathLike,
+        *,
+        progress: bool = True,
+        tables_too: bool = True,
+        verify: bool = True,
+    ) -> Path:
         """Copy a selection's images and reports (and the tables filtered to it) into ``dest`` with the real
         layout: resumable, verified, with a progress bar; see :func:`cxrkit.download.download`.
 
@@ -171,13 +186,21 @@ class Dataset:
         if ext is not None:
             return ext
         if self.image_filenames is not None:
-            first = read_image_filenames(self.local_file(self.image_filenames)).filter(pl.col("kind") == "image")
+            first = read_image_filenames(self.local_file(self.image_filenames)).filter(
+                pl.col("kind") == "image"
+            )
             return first["ext"][0] if first.height else None
         if "records" in self.table_files:
             rels = self.table("records").select("path").head(3).collect()["path"].to_list()
         elif "metadata" in self.table_files:
-            rels = (self.table("metadata").select("subject_id", "study_id", "dicom_id").head(3)
-                    .with_columns(layout.image_path_expr(ext=".dcm")).collect()["path"].to_list())
+            rels = (
+                self.table("metadata")
+                .select("subject_id", "study_id", "dicom_id")
+                .head(3)
+                .with_columns(layout.image_path_expr(ext=".dcm"))
+                .collect()["path"]
+                .to_list()
+            )
         else:
             return None
         return self.source.probe_image_ext(rels) if rels else None
@@ -244,7 +267,9 @@ class Dataset:
             return self.table("records")
         if self.image_filenames is not None:
             return tables.listing_records(read_image_filenames(self.local_file(self.image_filenames))).lazy()
-        on_disk = self.listing.clear() if self.source.fetches_on_demand else self.listing  # a mirror is partial
+        on_disk = (
+            self.listing.clear() if self.source.fetches_on_demand else self.listing
+        )  # a mirror is partial
         derived = tables.listing_records(on_disk)
         if derived.height == 0 and "metadata" in self.table_files:
             return (
@@ -309,27 +334,32 @@ class Dataset:
             return studies.with_columns(
                 pl.lit(None, pl.Date).alias("StudyDate"), pl.lit(None, pl.Time).alias("StudyTime")
             )
-        times = (
-            self.metadata()
-            .group_by("study_id")
-            .agg(pl.col("StudyDate").min(), pl.col("StudyTime").min())
-        )
+        times = self.metadata().group_by("study_id").agg(pl.col("StudyDate").min(), pl.col("StudyTime").min())
         return studies.join(times, on="study_id", how="left")
 
     def patients(self) -> pl.LazyFrame:
         """Per patient: ``n_studies``, ``n_images``, ``first_study_date``, ``last_study_date`` (null when
         unknown); sorted by ``subject_id``."""
-        counts = self.records().group_by("subject_id").agg(
-            pl.col("study_id").n_unique().alias("n_studies"), pl.len().cast(pl.Int64).alias("n_images")
+        counts = (
+            self.records()
+            .group_by("subject_id")
+            .agg(pl.col("study_id").n_unique().alias("n_studies"), pl.len().cast(pl.Int64).alias("n_images"))
         )
         studies_only = self.studies().group_by("subject_id").agg(pl.col("study_id").n_unique().alias("_n"))
-        dates = self.study_times().group_by("subject_id").agg(
-            pl.col("StudyDate").min().alias("first_study_date"), pl.col("StudyDate").max().alias("last_study_date")
+        dates = (
+            self.study_times()
+            .group_by("subject_id")
+            .agg(
+                pl.col("StudyDate").min().alias("first_study_date"),
+                pl.col("StudyDate").max().alias("last_study_date"),
+            )
         )
         return (
             studies_only.join(counts, on="subject_id", how="full", coalesce=True)
             .with_columns(
-                pl.max_horizontal(pl.col("n_studies").fill_null(0), pl.col("_n").fill_null(0)).alias("n_studies"),
+                pl.max_horizontal(pl.col("n_studies").fill_null(0), pl.col("_n").fill_null(0)).alias(
+                    "n_studies"
+                ),
                 pl.col("n_images").fill_null(0),
             )
             .drop("_n")
@@ -343,8 +373,11 @@ class Dataset:
         Columns ``subject_id, study_id, StudyDate, StudyTime, n_images``; studies with no known date come last.
         """
         sid = layout.subject_id(subject_id)
-        n_images = self.records().filter(pl.col("subject_id") == sid).group_by("study_id").agg(
-            pl.len().cast(pl.Int64).alias("n_images")
+        n_images = (
+            self.records()
+            .filter(pl.col("subject_id") == sid)
+            .group_by("study_id")
+            .agg(pl.len().cast(pl.Int64).alias("n_images"))
         )
         return (
             self.study_times()
@@ -368,9 +401,11 @@ class Dataset:
     def image_files(self) -> pl.DataFrame:
         """Every listed image with its file on disk: ``subject_id, study_id, dicom_id, file`` (absolute path
         string, null when the file is missing), sorted by ids. Resolves ``.dcm``, ``.dcm.gz`` and ``.jpg``."""
-        on_disk = self.listing.filter(pl.col("kind") == "image").select(
-            "dicom_id", pl.lit(str(self.root) + "/").add(pl.col("path")).alias("file")
-        ).unique("dicom_id", keep="first")
+        on_disk = (
+            self.listing.filter(pl.col("kind") == "image")
+            .select("dicom_id", pl.lit(str(self.root) + "/").add(pl.col("path")).alias("file"))
+            .unique("dicom_id", keep="first")
+        )
         return (
             self.records()
             .select("subject_id", "study_id", "dicom_id")
@@ -398,9 +433,12 @@ class Dataset:
         views: dict[str, str | None] = {}
         date = time = None
         if "metadata" in self.table_files:
-            meta = self.metadata().filter(pl.col("study_id") == sid).select(
-                "dicom_id", "ViewPosition", "StudyDate", "StudyTime"
-            ).collect()
+            meta = (
+                self.metadata()
+                .filter(pl.col("study_id") == sid)
+                .select("dicom_id", "ViewPosition", "StudyDate", "StudyTime")
+                .collect()
+            )
             views = dict(zip(meta["dicom_id"], meta["ViewPosition"]))
             if meta.height:
                 date, time = meta["StudyDate"].min(), meta["StudyTime"].min()
@@ -421,7 +459,9 @@ class Dataset:
         report = self.root / layout.report_path(subject, sid)
         reports_zip = self.reports_zip
         if reports_zip is not None and not report.exists():
-            reports_zip = self.local_file(reports_zip)  # no .txt for it: the zip has them all (fetched if remote)
+            reports_zip = self.local_file(
+                reports_zip
+            )  # no .txt for it: the zip has them all (fetched if remote)
         return Study(
             subject_id=subject,
             study_id=sid,
@@ -496,11 +536,16 @@ class Dataset:
     def summary(self) -> dict[str, object]:
         """What is here: root, flavour, tables present, and counts of patients, studies and images (listed and
         on disk). Used by ``cxrkit info``."""
-        counts = self.records().select(
-            pl.col("subject_id").n_unique().alias("patients"),
-            pl.col("study_id").n_unique().alias("studies"),
-            pl.len().alias("images"),
-        ).collect().row(0, named=True)
+        counts = (
+            self.records()
+            .select(
+                pl.col("subject_id").n_unique().alias("patients"),
+                pl.col("study_id").n_unique().alias("studies"),
+                pl.len().alias("images"),
+            )
+            .collect()
+            .row(0, named=True)
+        )
         listing = self.listing
         return {
             "root": self.location,
@@ -532,8 +577,12 @@ def demo_root(cache_dir: str | os.PathLike | None = None) -> Path:
     return root
 
 
-def open_dataset(root: str | os.PathLike | None = None, *, cache_dir: str | os.PathLike | None = None,
-                 storage_options: dict | None = None) -> Dataset:
+def open_dataset(
+    root: str | os.PathLike | None = None,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    storage_options: dict | None = None,
+) -> Dataset:
     """Open a MIMIC-CXR or MIMIC-CXR-JPG copy: the one obvious entry point.
 
     Parameters

@@ -87,8 +87,15 @@ def _selection_ids(ds: Dataset, selection: Any) -> pl.DataFrame:
     return records.filter(pl.col("study_id").is_in(study_ids)).collect()
 
 
-def download(ds: Dataset, selection: Any, dest: str | os.PathLike, *, progress: bool = True,
-             tables_too: bool = True, verify: bool = True) -> Path:
+def download(
+    ds: Dataset,
+    selection: Any,
+    dest: str | os.PathLike,
+    *,
+    progress: bool = True,
+    tables_too: bool = True,
+    verify: bool = True,
+) -> Path:
     """Copy the images (and reports) of ``selection`` from ``ds`` into a local tree with the real layout.
 
     Parameters
@@ -147,14 +154,17 @@ def download(ds: Dataset, selection: Any, dest: str | os.PathLike, *, progress: 
                 todo.append((rel, size))
     missing_images = [r for r in missing if r in set(wanted)]
     if missing_images:
-        raise MissingFileError(f"{len(missing_images)} selected image(s) are not in {source.label}, e.g. "
-                               f"{missing_images[0]}; nothing more was downloaded than what is listed")
+        raise MissingFileError(
+            f"{len(missing_images)} selected image(s) are not in {source.label}, e.g. "
+            f"{missing_images[0]}; nothing more was downloaded than what is listed"
+        )
     bar = None
     if progress and todo:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=sum(s for _, s in todo), desc="downloading", unit="B", unit_scale=True,
-                   unit_divisor=1024)
+        bar = tqdm(
+            total=sum(s for _, s in todo), desc="downloading", unit="B", unit_scale=True, unit_divisor=1024
+        )
     lock = threading.Lock()
 
     def on_bytes(n: int) -> None:
@@ -164,8 +174,12 @@ def download(ds: Dataset, selection: Any, dest: str | os.PathLike, *, progress: 
 
     try:
         with cf.ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            futures = [pool.submit(fetch_file, source, rel, dest / rel, size=size, sha256=sums.get(rel),
-                                   on_bytes=on_bytes) for rel, size in todo]
+            futures = [
+                pool.submit(
+                    fetch_file, source, rel, dest / rel, size=size, sha256=sums.get(rel), on_bytes=on_bytes
+                )
+                for rel, size in todo
+            ]
             for fut in futures:
                 fut.result()
     finally:
@@ -183,8 +197,9 @@ def download(ds: Dataset, selection: Any, dest: str | os.PathLike, *, progress: 
         done += written
     lines = {rel: digest for rel, digest in known.items() if (dest / rel).is_file()}
     for rel in set(done):
-        lines[rel] = (sums[rel] if rel in sums and not rel.endswith((".csv.gz", ".csv"))
-                      else sha256_file(dest / rel))
+        lines[rel] = (
+            sums[rel] if rel in sums and not rel.endswith((".csv.gz", ".csv")) else sha256_file(dest / rel)
+        )
     with Cache(dest.parent).atomic_path(dest / SHA256SUMS) as tmp:
         tmp.write_text("".join(f"{digest}  {rel}\n" for rel, digest in sorted(lines.items())))
     return dest

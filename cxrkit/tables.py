@@ -92,7 +92,11 @@ class TableSpec:
         return self.required or self.columns
 
 
-_LABEL_SCHEMA: dict[str, pl.DataType] = {"subject_id": _ID, "study_id": _ID, **{c: pl.Float64 for c in LABEL_COLUMNS}}
+_LABEL_SCHEMA: dict[str, pl.DataType] = {
+    "subject_id": _ID,
+    "study_id": _ID,
+    **{c: pl.Float64 for c in LABEL_COLUMNS},
+}
 
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
@@ -169,8 +173,11 @@ TABLES: dict[str, TableSpec] = {
 }
 
 #: Columns whose values are ids; in string form they are checked against the layout rules.
-ID_COLUMNS = {"subject_id": layout.SUBJECT_ID_PATTERN, "study_id": layout.STUDY_ID_PATTERN,
-              "dicom_id": layout.DICOM_ID_PATTERN}
+ID_COLUMNS = {
+    "subject_id": layout.SUBJECT_ID_PATTERN,
+    "study_id": layout.STUDY_ID_PATTERN,
+    "dicom_id": layout.DICOM_ID_PATTERN,
+}
 
 IMAGE_FILENAMES = layout.IMAGE_FILENAMES
 
@@ -269,8 +276,10 @@ def explain_read_error(path: Path, spec: TableSpec, exc: BaseException) -> Table
     """Turn a polars/OS error raised while reading ``path`` into a :class:`TableError` that says what to do."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "could not parse" in text:
-        hint = (f"a value has the wrong type for the {spec.name} table "
-                f"(expected {', '.join(f'{c}: {t}' for c, t in spec.schema.items())})")
+        hint = (
+            f"a value has the wrong type for the {spec.name} table "
+            f"(expected {', '.join(f'{c}: {t}' for c, t in spec.schema.items())})"
+        )
     elif "end of file" in text or "deflate" in text or "gzip" in text.lower() or "corrupt" in text:
         hint = "the file looks truncated or corrupt; re-download it (and check SHA256SUMS.txt)"
     else:
@@ -338,8 +347,10 @@ def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache |
                 df = lf.collect()
             except _READ_ERRORS as read_exc:
                 raise explain_read_error(path, spec, read_exc) from read_exc
-            warnings.warn(f"could not cache the {spec.name} table in {cache.root}: {type(exc).__name__}: {exc}",
-                          stacklevel=2)
+            warnings.warn(
+                f"could not cache the {spec.name} table in {cache.root}: {type(exc).__name__}: {exc}",
+                stacklevel=2,
+            )
             return df.lazy()
     return pl.scan_parquet(final)
 
@@ -384,8 +395,10 @@ def view_exprs() -> list[pl.Expr]:
     source = pl.when(decided[0][0]).then(pl.lit(decided[0][2]))
     for cond, kind, where in decided[1:]:
         view, source = view.when(cond).then(pl.lit(kind)), source.when(cond).then(pl.lit(where))
-    return [view.otherwise(pl.lit(None, pl.String)).alias("view"),
-            source.otherwise(pl.lit(None, pl.String)).alias("view_source")]
+    return [
+        view.otherwise(pl.lit(None, pl.String)).alias("view"),
+        source.otherwise(pl.lit(None, pl.String)).alias("view_source"),
+    ]
 
 
 # --- tables derived from what is on disk ---------------------------------------------------------------

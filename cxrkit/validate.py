@@ -67,7 +67,9 @@ def _as_findings(df: pl.DataFrame, check: str, severity: str, detail: pl.Expr | 
 
 def _id_or_null(col: str) -> pl.Expr:
     """A raw string id column as Int64 where it is well formed, else null."""
-    return pl.when(pl.col(col).str.contains(tables.ID_COLUMNS[col])).then(pl.col(col).cast(pl.Int64, strict=False))
+    return pl.when(pl.col(col).str.contains(tables.ID_COLUMNS[col])).then(
+        pl.col(col).cast(pl.Int64, strict=False)
+    )
 
 
 # --- checks on one table ----------------------------------------------------------------------------
@@ -82,11 +84,19 @@ def check_ids(raw: pl.DataFrame, table: str) -> pl.DataFrame:
         bad = raw.with_row_index("row", offset=2).filter(
             pl.col(col).is_null() | ~pl.col(col).str.contains(pattern)
         )
-        what = {"subject_id": "8 digits starting with 1", "study_id": "8 digits starting with 5",
-                "dicom_id": "40 lower-case hex digits in 5 dash-separated groups"}[col]
-        detail = pl.format(f"{table} line {{}}: {col} {{}} is not {what}", pl.col("row"),
-                           pl.col(col).fill_null("(empty)"))
-        ids = {c: (_id_or_null(c) if c != "dicom_id" else pl.col(c)) for c in tables.ID_COLUMNS if c in raw.columns}
+        what = {
+            "subject_id": "8 digits starting with 1",
+            "study_id": "8 digits starting with 5",
+            "dicom_id": "40 lower-case hex digits in 5 dash-separated groups",
+        }[col]
+        detail = pl.format(
+            f"{table} line {{}}: {col} {{}} is not {what}", pl.col("row"), pl.col(col).fill_null("(empty)")
+        )
+        ids = {
+            c: (_id_or_null(c) if c != "dicom_id" else pl.col(c))
+            for c in tables.ID_COLUMNS
+            if c in raw.columns
+        }
         ids["path"] = pl.col("path") if "path" in raw.columns else None
         out.append(_as_findings(bad, "malformed_id", "error", detail, **ids))
     return pl.concat(out)
@@ -105,18 +115,28 @@ def check_paths(typed: pl.DataFrame, table: str) -> pl.DataFrame:
         expected = layout.report_path_expr().alias("expected")
         got, want = pl.col("path"), pl.col("expected")
     bad = typed.with_columns(expected).filter(got != want)
-    detail = pl.format(f"{table}: path {{}} does not match its ids (expected {{}})", pl.col("path"), pl.col("expected"))
+    detail = pl.format(
+        f"{table}: path {{}} does not match its ids (expected {{}})", pl.col("path"), pl.col("expected")
+    )
     return _as_findings(bad, "path_mismatch", "error", detail)
 
 
 def check_duplicates(typed: pl.DataFrame, table: str, key: str) -> pl.DataFrame:
     """Repeated rows, and repeated keys (a ``dicom_id`` or ``study_id`` listed more than once)."""
     dup_rows = typed.filter(typed.is_duplicated())
-    exact = _as_findings(dup_rows.unique(maintain_order=True), "duplicate_row", "warning",
-                         f"{table}: the same row appears more than once")
+    exact = _as_findings(
+        dup_rows.unique(maintain_order=True),
+        "duplicate_row",
+        "warning",
+        f"{table}: the same row appears more than once",
+    )
     keys = typed.unique(maintain_order=True).filter(pl.col(key).is_duplicated())
-    conflicting = _as_findings(keys, "duplicate_id", "error",
-                               pl.format(f"{table}: {key} {{}} appears with different values", pl.col(key)))
+    conflicting = _as_findings(
+        keys,
+        "duplicate_id",
+        "error",
+        pl.format(f"{table}: {key} {{}} appears with different values", pl.col(key)),
+    )
     return pl.concat([exact, conflicting])
 
 
@@ -129,29 +149,58 @@ def check_links(records: pl.DataFrame, studies: pl.DataFrame) -> pl.DataFrame:
     no_records = studies.join(records.select("study_id"), on="study_id", how="anti")
     both = pl.concat([records.select("subject_id", "study_id"), studies.select("subject_id", "study_id")])
     two = both.unique().filter(pl.col("study_id").is_duplicated()).sort("study_id", "subject_id")
-    return pl.concat([
-        _as_findings(no_study.drop("dicom_id", "path"), "record_without_study", "error",
-                     pl.format("study s{} has images in the record list but is not in the study list",
-                               pl.col("study_id"))),
-        _as_findings(no_records.drop("path"), "study_without_records", "warning",
-                     pl.format("study s{} is in the study list but has no images in the record list",
-                               pl.col("study_id"))),
-        _as_findings(two, "study_under_two_patients", "error",
-                     pl.format("study s{} is filed under more than one patient (here p{})",
-                               pl.col("study_id"), pl.col("subject_id"))),
-    ])
+    return pl.concat(
+        [
+            _as_findings(
+                no_study.drop("dicom_id", "path"),
+                "record_without_study",
+                "error",
+                pl.format(
+                    "study s{} has images in the record list but is not in the study list", pl.col("study_id")
+                ),
+            ),
+            _as_findings(
+                no_records.drop("path"),
+                "study_without_records",
+                "warning",
+                pl.format(
+                    "study s{} is in the study list but has no images in the record list", pl.col("study_id")
+                ),
+            ),
+            _as_findings(
+                two,
+                "study_under_two_patients",
+                "error",
+                pl.format(
+                    "study s{} is filed under more than one patient (here p{})",
+                    pl.col("study_id"),
+                    pl.col("subject_id"),
+                ),
+            ),
+        ]
+    )
 
 
-def check_files(records: pl.DataFrame, studies: pl.DataFrame, listing: pl.DataFrame, *,
-                expect_reports: bool, reports_zip: bool = False) -> pl.DataFrame:
+def check_files(
+    records: pl.DataFrame,
+    studies: pl.DataFrame,
+    listing: pl.DataFrame,
+    *,
+    expect_reports: bool,
+    reports_zip: bool = False,
+) -> pl.DataFrame:
     """Listed files missing on disk (summarised per absent ``pNN`` group or patient folder, or in one row when
     the tree holds no images or no reports at all), files on disk that no list mentions, studies without a
     report, reports without a study. ``reports_zip``: the copy has ``mimic-cxr-reports.zip`` (said in the row
     about a tree without reports)."""
     out = [empty()]
     if listing.height == 0:
-        return _as_findings(pl.DataFrame({"x": [0]}), "no_files_tree", "info",
-                            "this copy has no files/ folder: tables only, no images or reports on disk")
+        return _as_findings(
+            pl.DataFrame({"x": [0]}),
+            "no_files_tree",
+            "info",
+            "this copy has no files/ folder: tables only, no images or reports on disk",
+        )
     groups_present = set(listing["path"].str.split("/").list.get(1, null_on_oob=True).drop_nulls().to_list())
     subjects_present = set(listing["subject_id"].drop_nulls().to_list())
 
@@ -167,76 +216,141 @@ def check_files(records: pl.DataFrame, studies: pl.DataFrame, listing: pl.DataFr
     missing = locate(records.join(disk_images.select("dicom_id"), on="dicom_id", how="anti"))
     expected_reports = studies.with_columns(layout.report_path_expr())
     disk_reports = listing.filter(pl.col("kind") == "report")
-    missing_reports = locate(expected_reports.join(disk_reports.select("study_id"), on="study_id", how="anti"))
+    missing_reports = locate(
+        expected_reports.join(disk_reports.select("study_id"), on="study_id", how="anti")
+    )
     if not expect_reports:
         missing_reports = missing_reports.clear()
     # a whole kind of file absent (a tables-and-reports copy, images without their .txt reports): one row, not
     # one error per listed file
     if disk_images.height == 0 and missing.height:
-        out.append(_as_findings(pl.DataFrame({"path": [layout.FILES_DIR]}), "no_images_on_disk", "info",
-                                f"files/ holds no image files: the {missing.height:,} listed images are not "
-                                "downloaded (the images are a separate, large part of the download)"))
+        out.append(
+            _as_findings(
+                pl.DataFrame({"path": [layout.FILES_DIR]}),
+                "no_images_on_disk",
+                "info",
+                f"files/ holds no image files: the {missing.height:,} listed images are not "
+                "downloaded (the images are a separate, large part of the download)",
+            )
+        )
         missing = missing.clear()
     if disk_reports.height == 0 and missing_reports.height:
-        where = ("they are read from mimic-cxr-reports.zip" if reports_zip else
-                 "they ship with MIMIC-CXR, in files/ and in mimic-cxr-reports.zip")
-        out.append(_as_findings(pl.DataFrame({"path": [layout.FILES_DIR]}), "no_reports_on_disk", "info",
-                                f"files/ holds no report files for the {missing_reports.height:,} listed studies "
-                                f"({where})"))
+        where = (
+            "they are read from mimic-cxr-reports.zip"
+            if reports_zip
+            else "they ship with MIMIC-CXR, in files/ and in mimic-cxr-reports.zip"
+        )
+        out.append(
+            _as_findings(
+                pl.DataFrame({"path": [layout.FILES_DIR]}),
+                "no_reports_on_disk",
+                "info",
+                f"files/ holds no report files for the {missing_reports.height:,} listed studies ({where})",
+            )
+        )
         missing_reports = missing_reports.clear()
 
     # whole groups absent: one row per group
     absent_groups = (
-        pl.concat([missing.select("group", "group_present", "subject_id", "study_id"),
-                   missing_reports.select("group", "group_present", "subject_id", "study_id")])
+        pl.concat(
+            [
+                missing.select("group", "group_present", "subject_id", "study_id"),
+                missing_reports.select("group", "group_present", "subject_id", "study_id"),
+            ]
+        )
         .filter(~pl.col("group_present"))
         .group_by("group")
-        .agg(pl.col("subject_id").n_unique().alias("patients"), pl.col("study_id").n_unique().alias("studies"))
+        .agg(
+            pl.col("subject_id").n_unique().alias("patients"), pl.col("study_id").n_unique().alias("studies")
+        )
         .sort("group")
     )
     img_counts = missing.filter(~pl.col("group_present")).group_by("group").agg(pl.len().alias("images"))
-    absent_groups = absent_groups.join(img_counts, on="group", how="left").with_columns(pl.col("images").fill_null(0))
-    out.append(_as_findings(
-        absent_groups.with_columns((pl.lit("files/") + pl.col("group")).alias("path")),
-        "group_not_downloaded", "info",
-        pl.format("files/{} is absent: {} patients, {} studies, {} images listed but not downloaded",
-                  pl.col("group"), pl.col("patients"), pl.col("studies"), pl.col("images")),
-    ))
+    absent_groups = absent_groups.join(img_counts, on="group", how="left").with_columns(
+        pl.col("images").fill_null(0)
+    )
+    out.append(
+        _as_findings(
+            absent_groups.with_columns((pl.lit("files/") + pl.col("group")).alias("path")),
+            "group_not_downloaded",
+            "info",
+            pl.format(
+                "files/{} is absent: {} patients, {} studies, {} images listed but not downloaded",
+                pl.col("group"),
+                pl.col("patients"),
+                pl.col("studies"),
+                pl.col("images"),
+            ),
+        )
+    )
     # patient folders absent inside present groups: one row per patient
     absent_subjects = (
-        pl.concat([missing.select("subject_id", "study_id", "group_present", "subject_present"),
-                   missing_reports.select("subject_id", "study_id", "group_present", "subject_present")])
+        pl.concat(
+            [
+                missing.select("subject_id", "study_id", "group_present", "subject_present"),
+                missing_reports.select("subject_id", "study_id", "group_present", "subject_present"),
+            ]
+        )
         .filter(pl.col("group_present") & ~pl.col("subject_present"))
         .group_by("subject_id")
         .agg(pl.col("study_id").n_unique().alias("studies"))
         .sort("subject_id")
     )
-    out.append(_as_findings(
-        absent_subjects.with_columns(layout.subject_dir_expr().alias("path")),
-        "patient_not_downloaded", "info",
-        pl.format("patient folder p{} is absent ({} studies listed)", pl.col("subject_id"), pl.col("studies")),
-    ))
+    out.append(
+        _as_findings(
+            absent_subjects.with_columns(layout.subject_dir_expr().alias("path")),
+            "patient_not_downloaded",
+            "info",
+            pl.format(
+                "patient folder p{} is absent ({} studies listed)", pl.col("subject_id"), pl.col("studies")
+            ),
+        )
+    )
     # single files missing where their patient folder is present
-    out.append(_as_findings(
-        missing.filter(pl.col("subject_present")).sort("subject_id", "study_id", "dicom_id"),
-        "missing_image", "error",
-        pl.format("listed image {} is not on disk", pl.col("path")),
-    ))
-    out.append(_as_findings(
-        missing_reports.filter(pl.col("subject_present")).sort("subject_id", "study_id"),
-        "missing_report", "error",
-        pl.format("report {} of a listed study is not on disk", pl.col("path")),
-    ))
+    out.append(
+        _as_findings(
+            missing.filter(pl.col("subject_present")).sort("subject_id", "study_id", "dicom_id"),
+            "missing_image",
+            "error",
+            pl.format("listed image {} is not on disk", pl.col("path")),
+        )
+    )
+    out.append(
+        _as_findings(
+            missing_reports.filter(pl.col("subject_present")).sort("subject_id", "study_id"),
+            "missing_report",
+            "error",
+            pl.format("report {} of a listed study is not on disk", pl.col("path")),
+        )
+    )
     # on disk but not listed
     unlisted = disk_images.join(records.select("dicom_id"), on="dicom_id", how="anti").sort("path")
-    out.append(_as_findings(unlisted.drop("ext", "kind"), "unlisted_image", "warning",
-                            pl.format("{} is on disk but not in the record list", pl.col("path"))))
+    out.append(
+        _as_findings(
+            unlisted.drop("ext", "kind"),
+            "unlisted_image",
+            "warning",
+            pl.format("{} is on disk but not in the record list", pl.col("path")),
+        )
+    )
     orphan_reports = disk_reports.join(studies.select("study_id"), on="study_id", how="anti").sort("path")
-    out.append(_as_findings(orphan_reports.drop("dicom_id", "ext", "kind"), "report_without_study", "warning",
-                            pl.format("{} is on disk but its study is not in the study list", pl.col("path"))))
+    out.append(
+        _as_findings(
+            orphan_reports.drop("dicom_id", "ext", "kind"),
+            "report_without_study",
+            "warning",
+            pl.format("{} is on disk but its study is not in the study list", pl.col("path")),
+        )
+    )
     other = listing.filter(pl.col("kind") == "other").sort("path")
-    out.append(_as_findings(other.select("path"), "unexpected_file", "warning",
-                            pl.format("{} does not follow the files/pNN/pSUBJECT/sSTUDY layout", pl.col("path"))))
+    out.append(
+        _as_findings(
+            other.select("path"),
+            "unexpected_file",
+            "warning",
+            pl.format("{} does not follow the files/pNN/pSUBJECT/sSTUDY layout", pl.col("path")),
+        )
+    )
     return pl.concat(out)
 
 
@@ -244,14 +358,18 @@ def check_remote(ds: Dataset, records: pl.DataFrame) -> pl.DataFrame:
     """A remote copy: its files are not walked (that would mean one request per file); one info row says so."""
     fetched = int((ds.listing["kind"] == "image").sum())
     return _as_findings(
-        pl.DataFrame({"path": [ds.location]}), "remote_copy", "info",
+        pl.DataFrame({"path": [ds.location]}),
+        "remote_copy",
+        "info",
         f"remote copy at {ds.location}: the tables were checked, the files were not (they are fetched on "
         f"demand; {fetched:,} of {records.height:,} listed images are in the local mirror so far). "
         "Download a subset with ds.download(...) to check it file by file.",
     )
 
 
-def check_table_links(name: str, frame: pl.DataFrame, records: pl.DataFrame, studies: pl.DataFrame) -> pl.DataFrame:
+def check_table_links(
+    name: str, frame: pl.DataFrame, records: pl.DataFrame, studies: pl.DataFrame
+) -> pl.DataFrame:
     """Rows of metadata/split (per image) or labels/providers (per study) that point at unlisted images/studies."""
     if "dicom_id" in frame.columns:
         orphans = frame.join(records.select("dicom_id"), on="dicom_id", how="anti")
@@ -280,11 +398,17 @@ def validate(ds: Dataset) -> pl.DataFrame:
             found.append(check_ids(raw, name))
             typed[name] = ds.table(name).collect()
         except TableError as exc:
-            found.append(_as_findings(pl.DataFrame({"path": [str(path)]}), "unreadable_table", "error", str(exc)))
+            found.append(
+                _as_findings(pl.DataFrame({"path": [str(path)]}), "unreadable_table", "error", str(exc))
+            )
         except pl.exceptions.PolarsError as exc:
             err = tables.explain_read_error(path, tables.TABLES[name], exc)
-            found.append(_as_findings(pl.DataFrame({"path": [str(path)]}), "unreadable_table", "error", str(err)))
-    valid = pl.col("subject_id").is_between(10_000_000, 19_999_999) & pl.col("study_id").is_between(50_000_000, 59_999_999)
+            found.append(
+                _as_findings(pl.DataFrame({"path": [str(path)]}), "unreadable_table", "error", str(err))
+            )
+    valid = pl.col("subject_id").is_between(10_000_000, 19_999_999) & pl.col("study_id").is_between(
+        50_000_000, 59_999_999
+    )
     try:
         records = typed["records"] if "records" in typed else ds.records().collect()
         studies = typed["studies"] if "studies" in typed else ds.studies().collect()
@@ -293,7 +417,11 @@ def validate(ds: Dataset) -> pl.DataFrame:
     if records is not None and studies is not None:
         for name, key in (("records", "dicom_id"), ("studies", "study_id")):
             if name in typed:
-                ok = valid & pl.col("dicom_id").str.contains(layout.DICOM_ID_PATTERN) if key == "dicom_id" else valid
+                ok = (
+                    valid & pl.col("dicom_id").str.contains(layout.DICOM_ID_PATTERN)
+                    if key == "dicom_id"
+                    else valid
+                )
                 found.append(check_paths(typed[name].filter(ok), name))
                 found.append(check_duplicates(typed[name], name, key))
         records, studies = records.filter(valid), studies.filter(valid)
@@ -303,8 +431,15 @@ def validate(ds: Dataset) -> pl.DataFrame:
         if ds.source.fetches_on_demand:  # the listing is what was fetched so far, not what the copy holds
             found.append(check_remote(ds, records))
         else:
-            found.append(check_files(records, studies, ds.listing, expect_reports=expect_reports,
-                                     reports_zip=ds.reports_zip is not None))
+            found.append(
+                check_files(
+                    records,
+                    studies,
+                    ds.listing,
+                    expect_reports=expect_reports,
+                    reports_zip=ds.reports_zip is not None,
+                )
+            )
         for name in ("metadata", "split", "chexpert", "negbio", "providers"):
             if name in typed:
                 found.append(check_table_links(name, typed[name], records, studies))

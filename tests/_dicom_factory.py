@@ -35,14 +35,18 @@ SUBJECT, STUDY = 10000032, 50414267
 DICOM_IDS = [f"{i:08x}-bde0afdd-112c0b34-7bc16630-4e384014" for i in range(1, 200)]
 
 
-def mimic_path(root: Path, index: int = 0, ext: str = ".dcm", subject: int = SUBJECT, study: int = STUDY) -> Path:
+def mimic_path(
+    root: Path, index: int = 0, ext: str = ".dcm", subject: int = SUBJECT, study: int = STUDY
+) -> Path:
     """A MIMIC-shaped path under ``root`` for the ``index``-th test image."""
     p = root / "files" / f"p{str(subject)[:2]}" / f"p{subject}" / f"s{study}" / f"{DICOM_IDS[index]}{ext}"
     p.parent.mkdir(parents=True, exist_ok=True)
     return p
 
 
-def phantom(rows: int = 48, cols: int = 64, bits: int = 12, seed: int = 0, signed: bool = False) -> np.ndarray:
+def phantom(
+    rows: int = 48, cols: int = 64, bits: int = 12, seed: int = 0, signed: bool = False
+) -> np.ndarray:
     """A smooth gradient plus noise covering most of the stored range (so every window is exercised)."""
     rng = np.random.default_rng(seed)
     hi = (1 << bits) - 1
@@ -59,8 +63,14 @@ def phantom(rows: int = 48, cols: int = 64, bits: int = 12, seed: int = 0, signe
     return out
 
 
-def base_dataset(pixels: np.ndarray, *, photometric: str = "MONOCHROME2", bits_stored: int = 12,
-                 view: str = "PA", extra: dict | None = None) -> Dataset:
+def base_dataset(
+    pixels: np.ndarray,
+    *,
+    photometric: str = "MONOCHROME2",
+    bits_stored: int = 12,
+    view: str = "PA",
+    extra: dict | None = None,
+) -> Dataset:
     """A DX dataset with the tags MIMIC-CXR files carry and ``pixels`` as native pixel data."""
     ds = Dataset()
     ds.SpecificCharacterSet = "ISO_IR 100"
@@ -125,9 +135,13 @@ def write(ds: Dataset, path: Path, syntax: str = ExplicitVRLittleEndian) -> Path
     path.parent.mkdir(parents=True, exist_ok=True)
     if syntax in (ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLittleEndian):
         ds.file_meta.TransferSyntaxUID = syntax
-        ds.save_as(path, enforce_file_format=True, implicit_vr=syntax == ImplicitVRLittleEndian, little_endian=True)
+        ds.save_as(
+            path, enforce_file_format=True, implicit_vr=syntax == ImplicitVRLittleEndian, little_endian=True
+        )
     elif syntax == ExplicitVRBigEndian:
-        arr = np.frombuffer(ds.PixelData, dtype=f"<{'u' if ds.PixelRepresentation == 0 else 'i'}{ds.BitsAllocated // 8}")
+        arr = np.frombuffer(
+            ds.PixelData, dtype=f"<{'u' if ds.PixelRepresentation == 0 else 'i'}{ds.BitsAllocated // 8}"
+        )
         ds.PixelData = arr.astype(arr.dtype.newbyteorder(">")).tobytes()
         ds.file_meta.TransferSyntaxUID = syntax
         ds.save_as(path, enforce_file_format=True, implicit_vr=False, little_endian=False)
@@ -195,7 +209,9 @@ def jpeg_lossless(arr: np.ndarray, precision: int, predictor: int = 1) -> bytes:
     out += cols.to_bytes(2, "big") + bytes([1, 1, 0x11, 0])
     counts = [0] * 16
     counts[4] = 17  # 17 codes of length 5
-    out += b"\xff\xc4" + (2 + 1 + 16 + 17).to_bytes(2, "big") + bytes([0x00]) + bytes(counts) + bytes(range(17))
+    out += (
+        b"\xff\xc4" + (2 + 1 + 16 + 17).to_bytes(2, "big") + bytes([0x00]) + bytes(counts) + bytes(range(17))
+    )
     out += b"\xff\xda" + (8).to_bytes(2, "big") + bytes([1, 1, 0x00, predictor, 0, 0])
     out += data + b"\xff\xd9"
     return bytes(out)
@@ -221,6 +237,14 @@ def study_date() -> dt.date:
 
 
 __all__ = [
-    "DICOM_IDS", "ExplicitVRBigEndian", "base_dataset", "bundled", "gzip_copy", "jpeg_lossless",
-    "mimic_path", "phantom", "pydicom", "write",
+    "DICOM_IDS",
+    "ExplicitVRBigEndian",
+    "base_dataset",
+    "bundled",
+    "gzip_copy",
+    "jpeg_lossless",
+    "mimic_path",
+    "phantom",
+    "pydicom",
+    "write",
 ]

@@ -44,8 +44,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _log(self, status: int, sent: int) -> None:
         with self.server.lock:
-            self.server.hits.append(Hit(self.command, urllib.parse.unquote(self.path.split("?")[0]),
-                                        self.headers.get("Range"), status, sent))
+            self.server.hits.append(
+                Hit(
+                    self.command,
+                    urllib.parse.unquote(self.path.split("?")[0]),
+                    self.headers.get("Range"),
+                    status,
+                    sent,
+                )
+            )
 
     def _authorised(self) -> bool:
         if self.server.credentials is None:
@@ -68,8 +75,12 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.delay:
             time.sleep(self.server.delay)
         if not self._authorised():
-            self._reply(401, b"authentication required\n",
-                        {"WWW-Authenticate": 'Basic realm="test"', "Content-Type": "text/plain"}, head_only)
+            self._reply(
+                401,
+                b"authentication required\n",
+                {"WWW-Authenticate": 'Basic realm="test"', "Content-Type": "text/plain"},
+                head_only,
+            )
             return
         rel = urllib.parse.unquote(self.path.split("?")[0]).lstrip("/")
         target = (self.server.root / rel).resolve()
@@ -87,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
                 f'<a href="{urllib.parse.quote(p.name)}{"/" if p.is_dir() else ""}">{html.escape(p.name)}</a>\n'
                 for p in sorted(target.iterdir())
             )
-            body = f"<html><body><a href=\"../\">../</a>\n{links}</body></html>".encode()
+            body = f'<html><body><a href="../">../</a>\n{links}</body></html>'.encode()
             self._reply(200, body, {"Content-Type": "text/html"}, head_only)
             return
         size = target.stat().st_size
@@ -106,9 +117,16 @@ class _Handler(BaseHTTPRequestHandler):
                 with open(target, "rb") as fh:
                     fh.seek(start)
                     body = fh.read(end - start + 1)
-                self._reply(206, body, {"Content-Range": f"bytes {start}-{end}/{size}",
-                                        "Accept-Ranges": "bytes",
-                                        "Content-Type": "application/octet-stream"}, head_only)
+                self._reply(
+                    206,
+                    body,
+                    {
+                        "Content-Range": f"bytes {start}-{end}/{size}",
+                        "Accept-Ranges": "bytes",
+                        "Content-Type": "application/octet-stream",
+                    },
+                    head_only,
+                )
                 return
         body = target.read_bytes()
         headers = {"Content-Type": "application/octet-stream"}
@@ -132,8 +150,15 @@ class _Server(ThreadingHTTPServer):
 class DatasetServer:
     """Serve ``root`` at ``http://127.0.0.1:PORT/``; ``credentials=(user, password)`` demands basic auth."""
 
-    def __init__(self, root: str | os.PathLike, *, credentials: tuple[str, str] | None = None,
-                 ranges: bool = True, listings: bool = True, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        *,
+        credentials: tuple[str, str] | None = None,
+        ranges: bool = True,
+        listings: bool = True,
+        delay: float = 0.0,
+    ) -> None:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.root = Path(root).resolve()
         self._server.credentials = credentials
@@ -142,7 +167,9 @@ class DatasetServer:
         self._server.delay = delay  # seconds added to every answer: a far-away server
         self._server.hits = []
         self._server.lock = threading.Lock()
-        self._thread = threading.Thread(target=self._server.serve_forever, name="test-http-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="test-http-server", daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -67,7 +67,12 @@ def test_nothing_is_written_into_the_root(demo_dicom, tmp_path):
     ds = open_dataset(copy, cache_dir=tmp_path / "cache")
     for name in ("records", "studies", "metadata", "chexpert", "negbio", "split", "providers"):
         getattr(ds, name)().collect()
-    ds.images().collect(), ds.patients().collect(), ds.validate(), ds.study(ds.records().collect()["study_id"][0])
+    (
+        ds.images().collect(),
+        ds.patients().collect(),
+        ds.validate(),
+        ds.study(ds.records().collect()["study_id"][0]),
+    )
     after = {p: p.stat().st_mtime_ns for p in copy.rglob("*")}
     assert after == before
 
@@ -77,7 +82,9 @@ def test_schemas(demo_dicom):
     assert ds.records().collect_schema() == pl.Schema(
         {"subject_id": pl.Int64, "study_id": pl.Int64, "dicom_id": pl.String, "path": pl.String}
     )
-    assert ds.studies().collect_schema() == pl.Schema({"subject_id": pl.Int64, "study_id": pl.Int64, "path": pl.String})
+    assert ds.studies().collect_schema() == pl.Schema(
+        {"subject_id": pl.Int64, "study_id": pl.Int64, "path": pl.String}
+    )
     meta = ds.metadata().collect_schema()
     assert meta["StudyDate"] == pl.Date and meta["StudyTime"] == pl.Time and meta["Rows"] == pl.Int64
     labels = ds.chexpert().collect_schema()
@@ -180,7 +187,9 @@ def test_derived_from_walk_when_lists_and_image_filenames_are_absent(demo_jpg, t
     shutil.copytree(demo_jpg, copy)
     (copy / "IMAGE_FILENAMES").unlink()
     ds = open_dataset(copy)
-    assert set(ds.records().collect()["dicom_id"]) == set(open_dataset(demo_jpg).records().collect()["dicom_id"])
+    assert set(ds.records().collect()["dicom_id"]) == set(
+        open_dataset(demo_jpg).records().collect()["dicom_id"]
+    )
 
 
 def test_missing_table_says_what_to_do(demo_jpg, tmp_path):
@@ -250,8 +259,14 @@ def test_reports_and_sections_from_tree_and_zip(demo_dicom, tmp_path):
     # a copy holding only the zip (no .txt files) gives the same texts
     copy = tmp_path / "zip-only"
     shutil.copytree(demo_dicom, copy, ignore=shutil.ignore_patterns("*.txt"))
-    from_zip = open_dataset(copy, cache_dir=tmp_path / "c2").reports(executor="serial", progress=False).collect()
-    assert from_zip.select("study_id", "text").sort("study_id").equals(reps.select("study_id", "text").sort("study_id"))
+    from_zip = (
+        open_dataset(copy, cache_dir=tmp_path / "c2").reports(executor="serial", progress=False).collect()
+    )
+    assert (
+        from_zip.select("study_id", "text")
+        .sort("study_id")
+        .equals(reps.select("study_id", "text").sort("study_id"))
+    )
 
 
 def test_reading_reports_does_not_walk_the_whole_tree(demo_dicom, tmp_path):
@@ -275,6 +290,9 @@ def test_images_say_frontal_or_lateral_with_a_fallback_for_empty_view_positions(
     assert empty.height > 0, "the demo has images without a ViewPosition"
     assert set(empty["view_source"].drop_nulls()) <= {"ViewCodeSequence", "procedure"}
     decided = empty.filter(pl.col("view_source") == "ViewCodeSequence")
-    expected = decided["ViewCodeSequence_CodeMeaning"].str.contains("lateral").replace_strict(
-        {True: "lateral", False: "frontal"})
+    expected = (
+        decided["ViewCodeSequence_CodeMeaning"]
+        .str.contains("lateral")
+        .replace_strict({True: "lateral", False: "frontal"})
+    )
     assert (decided["view"] == expected).all()

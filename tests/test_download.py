@@ -19,7 +19,9 @@ pytest.importorskip("aiohttp")
 
 def test_download_a_subset_then_work_locally(srv, demo4, tmp_path):
     ds = cxrkit.open_dataset(srv.url, storage_options=GOOD)
-    patient = ds.patients().sort("n_images", "subject_id", descending=[True, False]).collect()["subject_id"][0]
+    patient = (
+        ds.patients().sort("n_images", "subject_id", descending=[True, False]).collect()["subject_id"][0]
+    )
     pa = ds.images().filter((pl.col("subject_id") == patient) & (pl.col("ViewPosition") == "PA")).collect()
     assert pa.height >= 1
     dest = ds.download(pa, tmp_path / "subset", progress=False)
@@ -46,7 +48,9 @@ def test_download_a_subset_then_work_locally(srv, demo4, tmp_path):
     assert (dest / rel).read_bytes() == whole and not (dest / f"{rel}.part").exists()
     ranges = [h.range for h in srv.hits if h.path == f"/{rel}" and h.method == "GET"]
     assert ranges and all(r.startswith("bytes=1000-") for r in ranges), ranges
-    assert not [h for h in image_hits(srv) if h.path != f"/{rel}" and h.method == "GET"], "complete files kept"
+    assert not [h for h in image_hits(srv) if h.path != f"/{rel}" and h.method == "GET"], (
+        "complete files kept"
+    )
 
 
 def test_download_with_refused_credentials_leaves_nothing(demo4, tmp_path):

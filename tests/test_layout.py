@@ -15,7 +15,9 @@ def test_subject_ids_accepted(value):
     assert layout.subject_id(value) in (10000032, 19999999)
 
 
-@pytest.mark.parametrize("value", [50414267, "s10000032", 1000003, "100000321", "p1000003x", None, 1.0, True, ""])
+@pytest.mark.parametrize(
+    "value", [50414267, "s10000032", 1000003, "100000321", "p1000003x", None, 1.0, True, ""]
+)
 def test_subject_ids_rejected(value):
     assert not layout.is_subject_id(value)
     with pytest.raises(InvalidIdError, match="subject_id"):
@@ -71,7 +73,13 @@ def test_image_and_report_paths():
 def test_parse_path_round_trip(ext):
     path = layout.image_path(12345678, 56789012, DICOM, ext=ext)
     ids = layout.parse_path("/some/root/" + path)
-    assert (ids.subject_id, ids.study_id, ids.dicom_id, ids.kind, ids.ext) == (12345678, 56789012, DICOM, "image", ext)
+    assert (ids.subject_id, ids.study_id, ids.dicom_id, ids.kind, ids.ext) == (
+        12345678,
+        56789012,
+        DICOM,
+        "image",
+        ext,
+    )
     rep = layout.parse_path(layout.report_path(12345678, 56789012))
     assert (rep.subject_id, rep.study_id, rep.dicom_id, rep.kind) == (12345678, 56789012, None, "report")
 

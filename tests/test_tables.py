@@ -33,9 +33,12 @@ def test_every_spec_names_its_columns_and_types():
 
 def test_metadata_types_date_and_time_with_lost_leading_zero(tmp_path):
     path = tmp_path / "mimic-cxr-2.0.0-metadata.csv.gz"
-    write_gz(path, META_HEADER + "\n"
-             f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,Chest PA,postero-anterior,Erect\n"
-             f"{D2},10000032,50414267,CHEST (PA AND LAT),,3056,2544,21800506,213014.0,,,\n")
+    write_gz(
+        path,
+        META_HEADER + "\n"
+        f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,Chest PA,postero-anterior,Erect\n"
+        f"{D2},10000032,50414267,CHEST (PA AND LAT),,3056,2544,21800506,213014.0,,,\n",
+    )
     df = tables.load_table(path, "metadata").collect()
     assert df.schema["StudyDate"] == pl.Date and df.schema["StudyTime"] == pl.Time
     assert df["StudyDate"].to_list() == [dt.date(2180, 5, 6)] * 2
@@ -163,7 +166,10 @@ def test_walk_and_listing_tables(tmp_path):
     assert recs["dicom_id"].to_list() == sorted([D1, D2])
     studies = tables.listing_studies(listing)
     assert studies["study_id"].to_list() == [50414267, 53189527]
-    assert studies["path"].to_list() == ["files/p10/p10000032/s50414267.txt", "files/p10/p10000032/s53189527.txt"]
+    assert studies["path"].to_list() == [
+        "files/p10/p10000032/s50414267.txt",
+        "files/p10/p10000032/s53189527.txt",
+    ]
 
 
 def test_image_filenames(tmp_path):
@@ -182,6 +188,7 @@ def test_a_failed_copy_warns_and_the_next_call_reads_the_file_again(tmp_path, mo
         raise OSError("disk full")
 
     monkeypatch.setattr(tables, "_write_copy", broken)
+
     def first_call() -> int:
         height = tables.load_table(path, "studies", cache=cache).collect().height
         tables.wait_for_cache_writes()
@@ -197,9 +204,12 @@ def test_a_failed_copy_warns_and_the_next_call_reads_the_file_again(tmp_path, mo
 
 def test_first_cached_call_has_the_copy_on_disk_and_the_same_typed_values(tmp_path):
     path = tmp_path / "mimic-cxr-2.0.0-metadata.csv.gz"
-    write_gz(path, META_HEADER + "\n"
-             f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,Chest PA,postero-anterior,Erect\n"
-             f"{D2},10000032,50414267,CHEST (PA AND LAT),,3056,2544,21800506,213014.0,,,\n")
+    write_gz(
+        path,
+        META_HEADER + "\n"
+        f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,Chest PA,postero-anterior,Erect\n"
+        f"{D2},10000032,50414267,CHEST (PA AND LAT),,3056,2544,21800506,213014.0,,,\n",
+    )
     cache = Cache(tmp_path / "cache")
     first = tables.load_table(path, "metadata", cache=cache)
     assert len(list((tmp_path / "cache").rglob("metadata-*.parquet"))) == 1, "written before the call returns"
@@ -233,8 +243,12 @@ def test_concurrent_first_calls_build_the_copy_once(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tables, "_write_copy", counting)
     heights = []
-    threads = [threading.Thread(target=lambda: heights.append(
-        tables.load_table(path, "studies", cache=cache).collect().height)) for _ in range(4)]
+    threads = [
+        threading.Thread(
+            target=lambda: heights.append(tables.load_table(path, "studies", cache=cache).collect().height)
+        )
+        for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:

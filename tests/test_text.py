@@ -33,7 +33,16 @@ def test_tokens_lowercase_placeholders_and_stop_words():
     df = pl.DataFrame({"findings": ["The ___ ET tube is 4.5 cm above the carina."]})
     assert df.select(tokens()).item().to_list() == ["et", "tube", "cm", "above", "carina"]
     assert df.select(tokens(numbers=True, stop_words=None)).item().to_list() == [
-        "the", "et", "tube", "is", "4.5", "cm", "above", "the", "carina"]
+        "the",
+        "et",
+        "tube",
+        "is",
+        "4.5",
+        "cm",
+        "above",
+        "the",
+        "carina",
+    ]
 
 
 def test_term_frequencies_match_a_counter():
@@ -71,11 +80,18 @@ def test_ngrams_within_a_report_only():
 
 
 def test_kwic_lines_with_study_ids():
-    df = pl.DataFrame({"study_id": [50000001, 50000002],
-                       "text": [" FINDINGS: Small left\n effusion.  No pneumothorax.\n", " No EFFUSION.\n"]})
+    df = pl.DataFrame(
+        {
+            "study_id": [50000001, 50000002],
+            "text": [" FINDINGS: Small left\n effusion.  No pneumothorax.\n", " No EFFUSION.\n"],
+        }
+    )
     lines = kwic(df, "effusion", width=10)
     assert lines.columns == ["study_id", "left", "keyword", "right"]
-    assert lines.rows() == [(50000001, "mall left", "effusion", ". No pneum"), (50000002, "No", "EFFUSION", ".")]
+    assert lines.rows() == [
+        (50000001, "mall left", "effusion", ". No pneum"),
+        (50000002, "No", "EFFUSION", "."),
+    ]
     phrase = kwic(df, "left effusion", width=5)  # phrases match across the report's line breaks
     assert phrase["keyword"].to_list() == ["left effusion"]
     assert kwic(df, "effusions").height == 0  # whole words only
@@ -86,8 +102,10 @@ def test_kwic_lines_with_study_ids():
 
 def _m(*texts: str) -> list[dict]:
     df = pl.DataFrame({"study_id": list(range(len(texts))), "text": list(texts)})
-    return [{k: v for k, v in row.items() if v is not None and k != "study_id"} for row in
-            mentions(df).iter_rows(named=True)]
+    return [
+        {k: v for k, v in row.items() if v is not None and k != "study_id"}
+        for row in mentions(df).iter_rows(named=True)
+    ]
 
 
 def test_categories_are_the_chexpert_fourteen_in_order():
@@ -172,19 +190,31 @@ def test_mentions_rejects_unknown_categories():
 
 
 def test_compare_with_labels_counts():
-    m = pl.DataFrame({"study_id": [1, 2, 3, 4, 5],
-                      "Edema": [1.0, 0.0, None, -1.0, 1.0],
-                      "Pneumothorax": [0.0, 0.0, None, None, 0.0]})
-    labels = pl.DataFrame({"subject_id": [10, 10, 11, 12, 13], "study_id": [1, 2, 3, 4, 6],
-                           "Edema": [1.0, -1.0, None, -1.0, 1.0],
-                           "Pneumothorax": [0.0, None, None, None, 0.0]})
+    m = pl.DataFrame(
+        {
+            "study_id": [1, 2, 3, 4, 5],
+            "Edema": [1.0, 0.0, None, -1.0, 1.0],
+            "Pneumothorax": [0.0, 0.0, None, None, 0.0],
+        }
+    )
+    labels = pl.DataFrame(
+        {
+            "subject_id": [10, 10, 11, 12, 13],
+            "study_id": [1, 2, 3, 4, 6],
+            "Edema": [1.0, -1.0, None, -1.0, 1.0],
+            "Pneumothorax": [0.0, None, None, None, 0.0],
+        }
+    )
     out = compare_with_labels(m, labels)
     table = {(c, a, b): n for c, a, b, n in out["table"].rows()}
     # studies 1-4 are in both frames (5 and 6 are not)
     assert table == {
-        ("Edema", "positive", "positive"): 1, ("Edema", "negative", "uncertain"): 1,
-        ("Edema", "blank", "blank"): 1, ("Edema", "uncertain", "uncertain"): 1,
-        ("Pneumothorax", "negative", "negative"): 1, ("Pneumothorax", "negative", "blank"): 1,
+        ("Edema", "positive", "positive"): 1,
+        ("Edema", "negative", "uncertain"): 1,
+        ("Edema", "blank", "blank"): 1,
+        ("Edema", "uncertain", "uncertain"): 1,
+        ("Pneumothorax", "negative", "negative"): 1,
+        ("Pneumothorax", "negative", "blank"): 1,
         ("Pneumothorax", "blank", "blank"): 2,
     }
     summary = {r["category"]: r for r in out["summary"].iter_rows(named=True)}
@@ -193,8 +223,10 @@ def test_compare_with_labels_counts():
     # kappa by hand for Pneumothorax: po = 3/4; mention neg 2, blank 2; label neg 1, blank 3
     pe = (2 * 1 + 2 * 3) / 16
     assert summary["Pneumothorax"]["kappa"] == pytest.approx((0.75 - pe) / (1 - pe))
-    assert out["disagreements"].rows() == [(2, "Edema", "negative", "uncertain"),
-                                           (2, "Pneumothorax", "negative", "blank")]
+    assert out["disagreements"].rows() == [
+        (2, "Edema", "negative", "uncertain"),
+        (2, "Pneumothorax", "negative", "blank"),
+    ]
 
 
 def test_compare_with_labels_needs_shared_categories():
@@ -205,19 +237,31 @@ def test_compare_with_labels_needs_shared_categories():
 def test_mention_text_reads_findings_and_impression_only():
     from cxrkit.reports import sections_frame
 
-    text = (" INDICATION: Eval for pneumonia.\n \n FINDINGS: No effusion.\n \n IMPRESSION: Mild edema.\n")
+    text = " INDICATION: Eval for pneumonia.\n \n FINDINGS: No effusion.\n \n IMPRESSION: Mild edema.\n"
     sec = sections_frame(pl.DataFrame({"study_id": [1], "text": [text]}))
     out = mentions(sec.with_columns(mention_text()), text_col="mention_text")
     row = out.row(0, named=True)
     assert row["Pneumonia"] is None and row["Pleural Effusion"] == 0.0 and row["Edema"] == 1.0
-    assert mentions(sec, text_col="text").row(0, named=True)["Pneumonia"] == 1.0  # the question reads as a finding
+    assert (
+        mentions(sec, text_col="text").row(0, named=True)["Pneumonia"] == 1.0
+    )  # the question reads as a finding
 
 
 def test_term_frequencies_match_a_counter_on_awkward_text():
     """Pieces are counted before the word rule runs: apostrophes, tabs, line breaks, upper and non-ASCII case,
     repeated and edge spaces must give exactly the regex's words."""
-    texts = ["  Patient's  ''quoted'' o'neil's a'b'c", "TAB\tsep\nLINE--dash", "\u212aelvin \u0130stanbul É\u00e9t\u00e9",
-             "", None, "x'", "'y", "no no NO  no.", "4.5cm 12x3 a1b2", "  "]
+    texts = [
+        "  Patient's  ''quoted'' o'neil's a'b'c",
+        "TAB\tsep\nLINE--dash",
+        "\u212aelvin \u0130stanbul É\u00e9t\u00e9",
+        "",
+        None,
+        "x'",
+        "'y",
+        "no no NO  no.",
+        "4.5cm 12x3 a1b2",
+        "  ",
+    ]
     counter: Counter[str] = Counter()
     for text in texts:
         if text:

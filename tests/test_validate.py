@@ -51,13 +51,15 @@ def test_removed_file_row_and_report_are_reported_exactly(copy):
     (copy / lost["path"]).unlink()
 
     findings = open_dataset(copy).validate()
-    assert checks(findings) == sorted([
-        ("missing_image", "error"),
-        ("missing_report", "error"),
-        ("metadata_without_record", "warning"),  # metadata and split still name the dropped image
-        ("split_without_record", "warning"),
-        ("unlisted_image", "warning"),
-    ])
+    assert checks(findings) == sorted(
+        [
+            ("missing_image", "error"),
+            ("missing_report", "error"),
+            ("metadata_without_record", "warning"),  # metadata and split still name the dropped image
+            ("split_without_record", "warning"),
+            ("unlisted_image", "warning"),
+        ]
+    )
     by = {c: findings.filter(pl.col("check") == c) for c in findings["check"].unique()}
     assert by["missing_image"]["dicom_id"].to_list() == [gone["dicom_id"]]
     assert by["missing_image"]["path"].to_list() == [gone["path"]]
@@ -70,21 +72,37 @@ def test_removed_file_row_and_report_are_reported_exactly(copy):
 def test_malformed_ids_bad_paths_duplicates_and_two_patients(copy):
     ds = open_dataset(copy)
     recs = ds.records().collect()
-    first, second = recs.row(0, named=True), recs.filter(pl.col("subject_id") != recs["subject_id"][0]).row(0, named=True)
+    first, second = (
+        recs.row(0, named=True),
+        recs.filter(pl.col("subject_id") != recs["subject_id"][0]).row(0, named=True),
+    )
 
     def edit(lines):
         out = list(lines)
         out.append(lines[1])  # duplicate row
-        out.append(f"2000000,{first['study_id']},{first['dicom_id'][:-1]}x,{first['path']}\n")  # malformed ids
+        out.append(
+            f"2000000,{first['study_id']},{first['dicom_id'][:-1]}x,{first['path']}\n"
+        )  # malformed ids
         wrong = layout.image_path(first["subject_id"], first["study_id"], second["dicom_id"])
-        out = [ln.replace(f",{second['path']}", f",{wrong}") if second["dicom_id"] in ln else ln for ln in out]
+        out = [
+            ln.replace(f",{second['path']}", f",{wrong}") if second["dicom_id"] in ln else ln for ln in out
+        ]
         return out
 
     rewrite_gz(copy / "cxr-record-list.csv.gz", edit)
     # the same study also filed under another patient in the study list
-    rewrite_gz(copy / "cxr-study-list.csv.gz",
-               lambda ls: ls + [(f"{second['subject_id']},{first['study_id']},"
-                                f"{layout.report_path(second['subject_id'], first['study_id'])}\n")])
+    rewrite_gz(
+        copy / "cxr-study-list.csv.gz",
+        lambda ls: (
+            ls
+            + [
+                (
+                    f"{second['subject_id']},{first['study_id']},"
+                    f"{layout.report_path(second['subject_id'], first['study_id'])}\n"
+                )
+            ]
+        ),
+    )
     findings = open_dataset(copy).validate()
     found = dict(checks(findings))
     assert found["malformed_id"] == "error"
@@ -96,16 +114,22 @@ def test_malformed_ids_bad_paths_duplicates_and_two_patients(copy):
     assert found["duplicate_row"] == "warning"
     assert found["study_under_two_patients"] == "error"
     assert set(findings.filter(pl.col("check") == "study_under_two_patients")["subject_id"]) == {
-        first["subject_id"], second["subject_id"]}
+        first["subject_id"],
+        second["subject_id"],
+    }
 
 
 def test_links_between_lists(copy):
     ds = open_dataset(copy)
     studies = ds.studies().collect()
     victim = studies.row(0, named=True)
-    rewrite_gz(copy / "cxr-study-list.csv.gz", lambda ls: [ln for ln in ls if f",{victim['study_id']}," not in ln])
-    rewrite_gz(copy / "cxr-study-list.csv.gz",
-               lambda ls: ls + [f"19999999,59999999,{layout.report_path(19999999, 59999999)}\n"])
+    rewrite_gz(
+        copy / "cxr-study-list.csv.gz", lambda ls: [ln for ln in ls if f",{victim['study_id']}," not in ln]
+    )
+    rewrite_gz(
+        copy / "cxr-study-list.csv.gz",
+        lambda ls: ls + [f"19999999,59999999,{layout.report_path(19999999, 59999999)}\n"],
+    )
     findings = open_dataset(copy).validate()
     rws = findings.filter(pl.col("check") == "record_without_study")
     assert rws["study_id"].to_list() == [victim["study_id"]]
@@ -121,9 +145,12 @@ def test_partial_download_is_summarised_per_group_and_patient(copy):
     groups = sorted({p.split("/")[1] for p in recs["path"]})
     assert len(groups) >= 2
     shutil.rmtree(copy / "files" / groups[0])
-    per_group = (recs.filter(~pl.col("path").str.starts_with(f"files/{groups[0]}/"))
-                 .group_by(pl.col("path").str.split("/").list.get(1).alias("g"))
-                 .agg(pl.col("subject_id").unique().sort()).filter(pl.col("subject_id").list.len() >= 2))
+    per_group = (
+        recs.filter(~pl.col("path").str.starts_with(f"files/{groups[0]}/"))
+        .group_by(pl.col("path").str.split("/").list.get(1).alias("g"))
+        .agg(pl.col("subject_id").unique().sort())
+        .filter(pl.col("subject_id").list.len() >= 2)
+    )
     assert per_group.height, "the demo has a group with several patients"
     subjects = per_group["subject_id"][0]
     shutil.rmtree(copy / layout.subject_dir(subjects[0]))
@@ -151,7 +178,10 @@ def test_a_tree_without_any_reports_gives_one_row(demo_dicom, tmp_path):
     n_studies = open_dataset(copy).studies().collect().height
     findings = open_dataset(copy).validate()
     assert checks(findings) == [("no_reports_on_disk", "info")]
-    assert f"the {n_studies:,} listed studies (they are read from mimic-cxr-reports.zip)" in findings["detail"][0]
+    assert (
+        f"the {n_studies:,} listed studies (they are read from mimic-cxr-reports.zip)"
+        in findings["detail"][0]
+    )
     (copy / "mimic-cxr-reports.zip").unlink()
     assert "they ship with MIMIC-CXR" in open_dataset(copy).validate()["detail"][0]
 

@@ -25,8 +25,9 @@ BASE_MAX = 384
 _F = np.float32
 
 
-def _ellipse(x: np.ndarray, y: np.ndarray, cx: float, cy: float, ax: float, ay: float, soft: float,
-             power: float = 2.0) -> np.ndarray:
+def _ellipse(
+    x: np.ndarray, y: np.ndarray, cx: float, cy: float, ax: float, ay: float, soft: float, power: float = 2.0
+) -> np.ndarray:
     """A soft-edged (super)ellipse mask in 0..1."""
     r = (np.abs((x - cx) / ax) ** power + np.abs((y - cy) / ay) ** power) ** (1.0 / power)
     return _step((1.0 - r) / soft)
@@ -89,8 +90,11 @@ def _frontal(x, y, rng, findings, noise):
     ribs = np.exp(-(((frac - 0.5) / 0.16) ** 2)).astype(_F) * cage * _step((np.abs(x) - 0.07) / 0.02)
     dens += 0.09 * ribs
     clav_y = -0.66 + 0.1 * (np.abs(x) - 0.1) + 0.35 * (np.abs(x) - 0.3) ** 2
-    clav = _step((0.03 - np.abs(y - clav_y)) / 0.012) * _step((np.abs(x) - 0.08) / 0.02) * _step(
-        (0.62 - np.abs(x)) / 0.03)
+    clav = (
+        _step((0.03 - np.abs(y - clav_y)) / 0.012)
+        * _step((np.abs(x) - 0.08) / 0.02)
+        * _step((0.62 - np.abs(x)) / 0.03)
+    )
     dens += 0.14 * clav
     # gastric bubble under the left dome
     dens -= 0.12 * _ellipse(x, y, 0.38, 0.62, 0.09, 0.06, 0.4) * body
@@ -143,13 +147,19 @@ def _lateral(x, y, rng, findings, noise):
     phase = y / 0.13
     frac = phase - np.floor(phase)
     dens += column * (0.12 + 0.08 * _step((0.38 - np.abs(frac - 0.5)) / 0.05)) * body
-    sternum = _step((0.02 - np.abs(x + 0.62 - 0.08 * (y + 0.6))) / 0.01) * _step((0.35 - np.abs(y + 0.25)) / 0.05)
+    sternum = _step((0.02 - np.abs(x + 0.62 - 0.08 * (y + 0.6))) / 0.01) * _step(
+        (0.35 - np.abs(y + 0.25)) / 0.05
+    )
     dens += 0.06 * sternum
     phase = (y - 0.25 * x) / 0.16
     frac = phase - np.floor(phase)
     dens += 0.05 * np.exp(-(((frac - 0.5) / 0.14) ** 2)).astype(_F) * lung
     if "Pleural Effusion" in findings:
-        fluid = _step((y - (dome - 0.22)) / 0.06) * _step((x - 0.15) / 0.08) * _ellipse(x, y, 0.05, 0.0, 0.6, 0.8, 0.1)
+        fluid = (
+            _step((y - (dome - 0.22)) / 0.06)
+            * _step((x - 0.15) / 0.08)
+            * _ellipse(x, y, 0.05, 0.0, 0.6, 0.8, 0.1)
+        )
         dens += 0.25 * fluid * body
     if "Support Devices" in findings:
         dens += 0.4 * _segments(x, y, [(-0.2, -1.1), (-0.1, -0.6), (-0.05, -0.3)], 0.012)
@@ -221,5 +231,5 @@ def render_phantom(
     if rng.random() < 0.25:  # burned-in text blacked out during de-identification
         h, w = max(1, rows // 14), max(1, cols // 4)
         left = 0 if rng.random() < 0.5 else cols - w
-        img[: h, left : left + w] = 0.0
+        img[:h, left : left + w] = 0.0
     return np.clip(img, 0, 4095).astype(np.uint16)

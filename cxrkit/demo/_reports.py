@@ -61,7 +61,9 @@ _NORMAL_NEG = {
 }
 
 
-def make_labels(rng: np.random.Generator, portable: np.ndarray, patient: np.ndarray | None = None) -> np.ndarray:
+def make_labels(
+    rng: np.random.Generator, portable: np.ndarray, patient: np.ndarray | None = None
+) -> np.ndarray:
     """CheXpert-style labels for every study: a float array ``(studies, 14)`` of 1.0, 0.0, -1.0 or NaN (blank).
 
     ``portable`` marks bedside (portable AP) studies, which are sicker and carry more support devices.
@@ -91,7 +93,9 @@ def make_labels(rng: np.random.Generator, portable: np.ndarray, patient: np.ndar
     if patient is not None:  # chronic cardiomegaly follows a patient through their studies
         patient = np.asarray(patient)
         chronic = (rng.random(int(patient.max()) + 1) < 0.1)[patient]
-        out[:, _IDX["Cardiomegaly"]] = np.where(chronic & (rng.random(n) < 0.6), 1.0, out[:, _IDX["Cardiomegaly"]])
+        out[:, _IDX["Cardiomegaly"]] = np.where(
+            chronic & (rng.random(n) < 0.6), 1.0, out[:, _IDX["Cardiomegaly"]]
+        )
     # heart failure: edema makes cardiomegaly and effusions likelier
     edema = out[:, _IDX["Edema"]] == 1.0
     for name, p in (("Cardiomegaly", 0.5), ("Pleural Effusion", 0.55)):
@@ -154,142 +158,303 @@ _MILD = ("mild", "moderate", "severe", "mild to moderate")
 # Every positive/uncertain/negative phrase of a category names the category's key word, so text agrees
 # with the labels. Negated phrases carry a negation cue ("no", "without", "not", "resolved", "removed").
 POSITIVE = {
-    "Atelectasis": ["There is {side} basilar atelectasis.", "{Mild} bibasilar atelectasis.",
-                    "Patchy opacity at the {side} base likely reflects atelectasis.",
-                    "Subsegmental atelectasis in the {side} lower lobe.",
-                    "Linear atelectasis at the {side} lung base.", "Plate-like atelectasis in the left mid lung."],
-    "Cardiomegaly": ["The heart is enlarged.", "{Mild} cardiomegaly.", "Moderate cardiomegaly is again noted.",
-                     "The heart size is {mild}ly enlarged.", "Cardiomegaly is stable.",
-                     "Enlargement of the cardiac silhouette is unchanged."],
-    "Consolidation": ["There is a focal consolidation in the {side} lower lobe.",
-                      "Dense consolidation in the right middle lobe.",
-                      "New consolidation at the {side} lung base.", "Left retrocardiac consolidation."],
-    "Edema": ["{Mild} pulmonary edema.", "There is {mild} interstitial edema.",
-              "Pulmonary vascular congestion with {mild} edema.",
-              "Findings are consistent with {mild} pulmonary edema.", "Moderate pulmonary edema has worsened."],
-    "Enlarged Cardiomediastinum": ["The cardiomediastinal silhouette is enlarged.",
-                                   "Widening of the mediastinum.",
-                                   "The mediastinum is widened, likely due to vascular engorgement."],
-    "Fracture": ["An acute fracture of the {side} {ordinal} rib is seen.",
-                 "Healed fracture of the {side} clavicle.",
-                 "Displaced fracture of the {side} {ordinal} posterior rib.",
-                 "Compression fracture of a lower thoracic vertebral body."],
-    "Lung Lesion": ["A {size} cm nodule in the {side} upper lobe.", "There is a {size} cm mass in the {side} hilum.",
-                    "Spiculated nodule in the right upper lobe measures {size} cm.",
-                    "Multiple pulmonary nodules are seen."],
-    "Lung Opacity": ["There is patchy opacity at the {side} base.", "{Mild} bibasilar opacities.",
-                     "Hazy opacity in the {side} mid lung.", "Increased opacity at the right lung base.",
-                     "Streaky opacities in the lung bases."],
-    "Pleural Effusion": ["There is a {sev} {side} pleural effusion.", "{Sev} {side} pleural effusion.",
-                         "{Sev} bilateral pleural effusions are unchanged.",
-                         "Blunting of the {side} costophrenic angle is due to a {sev} effusion.",
-                         "Layering {side} effusion."],
-    "Pleural Other": ["{Side} apical pleural thickening.", "Calcified pleural plaques are noted.",
-                      "Pleural thickening along the {side} lateral chest wall."],
-    "Pneumonia": ["Findings are concerning for pneumonia in the {side} lower lobe.",
-                  "{Side} lower lobe pneumonia.", "Multifocal pneumonia.",
-                  "Opacity in the right lower lobe is consistent with pneumonia."],
-    "Pneumothorax": ["There is a {sev} {side} apical pneumothorax.", "{Sev} {side} pneumothorax.",
-                     "A {side} pneumothorax is present.", "Small right apical pneumothorax is unchanged."],
-    "Support Devices": ["Endotracheal tube terminates {cm} cm above the carina.",
-                        "Right internal jugular central venous catheter ends in the mid SVC.",
-                        "Left-sided pacemaker with leads in the right atrium and right ventricle.",
-                        "An enteric tube courses below the diaphragm with its tip in the stomach.",
-                        "Right PICC line tip is in the low SVC.",
-                        "Median sternotomy wires and mediastinal clips are present.",
-                        "Nasogastric tube tip is in the stomach."],
+    "Atelectasis": [
+        "There is {side} basilar atelectasis.",
+        "{Mild} bibasilar atelectasis.",
+        "Patchy opacity at the {side} base likely reflects atelectasis.",
+        "Subsegmental atelectasis in the {side} lower lobe.",
+        "Linear atelectasis at the {side} lung base.",
+        "Plate-like atelectasis in the left mid lung.",
+    ],
+    "Cardiomegaly": [
+        "The heart is enlarged.",
+        "{Mild} cardiomegaly.",
+        "Moderate cardiomegaly is again noted.",
+        "The heart size is {mild}ly enlarged.",
+        "Cardiomegaly is stable.",
+        "Enlargement of the cardiac silhouette is unchanged.",
+    ],
+    "Consolidation": [
+        "There is a focal consolidation in the {side} lower lobe.",
+        "Dense consolidation in the right middle lobe.",
+        "New consolidation at the {side} lung base.",
+        "Left retrocardiac consolidation.",
+    ],
+    "Edema": [
+        "{Mild} pulmonary edema.",
+        "There is {mild} interstitial edema.",
+        "Pulmonary vascular congestion with {mild} edema.",
+        "Findings are consistent with {mild} pulmonary edema.",
+        "Moderate pulmonary edema has worsened.",
+    ],
+    "Enlarged Cardiomediastinum": [
+        "The cardiomediastinal silhouette is enlarged.",
+        "Widening of the mediastinum.",
+        "The mediastinum is widened, likely due to vascular engorgement.",
+    ],
+    "Fracture": [
+        "An acute fracture of the {side} {ordinal} rib is seen.",
+        "Healed fracture of the {side} clavicle.",
+        "Displaced fracture of the {side} {ordinal} posterior rib.",
+        "Compression fracture of a lower thoracic vertebral body.",
+    ],
+    "Lung Lesion": [
+        "A {size} cm nodule in the {side} upper lobe.",
+        "There is a {size} cm mass in the {side} hilum.",
+        "Spiculated nodule in the right upper lobe measures {size} cm.",
+        "Multiple pulmonary nodules are seen.",
+    ],
+    "Lung Opacity": [
+        "There is patchy opacity at the {side} base.",
+        "{Mild} bibasilar opacities.",
+        "Hazy opacity in the {side} mid lung.",
+        "Increased opacity at the right lung base.",
+        "Streaky opacities in the lung bases.",
+    ],
+    "Pleural Effusion": [
+        "There is a {sev} {side} pleural effusion.",
+        "{Sev} {side} pleural effusion.",
+        "{Sev} bilateral pleural effusions are unchanged.",
+        "Blunting of the {side} costophrenic angle is due to a {sev} effusion.",
+        "Layering {side} effusion.",
+    ],
+    "Pleural Other": [
+        "{Side} apical pleural thickening.",
+        "Calcified pleural plaques are noted.",
+        "Pleural thickening along the {side} lateral chest wall.",
+    ],
+    "Pneumonia": [
+        "Findings are concerning for pneumonia in the {side} lower lobe.",
+        "{Side} lower lobe pneumonia.",
+        "Multifocal pneumonia.",
+        "Opacity in the right lower lobe is consistent with pneumonia.",
+    ],
+    "Pneumothorax": [
+        "There is a {sev} {side} apical pneumothorax.",
+        "{Sev} {side} pneumothorax.",
+        "A {side} pneumothorax is present.",
+        "Small right apical pneumothorax is unchanged.",
+    ],
+    "Support Devices": [
+        "Endotracheal tube terminates {cm} cm above the carina.",
+        "Right internal jugular central venous catheter ends in the mid SVC.",
+        "Left-sided pacemaker with leads in the right atrium and right ventricle.",
+        "An enteric tube courses below the diaphragm with its tip in the stomach.",
+        "Right PICC line tip is in the low SVC.",
+        "Median sternotomy wires and mediastinal clips are present.",
+        "Nasogastric tube tip is in the stomach.",
+    ],
 }
 UNCERTAIN = {
-    "Atelectasis": ["{Side} basilar opacity may reflect atelectasis.", "Possible {side} basilar atelectasis.",
-                    "Probable atelectasis at the {side} base."],
-    "Cardiomegaly": ["The heart may be mildly enlarged.", "Borderline cardiomegaly.",
-                     "Possible mild cardiomegaly, accentuated by low lung volumes."],
-    "Consolidation": ["Possible early consolidation at the {side} base.",
-                      "Cannot exclude consolidation in the left lower lobe."],
-    "Edema": ["Possible mild pulmonary edema.", "Cannot exclude mild interstitial edema.",
-              "Prominence of the interstitial markings may reflect mild edema."],
-    "Enlarged Cardiomediastinum": ["The mediastinum may be slightly widened.",
-                                   "Possible widening of the cardiomediastinal silhouette, likely due to technique."],
-    "Fracture": ["Possible nondisplaced fracture of the {side} {ordinal} rib.",
-                 "Cannot exclude a {side} rib fracture."],
-    "Lung Lesion": ["Possible nodule in the {side} upper lobe.", "A nodular density may represent a nipple shadow."],
-    "Lung Opacity": ["Possible subtle opacity at the {side} base.", "Questionable opacity in the left lower lobe."],
-    "Pleural Effusion": ["Possible small {side} pleural effusion.", "Cannot exclude a small {side} effusion.",
-                         "Blunting of the costophrenic angle may reflect a small effusion."],
+    "Atelectasis": [
+        "{Side} basilar opacity may reflect atelectasis.",
+        "Possible {side} basilar atelectasis.",
+        "Probable atelectasis at the {side} base.",
+    ],
+    "Cardiomegaly": [
+        "The heart may be mildly enlarged.",
+        "Borderline cardiomegaly.",
+        "Possible mild cardiomegaly, accentuated by low lung volumes.",
+    ],
+    "Consolidation": [
+        "Possible early consolidation at the {side} base.",
+        "Cannot exclude consolidation in the left lower lobe.",
+    ],
+    "Edema": [
+        "Possible mild pulmonary edema.",
+        "Cannot exclude mild interstitial edema.",
+        "Prominence of the interstitial markings may reflect mild edema.",
+    ],
+    "Enlarged Cardiomediastinum": [
+        "The mediastinum may be slightly widened.",
+        "Possible widening of the cardiomediastinal silhouette, likely due to technique.",
+    ],
+    "Fracture": [
+        "Possible nondisplaced fracture of the {side} {ordinal} rib.",
+        "Cannot exclude a {side} rib fracture.",
+    ],
+    "Lung Lesion": [
+        "Possible nodule in the {side} upper lobe.",
+        "A nodular density may represent a nipple shadow.",
+    ],
+    "Lung Opacity": [
+        "Possible subtle opacity at the {side} base.",
+        "Questionable opacity in the left lower lobe.",
+    ],
+    "Pleural Effusion": [
+        "Possible small {side} pleural effusion.",
+        "Cannot exclude a small {side} effusion.",
+        "Blunting of the costophrenic angle may reflect a small effusion.",
+    ],
     "Pleural Other": ["Possible {side} pleural thickening."],
-    "Pneumonia": ["Possible early pneumonia.", "Cannot exclude pneumonia in the {side} lower lobe.",
-                  "Opacity at the {side} base could represent pneumonia in the appropriate clinical setting."],
-    "Pneumothorax": ["Possible tiny {side} apical pneumothorax.", "Cannot exclude a small {side} pneumothorax."],
+    "Pneumonia": [
+        "Possible early pneumonia.",
+        "Cannot exclude pneumonia in the {side} lower lobe.",
+        "Opacity at the {side} base could represent pneumonia in the appropriate clinical setting.",
+    ],
+    "Pneumothorax": [
+        "Possible tiny {side} apical pneumothorax.",
+        "Cannot exclude a small {side} pneumothorax.",
+    ],
     "Support Devices": ["A catheter possibly terminates in the right atrium."],
 }
 NEGATIVE = {
     "Atelectasis": ["No atelectasis.", "Previously seen atelectasis has resolved."],
-    "Cardiomegaly": ["Heart size is normal.", "No cardiomegaly.", "The heart is not enlarged.",
-                     "Normal heart size."],
-    "Consolidation": ["No focal consolidation.", "There is no focal consolidation.",
-                      "No evidence of consolidation.", "There is no consolidation."],
+    "Cardiomegaly": [
+        "Heart size is normal.",
+        "No cardiomegaly.",
+        "The heart is not enlarged.",
+        "Normal heart size.",
+    ],
+    "Consolidation": [
+        "No focal consolidation.",
+        "There is no focal consolidation.",
+        "No evidence of consolidation.",
+        "There is no consolidation.",
+    ],
     "Edema": ["No pulmonary edema.", "There is no pulmonary edema.", "No evidence of edema."],
-    "Enlarged Cardiomediastinum": ["The cardiomediastinal silhouette is not enlarged.",
-                                   "No mediastinal widening."],
+    "Enlarged Cardiomediastinum": [
+        "The cardiomediastinal silhouette is not enlarged.",
+        "No mediastinal widening.",
+    ],
     "Fracture": ["No acute rib fracture.", "No displaced fracture is seen."],
     "Lung Lesion": ["No suspicious pulmonary nodule.", "No discrete nodule or mass."],
     "Lung Opacity": ["No new opacity.", "There is no focal opacity."],
-    "Pleural Effusion": ["No pleural effusion.", "There is no pleural effusion.", "No pleural effusions.",
-                         "No evidence of pleural effusion.", "The costophrenic angles are sharp without effusion."],
+    "Pleural Effusion": [
+        "No pleural effusion.",
+        "There is no pleural effusion.",
+        "No pleural effusions.",
+        "No evidence of pleural effusion.",
+        "The costophrenic angles are sharp without effusion.",
+    ],
     "Pleural Other": ["No pleural thickening."],
     "Pneumonia": ["No evidence of pneumonia.", "No radiographic evidence of pneumonia.", "No pneumonia."],
-    "Pneumothorax": ["No pneumothorax.", "There is no pneumothorax.", "No evidence of pneumothorax.",
-                     "No pneumothorax is seen."],
+    "Pneumothorax": [
+        "No pneumothorax.",
+        "There is no pneumothorax.",
+        "No evidence of pneumothorax.",
+        "No pneumothorax is seen.",
+    ],
     "Support Devices": ["The endotracheal tube has been removed.", "No lines or tubes are seen."],
 }
 # short nouns for combined negatives: "No pleural effusion, pneumothorax or focal consolidation."
-_NEG_NOUN = {"Pleural Effusion": "pleural effusion", "Pneumothorax": "pneumothorax",
-             "Consolidation": "focal consolidation", "Edema": "pulmonary edema", "Pneumonia": "pneumonia"}
-_VERSUS = [("Atelectasis", "Pneumonia", "{Side} basilar opacity, atelectasis versus pneumonia."),
-           ("Atelectasis", "Consolidation", "Atelectasis versus consolidation at the {side} base."),
-           ("Edema", "Pneumonia", "Diffuse opacities may reflect edema or pneumonia.")]
-NORMAL_IMPRESSION = ["No acute cardiopulmonary process.", "No acute cardiopulmonary abnormality.",
-                     "No acute intrathoracic process.", "No evidence of acute disease.",
-                     "Normal chest radiograph.", "No acute findings."]
-_CLEAR_LUNGS = ["The lungs are clear.", "Lungs are well expanded and clear.", "The lungs are clear bilaterally."]
-_NEUTRAL = ["The hila are unremarkable.", "Degenerative changes are seen in the thoracic spine.",
-            "The imaged upper abdomen is unremarkable.", "Calcification of the aortic knob is noted.",
-            "Surgical clips are noted in the right upper quadrant.", "Low lung volumes.",
-            "The patient is slightly rotated.", "Mild tortuosity of the thoracic aorta.",
-            "Bilateral nipple shadows are noted.", "Lung volumes are low, with crowding of the bronchovascular markings.",
-            "The aorta is calcified and tortuous.", "There is a small hiatal hernia.",
-            "The trachea is midline.", "Mild degenerative changes of both shoulders.",
-            "Cholecystectomy clips are seen in the right upper quadrant.",
-            "Assessment of the lung apices is limited by overlying soft tissue.",
-            "The study is limited by patient rotation and low lung volumes.",
-            "There is no free air under the diaphragms.", "Mild elevation of the right hemidiaphragm.",
-            "The pulmonary vasculature is within normal limits.",
-            "Evaluation of the left lung base is limited by overlying soft tissue.",
-            "Exaggerated kyphosis of the thoracic spine.", "Dense calcification of the mitral annulus.",
-            "Coarse interstitial markings are chronic."]
-_NEUTRAL_PRIOR = ["Compared to the prior study, there is no significant interval change.",
-                  "As compared to the previous radiograph, the lung volumes have slightly decreased.",
-                  "Re-demonstration of a rounded density over the left upper abdomen, likely colonic content.",
-                  "Otherwise, little change since the prior exam."]
-_NEUTRAL_LATERAL = ["Lateral view is somewhat limited due to overlying motion artifact.",
-                    "The lateral view confirms the findings."]
+_NEG_NOUN = {
+    "Pleural Effusion": "pleural effusion",
+    "Pneumothorax": "pneumothorax",
+    "Consolidation": "focal consolidation",
+    "Edema": "pulmonary edema",
+    "Pneumonia": "pneumonia",
+}
+_VERSUS = [
+    ("Atelectasis", "Pneumonia", "{Side} basilar opacity, atelectasis versus pneumonia."),
+    ("Atelectasis", "Consolidation", "Atelectasis versus consolidation at the {side} base."),
+    ("Edema", "Pneumonia", "Diffuse opacities may reflect edema or pneumonia."),
+]
+NORMAL_IMPRESSION = [
+    "No acute cardiopulmonary process.",
+    "No acute cardiopulmonary abnormality.",
+    "No acute intrathoracic process.",
+    "No evidence of acute disease.",
+    "Normal chest radiograph.",
+    "No acute findings.",
+]
+_CLEAR_LUNGS = [
+    "The lungs are clear.",
+    "Lungs are well expanded and clear.",
+    "The lungs are clear bilaterally.",
+]
+_NEUTRAL = [
+    "The hila are unremarkable.",
+    "Degenerative changes are seen in the thoracic spine.",
+    "The imaged upper abdomen is unremarkable.",
+    "Calcification of the aortic knob is noted.",
+    "Surgical clips are noted in the right upper quadrant.",
+    "Low lung volumes.",
+    "The patient is slightly rotated.",
+    "Mild tortuosity of the thoracic aorta.",
+    "Bilateral nipple shadows are noted.",
+    "Lung volumes are low, with crowding of the bronchovascular markings.",
+    "The aorta is calcified and tortuous.",
+    "There is a small hiatal hernia.",
+    "The trachea is midline.",
+    "Mild degenerative changes of both shoulders.",
+    "Cholecystectomy clips are seen in the right upper quadrant.",
+    "Assessment of the lung apices is limited by overlying soft tissue.",
+    "The study is limited by patient rotation and low lung volumes.",
+    "There is no free air under the diaphragms.",
+    "Mild elevation of the right hemidiaphragm.",
+    "The pulmonary vasculature is within normal limits.",
+    "Evaluation of the left lung base is limited by overlying soft tissue.",
+    "Exaggerated kyphosis of the thoracic spine.",
+    "Dense calcification of the mitral annulus.",
+    "Coarse interstitial markings are chronic.",
+]
+_NEUTRAL_PRIOR = [
+    "Compared to the prior study, there is no significant interval change.",
+    "As compared to the previous radiograph, the lung volumes have slightly decreased.",
+    "Re-demonstration of a rounded density over the left upper abdomen, likely colonic content.",
+    "Otherwise, little change since the prior exam.",
+]
+_NEUTRAL_LATERAL = [
+    "Lateral view is somewhat limited due to overlying motion artifact.",
+    "The lateral view confirms the findings.",
+]
 # Where a category's sentence sits in the findings: devices, lungs, pleura, heart and mediastinum, bones.
-_ORDER = {"Support Devices": 0.0, "Lung Opacity": 1.0, "Consolidation": 1.0, "Pneumonia": 1.2,
-          "Atelectasis": 1.5, "Edema": 2.0, "Lung Lesion": 2.5, "Pleural Effusion": 3.0, "Pneumothorax": 3.5,
-          "Pleural Other": 3.5, "Cardiomegaly": 4.0, "Enlarged Cardiomediastinum": 4.2, "Fracture": 5.0}
-_COMPLAINTS = ["shortness of breath", "chest pain", "fever and cough", "hypoxia", "s/p fall", "tachycardia",
-               "productive cough", "altered mental status", "dyspnea on exertion", "weakness",
-               "hemoptysis", "sepsis", "pre-operative evaluation", "abdominal pain and fever", "syncope"]
-_QUESTIONS = ["eval for pneumonia", "evaluate for infiltrate", "assess for interval change",
-              "eval for acute process", "r/o pneumothorax", "eval for effusion", "assess tube placement",
-              "evaluate for edema", "any acute process?"]
-_HISTORY_EXTRA = ["History of CHF and COPD on home oxygen.", "Recent intubation for airway protection.",
-                  "History of lung cancer status post right upper lobectomy.",
-                  "Patient with end-stage renal disease on hemodialysis, now with worsening dyspnea.",
-                  "Status post CABG ___ with new onset atrial fibrillation.",
-                  "Known metastatic breast cancer, on chemotherapy.", "Recent travel, fevers to 102.",
-                  "Transfer from outside hospital for further management.",
-                  "Elevated white count and new oxygen requirement.", "Smoker, 40 pack-years."]
+_ORDER = {
+    "Support Devices": 0.0,
+    "Lung Opacity": 1.0,
+    "Consolidation": 1.0,
+    "Pneumonia": 1.2,
+    "Atelectasis": 1.5,
+    "Edema": 2.0,
+    "Lung Lesion": 2.5,
+    "Pleural Effusion": 3.0,
+    "Pneumothorax": 3.5,
+    "Pleural Other": 3.5,
+    "Cardiomegaly": 4.0,
+    "Enlarged Cardiomediastinum": 4.2,
+    "Fracture": 5.0,
+}
+_COMPLAINTS = [
+    "shortness of breath",
+    "chest pain",
+    "fever and cough",
+    "hypoxia",
+    "s/p fall",
+    "tachycardia",
+    "productive cough",
+    "altered mental status",
+    "dyspnea on exertion",
+    "weakness",
+    "hemoptysis",
+    "sepsis",
+    "pre-operative evaluation",
+    "abdominal pain and fever",
+    "syncope",
+]
+_QUESTIONS = [
+    "eval for pneumonia",
+    "evaluate for infiltrate",
+    "assess for interval change",
+    "eval for acute process",
+    "r/o pneumothorax",
+    "eval for effusion",
+    "assess tube placement",
+    "evaluate for edema",
+    "any acute process?",
+]
+_HISTORY_EXTRA = [
+    "History of CHF and COPD on home oxygen.",
+    "Recent intubation for airway protection.",
+    "History of lung cancer status post right upper lobectomy.",
+    "Patient with end-stage renal disease on hemodialysis, now with worsening dyspnea.",
+    "Status post CABG ___ with new onset atrial fibrillation.",
+    "Known metastatic breast cancer, on chemotherapy.",
+    "Recent travel, fevers to 102.",
+    "Transfer from outside hospital for further management.",
+    "Elevated white count and new oxygen requirement.",
+    "Smoker, 40 pack-years.",
+]
 _ORDINALS = ("fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 _TITLE = " " * 33 + "FINAL REPORT"
 _RULE = "_" * 78
@@ -302,8 +467,15 @@ def _fill(rng: random.Random, template: str) -> str:
     sev = rng.choice(_SEV)
     mild = rng.choice(_MILD)
     return template.format(
-        side=side, Side=side.capitalize(), sev=sev, Sev=sev.capitalize(), mild=mild, Mild=mild.capitalize(),
-        ordinal=rng.choice(_ORDINALS), size=f"{rng.uniform(0.6, 3.5):.1f}", cm=rng.choice(("3", "4", "4.5", "5")),
+        side=side,
+        Side=side.capitalize(),
+        sev=sev,
+        Sev=sev.capitalize(),
+        mild=mild,
+        Mild=mild.capitalize(),
+        ordinal=rng.choice(_ORDINALS),
+        size=f"{rng.uniform(0.6, 3.5):.1f}",
+        cm=rng.choice(("3", "4", "4.5", "5")),
     )
 
 
@@ -395,11 +567,22 @@ def write_report(
     sep = "  " if rng.random() < 0.6 else " "
     exam = description or ("CHEST (PORTABLE AP)" if portable else "CHEST (PA AND LAT)")
     if portable:
-        technique = rng.choice(("Portable AP chest radiograph.", "Portable semi-upright AP view of the chest.",
-                                "AP portable upright view of the chest.", "Single frontal view of the chest."))
+        technique = rng.choice(
+            (
+                "Portable AP chest radiograph.",
+                "Portable semi-upright AP view of the chest.",
+                "AP portable upright view of the chest.",
+                "Single frontal view of the chest.",
+            )
+        )
     elif n_images >= 2:
-        technique = rng.choice(("Chest PA and lateral", "PA and lateral views of the chest.",
-                                "Frontal and lateral views of the chest."))
+        technique = rng.choice(
+            (
+                "Chest PA and lateral",
+                "PA and lateral views of the chest.",
+                "Frontal and lateral views of the chest.",
+            )
+        )
     else:
         technique = rng.choice(("PA view of the chest.", "Single frontal view of the chest."))
     sex = rng.choice(("M", "F", "man", "woman", "male", "female"))
@@ -410,20 +593,27 @@ def write_report(
         indication = f"___-year-old {sex} with {complaint}.{sep}{rng.choice(_QUESTIONS).capitalize()}."
     if rng.random() < 0.55:
         indication = f"{indication}{sep}{rng.choice(_HISTORY_EXTRA)}"
-    comparison = rng.choice(("___", "Chest radiograph from ___.", "Prior study from ___.", "___ and ___.")) \
-        if has_prior else rng.choice(("None.", "None", "No prior studies available."))
+    comparison = (
+        rng.choice(("___", "Chest radiograph from ___.", "Prior study from ___.", "___ and ___."))
+        if has_prior
+        else rng.choice(("None.", "None", "No prior studies available."))
+    )
 
     normal = not math.isnan(row[NO_FINDING])
     keyed, keyed_negatives = _category_sentences(rng, row)
     abnormal = [sentence for _, sentence in keyed]
-    opacity_family = [_IDX[c] for c in ("Atelectasis", "Consolidation", "Edema", "Lung Lesion", "Lung Opacity",
-                                        "Pneumonia")]
+    opacity_family = [
+        _IDX[c] for c in ("Atelectasis", "Consolidation", "Edema", "Lung Lesion", "Lung Opacity", "Pneumonia")
+    ]
     lungs_clear = all(math.isnan(row[j]) or row[j] == 0.0 for j in opacity_family)
     keyed = keyed + keyed_negatives
     if lungs_clear and rng.random() < 0.6:
         keyed.append((1.0, rng.choice(_CLEAR_LUNGS)))
-    neutral = _NEUTRAL + (_NEUTRAL_PRIOR if has_prior else []) + (
-        _NEUTRAL_LATERAL if n_images >= 2 and not portable else [])
+    neutral = (
+        _NEUTRAL
+        + (_NEUTRAL_PRIOR if has_prior else [])
+        + (_NEUTRAL_LATERAL if n_images >= 2 and not portable else [])
+    )
     extra = min(int(rng.expovariate(1 / 3.8)), 24)
     keyed += [(rng.uniform(0.0, 6.0), sentence) for sentence in rng.sample(neutral, min(extra, len(neutral)))]
     # roughly anatomical order (devices, lungs, pleura, heart, bones), with some freedom
@@ -461,22 +651,38 @@ def write_report(
     u = rng.random()
     if rng.random() < 0.05:  # wet read at the top
         block = _join(rng, abnormal[:2] or [rng.choice(NORMAL_IMPRESSION)], sep)
-        paragraphs.append(f"WET READ: ___ ___ ___ {rng.randint(1, 12)}:{rng.randint(0, 59):02d} "
-                          f"{rng.choice(('AM', 'PM'))}")
+        paragraphs.append(
+            f"WET READ: ___ ___ ___ {rng.randint(1, 12)}:{rng.randint(0, 59):02d} {rng.choice(('AM', 'PM'))}"
+        )
         paragraphs.append(" " + block)
         paragraphs.append("RULE")
     elif rng.random() < 0.015:  # the long tail: a lengthy addendum comparing with several priors
-        paragraphs.append("ADDENDUM:" + sep + _join(rng, rng.sample(_NEUTRAL, rng.randint(8, min(24, len(_NEUTRAL)))), sep))
+        paragraphs.append(
+            "ADDENDUM:" + sep + _join(rng, rng.sample(_NEUTRAL, rng.randint(8, min(24, len(_NEUTRAL)))), sep)
+        )
         paragraphs.append("")
-        paragraphs.append(_join(rng, ["Additional comparison was made with studies from ___, ___ and ___."]
-                                + rng.sample(_NEUTRAL, rng.randint(4, min(20, len(_NEUTRAL)))), sep))
+        paragraphs.append(
+            _join(
+                rng,
+                ["Additional comparison was made with studies from ___, ___ and ___."]
+                + rng.sample(_NEUTRAL, rng.randint(4, min(20, len(_NEUTRAL)))),
+                sep,
+            )
+        )
         paragraphs.append("")
         paragraphs.append("RULE")
     elif rng.random() < 0.02:
-        paragraphs.append("ADDENDUM:" + sep + rng.choice((
-            "The findings were discussed with Dr. ___ by Dr. ___ on the telephone on ___ at ___.",
-            "Of note, the study was reviewed again at the request of the clinical team; the impression is unchanged.",
-            "Correction: the comparison study is dated ___.")))
+        paragraphs.append(
+            "ADDENDUM:"
+            + sep
+            + rng.choice(
+                (
+                    "The findings were discussed with Dr. ___ by Dr. ___ on the telephone on ___ at ___.",
+                    "Of note, the study was reviewed again at the request of the clinical team; the impression is unchanged.",
+                    "Correction: the comparison study is dated ___.",
+                )
+            )
+        )
         paragraphs.append("")
         paragraphs.append("RULE")
     if rng.random() < 0.93:
@@ -487,7 +693,9 @@ def write_report(
         header_inline("INDICATION", indication)
         header_inline("TECHNIQUE", technique)
         header_inline("COMPARISON", comparison)
-        paragraphs.append("NOTIFICATION:" + sep + "The study was not interpreted; see the separate report ___.")
+        paragraphs.append(
+            "NOTIFICATION:" + sep + "The study was not interpreted; see the separate report ___."
+        )
     elif u < 0.45:  # modern full template
         header_inline("EXAMINATION", exam)
         header_inline("INDICATION", indication)
@@ -504,7 +712,9 @@ def write_report(
         if rng.random() < 0.7:
             header_inline("COMPARISON", comparison)
         header_inline("FINDINGS", _join(rng, [technique] + findings, sep))
-        header_inline(rng.choice(("IMPRESSION", "IMPRESSION", "CONCLUSION")), _join(rng, impression_items, sep))
+        header_inline(
+            rng.choice(("IMPRESSION", "IMPRESSION", "CONCLUSION")), _join(rng, impression_items, sep)
+        )
     elif u < 0.8:  # impression only
         header_inline(rng.choice(("INDICATION", "HISTORY")), indication)
         header_inline("COMPARISON", comparison)
@@ -516,8 +726,11 @@ def write_report(
         header_inline("COMPARISON", comparison)
         header_block("FINDINGS", _paragraphs(rng, findings, sep))
     else:  # no headers at all: the last paragraph carries the impression
-        compared = rng.choice(("Comparison is made to ___.", "Compared to ___.")) if has_prior else rng.choice(
-            ("No prior.", ""))
+        compared = (
+            rng.choice(("Comparison is made to ___.", "Compared to ___."))
+            if has_prior
+            else rng.choice(("No prior.", ""))
+        )
         paragraphs.append(f"{technique}{sep}{compared}".rstrip())
         paragraphs.append("")
         paragraphs.append(_join(rng, findings, sep))
@@ -526,14 +739,24 @@ def write_report(
         paragraphs.append("")
     if labelled and not normal and rng.random() < 0.06:
         name = rng.choice(("RECOMMENDATION(S)", "RECOMMENDATION(S)", "RECOMMENDATIONS"))
-        header_inline(name, rng.choice(("Follow-up chest radiograph after treatment is recommended.",
-                                        "Chest CT is recommended for further evaluation.",
-                                        "Repeat radiograph in ___ weeks.")))
+        header_inline(
+            name,
+            rng.choice(
+                (
+                    "Follow-up chest radiograph after treatment is recommended.",
+                    "Chest CT is recommended for further evaluation.",
+                    "Repeat radiograph in ___ weeks.",
+                )
+            ),
+        )
     if labelled and (row[_IDX["Pneumothorax"]] == 1.0 or (not normal and rng.random() < 0.05)):
-        header_inline("NOTIFICATION", "The findings were discussed with ___, M.D. by ___, M.D. on the "
-                                      f"telephone on ___ at {rng.randint(1, 12)}:{rng.randint(0, 59):02d} "
-                                      f"{rng.choice(('am', 'pm'))}, {rng.randint(2, 30)} minutes after discovery "
-                                      "of the findings.")
+        header_inline(
+            "NOTIFICATION",
+            "The findings were discussed with ___, M.D. by ___, M.D. on the "
+            f"telephone on ___ at {rng.randint(1, 12)}:{rng.randint(0, 59):02d} "
+            f"{rng.choice(('am', 'pm'))}, {rng.randint(2, 30)} minutes after discovery "
+            "of the findings.",
+        )
     return _render(paragraphs)
 
 

@@ -56,8 +56,27 @@ LAST_HEADER_TAG = max(TAGS)
 _KEYS_OF_TAGS = [key for key, _ in TAGS.values()]
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
 _SHORT_VRS = {
-    b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FD", b"FL", b"IS", b"LO", b"LT", b"PN", b"SH", b"SL", b"SS",
-    b"ST", b"TM", b"UI", b"UL", b"US",
+    b"AE",
+    b"AS",
+    b"AT",
+    b"CS",
+    b"DA",
+    b"DS",
+    b"DT",
+    b"FD",
+    b"FL",
+    b"IS",
+    b"LO",
+    b"LT",
+    b"PN",
+    b"SH",
+    b"SL",
+    b"SS",
+    b"ST",
+    b"TM",
+    b"UI",
+    b"UL",
+    b"US",
 }
 _SEQ_TAGS = {t for t, (_, kind) in TAGS.items() if kind == "code"}
 IMPLICIT_LE, EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
@@ -141,9 +160,15 @@ def _parse_time(text: str) -> dt.time | None:
         return None
 
 
-
-def _dataset(buf: bytes, pos: int, end: int | None, explicit: bool, want: set[int] | dict, stop: int,
-             found: dict[int, Any]) -> int:
+def _dataset(
+    buf: bytes,
+    pos: int,
+    end: int | None,
+    explicit: bool,
+    want: set[int] | dict,
+    stop: int,
+    found: dict[int, Any],
+) -> int:
     """Walk elements from ``pos`` until ``end``, an item delimiter or a tag >= ``stop``; fill ``found``."""
     limit = len(buf)
     while end is None or pos < end:
@@ -240,7 +265,6 @@ def parse_head(buf: bytes, stop: int) -> tuple[str, dict[int, Any], int, bool]:
 
 
 _WANT = set(TAGS) | {_CHARSET}
-
 
 
 def raw_values(ts: str, found: dict[int, Any]) -> dict[str, Any] | None:

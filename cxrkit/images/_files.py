@@ -59,7 +59,11 @@ class _ImageErrors:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
-        if kind is not None and issubclass(kind, CorruptFileError) and not issubclass(kind, CorruptImageError):
+        if (
+            kind is not None
+            and issubclass(kind, CorruptFileError)
+            and not issubclass(kind, CorruptImageError)
+        ):
             raise CorruptImageError(str(exc)) from exc
         return False
 
@@ -101,8 +105,10 @@ def dcmread(path: str | os.PathLike, **kwargs: Any):
     except CxrkitError:
         raise
     except Exception as exc:
-        raise CorruptImageError(f"{path}: cannot parse the DICOM header ({type(exc).__name__}: {exc}); "
-                                "the file is probably truncated or damaged: re-download it") from exc
+        raise CorruptImageError(
+            f"{path}: cannot parse the DICOM header ({type(exc).__name__}: {exc}); "
+            "the file is probably truncated or damaged: re-download it"
+        ) from exc
 
 
 def open_jpg(path: str | os.PathLike):

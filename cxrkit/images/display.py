@@ -18,8 +18,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["apply_lut", "apply_window", "auto_window", "block_mean", "linear", "lut_table", "minmax", "to_uint8",
-           "window"]
+__all__ = [
+    "apply_lut",
+    "apply_window",
+    "auto_window",
+    "block_mean",
+    "linear",
+    "lut_table",
+    "minmax",
+    "to_uint8",
+    "window",
+]
 
 
 def block_mean(arr: np.ndarray, factor: int) -> np.ndarray:
@@ -147,7 +156,9 @@ def apply_window(
         out = auto_window(x)
     elif isinstance(window, str):
         if window not in ("minmax", "none"):
-            raise ValueError(f"window must be None, (center, width), 'auto', 'minmax' or 'none', not {window!r}")
+            raise ValueError(
+                f"window must be None, (center, width), 'auto', 'minmax' or 'none', not {window!r}"
+            )
         out = minmax(x)
     elif window is not None:
         center, width = window

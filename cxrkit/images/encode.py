@@ -66,8 +66,12 @@ def to_png(array: np.ndarray, *, compress_level: int = 1) -> bytes:
     raw[0, 1:] = a[0]
     np.subtract(a[1:], a[:-1], out=raw[1:, 1:])
     header = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)  # 8-bit greyscale, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), compress_level)) + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), compress_level))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def to_jpeg(array: np.ndarray, *, quality: int = 90) -> bytes:

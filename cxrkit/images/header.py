@@ -44,7 +44,10 @@ HEADER_KEYS = (
     "RescaleIntercept", "PixelSpacing",
 )  # fmt: skip
 
-def parse_file_head(path: str | os.PathLike, stop: int) -> tuple[str, dict[int, Any], int, bool, bytes] | None:
+
+def parse_file_head(
+    path: str | os.PathLike, stop: int
+) -> tuple[str, dict[int, Any], int, bool, bytes] | None:
     """The fast parser over a growing head of the file, up to tag ``stop``: ``(transfer syntax, raw values,
     position of the stop tag, explicit VR, the head)``; ``None`` when pydicom should read the file instead."""
     limit = 1 << 13
@@ -123,10 +126,17 @@ def _jpg_header(path: str | os.PathLike) -> dict[str, Any]:
 
 def _jpg_fields(im: Any) -> dict[str, Any]:
     samples = len(im.getbands())
-    return {"TransferSyntaxUID": None, **{key: None for key, _ in dh.TAGS.values()},
-                "Rows": im.height, "Columns": im.width, "SamplesPerPixel": samples,
-                "PhotometricInterpretation": "MONOCHROME2" if samples == 1 else "RGB",
-                "BitsAllocated": 8, "BitsStored": 8, "PixelRepresentation": 0}
+    return {
+        "TransferSyntaxUID": None,
+        **{key: None for key, _ in dh.TAGS.values()},
+        "Rows": im.height,
+        "Columns": im.width,
+        "SamplesPerPixel": samples,
+        "PhotometricInterpretation": "MONOCHROME2" if samples == 1 else "RGB",
+        "BitsAllocated": 8,
+        "BitsStored": 8,
+        "PixelRepresentation": 0,
+    }
 
 
 def read_header(path: str | os.PathLike, *, check_extent: bool = False) -> dict[str, Any]:
@@ -181,7 +191,9 @@ def _finish(values: dict[str, Any], path: str | os.PathLike) -> dict[str, Any]:
     return {key: values.get(key) for key in HEADER_KEYS}
 
 
-def header_from_bytes(head: bytes, path: str | os.PathLike, *, complete: bool = True) -> dict[str, Any] | None:
+def header_from_bytes(
+    head: bytes, path: str | os.PathLike, *, complete: bool = True
+) -> dict[str, Any] | None:
     """:func:`read_header` of the first bytes of a file, as stored (a ``.dcm.gz``'s are compressed).
 
     Parameters
@@ -214,8 +226,9 @@ def header_from_bytes(head: bytes, path: str | os.PathLike, *, complete: bool = 
             buf = zlib.decompressobj(wbits=31).decompress(head)
         except zlib.error as exc:
             if complete or len(head) > 1 << 16:
-                raise CorruptImageError(f"{path}: not a gzip stream, or a damaged one ({exc}); re-download it") \
-                    from exc
+                raise CorruptImageError(
+                    f"{path}: not a gzip stream, or a damaged one ({exc}); re-download it"
+                ) from exc
             return None
     try:
         ts, found, pos, _ = dh.parse_head(buf, dh.LAST_HEADER_TAG + 1)
@@ -245,8 +258,10 @@ def header_from_bytes(head: bytes, path: str | os.PathLike, *, complete: bool = 
         except Exception as exc:
             if not complete:
                 return None
-            raise CorruptImageError(f"{path}: cannot parse the DICOM header ({type(exc).__name__}: {exc}); "
-                                    "the file is probably truncated or damaged: re-download it") from exc
+            raise CorruptImageError(
+                f"{path}: cannot parse the DICOM header ({type(exc).__name__}: {exc}); "
+                "the file is probably truncated or damaged: re-download it"
+            ) from exc
     return _finish(values, path)
 
 

@@ -32,7 +32,9 @@ from .stored import read_jpg_values, read_stored_with_header
 __all__ = ["read_image", "read_modality"]
 
 
-def read_modality(path: str | os.PathLike, *, max_size: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+def read_modality(
+    path: str | os.PathLike, *, max_size: int | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """The pixels in modality units and what it takes to display them: the first half of :func:`read_image`.
 
     Stored values -> (``max_size``: area-average downsampling, still on the integers) -> modality LUT
@@ -79,9 +81,17 @@ def read_modality(path: str | os.PathLike, *, max_size: int | None = None) -> tu
         x = read_jpg_values(path, max_size)
         with open_jpg(path) as im:
             shape = (im.height, im.width)
-        info = {"photometric": "MONOCHROME2", "windows": ((127.5, 255.0),), "voi_function": "LINEAR_EXACT",
-                "voi_lut": None, "bits_stored": 8, "signed": False, "shape": shape,
-                "factor": max(1, shape[0] // max(1, x.shape[0])), "dataset": None}
+        info = {
+            "photometric": "MONOCHROME2",
+            "windows": ((127.5, 255.0),),
+            "voi_function": "LINEAR_EXACT",
+            "voi_lut": None,
+            "bits_stored": 8,
+            "signed": False,
+            "shape": shape,
+            "factor": max(1, shape[0] // max(1, x.shape[0])),
+            "dataset": None,
+        }
         return x.astype(np.float32), info
     stored, ds = read_stored_with_header(path)
     factor = 1 if not max_size else max(1, -(-max(stored.shape) // int(max_size)))
@@ -99,12 +109,20 @@ def read_modality(path: str | os.PathLike, *, max_size: int | None = None) -> tu
     voi_lut = ds.get("VOILUTSequence")
     if voi_lut:  # its inputs are modality values: signed when the stored values or the rescale are
         voi_lut = display.lut_table(voi_lut[0], signed or float(ds.get("RescaleIntercept") or 0) < 0)
-    windows = tuple((c, w) for c, w in zip(_numbers(ds.get("WindowCenter")), _numbers(ds.get("WindowWidth")))
-                    if w > 0)
-    info = {"photometric": str(ds.get("PhotometricInterpretation") or "MONOCHROME2"), "windows": windows,
-            "voi_function": str(ds.get("VOILUTFunction") or "LINEAR"), "voi_lut": voi_lut or None,
-            "bits_stored": ds.get("BitsStored"), "signed": signed, "shape": stored.shape, "factor": factor,
-            "dataset": ds}
+    windows = tuple(
+        (c, w) for c, w in zip(_numbers(ds.get("WindowCenter")), _numbers(ds.get("WindowWidth"))) if w > 0
+    )
+    info = {
+        "photometric": str(ds.get("PhotometricInterpretation") or "MONOCHROME2"),
+        "windows": windows,
+        "voi_function": str(ds.get("VOILUTFunction") or "LINEAR"),
+        "voi_lut": voi_lut or None,
+        "bits_stored": ds.get("BitsStored"),
+        "signed": signed,
+        "shape": stored.shape,
+        "factor": factor,
+        "dataset": ds,
+    }
     return x, info
 
 

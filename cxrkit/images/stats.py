@@ -40,7 +40,14 @@ from ._files import file_kind, image_errors, path_ids
 from .header import HEADER_KEYS, header_from_bytes, read_header
 from .stored import fix_sign, native_layout, read_stored_with_header
 
-__all__ = ["HEADER_SCHEMA", "STATS_SCHEMA", "header_table", "pixel_stats", "stats_from_counts", "stored_counts"]
+__all__ = [
+    "HEADER_SCHEMA",
+    "STATS_SCHEMA",
+    "header_table",
+    "pixel_stats",
+    "stats_from_counts",
+    "stored_counts",
+]
 
 #: Bumped when a table's content or schema changes, so old cache files are not reused.
 TABLE_VERSION = 1
@@ -51,18 +58,36 @@ CHUNK_PIXELS = 1 << 19
 SERIAL_BELOW = {"headers": 500, "pixel-stats": 4}
 
 _IDS = {"path": pl.String, "subject_id": pl.Int64, "study_id": pl.Int64, "dicom_id": pl.String}
-_INT_KEYS = {"Rows", "Columns", "SamplesPerPixel", "NumberOfFrames", "BitsAllocated", "BitsStored",
-             "PixelRepresentation"}
+_INT_KEYS = {
+    "Rows",
+    "Columns",
+    "SamplesPerPixel",
+    "NumberOfFrames",
+    "BitsAllocated",
+    "BitsStored",
+    "PixelRepresentation",
+}
 _FLOAT_KEYS = {"WindowCenter", "WindowWidth", "RescaleSlope", "RescaleIntercept"}
 
 #: Columns of :func:`header_table`: ``path``, the keys of :data:`cxrkit.images.HEADER_KEYS`, ``error``.
 HEADER_SCHEMA: dict[str, pl.DataType] = {
     **_IDS,
     **{
-        key: (pl.Int32 if key in _INT_KEYS else pl.Float64 if key in _FLOAT_KEYS else pl.Date
-              if key == "StudyDate" else pl.Time if key == "StudyTime" else pl.List(pl.Float64)
-              if key == "PixelSpacing" else pl.String)
-        for key in HEADER_KEYS if key not in _IDS
+        key: (
+            pl.Int32
+            if key in _INT_KEYS
+            else pl.Float64
+            if key in _FLOAT_KEYS
+            else pl.Date
+            if key == "StudyDate"
+            else pl.Time
+            if key == "StudyTime"
+            else pl.List(pl.Float64)
+            if key == "PixelSpacing"
+            else pl.String
+        )
+        for key in HEADER_KEYS
+        if key not in _IDS
     },
     "error": pl.String,
 }
@@ -130,7 +155,9 @@ def _offset(dtype: np.dtype) -> int:
 
 def _chunk_counts(chunk: np.ndarray, size: int) -> np.ndarray:
     if chunk.dtype.kind == "i":  # flip the sign bit: signed order becomes unsigned order
-        unsigned = np.dtype(f"{chunk.dtype.byteorder if chunk.dtype.byteorder != '|' else ''}u{chunk.dtype.itemsize}")
+        unsigned = np.dtype(
+            f"{chunk.dtype.byteorder if chunk.dtype.byteorder != '|' else ''}u{chunk.dtype.itemsize}"
+        )
         chunk = chunk.view(unsigned) ^ np.array(1 << (8 * chunk.dtype.itemsize - 1), dtype=unsigned)
     return np.bincount(chunk, minlength=size)
 
@@ -155,8 +182,9 @@ def _stream_counts(path: str | os.PathLike, info: dict[str, Any], offset: int, d
     return counts
 
 
-def stats_from_counts(counts: np.ndarray, offset: int = 0, bits_stored: int | None = None,
-                      bins: int = 64) -> dict[str, Any]:
+def stats_from_counts(
+    counts: np.ndarray, offset: int = 0, bits_stored: int | None = None, bins: int = 64
+) -> dict[str, Any]:
     """Range, mean, std, percentiles (numpy's default linear method), extreme fractions and a fixed-bin
     histogram, all from value counts.
 
@@ -228,8 +256,16 @@ def _inputs(source: Any, cache: Any) -> tuple[list[str], Cache | None]:
     return paths, cache if isinstance(cache, Cache) else Cache(cache)
 
 
-def _scan(source: Any, func: Any, schema: dict[str, pl.DataType], name: str, *, executor: Any,
-          progress: bool, cache: Any) -> pl.DataFrame:
+def _scan(
+    source: Any,
+    func: Any,
+    schema: dict[str, pl.DataType],
+    name: str,
+    *,
+    executor: Any,
+    progress: bool,
+    cache: Any,
+) -> pl.DataFrame:
     paths, store = _inputs(source, cache)
     idents: list[tuple[int, int] | None] = []
     for p in paths:
@@ -251,7 +287,9 @@ def _scan(source: Any, func: Any, schema: dict[str, pl.DataType], name: str, *, 
     todo = [i for i, ident in enumerate(idents) if ident is not None and i not in cached]
     if executor is None and len(todo) < SERIAL_BELOW.get(name, 0):
         executor = "serial"
-    rows = map_paths(func, [paths[i] for i in todo], executor=executor, progress=progress, desc=f"{name} of images")
+    rows = map_paths(
+        func, [paths[i] for i in todo], executor=executor, progress=progress, desc=f"{name} of images"
+    )
     for row, i in zip(rows, todo):
         row["path"] = paths[i]
         if row.get("error") is not None:
@@ -262,21 +300,30 @@ def _scan(source: Any, func: Any, schema: dict[str, pl.DataType], name: str, *, 
     absent = [i for i, ident in enumerate(idents) if ident is None]
     if not absent and hits is None:  # every row read now: already typed and in input order
         return new
-    missing = [{"path": paths[i], "error": f"MissingFileError: {paths[i]}: no such file",
-                **path_ids(paths[i])} for i in absent]
-    parts = [new.with_columns(_order=pl.Series(todo, dtype=pl.UInt32)),
-             _frame(missing, schema).with_columns(_order=pl.Series(absent, dtype=pl.UInt32)),
-             *([hits] if hits is not None else [])]
+    missing = [
+        {"path": paths[i], "error": f"MissingFileError: {paths[i]}: no such file", **path_ids(paths[i])}
+        for i in absent
+    ]
+    parts = [
+        new.with_columns(_order=pl.Series(todo, dtype=pl.UInt32)),
+        _frame(missing, schema).with_columns(_order=pl.Series(absent, dtype=pl.UInt32)),
+        *([hits] if hits is not None else []),
+    ]
     result = pl.concat(parts, how="diagonal_relaxed").sort("_order")
     return result.select([pl.col(k).cast(t) for k, t in schema.items()])
 
 
-def _write_cache(entry: Path, store: Cache, old: pl.DataFrame, new: pl.DataFrame,
-                 idents: list[tuple[int, int]]) -> None:
+def _write_cache(
+    entry: Path, store: Cache, old: pl.DataFrame, new: pl.DataFrame, idents: list[tuple[int, int]]
+) -> None:
     """Merge the rows just read into the cache file. Successes and errors that depend only on the file's
     bytes are kept; an I/O hiccup or a missing decoder plugin (installable) is retried next time."""
-    keep = new.hstack([pl.Series("size", [i[0] for i in idents], dtype=pl.Int64),
-                       pl.Series("mtime_ns", [i[1] for i in idents], dtype=pl.Int64)])
+    keep = new.hstack(
+        [
+            pl.Series("size", [i[0] for i in idents], dtype=pl.Int64),
+            pl.Series("mtime_ns", [i[1] for i in idents], dtype=pl.Int64),
+        ]
+    )
     if keep.get_column("error").null_count() < keep.height:  # some errors (else nothing to filter)
         keep = keep.filter(pl.col("error").is_null() | pl.col("error").str.contains(_LASTING_ERRORS))
     if not keep.height:
@@ -365,10 +412,19 @@ def header_table(
     0
     """
     source = getattr(dataset_or_paths, "source", None)
-    if source is not None and source.fetches_on_demand:  # a URL: ranged reads of each listed file's first bytes
+    if (
+        source is not None and source.fetches_on_demand
+    ):  # a URL: ranged reads of each listed file's first bytes
         return _headers_from_source(dataset_or_paths, progress=progress, cache=cache)
-    return _scan(dataset_or_paths, _header_row, HEADER_SCHEMA, "headers", executor=executor,
-                 progress=progress, cache=cache)
+    return _scan(
+        dataset_or_paths,
+        _header_row,
+        HEADER_SCHEMA,
+        "headers",
+        executor=executor,
+        progress=progress,
+        cache=cache,
+    )
 
 
 def pixel_stats(
@@ -397,8 +453,15 @@ def pixel_stats(
     >>> df.height, df["histogram"].list.len().to_list(), bool((df["min"] <= df["p50"]).all())
     (3, [64, 64, 64], True)
     """
-    return _scan(dataset_or_paths, _stats_row, STATS_SCHEMA, "pixel-stats", executor=executor,
-                 progress=progress, cache=cache)
+    return _scan(
+        dataset_or_paths,
+        _stats_row,
+        STATS_SCHEMA,
+        "pixel-stats",
+        executor=executor,
+        progress=progress,
+        cache=cache,
+    )
 
 
 # --- headers from a source that fetches on demand: ranged reads of each file's first bytes -------------------
@@ -416,10 +479,15 @@ def _headers_from_source(ds: Any, *, progress: bool, cache: Any) -> pl.DataFrame
     ``cache=False`` neither reads nor writes them. ``path`` is where the image goes in the local mirror (see
     :meth:`cxrkit.Dataset.local_file`). A server that ignores Range headers sends whole files: correct, slow."""
     source = ds.source
-    store = None if cache is False else cache if isinstance(cache, Cache) else Cache(cache) if cache else ds.cache
+    store = (
+        None if cache is False else cache if isinstance(cache, Cache) else Cache(cache) if cache else ds.cache
+    )
     rels = layout.safe_image_paths(ds.records().collect(), ds.image_ext or ".dcm")
-    entry = None if store is None else store.path("images", f"remote-headers-v{TABLE_VERSION}-"
-                                                  f"{identity_key(source.label)}.parquet")
+    entry = (
+        None
+        if store is None
+        else store.path("images", f"remote-headers-v{TABLE_VERSION}-{identity_key(source.label)}.parquet")
+    )
     old = pl.DataFrame(schema=HEADER_SCHEMA)
     if entry is not None and entry.exists():
         try:
@@ -439,7 +507,7 @@ def _headers_from_source(ds: Any, *, progress: bool, cache: Any) -> pl.DataFrame
         bar = tqdm(total=len(todo), desc="headers of remote images", unit="file")
     try:
         for start in range(0, len(todo), HEAD_BATCH):
-            batch = todo[start:start + HEAD_BATCH]
+            batch = todo[start : start + HEAD_BATCH]
             heads = source.heads([rels[i] for i in batch], HEAD_BYTES)
             rows.extend(_source_header_row(source, rels[i], paths[i], head) for i, head in zip(batch, heads))
             if bar is not None:
@@ -452,9 +520,14 @@ def _headers_from_source(ds: Any, *, progress: bool, cache: Any) -> pl.DataFrame
     if entry is not None and new.height:
         with store.atomic_path(entry) as tmp:
             merged.write_parquet(tmp)
-    order = pl.DataFrame({"path": paths, "_order": range(len(paths))}, schema={"path": pl.String, "_order": pl.Int64})
-    return (order.join(merged.unique("path", keep="last"), on="path", how="left").sort("_order")
-            .select(list(HEADER_SCHEMA)))
+    order = pl.DataFrame(
+        {"path": paths, "_order": range(len(paths))}, schema={"path": pl.String, "_order": pl.Int64}
+    )
+    return (
+        order.join(merged.unique("path", keep="last"), on="path", how="left")
+        .sort("_order")
+        .select(list(HEADER_SCHEMA))
+    )
 
 
 def _source_header_row(source: Any, rel: str, path: str, head: bytes | CxrkitError) -> dict[str, Any]:

@@ -54,7 +54,12 @@ _DECODER_PACKAGES = {
 }
 
 
-_NATIVE_SYNTAXES = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
+_NATIVE_SYNTAXES = {
+    "1.2.840.10008.1.2",
+    "1.2.840.10008.1.2.1",
+    "1.2.840.10008.1.2.2",
+    "1.2.840.10008.1.2.1.99",
+}
 
 
 def _ts_text(uid: str) -> str:
@@ -67,7 +72,9 @@ def _ts_text(uid: str) -> str:
 def _check_shape(path: str | os.PathLike, info: dict[str, Any]) -> None:
     rows, cols = info.get("Rows"), info.get("Columns")
     if rows is None or cols is None:
-        raise CorruptImageError(f"{path}: pixel data without Rows/Columns; the header is damaged: re-download the file")
+        raise CorruptImageError(
+            f"{path}: pixel data without Rows/Columns; the header is damaged: re-download the file"
+        )
     if not rows or not cols or rows > MAX_SIDE or cols > MAX_SIDE or rows * cols > MAX_PIXELS:
         raise CorruptImageError(
             f"{path}: absurd image size Rows={rows}, Columns={cols} (expected 1..{MAX_SIDE} each); "
@@ -156,7 +163,9 @@ def _decode(path: str | os.PathLike, ds: Any) -> np.ndarray:
             "gdcmconv to an uncompressed transfer syntax"
         ) from exc
     if not decoder.is_available:
-        missing = "; ".join(decoder.missing_dependencies) or _DECODER_PACKAGES.get(uid, "a pydicom pixel plugin")
+        missing = "; ".join(decoder.missing_dependencies) or _DECODER_PACKAGES.get(
+            uid, "a pydicom pixel plugin"
+        )
         raise UndecodableImageError(
             f"{path}: no installed plugin decodes {_ts_text(uid)}; install "
             f"{_DECODER_PACKAGES.get(uid, 'a pydicom pixel plugin')} (pydicom says: {missing})"
@@ -165,13 +174,23 @@ def _decode(path: str | os.PathLike, ds: Any) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             arr = ds.pixel_array
-    except (ValueError, RuntimeError, NotImplementedError, AttributeError, struct.error, EOFError, OSError) as exc:
+    except (
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+        AttributeError,
+        struct.error,
+        EOFError,
+        OSError,
+    ) as exc:
         first = str(exc).strip().splitlines()
         reason = " ".join(line.strip() for line in first)[:400]
         if "pixel data" in reason.lower() and ("shorter" in reason.lower() or "truncat" in reason.lower()):
             raise CorruptImageError(f"{path}: pixel data truncated ({reason}); re-download the file") from exc
         if uid in _NATIVE_SYNTAXES:  # nothing to decode: the header or the data is damaged
-            raise CorruptImageError(f"{path}: unreadable pixel data ({reason}); re-download the file") from exc
+            raise CorruptImageError(
+                f"{path}: unreadable pixel data ({reason}); re-download the file"
+            ) from exc
         raise UndecodableImageError(
             f"{path}: the {_ts_text(uid)} pixel data could not be decoded by any installed plugin ({reason}). "
             f"The file may be damaged (re-download it); another decoder may help: "

@@ -54,7 +54,13 @@ INGEST_VERSION = 1
 # --- corpus ingest ----------------------------------------------------------------------------------------
 
 _VERSIONS = (INGEST_VERSION, PARSER_VERSION)
-_SCHEMA = {"subject_id": pl.Int64, "study_id": pl.Int64, "text": pl.String, "path": pl.String, "error": pl.String}
+_SCHEMA = {
+    "subject_id": pl.Int64,
+    "study_id": pl.Int64,
+    "text": pl.String,
+    "path": pl.String,
+    "error": pl.String,
+}
 
 
 class ReportIngestWarning(UserWarning):
@@ -76,6 +82,8 @@ class ReportCorpus:
 
 
 _CHUNK_SCHEMA = TEXT_SCHEMA  # what a chunk read gives, whichever the source
+
+
 def _read_files(root: str, rels: list[str]) -> pl.DataFrame:
     texts: list[str | None] = []
     errors: list[str | None] = []
@@ -105,14 +113,29 @@ def _read_patients(root: str, patient_dirs: list[str]) -> pl.DataFrame:
     for rel_dir in patient_dirs:
         try:
             with os.scandir(os.path.join(root, rel_dir)) as it:
-                rels.extend(f"{rel_dir}/{e.name}" for e in it if layout.REPORT_NAME_RE.fullmatch(e.name) and e.is_file())
+                rels.extend(
+                    f"{rel_dir}/{e.name}"
+                    for e in it
+                    if layout.REPORT_NAME_RE.fullmatch(e.name) and e.is_file()
+                )
         except OSError as exc:
             failed.append((rel_dir, f"cannot list {os.path.join(root, rel_dir)}: {exc}"))
     rels.sort()
     frame = _read_files(root, rels)
     if failed:
-        frame = pl.concat([frame, pl.DataFrame({"path": [f[0] for f in failed], "text": [None] * len(failed),
-                                                "error": [f[1] for f in failed]}, schema=_CHUNK_SCHEMA)])
+        frame = pl.concat(
+            [
+                frame,
+                pl.DataFrame(
+                    {
+                        "path": [f[0] for f in failed],
+                        "text": [None] * len(failed),
+                        "error": [f[1] for f in failed],
+                    },
+                    schema=_CHUNK_SCHEMA,
+                ),
+            ]
+        )
     return frame
 
 
@@ -141,8 +164,9 @@ def _ingest_chunk(task: tuple[str, str, list[Any], bool]) -> dict[str, Any]:
     return {"frame": _sectioned(frame) if task[3] else frame}
 
 
-def _ingest_locally(tasks: list[tuple[str, str, list[Any], bool]], kind: str, progress: bool,
-                    desc: str) -> list[dict[str, Any]]:
+def _ingest_locally(
+    tasks: list[tuple[str, str, list[Any], bool]], kind: str, progress: bool, desc: str
+) -> list[dict[str, Any]]:
     """The default run, in threads of this process: reading holds the GIL (inflating, decoding, opening files)
     while sectioning runs in polars without it, so readers (:func:`_thread_workers`) hand each chunk to a pool
     of sectioning threads (one per CPU) as soon as it is read. Rows as :func:`cxrkit.storage.map_paths` gives them.
@@ -155,8 +179,10 @@ def _ingest_locally(tasks: list[tuple[str, str, list[Any], bool]], kind: str, pr
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(tasks), desc=desc, unit="chunk")
-    with (concurrent.futures.ThreadPoolExecutor(_thread_workers(kind)) as readers,
-          concurrent.futures.ThreadPoolExecutor(default_workers()) as sectioners):
+    with (
+        concurrent.futures.ThreadPoolExecutor(_thread_workers(kind)) as readers,
+        concurrent.futures.ThreadPoolExecutor(default_workers()) as sectioners,
+    ):
         live = {readers.submit(_read_chunk, task): (i, "read") for i, task in enumerate(tasks)}
         try:
             while live:
@@ -193,7 +219,9 @@ def _tree_fingerprint(root: Path) -> list[tuple[str, int, int]]:
     return parts
 
 
-def _source(source: Any, paths: Iterable[str | os.PathLike] | None) -> tuple[str, Path | None, list[str] | None, str]:
+def _source(
+    source: Any, paths: Iterable[str | os.PathLike] | None
+) -> tuple[str, Path | None, list[str] | None, str]:
     """``(kind, root or zip, explicit relative paths, cache key)`` of a source."""
     if isinstance(source, (str, os.PathLike)) and paths is None:
         p = Path(source).expanduser()
@@ -209,7 +237,9 @@ def _source(source: Any, paths: Iterable[str | os.PathLike] | None) -> tuple[str
                 )
             root = p.resolve()
             return "folder", root, None, identity_key("folder", _VERSIONS, str(root), _tree_fingerprint(root))
-        raise ReportReadError(f"{p}: no such file or folder (expected a dataset root or mimic-cxr-reports.zip)")
+        raise ReportReadError(
+            f"{p}: no such file or folder (expected a dataset root or mimic-cxr-reports.zip)"
+        )
     if paths is None:  # a sequence of report paths
         root, rels = Path("/"), [str(Path(q).expanduser().resolve()) for q in source]
     else:
@@ -291,8 +321,13 @@ def ingest_reports(
         if held is not None:  # still being written by an earlier call of this process
             return ReportCorpus(held[0].select(cols), dict(held[1], cached=True))
     with_sections = sections or store is not None
-    detail: dict[str, Any] = {"source": str(where), "kind": kind, "skipped_members": 0, "skipped_examples": [],
-                              "duplicates": 0}
+    detail: dict[str, Any] = {
+        "source": str(where),
+        "kind": kind,
+        "skipped_members": 0,
+        "skipped_examples": [],
+        "duplicates": 0,
+    }
     items: list[Any]
     member_ids = None  # a zip's ids, parsed once with its directory (rows come back in member order)
     if kind == "zip":
@@ -318,15 +353,24 @@ def ingest_reports(
         # threads), nothing is pickled back, and a fork after polars started its thread pool can deadlock.
         rows = _ingest_locally(tasks, kind, progress, desc)
     else:
-        rows = map_paths(_ingest_chunk, tasks, executor=executor or "serial", progress=progress, chunksize=1,
-                         desc=desc)
+        rows = map_paths(
+            _ingest_chunk, tasks, executor=executor or "serial", progress=progress, chunksize=1, desc=desc
+        )
     frames = []
     for row, chunk_names in zip(rows, names):
         if row.get("frame") is not None:
             frames.append(row["frame"])
         else:  # the whole chunk failed (e.g. the zip vanished): one error row per item
-            frames.append(pl.DataFrame({"path": chunk_names, "text": [None] * len(chunk_names),
-                                        "error": [row["error"]] * len(chunk_names)}, schema=_CHUNK_SCHEMA))
+            frames.append(
+                pl.DataFrame(
+                    {
+                        "path": chunk_names,
+                        "text": [None] * len(chunk_names),
+                        "error": [row["error"]] * len(chunk_names),
+                    },
+                    schema=_CHUNK_SCHEMA,
+                )
+            )
     schema = dict(_CHUNK_SCHEMA, **({s: pl.String for s in SECTION_COLUMNS} if with_sections else {}))
     chunk = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=schema)
     chunk = chunk.with_columns(pl.lit(None, pl.String).alias(c) for c in schema if c not in chunk.columns)
@@ -336,17 +380,21 @@ def ingest_reports(
         ids = layout.parse_path_expr("path")
         chunk = chunk.with_columns(ids.struct.field("subject_id"), ids.struct.field("study_id"))
     frame = (
-        chunk
-        .with_columns(
+        chunk.with_columns(
             pl.when(pl.col("study_id").is_null() & pl.col("error").is_null())
-            .then(pl.concat_str([pl.col("path"), pl.lit(": not a report path (.../pNN/pSUBJECT/sSTUDY.txt)")]))
-            .otherwise(pl.col("error")).alias("error")
+            .then(
+                pl.concat_str([pl.col("path"), pl.lit(": not a report path (.../pNN/pSUBJECT/sSTUDY.txt)")])
+            )
+            .otherwise(pl.col("error"))
+            .alias("error")
         )
         .select(base_cols + [c for c in SECTION_COLUMNS if with_sections])
         .cast(_SCHEMA)  # type: ignore[arg-type]
     )
     order = pl.col("subject_id") * 100_000_000 + pl.col("study_id")
-    if frame["subject_id"].null_count() or not frame.select(order.is_sorted()).item():  # folder walks are sorted
+    if (
+        frame["subject_id"].null_count() or not frame.select(order.is_sorted()).item()
+    ):  # folder walks are sorted
         frame = frame.sort("subject_id", "study_id", "path", nulls_last=True)
     detail["reports"] = frame.height
     detail["errors"] = int(frame["error"].is_not_null().sum())
@@ -361,9 +409,12 @@ def ingest_reports(
         )
     if store is not None and entry is not None and meta is not None:
         # this process's later calls use the frame until the entry is on disk
-        write_in_background(entry, (frame, dict(detail)),
-                            lambda held: _write_entry(store, entry, meta, *held),
-                            what=f"the reports in {store.root}")
+        write_in_background(
+            entry,
+            (frame, dict(detail)),
+            lambda held: _write_entry(store, entry, meta, *held),
+            what=f"the reports in {store.root}",
+        )
     detail["cached"] = False
     return ReportCorpus(frame.select(cols), detail)
 
@@ -438,8 +489,9 @@ def read_reports(
     >>> read_reports(root, cache=False, executor="serial", progress=False).select("study_id", "text").row(0)
     (50414267, ' FINDINGS: Clear.\\n')
     """
-    return ingest_reports(source, paths=paths, cache=cache, executor=executor, progress=progress,
-                          refresh=refresh).frame
+    return ingest_reports(
+        source, paths=paths, cache=cache, executor=executor, progress=progress, refresh=refresh
+    ).frame
 
 
 def read_sections(
@@ -468,6 +520,7 @@ def read_sections(
     >>> read_sections(root, cache=False, executor="serial", progress=False).select("findings", "impression").row(0)
     ('Clear.', 'Normal.')
     """
-    frame = ingest_reports(source, paths=paths, cache=cache, executor=executor, progress=progress,
-                           refresh=refresh, sections=True).frame
+    frame = ingest_reports(
+        source, paths=paths, cache=cache, executor=executor, progress=progress, refresh=refresh, sections=True
+    ).frame
     return frame if keep_text else frame.drop("text")

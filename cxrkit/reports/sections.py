@@ -125,8 +125,14 @@ _FINDINGS_PHRASES = (
 )
 # Header names also recognised in mixed or lower case (longest first).
 _MIXED_CASE_NAMES = sorted(
-    (k for k in SECTION_SYNONYMS if k not in ("preamble", "date", "comment", "pfi") and len(k) > 4
-     and SECTION_SYNONYMS[k] in _KNOWN and k == k.replace("/ ", "/")),
+    (
+        k
+        for k in SECTION_SYNONYMS
+        if k not in ("preamble", "date", "comment", "pfi")
+        and len(k) > 4
+        and SECTION_SYNONYMS[k] in _KNOWN
+        and k == k.replace("/ ", "/")
+    ),
     key=len,
     reverse=True,
 )
@@ -316,7 +322,9 @@ def _norm_expr(expr: pl.Expr, plain: bool = False) -> pl.Expr:
     """Whitespace runs made one space, ends stripped. ``plain``: the text holds no whitespace but space and
     ``\n``, so literal line-break replacement and a space-run regex (a literal prefix, quick to scan for) do."""
     if plain:
-        return expr.str.replace_all("\n", " ", literal=True).str.replace_all(" {2,}", " ").str.strip_chars(" ")
+        return (
+            expr.str.replace_all("\n", " ", literal=True).str.replace_all(" {2,}", " ").str.strip_chars(" ")
+        )
     return expr.str.replace_all(_WS_FAST, " ").str.strip_chars(" ")
 
 
@@ -339,11 +347,15 @@ def _last_paragraphs(pieces: pl.DataFrame, has_fi: np.ndarray, plain: bool) -> p
     it) and ``extra`` (the last paragraph), one row per report that has one."""
     candidate = ~pl.Series(has_fi).gather(pieces["row"]) & ~pieces["code"].is_in([*_CLOSING_CODES, _DROPPED])
     last = pieces.filter(candidate)
-    last = last.filter(last["row"] != last["row"].shift(-1).fill_null(-1))  # the last candidate of each report
+    last = last.filter(
+        last["row"] != last["row"].shift(-1).fill_null(-1)
+    )  # the last candidate of each report
     blank = pl.col("body").str.extract_groups(_BLANK_SPLIT)
     title = pl.when(pl.col("code") == _P).then(pl.col("body")).str.extract_groups(_TITLE_SPLIT)
     last = last.select(
-        "at", "row", "norm",
+        "at",
+        "row",
+        "norm",
         _norm_expr(blank.struct.field("1"), plain).alias("blank_head"),
         _norm_expr(blank.struct.field("2"), plain).alias("blank_rest"),
         _norm_expr(title.struct.field("1"), plain).alias("title_head"),
@@ -351,8 +363,14 @@ def _last_paragraphs(pieces: pl.DataFrame, has_fi: np.ndarray, plain: bool) -> p
     )
     use_blank, use_title = pl.col("blank_rest") != "", pl.col("title_rest") != ""
     return last.select(
-        "at", "row",
-        pl.when(use_blank).then("blank_head").when(use_title).then("title_head").otherwise("norm").alias("cut"),
+        "at",
+        "row",
+        pl.when(use_blank)
+        .then("blank_head")
+        .when(use_title)
+        .then("title_head")
+        .otherwise("norm")
+        .alias("cut"),
         pl.when(use_blank).then("blank_rest").when(use_title).then("title_rest").alias("extra"),
     )
 
@@ -392,13 +410,17 @@ def sections_frame(
     text = frame.get_column(text_col).cast(pl.String)
     if text.str.contains("[\r\x1e\x1f]").any():  # rare: skip three passes otherwise
         text = (
-            text.str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
+            text.str.replace_all("\r\n", "\n", literal=True)
+            .str.replace_all("\r", "\n", literal=True)
             .str.replace_all("[\x1e\x1f]", " ")
         )
     # only spaces and line breaks (nearly always): a cheaper whitespace normalisation gives the same
     plain = not text.str.contains("[\t\x0b\x0c\xa0]").any()
     pieces = pl.DataFrame(
-        {"row": pl.int_range(0, n, dtype=pl.UInt32, eager=True), "piece": _mark_headers(text).str.split("\x1e")}
+        {
+            "row": pl.int_range(0, n, dtype=pl.UInt32, eager=True),
+            "piece": _mark_headers(text).str.split("\x1e"),
+        }
     ).explode("piece")
     first = pl.col("row").diff().fill_null(1) != 0  # the piece before the first header
     end = pl.col("piece").str.find("\n", literal=True)  # where a header ends
@@ -412,12 +434,16 @@ def sections_frame(
     sub = ~code.is_in(_KNOWN_CODES) & last_known.is_in([_F, _I])
     pieces = pieces.with_columns(
         pl.when(sub).then(last_known).otherwise(code).alias("code"),
-        pl.col("piece").str.slice(pl.when(pl.col("first") | sub).then(0).otherwise(pl.col("end") + 1)).alias("body"),
+        pl.col("piece")
+        .str.slice(pl.when(pl.col("first") | sub).then(0).otherwise(pl.col("end") + 1))
+        .alias("body"),
     ).drop("piece", "end", "first")
     pieces = pieces.with_columns(_norm_expr(pl.col("body"), plain).alias("norm"))
     # rule 6: empty findings / impression are dropped
     pieces = pieces.with_columns(
-        pl.when(code.is_in([_F, _I]) & (pl.col("norm") == "")).then(pl.lit(_DROPPED, pl.UInt8)).otherwise(code)
+        pl.when(code.is_in([_F, _I]) & (pl.col("norm") == ""))
+        .then(pl.lit(_DROPPED, pl.UInt8))
+        .otherwise(code)
         .alias("code")
     ).with_row_index("at")
     # rule 7: the last paragraph of the reports without findings or impression

@@ -47,8 +47,15 @@ from ..errors import ReportReadError
 from ..storage.cache import file_identity
 from .encoding import decode_report
 
-__all__ = ["MEMBER_FIELDS", "TEXT_SCHEMA", "Member", "find_zip_member", "read_members", "read_zip_report",
-           "report_members"]
+__all__ = [
+    "MEMBER_FIELDS",
+    "TEXT_SCHEMA",
+    "Member",
+    "find_zip_member",
+    "read_members",
+    "read_zip_report",
+    "report_members",
+]
 
 #: A member as :func:`read_members` takes it: (name, header offset, end of its bytes, compressed size, CRC,
 #: compression method, flag bits), the columns :data:`MEMBER_FIELDS` of :func:`report_members`.
@@ -138,14 +145,22 @@ def _scan_local_headers(zip_path: Path) -> tuple[list[_LocalEntry], int]:
         _ver, flags, method, _time, _date, crc, csize, _usize, nlen, elen = header
         if flags & 0x8 or csize == 0xFFFFFFFF:
             break
-        name = data[pos + 30 : pos + 30 + nlen].decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+        name = data[pos + 30 : pos + 30 + nlen].decode(
+            "utf-8" if flags & 0x800 else "cp437", errors="replace"
+        )
         entries.append(_LocalEntry(name, pos, csize, crc, method, flags))
         pos += 30 + nlen + elen + csize
     return entries, min(pos, len(data))
 
 
-_ENTRY_SCHEMA = {"name": pl.String, "offset": pl.Int64, "csize": pl.Int64, "crc": pl.Int64, "method": pl.Int64,
-                 "flags": pl.Int64}
+_ENTRY_SCHEMA = {
+    "name": pl.String,
+    "offset": pl.Int64,
+    "csize": pl.Int64,
+    "crc": pl.Int64,
+    "method": pl.Int64,
+    "flags": pl.Int64,
+}
 
 
 def _central_directory(zip_path: Path) -> tuple[pl.DataFrame, int] | None:
@@ -173,7 +188,9 @@ def _central_directory(zip_path: Path) -> tuple[pl.DataFrame, int] | None:
                 return None
             count, cd_size, cd_offset = struct.unpack("<QQQ", record[32:56])
             cd_end = z64_at
-        if cd_offset + cd_size != cd_end or (not zip64 and (count == 0xFFFF or 0xFFFFFFFF in (cd_size, cd_offset))):
+        if cd_offset + cd_size != cd_end or (
+            not zip64 and (count == 0xFFFF or 0xFFFFFFFF in (cd_size, cd_offset))
+        ):
             return None
         fh.seek(cd_offset)
         data = fh.read(cd_size)
@@ -224,8 +241,14 @@ def _central_entries(data: bytes, count: int) -> pl.DataFrame | None:
     after = at + 46 + nlen + elen + clen
     if np.any(after[:-1] != at[1:]) or after[-1] > len(d):
         return None
-    flags, method, crc, csize, usize, offset = (field(8, 2), field(10, 2), field(16, 4), field(20, 4),
-                                                 field(24, 4), field(42, 4))
+    flags, method, crc, csize, usize, offset = (
+        field(8, 2),
+        field(10, 2),
+        field(16, 4),
+        field(20, 4),
+        field(24, 4),
+        field(42, 4),
+    )
     if np.any((csize == 0xFFFFFFFF) | (usize == 0xFFFFFFFF) | (offset == 0xFFFFFFFF)):
         return None
     # the names: all ASCII (the usual case) read the same in UTF-8, cp437 and latin-1, so one latin-1 decode of
@@ -235,17 +258,26 @@ def _central_entries(data: bytes, count: int) -> pl.DataFrame | None:
     names = [text[a:b] for a, b in zip(first.tolist(), (first + nlen).tolist())]
     if not "".join(names).isascii():
         utf8 = (flags & 0x800 != 0).tolist()
-        names = [data[a:b].decode("utf-8" if u else "cp437", errors="replace")
-                 for a, b, u in zip(first.tolist(), (first + nlen).tolist(), utf8)]
-    return pl.DataFrame({"name": names, "offset": offset, "csize": csize, "crc": crc, "method": method,
-                         "flags": flags}, schema=_ENTRY_SCHEMA)
+        names = [
+            data[a:b].decode("utf-8" if u else "cp437", errors="replace")
+            for a, b, u in zip(first.tolist(), (first + nlen).tolist(), utf8)
+        ]
+    return pl.DataFrame(
+        {"name": names, "offset": offset, "csize": csize, "crc": crc, "method": method, "flags": flags},
+        schema=_ENTRY_SCHEMA,
+    )
 
 
 def _entries_frame(infos: Sequence[Any]) -> pl.DataFrame:
     return pl.DataFrame(
-        {"name": [i.filename for i in infos], "offset": [i.header_offset for i in infos],
-         "csize": [i.compress_size for i in infos], "crc": [i.CRC for i in infos],
-         "method": [i.compress_type for i in infos], "flags": [i.flag_bits for i in infos]},
+        {
+            "name": [i.filename for i in infos],
+            "offset": [i.header_offset for i in infos],
+            "csize": [i.compress_size for i in infos],
+            "crc": [i.CRC for i in infos],
+            "method": [i.compress_type for i in infos],
+            "flags": [i.flag_bits for i in infos],
+        },
         schema=_ENTRY_SCHEMA,
     )
 
@@ -290,8 +322,11 @@ def report_members(zip_path: str | os.PathLike, detail: dict[str, Any] | None = 
                 f"{len(infos)} member(s) recovered by scanning local headers. Re-download it for the full corpus."
             )
     # where each member's bytes end: the next local header in the file, or the central directory
-    ends = entries.select("offset").unique().sort("offset").with_columns(
-        pl.col("offset").shift(-1).fill_null(central).alias("end")
+    ends = (
+        entries.select("offset")
+        .unique()
+        .sort("offset")
+        .with_columns(pl.col("offset").shift(-1).fill_null(central).alias("end"))
     )
     entries = (
         entries.join(ends, on="offset", how="left", maintain_order="left")

@@ -135,8 +135,16 @@ class Source:
 # --- copying one file out of a source ------------------------------------------------------------------------
 
 
-def fetch_file(source: Source, rel: str, dest: Path, *, size: int | None = None, sha256: str | None = None,
-               on_bytes: Callable[[int], None] | None = None, chunk: int = CHUNK_BYTES) -> Path:
+def fetch_file(
+    source: Source,
+    rel: str,
+    dest: Path,
+    *,
+    size: int | None = None,
+    sha256: str | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+    chunk: int = CHUNK_BYTES,
+) -> Path:
     """Copy ``rel`` from ``source`` to ``dest``: resumable, atomic, safe against a concurrent fetch.
 
     Bytes go to ``dest.part`` (continued from where an earlier attempt stopped, with a Range request), which is
@@ -168,19 +176,24 @@ def fetch_file(source: Source, rel: str, dest: Path, *, size: int | None = None,
         got = os.fstat(fh.fileno()).st_size
         if got != size:
             part.unlink(missing_ok=True)
-            raise RemoteError(f"{source.where(rel)}: size mismatch (expected {size} bytes, got {got}); run again")
+            raise RemoteError(
+                f"{source.where(rel)}: size mismatch (expected {size} bytes, got {got}); run again"
+            )
         if sha256 is not None:
             digest = sha256_file(part)
             if digest != sha256.lower():
                 part.unlink(missing_ok=True)
-                raise RemoteError(f"{source.where(rel)}: SHA-256 mismatch (expected {sha256}, got {digest}); "
-                                  "the copy changed or the transfer was damaged: run again")
+                raise RemoteError(
+                    f"{source.where(rel)}: SHA-256 mismatch (expected {sha256}, got {digest}); "
+                    "the copy changed or the transfer was damaged: run again"
+                )
         os.replace(part, dest)  # still holding the lock: a waiting fetch then finds dest complete
     return dest
 
 
-def _fill(fh, source: Source, rel: str, size: int, have: int, chunk: int,
-          on_bytes: Callable[[int], None] | None) -> None:
+def _fill(
+    fh, source: Source, rel: str, size: int, have: int, chunk: int, on_bytes: Callable[[int], None] | None
+) -> None:
     if have > size:  # a part longer than the file: the source changed, start over
         fh.truncate(0)
         have = 0
@@ -195,8 +208,10 @@ def _fill(fh, source: Source, rel: str, size: int, have: int, chunk: int,
             fh.truncate(0)
             have = 0
         if not data:
-            raise RemoteError(f"{source.where(rel)}: the server sent no bytes at offset {have} of {size}; "
-                              "run again to resume")
+            raise RemoteError(
+                f"{source.where(rel)}: the server sent no bytes at offset {have} of {size}; "
+                "run again to resume"
+            )
         fh.write(data)
         fh.flush()
         have += len(data)

@@ -73,7 +73,9 @@ class Cache:
         Dataset roots the cache must not lie inside (raises :class:`CacheError`).
     """
 
-    def __init__(self, root: str | os.PathLike | None = None, *, forbid_inside: tuple[Path, ...] = ()) -> None:
+    def __init__(
+        self, root: str | os.PathLike | None = None, *, forbid_inside: tuple[Path, ...] = ()
+    ) -> None:
         self.root = Path(root).expanduser().resolve() if root is not None else default_cache_dir().resolve()
         for data_root in forbid_inside:
             data_root = Path(data_root).resolve()
@@ -127,6 +129,7 @@ def write_in_background(key: Path, value: Any, write: Callable[[Any], None], *, 
     The thread is not a daemon, so the interpreter finishes the write before it exits; ``write`` should use
     :meth:`Cache.atomic_path` so readers never see a partial entry. A failed write is a warning naming ``what``.
     """
+
     def run() -> None:
         try:
             write(value)

@@ -83,8 +83,11 @@ def _corrupt(path: StrPath, exc: BaseException) -> CorruptFileError:
     """The one mapping of gzip/zlib/EOF errors to a message that names the file and says what to do."""
     name = os.fspath(path)
     if isinstance(exc, EOFError):
-        what = ("truncated gzip stream (it ends before its end-of-stream marker)" if is_gzip(path)
-                else f"the file ends early ({exc})")
+        what = (
+            "truncated gzip stream (it ends before its end-of-stream marker)"
+            if is_gzip(path)
+            else f"the file ends early ({exc})"
+        )
         return CorruptFileError(f"{name}: {what}; the download was cut: re-download the file")
     what = "broken gzip stream" if is_gzip(path) else "damaged compressed data"
     return CorruptFileError(f"{name}: {what} ({exc}); re-download the file")
@@ -249,8 +252,9 @@ def read_head_line(path: StrPath) -> str:
     except OSError as exc:
         if isinstance(exc, FileNotFoundError):
             raise _missing(path) from exc
-        raise CorruptFileError(f"{os.fspath(path)}: cannot read the header line ({exc}); "
-                               "re-download the file") from exc
+        raise CorruptFileError(
+            f"{os.fspath(path)}: cannot read the header line ({exc}); re-download the file"
+        ) from exc
     return line.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
@@ -294,7 +298,9 @@ def read_into(path: StrPath, buffer, offset: int = 0) -> int:
             return _fill(fh, view)
 
 
-def read_chunks(path: StrPath, size: int, *, offset: int = 0, total: int | None = None) -> Iterator[memoryview]:
+def read_chunks(
+    path: StrPath, size: int, *, offset: int = 0, total: int | None = None
+) -> Iterator[memoryview]:
     """The file's (decompressed) bytes from ``offset`` in chunks of ``size`` bytes, up to ``total`` bytes
     (default: to the end); every chunk is full except the last.
 
@@ -349,7 +355,8 @@ def gzip_size(path: StrPath) -> int:
     with open_binary(path, raw=True) as fh:
         end = fh.seek(0, os.SEEK_END)
         if end < 18:  # 10-byte header + 8-byte trailer: the smallest gzip file
-            raise CorruptFileError(f"{os.fspath(path)}: {end} bytes is too short for a gzip file; "
-                                   "re-download the file")
+            raise CorruptFileError(
+                f"{os.fspath(path)}: {end} bytes is too short for a gzip file; re-download the file"
+            )
         fh.seek(end - 4)
         return struct.unpack("<I", fh.read(4))[0]

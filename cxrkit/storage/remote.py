@@ -73,7 +73,9 @@ def strip_credentials(url: str) -> str:
     """The URL without ``user:password@`` and without a trailing slash."""
     parts = urllib.parse.urlsplit(url)
     netloc = parts.netloc.rsplit("@", 1)[-1]
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)).rstrip("/")
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)).rstrip(
+        "/"
+    )
 
 
 def _scrub(text: str, secrets: Iterable[str]) -> str:
@@ -144,10 +146,13 @@ class Remote:
             self.fs = fsspec.filesystem(self.protocol, skip_instance_cache=True, **options)
         except ImportError as exc:
             package = {"s3": "s3fs", "gcs": "gcsfs"}.get(extra, "the fsspec backend of " + self.protocol)
-            raise MissingExtraError(f"opening {self.url} needs {package}: pip install 'cxrkit[{extra}]'") from exc
+            raise MissingExtraError(
+                f"opening {self.url} needs {package}: pip install 'cxrkit[{extra}]'"
+            ) from exc
         except ValueError as exc:
-            raise MissingExtraError(f"{self.url}: fsspec knows no protocol {self.protocol!r} ({self._clean(exc)})") \
-                from exc
+            raise MissingExtraError(
+                f"{self.url}: fsspec knows no protocol {self.protocol!r} ({self._clean(exc)})"
+            ) from exc
         self._base = self.url if self.protocol in ("http", "https") else self.fs._strip_protocol(self.url)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
@@ -188,9 +193,11 @@ class Remote:
             except (netrc.NetrcParseError, OSError) as exc:  # e.g. readable by others: say so if auth fails
                 found = None
                 permissive = "permissive" in str(exc)  # never quote the file's text: it may hold a password
-                self._netrc_problem = ("~/.netrc was not used: others can read it" if permissive else
-                                       f"~/.netrc was not used: it could not be parsed (line "
-                                       f"{getattr(exc, 'lineno', '?')})")
+                self._netrc_problem = (
+                    "~/.netrc was not used: others can read it"
+                    if permissive
+                    else f"~/.netrc was not used: it could not be parsed (line {getattr(exc, 'lineno', '?')})"
+                )
             if found is not None:
                 user, password = found[0], found[2] or ""
                 source = f"~/.netrc (machine {self.host})"
@@ -211,25 +218,40 @@ class Remote:
         where = self.where(rel)
         got = self.credentials.source
         if self.protocol in ("http", "https"):
-            places = (f"storage_options={{'username': ..., 'password': ...}}, the environment variables "
-                      f"{ENV_USER}/{ENV_PASSWORD}, or a ~/.netrc line 'machine {self.host} login USER password PASS'")
+            places = (
+                f"storage_options={{'username': ..., 'password': ...}}, the environment variables "
+                f"{ENV_USER}/{ENV_PASSWORD}, or a ~/.netrc line 'machine {self.host} login USER password PASS'"
+            )
             if got:
-                msg = (f"{where}: the server refused the credentials (HTTP {status}) taken from {got}. Fix them "
-                       f"there (the other places, in order, are {places}); also check that your account has "
-                       "access to this dataset.")
+                msg = (
+                    f"{where}: the server refused the credentials (HTTP {status}) taken from {got}. Fix them "
+                    f"there (the other places, in order, are {places}); also check that your account has "
+                    "access to this dataset."
+                )
             else:
-                msg = (f"{where}: the server asks for credentials (HTTP {status}) and none were found. Give them "
-                       f"through {places}."
-                       + (f" ({self._netrc_problem}; it must be readable by you only: chmod 600 ~/.netrc)"
-                          if self._netrc_problem else ""))
+                msg = (
+                    f"{where}: the server asks for credentials (HTTP {status}) and none were found. Give them "
+                    f"through {places}."
+                    + (
+                        f" ({self._netrc_problem}; it must be readable by you only: chmod 600 ~/.netrc)"
+                        if self._netrc_problem
+                        else ""
+                    )
+                )
         else:
-            sdk = {"s3": "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials",
-                   "gs": "GOOGLE_APPLICATION_CREDENTIALS or 'gcloud auth application-default login' (requester-pays "
-                         "buckets also need storage_options={'requester_pays': True, 'project': ...})"}
-            sdk_text = sdk.get(self.protocol.rstrip("a").replace("gcs", "gs"), "the backend's usual credentials")
-            msg = (f"{where}: access denied ({status})"
-                   + (f" with the credentials from {got}" if got else "")
-                   + f". Give credentials through storage_options= or {sdk_text}.")
+            sdk = {
+                "s3": "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials",
+                "gs": "GOOGLE_APPLICATION_CREDENTIALS or 'gcloud auth application-default login' (requester-pays "
+                "buckets also need storage_options={'requester_pays': True, 'project': ...})",
+            }
+            sdk_text = sdk.get(
+                self.protocol.rstrip("a").replace("gcs", "gs"), "the backend's usual credentials"
+            )
+            msg = (
+                f"{where}: access denied ({status})"
+                + (f" with the credentials from {got}" if got else "")
+                + f". Give credentials through storage_options= or {sdk_text}."
+            )
         err = RemoteAuthError(msg)
         err.status = status
         return err
@@ -240,14 +262,22 @@ class Remote:
             return exc
         status = getattr(exc, "status", None) or getattr(exc, "code", None)
         text = self._clean(exc)
-        if status in (401, 403) or isinstance(exc, PermissionError) or (
-            self.protocol not in ("http", "https")
-            and re.search(r"AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|Forbidden|Unauthori[sz]ed", text)
+        if (
+            status in (401, 403)
+            or isinstance(exc, PermissionError)
+            or (
+                self.protocol not in ("http", "https")
+                and re.search(
+                    r"AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|Forbidden|Unauthori[sz]ed", text
+                )
+            )
         ):
             return self._auth_error(rel, status or type(exc).__name__)
         if isinstance(exc, FileNotFoundError) or status == 404:
             return MissingFileError(f"{self.where(rel)}: not found on the server")
-        detail = f"HTTP {status}" if status else f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+        detail = (
+            f"HTTP {status}" if status else f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+        )
         return RemoteError(f"{self.where(rel)}: cannot read ({detail}); check the URL and your connection")
 
     # -- reading --
@@ -271,7 +301,7 @@ class Remote:
             if self.protocol in ("http", "https"):
                 if not entry.startswith(base + "/"):
                     continue
-                name = urllib.parse.unquote(entry[len(base) + 1:])
+                name = urllib.parse.unquote(entry[len(base) + 1 :])
             else:
                 name = entry.rsplit("/", 1)[-1]
             if name and "/" not in name and name not in (".", ".."):
@@ -307,7 +337,9 @@ class Remote:
             from fsspec.asyn import AsyncFileSystem
 
             extra = {"batch_size": CONCURRENCY} if isinstance(self.fs, AsyncFileSystem) else {}
-            got = self.fs.cat_ranges(paths, [0] * len(paths), [nbytes] * len(paths), on_error="return", **extra)
+            got = self.fs.cat_ranges(
+                paths, [0] * len(paths), [nbytes] * len(paths), on_error="return", **extra
+            )
         except Exception as exc:  # noqa: BLE001
             raise self.translate(exc, rels[0]) from None
         out: list[bytes | CxrkitError] = []
@@ -346,8 +378,12 @@ class RemoteSource(Source):
     fetches_on_demand = True
     root_example = "https://physionet.org/files/mimic-cxr/2.0.0/"
 
-    def __init__(self, url: str, cache_dir: str | os.PathLike | None = None,
-                 storage_options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        cache_dir: str | os.PathLike | None = None,
+        storage_options: dict[str, Any] | None = None,
+    ) -> None:
         self.remote = Remote(url, storage_options)
         self.url = self.label = self.remote.url
         self.cache = Cache(cache_dir)
@@ -414,7 +450,7 @@ class RemoteSource(Source):
         ext = None
         for rel in rels[:3]:  # ask for the first images under each extension (folders may not be listed)
             stem = re.sub(r"(\.dcm\.gz|\.dcm|\.jpg)$", "", rel)
-            listed = rel[len(stem):] or ".dcm"
+            listed = rel[len(stem) :] or ".dcm"
             for candidate in [listed] + [e for e in layout.IMAGE_EXTENSIONS if e != listed]:
                 try:
                     self.remote.size(stem + candidate)

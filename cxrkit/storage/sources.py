@@ -30,8 +30,12 @@ def is_url(root: object) -> bool:
     return isinstance(root, str) and bool(_URL.match(root))
 
 
-def open_source(root: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
-                storage_options: dict[str, Any] | None = None) -> Source:
+def open_source(
+    root: str | os.PathLike,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> Source:
     """The :class:`~cxrkit.storage.backend.Source` of ``root``: a :class:`~cxrkit.storage.local.LocalSource` for a
     folder (``file://`` URLs too), a :class:`~cxrkit.storage.remote.RemoteSource` for any other URL.
 

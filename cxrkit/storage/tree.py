@@ -20,7 +20,14 @@ import polars as pl
 
 from .. import layout
 
-__all__ = ["first_image_ext", "has_report_files", "paths_frame", "patient_dirs", "read_image_filenames", "walk_files"]
+__all__ = [
+    "first_image_ext",
+    "has_report_files",
+    "paths_frame",
+    "patient_dirs",
+    "read_image_filenames",
+    "walk_files",
+]
 
 
 def walk_files(root: str | os.PathLike, *, progress: bool = False) -> pl.DataFrame:
@@ -56,7 +63,11 @@ def walk_files(root: str | os.PathLike, *, progress: bool = False) -> pl.DataFra
             dirnames.sort()
             rel = dirpath[prefix:].replace(os.sep, "/")
             found.extend(f"{rel}/{name}" for name in sorted(filenames))
-            if bar is not None and rel.count("/") == 2 and layout.PATIENT_DIR_RE.fullmatch(rel.rsplit("/", 1)[1]):
+            if (
+                bar is not None
+                and rel.count("/") == 2
+                and layout.PATIENT_DIR_RE.fullmatch(rel.rsplit("/", 1)[1])
+            ):
                 bar.update(1)
     finally:
         if bar is not None:
@@ -82,8 +93,11 @@ def patient_dirs(root: str | os.PathLike) -> list[str]:
     for group in _sorted_dirs(base):
         name = os.path.basename(group)
         if layout.GROUP_DIR_RE.fullmatch(name):
-            out.extend(f"{layout.FILES_DIR}/{name}/{os.path.basename(p)}" for p in _sorted_dirs(group)
-                       if layout.PATIENT_DIR_RE.fullmatch(os.path.basename(p)))
+            out.extend(
+                f"{layout.FILES_DIR}/{name}/{os.path.basename(p)}"
+                for p in _sorted_dirs(group)
+                if layout.PATIENT_DIR_RE.fullmatch(os.path.basename(p))
+            )
     return out
 
 

@@ -72,8 +72,14 @@ class StudyBrowser(w.VBox):
 
     page_size = 200  # list entries sent to the browser at a time
 
-    def __init__(self, dataset: Dataset | None = None, *, study_id: object = None, max_size: int = 1024,
-                 thumb_size: int = 160) -> None:
+    def __init__(
+        self,
+        dataset: Dataset | None = None,
+        *,
+        study_id: object = None,
+        max_size: int = 1024,
+        thumb_size: int = 160,
+    ) -> None:
         if dataset is None:
             from ..dataset import open_dataset
 
@@ -96,8 +102,12 @@ class StudyBrowser(w.VBox):
         self.study_list.add_class("cxrkit-study-list")
         self.prev_button = w.Button(description="previous", icon="arrow-up", layout=w.Layout(width="40%"))
         self.next_button = w.Button(description="next", icon="arrow-down", layout=w.Layout(width="40%"))
-        self.key_box = w.Text(placeholder="j / k", continuous_update=True, layout=w.Layout(width="18%"),
-                              tooltip="keyboard: click here, then type j for the next study, k for the previous")
+        self.key_box = w.Text(
+            placeholder="j / k",
+            continuous_update=True,
+            layout=w.Layout(width="18%"),
+            tooltip="keyboard: click here, then type j for the next study, k for the previous",
+        )
         self.key_box.add_class("cxrkit-keys")
         self.next_button.add_class("cxrkit-next")
         self.prev_button.add_class("cxrkit-prev")
@@ -128,11 +138,18 @@ class StudyBrowser(w.VBox):
         self.report.layout = w.Layout(flex="1 1 40%", min_width="0", margin="0 0 0 8px")
         self.chips.layout = w.Layout(flex="1 1 300px", margin="0 0 0 8px")
         top = w.Layout(align_items="flex-start")
-        left = w.VBox([self.count, self.study_list, w.HBox([self.prev_button, self.next_button, self.key_box])],
-                      layout=w.Layout(width="330px", flex="0 0 330px"))
+        left = w.VBox(
+            [self.count, self.study_list, w.HBox([self.prev_button, self.next_button, self.key_box])],
+            layout=w.Layout(width="330px", flex="0 0 330px"),
+        )
         right = w.VBox(
-            [self.title, self.timeline, w.HBox([self.thumbnails, self.chips], layout=top),
-             w.HBox([self.viewer, self.report], layout=top), self.header],
+            [
+                self.title,
+                self.timeline,
+                w.HBox([self.thumbnails, self.chips], layout=top),
+                w.HBox([self.viewer, self.report], layout=top),
+                self.header,
+            ],
             layout=w.Layout(flex="1 1 auto", min_width="0"),
         )
         return [self.filters, w.HBox([left, right], layout=w.Layout(width="100%"))]
@@ -159,27 +176,48 @@ class StudyBrowser(w.VBox):
     def _build_filters(self) -> None:
         ix = self.index
         small = {"layout": w.Layout(width="auto")}
-        self.patient = w.Combobox(placeholder="patient id (typed or picked)", ensure_option=False,
-                                  options=[str(s) for s in ix.subjects[:5000]], continuous_update=False,
-                                  layout=w.Layout(width="210px"))
+        self.patient = w.Combobox(
+            placeholder="patient id (typed or picked)",
+            ensure_option=False,
+            options=[str(s) for s in ix.subjects[:5000]],
+            continuous_update=False,
+            layout=w.Layout(width="210px"),
+        )
         self.view = w.Dropdown(options=[("any view", "")] + [(v, v) for v in ix.views], **small)
-        self.split = w.Dropdown(options=[("any split", "")] + [(s, s) for s in ix.splits],
-                                disabled=not ix.splits, **small)
-        self.label_source = w.Dropdown(options=list(ix.labels) or ["no labels"], disabled=not ix.labels, **small)
+        self.split = w.Dropdown(
+            options=[("any split", "")] + [(s, s) for s in ix.splits], disabled=not ix.splits, **small
+        )
+        self.label_source = w.Dropdown(
+            options=list(ix.labels) or ["no labels"], disabled=not ix.labels, **small
+        )
         self.label_category = w.Dropdown(options=LABEL_COLUMNS, disabled=not ix.labels, **small)
-        self.label_value = w.Dropdown(options=[("any label", "")] + [(k, k) for k in LABEL_VALUES],
-                                      disabled=not ix.labels, **small)
-        self.text = w.Text(placeholder="text in report" if ix.has_reports else "no reports in this copy",
-                           disabled=not ix.has_reports, continuous_update=False, layout=w.Layout(width="200px"))
+        self.label_value = w.Dropdown(
+            options=[("any label", "")] + [(k, k) for k in LABEL_VALUES], disabled=not ix.labels, **small
+        )
+        self.text = w.Text(
+            placeholder="text in report" if ix.has_reports else "no reports in this copy",
+            disabled=not ix.has_reports,
+            continuous_update=False,
+            layout=w.Layout(width="200px"),
+        )
         self.clear_button = w.Button(description="clear filters", layout=w.Layout(width="auto"))
         self.clear_button.on_click(lambda _: self.clear_filters())
-        for control in (self.patient, self.view, self.split, self.label_source, self.label_category,
-                        self.label_value, self.text):
+        for control in (
+            self.patient,
+            self.view,
+            self.split,
+            self.label_source,
+            self.label_category,
+            self.label_value,
+            self.text,
+        ):
             control.observe(self._on_filter, "value")
-        self.filters = w.VBox([
-            w.HBox([self.patient, self.view, self.split, self.text, self.clear_button]),
-            w.HBox([w.Label("label"), self.label_source, self.label_category, self.label_value]),
-        ])
+        self.filters = w.VBox(
+            [
+                w.HBox([self.patient, self.view, self.split, self.text, self.clear_button]),
+                w.HBox([w.Label("label"), self.label_source, self.label_category, self.label_value]),
+            ]
+        )
 
     def clear_filters(self) -> None:
         """Reset every filter (one list refresh)."""
@@ -203,8 +241,11 @@ class StudyBrowser(w.VBox):
             label = (self.label_source.value, self.label_category.value, LABEL_VALUES[self.label_value.value])
         try:
             self._matches = self.index.filter(
-                subject=self.patient.value.strip() or None, view=self.view.value or None,
-                split=self.split.value or None, label=label, text=self.text.value.strip() or None,
+                subject=self.patient.value.strip() or None,
+                view=self.view.value or None,
+                split=self.split.value or None,
+                label=label,
+                text=self.text.value.strip() or None,
             )
             problem = None
         except CxrkitError as exc:  # e.g. a mistyped patient id
@@ -284,13 +325,25 @@ class StudyBrowser(w.VBox):
         study = self.dataset.study(layout.study_id(study_id))
         self._study = study
         self._sync_list()
-        when = " ".join(filter(None, [study.study_date and study.study_date.isoformat(),
-                                      study.study_time and study.study_time.strftime("%H:%M")])) or "date unknown"
+        when = (
+            " ".join(
+                filter(
+                    None,
+                    [
+                        study.study_date and study.study_date.isoformat(),
+                        study.study_time and study.study_time.strftime("%H:%M"),
+                    ],
+                )
+            )
+            or "date unknown"
+        )
         n_missing = sum(not im.exists for im in study.images)
         missing = f", {n_missing} missing in this copy" if n_missing else ""
         n = len(study.images)
-        self.title.value = (f"<b>patient p{study.subject_id} &middot; study s{study.study_id}</b> &middot; {when}"
-                            f" &middot; {n} image{'s' if n != 1 else ''}{missing}")
+        self.title.value = (
+            f"<b>patient p{study.subject_id} &middot; study s{study.study_id}</b> &middot; {when}"
+            f" &middot; {n} image{'s' if n != 1 else ''}{missing}"
+        )
         self._show_timeline()
         first = next((im for im in study.images if im.exists), None)
         self.show_image(first.dicom_id if first else None)
@@ -317,10 +370,13 @@ class StudyBrowser(w.VBox):
                 self.viewer.clear(str(exc), kind="error")
                 self.header_table.value = ""
             else:
-                self.viewer.show(data, caption=f"{image.view_position or 'view unknown'} \u00b7 {image.dicom_id}")
+                self.viewer.show(
+                    data, caption=f"{image.view_position or 'view unknown'} \u00b7 {image.dicom_id}"
+                )
                 self.header_table.value = _html.table_html(data.header)
-                self.header.set_title(0, f"{'DICOM header' if data.header.get('SOPClassUID') else 'header'}: "
-                                         f"{image.dicom_id}")
+                self.header.set_title(
+                    0, f"{'DICOM header' if data.header.get('SOPClassUID') else 'header'}: {image.dicom_id}"
+                )
         self._mark_thumbnail()
 
     def _decode(self, image: Image) -> _pixels.DisplayArray:
@@ -344,18 +400,29 @@ class StudyBrowser(w.VBox):
         complete = True
         for im in self._study.images:
             if not im.exists:
-                pic = w.HTML(_html.placeholder_html("missing", f"{im.view_position or ''} {im.dicom_id[:8]}: "
-                                                    "not in this copy", size=self.thumb_size))
+                pic = w.HTML(
+                    _html.placeholder_html(
+                        "missing",
+                        f"{im.view_position or ''} {im.dicom_id[:8]}: not in this copy",
+                        size=self.thumb_size,
+                    )
+                )
             else:
                 try:
                     png = images.thumbnail(im.path, size=self.thumb_size, cache=self.dataset.cache)
-                    pic = TransientImage(value=png, format="png", layout=w.Layout(width=f"{self.thumb_size}px"))
+                    pic = TransientImage(
+                        value=png, format="png", layout=w.Layout(width=f"{self.thumb_size}px")
+                    )
                     pic.add_class("cxrkit-thumbnail")
                 except CxrkitError as exc:
                     pic = w.HTML(_html.placeholder_html("unreadable", str(exc)[-80:], size=self.thumb_size))
                     complete = False  # tried again on the next selection
-            button = w.Button(description=im.view_position or "view ?", tooltip=im.dicom_id,
-                              disabled=not im.exists, layout=w.Layout(width=f"{self.thumb_size}px"))
+            button = w.Button(
+                description=im.view_position or "view ?",
+                tooltip=im.dicom_id,
+                disabled=not im.exists,
+                layout=w.Layout(width=f"{self.thumb_size}px"),
+            )
             button.on_click(lambda _, d=im.dicom_id: self.show_image(d))
             box = w.VBox([pic, button], layout=w.Layout(margin="0 6px 0 0", padding="2px"))
             box.dicom_id = im.dicom_id
@@ -376,8 +443,11 @@ class StudyBrowser(w.VBox):
             rows = self.dataset.patient_studies(study.subject_id)
             buttons = []
             for r in rows.iter_rows(named=True):
-                b = w.Button(description=str(r["StudyDate"] or f"s{r['study_id']}"),
-                             tooltip=f"s{r['study_id']} ({r['n_images']} images)", layout=w.Layout(width="auto"))
+                b = w.Button(
+                    description=str(r["StudyDate"] or f"s{r['study_id']}"),
+                    tooltip=f"s{r['study_id']} ({r['n_images']} images)",
+                    layout=w.Layout(width="auto"),
+                )
                 b.on_click(lambda _, s=r["study_id"]: self.select(s))
                 b.study_id = r["study_id"]
                 buttons.append(b)
@@ -390,8 +460,11 @@ class StudyBrowser(w.VBox):
         study = self._study
         text = self.index.study_report(study)
         if text is None:
-            why = "this copy has no reports (MIMIC-CXR-JPG ships none)" if not self.index.has_reports else \
-                f"report s{study.study_id}.txt is not in this copy"
+            why = (
+                "this copy has no reports (MIMIC-CXR-JPG ships none)"
+                if not self.index.has_reports
+                else f"report s{study.study_id}.txt is not in this copy"
+            )
             self.report.value = _html.message_html(why)
         else:
             self.report.value = _html.report_html(text, highlight=self.text.value.strip() or None)

@@ -119,7 +119,7 @@ def chips_html(labels: Mapping[str, Mapping[str, float | None]]) -> str:
                 f'border:1px solid {color};color:{color}">{html.escape(name)} <b>{shown or "&middot;"}</b></span>'
             )
         label = f'<span style="font-size:11px;color:#555">{html.escape(source)}</span>'
-        rows.append(f'<div>{label} {"".join(chips)}</div>')
+        rows.append(f"<div>{label} {''.join(chips)}</div>")
     return "".join(rows)
 
 
@@ -137,7 +137,7 @@ def placeholder_html(title: str, detail: str, *, size: int) -> str:
     """A box the size of a thumbnail saying what is missing and why."""
     return (
         f'<div class="cxrkit-missing" style="width:{size}px;height:{size}px;display:flex;flex-direction:column;'
-        f'align-items:center;justify-content:center;border:2px dashed #bbb;color:#777;font-size:12px;'
+        f"align-items:center;justify-content:center;border:2px dashed #bbb;color:#777;font-size:12px;"
         f'text-align:center;box-sizing:border-box;padding:6px"><b>{html.escape(title)}</b>'
         f'<span style="word-break:break-all">{html.escape(detail)}</span></div>'
     )

@@ -91,8 +91,12 @@ class StudyIndex:
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", reports.ReportIngestWarning)
-                        frame = reports.read_reports(source, cache=self.dataset.cache, progress=False,
-                                                     executor="serial" if small else None)
+                        frame = reports.read_reports(
+                            source,
+                            cache=self.dataset.cache,
+                            progress=False,
+                            executor="serial" if small else None,
+                        )
                 except CxrkitError:
                     frame = None
             if frame is None:
@@ -121,8 +125,15 @@ class StudyIndex:
                 out[name] = {c: row[c][0] for c in LABEL_COLUMNS if c in row.columns}
         return out
 
-    def filter(self, *, subject: object = None, view: str | None = None, split: str | None = None,
-               label: tuple[str, str, float | None] | None = None, text: str | None = None) -> pl.DataFrame:
+    def filter(
+        self,
+        *,
+        subject: object = None,
+        view: str | None = None,
+        split: str | None = None,
+        label: tuple[str, str, float | None] | None = None,
+        text: str | None = None,
+    ) -> pl.DataFrame:
         """The studies matching every given filter, in list order (patient, then time).
 
         Parameters

@@ -128,8 +128,13 @@ def reduce(array: np.ndarray, max_size: int) -> np.ndarray:
     return array.astype(np.float32, copy=False) if f == 1 else display.block_mean(array, f)
 
 
-def from_array(array: np.ndarray, *, max_size: int = 1024, info: dict[str, Any] | None = None,
-               header: dict[str, object] | None = None) -> DisplayArray:
+def from_array(
+    array: np.ndarray,
+    *,
+    max_size: int = 1024,
+    info: dict[str, Any] | None = None,
+    header: dict[str, object] | None = None,
+) -> DisplayArray:
     """Wrap a 2-D array (any numeric dtype, taken as modality values; RGB is averaged to grey)."""
     a = np.asarray(array)
     if a.ndim == 3:
@@ -223,8 +228,17 @@ def crop_box(shape: tuple[int, int], zoom: float, pan: tuple[float, float]) -> t
     return top, top + ch, left, left + cw
 
 
-def render(d: DisplayArray, center: float, width: float, *, invert: bool = False, zoom: float = 1.0,
-           pan: tuple[float, float] = (0.5, 0.5), size: int | None = None, own: bool = False) -> np.ndarray:
+def render(
+    d: DisplayArray,
+    center: float,
+    width: float,
+    *,
+    invert: bool = False,
+    zoom: float = 1.0,
+    pan: tuple[float, float] = (0.5, 0.5),
+    size: int | None = None,
+    own: bool = False,
+) -> np.ndarray:
     """The 8-bit picture (white = bright) for a window, invert flag and zoom, at most ``size`` a side.
 
     The window is the DICOM LINEAR function; with ``own`` (and a file that has a window or VOI LUT) the file's

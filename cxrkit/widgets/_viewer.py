@@ -89,20 +89,30 @@ class ImageViewer(w.VBox):
     def __init__(self, source: Source | None = None, *, max_size: int = 1024) -> None:
         self.max_size = max_size
         # decoded image -> {controls: (png, picture shape)}; an entry goes when its image is dropped elsewhere
-        self._pngs: weakref.WeakKeyDictionary[_pixels.DisplayArray, OrderedDict[tuple, tuple[bytes, tuple]]] = \
-            weakref.WeakKeyDictionary()
+        self._pngs: weakref.WeakKeyDictionary[
+            _pixels.DisplayArray, OrderedDict[tuple, tuple[bytes, tuple]]
+        ] = weakref.WeakKeyDictionary()
         self.data: _pixels.DisplayArray | None = None
         self.picture_shape: tuple[int, int] | None = None
         self._quiet = False
         self.image = TransientImage(format="png", layout=w.Layout(max_width="100%", height="auto"))
         self.image.add_class("cxrkit-preview")
         self.status = w.HTML()
-        slider = {"continuous_update": False, "style": {"description_width": "50px"},
-                  "layout": w.Layout(width="100%", max_width="480px")}
+        slider = {
+            "continuous_update": False,
+            "style": {"description_width": "50px"},
+            "layout": w.Layout(width="100%", max_width="480px"),
+        }
         self.preset = w.ToggleButtons(
-            options=[("file", "own"), ("lung", "lung"), ("bone", "bone"), ("auto", "auto")], value="own",
-            tooltips=["the file's own window", "stretch the darker range", "stretch the brighter range",
-                      "0.5-99.5 percentiles"], style={"button_width": "52px"},
+            options=[("file", "own"), ("lung", "lung"), ("bone", "bone"), ("auto", "auto")],
+            value="own",
+            tooltips=[
+                "the file's own window",
+                "stretch the darker range",
+                "stretch the brighter range",
+                "0.5-99.5 percentiles",
+            ],
+            style={"button_width": "52px"},
         )
         self.center = w.FloatSlider(description="centre", **slider)
         self.width = w.FloatSlider(description="width", **slider)
@@ -110,8 +120,9 @@ class ImageViewer(w.VBox):
         self.zoom = w.FloatSlider(value=1.0, min=1.0, max=8.0, step=0.25, description="zoom", **slider)
         self.pan_x = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="pan x", **slider)
         self.pan_y = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="pan y", **slider)
-        self.controls = w.VBox([w.HBox([self.preset, self.invert]), self.center, self.width, self.zoom,
-                                self.pan_x, self.pan_y])
+        self.controls = w.VBox(
+            [w.HBox([self.preset, self.invert]), self.center, self.width, self.zoom, self.pan_x, self.pan_y]
+        )
         super().__init__([self.status, self.image, self.controls])
         self.preset.observe(self._on_preset, "value")
         for control in (self.center, self.width, self.invert, self.zoom, self.pan_x, self.pan_y):
@@ -133,7 +144,10 @@ class ImageViewer(w.VBox):
                 data = _pixels.from_array(source, max_size=self.max_size)
             else:
                 data = _pixels.load(source, max_size=self.max_size)
-        except (CxrkitError, ValueError) as exc:  # a missing or broken file is shown in the viewer, not raised
+        except (
+            CxrkitError,
+            ValueError,
+        ) as exc:  # a missing or broken file is shown in the viewer, not raised
             self.clear(str(exc), kind="error")
             return
         self.data = data
@@ -178,16 +192,29 @@ class ImageViewer(w.VBox):
             return
         zoomed = self.zoom.value > 1
         own = self.preset.value == "own"
-        key = (self.center.value, self.width.value, bool(self.invert.value), own, self.max_size,
-               self.zoom.value, (self.pan_x.value, self.pan_y.value) if zoomed else None)
+        key = (
+            self.center.value,
+            self.width.value,
+            bool(self.invert.value),
+            own,
+            self.max_size,
+            self.zoom.value,
+            (self.pan_x.value, self.pan_y.value) if zoomed else None,
+        )
         kept = self._pngs.setdefault(self.data, OrderedDict())
         if key in kept:
             kept.move_to_end(key)
             png, shape = kept[key]
         else:
             picture = _pixels.render(
-                self.data, self.center.value, self.width.value, invert=self.invert.value, zoom=self.zoom.value,
-                pan=(self.pan_x.value, self.pan_y.value), size=self.max_size, own=own,
+                self.data,
+                self.center.value,
+                self.width.value,
+                invert=self.invert.value,
+                zoom=self.zoom.value,
+                pan=(self.pan_x.value, self.pan_y.value),
+                size=self.max_size,
+                own=own,
             )
             png, shape = images.to_png(picture), picture.shape[:2]
             kept[key] = (png, shape)

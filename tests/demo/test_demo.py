@@ -17,26 +17,54 @@ from cxrkit.demo import DEMO_VERSION, DemoError, DemoExistsError, demo_tables, m
 from cxrkit.errors import CxrkitError
 
 LABELS = [
-    "Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Enlarged Cardiomediastinum", "Fracture",
-    "Lung Lesion", "Lung Opacity", "No Finding", "Pleural Effusion", "Pleural Other", "Pneumonia",
-    "Pneumothorax", "Support Devices",
+    "Atelectasis",
+    "Cardiomegaly",
+    "Consolidation",
+    "Edema",
+    "Enlarged Cardiomediastinum",
+    "Fracture",
+    "Lung Lesion",
+    "Lung Opacity",
+    "No Finding",
+    "Pleural Effusion",
+    "Pleural Other",
+    "Pneumonia",
+    "Pneumothorax",
+    "Support Devices",
 ]
 COLUMNS = {
     "cxr-record-list.csv.gz": ["subject_id", "study_id", "dicom_id", "path"],
     "cxr-study-list.csv.gz": ["subject_id", "study_id", "path"],
-    "cxr-provider-list.csv.gz": ["study_id", "ordering_provider_id", "attending_provider_id",
-                                 "resident_provider_id"],
+    "cxr-provider-list.csv.gz": [
+        "study_id",
+        "ordering_provider_id",
+        "attending_provider_id",
+        "resident_provider_id",
+    ],
     "mimic-cxr-2.0.0-metadata.csv.gz": [
-        "dicom_id", "subject_id", "study_id", "PerformedProcedureStepDescription", "ViewPosition", "Rows",
-        "Columns", "StudyDate", "StudyTime", "ProcedureCodeSequence_CodeMeaning",
-        "ViewCodeSequence_CodeMeaning", "PatientOrientationCodeSequence_CodeMeaning",
+        "dicom_id",
+        "subject_id",
+        "study_id",
+        "PerformedProcedureStepDescription",
+        "ViewPosition",
+        "Rows",
+        "Columns",
+        "StudyDate",
+        "StudyTime",
+        "ProcedureCodeSequence_CodeMeaning",
+        "ViewCodeSequence_CodeMeaning",
+        "PatientOrientationCodeSequence_CodeMeaning",
     ],
     "mimic-cxr-2.0.0-chexpert.csv.gz": ["subject_id", "study_id", *LABELS],
     "mimic-cxr-2.0.0-negbio.csv.gz": ["subject_id", "study_id", *LABELS],
     "mimic-cxr-2.0.0-split.csv.gz": ["dicom_id", "study_id", "subject_id", "split"],
 }
-DICOM_ONLY = ["cxr-record-list.csv.gz", "cxr-study-list.csv.gz", "cxr-provider-list.csv.gz",
-              "mimic-cxr-reports.zip"]
+DICOM_ONLY = [
+    "cxr-record-list.csv.gz",
+    "cxr-study-list.csv.gz",
+    "cxr-provider-list.csv.gz",
+    "mimic-cxr-reports.zip",
+]
 SCALE = 0.08  # small images keep the suite fast
 
 
@@ -46,7 +74,9 @@ def read_csv(path: Path) -> pl.DataFrame:
     overrides = {c: pl.Float64 for c in head if c in LABELS}
     overrides |= {c: pl.String for c in head if c.endswith(("_CodeMeaning", "Description", "provider_id"))}
     overrides |= {c: pl.String for c in ("ViewPosition",) if c in head}
-    return pl.read_csv(gzip.decompress(path.read_bytes()), infer_schema_length=None, schema_overrides=overrides)
+    return pl.read_csv(
+        gzip.decompress(path.read_bytes()), infer_schema_length=None, schema_overrides=overrides
+    )
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
@@ -64,7 +94,9 @@ def dicom_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def jpg_root(tmp_path_factory) -> Path:
-    return make_demo(tmp_path_factory.mktemp("demo") / "jpg", subjects=8, seed=3, flavor="jpg", image_scale=SCALE)
+    return make_demo(
+        tmp_path_factory.mktemp("demo") / "jpg", subjects=8, seed=3, flavor="jpg", image_scale=SCALE
+    )
 
 
 # --- files and tables -----------------------------------------------------------------------------------
@@ -114,7 +146,11 @@ def test_paths_parse_back_to_their_own_ids(dicom_root):
     for row in records.iter_rows(named=True):
         ids = layout.parse_path(row["path"])
         assert (ids.subject_id, ids.study_id, ids.dicom_id, ids.ext) == (
-            row["subject_id"], row["study_id"], row["dicom_id"], ".dcm")
+            row["subject_id"],
+            row["study_id"],
+            row["dicom_id"],
+            ".dcm",
+        )
         assert row["path"] == layout.image_path(row["subject_id"], row["study_id"], row["dicom_id"])
         assert (dicom_root / row["path"]).is_file()
     studies = read_csv(dicom_root / "cxr-study-list.csv.gz")
@@ -143,7 +179,11 @@ def test_default_demo_has_timelines_and_a_realistic_mix(dicom_root):
     assert {"AP", "PA"} <= views and views & {"LATERAL", "LL"}
     assert set(meta["PerformedProcedureStepDescription"]) >= {"CHEST (PA AND LAT)", "CHEST (PORTABLE AP)"}
     assert set(meta["ViewCodeSequence_CodeMeaning"].drop_nulls()) <= {
-        "postero-anterior", "antero-posterior", "lateral", "left lateral"}
+        "postero-anterior",
+        "antero-posterior",
+        "lateral",
+        "left lateral",
+    }
     assert set(meta["PatientOrientationCodeSequence_CodeMeaning"].drop_nulls()) <= {"Erect", "Recumbent"}
     split = read_csv(dicom_root / "mimic-cxr-2.0.0-split.csv.gz")
     assert split.height == meta.height and set(split["split"]) <= {"train", "validate", "test"}
@@ -174,8 +214,11 @@ def test_labels_have_real_values_and_no_finding_logic(dicom_root):
         assert set(frame["No Finding"].drop_nulls()) <= {1.0}
     text = gzip.decompress((dicom_root / "mimic-cxr-2.0.0-chexpert.csv.gz").read_bytes()).decode()
     assert ",1.0," in text and ",0.0," in text
-    positive = chex.select(pl.any_horizontal(
-        [pl.col(c).is_in([1.0, -1.0]) for c in LABELS if c not in ("No Finding", "Support Devices")]))
+    positive = chex.select(
+        pl.any_horizontal(
+            [pl.col(c).is_in([1.0, -1.0]) for c in LABELS if c not in ("No Finding", "Support Devices")]
+        )
+    )
     assert (positive.to_series() == chex["No Finding"].is_null()).all()
 
 
@@ -196,8 +239,11 @@ def test_negbio_differs_slightly_from_chexpert():
 def test_reports_look_like_mimic_reports(dicom_root):
     studies = read_csv(dicom_root / "cxr-study-list.csv.gz")
     texts = [(dicom_root / p).read_text() for p in studies["path"]]
-    headers = re.compile(r"^ (FINDINGS|IMPRESSION|INDICATION|COMPARISON|EXAMINATION|HISTORY|TECHNIQUE)"
-                         r"[A-Z ()/,-]*:", re.MULTILINE)
+    headers = re.compile(
+        r"^ (FINDINGS|IMPRESSION|INDICATION|COMPARISON|EXAMINATION|HISTORY|TECHNIQUE)"
+        r"[A-Z ()/,-]*:",
+        re.MULTILINE,
+    )
     for text in texts:
         lines = text.splitlines()
         assert all(line.startswith(" ") for line in lines)
@@ -252,7 +298,14 @@ def test_report_text_agrees_with_labels():
                 assert re.search(r"tube|line|catheter|pacemaker|wires", text)
                 checked["sd"] += 1
             if row["No Finding"] == 1.0:
-                for word in ("pneumonia", "edema", "pneumothorax", "consolidation", "effusion", "atelectasis"):
+                for word in (
+                    "pneumonia",
+                    "edema",
+                    "pneumothorax",
+                    "consolidation",
+                    "effusion",
+                    "atelectasis",
+                ):
                     for sentence in _sentences_with(text, word):
                         assert re.search(r"\b(no|without|not)\b", sentence), sentence
                 checked["normal"] += 1
@@ -298,7 +351,9 @@ def test_dicom_headers_agree_with_metadata(dicom_root):
         assert ds.PerformedProcedureStepDescription == row["PerformedProcedureStepDescription"]
         assert ds.ProcedureCodeSequence[0].CodeMeaning == row["ProcedureCodeSequence_CodeMeaning"]
         meanings = [item.CodeMeaning for item in ds.ViewCodeSequence]
-        assert meanings == ([row["ViewCodeSequence_CodeMeaning"]] if row["ViewCodeSequence_CodeMeaning"] else [])
+        assert meanings == (
+            [row["ViewCodeSequence_CodeMeaning"]] if row["ViewCodeSequence_CodeMeaning"] else []
+        )
         orientation = row["PatientOrientationCodeSequence_CodeMeaning"]
         if orientation:
             assert ds.PatientOrientationCodeSequence[0].CodeMeaning == orientation
@@ -319,7 +374,9 @@ def test_monochrome1_is_stored_inverted(dicom_root):
 
     meta = read_csv(dicom_root / "mimic-cxr-2.0.0-metadata.csv.gz").filter(pl.col("ViewPosition") == "PA")
     for row in meta.iter_rows(named=True):
-        ds = pydicom.dcmread(dicom_root / layout.image_path(row["subject_id"], row["study_id"], row["dicom_id"]))
+        ds = pydicom.dcmread(
+            dicom_root / layout.image_path(row["subject_id"], row["study_id"], row["dicom_id"])
+        )
         img = ds.pixel_array.astype(float)
         if ds.PhotometricInterpretation == "MONOCHROME1":
             img = 4095 - img
@@ -347,14 +404,20 @@ def test_jpg_flavour(jpg_root):
         assert not (jpg_root / name).exists(), name
     assert not list((jpg_root / "files").rglob("*.txt"))
     listed = (jpg_root / "IMAGE_FILENAMES").read_text().splitlines()
-    on_disk = sorted(p.relative_to(jpg_root).as_posix() for p in (jpg_root / "files").rglob("*") if p.is_file())
+    on_disk = sorted(
+        p.relative_to(jpg_root).as_posix() for p in (jpg_root / "files").rglob("*") if p.is_file()
+    )
     assert sorted(listed) == on_disk and all(p.endswith(".jpg") for p in on_disk)
     meta = read_csv(jpg_root / "mimic-cxr-2.0.0-metadata.csv.gz")
     assert meta.columns == COLUMNS["mimic-cxr-2.0.0-metadata.csv.gz"]
-    assert sorted(layout.image_path(*r, ext=".jpg") for r in meta.select(
-        "subject_id", "study_id", "dicom_id").iter_rows()) == sorted(listed)
+    assert sorted(
+        layout.image_path(*r, ext=".jpg")
+        for r in meta.select("subject_id", "study_id", "dicom_id").iter_rows()
+    ) == sorted(listed)
     for row in meta.iter_rows(named=True):
-        with Image.open(jpg_root / layout.image_path(row["subject_id"], row["study_id"], row["dicom_id"], ".jpg")) as im:
+        with Image.open(
+            jpg_root / layout.image_path(row["subject_id"], row["study_id"], row["dicom_id"], ".jpg")
+        ) as im:
             assert im.format == "JPEG" and im.mode == "L"
             assert im.size == (row["Columns"], row["Rows"])
 
@@ -408,8 +471,9 @@ def test_refuses_to_overwrite_and_overwrites_on_request(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
 
 
-@pytest.mark.parametrize("kwargs", [{"flavor": "png"}, {"subjects": 0}, {"image_scale": 0}, {"image_scale": 2.0},
-                                    {"seed": -1}])
+@pytest.mark.parametrize(
+    "kwargs", [{"flavor": "png"}, {"subjects": 0}, {"image_scale": 0}, {"image_scale": 2.0}, {"seed": -1}]
+)
 def test_bad_arguments(tmp_path, kwargs):
     with pytest.raises(DemoError):
         make_demo(tmp_path / "x", **kwargs)

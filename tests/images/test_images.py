@@ -40,12 +40,24 @@ MADE = {
     "jpeg_baseline": (JPEGBaseline8Bit, 8, {}, "MONOCHROME2"),
     "jpeg_lossless_p14": (JPEGLossless, 12, {}, "MONOCHROME2"),
     "jpeg_lossless_sv1": (JPEGLosslessSV1, 16, {"WindowCenter": 30000, "WindowWidth": 40000}, "MONOCHROME2"),
-    "jpeg2000": (JPEG2000Lossless, 12, {"VOILUTFunction": "SIGMOID", "WindowCenter": 2000,
-                                         "WindowWidth": 3000}, "MONOCHROME1"),
-    "rescale": (ExplicitVRLittleEndian, 12, {"RescaleSlope": 2, "RescaleIntercept": -1024, "WindowCenter": 2000,
-                                             "WindowWidth": 5000}, "MONOCHROME2"),
-    "linear_exact": (ExplicitVRLittleEndian, 12, {"VOILUTFunction": "LINEAR_EXACT", "WindowCenter": 2000,
-                                                  "WindowWidth": 1000}, "MONOCHROME1"),
+    "jpeg2000": (
+        JPEG2000Lossless,
+        12,
+        {"VOILUTFunction": "SIGMOID", "WindowCenter": 2000, "WindowWidth": 3000},
+        "MONOCHROME1",
+    ),
+    "rescale": (
+        ExplicitVRLittleEndian,
+        12,
+        {"RescaleSlope": 2, "RescaleIntercept": -1024, "WindowCenter": 2000, "WindowWidth": 5000},
+        "MONOCHROME2",
+    ),
+    "linear_exact": (
+        ExplicitVRLittleEndian,
+        12,
+        {"VOILUTFunction": "LINEAR_EXACT", "WindowCenter": 2000, "WindowWidth": 1000},
+        "MONOCHROME1",
+    ),
 }
 BUNDLED = {
     "jpeg_ls_lossless": "MR_small_jpeg_ls_lossless.dcm",
@@ -70,8 +82,9 @@ def _voi_lut_dataset() -> Dataset:
 
 
 def _modality_lut_dataset() -> Dataset:
-    ds = base_dataset(phantom(bits=12, seed=4), photometric="MONOCHROME1",
-                      extra={"WindowCenter": 5000, "WindowWidth": 6000})
+    ds = base_dataset(
+        phantom(bits=12, seed=4), photometric="MONOCHROME1", extra={"WindowCenter": 5000, "WindowWidth": 6000}
+    )
     item = Dataset()
     item.LUTDescriptor = [4096, 0, 16]
     item.ModalityLUTType = "US"
@@ -89,9 +102,10 @@ def files(tmp_path_factory):
         out[name] = write(ds, mimic_path(root, i), syntax)
     out["voi_lut"] = write(_voi_lut_dataset(), mimic_path(root, 40))
     out["modality_lut"] = write(_modality_lut_dataset(), mimic_path(root, 44))
-    out["signed_12bit"] = write(base_dataset(phantom(bits=12, signed=True), extra={"WindowCenter": 0,
-                                                                                  "WindowWidth": 3000}),
-                                mimic_path(root, 41))
+    out["signed_12bit"] = write(
+        base_dataset(phantom(bits=12, signed=True), extra={"WindowCenter": 0, "WindowWidth": 3000}),
+        mimic_path(root, 41),
+    )
     out["gz"] = gzip_copy(out["explicit_le"], mimic_path(root, 42, ".dcm.gz"))
     out["gz_monochrome1"] = gzip_copy(out["linear_exact"], mimic_path(root, 43, ".dcm.gz"))
     for name, bundled_name in BUNDLED.items():
@@ -114,7 +128,9 @@ def reference(path) -> np.ndarray:
         y = (apply_voi_lut(x.astype(np.int64), ds) - lut.min()) / (lut.max() - lut.min())
     elif "WindowCenter" in ds:
         bits = ds.BitsStored
-        lo, hi = (0, 2**bits - 1) if ds.PixelRepresentation == 0 else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+        lo, hi = (
+            (0, 2**bits - 1) if ds.PixelRepresentation == 0 else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+        )
         if "ModalityLUTSequence" in ds:
             lo, hi = 0, 2 ** ds.ModalityLUTSequence[0].LUTDescriptor[2] - 1
         elif "RescaleSlope" in ds and "RescaleIntercept" in ds:
@@ -155,7 +171,9 @@ def _all_bundled():
 
     import pydicom.data
 
-    return sorted(glob.glob(os.path.join(os.path.dirname(pydicom.data.__file__), "**", "*.dcm"), recursive=True))
+    return sorted(
+        glob.glob(os.path.join(os.path.dirname(pydicom.data.__file__), "**", "*.dcm"), recursive=True)
+    )
 
 
 @pytest.mark.filterwarnings("ignore")
@@ -199,14 +217,23 @@ def test_read_header_values(files):
     assert h["ProcedureCodeMeaning"] == "CHEST (PA AND LAT)" and h["PatientOrientation"] == "Erect"
     assert h["StudyDate"] == dt.date(2180, 5, 6) and h["StudyTime"] == dt.time(8, 5, 56, 875000)
     assert (h["Rows"], h["Columns"], h["BitsStored"], h["BitsAllocated"]) == (48, 64, 12, 16)
-    assert h["PhotometricInterpretation"] == "MONOCHROME2" and h["TransferSyntaxUID"] == ExplicitVRLittleEndian
-    assert (h["RescaleSlope"], h["RescaleIntercept"], h["WindowCenter"], h["WindowWidth"]) == (2, -1024, 2000, 5000)
+    assert (
+        h["PhotometricInterpretation"] == "MONOCHROME2" and h["TransferSyntaxUID"] == ExplicitVRLittleEndian
+    )
+    assert (h["RescaleSlope"], h["RescaleIntercept"], h["WindowCenter"], h["WindowWidth"]) == (
+        2,
+        -1024,
+        2000,
+        5000,
+    )
     assert h["PixelSpacing"] == (0.139, 0.139)
 
 
 def test_read_header_of_gz_matches_plain(files):
     plain, gz = images.read_header(files["explicit_le"]), images.read_header(files["gz"])
-    assert {k: v for k, v in gz.items() if k != "dicom_id"} == {k: v for k, v in plain.items() if k != "dicom_id"}
+    assert {k: v for k, v in gz.items() if k != "dicom_id"} == {
+        k: v for k, v in plain.items() if k != "dicom_id"
+    }
 
 
 def test_read_header_gz_decompresses_only_the_head(files, monkeypatch):
@@ -235,11 +262,16 @@ def test_undefined_length_sequences_and_latin1(tmp_path):
     raw.save_as(path)
     fast = image_header.fast_header(path)
     assert fast == image_header.pydicom_header(path)
-    assert fast["PerformedProcedureStepDescription"] == "THORAX ÉRECT" and fast["ViewCodeMeaning"] == "postero-anterior"
+    assert (
+        fast["PerformedProcedureStepDescription"] == "THORAX ÉRECT"
+        and fast["ViewCodeMeaning"] == "postero-anterior"
+    )
 
 
-@pytest.mark.parametrize("name, syntax", [("rle", RLELossless), ("jpeg2000", JPEG2000Lossless),
-                                          ("jpeg_baseline", JPEGBaseline8Bit)])
+@pytest.mark.parametrize(
+    "name, syntax",
+    [("rle", RLELossless), ("jpeg2000", JPEG2000Lossless), ("jpeg_baseline", JPEGBaseline8Bit)],
+)
 def test_falls_back_to_another_plugin(files, monkeypatch, name, syntax):
     from pydicom.pixels import get_decoder
 
@@ -304,7 +336,12 @@ def jpg(tmp_path):
 def test_jpg_header_and_image(jpg):
     path, decoded = jpg
     h = images.read_header(path)
-    assert (h["Rows"], h["Columns"], h["PhotometricInterpretation"], h["BitsStored"]) == (48, 64, "MONOCHROME2", 8)
+    assert (h["Rows"], h["Columns"], h["PhotometricInterpretation"], h["BitsStored"]) == (
+        48,
+        64,
+        "MONOCHROME2",
+        8,
+    )
     assert h["dicom_id"] is not None and h["TransferSyntaxUID"] is None and h["ViewPosition"] is None
     np.testing.assert_allclose(images.read_image(path), decoded / 255.0, atol=1e-6)
     np.testing.assert_array_equal(images.read_stored(path), decoded)
@@ -388,7 +425,9 @@ def test_truncated_pixel_data(files, tmp_path):
 
 def test_truncated_compressed_pixel_data(files, tmp_path):
     data = files["jpeg2000"].read_bytes()
-    _assert_error(_bad(tmp_path, "cut_j2k.dcm", data[: len(data) - 200]), images.CorruptImageError, "truncated")
+    _assert_error(
+        _bad(tmp_path, "cut_j2k.dcm", data[: len(data) - 200]), images.CorruptImageError, "truncated"
+    )
 
 
 def test_truncated_header(files, tmp_path):
@@ -408,8 +447,11 @@ def test_cut_gzip(files, tmp_path):
     data = files["gz"].read_bytes()
     path = _bad(tmp_path, "cut.dcm.gz", data[: len(data) // 2])
     _assert_error(path, images.CorruptImageError)
-    _assert_error(_bad(tmp_path, "garbage.dcm.gz", b"\x1f\x8b" + b"\x00" * 50), images.CorruptImageError,
-                  func=images.read_header)
+    _assert_error(
+        _bad(tmp_path, "garbage.dcm.gz", b"\x1f\x8b" + b"\x00" * 50),
+        images.CorruptImageError,
+        func=images.read_header,
+    )
 
 
 def test_colour(files):

@@ -23,9 +23,13 @@ def tree(tmp_path_factory):
     """Good files of several kinds plus one of each bad kind, in a MIMIC-shaped tree."""
     root = tmp_path_factory.mktemp("tree")
     good = []
-    for i, syntax in enumerate([ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless, JPEG2000Lossless]):
+    for i, syntax in enumerate(
+        [ExplicitVRLittleEndian, ImplicitVRLittleEndian, RLELossless, JPEG2000Lossless]
+    ):
         pixels = phantom(48 + i, 64, bits=12, seed=i, signed=(i == 1))
-        good.append(write(base_dataset(pixels, view=["PA", "AP", "LATERAL", "PA"][i]), mimic_path(root, i), syntax))
+        good.append(
+            write(base_dataset(pixels, view=["PA", "AP", "LATERAL", "PA"][i]), mimic_path(root, i), syntax)
+        )
     good.append(write(base_dataset(phantom(300, 260, bits=16, seed=9), bits_stored=16), mimic_path(root, 4)))
     good.append(gzip_copy(good[0], mimic_path(root, 5, ".dcm.gz")))
     jpg = mimic_path(root, 6, ".jpg")
@@ -61,8 +65,13 @@ def test_header_table_rows_types_and_errors(tree, tmp_path):
         header = images.read_header(path)
         expected = {k: (list(v) if isinstance(v, tuple) else v) for k, v in header.items()}
         assert {k: row[k] for k in images.HEADER_KEYS} == expected
-    errors = dict(zip(df.get_column("path").to_list()[len(good):], df.get_column("error").to_list()[len(good):]))
-    assert errors[str(bad["truncated"])].startswith("CorruptImageError") and "truncated" in errors[str(bad["truncated"])]
+    errors = dict(
+        zip(df.get_column("path").to_list()[len(good) :], df.get_column("error").to_list()[len(good) :])
+    )
+    assert (
+        errors[str(bad["truncated"])].startswith("CorruptImageError")
+        and "truncated" in errors[str(bad["truncated"])]
+    )
     assert errors[str(bad["not_dicom"])].startswith("NotAnImageError")
     assert errors[str(bad["cut_gzip"])].startswith("CorruptImageError")
     assert errors[str(bad["missing"])].startswith("MissingFileError")
@@ -77,7 +86,11 @@ def test_pixel_stats_equal_numpy(tree, tmp_path):
     assert df.schema == pl.Schema(imagestats.STATS_SCHEMA)
     for row, path in zip(df.head(len(good)).iter_rows(named=True), good):
         assert row["error"] is None, row["error"]
-        a = images.read_stored(path) if str(path).endswith((".gz", ".jpg")) else pydicom.dcmread(path).pixel_array
+        a = (
+            images.read_stored(path)
+            if str(path).endswith((".gz", ".jpg"))
+            else pydicom.dcmread(path).pixel_array
+        )
         if not str(path).endswith((".gz", ".jpg")):
             np.testing.assert_array_equal(images.read_stored(path), a)
         a = a.astype(np.float64)
@@ -140,8 +153,14 @@ class FakeDataset:
         self._files = files
 
     def image_files(self):
-        return pl.DataFrame({"subject_id": [1] * len(self._files), "study_id": [5] * len(self._files),
-                             "dicom_id": ["x"] * len(self._files), "file": self._files})
+        return pl.DataFrame(
+            {
+                "subject_id": [1] * len(self._files),
+                "study_id": [5] * len(self._files),
+                "dicom_id": ["x"] * len(self._files),
+                "file": self._files,
+            }
+        )
 
 
 def test_dataset_like_input_uses_its_files_and_cache(tree, tmp_path):
@@ -219,7 +238,9 @@ def test_cache_false_writes_nothing_and_damaged_cache_is_rebuilt(tree, tmp_path)
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
     with cluster, distributed.Client(cluster) as client:
         yield client
 
@@ -241,7 +262,9 @@ def test_dask_threads_cluster(tree):
     cluster = distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0")
     with cluster, distributed.Client(cluster) as client:
         on_threads = imagestats.header_table(paths, executor=client, progress=False, cache=False)
-    assert_frame_equal(on_threads, imagestats.header_table(paths, executor="serial", progress=False, cache=False))
+    assert_frame_equal(
+        on_threads, imagestats.header_table(paths, executor="serial", progress=False, cache=False)
+    )
 
 
 def test_default_pool_for_many_files(tree, monkeypatch, tmp_path):
@@ -252,8 +275,13 @@ def test_default_pool_for_many_files(tree, monkeypatch, tmp_path):
 
 
 def test_list_columns_built_from_arrays_equal_polars_conversion():
-    for values, dtype in [([(0.1, 0.2), None, (0.3, 0.4)], pl.List(pl.Float64)), ([[1, 2, 3]] * 3, pl.List(pl.Int64)),
-                          ([None, None], pl.List(pl.Float64)), ([[1.0], [1.0, 2.0]], pl.List(pl.Float64)),
-                          ([(0.1, None), (0.3, 0.4)], pl.List(pl.Float64)), ([], pl.List(pl.Int64))]:
+    for values, dtype in [
+        ([(0.1, 0.2), None, (0.3, 0.4)], pl.List(pl.Float64)),
+        ([[1, 2, 3]] * 3, pl.List(pl.Int64)),
+        ([None, None], pl.List(pl.Float64)),
+        ([[1.0], [1.0, 2.0]], pl.List(pl.Float64)),
+        ([(0.1, None), (0.3, 0.4)], pl.List(pl.Float64)),
+        ([], pl.List(pl.Int64)),
+    ]:
         got = imagestats._column("c", values, dtype)
         assert got.dtype == dtype and got.to_list() == pl.Series("c", values, dtype=dtype).to_list(), values

@@ -112,7 +112,9 @@ def test_notebook_shape_narrative_first_short_cells_and_try_this(path):
     code = _code_cells(nb)
     assert 2 * len(markdown) >= len(code), f"{path.name}: narrative first (explain every step or two)"
     prose, program = sum(len(c.source) for c in markdown), sum(len(c.source) for c in code)
-    assert 2 * prose >= program, f"{path.name}: narrative first ({prose} characters of prose, {program} of code)"
+    assert 2 * prose >= program, (
+        f"{path.name}: narrative first ({prose} characters of prose, {program} of code)"
+    )
     for cell in _code_cells(nb):
         lines = cell.source.count("\n") + 1
         assert lines <= MAX_CODE_LINES, f"{path.name}: {lines}-line code cell; keep cells short"
@@ -126,7 +128,10 @@ def test_notebook_shape_narrative_first_short_cells_and_try_this(path):
 def test_ruff_lints_the_notebooks():
     run = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", str(NOTEBOOK_DIR)],
-        check=False, capture_output=True, text=True, cwd=ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert run.returncode == 0, run.stdout + run.stderr
 

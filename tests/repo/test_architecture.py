@@ -78,7 +78,9 @@ def imports(name: str, source: str, modules: dict[str, str]) -> list[tuple[str, 
                 continue
             for alias in node.names:
                 sub = f"{target}.{alias.name}"
-                found.append((sub, None, node.lineno) if sub in modules else (target, alias.name, node.lineno))
+                found.append(
+                    (sub, None, node.lineno) if sub in modules else (target, alias.name, node.lineno)
+                )
     return found
 
 
@@ -139,17 +141,27 @@ def problems(modules: dict[str, str]) -> list[str]:
                     if full:
                         bound[alias.asname] = full
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in bound
-                    and _is_private(node.attr) and f"{bound[node.value.id]}.{node.attr}" not in modules):
-                out.append(f"{name}:{node.lineno} uses the private name {node.attr} of {bound[node.value.id]}")
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in bound
+                and _is_private(node.attr)
+                and f"{bound[node.value.id]}.{node.attr}" not in modules
+            ):
+                out.append(
+                    f"{name}:{node.lineno} uses the private name {node.attr} of {bound[node.value.id]}"
+                )
         if name != "cxrkit" and _is_package(name, modules):
             for node in tree.body:
                 reexport = isinstance(node, (ast.Import, ast.ImportFrom)) or (
-                    isinstance(node, (ast.Expr, ast.Assign)) and (isinstance(node, ast.Expr)
-                                                                  or ast.unparse(node.targets[0]) == "__all__"))
+                    isinstance(node, (ast.Expr, ast.Assign))
+                    and (isinstance(node, ast.Expr) or ast.unparse(node.targets[0]) == "__all__")
+                )
                 if not reexport:
-                    out.append(f"{name}:{node.lineno}: a subpackage __init__ only re-exports (found "
-                               f"{type(node).__name__}); move the code into a module")
+                    out.append(
+                        f"{name}:{node.lineno}: a subpackage __init__ only re-exports (found "
+                        f"{type(node).__name__}); move the code into a module"
+                    )
     return out
 
 
@@ -188,8 +200,11 @@ def test_a_cycle_through_a_lazy_import_or_a_package_init_is_found():
 
 
 def test_type_checking_imports_are_not_dependencies():
-    typed = {**PLANTED, "cxrkit.layout": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                                         "    from .images import header\n"}
+    typed = {
+        **PLANTED,
+        "cxrkit.layout": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+        "    from .images import header\n",
+    }
     assert cycle(typed) is None and problems(typed) == []
 
 

@@ -16,8 +16,22 @@ def test_quick_benchmarks_run_and_write_every_row(tmp_path):
     readme_before = (REPO / "README.md").read_text()
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick", "--data", str(tmp_path / "data"), "--out", str(out)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False,
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.run",
+            "--quick",
+            "--data",
+            str(tmp_path / "data"),
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = json.loads((out / "results.json").read_text())
@@ -47,7 +61,9 @@ def test_quick_benchmarks_run_and_write_every_row(tmp_path):
     assert (REPO / "README.md").read_text() == readme_before
     run_readme = _import_run()
     readme = tmp_path / "README.md"
-    readme.write_text("# x\n\nbefore\n<!-- bench-table:start -->\nold table\n<!-- bench-table:end -->\nafter\n")
+    readme.write_text(
+        "# x\n\nbefore\n<!-- bench-table:start -->\nold table\n<!-- bench-table:end -->\nafter\n"
+    )
     assert run_readme.update_readme(readme, report)
     text = readme.read_text()
     assert "old table" not in text and text.startswith("# x\n\nbefore\n") and text.endswith("\nafter\n")

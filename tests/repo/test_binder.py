@@ -135,22 +135,41 @@ def test_postbuild_works_in_a_fresh_virtual_environment(tmp_path, monkeypatch):
     reqs.write_text("\n".join(pip_requirements()) + "\n")
     install = subprocess.run(
         [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "-r", str(reqs)],
-        env=env, check=False, capture_output=True, text=True, timeout=1200,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert install.returncode == 0, f"the pinned packages do not install together:\n{install.stderr[-4000:]}"
 
     run = subprocess.run(
         [str(repo / "binder" / "postBuild")],
-        cwd=repo, env=env, check=False, capture_output=True, text=True, timeout=900,
+        cwd=repo,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert run.returncode == 0, f"postBuild failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
 
     # The kit is importable from the venv (not from this checkout) and the demo is where open_dataset looks.
     check = subprocess.run(
-        [str(bin_dir / "python"), "-c",
-         ("import cxrkit, sys; ds = cxrkit.open_dataset(); print(cxrkit.__file__); print(ds.root); "
-         "print(ds.summary()['images'])")],
-        cwd=tmp_path, env=env, check=False, capture_output=True, text=True, timeout=300,
+        [
+            str(bin_dir / "python"),
+            "-c",
+            (
+                "import cxrkit, sys; ds = cxrkit.open_dataset(); print(cxrkit.__file__); print(ds.root); "
+                "print(ds.summary()['images'])"
+            ),
+        ],
+        cwd=tmp_path,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert check.returncode == 0, check.stderr
     kit_file, demo_root, n_images = check.stdout.split()
@@ -163,17 +182,28 @@ def test_postbuild_works_in_a_fresh_virtual_environment(tmp_path, monkeypatch):
     # (no CXRKIT_ROOT, nothing regenerated: the demo folder is not touched).
     kernels = tmp_path / "jupyter" / "kernels" / "binder-venv"
     kernels.mkdir(parents=True)
-    (kernels / "kernel.json").write_text(json.dumps({
-        "argv": [str(bin_dir / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "binder venv", "language": "python",
-    }))
+    (kernels / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(bin_dir / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "binder venv",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     before = sorted(p.stat().st_mtime_ns for p in Path(demo_root).rglob("*"))
     nb = nbformat.read(repo / "notebooks" / "00_quickstart.ipynb", as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="binder-venv",
-                   resources={"metadata": {"path": str(repo / "notebooks")}}).execute(env=env)
-    errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
-              if out.output_type == "error"]
+    NotebookClient(
+        nb, timeout=300, kernel_name="binder-venv", resources={"metadata": {"path": str(repo / "notebooks")}}
+    ).execute(env=env)
+    errors = [
+        out
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if out.output_type == "error"
+    ]
     assert errors == []
     assert sorted(p.stat().st_mtime_ns for p in Path(demo_root).rglob("*")) == before
 
@@ -191,7 +221,10 @@ def test_repo2docker_uses_the_binder_folder():
         pytest.skip("jupyter-repo2docker is not installed (not yet a test dependency in pyproject.toml)")
     run = subprocess.run(
         [sys.executable, "-m", "repo2docker", "--no-build", "--debug", str(ROOT)],
-        check=False, capture_output=True, text=True, timeout=300,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     out = run.stdout + run.stderr
     assert run.returncode == 0, out[-4000:]

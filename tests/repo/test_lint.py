@@ -14,6 +14,11 @@ def test_ruff_is_clean():
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     assert ruff, "ruff is in the test extra; run make test"
     targets = [p for p in ("cxrkit", "tests", "benchmarks", "conftest.py") if (ROOT / p).exists()]
-    out = subprocess.run([ruff, "check", "--output-format", "concise", *targets], cwd=ROOT,
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [ruff, "check", "--output-format", "concise", *targets],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stdout + out.stderr

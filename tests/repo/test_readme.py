@@ -39,6 +39,9 @@ def test_where_things_are_names_every_folder_and_module_of_the_top_level():
     package = README.parent / "cxrkit"
     assert all((package / name.rstrip("/")).exists() for name in named), named
     aliases = {"imagestats.py", "remote.py", "cache.py", "scan.py"}  # old names, described below the block
-    top = {p.name + ("/" if p.is_dir() else "") for p in package.iterdir()
-           if not p.name.startswith("_") and p.name not in aliases and p.name != "__pycache__"}
+    top = {
+        p.name + ("/" if p.is_dir() else "")
+        for p in package.iterdir()
+        if not p.name.startswith("_") and p.name not in aliases and p.name != "__pycache__"
+    }
     assert top <= named, f"not in the README's map: {sorted(top - named)}"

@@ -32,7 +32,10 @@ TITLE = " " * 33 + "FINAL REPORT"
 
 def mimic(*lines: str) -> str:
     """A report in the MIMIC style: every line indented by one space, blank lines a single space."""
-    return "\n".join(TITLE if line == "TITLE" else RULE if line == "RULE" else " " + line for line in lines) + "\n"
+    return (
+        "\n".join(TITLE if line == "TITLE" else RULE if line == "RULE" else " " + line for line in lines)
+        + "\n"
+    )
 
 
 # --- parse_sections: the official parser's rules --------------------------------------------------------
@@ -105,14 +108,23 @@ def test_synonyms_fold_like_the_official_table(header, name):
 
 
 def test_preamble_is_the_text_before_the_first_header():
-    text = mimic("TITLE", "PA AND LATERAL VIEWS OF THE CHEST ___", "", "INDICATION: Pain.", "", "IMPRESSION: Clear.")
+    text = mimic(
+        "TITLE", "PA AND LATERAL VIEWS OF THE CHEST ___", "", "INDICATION: Pain.", "", "IMPRESSION: Clear."
+    )
     # the second line has no colon: it is not a header, so it is preamble
     assert parse_sections(text)["preamble"] == "FINAL REPORT PA AND LATERAL VIEWS OF THE CHEST ___"
 
 
 def test_line_wrapping_is_undone_and_whitespace_normalised():
-    text = mimic("FINDINGS:  The heart is   normal in size.  The lungs", "are clear.", "", "IMPRESSION:", "",
-                 "1.  No pneumonia.", "2.  No effusion.")
+    text = mimic(
+        "FINDINGS:  The heart is   normal in size.  The lungs",
+        "are clear.",
+        "",
+        "IMPRESSION:",
+        "",
+        "1.  No pneumonia.",
+        "2.  No effusion.",
+    )
     out = parse_sections(text)
     assert out["findings"] == "The heart is normal in size. The lungs are clear."
     assert out["impression"] == "1. No pneumonia. 2. No effusion."
@@ -137,8 +149,13 @@ def test_last_paragraph_when_neither_findings_nor_impression():
 
 
 def test_header_less_report_gives_impression_from_last_paragraph():
-    text = mimic("TITLE", "PORTABLE CHEST ___", "", "Comparison is made to the prior study.  There is a new",
-                 "right effusion.")
+    text = mimic(
+        "TITLE",
+        "PORTABLE CHEST ___",
+        "",
+        "Comparison is made to the prior study.  There is a new",
+        "right effusion.",
+    )
     out = parse_sections(text)
     assert out["preamble"] == "FINAL REPORT PORTABLE CHEST ___"
     assert out["last_paragraph"] == "Comparison is made to the prior study. There is a new right effusion."
@@ -148,8 +165,11 @@ def test_header_less_report_gives_impression_from_last_paragraph():
 def test_header_less_report_without_blank_line_uses_text_after_title():
     text = mimic("TITLE", "Lungs are clear.  No pneumothorax.")
     out = parse_sections(text)
-    assert out == {"preamble": "FINAL REPORT", "last_paragraph": "Lungs are clear. No pneumothorax.",
-                   "impression": "Lungs are clear. No pneumothorax."}
+    assert out == {
+        "preamble": "FINAL REPORT",
+        "last_paragraph": "Lungs are clear. No pneumothorax.",
+        "impression": "Lungs are clear. No pneumothorax.",
+    }
 
 
 def test_no_last_paragraph_when_findings_exist():
@@ -161,8 +181,15 @@ def test_no_last_paragraph_when_findings_exist():
 
 
 def test_wet_read_above_the_underscore_line_is_its_own_section():
-    text = mimic("WET READ: ___ ___ ___ 10:34 PM", " No acute cardiopulmonary process.", "RULE", "TITLE",
-                 "INDICATION: Cough.", "", "IMPRESSION: No pneumonia.")
+    text = mimic(
+        "WET READ: ___ ___ ___ 10:34 PM",
+        " No acute cardiopulmonary process.",
+        "RULE",
+        "TITLE",
+        "INDICATION: Cough.",
+        "",
+        "IMPRESSION: No pneumonia.",
+    )
     out = parse_sections(text)
     assert out["wet_read"] == "___ ___ ___ 10:34 PM No acute cardiopulmonary process."
     assert out["preamble"] == "FINAL REPORT"
@@ -170,16 +197,28 @@ def test_wet_read_above_the_underscore_line_is_its_own_section():
 
 
 def test_wet_read_version_line_without_colon():
-    text = mimic("WET READ VERSION #1 ___ 8:08 PM", " Left lower lobe opacity.", "RULE", "TITLE",
-                 "FINDINGS: Left lower lobe opacity.")
+    text = mimic(
+        "WET READ VERSION #1 ___ 8:08 PM",
+        " Left lower lobe opacity.",
+        "RULE",
+        "TITLE",
+        "FINDINGS: Left lower lobe opacity.",
+    )
     out = parse_sections(text)
     assert out["wet_read"] == "VERSION #1 ___ 8:08 PM Left lower lobe opacity."
     assert out["findings"] == "Left lower lobe opacity."
 
 
 def test_addendum_block_and_wet_read_both_at_top():
-    text = mimic("ADDENDUM:", "Findings discussed with Dr. ___ at 4 pm.", "RULE", "WET READ: Clear lungs.",
-                 "RULE", "TITLE", "IMPRESSION: Clear.")
+    text = mimic(
+        "ADDENDUM:",
+        "Findings discussed with Dr. ___ at 4 pm.",
+        "RULE",
+        "WET READ: Clear lungs.",
+        "RULE",
+        "TITLE",
+        "IMPRESSION: Clear.",
+    )
     out = parse_sections(text)
     assert out["addendum"] == "Findings discussed with Dr. ___ at 4 pm."
     assert out["wet_read"] == "Clear lungs."
@@ -188,8 +227,12 @@ def test_addendum_block_and_wet_read_both_at_top():
 
 def test_headers_missing_leading_space_are_found():
     text = "FINAL REPORT\nINDICATION: Pain.\n\nFINDINGS: Clear lungs.\n\nIMPRESSION: Normal.\n"
-    assert parse_sections(text) == {"preamble": "FINAL REPORT", "indication": "Pain.", "findings": "Clear lungs.",
-                                    "impression": "Normal."}
+    assert parse_sections(text) == {
+        "preamble": "FINAL REPORT",
+        "indication": "Pain.",
+        "findings": "Clear lungs.",
+        "impression": "Normal.",
+    }
 
 
 def test_mixed_case_headers_are_found_but_only_known_names():
@@ -230,7 +273,11 @@ def test_empty_or_title_only(text):
 
 def test_crlf_and_cr_line_endings_parse_like_lf():
     lf = mimic("INDICATION: Pain.", "", "FINDINGS: Clear", "lungs.", "", "IMPRESSION: Normal.")
-    assert parse_sections(lf.replace("\n", "\r\n")) == parse_sections(lf) == parse_sections(lf.replace("\n", "\r"))
+    assert (
+        parse_sections(lf.replace("\n", "\r\n"))
+        == parse_sections(lf)
+        == parse_sections(lf.replace("\n", "\r"))
+    )
 
 
 def test_absurdly_long_lines_do_not_hang():
@@ -244,14 +291,61 @@ def test_absurdly_long_lines_do_not_hang():
 # --- the vectorised form agrees with the loop -------------------------------------------------------------
 
 _WORDS = [
-    "the", "lungs", "are", "clear", "no", "focal", "consolidation", "pleural", "effusion", "or",
-    "pneumothorax", "heart", "size", "normal", "mild", "cardiomegaly", "___", "tube", "line",
-    "unchanged", "compared", "with", "prior", "left", "right", "lower", "lobe", "opacity"
+    "the",
+    "lungs",
+    "are",
+    "clear",
+    "no",
+    "focal",
+    "consolidation",
+    "pleural",
+    "effusion",
+    "or",
+    "pneumothorax",
+    "heart",
+    "size",
+    "normal",
+    "mild",
+    "cardiomegaly",
+    "___",
+    "tube",
+    "line",
+    "unchanged",
+    "compared",
+    "with",
+    "prior",
+    "left",
+    "right",
+    "lower",
+    "lobe",
+    "opacity",
 ]
-_HEADERS = ["EXAMINATION", "INDICATION", "HISTORY", "CLINICAL HISTORY", "REASON FOR EXAM", "TECHNIQUE",
-            "COMPARISON", "FINDINGS", "IMPRESSION", "FINDINGS AND IMPRESSION", "CONCLUSION", "RECOMMENDATION(S)",
-            "NOTIFICATION", "Impression", "Findings", "findings", "LUNGS", "NOTE", "DATE", "CHEST, PA AND LATERAL",
-            "WET READ", "ADDENDUM", "IMPRESSON", "PROVISIONAL FINDINGS IMPRESSION (PFI)"]
+_HEADERS = [
+    "EXAMINATION",
+    "INDICATION",
+    "HISTORY",
+    "CLINICAL HISTORY",
+    "REASON FOR EXAM",
+    "TECHNIQUE",
+    "COMPARISON",
+    "FINDINGS",
+    "IMPRESSION",
+    "FINDINGS AND IMPRESSION",
+    "CONCLUSION",
+    "RECOMMENDATION(S)",
+    "NOTIFICATION",
+    "Impression",
+    "Findings",
+    "findings",
+    "LUNGS",
+    "NOTE",
+    "DATE",
+    "CHEST, PA AND LATERAL",
+    "WET READ",
+    "ADDENDUM",
+    "IMPRESSON",
+    "PROVISIONAL FINDINGS IMPRESSION (PFI)",
+]
 
 
 def _random_report(r: random.Random) -> str:
@@ -259,14 +353,22 @@ def _random_report(r: random.Random) -> str:
     blank = r.choice([" ", ""])
     parts = []
     if r.random() < 0.15:
-        parts += [indent + r.choice(["WET READ: ___ 10:34 PM", "WET READ VERSION #1", "ADDENDUM:", "ADDENDUM"]),
-                  "  " + " ".join(r.choices(_WORDS, k=8)) + ".", RULE]
+        parts += [
+            indent + r.choice(["WET READ: ___ 10:34 PM", "WET READ VERSION #1", "ADDENDUM:", "ADDENDUM"]),
+            "  " + " ".join(r.choices(_WORDS, k=8)) + ".",
+            RULE,
+        ]
     if r.random() < 0.8:
         parts.append(TITLE)
     for _ in range(r.choice([0, 0, 1, 2, 3, 5])):
         body = " ".join(r.choices(_WORDS, k=r.randint(0, 20)))
-        parts.append(indent + r.choice(_HEADERS) + ":" + r.choice([" ", "\n" + blank + "\n" + indent, "\n" + indent])
-                     + body)
+        parts.append(
+            indent
+            + r.choice(_HEADERS)
+            + ":"
+            + r.choice([" ", "\n" + blank + "\n" + indent, "\n" + indent])
+            + body
+        )
         if r.random() < 0.7:
             parts.append(blank)
     for _ in range(r.randint(0, 2)):
@@ -300,8 +402,14 @@ def test_sections_frame_agrees_on_text_with_only_spaces_and_line_breaks():
     """Such chunks (nearly all) take a cheaper whitespace normalisation: it must give exactly the same."""
     r = random.Random(4321)
     texts = [t for t in (_random_report(r) for _ in range(4000)) if not re.search("[\t\r\x0b\x0c\xa0]", t)]
-    texts += ["  FINDINGS:   a  \n\n  b   c \n", " IMPRESSION:\n\n\n   x   \n", "   ", "\n\n", None,
-              " FINAL REPORT\n  a  b\n\n   c   d  \n"]
+    texts += [
+        "  FINDINGS:   a  \n\n  b   c \n",
+        " IMPRESSION:\n\n\n   x   \n",
+        "   ",
+        "\n\n",
+        None,
+        " FINAL REPORT\n  a  b\n\n   c   d  \n",
+    ]
     assert len(texts) > 3000
     assert _sections_mismatches(texts) == []
     assert _sections_mismatches(texts[:50] + ["  FINDINGS: a\xa0\xa0 b\t c \x0b\x0c d\n"]) == []
@@ -312,13 +420,31 @@ def test_sections_frame_finds_the_rare_headers_in_otherwise_plain_reports():
     before the colon, colon-less WET READ / ADDENDUM, lines of underscores) must still be found when they are
     the only unusual thing in a report, and look-alike lines must not be taken for headers."""
     plain = " FINAL REPORT\n INDICATION: Cough.\n \n {}\n \n FINDINGS: Clear.\n"
-    odd = ["Impression: Normal.", "impression : Normal.", "IMPRESSION\t: Normal.", "Findings/Impression: x.",
-           "WET READ ___ 10:34 PM", "WETREAD: x.", "ADDENDUM", "ADDENDUM this is late.", "_" * 12,
-           "  __________  ", "Called at 10:34 to Dr. ___.", "Lungs: clear.", "IMPREſSION: x.", "IMPRESSİON: x.",
-           "ÉTUDE: x.", "lungs\t: clear.", "Heart size: normal.", "WET READING: x."]
+    odd = [
+        "Impression: Normal.",
+        "impression : Normal.",
+        "IMPRESSION\t: Normal.",
+        "Findings/Impression: x.",
+        "WET READ ___ 10:34 PM",
+        "WETREAD: x.",
+        "ADDENDUM",
+        "ADDENDUM this is late.",
+        "_" * 12,
+        "  __________  ",
+        "Called at 10:34 to Dr. ___.",
+        "Lungs: clear.",
+        "IMPREſSION: x.",
+        "IMPRESSİON: x.",
+        "ÉTUDE: x.",
+        "lungs\t: clear.",
+        "Heart size: normal.",
+        "WET READING: x.",
+    ]
     texts = [plain.format(line) for line in odd] + [line + "\n IMPRESSION: y.\n" for line in odd]
     out = sections_frame(pl.DataFrame({"text": texts}))
-    assert out.filter(pl.col("text").str.contains("Impression: Normal"))["impression"].to_list()[0] == "Normal."
+    assert (
+        out.filter(pl.col("text").str.contains("Impression: Normal"))["impression"].to_list()[0] == "Normal."
+    )
     assert _sections_mismatches(texts) == []
     assert _sections_mismatches([]) == []
 
@@ -373,7 +499,9 @@ def test_read_report_zip_member_and_zipfile_path(tmp_path):
 # --- corpus ingest --------------------------------------------------------------------------------------
 
 REPORTS = {
-    (10000032, 50414267): mimic("TITLE", "INDICATION: Cough.", "", "FINDINGS: Clear lungs.", "", "IMPRESSION: Normal."),
+    (10000032, 50414267): mimic(
+        "TITLE", "INDICATION: Cough.", "", "FINDINGS: Clear lungs.", "", "IMPRESSION: Normal."
+    ),
     (10000032, 53189527): mimic("TITLE", "FINDINGS: Small left effusion.", "", "IMPRESSION: Effusion."),
     (10000764, 57375967): mimic("TITLE", "PORTABLE CHEST ___", "", "No pneumothorax."),
     (11000011, 51234567): "",  # empty report
@@ -388,7 +516,9 @@ def write_tree(root: Path, extra: dict | None = None) -> Path:
         p.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
     # an image study folder beside the reports must be ignored
     (root / "files/p10/p10000032/s50414267").mkdir(exist_ok=True)
-    (root / "files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm").write_bytes(b"x")
+    (root / "files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm").write_bytes(
+        b"x"
+    )
     return root
 
 
@@ -495,7 +625,10 @@ def test_cache_is_invalidated_by_a_new_patient_and_refreshed_on_demand(tmp_path)
     # a study added to an existing patient is not part of the cheap key: refresh=True re-reads
     write_tree(root, {(10000999, 57777777): mimic("IMPRESSION: Second study.")})
     assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS) + 1
-    assert read_reports(root, cache=cache, executor="serial", progress=False, refresh=True).height == len(REPORTS) + 2
+    assert (
+        read_reports(root, cache=cache, executor="serial", progress=False, refresh=True).height
+        == len(REPORTS) + 2
+    )
 
 
 def test_zip_cache_key_follows_the_zip(tmp_path):
@@ -555,7 +688,9 @@ def test_default_run_reads_and_sections_in_separate_threads_with_the_serial_answ
 
     patients = tree.patient_dirs(root)
 
-    def fail_one(task):  # the first patient's folder cannot be read, the last patient's chunk cannot be sectioned
+    def fail_one(
+        task,
+    ):  # the first patient's folder cannot be read, the last patient's chunk cannot be sectioned
         if task[2] == patients[:1]:
             raise OSError("disk went away")
         return real_read(task)
@@ -575,7 +710,9 @@ def test_default_run_reads_and_sections_in_separate_threads_with_the_serial_answ
     assert errors and all(p.startswith(patients[-1] + "/") for p in errors)
     assert set(errors.values()) == {"cannot cut into sections: ValueError: bad chunk"}
     unsectioned = broken.filter(pl.col("path").is_in(list(errors)))
-    assert unsectioned.select(SECTION_COLUMNS).null_count().row(0) == (unsectioned.height,) * len(SECTION_COLUMNS)
+    assert unsectioned.select(SECTION_COLUMNS).null_count().row(0) == (unsectioned.height,) * len(
+        SECTION_COLUMNS
+    )
     with pytest.warns(reports.ReportIngestWarning):
         kept = read_sections(root, cache=False, progress=False, keep_text=True)
     assert kept.filter(pl.col("path").is_in(list(errors)))["text"].null_count() == 0
@@ -583,5 +720,6 @@ def test_default_run_reads_and_sections_in_separate_threads_with_the_serial_answ
         serial_kept = read_sections(root, cache=False, executor="serial", progress=False, keep_text=True)
     assert serial_kept.filter(pl.col("error").str.starts_with("cannot cut")).height == len(errors)
     good = broken.filter(pl.col("error").is_null())
-    assert good.height > 0 and good.equals(serial.drop("text").join(good.select("path"), on="path", how="semi"))
-
+    assert good.height > 0 and good.equals(
+        serial.drop("text").join(good.select("path"), on="path", how="semi")
+    )

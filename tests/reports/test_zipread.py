@@ -48,7 +48,9 @@ def test_zip_with_a_corrupt_member_gives_an_error_row(tmp_path):
 def test_zip_that_cannot_be_read_raises_naming_it(tmp_path, damage):
     z = write_zip(tmp_path / "mimic-cxr-reports.zip")
     data = z.read_bytes()
-    z.write_bytes({"empty": b"", "garbage": b"not a zip at all" * 100, "cut in the first member": data[:20]}[damage])
+    z.write_bytes(
+        {"empty": b"", "garbage": b"not a zip at all" * 100, "cut in the first member": data[:20]}[damage]
+    )
     with pytest.raises(ReportReadError, match="mimic-cxr-reports.zip"):
         read_reports(z, cache=False, executor="serial", progress=False)
 
@@ -87,11 +89,17 @@ def test_zip64_central_directory_is_read_like_zipfile(tmp_path, monkeypatch):
     assert df.select("subject_id", "study_id").rows() == sorted(REPORTS)
 
 
-@pytest.mark.parametrize("names", [
-    ["mimic-cxr-reports/files/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],
-    ["caf\u00e9/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],  # a UTF-8 name
-    ["a/PK\x01\x02/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],  # a signature in a name
-])
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["mimic-cxr-reports/files/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],
+        ["caf\u00e9/p10/p10000032/s50414267.txt", "x/p10/p10000033/s50414268.txt"],  # a UTF-8 name
+        [
+            "a/PK\x01\x02/p10/p10000032/s50414267.txt",
+            "x/p10/p10000033/s50414268.txt",
+        ],  # a signature in a name
+    ],
+)
 def test_central_directory_read_with_numpy_is_zipfiles(tmp_path, monkeypatch, names):
     path = tmp_path / "r.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -112,7 +120,10 @@ def test_members_off_the_inline_path_read_like_read_report(tmp_path):
     mark, CRLF line ends or a stray latin-1 byte take the other paths and must give the same text."""
     texts = {
         ("p10/p10000032/s50414267.txt", zipfile.ZIP_DEFLATED): b" FINDINGS: Clear.\n",
-        ("p10/p10000032/s50414268.txt", zipfile.ZIP_DEFLATED): b"\xef\xbb\xbf FINDINGS: caf\xc3\xa9 \xe9.\r\n",
+        (
+            "p10/p10000032/s50414268.txt",
+            zipfile.ZIP_DEFLATED,
+        ): b"\xef\xbb\xbf FINDINGS: caf\xc3\xa9 \xe9.\r\n",
         ("p10/p10000033/s50414269.txt", zipfile.ZIP_STORED): b" IMPRESSION: Stored.\r\n",
         ("p10/p10000034/s50414270.txt", zipfile.ZIP_BZIP2): b" IMPRESSION: Bzip2.\n",
         ("p10/p10000035/s50414271.txt", zipfile.ZIP_LZMA): b" IMPRESSION: Lzma.\n",

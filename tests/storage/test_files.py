@@ -179,8 +179,11 @@ def test_missing_file(tmp_path, name, suffix):
 @pytest.mark.parametrize("name", ["read_bytes", "read_into", "read_chunks"])
 def test_truncated_gzip(files, tmp_path, name):
     path = cut(tmp_path, files)
-    reader = {"read_bytes": storage.read_bytes, "read_chunks": lambda p: list(storage.read_chunks(p, 4096)),
-              "read_into": lambda p: storage.read_into(p, bytearray(len(DATA)))}[name]
+    reader = {
+        "read_bytes": storage.read_bytes,
+        "read_chunks": lambda p: list(storage.read_chunks(p, 4096)),
+        "read_into": lambda p: storage.read_into(p, bytearray(len(DATA))),
+    }[name]
     with pytest.raises(CorruptFileError) as info:
         reader(path)
     _assert_corrupt(info, path, "truncated gzip stream", "cut")
@@ -196,10 +199,13 @@ def test_truncated_gzip_head_is_what_was_there(files, tmp_path):
     assert storage.gzip_size(path) != len(DATA)  # the trailer is arbitrary bytes: how a cut shows
 
 
-@pytest.mark.parametrize("content", [
-    b"\x1f\x8b" + b"\x00" * 50,  # gzip magic, then nothing sensible
-    b"this is not gzip at all, whatever its name says",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x1f\x8b" + b"\x00" * 50,  # gzip magic, then nothing sensible
+        b"this is not gzip at all, whatever its name says",
+    ],
+)
 @pytest.mark.parametrize("name", ["read_bytes", "read_head", "read_head_line", "read_into", "read_chunks"])
 def test_broken_gzip(tmp_path, content, name):
     path = tmp_path / "broken.dcm.gz"
@@ -221,7 +227,10 @@ def test_damaged_gzip_data(files, tmp_path):
 
 
 def test_open_binary_maps_stream_errors_raised_in_the_block(files):
-    with pytest.raises(CorruptFileError, match="the file ends early") as info, storage.open_binary(files["plain"]):
+    with (
+        pytest.raises(CorruptFileError, match="the file ends early") as info,
+        storage.open_binary(files["plain"]),
+    ):
         raise EOFError("a parser ran out of bytes")
     _assert_corrupt(info, files["plain"], "the download was cut")
     with pytest.raises(ValueError, match="other"), storage.open_binary(files["plain"]):  # others pass through

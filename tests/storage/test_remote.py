@@ -70,8 +70,13 @@ def test_header_table_reads_only_the_first_bytes(srv, demo4):
     assert got.drop("path").sort(key).equals(want.drop("path").sort(key))
     hits = image_hits(srv)
     assert len({h.path for h in hits}) == 14
-    assert all(h.method == "GET" and h.range == f"bytes=0-{imagestats.HEAD_BYTES - 1}" and h.status == 206
-               and h.sent <= imagestats.HEAD_BYTES for h in hits), hits
+    assert all(
+        h.method == "GET"
+        and h.range == f"bytes=0-{imagestats.HEAD_BYTES - 1}"
+        and h.status == 206
+        and h.sent <= imagestats.HEAD_BYTES
+        for h in hits
+    ), hits
     assert not list(ds.root.rglob("*.dcm")), "no image file (partial or whole) in the mirror"
     srv.clear()
     assert imagestats.header_table(ds, progress=False).equals(got), "kept in the cache"
@@ -114,8 +119,12 @@ def test_refused_credentials_say_where_to_fix_them(srv, tmp_path, monkeypatch, h
         cxrkit.open_dataset(srv.url, storage_options=options)
     message = str(info.value)
     assert "401" in message and wrong not in message and PASSWORD not in message
-    assert {"storage_options": "storage_options=", "netrc": "~/.netrc", "environment": remote.ENV_USER,
-            "none": "none were found"}[how] in message
+    assert {
+        "storage_options": "storage_options=",
+        "netrc": "~/.netrc",
+        "environment": remote.ENV_USER,
+        "none": "none were found",
+    }[how] in message
     assert ".netrc" in message and remote.ENV_USER in message, "names every place to fix"
     assert isinstance(info.value, PermissionError) and isinstance(info.value, cxrkit.errors.CxrkitError)
     assert files_under(tmp_path / "home" / "cache") == [], "no partial files left behind"
@@ -160,15 +169,23 @@ def test_s3_compatible_object_store(demo4, tmp_path, monkeypatch):
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
-        options = {"key": "testing", "secret": "testing-secret", "client_kwargs": {"endpoint_url": endpoint,
-                                                                                   "region_name": "us-east-1"}}
+        options = {
+            "key": "testing",
+            "secret": "testing-secret",
+            "client_kwargs": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+        }
         import s3fs
 
         fs = s3fs.S3FileSystem(skip_instance_cache=True, **options)
         import boto3
 
-        boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", region_name="us-east-1",
-                     aws_secret_access_key="testing-secret").create_bucket(Bucket="mimic")
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            aws_access_key_id="testing",
+            region_name="us-east-1",
+            aws_secret_access_key="testing-secret",
+        ).create_bucket(Bucket="mimic")
         fs.put(str(demo4) + "/", "mimic/cxr/2.0.0/", recursive=True)
         ds = cxrkit.open_dataset("s3://mimic/cxr/2.0.0", storage_options=options)
         local = cxrkit.open_dataset(demo4)
@@ -194,8 +211,21 @@ def test_cli_info_and_download_from_a_url(srv, tmp_path, monkeypatch, capsys):
     assert srv.url.rstrip("/") in out and "mirror:" in out and PASSWORD not in out
     ds = cxrkit.open_dataset(srv.url)
     subject = ds.records().sort("subject_id").collect()["subject_id"][0]
-    assert main(["download", srv.url, str(tmp_path / "sub"), "--subject", str(subject), "--view", "PA",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "download",
+                srv.url,
+                str(tmp_path / "sub"),
+                "--subject",
+                str(subject),
+                "--view",
+                "PA",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     sub = cxrkit.open_dataset(tmp_path / "sub")
     assert sub.records().collect()["subject_id"].unique().to_list() == [subject]
     assert sub.images().collect()["ViewPosition"].unique().to_list() == ["PA"]
@@ -227,12 +257,21 @@ def test_other_flavours_over_http(tmp_path, flavor):
         sid = local.records().sort("study_id").collect()["study_id"][0]
         got = ds.study(sid)
         assert [i.path.name for i in got.images] == [i.path.name for i in local.study(sid).images]
-        assert images.read_image(got.images[0].path).shape == images.read_image(local.study(sid).images[0].path).shape
+        assert (
+            images.read_image(got.images[0].path).shape
+            == images.read_image(local.study(sid).images[0].path).shape
+        )
         key = ["subject_id", "study_id", "dicom_id"]
         headers = imagestats.header_table(ds, progress=False).drop("path").sort(key)
-        want = imagestats.header_table(local, progress=False, cache=False, executor="serial").drop("path").sort(key)
+        want = (
+            imagestats.header_table(local, progress=False, cache=False, executor="serial")
+            .drop("path")
+            .sort(key)
+        )
         assert headers.equals(want)
-        assert cxrkit.open_dataset(ds.download([sid], tmp_path / "sub", progress=False)).validate().height == 0
+        assert (
+            cxrkit.open_dataset(ds.download([sid], tmp_path / "sub", progress=False)).validate().height == 0
+        )
 
 
 def test_nothing_secret_is_written_to_the_cache(srv, tmp_path):
@@ -260,9 +299,17 @@ def test_an_unreachable_server_is_a_clear_error(tmp_path):
 
 def test_object_store_refusals_and_missing_backends(monkeypatch):
     pytest.importorskip("s3fs")
-    store = remote.Remote("s3://bucket/mimic-cxr", {"key": "AKIA-x", "secret": "very-secret-value",
-                                                    "client_kwargs": {"aws_session_token": "tok-secret"}})
-    err = store.translate(PermissionError("Access Denied very-secret-value tok-secret"), "cxr-record-list.csv.gz")
+    store = remote.Remote(
+        "s3://bucket/mimic-cxr",
+        {
+            "key": "AKIA-x",
+            "secret": "very-secret-value",
+            "client_kwargs": {"aws_session_token": "tok-secret"},
+        },
+    )
+    err = store.translate(
+        PermissionError("Access Denied very-secret-value tok-secret"), "cxr-record-list.csv.gz"
+    )
     assert isinstance(err, RemoteAuthError)
     assert "AWS_ACCESS_KEY_ID" in str(err) and "storage_options" in str(err)
     assert "very-secret-value" not in str(err) and "tok-secret" not in store._clean("tok-secret here")
@@ -291,11 +338,17 @@ def test_paths_from_the_server_cannot_leave_the_mirror(srv):
     for bad in ("../outside.txt", "files/../../outside.txt", str(ds.root.parent / "other" / "x.txt")):
         with pytest.raises(cxrkit.errors.CxrkitError):
             ds.local_file(bad)
-    frame = pl.DataFrame({"subject_id": [10000032, 10000032], "study_id": [50414267, 50414267],
-                          "dicom_id": ["../../../../etc/passwd", "02aa804e-bde0afdd-112c0b34-7bc16630-4e384014"],
-                          "path": ["../../x", "../../y"]})
+    frame = pl.DataFrame(
+        {
+            "subject_id": [10000032, 10000032],
+            "study_id": [50414267, 50414267],
+            "dicom_id": ["../../../../etc/passwd", "02aa804e-bde0afdd-112c0b34-7bc16630-4e384014"],
+            "path": ["../../x", "../../y"],
+        }
+    )
     assert layout.safe_image_paths(frame, ".dcm") == [
-        "files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm"]
+        "files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm"
+    ]
 
 
 def test_two_copies_fetching_the_same_file_take_turns(demo4, tmp_path):

@@ -34,8 +34,12 @@ def test_first_image_ext_passes_over_folders_without_images(tmp_path):
 def test_walk_progress_counts_patient_folders(tmp_path, monkeypatch):
     import tqdm.auto
 
-    for rel in (f"files/p10/p10000032/s50414267/{D1}.dcm", "files/p10/p10000032/s50414267.txt",
-                f"files/p11/p11000011/s51000011/{D2}.dcm", "files/p12/p12000012/s52000012.txt"):
+    for rel in (
+        f"files/p10/p10000032/s50414267/{D1}.dcm",
+        "files/p10/p10000032/s50414267.txt",
+        f"files/p11/p11000011/s51000011/{D2}.dcm",
+        "files/p12/p12000012/s52000012.txt",
+    ):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"")
     bars = []

@@ -26,8 +26,14 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 NOTEBOOK_CELLS = [
     "import cxrkit\nfrom cxrkit.widgets import StudyBrowser\n\nds = cxrkit.open_dataset()  # $CXRKIT_ROOT",
     "browser = StudyBrowser(ds)\nbrowser",
@@ -68,12 +74,17 @@ def _write_notebook(path: Path) -> None:
 def jupyterlab(tmp: Path, env_extra: dict[str, str]):
     """Run a throwaway JupyterLab; yield ``(base_url, token)``; shut it (and its kernels) down after."""
     port, token = _free_port(), secrets.token_hex(16)
-    dirs = {name: tmp / name for name in ("home", "config", "data", "runtime", "ipython", "settings", "workspaces")}
+    dirs = {
+        name: tmp / name
+        for name in ("home", "config", "data", "runtime", "ipython", "settings", "workspaces")
+    }
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
     quiet = dirs["settings"] / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     quiet.parent.mkdir(parents=True)
-    quiet.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))  # no news pop-up, no network
+    quiet.write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )  # no news pop-up, no network
     env = {
         **os.environ,
         "HOME": str(dirs["home"]),
@@ -87,9 +98,17 @@ def jupyterlab(tmp: Path, env_extra: dict[str, str]):
         **env_extra,
     }
     cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-        "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp / 'root'}",
-        "--LabApp.expose_app_in_browser=True", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={tmp / 'root'}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
@@ -113,8 +132,9 @@ def jupyterlab(tmp: Path, env_extra: dict[str, str]):
         yield base, token
     finally:
         with contextlib.suppress(OSError):  # a clean shutdown also stops the kernels
-            req = urllib.request.Request(f"{base}/api/shutdown", method="POST",
-                                         headers={"Authorization": f"token {token}"})
+            req = urllib.request.Request(
+                f"{base}/api/shutdown", method="POST", headers={"Authorization": f"token {token}"}
+            )
             urllib.request.urlopen(req, timeout=5).close()
         try:
             proc.wait(timeout=15)
@@ -187,7 +207,8 @@ def test_study_browser_in_jupyterlab(tmp_path):
             page.wait_for_function(
                 "t => { const r = document.querySelector('.cxrkit-report');"
                 " return r && r.innerText.replace(/\\s+/g, ' ').includes(t); }",
-                arg=key_text(first), timeout=20_000,
+                arg=key_text(first),
+                timeout=20_000,
             )
             before = _report_state(page)
             assert before["width"] > 0 and before["height"] > 0 and before["thumbnails"] >= 1
@@ -200,7 +221,8 @@ def test_study_browser_in_jupyterlab(tmp_path):
                 "([src, t]) => { const i = document.querySelector('img.cxrkit-preview');"
                 " const r = document.querySelector('.cxrkit-report');"
                 " return i && i.src !== src && i.naturalWidth > 0 && r && r.innerText.replace(/\\s+/g, ' ').includes(t); }",
-                arg=[before["src"], key_text(second)], timeout=20_000,
+                arg=[before["src"], key_text(second)],
+                timeout=20_000,
             )
             after = _report_state(page)
             assert after["src"] != before["src"] and after["width"] > 0
@@ -215,7 +237,8 @@ def test_study_browser_in_jupyterlab(tmp_path):
                     " const r = document.querySelector('.cxrkit-report');"
                     " return l && l.selectedIndex >= 0 && l.options[l.selectedIndex].text.includes(s)"
                     " && r && r.innerText.replace(/\\s+/g, ' ').includes(t); }",
-                    arg=[f"s{study_id}", key_text(study_id)], timeout=20_000,
+                    arg=[f"s{study_id}", key_text(study_id)],
+                    timeout=20_000,
                 )
 
             page.click(".cxrkit-keys input")
@@ -230,6 +253,8 @@ def test_study_browser_in_jupyterlab(tmp_path):
                 timeout=20_000,
             )
             assert f"s{expected.matches[3]}" in _report_state(page)["selected"]
-            (tmp_path / "page-state.json").write_text(json.dumps({"before": before, "after": after}, indent=1))
+            (tmp_path / "page-state.json").write_text(
+                json.dumps({"before": before, "after": after}, indent=1)
+            )
         finally:
             browser.close()

@@ -214,7 +214,9 @@ def test_text_filter_matches_reports_and_marks_hits(browser, ds):
     assert browser.matches
     for sid in browser.matches:
         assert "effusion" in ds.study(sid).report_text().lower()
-    assert "<mark>" in browser.report.value and re.search(r"<mark>effusion</mark>", browser.report.value, re.IGNORECASE)
+    assert "<mark>" in browser.report.value and re.search(
+        r"<mark>effusion</mark>", browser.report.value, re.IGNORECASE
+    )
     browser.clear_filters()
     assert "<mark>" not in browser.report.value
 
@@ -272,13 +274,17 @@ def test_partial_download_shows_missing_images(demo_root, tmp_path):
     first.path.unlink()
     browser = StudyBrowser(ds, study_id=sid)
     assert browser.current_dicom_id == second.dicom_id  # the image that is there is shown large
-    placeholders = [b for b in browser.thumbnails.children if "cxrkit-missing" in getattr(b.children[0], "value", "")]
+    placeholders = [
+        b for b in browser.thumbnails.children if "cxrkit-missing" in getattr(b.children[0], "value", "")
+    ]
     assert len(placeholders) == 1 and "missing" in browser.title.value
     browser.thumbnails.children[0].children[1].click()  # disabled in the page; from Python it says why
     assert "missing" in browser.viewer.status.value
     second.path.unlink()
     browser.select(sid)
-    assert browser.current_dicom_id is None and "none of this study's images" in visible_text(browser.viewer.status.value)
+    assert browser.current_dicom_id is None and "none of this study's images" in visible_text(
+        browser.viewer.status.value
+    )
     assert browser.report.value  # the report is still there
 
 
@@ -309,7 +315,9 @@ def test_no_image_bytes_in_saved_widget_state(browser):
     data = embed_data(views=[browser])
     text = json.dumps(data["manager_state"])
     assert PNG_BASE64 not in text
-    assert browser.viewer.image.model_id in data["manager_state"]["state"]  # the widget is there, its bytes not
+    assert (
+        browser.viewer.image.model_id in data["manager_state"]["state"]
+    )  # the widget is there, its bytes not
     full = json.dumps(ipywidgets.Widget.get_manager_state())
     assert PNG_BASE64 not in full
     assert "value" not in TransientImage(value=b"\x89PNG")._get_embed_state()["state"]
@@ -318,7 +326,11 @@ def test_no_image_bytes_in_saved_widget_state(browser):
 def test_report_html_escapes_and_marks():
     out = _html.report_html(" FINDINGS: a <b> & c\n IMPRESSION: Clear <script>", highlight="clear")
     assert "<script>" not in out and "&lt;script&gt;" in out and "&amp;" in out
-    assert "<mark>Clear</mark>" in out and "cxrkit-section-impression" in out and "cxrkit-section-findings" in out
+    assert (
+        "<mark>Clear</mark>" in out
+        and "cxrkit-section-impression" in out
+        and "cxrkit-section-findings" in out
+    )
 
 
 def test_replaced_widgets_are_closed(browser):
@@ -351,7 +363,9 @@ def test_display_pipeline_agrees_with_images_read_image(demo_root):
         ref = images.read_image(path, max_size=1024, window=(center, width))
         np.testing.assert_array_equal(mine, display.to_uint8(ref))
         zoomed = _pixels.render(d, center, width, zoom=1.0 + 1e-9, size=max(d.shape))  # full resolution
-        np.testing.assert_array_equal(zoomed, display.to_uint8(images.read_image(path, window=(center, width))))
+        np.testing.assert_array_equal(
+            zoomed, display.to_uint8(images.read_image(path, window=(center, width)))
+        )
         seen.add(ds.PhotometricInterpretation)
         seen.add("VOI LUT" if "VOILUTSequence" in ds else "window")
     assert seen == {"MONOCHROME1", "MONOCHROME2", "VOI LUT", "window"}
@@ -368,8 +382,10 @@ def test_full_resolution_is_read_on_the_first_zoom_only(demo_root, monkeypatch):
     monkeypatch.setattr(images, "read_modality", lambda *a, **k: calls.append(a) or real(*a, **k))
     _pixels.render(d, 2000.0, 3000.0, zoom=2.0)
     _pixels.render(d, 2000.0, 3000.0, zoom=4.0, pan=(0.2, 0.8))
-    assert len(calls) == 1 and d.full.shape == d.shape == (images.read_header(path)["Rows"],
-                                                           images.read_header(path)["Columns"])
+    assert len(calls) == 1 and d.full.shape == d.shape == (
+        images.read_header(path)["Rows"],
+        images.read_header(path)["Columns"],
+    )
 
 
 def test_default_dataset_and_tables_only_copy(demo_root, tmp_path, monkeypatch):
@@ -379,7 +395,9 @@ def test_default_dataset_and_tables_only_copy(demo_root, tmp_path, monkeypatch):
     browser = StudyBrowser(cxrkit.open_dataset(root, cache_dir=tmp_path / "cache"))
     listed = browser.dataset.study(browser.current_study_id).images
     assert listed and browser.current_dicom_id is None
-    missing = [b for b in browser.thumbnails.children if "cxrkit-missing" in getattr(b.children[0], "value", "")]
+    missing = [
+        b for b in browser.thumbnails.children if "cxrkit-missing" in getattr(b.children[0], "value", "")
+    ]
     assert len(missing) == len(listed)
     assert "none of this study" in visible_text(browser.viewer.status.value)
     assert "FINDINGS" in browser.report.value or "IMPRESSION" in browser.report.value
