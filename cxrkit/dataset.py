@@ -30,7 +30,7 @@ from .errors import MissingFileError, NotADatasetError, StudyNotFoundError
 from .reports import find_zip_member, read_report, read_reports, read_sections
 from .storage.backend import Source
 from .storage.cache import Cache
-from .storage.sources import open_source
+from .storage.sources import SINGLE, open_sources
 from .storage.tree import read_image_filenames
 from .validate import validate
 
@@ -41,12 +41,21 @@ FRONTAL_VIEWS = tables.FRONTAL_VIEWS  # re-exported: frontal images come first i
 
 @dataclass(frozen=True)
 class Image:
-    """One image of a study. ``path`` is where the file is (or would be, when ``exists`` is False)."""
+    """One image of a study. ``path`` is the file shown (or where it would be, when ``exists`` is False): the
+    DICOM when the copy has MIMIC-CXR's images, else the JPG. ``dicom_path`` and ``jpg_path`` are the image in
+    each project of the copy (``None`` for a project the copy lacks); ``dicom_exists`` and ``jpg_exists`` say
+    whether those files are there."""
 
     dicom_id: str
     path: Path
     exists: bool
     view_position: str | None = None
+    dicom_path: Path | None = None
+    jpg_path: Path | None = None
+    dicom_exists: bool = False
+    jpg_exists: bool = False
+    #: What is wrong with this image's row (a malformed id, ...); ``None`` when nothing is.
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,52 +92,113 @@ class Dataset:
     """A copy of MIMIC-CXR and/or MIMIC-CXR-JPG (full, partial, or the demo), local or remote. Use
     :func:`open_dataset`.
 
-    The dataset holds one :class:`~cxrkit.storage.backend.Source` (a local folder, or a URL mirrored on demand)
-    and asks it for names, files and bytes; it never asks which kind of source it holds.
+    A copy is one or two PhysioNet projects (:func:`cxrkit.storage.open_sources`): MIMIC-CXR (DICOM, reports,
+    record and study lists) and MIMIC-CXR-JPG (JPG, metadata, labels, split), or one folder holding both. Each
+    table comes from the project that ships it; the images shown come from one project (DICOM when the copy has
+    them, unless ``prefer="jpg"``). The dataset asks its sources for names, files and bytes; it never asks
+    which kind of source (a folder, a URL) it holds.
 
     Attributes
     ----------
+    sources : dict[str, Source]
+        The copy's sources by project (``"mimic-cxr"``, ``"mimic-cxr-jpg"``; ``"copy"`` for one folder).
     source : Source
-        Where the copy's files come from (:func:`cxrkit.storage.open_source`).
+        The source of the images shown (:attr:`flavor`).
     root : Path
-        The local folder of the copy's files (the copy itself, or its mirror in the cache); read-only to the kit.
+        That source's local folder (the copy itself, or its mirror in the cache); read-only to the kit.
     cache : Cache
         Where derived data (parquet tables, thumbnails) is kept.
     table_files : dict[str, Path]
-        The known tables present in this copy, by name (see :data:`cxrkit.tables.TABLES`).
+        The known tables present in this copy, by name (see :data:`cxrkit.tables.TABLES`), in whichever project.
     """
 
     def __init__(
         self,
         root: str | os.PathLike | Source,
         *,
+        jpg_root: str | os.PathLike | None = None,
+        prefer: str = "dicom",
+        release: str | None = None,
         cache_dir: str | os.PathLike | None = None,
         storage_options: dict | None = None,
     ) -> None:
-        source = (
-            root
-            if isinstance(root, Source)
-            else open_source(root, cache_dir=cache_dir, storage_options=storage_options)
-        )
-        self.source = source
-        self.root = source.root
-        self.cache = source.cache
-        names = source.names()
+        if prefer not in ("dicom", "jpg"):
+            raise ValueError(f"prefer={prefer!r}: choose 'dicom' or 'jpg' (which images to show)")
+        if isinstance(root, Source):
+            sources = {SINGLE: root}
+            if jpg_root is not None:
+                sources[layout.JPG_PROJECT] = open_sources(jpg_root, cache_dir=cache_dir)[SINGLE]
+        else:
+            sources = open_sources(
+                root, jpg_root=jpg_root, release=release, cache_dir=cache_dir, storage_options=storage_options
+            )
+        self.sources = sources
+        names = {key: src.names() for key, src in sources.items()}
         self.table_files: dict[str, Path] = {}
         for name in tables.TABLES:
-            found = layout.find_table_file(names, name)
-            if found is not None:
-                self.table_files[name] = self.root / found
-        self.image_filenames = self.root / layout.IMAGE_FILENAMES if layout.IMAGE_FILENAMES in names else None
-        zip_name = layout.find_reports_zip(names)
-        self.reports_zip = self.root / zip_name if zip_name else None
-        self.has_files_tree = layout.FILES_DIR in names
+            for key in sorted(sources, key=lambda k: k != layout.TABLE_PROJECT[name]):  # the shipper first
+                found = layout.find_table_file(names[key], name)
+                if found is not None:
+                    self.table_files[name] = sources[key].root / found
+                    break
+        self.image_filenames = next(
+            (
+                src.root / layout.IMAGE_FILENAMES
+                for k, src in sources.items()
+                if layout.IMAGE_FILENAMES in names[k]
+            ),
+            None,
+        )
+        self._reports_source = next(
+            (
+                src
+                for k, src in sorted(sources.items(), key=lambda kv: kv[0] != layout.CXR_PROJECT)
+                if layout.FILES_DIR in names[k] or layout.find_reports_zip(names[k])
+            ),
+            None,
+        )
+        zip_name = layout.find_reports_zip(self._reports_source.names()) if self._reports_source else None
+        self.reports_zip = self._reports_source.root / zip_name if zip_name else None
+        self.has_files_tree = any(layout.FILES_DIR in n for n in names.values())
+        self.source = self._shown_source(prefer, names)
+        self.root = self.source.root
+        self.cache = self.source.cache
         if not (self.table_files or self.has_files_tree or self.image_filenames or self.reports_zip):
+            where = " and ".join(src.label for src in sources.values())
             raise NotADatasetError(
-                f"{source.label} does not look like a MIMIC-CXR copy: it has no files/ folder and none of "
+                f"{where} does not look like a MIMIC-CXR copy: it has no files/ folder and none of "
                 f"{', '.join(spec.files[0] for spec in tables.TABLES.values())}. Pass the folder that holds "
-                f"them (e.g. {source.root_example})."
+                f"them (e.g. {self.source.root_example}), or the physionet.org/files folder above the projects."
             )
+
+    def _shown_source(self, prefer: str, names: dict[str, list[str]]) -> Source:
+        """The source whose images are shown: the preferred project when it has images, else the other."""
+        if len(self.sources) == 1:
+            return next(iter(self.sources.values()))
+        order = (
+            [layout.JPG_PROJECT, layout.CXR_PROJECT]
+            if prefer == "jpg"
+            else [layout.CXR_PROJECT, layout.JPG_PROJECT]
+        )
+        present = [k for k in order if k in self.sources]
+        for key in present:
+            src = self.sources[key]
+            if layout.FILES_DIR in names[key] and (
+                src.fetches_on_demand or src.first_image_ext() is not None
+            ):
+                return src
+        return self.sources[present[0]]
+
+    @property
+    def projects(self) -> dict[str, str]:
+        """Where each project of the copy is (``{"mimic-cxr": ..., "mimic-cxr-jpg": ...}``, or ``{"copy": ...}``).
+
+        Examples
+        --------
+        >>> list(open_dataset().projects)
+        ['mimic-cxr', 'mimic-cxr-jpg']
+        """
+        return {key: src.label for key, src in self.sources.items()}
 
     @property
     def is_remote(self) -> bool:
@@ -146,9 +216,15 @@ class Dataset:
         return self.source.label
 
     def local_file(self, path: str | os.PathLike) -> Path:
-        """The local file for ``path`` (relative to the root, or under it): as is for a local copy; for a remote
-        copy, fetched into the cache mirror first when absent (raises MissingFileError if the server lacks it)."""
-        return self.source.local(path)
+        """The local file for ``path`` (relative to :attr:`root`, or under any project's root): as is for a local
+        copy; for a remote copy, fetched into the cache mirror first when absent (raises MissingFileError if the
+        server lacks it)."""
+        p = Path(path)
+        if p.is_absolute():
+            for src in self.sources.values():
+                if src.root in p.parents:
+                    return src.local(p)
+        return self.source.local(p)
 
     def download(
         self,
@@ -174,7 +250,47 @@ class Dataset:
         return download(self, selection, dest, progress=progress, tables_too=tables_too, verify=verify)
 
     def __repr__(self) -> str:
-        return f"<cxrkit.Dataset {self.flavor} at {self.location} ({', '.join(self.table_files) or 'no tables'})>"
+        others = "".join(
+            f" + {k} at {src.label}" for k, src in self.sources.items() if src is not self.source
+        )
+        tables_ = ", ".join(self.table_files) or "no tables"
+        return f"<cxrkit.Dataset {self.flavor} at {self.location}{others} ({tables_})>"
+
+    def notes(self) -> list[str]:
+        """What this copy lacks and what that means, one sentence each (empty for a complete copy).
+
+        Examples
+        --------
+        >>> open_dataset().notes()
+        []
+        """
+        out = []
+        lacks = [n for n in tables.TABLES if n not in self.table_files]
+        by_project: dict[str, list[str]] = {}
+        for name in lacks:
+            by_project.setdefault(tables.TABLES[name].source.split()[0], []).append(
+                tables.TABLES[name].files[0]
+            )
+        if "MIMIC-CXR-JPG" in by_project:
+            out.append(
+                f"MIMIC-CXR-JPG's tables are missing ({', '.join(by_project['MIMIC-CXR-JPG'])}): without them "
+                "there are no views, no study dates (so no time order), no labels and no split. Put the "
+                "mimic-cxr-jpg/<release>/ folder beside mimic-cxr/, or pass jpg_root=."
+            )
+        if "MIMIC-CXR" in by_project and set(by_project["MIMIC-CXR"]) - {"cxr-provider-list.csv.gz"}:
+            out.append(
+                f"MIMIC-CXR's lists are missing ({', '.join(by_project['MIMIC-CXR'])}): records and studies are "
+                "derived from IMAGE_FILENAMES or the files on disk."
+            )
+        if self._reports_source is None or not (self.reports_zip or self._has_report_files):
+            out.append(
+                "There are no reports: they ship with MIMIC-CXR (files/pNN/pSUBJECT/sSTUDY.txt or "
+                "mimic-cxr-reports.zip), not with MIMIC-CXR-JPG."
+            )
+        return out
+
+    def _project_of(self, path: Path) -> str:
+        return next((k for k, src in self.sources.items() if src.root in path.parents), SINGLE)
 
     # --- what is here ------------------------------------------------------------------------------
 
@@ -230,8 +346,14 @@ class Dataset:
     def listing(self) -> pl.DataFrame:
         """Images and reports on disk (a walk of ``files/``, see :func:`cxrkit.storage.tree.walk_files`): on a
         remote copy, what has been fetched so far. Computed once; on a full copy the walk takes a while and
-        shows a progress bar."""
-        return self.source.listing(progress=True)
+        shows a progress bar. Images are those of the project shown (:attr:`flavor`); reports come from
+        MIMIC-CXR, whichever project is shown."""
+        listing = self.source.listing(progress=True)
+        other = self._reports_source
+        if other is None or other is self.source:
+            return listing
+        reports = other.listing(progress=True).filter(pl.col("kind") == "report")
+        return pl.concat([listing.filter(pl.col("kind") != "report"), reports])
 
     # --- tables ------------------------------------------------------------------------------------
 
@@ -314,17 +436,19 @@ class Dataset:
         return self.table("providers")
 
     def images(self) -> pl.LazyFrame:
-        """Records joined with metadata (views, sizes, date and time) and split, where present; sorted by ids.
+        """Records joined with metadata (views, sizes, date and time) and split; sorted by ids. The columns are
+        the same on every copy: those of a table the copy lacks (MIMIC-CXR without MIMIC-CXR-JPG) are null.
 
         With metadata, ``view`` (frontal / lateral / other) and ``view_source`` say what each image shows, falling
         back from ``ViewPosition`` to the coded view and the procedure (:func:`cxrkit.tables.view_exprs`).
         """
         lf = self.records()
-        if "metadata" in self.table_files:
-            meta = self.metadata().drop("subject_id", "study_id")
-            lf = lf.join(meta, on="dicom_id", how="left").with_columns(tables.view_exprs())
-        if "split" in self.table_files:
-            lf = lf.join(self.split().select("dicom_id", "split"), on="dicom_id", how="left")
+        meta = self.metadata() if "metadata" in self.table_files else tables.empty_table("metadata")
+        split = self.split() if "split" in self.table_files else tables.empty_table("split")
+        lf = lf.join(meta.drop("subject_id", "study_id"), on="dicom_id", how="left").with_columns(
+            tables.view_exprs()
+        )
+        lf = lf.join(split.select("dicom_id", "split"), on="dicom_id", how="left")
         return lf.sort("subject_id", "study_id", "dicom_id")
 
     def study_times(self) -> pl.LazyFrame:
@@ -398,6 +522,47 @@ class Dataset:
                 return candidate, True
         return self.root / f"{rel_without_ext}{preferred[0] if preferred else '.dcm'}", False
 
+    def _bad_image(self, subject: int, study: int, dicom_id: str) -> Image:
+        """A placeholder for a record whose ``dicom_id`` is malformed: shown, marked, never opened."""
+        shown = dicom_id if len(dicom_id) <= 60 else dicom_id[:57] + "..."
+        where = self.root / layout.study_dir(subject, study) / "(malformed dicom_id)"
+        problem = (
+            f"malformed dicom_id {shown!r} in the record list (expected 40 hex digits in five groups of 8); "
+            "see ds.validate()"
+        )
+        return Image(dicom_id, where, False, None, problem=problem)
+
+    @cached_property
+    def _image_exts(self) -> dict[str, str]:
+        """The image extension of each project of the copy that has images."""
+        exts = {}
+        for key, src in self.sources.items():
+            ext = self.image_ext if src is self.source else src.first_image_ext()
+            if ext is None and key == layout.JPG_PROJECT:
+                ext = ".jpg"
+            if ext is not None:
+                exts[key] = ext
+        return exts
+
+    def _project_files(self, rel_without_ext: str, shown: Path, exists: bool) -> dict[str, object]:
+        """The image's DICOM and JPG files, in whichever projects the copy has (see :class:`Image`)."""
+        files: dict[str, object] = {}
+        for key, src in self.sources.items():
+            ext = self._image_exts.get(key)
+            if ext is None:
+                continue
+            kind = "jpg" if ext == ".jpg" else "dicom"
+            path = shown if src is self.source else src.root / f"{rel_without_ext}{ext}"
+            found = exists if src is self.source else path.is_file()
+            files.setdefault(f"{kind}_path", path)
+            files.setdefault(f"{kind}_exists", found)
+        return files
+
+    @property
+    def _expects_reports(self) -> bool:
+        """Whether this copy should have a report per study (it has MIMIC-CXR's files or lists)."""
+        return layout.CXR_PROJECT in self.sources or self.flavor == "dicom" or "studies" in self.table_files
+
     def image_files(self) -> pl.DataFrame:
         """Every listed image with its file on disk: ``subject_id, study_id, dicom_id, file`` (absolute path
         string, null when the file is missing), sorted by ids. Resolves ``.dcm``, ``.dcm.gz`` and ``.jpg``."""
@@ -443,20 +608,23 @@ class Dataset:
             if meta.height:
                 date, time = meta["StudyDate"].min(), meta["StudyTime"].min()
         ext = self.image_ext or ".dcm"
-        wanted = [layout.image_path(subject, sid, did, ext=ext) for did in sorted(rows["dicom_id"])]
+        dicom_ids = sorted(did for did in rows["dicom_id"] if did is not None)
+        good = [did for did in dicom_ids if layout.is_dicom_id(did)]
+        wanted = [layout.image_path(subject, sid, did, ext=ext) for did in good]
         if self.flavor == "dicom" or "studies" in self.table_files:
             wanted.append(layout.report_path(subject, sid))
         self.source.prefetch(wanted)  # a remote copy fetches the study's files in parallel; a folder has them
-        images = []
-        for did in sorted(rows["dicom_id"]):
+        images = [self._bad_image(subject, sid, did) for did in dicom_ids if did not in set(good)]
+        for did in good:
             rel = layout.image_path(subject, sid, did)[: -len(".dcm")]
             path, exists = self._locate(rel)
-            images.append(Image(did, path, exists, views.get(did) or None))
+            files = self._project_files(rel, path, exists)
+            images.append(Image(did, path, exists, views.get(did) or None, **files))
 
         def order(img: Image) -> tuple[int, str]:
             return (0 if img.view_position in FRONTAL_VIEWS else 1 if img.view_position else 2, img.dicom_id)
 
-        report = self.root / layout.report_path(subject, sid)
+        report = (self._reports_source or self.source).root / layout.report_path(subject, sid)
         reports_zip = self.reports_zip
         if reports_zip is not None and not report.exists():
             reports_zip = self.local_file(
@@ -466,7 +634,7 @@ class Dataset:
             subject_id=subject,
             study_id=sid,
             images=tuple(sorted(images, key=order)),
-            report_path=report if report.exists() or self.flavor == "dicom" else None,
+            report_path=report if report.exists() or self._expects_reports else None,
             study_date=date,
             study_time=time,
             _reports_zip=reports_zip,
@@ -476,22 +644,25 @@ class Dataset:
 
     @cached_property
     def _has_report_files(self) -> bool:
-        if "listing" in self.__dict__ and not self.source.fetches_on_demand:  # already walked
+        source = self._reports_source
+        if source is None:
+            return False
+        if "listing" in self.__dict__ and not source.fetches_on_demand:  # already walked
             return bool((self.listing["kind"] == "report").any())
-        expected = self.flavor == "dicom" or "studies" in self.table_files
-        return self.has_files_tree and self.source.has_report_files(expected=expected)
+        return source.has(layout.FILES_DIR) and source.has_report_files(expected=self._expects_reports)
 
     def _report_source(self) -> Path:
         """The reports' folder or zip. A source that fetches on demand reads the one zip rather than a file per
         report; a local copy reads its report files (cheaper than inflating the zip) when it has them."""
-        if self.reports_zip is not None and self.source.fetches_on_demand:
+        source = self._reports_source
+        if self.reports_zip is not None and source.fetches_on_demand:
             return self.local_file(self.reports_zip)
         if self._has_report_files:
-            if self.source.fetches_on_demand:  # one request per report, once: then they are in the mirror
+            if source.fetches_on_demand:  # one request per report, once: then they are in the mirror
                 rels = self.studies().select("path").collect()["path"].to_list()
-                self.source.prefetch(rels, progress=True, desc="fetching reports")
-            if (self.root / layout.FILES_DIR).is_dir():
-                return self.root
+                source.prefetch(rels, progress=True, desc="fetching reports")
+            if (source.root / layout.FILES_DIR).is_dir():
+                return source.root
         if self.reports_zip is not None:
             return self.local_file(self.reports_zip)
         raise MissingFileError(
@@ -549,11 +720,13 @@ class Dataset:
         listing = self.listing
         return {
             "root": self.location,
+            "projects": self.projects,
             "remote": self.is_remote,
             "mirror": str(self.root) if self.is_remote else None,
             "flavor": self.flavor,
             "image_ext": self.image_ext,
             "tables": {name: p.name for name, p in self.table_files.items()},
+            "table_projects": {name: self._project_of(p) for name, p in self.table_files.items()},
             "missing_tables": [n for n in tables.TABLES if n not in self.table_files],
             "reports_zip": self.reports_zip.name if self.reports_zip else None,
             "image_filenames": self.image_filenames is not None,
@@ -580,18 +753,30 @@ def demo_root(cache_dir: str | os.PathLike | None = None) -> Path:
 def open_dataset(
     root: str | os.PathLike | None = None,
     *,
+    jpg_root: str | os.PathLike | None = None,
+    prefer: str = "dicom",
+    release: str | None = None,
     cache_dir: str | os.PathLike | None = None,
     storage_options: dict | None = None,
 ) -> Dataset:
-    """Open a MIMIC-CXR or MIMIC-CXR-JPG copy: the one obvious entry point.
+    """Open a copy of MIMIC-CXR and/or MIMIC-CXR-JPG: the one obvious entry point.
 
     Parameters
     ----------
     root
-        The dataset folder (the one holding ``files/`` and the ``.csv.gz`` tables), or its URL
-        (``https://physionet.org/files/mimic-cxr/2.0.0/``, ``s3://...``, ``gs://...``, any fsspec URL: files are
-        then fetched on demand into the cache, see :mod:`cxrkit.storage.remote`). Default: the ``CXRKIT_ROOT``
-        environment variable, else the synthetic demo dataset (generated on first use).
+        Where the copy is, as ``wget`` left it: the ``physionet.org/files`` folder above the two projects (or
+        any folder holding ``mimic-cxr/<release>/`` and/or ``mimic-cxr-jpg/<release>/``), either project's own
+        folder (its sibling is found where PhysioNet puts it), or one folder holding everything (``files/``
+        and the ``.csv.gz`` tables). Or a URL of a project (``https://physionet.org/files/mimic-cxr/2.0.0/``,
+        ``s3://...``, ``gs://...``, any fsspec URL: files are then fetched on demand into the cache, see
+        :mod:`cxrkit.storage.remote`). Default: the ``CXRKIT_ROOT`` environment variable, else the synthetic
+        demo dataset (generated on first use).
+    jpg_root
+        The MIMIC-CXR-JPG project when it does not sit beside MIMIC-CXR.
+    prefer
+        Which images to show when the copy has both: ``"dicom"`` (default) or ``"jpg"``.
+    release
+        The release folder to open in each project (default: the newest each has).
     cache_dir
         Where derived data goes. Default: ``CXRKIT_CACHE``, else the per-user cache directory. It must lie
         outside the dataset root; the kit never writes into a dataset.
@@ -605,8 +790,24 @@ def open_dataset(
     >>> ds.flavor, ds.has("chexpert")
     ('dicom', True)
     """
+    from_env = root is None and bool(os.environ.get(ENV_ROOT))
     if root is None:
         root = os.environ.get(ENV_ROOT) or None
     if root is None:
         root = demo_root(cache_dir)
-    return Dataset(root, cache_dir=cache_dir, storage_options=storage_options)
+    try:
+        return Dataset(
+            root,
+            jpg_root=jpg_root,
+            prefer=prefer,
+            release=release,
+            cache_dir=cache_dir,
+            storage_options=storage_options,
+        )
+    except NotADatasetError as exc:
+        if from_env:  # the user called open_dataset() with no argument: the variable is the cause
+            raise NotADatasetError(
+                f"the environment variable {ENV_ROOT} is set to {root}, which is not a copy of the data: {exc} "
+                f"Fix {ENV_ROOT}, or unset it to open the demo dataset."
+            ) from exc.__cause__
+        raise

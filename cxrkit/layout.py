@@ -60,6 +60,16 @@ REPORTS_ZIP_PATTERN = "mimic-cxr-reports*.zip"
 SHA256SUMS = "SHA256SUMS.txt"
 #: Releases whose file names are tried on a server that lists no folders.
 RELEASES = ("2.0.0", "2.1.0")
+#: The two PhysioNet projects, as their folders are named under ``physionet.org/files/``: MIMIC-CXR (DICOM,
+#: reports, record and study lists) and MIMIC-CXR-JPG (JPG, metadata, labels, split).
+CXR_PROJECT, JPG_PROJECT = "mimic-cxr", "mimic-cxr-jpg"
+PROJECTS = (CXR_PROJECT, JPG_PROJECT)
+#: The project that ships each table (the other project's copy, if any, is a fallback).
+TABLE_PROJECT = {
+    "records": CXR_PROJECT, "studies": CXR_PROJECT, "providers": CXR_PROJECT, "metadata": JPG_PROJECT,
+    "chexpert": JPG_PROJECT, "negbio": JPG_PROJECT, "split": JPG_PROJECT,
+}  # fmt: skip
+_RELEASE_RE = re.compile(r"[0-9]+(\.[0-9]+)*")
 
 #: Names of the folders and report files of the tree: ``p10``, ``p10000032``, ``s50414267.txt`` (``fullmatch``).
 GROUP_DIR_RE = re.compile(r"p1[0-9]")
@@ -331,6 +341,19 @@ def known_top_files() -> list[str]:
         for pattern in patterns:
             names += [pattern.replace("*", release) for release in RELEASES] if "*" in pattern else [pattern]
     return names
+
+
+def release_key(name: str) -> tuple[int, ...] | None:
+    """The sort key of a release folder name (``2.1.0`` -> ``(2, 1, 0)``), ``None`` for any other name.
+
+    Examples
+    --------
+    >>> sorted(["2.0.0", "2.10.0", "2.1.0"], key=release_key)
+    ['2.0.0', '2.1.0', '2.10.0']
+    >>> release_key("files") is None
+    True
+    """
+    return tuple(int(p) for p in name.split(".")) if _RELEASE_RE.fullmatch(name) else None
 
 
 # --- the same rules as polars expressions (vectorised; used by the tables) -----------------------------

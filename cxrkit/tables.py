@@ -242,6 +242,19 @@ def _typed(lf: pl.LazyFrame, spec: TableSpec) -> pl.LazyFrame:
     return lf.with_columns(exprs) if exprs else lf
 
 
+def empty_table(name: str) -> pl.LazyFrame:
+    """Table ``name`` with no rows and its typed columns (what :func:`load_table` gives): the stand-in for a
+    table a copy lacks, so that joins keep their columns.
+
+    Examples
+    --------
+    >>> empty_table("metadata").collect_schema()["StudyDate"]
+    Date
+    """
+    spec = TABLES[name]
+    return _typed(pl.LazyFrame(schema=spec.schema), spec)
+
+
 def study_time_expr(value: pl.Expr) -> pl.Expr:
     """StudyTime floats (``HHMMSS.fff`` with the leading zero lost, e.g. ``80556.875``) as a polars Time.
 

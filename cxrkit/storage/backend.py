@@ -77,8 +77,8 @@ class Source:
 
     # -- what is there --
 
-    def names(self) -> list[str]:  # pragma: no cover - interface
-        """The names at the top of the copy (files and folders), sorted."""
+    def names(self, folder: str = "") -> list[str]:  # pragma: no cover - interface
+        """The names at the top of the copy (files and folders), or in one of its folders, sorted."""
         raise NotImplementedError
 
     def has(self, name: str) -> bool:

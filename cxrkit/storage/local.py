@@ -41,16 +41,16 @@ class LocalSource(Source):
         self.label = str(self.root)
         if not self.root.is_dir():
             raise NotADatasetError(
-                f"{self.root} is not a folder. Pass the folder that holds files/ and the .csv.gz tables "
-                "(or set CXRKIT_ROOT); call open_dataset() with no argument for the demo dataset."
+                f"{self.root} is not a folder. Pass the physionet.org/files folder above the projects, a "
+                "project's folder (.../mimic-cxr/2.1.0), or the folder that holds files/ and the .csv.gz tables"
             )
         self.cache = Cache(cache_dir, forbid_inside=(self.root,))
 
     # -- what is there --
 
-    def names(self) -> list[str]:
+    def names(self, folder: str = "") -> list[str]:
         try:
-            return sorted(os.listdir(self.root))
+            return sorted(os.listdir(self.root / folder))
         except OSError:
             return []
 

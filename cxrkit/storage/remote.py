@@ -425,8 +425,13 @@ class RemoteSource(Source):
 
     # -- what is there --
 
-    def names(self) -> list[str]:
-        return list(self.top)
+    def names(self, folder: str = "") -> list[str]:
+        if not folder:
+            return list(self.top)
+        try:
+            return self.remote.names(folder)
+        except MissingFileError:
+            return []
 
     def has(self, name: str) -> bool:
         return name in self.top

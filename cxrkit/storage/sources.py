@@ -1,4 +1,5 @@
-"""Choosing a copy's source once: a local folder or a URL (:func:`open_source`), as xarray chooses an engine.
+"""Choosing a copy's sources once: a local folder or a URL (:func:`open_source`), as xarray chooses an engine,
+and the two PhysioNet projects of a copy side by side (:func:`open_sources`).
 
 Examples
 --------
@@ -16,11 +17,16 @@ import re
 import urllib.parse
 from typing import Any
 
+from .. import layout
 from .backend import Source
 from .local import LocalSource
+from .projects import find_projects
 from .remote import RemoteSource
 
-__all__ = ["is_url", "open_source"]
+__all__ = ["SINGLE", "is_url", "open_source", "open_sources"]
+
+#: The key of a copy that keeps both projects' files in one folder (older copies, ``cxrkit demo --layout single``).
+SINGLE = "copy"
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
@@ -53,3 +59,58 @@ def open_source(
     if storage_options:
         raise TypeError("storage_options= applies to a URL root, not to a local folder")
     return LocalSource(root, cache_dir)
+
+
+def _projects_under(
+    source: Source, root: str, release: str | None, cache_dir: Any, storage_options: Any
+) -> dict[str, Source]:
+    """The projects of a URL that lists ``mimic-cxr/`` and/or ``mimic-cxr-jpg/`` (and no copy of its own): each
+    at its newest release (or ``release``), opened with the same credentials."""
+    names = source.names()
+    if not source.fetches_on_demand or layout.FILES_DIR in names:
+        return {}
+    found = {}
+    for name in layout.PROJECTS:
+        if name not in names:
+            continue
+        have = sorted((r for r in source.names(name) if layout.release_key(r)), key=layout.release_key)
+        pick = release if release in have else (have[-1] if have and release is None else None)
+        if pick is not None:
+            url = f"{root.rstrip('/')}/{name}/{pick}/"
+            found[name] = open_source(url, cache_dir=cache_dir, storage_options=storage_options)
+    return found
+
+
+def open_sources(
+    root: str | os.PathLike,
+    *,
+    jpg_root: str | os.PathLike | None = None,
+    release: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> dict[str, Source]:
+    """The sources of a copy by project: ``{"mimic-cxr": ..., "mimic-cxr-jpg": ...}`` for the PhysioNet layout
+    (either or both; see :func:`cxrkit.storage.projects.find_projects`), else ``{"copy": ...}`` for a folder or
+    URL that holds the copy itself.
+
+    ``jpg_root`` names the MIMIC-CXR-JPG project where it does not sit beside MIMIC-CXR (it then replaces any
+    sibling found). ``release`` picks a release folder of each project (default: the newest).
+
+    Examples
+    --------
+    >>> import cxrkit
+    >>> sorted(open_sources(cxrkit.open_dataset().root))  # the demo: both projects, as a download leaves them
+    ['mimic-cxr', 'mimic-cxr-jpg']
+    """
+    local = isinstance(root, os.PathLike) or (isinstance(root, str) and not is_url(root))
+    found = find_projects(os.path.expanduser(root), release=release) if local else {}
+    if found:
+        sources = {name: open_source(path, cache_dir=cache_dir) for name, path in found.items()}
+    else:
+        source = open_source(root, cache_dir=cache_dir, storage_options=storage_options)
+        sources = _projects_under(source, str(root), release, cache_dir, storage_options) or {SINGLE: source}
+    if jpg_root is not None:
+        sources[layout.JPG_PROJECT] = open_source(
+            jpg_root, cache_dir=cache_dir, storage_options=storage_options
+        )
+    return sources
