@@ -1,8 +1,8 @@
 """Shared fixtures for the tests and the doctests of every module.
 
 Every test runs with HOME and the cache in temporary folders, never the user's; demo datasets of each shape are
-generated once per session into temporary folders. Doctests see ``CXRKIT_ROOT`` set to the session's demo, so
-``open_dataset()`` in a docstring example opens it without regenerating anything."""
+generated once per session into temporary folders. Doctests see ``CXRKIT_ROOT`` set to the session's default
+(two-project) demo, so ``open_dataset()`` in a docstring example opens it without regenerating anything."""
 
 from __future__ import annotations
 
@@ -16,19 +16,26 @@ def _isolated_home(request, tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CXRKIT_CACHE", str(home / "cache"))
     monkeypatch.delenv("CXRKIT_ROOT", raising=False)
     if isinstance(request.node, pytest.DoctestItem):
-        monkeypatch.setenv("CXRKIT_ROOT", str(request.getfixturevalue("demo_dicom")))
+        monkeypatch.setenv("CXRKIT_ROOT", str(request.getfixturevalue("demo_projects")))
     yield
 
 
 def _demo(tmp_path_factory, name, **kwargs):
     from cxrkit.demo import make_demo
 
-    return make_demo(tmp_path_factory.mktemp("demos") / name, **kwargs)
+    return make_demo(tmp_path_factory.mktemp("demos") / name, **{"layout": "single", **kwargs})
+
+
+@pytest.fixture(scope="session")
+def demo_projects(tmp_path_factory):
+    """The default demo: MIMIC-CXR and MIMIC-CXR-JPG side by side (``mimic-cxr/2.1.0``, ``mimic-cxr-jpg/2.1.0``)
+    as a download leaves them; read-only."""
+    return _demo(tmp_path_factory, "projects", layout="projects")
 
 
 @pytest.fixture(scope="session")
 def demo_dicom(tmp_path_factory):
-    """The default demo, DICOM flavour (read-only: copy it before changing anything)."""
+    """The demo in one folder, DICOM flavour (read-only: copy it before changing anything)."""
     return _demo(tmp_path_factory, "dicom")
 
 

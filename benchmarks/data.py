@@ -114,7 +114,9 @@ def tables_root(base: Path, subjects: int, *, log=print) -> Path:
     demo = demo_module()
     log(f"generating {subjects} patients of tables{' and reports' if demo else ''} into {folder} ...")
     if demo is not None:
-        demo.make_demo(folder, subjects=subjects, seed=0, images=False, labels=True, overwrite=True)
+        demo.make_demo(
+            folder, subjects=subjects, seed=0, images=False, labels=True, overwrite=True, layout="single"
+        )
     else:
         write_tables(folder, subjects=subjects, seed=0)
     _mark(folder, log)
@@ -278,6 +280,7 @@ def dicom_root(base: Path, subjects: int, image_scale: float, *, log=print) -> P
         labels=True,
         images=True,
         overwrite=True,
+        layout="single",
     )
     _mark(folder, log)
     return folder

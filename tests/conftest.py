@@ -15,7 +15,7 @@ def demo4(tmp_path_factory):
     """A demo of 4 patients (14 images), read-only: copy it before changing anything."""
     from cxrkit.demo import make_demo
 
-    return make_demo(tmp_path_factory.mktemp("remote-demo") / "d", subjects=4)
+    return make_demo(tmp_path_factory.mktemp("remote-demo") / "d", subjects=4, layout="single")
 
 
 @pytest.fixture(scope="module")

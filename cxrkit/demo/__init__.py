@@ -3,7 +3,9 @@
 **Everything here is synthetic**: random ids with the real shapes, procedural phantom images
 (:mod:`~cxrkit.demo._phantom`), reports written from the labels (:mod:`~cxrkit.demo._reports`), all in the
 real layout and file formats (:mod:`~cxrkit.demo._build`, whose docstring lists what is mimicked), so code
-written against the demo runs unchanged on a real copy. Output is deterministic.
+written against the demo runs unchanged on a real copy. By default the two PhysioNet projects sit side by
+side, ``mimic-cxr/2.1.0/`` and ``mimic-cxr-jpg/2.1.0/``, as a download leaves them (``layout="single"`` puts
+everything in one folder). Output is deterministic.
 
 Examples
 --------
@@ -13,20 +15,24 @@ Examples
 
 from ..errors import DemoError, DemoExistsError
 from ._build import (
+    DEMO_RELEASE,
     DEMO_VERSION,
     EXAMPLE_STUDY,
     EXAMPLE_SUBJECT,
     FLAVORS,
+    LAYOUTS,
     demo_tables,
     expected_counts,
     make_demo,
 )
 
 __all__ = [
+    "DEMO_RELEASE",
     "DEMO_VERSION",
     "EXAMPLE_STUDY",
     "EXAMPLE_SUBJECT",
     "FLAVORS",
+    "LAYOUTS",
     "DemoError",
     "DemoExistsError",
     "demo_tables",

@@ -89,13 +89,20 @@ def tree_hashes(root: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def dicom_root(tmp_path_factory) -> Path:
-    return make_demo(tmp_path_factory.mktemp("demo") / "dicom", subjects=24, seed=0, image_scale=SCALE)
+    return make_demo(
+        tmp_path_factory.mktemp("demo") / "dicom", subjects=24, seed=0, image_scale=SCALE, layout="single"
+    )
 
 
 @pytest.fixture(scope="module")
 def jpg_root(tmp_path_factory) -> Path:
     return make_demo(
-        tmp_path_factory.mktemp("demo") / "jpg", subjects=8, seed=3, flavor="jpg", image_scale=SCALE
+        tmp_path_factory.mktemp("demo") / "jpg",
+        subjects=8,
+        seed=3,
+        flavor="jpg",
+        image_scale=SCALE,
+        layout="single",
     )
 
 
@@ -279,7 +286,7 @@ def test_report_text_agrees_with_labels():
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        root = make_demo(Path(tmp) / "d", subjects=150, seed=11, images=False)
+        root = make_demo(Path(tmp) / "d", subjects=150, seed=11, images=False, layout="single")
         chex = read_csv(root / "mimic-cxr-2.0.0-chexpert.csv.gz")
         checked = {"pos": 0, "neg": 0, "sd": 0, "normal": 0}
         for row in chex.iter_rows(named=True):
@@ -388,7 +395,7 @@ def test_monochrome1_is_stored_inverted(dicom_root):
 
 
 def test_dicom_gz_flavour(tmp_path):
-    root = make_demo(tmp_path / "gz", subjects=3, flavor="dicom-gz", image_scale=0.05)
+    root = make_demo(tmp_path / "gz", subjects=3, flavor="dicom-gz", image_scale=0.05, layout="single")
     records = read_csv(root / "cxr-record-list.csv.gz")
     assert records["path"].str.ends_with(".dcm").all()  # the list keeps .dcm, as the real one
     for path in records["path"]:
@@ -423,7 +430,7 @@ def test_jpg_flavour(jpg_root):
 
 
 def test_labels_false_and_images_false(tmp_path):
-    root = make_demo(tmp_path / "bare", subjects=4, labels=False, images=False)
+    root = make_demo(tmp_path / "bare", subjects=4, labels=False, images=False, layout="single")
     assert not (root / "mimic-cxr-2.0.0-chexpert.csv.gz").exists()
     assert not (root / "mimic-cxr-2.0.0-negbio.csv.gz").exists()
     assert (root / "mimic-cxr-2.0.0-split.csv.gz").exists()
@@ -447,26 +454,26 @@ def test_sha256sums_match(dicom_root):
 
 
 def test_same_seed_same_bytes_different_seed_differs(tmp_path):
-    a = make_demo(tmp_path / "a", subjects=5, seed=7, image_scale=0.05)
-    b = make_demo(tmp_path / "b", subjects=5, seed=7, image_scale=0.05)
-    c = make_demo(tmp_path / "c", subjects=5, seed=8, image_scale=0.05)
+    a = make_demo(tmp_path / "a", subjects=5, seed=7, image_scale=0.05, layout="single")
+    b = make_demo(tmp_path / "b", subjects=5, seed=7, image_scale=0.05, layout="single")
+    c = make_demo(tmp_path / "c", subjects=5, seed=8, image_scale=0.05, layout="single")
     assert tree_hashes(a) == tree_hashes(b)
     ha, hc = tree_hashes(a), tree_hashes(c)
     assert ha["cxr-record-list.csv.gz"] != hc["cxr-record-list.csv.gz"]
     assert set(ha) != set(hc)
-    j1 = make_demo(tmp_path / "j1", subjects=3, seed=7, flavor="jpg", image_scale=0.05)
-    j2 = make_demo(tmp_path / "j2", subjects=3, seed=7, flavor="jpg", image_scale=0.05)
+    j1 = make_demo(tmp_path / "j1", subjects=3, seed=7, flavor="jpg", image_scale=0.05, layout="single")
+    j2 = make_demo(tmp_path / "j2", subjects=3, seed=7, flavor="jpg", image_scale=0.05, layout="single")
     assert tree_hashes(j1) == tree_hashes(j2)
 
 
 def test_refuses_to_overwrite_and_overwrites_on_request(tmp_path):
-    dest = make_demo(tmp_path / "d", subjects=2, seed=1, images=False)
+    dest = make_demo(tmp_path / "d", subjects=2, seed=1, images=False, layout="single")
     before = tree_hashes(dest)
     with pytest.raises(DemoExistsError, match="overwrite=True") as info:
-        make_demo(dest, subjects=2, seed=2, images=False)
+        make_demo(dest, subjects=2, seed=2, images=False, layout="single")
     assert isinstance(info.value, CxrkitError)
     assert tree_hashes(dest) == before
-    make_demo(dest, subjects=2, seed=2, images=False, overwrite=True)
+    make_demo(dest, subjects=2, seed=2, images=False, overwrite=True, layout="single")
     assert tree_hashes(dest) != before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
 
@@ -476,7 +483,7 @@ def test_refuses_to_overwrite_and_overwrites_on_request(tmp_path):
 )
 def test_bad_arguments(tmp_path, kwargs):
     with pytest.raises(DemoError):
-        make_demo(tmp_path / "x", **kwargs)
+        make_demo(tmp_path / "x", **kwargs, layout="single")
     assert not (tmp_path / "x").exists()
 
 
@@ -498,7 +505,7 @@ def test_moderate_scale_follows_the_real_mix(tmp_path):
     import time
 
     start = time.perf_counter()
-    root = make_demo(tmp_path / "big", subjects=2000, seed=2, images=False)
+    root = make_demo(tmp_path / "big", subjects=2000, seed=2, images=False, layout="single")
     elapsed = time.perf_counter() - start
     records = read_csv(root / "cxr-record-list.csv.gz")
     studies = read_csv(root / "cxr-study-list.csv.gz")
@@ -542,7 +549,7 @@ def test_a_destination_created_meanwhile_is_left_alone(tmp_path, monkeypatch):
 
     monkeypatch.setattr(writer, "_write_demo", build_then_race)
     with pytest.raises(DemoExistsError, match="someone else"):
-        make_demo(dest, subjects=2, images=False)
+        make_demo(dest, subjects=2, images=False, layout="single")
     assert [p.name for p in dest.iterdir()] == ["theirs.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
 

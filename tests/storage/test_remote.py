@@ -249,7 +249,7 @@ def test_a_server_without_folder_listings(demo4):
 
 @pytest.mark.parametrize("flavor", ["jpg", "dicom-gz"])
 def test_other_flavours_over_http(tmp_path, flavor):
-    root = make_demo(tmp_path / flavor, subjects=2, flavor=flavor)
+    root = make_demo(tmp_path / flavor, subjects=2, flavor=flavor, layout="single")
     local = cxrkit.open_dataset(root)
     with DatasetServer(root, credentials=(USER, PASSWORD)) as srv:
         ds = cxrkit.open_dataset(srv.url, storage_options=GOOD)

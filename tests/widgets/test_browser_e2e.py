@@ -172,7 +172,7 @@ def test_study_browser_in_jupyterlab(tmp_path):
     from cxrkit.demo import make_demo
     from cxrkit.widgets import StudyBrowser
 
-    root = make_demo(tmp_path / "demo", subjects=4)
+    root = make_demo(tmp_path / "demo", subjects=4, layout="single")
     cache = tmp_path / "cache"
     expected = StudyBrowser(cxrkit.open_dataset(root, cache_dir=cache))  # what the page should show
     first, second = expected.matches[0], expected.matches[1]

@@ -24,7 +24,7 @@ PNG_BASE64 = "iVBORw0KGgo"  # how every base64-encoded PNG starts
 
 @pytest.fixture(scope="module")
 def demo_root(tmp_path_factory):
-    return make_demo(tmp_path_factory.mktemp("demo") / "dicom")
+    return make_demo(tmp_path_factory.mktemp("demo") / "dicom", layout="single")
 
 
 @pytest.fixture(scope="module")
@@ -289,7 +289,7 @@ def test_partial_download_shows_missing_images(demo_root, tmp_path):
 
 
 def test_jpg_copy(tmp_path):
-    root = make_demo(tmp_path / "jpg", subjects=6, flavor="jpg")
+    root = make_demo(tmp_path / "jpg", subjects=6, flavor="jpg", layout="single")
     ds = cxrkit.open_dataset(root, cache_dir=tmp_path / "cache")
     browser = StudyBrowser(ds)
     image = next(im for im in ds.study(browser.current_study_id).images if im.exists)
@@ -301,7 +301,7 @@ def test_jpg_copy(tmp_path):
 
 
 def test_gzipped_dicom_copy(tmp_path):
-    root = make_demo(tmp_path / "gz", subjects=4, flavor="dicom-gz")
+    root = make_demo(tmp_path / "gz", subjects=4, flavor="dicom-gz", layout="single")
     browser = StudyBrowser(cxrkit.open_dataset(root, cache_dir=tmp_path / "cache"))
     assert browser.current_dicom_id and png_size(browser.viewer.image.value)[0] > 0
 
@@ -391,7 +391,9 @@ def test_full_resolution_is_read_on_the_first_zoom_only(demo_root, monkeypatch):
 def test_default_dataset_and_tables_only_copy(demo_root, tmp_path, monkeypatch):
     monkeypatch.setenv("CXRKIT_ROOT", str(demo_root))
     assert StudyBrowser().dataset.root == demo_root.resolve()  # open_dataset(): $CXRKIT_ROOT or the demo
-    root = make_demo(tmp_path / "tables", subjects=3, images=False)  # tables and reports, no image files
+    root = make_demo(
+        tmp_path / "tables", subjects=3, images=False, layout="single"
+    )  # tables and reports, no image files
     browser = StudyBrowser(cxrkit.open_dataset(root, cache_dir=tmp_path / "cache"))
     listed = browser.dataset.study(browser.current_study_id).images
     assert listed and browser.current_dicom_id is None
