@@ -5,7 +5,8 @@ Examples
 .. code-block:: console
 
     $ cxrkit demo                 # generate the demo dataset into the cache and print where it is
-    $ cxrkit demo ./demo-data --subjects 100 --flavor jpg
+    $ cxrkit demo ./demo-data --subjects 100     # demo-data/mimic-cxr/2.1.0 and demo-data/mimic-cxr-jpg/2.1.0
+    $ cxrkit info /data/physionet.org/files      # both projects, as wget left them
     $ cxrkit info /data/mimic-cxr/2.0.0
     $ cxrkit validate /data/mimic-cxr/2.0.0     # exit status 1 when errors are found
     $ cxrkit info https://physionet.org/files/mimic-cxr/2.0.0/   # a remote copy (credentials: ~/.netrc)
@@ -23,13 +24,27 @@ from .errors import CxrkitError
 DESCRIPTION = """\
 cxrkit: explore the MIMIC-CXR and MIMIC-CXR-JPG chest X-ray datasets.
 
-A ROOT is the folder you downloaded, the one that holds files/ and the .csv.gz tables
-(for example physionet.org/files/mimic-cxr/2.0.0), or its URL (https://, s3://, gs://: needs
-the remote extra; credentials from ~/.netrc, $CXRKIT_HTTP_USER/$CXRKIT_HTTP_PASSWORD or the
-cloud SDK). Without ROOT, commands use $CXRKIT_ROOT, else the synthetic demo dataset. The kit
+A ROOT is what you downloaded: the physionet.org/files folder above the two projects
+(mimic-cxr/<release>/ and mimic-cxr-jpg/<release>/), either project's folder (its sibling is
+found beside it), or one folder that holds files/ and the .csv.gz tables; or a project's URL
+(https://, s3://, gs://: needs the remote extra; credentials from ~/.netrc,
+$CXRKIT_HTTP_USER/$CXRKIT_HTTP_PASSWORD or the cloud SDK). Without ROOT, commands use $CXRKIT_ROOT, else the synthetic demo dataset. The kit
 never writes into ROOT; derived data (and what is fetched from a URL) goes to the cache folder
 ($CXRKIT_CACHE, default ~/.cache/cxrkit).
 """
+
+
+def _copy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jpg-root", metavar="DIR", help="the MIMIC-CXR-JPG project, when it is not beside ROOT"
+    )
+    parser.add_argument(
+        "--prefer",
+        choices=("dicom", "jpg"),
+        default="dicom",
+        help="images to show when both projects are there",
+    )
+    parser.add_argument("--release", metavar="X.Y.Z", help="release folder to open (default: the newest)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="cxrkit", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--cache-dir", help="cache folder (default: $CXRKIT_CACHE or ~/.cache/cxrkit)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser(
         "demo",
@@ -56,6 +71,14 @@ def _parser() -> argparse.ArgumentParser:
         help="MIMIC-CXR DICOM (.dcm), DICOM as .dcm.gz, or MIMIC-CXR-JPG (default dicom)",
     )
     demo.add_argument("--no-labels", action="store_true", help="leave out the chexpert/negbio label files")
+    demo.add_argument(
+        "--layout",
+        choices=("projects", "single"),
+        default="projects",
+        help="projects: DEST/mimic-cxr/2.1.0 and DEST/mimic-cxr-jpg/2.1.0, as a download leaves them (default); "
+        "single: every file in DEST",
+    )
+    demo.add_argument("--overwrite", action="store_true", help="replace DEST if it exists")
 
     info = sub.add_parser(
         "info",
@@ -64,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         "and images (listed and on disk).",
     )
     info.add_argument("root", nargs="?", help="dataset folder (default: $CXRKIT_ROOT or the demo)")
+    _copy_options(info)
 
     val = sub.add_parser(
         "validate",
@@ -72,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         "summary per check and the first findings of each; exits 1 when any error is found.",
     )
     val.add_argument("root", nargs="?", help="dataset folder (default: $CXRKIT_ROOT or the demo)")
+    _copy_options(val)
     val.add_argument("--show", type=int, default=5, help="findings to print per check (default 5)")
     val.add_argument("--csv", metavar="FILE", help="also write every finding to FILE (outside the dataset)")
 
@@ -85,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     dl.add_argument("root", help="dataset folder or URL to copy from")
     dl.add_argument("dest", help="local folder to fill (created if needed)")
+    _copy_options(dl)
     dl.add_argument(
         "--subject",
         type=int,
@@ -104,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
         help="only images with this ViewPosition, e.g. PA (repeatable; needs the metadata table)",
     )
     dl.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(commands=sub.choices)
     return parser
 
 
@@ -132,12 +159,19 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .dataset import demo_root
 
     if args.dest is None:
-        if args.subjects is not None or args.seed != 0 or args.flavor != "dicom" or args.no_labels:
+        changed = args.seed != 0 or args.flavor != "dicom" or args.no_labels or args.layout != "projects"
+        if args.subjects is not None or changed or args.overwrite:
             print("cxrkit demo: options need a DEST folder (the default demo is fixed)", file=sys.stderr)
             return 2
         print(demo_root(args.cache_dir))
         return 0
-    kwargs = {"seed": args.seed, "flavor": args.flavor, "labels": not args.no_labels}
+    kwargs = {
+        "seed": args.seed,
+        "flavor": args.flavor,
+        "labels": not args.no_labels,
+        "layout": args.layout,
+        "overwrite": args.overwrite,
+    }
     if args.subjects is not None:
         kwargs["subjects"] = args.subjects
     print(demo.make_demo(args.dest, **kwargs))
@@ -147,12 +181,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _open(args: argparse.Namespace):
     from .dataset import open_dataset
 
-    return open_dataset(args.root, cache_dir=args.cache_dir)
+    return open_dataset(
+        args.root, jpg_root=args.jpg_root, prefer=args.prefer, release=args.release, cache_dir=args.cache_dir
+    )
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
     s = _open(args).summary()
     print(f"root:     {s['root']}")
+    for name, where in s["projects"].items():
+        if where != s["root"]:
+            print(f"also:     {name} at {where}")
     if s.get("remote"):
         print(f"mirror:   {s['mirror']}  (files fetched so far; 'on disk' below counts these)")
     print(f"flavour:  {s['flavor']}" + (f" ({s['image_ext']} images)" if s["image_ext"] else ""))
@@ -208,7 +247,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cxrkit`` command; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command is None:  # `cxrkit` alone, or `cxrkit --bogus`: say what it can do
+        parser.print_help(sys.stderr)
+        if extra:
+            print(f"\ncxrkit: unknown option(s): {' '.join(extra)}", file=sys.stderr)
+        return 2
+    if extra:  # the subcommand's own usage, not the top level's
+        args.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         commands = {
             "demo": _cmd_demo,
@@ -218,5 +265,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         return commands[args.command](args)
     except CxrkitError as exc:
-        print(f"cxrkit {args.command}: {exc}", file=sys.stderr)
+        message = str(exc).replace("pass overwrite=True", "pass --overwrite")  # the CLI's spelling of it
+        print(f"cxrkit {args.command}: {message}", file=sys.stderr)
         return 1

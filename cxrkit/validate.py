@@ -367,6 +367,61 @@ def check_remote(ds: Dataset, records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def check_projects(dicom_listing: pl.DataFrame, jpg_listing: pl.DataFrame) -> pl.DataFrame:
+    """Images on disk in one project and not in the other (MIMIC-CXR's DICOM, MIMIC-CXR-JPG's JPG). A ``pNN``
+    group that one project lacks entirely is one info row (a partial download), not a row per image.
+
+    Examples
+    --------
+    >>> from cxrkit.storage.tree import paths_frame
+    >>> d = "02aa804e-bde0afdd-112c0b34-7bc16630-4e384014"
+    >>> dcm = paths_frame([f"files/p10/p10000032/s50414267/{d}.dcm"])
+    >>> check_projects(dcm, paths_frame(["files/p11/p11000011/s50000001.txt"]))["detail"].to_list()
+    ['files/p10: 1 DICOM image(s) in mimic-cxr, none of this group in mimic-cxr-jpg (a partial download?)']
+    """
+    out = [empty()]
+    sides = {layout.CXR_PROJECT: dicom_listing, layout.JPG_PROJECT: jpg_listing}
+    images = {
+        k: v.filter(pl.col("kind") == "image").with_columns(
+            (pl.lit("p") + pl.col("subject_id").cast(pl.String).str.slice(0, 2)).alias("group")
+        )
+        for k, v in sides.items()
+    }
+    for here, there in (layout.PROJECTS, layout.PROJECTS[::-1]):
+        kind = "DICOM" if here == layout.CXR_PROJECT else "JPG"
+        only = images[here].join(images[there].select("dicom_id"), on="dicom_id", how="anti")
+        if only.height == 0:
+            continue
+        groups_there = set(images[there]["group"].to_list())
+        absent = only.filter(~pl.col("group").is_in(list(groups_there)))
+        summary = absent.group_by("group").len().sort("group")
+        out.append(
+            _as_findings(
+                summary.select(pl.format("files/{}", pl.col("group")).alias("path"), "len"),
+                f"{kind.lower()}_group_only_in_{here}",
+                "info",
+                pl.format(
+                    f"files/{{}}: {{}} {kind} image(s) in {here}, none of this group in {there} "
+                    "(a partial download?)",
+                    pl.col("path").str.slice(6),
+                    pl.col("len"),
+                ),
+            )
+        )
+        single = only.filter(pl.col("group").is_in(list(groups_there))).sort("path")
+        out.append(
+            _as_findings(
+                single.select("subject_id", "study_id", "dicom_id", "path"),
+                f"{kind.lower()}_without_{'jpg' if kind == 'DICOM' else 'dicom'}",
+                "warning",
+                pl.format(
+                    f"{{}} is in {here} but image {{}} is not in {there}", pl.col("path"), pl.col("dicom_id")
+                ),
+            )
+        )
+    return pl.concat(out)
+
+
 def check_table_links(
     name: str, frame: pl.DataFrame, records: pl.DataFrame, studies: pl.DataFrame
 ) -> pl.DataFrame:
@@ -440,6 +495,11 @@ def validate(ds: Dataset) -> pl.DataFrame:
                     reports_zip=ds.reports_zip is not None,
                 )
             )
+        sources = getattr(ds, "sources", {})
+        both = layout.CXR_PROJECT in sources and layout.JPG_PROJECT in sources
+        if both and not any(src.fetches_on_demand for src in sources.values()):
+            listings = {k: ds.listing if src is ds.source else src.listing() for k, src in sources.items()}
+            found.append(check_projects(listings[layout.CXR_PROJECT], listings[layout.JPG_PROJECT]))
         for name in ("metadata", "split", "chexpert", "negbio", "providers"):
             if name in typed:
                 found.append(check_table_links(name, typed[name], records, studies))

@@ -36,7 +36,9 @@ def test_help_explains_commands():
 def test_demo_makes_a_dataset(tmp_path):
     dest = tmp_path / "d"
     assert main(["demo", str(dest), "--subjects", "3", "--flavor", "jpg", "--no-labels"]) == 0
-    assert (dest / "IMAGE_FILENAMES").exists() and not list(dest.glob("*chexpert*"))
+    jpg = dest / "mimic-cxr-jpg" / "2.1.0"  # the JPG project alone
+    assert (jpg / "IMAGE_FILENAMES").exists() and not list(jpg.glob("*chexpert*"))
+    assert not (dest / "mimic-cxr").exists()
     assert main(["demo", str(dest), "--subjects", "3"]) == 1, "refuses to overwrite"
 
 
@@ -83,3 +85,35 @@ def test_corrupt_table_is_a_message_not_a_traceback(demo_dicom, tmp_path):
 @pytest.mark.parametrize("argv", [["demo", "--subjects", "3"]])
 def test_demo_options_need_dest(argv, capsys):
     assert main(argv) == 2
+
+
+def test_cxrkit_alone_or_with_a_bogus_option_lists_the_commands():
+    for args in ((), ("--bogus",)):
+        out = run(*args)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert all(word in out.stderr for word in ("demo", "info", "validate", "download")), args
+    assert "unknown option(s): --bogus" in run("--bogus").stderr
+
+
+def test_a_bogus_option_of_a_command_shows_that_commands_usage():
+    out = run("info", "--bogus")
+    assert out.returncode == 2 and "usage: cxrkit info" in out.stderr and "--jpg-root" in out.stderr
+
+
+def test_demo_into_an_existing_folder_names_the_cli_flag(tmp_path, capsys):
+    (tmp_path / "d").mkdir()
+    assert main(["demo", str(tmp_path / "d"), "--subjects", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and "overwrite=True" not in err
+
+
+def test_demo_writes_both_projects_and_info_shows_them(tmp_path, capsys):
+    assert main(["demo", str(tmp_path / "d"), "--subjects", "2"]) == 0
+    assert (tmp_path / "d/mimic-cxr/2.1.0/cxr-record-list.csv.gz").is_file()
+    assert (tmp_path / "d/mimic-cxr-jpg/2.1.0/IMAGE_FILENAMES").is_file()
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "d")]) == 0
+    out = capsys.readouterr().out
+    assert "mimic-cxr/2.1.0" in out and "also:     mimic-cxr-jpg at" in out
+    assert main(["demo", str(tmp_path / "s"), "--subjects", "2", "--layout", "single"]) == 0
+    assert (tmp_path / "s/cxr-record-list.csv.gz").is_file()

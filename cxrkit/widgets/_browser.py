@@ -362,7 +362,7 @@ class StudyBrowser(w.VBox):
             self.header_table.value = ""
             self.header.set_title(0, "DICOM header")
         elif not image.exists:
-            self.viewer.clear(f"missing: {image.path.name} is not in this copy")
+            self.viewer.clear(image.problem or f"missing: {image.path.name} is not in this copy")
         else:
             try:
                 data = self._decode(image)
