@@ -34,12 +34,43 @@ EXPECTED = ("00_quickstart", "01_data_organization", "02_image_statistics", "03_
 BUDGET_SECONDS = 150
 MAX_CODE_LINES = 25
 
-#: Demo shapes: keyword arguments for cxrkit.demo.make_demo.
+#: Demo shapes: keyword arguments for cxrkit.demo.make_demo (the default: both projects side by side), and
+#: what is done to the copy afterwards (see _alter).
 SHAPES = {
-    "dicom": {},
-    "jpg-nolabels": {"flavor": "jpg", "labels": False},
-    "tables-and-reports": {"images": False},  # cheap third shape: no image files on disk at all
+    "dicom": ({}, None),
+    "jpg-nolabels": ({"flavor": "jpg", "labels": False}, None),  # the JPG project alone, without labels
+    "tables-and-reports": ({"images": False}, None),  # cheap: no image files on disk at all
+    "dicom-project-alone": ({}, "drop-jpg"),
+    "damaged": ({}, "damage"),
 }
+
+
+def _alter(root: Path, how: str | None) -> None:
+    """Turn a two-project demo into a DICOM project alone, or damage it row by row as real copies are."""
+    import gzip
+    import shutil
+
+    import polars as pl
+
+    if how == "drop-jpg":
+        shutil.rmtree(root / "mimic-cxr-jpg")
+    if how == "damage":
+        cxr, jpg = root / "mimic-cxr" / "2.1.0", root / "mimic-cxr-jpg" / "2.1.0"
+        records = pl.read_csv(cxr / "cxr-record-list.csv.gz")
+        first = pl.int_range(pl.len()) == 0
+        bad = records.with_columns(
+            pl.when(first).then(pl.lit("not-a-dicom-id")).otherwise("dicom_id").alias("dicom_id")
+        )
+        (cxr / "cxr-record-list.csv.gz").write_bytes(gzip.compress(bad.write_csv().encode()))
+        sorted((cxr / "files").rglob("*.dcm"))[3].unlink()  # a listed DICOM missing
+        sorted((cxr / "files").rglob("*.txt"))[2].unlink()  # a study without its report
+        sorted((jpg / "files").rglob("*.jpg"))[5].unlink()  # a JPG missing
+        labels = pl.read_csv(jpg / "mimic-cxr-2.0.0-chexpert.csv.gz", infer_schema_length=0)
+        stray = labels.head(1).with_columns(pl.lit("59999999").alias("study_id"))  # a study nobody lists
+        (jpg / "mimic-cxr-2.0.0-chexpert.csv.gz").write_bytes(
+            gzip.compress(pl.concat([labels, stray]).write_csv().encode())
+        )
+
 
 # Injected before the notebook's first cell: after every cell, before the inline backend shows the open
 # figures, check each has a title (on the figure or on every visible axes) and labelled axes.
@@ -144,7 +175,11 @@ def demo_roots(tmp_path_factory):
     from cxrkit.demo import make_demo
 
     base = tmp_path_factory.mktemp("notebook-demos")
-    return {name: Path(make_demo(base / name, **kwargs)) for name, kwargs in SHAPES.items()}
+    roots = {}
+    for name, (kwargs, how) in SHAPES.items():
+        roots[name] = Path(make_demo(base / name, **kwargs))
+        _alter(roots[name], how)
+    return roots
 
 
 def execute(path: Path, root: Path, cache: Path, timeout: int = 300) -> tuple[nbformat.NotebookNode, float]:
