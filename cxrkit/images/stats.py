@@ -8,7 +8,7 @@ through :func:`cxrkit.storage.map_paths`: a local process pool by default, any
 ``error``, never the end of the scan.
 
 Results are cached as one Arrow IPC file per table kind in the cache directory (``images/headers-v1.arrow``,
-``images/pixel-stats-v1.arrow``; columnar like parquet, and several times cheaper to rewrite, which every
+``images/pixel-stats-v1.arrow``; columnar like parquet, and cheaper to rewrite, which every
 call that read new files does), keyed per row by ``(path, size, mtime_ns)``: a second call reads only new
 or changed files. Error rows are cached too when the error lies in the file's bytes (not an image, corrupt,
 colour/multi-frame); I/O errors and missing decoder plugins are retried on the next call. On a Dask cluster
@@ -54,7 +54,7 @@ TABLE_VERSION = 1
 #: Pixels per chunk when counting stored values (bounds memory to a few MB per worker).
 CHUNK_PIXELS = 1 << 19
 #: With the default executor, fewer files than this are read in this process: starting a pool costs more
-#: than reading ~500 headers (~0.05 ms each), but less than counting the pixels of a few images.
+#: than reading a few hundred headers, but less than counting the pixels of a few images.
 SERIAL_BELOW = {"headers": 500, "pixel-stats": 4}
 
 _IDS = {"path": pl.String, "subject_id": pl.Int64, "study_id": pl.Int64, "dicom_id": pl.String}
@@ -330,7 +330,7 @@ def _write_cache(
         return
     merged = pl.concat([old.join(keep.select("path"), on="path", how="anti"), keep]) if old.height else keep
     with store.atomic_path(entry) as tmp:
-        merged.write_ipc(tmp, compression="lz4")  # Arrow IPC: ~3x cheaper to write than parquet
+        merged.write_ipc(tmp, compression="lz4")  # Arrow IPC: cheaper to write than parquet
 
 
 def _frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -3,7 +3,7 @@
 * :func:`parse_sections` cuts one report (a plain Python loop over its headers; every rule documented with an
   example).
 * :func:`sections_frame` does the same for a whole frame of reports with polars expressions: the same answers,
-  several times faster (the ingest of :mod:`cxrkit.reports.corpus` uses it).
+  without a Python loop per report (the ingest of :mod:`cxrkit.reports.corpus` uses it).
 
 Examples
 --------
@@ -298,7 +298,7 @@ def parse_sections(text: str) -> dict[str, str]:
 
 # Each header is marked "\x1e<header>\n" and the text split at "\x1e": a piece is a header and its body (the
 # first piece of a report has no header). A header never holds a line break, so the first one in a piece ends
-# it. Most reports need only the upper-case alternative, which polars' regex engine runs three times faster
+# it. Most reports need only the upper-case alternative, which polars' regex engine runs faster
 # than the whole pattern; the whole pattern runs only on reports that could hold one of the others: a line of
 # underscores, WET READ or ADDENDUM, or a header-like line with a lower-case letter or a tab in it.
 _MARK_UPPER = r"(?m)^[ \t]*" + _UPPER_HEADER
@@ -306,7 +306,7 @@ _MARK_ALL = r"(?m)^[ \t]*(?:" + "|".join(_HEADER_ALTERNATIVES).replace("(?ai:", 
 _MARK = "\x1e${0}\n"
 _MAYBE_RARE_WORDS = r"_{10}|WET ?READ|ADDENDUM"
 _MAYBE_RARE_HEADER = r"(?m)^[ \t]*(?:[a-z]|[A-Z][A-Za-z ()/,\t-]*[a-z\t])[A-Za-z ()/,\t-]*:"
-# Same result as _WS -> " " but leaves single spaces alone (twice as fast in polars).
+# Same result as _WS -> " " but leaves single spaces alone (less to replace in polars).
 _WS_FAST = "[\t\n\r\f\v\xa0][ \t\n\r\f\v\xa0]*| [ \t\n\r\f\v\xa0]+"
 
 # Section codes: the index in SECTION_COLUMNS; other header names (DATE, LUNGS, ...) and dropped pieces after.
