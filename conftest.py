@@ -1,8 +1,8 @@
 """Shared fixtures for the tests and the doctests of every module.
 
-Every test runs with HOME and the cache in temporary folders, never the user's; demo datasets of each shape are
-generated once per session into temporary folders. Doctests see ``CXRKIT_ROOT`` set to the session's demo, so
-``open_dataset()`` in a docstring example opens it without regenerating anything."""
+Every test runs with HOME and the cache in temporary folders, never the user's; demo datasets of each shape
+are generated once per session into temporary folders. Doctests see ``CXRKIT_ROOT`` set to the session's demo,
+so ``open_dataset()`` in a docstring example opens it without regenerating anything."""
 
 from __future__ import annotations
 

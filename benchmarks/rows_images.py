@@ -72,7 +72,8 @@ def _base_header_answer(df) -> tuple[list, str]:
 
 
 def _paths(ctx: dict, files_key: str, pixels: bool) -> list[str]:
-    """The timed files: N for headers, the first ``n_gz`` for the gzip copies, the first ``n_pixels`` for stats."""
+    """The timed files: N for headers, the first ``n_gz`` for the gzip copies,
+    the first ``n_pixels`` for stats."""
     if pixels:
         return ctx[files_key][: ctx["n_pixels"]]
     if files_key == "dicoms_gz":

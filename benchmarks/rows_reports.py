@@ -2,9 +2,9 @@
 
 Row 7: the sections frame of all 227,835 reports of the ``files/`` tree, first time (empty cache), against a
 loop that opens each file and splits it into sections with a per-report regex (:func:`split_sections`, what a
-user writes after the official ``section_parser.py``: its header regex, a few synonyms, its last-paragraph rule,
-skipping an addendum above a line of underscores). On the demo corpus it gives exactly the kit's findings and
-impression (checked on every report, every run). A loop calling the kit's own per-report parser
+user writes after the official ``section_parser.py``: its header regex, a few synonyms, its last-paragraph
+rule, skipping an addendum above a line of underscores). On the demo corpus it gives exactly the kit's
+findings and impression (checked on every report, every run). A loop calling the kit's own per-report parser
 (:func:`cxrkit.reports.parse_sections`, which handles more cases: mixed-case headers, sub-headings, wet reads)
 would be a much slower baseline (about 0.3 ms a report against 0.04 ms), so it is not used.
 Row 8: the sections frame again (cache warm), against the same loop.
@@ -105,7 +105,8 @@ HEADER_RE = re.compile(r"\n ([A-Z][A-Z ()/,-]+):")
 BLANK_RE = re.compile(r"(?s)^(.*?)\n[ \t]*\n(.*)$")
 RULE_RE = re.compile(r"\n[ \t]*_{10,}[ \t]*\n")
 TITLE_RE = re.compile(r"(?s)^[ \t\n]*FINAL REPORT[ \t]*\n(.*)$")
-#: Sections that trail a report's body (notes and recommendations); the last paragraph is looked for before them.
+#: Sections that trail a report's body (notes and recommendations);
+#: the last paragraph is looked for before them.
 TRAILING = {"notification", "recommendation", "recommendations", "recommendation(s)", "addendum", "wet read"}
 SYNONYMS = {
     "clinical history": "history",

@@ -83,15 +83,16 @@ class Dataset:
     """A copy of MIMIC-CXR and/or MIMIC-CXR-JPG (full, partial, or the demo), local or remote. Use
     :func:`open_dataset`.
 
-    The dataset holds one :class:`~cxrkit.storage.backend.Source` (a local folder, or a URL mirrored on demand)
-    and asks it for names, files and bytes; it never asks which kind of source it holds.
+    The dataset holds one :class:`~cxrkit.storage.backend.Source` (a local folder, or a URL mirrored on
+    demand) and asks it for names, files and bytes; it never asks which kind of source it holds.
 
     Attributes
     ----------
     source : Source
         Where the copy's files come from (:func:`cxrkit.storage.open_source`).
     root : Path
-        The local folder of the copy's files (the copy itself, or its mirror in the cache); read-only to the kit.
+        The local folder of the copy's files (the copy itself, or its mirror in the cache);
+        read-only to the kit.
     cache : Cache
         Where derived data (parquet tables, thumbnails) is kept.
     table_files : dict[str, Path]
@@ -132,7 +133,8 @@ class Dataset:
 
     @property
     def is_remote(self) -> bool:
-        """Whether the copy's files are fetched on demand (opened by URL, see :mod:`cxrkit.storage.remote`)."""
+        """Whether the copy's files are fetched on demand (opened by URL, see
+        :mod:`cxrkit.storage.remote`)."""
         return self.source.fetches_on_demand
 
     @property
@@ -146,8 +148,9 @@ class Dataset:
         return self.source.label
 
     def local_file(self, path: str | os.PathLike) -> Path:
-        """The local file for ``path`` (relative to the root, or under it): as is for a local copy; for a remote
-        copy, fetched into the cache mirror first when absent (raises MissingFileError if the server lacks it)."""
+        """The local file for ``path`` (relative to the root, or under it): as is for a local copy; for a
+        remote copy, fetched into the cache mirror first when absent
+        (raises MissingFileError if the server lacks it)."""
         return self.source.local(path)
 
     def download(
@@ -207,7 +210,8 @@ class Dataset:
 
     @property
     def flavor(self) -> str:
-        """``"dicom"`` (MIMIC-CXR, ``.dcm`` or ``.dcm.gz``), ``"jpg"`` (MIMIC-CXR-JPG) or ``"tables"`` (no images)."""
+        """``"dicom"`` (MIMIC-CXR, ``.dcm`` or ``.dcm.gz``), ``"jpg"`` (MIMIC-CXR-JPG) or ``"tables"``
+        (no images)."""
         ext = self.image_ext
         if ext is None:
             return "jpg" if self.image_filenames is not None else "tables"
@@ -316,8 +320,9 @@ class Dataset:
     def images(self) -> pl.LazyFrame:
         """Records joined with metadata (views, sizes, date and time) and split, where present; sorted by ids.
 
-        With metadata, ``view`` (frontal / lateral / other) and ``view_source`` say what each image shows, falling
-        back from ``ViewPosition`` to the coded view and the procedure (:func:`cxrkit.tables.view_exprs`).
+        With metadata, ``view`` (frontal / lateral / other) and ``view_source`` say what each image shows,
+        falling back from ``ViewPosition`` to the coded view and the procedure
+        (:func:`cxrkit.tables.view_exprs`).
         """
         lf = self.records()
         if "metadata" in self.table_files:
@@ -370,7 +375,8 @@ class Dataset:
     def patient_studies(self, subject_id: object) -> pl.DataFrame:
         """A patient's studies in time order (StudyDate, then StudyTime; never by id, which implies no order).
 
-        Columns ``subject_id, study_id, StudyDate, StudyTime, n_images``; studies with no known date come last.
+        Columns ``subject_id, study_id, StudyDate, StudyTime, n_images``;
+        studies with no known date come last.
         """
         sid = layout.subject_id(subject_id)
         n_images = (
@@ -482,8 +488,8 @@ class Dataset:
         return self.has_files_tree and self.source.has_report_files(expected=expected)
 
     def _report_source(self) -> Path:
-        """The reports' folder or zip. A source that fetches on demand reads the one zip rather than a file per
-        report; a local copy reads its report files (cheaper than inflating the zip) when it has them."""
+        """The reports' folder or zip. A source that fetches on demand reads the one zip rather than a file
+        per report; a local copy reads its report files (cheaper than inflating the zip) when it has them."""
         if self.reports_zip is not None and self.source.fetches_on_demand:
             return self.local_file(self.reports_zip)
         if self._has_report_files:
@@ -500,8 +506,9 @@ class Dataset:
         )
 
     def reports(self, *, executor=None, progress: bool = True) -> pl.LazyFrame:
-        """Every report: ``subject_id, study_id, text`` (plus ``path`` and ``error``), from the ``files/`` tree,
-        else straight from ``mimic-cxr-reports.zip``. Read in parallel once, then kept as parquet in the cache.
+        """Every report: ``subject_id, study_id, text`` (plus ``path`` and ``error``), from the ``files/``
+        tree, else straight from ``mimic-cxr-reports.zip``. Read in parallel once,
+        then kept as parquet in the cache.
 
         See :func:`cxrkit.reports.read_reports` for the reading and caching rules.
 
@@ -589,9 +596,9 @@ def open_dataset(
     ----------
     root
         The dataset folder (the one holding ``files/`` and the ``.csv.gz`` tables), or its URL
-        (``https://physionet.org/files/mimic-cxr/2.0.0/``, ``s3://...``, ``gs://...``, any fsspec URL: files are
-        then fetched on demand into the cache, see :mod:`cxrkit.storage.remote`). Default: the ``CXRKIT_ROOT``
-        environment variable, else the synthetic demo dataset (generated on first use).
+        (``https://physionet.org/files/mimic-cxr/2.0.0/``, ``s3://...``, ``gs://...``, any fsspec URL: files
+        are then fetched on demand into the cache, see :mod:`cxrkit.storage.remote`). Default: the
+        ``CXRKIT_ROOT`` environment variable, else the synthetic demo dataset (generated on first use).
     cache_dir
         Where derived data goes. Default: ``CXRKIT_CACHE``, else the per-user cache directory. It must lie
         outside the dataset root; the kit never writes into a dataset.

@@ -19,7 +19,8 @@ class CxrkitError(Exception):
 
 
 class InvalidIdError(CxrkitError, ValueError):
-    """An identifier does not have the MIMIC-CXR shape (e.g. a study id that is not 8 digits starting with 5)."""
+    """An identifier does not have the MIMIC-CXR shape
+    (e.g. a study id that is not 8 digits starting with 5)."""
 
 
 class InvalidPathError(CxrkitError, ValueError):
@@ -31,7 +32,8 @@ class NotADatasetError(CxrkitError, FileNotFoundError):
 
 
 class TableError(CxrkitError):
-    """A table file (``.csv.gz``) is unreadable: truncated, corrupt, missing columns or values of the wrong type."""
+    """A table file (``.csv.gz``) is unreadable: truncated, corrupt,
+    missing columns or values of the wrong type."""
 
 
 class MissingFileError(CxrkitError, FileNotFoundError):
@@ -55,7 +57,8 @@ class ImageReadError(CxrkitError):
 
 
 class NotAnImageError(ImageReadError):
-    """The file is neither DICOM nor JPEG (e.g. a report or an HTML error page saved under a ``.dcm`` name)."""
+    """The file is neither DICOM nor JPEG (e.g. a report or an HTML error page saved under
+    a ``.dcm`` name)."""
 
 
 class CorruptImageError(ImageReadError, CorruptFileError):
@@ -63,7 +66,8 @@ class CorruptImageError(ImageReadError, CorruptFileError):
 
 
 class UnsupportedImageError(ImageReadError):
-    """A valid image the kit does not show: colour or multi-frame (MIMIC-CXR images are single grayscale frames)."""
+    """A valid image the kit does not show: colour or multi-frame
+    (MIMIC-CXR images are single grayscale frames)."""
 
 
 class UndecodableImageError(ImageReadError):

@@ -61,7 +61,8 @@ SHA256SUMS = "SHA256SUMS.txt"
 #: Releases whose file names are tried on a server that lists no folders.
 RELEASES = ("2.0.0", "2.1.0")
 
-#: Names of the folders and report files of the tree: ``p10``, ``p10000032``, ``s50414267.txt`` (``fullmatch``).
+#: Names of the folders and report files of the tree: ``p10``, ``p10000032``,
+#: ``s50414267.txt`` (``fullmatch``).
 GROUP_DIR_RE = re.compile(r"p1[0-9]")
 PATIENT_DIR_RE = re.compile(r"p1[0-9]{7}")
 REPORT_NAME_RE = re.compile(r"s5[0-9]{7}\.txt")
@@ -391,7 +392,8 @@ def study_dir_expr(subject: pl.Expr | str = "subject_id", study: pl.Expr | str =
 
 
 def parse_path_expr(path: pl.Expr | str = "path") -> pl.Expr:
-    """A polars expression turning path strings into a struct of ``subject_id``, ``study_id``, ``dicom_id``, ``ext``.
+    """A polars expression turning path strings into a struct of ``subject_id``, ``study_id``,
+    ``dicom_id``, ``ext``.
 
     Paths that do not follow the layout give nulls (check with :func:`parse_path` for the reason).
 

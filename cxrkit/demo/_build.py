@@ -220,7 +220,8 @@ EXAMPLE_SUBJECT, EXAMPLE_STUDY = 10000032, 50414267
 
 
 def _with_first(ids: np.ndarray, value: int) -> np.ndarray:
-    """``ids`` with ``value`` first (swapped in if drawn elsewhere, else replacing the first id): still unique."""
+    """``ids`` with ``value`` first (swapped in if drawn elsewhere, else replacing the first id):
+    still unique."""
     ids = ids.copy()
     where = np.flatnonzero(ids == value)
     if where.size:
@@ -874,7 +875,8 @@ def _write_demo(
 
     plan = _plan(subjects, seed, scale)
     writer = _Writer(root)
-    # tables are encoded and compressed in a thread (polars and zlib release the GIL) while reports are written
+    # tables are encoded and compressed in a thread (polars and zlib release the GIL) while reports
+    # are written
     with ThreadPoolExecutor(max_workers=1) as pool:
         encoded = {
             name: pool.submit(_encode_table, name, frame)

@@ -91,7 +91,8 @@ def to_jpeg(array: np.ndarray, *, quality: int = 90) -> bytes:
 
 
 def thumbnail(path: str | os.PathLike, *, size: int = 256, cache: Any = None) -> bytes:
-    """A PNG thumbnail (longest side <= ``size``), cached by the file's identity: the second call is a file read.
+    """A PNG thumbnail (longest side <= ``size``), cached by the file's identity:
+    the second call is a file read.
 
     Parameters
     ----------
@@ -130,8 +131,9 @@ def thumbnail(path: str | os.PathLike, *, size: int = 256, cache: Any = None) ->
 
 
 def dicom_to_mimic_jpg(path: str | os.PathLike) -> bytes:
-    """JPEG bytes made from a DICOM file with the MIMIC-CXR-JPG recipe (:func:`cxrkit.images.mimic_jpg.to_mimic_jpg`):
-    stored pixels min-max to 8 bits, MONOCHROME1 inverted, histogram equalised, quality 95.
+    """JPEG bytes made from a DICOM file with the MIMIC-CXR-JPG recipe
+    (:func:`cxrkit.images.mimic_jpg.to_mimic_jpg`): stored pixels min-max to 8 bits, MONOCHROME1 inverted,
+    histogram equalised, quality 95.
 
     Examples
     --------

@@ -2,8 +2,8 @@
 
 :func:`read_header` reads them from a file (``.dcm``, ``.dcm.gz``, MIMIC-CXR-JPG ``.jpg``);
 :func:`header_from_bytes` from the first bytes of one (a ranged read of a remote file). Plain little-endian
-files are parsed by :mod:`cxrkit.images._dicomhead`, which walks the first kilobytes and decodes only the wanted
-tags (less work than ``pydicom.dcmread(stop_before_pixels=True)``); anything unusual (big endian,
+files are parsed by :mod:`cxrkit.images._dicomhead`, which walks the first kilobytes and decodes only the
+wanted tags (less work than ``pydicom.dcmread(stop_before_pixels=True)``); anything unusual (big endian,
 deflate, no preamble, odd encodings) goes through pydicom, and both give the same dictionary.
 
 Examples

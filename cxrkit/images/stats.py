@@ -385,8 +385,8 @@ def header_table(
         missing on disk are left out) and a ``cache``.
     executor
         ``None``: a local process pool sized to the machine (files are read in this process when there are
-        only a few to read, see :data:`SERIAL_BELOW`); ``"serial"``; any :class:`concurrent.futures.Executor`; or
-        a ``dask.distributed.Client``.
+        only a few to read, see :data:`SERIAL_BELOW`); ``"serial"``; any :class:`concurrent.futures.Executor`;
+        or a ``dask.distributed.Client``.
     progress
         Show a ``tqdm.auto`` progress bar.
     cache
@@ -464,7 +464,7 @@ def pixel_stats(
     )
 
 
-# --- headers from a source that fetches on demand: ranged reads of each file's first bytes -------------------
+# --- headers from a source that fetches on demand: ranged reads of each file's first bytes ------------------
 
 #: Bytes read from the start of an image for its header (grown when a header is longer).
 HEAD_BYTES = 8192
@@ -477,7 +477,8 @@ def _headers_from_source(ds: Any, *, progress: bool, cache: Any) -> pl.DataFrame
     :data:`HEAD_BYTES` of each file in concurrent ranged requests (more only when a header is longer), parsed
     here. Rows are kept in the cache (keyed by the source's location), so a second call reads nothing remote;
     ``cache=False`` neither reads nor writes them. ``path`` is where the image goes in the local mirror (see
-    :meth:`cxrkit.Dataset.local_file`). A server that ignores Range headers sends whole files: correct, slow."""
+    :meth:`cxrkit.Dataset.local_file`). A server that ignores Range headers sends whole files:
+    correct, slow."""
     source = ds.source
     store = (
         None if cache is False else cache if isinstance(cache, Cache) else Cache(cache) if cache else ds.cache

@@ -49,7 +49,7 @@ _KNOWN = frozenset(SECTION_COLUMNS) - {"last_paragraph"}
 _TRAILING = frozenset({"notification", "recommendation", "addendum", "wet_read"})
 
 
-# --- the rules, one report at a time --------------------------------------------------------------------------------
+# --- the rules, one report at a time ------------------------------------------------------------------------
 
 #: How header names fold into section names. The official parser's table (txt/section_parser.py), with its
 #: ``ndication`` entry read as indication, ``recommendations`` shortened to ``recommendation`` and
@@ -193,23 +193,23 @@ def parse_sections(text: str) -> dict[str, str]:
        official parser wants exactly one space), and the names of :data:`SECTION_SYNONYMS` are also found in
        mixed case (``"Impression: ..."``).
     2. **Names fold** through :data:`SECTION_SYNONYMS` (``CLINICAL HISTORY`` -> ``history``, ``REASON FOR
-       EXAM`` -> ``indication``, ``CONCLUSION`` and ``FINDINGS AND IMPRESSION`` -> ``impression``); other names
-       containing impression, findings, history, comparison or addendum become that word; names describing the
-       study (``CHEST, PA AND LATERAL``, ``PORTABLE AP``, ...) become ``findings``; anything else is kept in
-       snake case (``DATE`` -> ``date``).
+       EXAM`` -> ``indication``, ``CONCLUSION`` and ``FINDINGS AND IMPRESSION`` -> ``impression``); other
+       names containing impression, findings, history, comparison or addendum become that word; names
+       describing the study (``CHEST, PA AND LATERAL``, ``PORTABLE AP``, ...) become ``findings``; anything
+       else is kept in snake case (``DATE`` -> ``date``).
     3. The text before the first header is the ``preamble`` (usually the ``FINAL REPORT`` title).
     4. *New*: a ``WET READ`` or ``ADDENDUM`` block at the top (colon optional) is its own section
        (``wet_read``, ``addendum``), ended by the line of underscores; text after that line up to the next
        header is added to the ``preamble``.
     5. *New*: an unknown upper-case header inside findings or impression (``LUNGS:``, ``NOTE:``) is a
        sub-heading and stays in that section's text.
-    6. Empty ``findings`` / ``impression`` sections are dropped (a title such as ``CHEST, PA LATERAL:`` followed
-       by a blank line is not a findings section). Repeated sections are joined with a space.
+    6. Empty ``findings`` / ``impression`` sections are dropped (a title such as ``CHEST, PA LATERAL:``
+       followed by a blank line is not a findings section). Repeated sections are joined with a space.
     7. When there is neither findings nor impression, the text after the first blank line of the last section
        is the ``last_paragraph`` (as in ``mimic_cxr_sectioned.csv``); *new*: closing sections (notification,
        recommendation, addendum, wet read) are passed over for the one before them (the report body is often
-       in the preamble of a header-less report that ends with ``NOTIFICATION:``); a header-less report without a
-       blank line gives its text after the ``FINAL REPORT`` title. *New*: that text is also returned as the
+       in the preamble of a header-less report that ends with ``NOTIFICATION:``); a header-less report without
+       a blank line gives its text after the ``FINAL REPORT`` title. *New*: that text is also returned as the
        ``impression``; the ``last_paragraph`` key says it was inferred.
     8. Each section's lines are joined (line wrapping undone) and runs of whitespace become one space; empty
        sections are left out.
@@ -320,7 +320,8 @@ _CLOSING_CODES = sorted(_CODES[n] for n in _TRAILING)
 
 def _norm_expr(expr: pl.Expr, plain: bool = False) -> pl.Expr:
     """Whitespace runs made one space, ends stripped. ``plain``: the text holds no whitespace but space and
-    ``\n``, so literal line-break replacement and a space-run regex (a literal prefix, quick to scan for) do."""
+    ``\n``, so literal line-break replacement and a space-run regex (a literal prefix,
+    quick to scan for) do."""
     if plain:
         return (
             expr.str.replace_all("\n", " ", literal=True).str.replace_all(" {2,}", " ").str.strip_chars(" ")
@@ -329,7 +330,8 @@ def _norm_expr(expr: pl.Expr, plain: bool = False) -> pl.Expr:
 
 
 def _header_codes(headers: pl.Series) -> pl.Series:
-    """The section code of each header (:func:`_fold` once per distinct header; a null header is the preamble)."""
+    """The section code of each header (:func:`_fold` once per distinct header;
+    a null header is the preamble)."""
     mapping = {h: _CODES.get(_fold(h.lstrip(" \t")), _OTHER) for h in headers.unique().drop_nulls().to_list()}
     return headers.replace_strict(mapping, default=_P, return_dtype=pl.UInt8)
 
@@ -427,8 +429,9 @@ def sections_frame(
     pieces = pieces.with_columns(first.alias("first"), end.alias("end"))
     header = pl.when(~pl.col("first")).then(pl.col("piece").str.slice(0, pl.col("end")))
     pieces = pieces.with_columns(_header_codes(pieces.select(header).to_series()).alias("code"))
-    # rule 5: an unknown header after findings / impression is a sub-heading (the first piece of a report is its
-    # preamble, a known section, so a forward fill over all pieces never crosses from one report to the next)
+    # rule 5: an unknown header after findings / impression is a sub-heading (the first piece of a report is
+    # its preamble, a known section, so a forward fill over all pieces never crosses from one report to
+    # the next)
     code = pl.col("code")
     last_known = pl.when(code.is_in(_KNOWN_CODES)).then(code).forward_fill()
     sub = ~code.is_in(_KNOWN_CODES) & last_known.is_in([_F, _I])

@@ -36,8 +36,8 @@ def open_source(
     cache_dir: str | os.PathLike | None = None,
     storage_options: dict[str, Any] | None = None,
 ) -> Source:
-    """The :class:`~cxrkit.storage.backend.Source` of ``root``: a :class:`~cxrkit.storage.local.LocalSource` for a
-    folder (``file://`` URLs too), a :class:`~cxrkit.storage.remote.RemoteSource` for any other URL.
+    """The :class:`~cxrkit.storage.backend.Source` of ``root``: a :class:`~cxrkit.storage.local.LocalSource`
+    for a folder (``file://`` URLs too), a :class:`~cxrkit.storage.remote.RemoteSource` for any other URL.
 
     Raises
     ------

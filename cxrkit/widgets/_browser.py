@@ -391,7 +391,8 @@ class StudyBrowser(w.VBox):
         return data
 
     def _show_thumbnails(self) -> None:
-        # the same images as shown (the same study selected again): keep the widgets, only mark the current one
+        # the same images as shown (the same study selected again): keep the widgets,
+        # only mark the current one
         key = (self.thumb_size, tuple((im.dicom_id, str(im.path), im.exists) for im in self._study.images))
         if key == self._thumbnails_key and self.thumbnails.children:
             self._mark_thumbnail()

@@ -70,7 +70,8 @@ def split_sections(text: str) -> list[tuple[str | None, str]]:
 
 def _paragraphs(body: str, highlight: str | None, head: str = "") -> str:
     """A section body as HTML paragraphs (``head`` leads the first): the report's 79-column line breaks are
-    undone (blank lines kept), so the text wraps to its column and a highlight can span a former line break."""
+    undone (blank lines kept), so the text wraps to its column and a highlight can span a former line
+    break."""
     paras = [mark(" ".join(p.split()), highlight) for p in re.split(r"\n[ \t]*\n", body) if p.strip()]
     if head:
         paras = [f"{head} {paras[0]}" if paras else head, *paras[1:]]

@@ -117,7 +117,8 @@ class StudyIndex:
         return self._texts[study.study_id]
 
     def study_labels(self, study_id: int) -> dict[str, dict[str, float | None]]:
-        """``{labeller: {category: 1.0 / 0.0 / -1.0 / None}}`` for one study (labellers without a row omitted)."""
+        """``{labeller: {category: 1.0 / 0.0 / -1.0 / None}}`` for one study
+        (labellers without a row omitted)."""
         out = {}
         for name, frame in self.labels.items():
             row = frame.filter(pl.col("study_id") == study_id)
