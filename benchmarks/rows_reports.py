@@ -253,10 +253,10 @@ GROUPS = {
                 "<= 1.0",
                 why_not_met=(
                     "Reading threads (two per CPU) open the 227,835 files and hand each chunk to sectioning "
-                    "threads; opening and decoding the files holds the GIL, so the reading is close to serial "
-                    "(the files are read once before the repetitions, so no side reads them cold). A median "
-                    "near 1 means the machine was loaded, or the sectioning (about 1.7 s of CPU for all "
-                    "reports) no longer overlaps the reading."
+                    "threads; opening and decoding the files holds the GIL, so the reading is close to "
+                    "serial (the files are read once before the repetitions, so no side reads them cold). A "
+                    "median near 1 means the machine was loaded, or the sectioning (about 1.7 s of CPU for "
+                    "all reports) no longer overlaps the reading."
                 ),
             ),
             Line(
@@ -277,10 +277,10 @@ GROUPS = {
                 0.5,
                 "<= 0.5",
                 why_not_met=(
-                    "One thread inflates the members (about 2.2 s for all of them, mostly zlib's per-call cost, "
-                    "under the GIL) while sectioning threads cut the chunks already read; the wall time is the "
-                    "reading plus the last chunk. Above the target means the sectioning fell behind the reading "
-                    "(a loaded machine) or the reading got slower."
+                    "One thread inflates the members (about 2.2 s for all of them, mostly zlib's per-call "
+                    "cost, under the GIL) while sectioning threads cut the chunks already read; the wall "
+                    "time is the reading plus the last chunk. Above the target means the sectioning fell "
+                    "behind the reading (a loaded machine) or the reading got slower."
                 ),
             ),
         ],

@@ -42,9 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="generate the synthetic demo dataset",
-        description="Generate a synthetic dataset with the real layout and file formats (no real patient data). "
-        "Without DEST, the default demo is made in the cache folder (where open_dataset() finds it) and its "
-        "path printed.",
+        description="Generate a synthetic dataset with the real layout and file formats "
+        "(no real patient data). Without DEST, the default demo is made in the cache folder "
+        "(where open_dataset() finds it) and its path printed.",
     )
     demo.add_argument("dest", nargs="?", help="folder to create (must not exist)")
     demo.add_argument("--subjects", type=int, default=None, help="number of patients (default: small demo)")

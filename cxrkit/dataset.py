@@ -177,7 +177,8 @@ class Dataset:
         return download(self, selection, dest, progress=progress, tables_too=tables_too, verify=verify)
 
     def __repr__(self) -> str:
-        return f"<cxrkit.Dataset {self.flavor} at {self.location} ({', '.join(self.table_files) or 'no tables'})>"
+        tables = ", ".join(self.table_files) or "no tables"
+        return f"<cxrkit.Dataset {self.flavor} at {self.location} ({tables})>"
 
     # --- what is here ------------------------------------------------------------------------------
 
@@ -433,7 +434,8 @@ class Dataset:
             found = self.studies().filter(pl.col("study_id") == sid).select("subject_id").collect()
             if found.height == 0:
                 raise StudyNotFoundError(
-                    f"study s{sid} is not listed in this copy ({self.location}); see ds.studies() for the studies it has"
+                    f"study s{sid} is not listed in this copy ({self.location}); "
+                    "see ds.studies() for the studies it has"
                 )
             subject = found["subject_id"][0]
         views: dict[str, str | None] = {}
@@ -515,7 +517,8 @@ class Dataset:
         Examples
         --------
         >>> ds = open_dataset()
-        >>> ds.reports(progress=False).select("study_id", "text").collect().height == ds.studies().collect().height
+        >>> reports = ds.reports(progress=False).select("study_id", "text").collect()
+        >>> reports.height == ds.studies().collect().height
         True
         """
         return read_reports(

@@ -121,13 +121,14 @@ def require_columns(frame: object, columns: Iterable[str], what: str) -> None:
     >>> require_columns(pl.DataFrame({"txt": ["x"]}), ["text"], "sections_frame")
     Traceback (most recent call last):
     ...
-    cxrkit.errors.MissingColumnError: sections_frame needs column(s) text, which the frame lacks (it has: txt); \
-name the right column in the call, or add it to the frame
+    cxrkit.errors.MissingColumnError: sections_frame needs column(s) text, which the frame lacks \
+(it has: txt); name the right column in the call, or add it to the frame
     """
     names = frame.collect_schema().names() if hasattr(frame, "collect_schema") else list(frame.columns)  # type: ignore[attr-defined]
     missing = [c for c in columns if c not in names]
     if missing:
         raise MissingColumnError(
-            f"{what} needs column(s) {', '.join(missing)}, which the frame lacks (it has: {', '.join(names) or 'none'})"
+            f"{what} needs column(s) {', '.join(missing)}, which the frame lacks "
+            f"(it has: {', '.join(names) or 'none'})"
             "; name the right column in the call, or add it to the frame"
         )

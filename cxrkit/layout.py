@@ -265,8 +265,10 @@ def parse_path(path: str | PurePath) -> PathIds:
 
     Examples
     --------
-    >>> parse_path("files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm.gz")
-    PathIds(subject_id=10000032, study_id=50414267, dicom_id='02aa804e-bde0afdd-112c0b34-7bc16630-4e384014', kind='image', ext='.dcm.gz')
+    >>> path = "files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm.gz"
+    >>> parse_path(path)  # doctest: +NORMALIZE_WHITESPACE
+    PathIds(subject_id=10000032, study_id=50414267, dicom_id='02aa804e-bde0afdd-112c0b34-7bc16630-4e384014',
+            kind='image', ext='.dcm.gz')
     """
     text = str(path).replace("\\", "/")
     match = _PATH_RE.search(text)

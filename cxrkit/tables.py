@@ -379,9 +379,11 @@ def view_exprs() -> list[pl.Expr]:
     --------
     >>> df = pl.DataFrame({"ViewPosition": ["PA", None, None, None, "LAO"],
     ...                    "ViewCodeSequence_CodeMeaning": [None, "lateral", None, None, None],
-    ...                    "PerformedProcedureStepDescription": [None, None, "CHEST (PORTABLE AP)", "CHEST (PA AND LAT)", None]})
-    >>> df.select(view_exprs()).rows()
-    [('frontal', 'ViewPosition'), ('lateral', 'ViewCodeSequence'), ('frontal', 'procedure'), (None, None), ('other', 'ViewPosition')]
+    ...                    "PerformedProcedureStepDescription": [None, None, "CHEST (PORTABLE AP)",
+    ...                                                          "CHEST (PA AND LAT)", None]})
+    >>> df.select(view_exprs()).rows()  # doctest: +NORMALIZE_WHITESPACE
+    [('frontal', 'ViewPosition'), ('lateral', 'ViewCodeSequence'), ('frontal', 'procedure'), (None, None),
+     ('other', 'ViewPosition')]
     """
     position = pl.col("ViewPosition").str.strip_chars().str.to_uppercase()
     code = pl.col("ViewCodeSequence_CodeMeaning").str.to_lowercase()

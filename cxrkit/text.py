@@ -128,7 +128,8 @@ def tokens(
 
     Examples
     --------
-    >>> pl.select(tokens(pl.lit("The ___ ET tube is 4.5 cm above the carina."), numbers=True)).item().to_list()
+    >>> text = pl.lit("The ___ ET tube is 4.5 cm above the carina.")
+    >>> pl.select(tokens(text, numbers=True)).item().to_list()
     ['et', 'tube', '4.5', 'cm', 'above', 'carina']
     """
     col = pl.col(column) if isinstance(column, str) else column
@@ -354,7 +355,8 @@ _ADV = (
 MENTION_PATTERNS: dict[str, tuple[str, str | None]] = {
     "Atelectasis": (r"\b(?:atelecta\w*|collapse[sd]?)\b", None),
     "Cardiomegaly": (
-        r"\bcardiomegaly\b|\b(?:heart|cardiac silhouette|cardiac contour|cardiac size)(?: size)? (?:is |are |may be )?"
+        r"\bcardiomegaly\b"
+        r"|\b(?:heart|cardiac silhouette|cardiac contour|cardiac size)(?: size)? (?:is |are |may be )?"
         + _ADV
         + r"enlarged\b|\benlarged (?:heart|cardiac)\b|\benlargement of the (?:heart|cardiac)\b"
         r"|\bcardiac enlargement\b",
@@ -378,7 +380,8 @@ MENTION_PATTERNS: dict[str, tuple[str, str | None]] = {
         r"|\bwidening of the (?:cardio)?mediastin\w*|\bwidened mediastinum\b|\benlarged cardiomediastinal\b",
         (
             r"\b(?:cardio)?mediastin\w* (?:silhouette |contours? )?(?:is |are )?not (?:enlarged|widened)\b"
-            r"|\b(?:cardio)?mediastinal (?:silhouette|contours?) (?:is |are )?(?:normal|within normal limits)\b"
+            r"|\b(?:cardio)?mediastinal (?:silhouette|contours?) (?:is |are )?"
+            r"(?:normal|within normal limits)\b"
             r"|\bnormal (?:cardio)?mediastinal (?:silhouette|contours?)\b"
         ),
     ),
@@ -404,8 +407,10 @@ MENTION_PATTERNS: dict[str, tuple[str, str | None]] = {
     "Support Devices": (
         (
             r"\btubes?\b|\bcatheters?\b|\bpacemakers?\b|\bpacers?\b|\bpicc\b|\bdefibrillator\b|\bicd\b"
-            r"|\b(?:central|venous|ij|jugular|subclavian|arterial|midline|dialysis|hickman|swan[- ]ganz) (?:venous )?lines?\b"
-            r"|\b(?:lines|tubes) (?:and|or) (?:lines|tubes)\b|\b(?:sternotomy|sternal|pacing) wires\b|\bleads\b"
+            r"|\b(?:central|venous|ij|jugular|subclavian|arterial|midline|dialysis|hickman|swan[- ]ganz)"
+            r" (?:venous )?lines?\b"
+            r"|\b(?:lines|tubes) (?:and|or) (?:lines|tubes)\b|\b(?:sternotomy|sternal|pacing) wires\b"
+            r"|\bleads\b"
             r"|\bstents?\b|\bdrains?\b|\bport-?a-?cath\b"
         ),
         None,

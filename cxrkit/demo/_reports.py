@@ -679,7 +679,10 @@ def write_report(
             + rng.choice(
                 (
                     "The findings were discussed with Dr. ___ by Dr. ___ on the telephone on ___ at ___.",
-                    "Of note, the study was reviewed again at the request of the clinical team; the impression is unchanged.",
+                    (
+                        "Of note, the study was reviewed again at the request of the clinical team; "
+                        "the impression is unchanged."
+                    ),
                     "Correction: the comparison study is dated ___.",
                 )
             )

@@ -74,8 +74,9 @@ def read_modality(
     >>> x, info = read_modality(path, max_size=256)
     >>> x.dtype, max(x.shape) <= 256, info["factor"] == -(-max(info["shape"]) // 256)
     (dtype('float32'), True, True)
-    >>> sorted(info)
-    ['bits_stored', 'dataset', 'factor', 'photometric', 'shape', 'signed', 'voi_function', 'voi_lut', 'windows']
+    >>> sorted(info)  # doctest: +NORMALIZE_WHITESPACE
+    ['bits_stored', 'dataset', 'factor', 'photometric', 'shape', 'signed', 'voi_function', 'voi_lut',
+     'windows']
     """
     if file_kind(path) == "jpg":  # already display-ready 8-bit: downsample while decoding
         x = read_jpg_values(path, max_size)

@@ -192,8 +192,8 @@ def _decode(path: str | os.PathLike, ds: Any) -> np.ndarray:
                 f"{path}: unreadable pixel data ({reason}); re-download the file"
             ) from exc
         raise UndecodableImageError(
-            f"{path}: the {_ts_text(uid)} pixel data could not be decoded by any installed plugin ({reason}). "
-            f"The file may be damaged (re-download it); another decoder may help: "
+            f"{path}: the {_ts_text(uid)} pixel data could not be decoded by any installed plugin "
+            f"({reason}). The file may be damaged (re-download it); another decoder may help: "
             f"{_DECODER_PACKAGES.get(uid, 'a pydicom pixel plugin')}"
         ) from exc
     return arr

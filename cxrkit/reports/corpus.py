@@ -235,8 +235,8 @@ def _source(
                 p = p.parent
             if not (p / layout.FILES_DIR).is_dir():
                 raise ReportReadError(
-                    f"{p} has no {layout.FILES_DIR}/ folder: pass a MIMIC-CXR root (holding files/pNN/...) or "
-                    "the mimic-cxr-reports.zip"
+                    f"{p} has no {layout.FILES_DIR}/ folder: pass a MIMIC-CXR root "
+                    "(holding files/pNN/...) or the mimic-cxr-reports.zip"
                 )
             root = p.resolve()
             return "folder", root, None, identity_key("folder", _VERSIONS, str(root), _tree_fingerprint(root))
@@ -524,7 +524,8 @@ def read_sections(
     >>> p = root / "files/p10/p10000032/s50414267.txt"
     >>> p.parent.mkdir(parents=True)
     >>> _ = p.write_text(" FINDINGS: Clear.\\n IMPRESSION: Normal.\\n")
-    >>> read_sections(root, cache=False, executor="serial", progress=False).select("findings", "impression").row(0)
+    >>> frame = read_sections(root, cache=False, executor="serial", progress=False)
+    >>> frame.select("findings", "impression").row(0)
     ('Clear.', 'Normal.')
     """
     frame = ingest_reports(

@@ -223,8 +223,9 @@ def parse_sections(text: str) -> dict[str, str]:
 
     >>> r = (" FINAL REPORT\\n CLINICAL HISTORY: Cough,\\n fever.\\n \\n FINDINGS: \\n \\n No effusion.\\n"
     ...      " \\n CONCLUSION: Normal.\\n")
-    >>> parse_sections(r)
-    {'preamble': 'FINAL REPORT', 'history': 'Cough, fever.', 'findings': 'No effusion.', 'impression': 'Normal.'}
+    >>> parse_sections(r)  # doctest: +NORMALIZE_WHITESPACE
+    {'preamble': 'FINAL REPORT', 'history': 'Cough, fever.', 'findings': 'No effusion.',
+     'impression': 'Normal.'}
 
     Rule 1, missing leading space and mixed case:
 
@@ -233,7 +234,8 @@ def parse_sections(text: str) -> dict[str, str]:
 
     Rule 4, a wet read above the underscore line:
 
-    >>> r = " WET READ: ___ 10:34 PM\\n  No pneumonia.\\n " + "_" * 78 + "\\n   FINAL REPORT\\n IMPRESSION: Clear.\\n"
+    >>> r = (" WET READ: ___ 10:34 PM\\n  No pneumonia.\\n " + "_" * 78
+    ...      + "\\n   FINAL REPORT\\n IMPRESSION: Clear.\\n")
     >>> parse_sections(r)
     {'wet_read': '___ 10:34 PM No pneumonia.', 'preamble': 'FINAL REPORT', 'impression': 'Clear.'}
 

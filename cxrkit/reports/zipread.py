@@ -321,7 +321,8 @@ def report_members(zip_path: str | os.PathLike, detail: dict[str, Any] | None = 
             entries = _entries_frame(infos)
             detail["recovered"] = (
                 f"the zip's central directory is unreadable ({exc}): probably a truncated download; "
-                f"{len(infos)} member(s) recovered by scanning local headers. Re-download it for the full corpus."
+                f"{len(infos)} member(s) recovered by scanning local headers. "
+                "Re-download it for the full corpus."
             )
     # where each member's bytes end: the next local header in the file, or the central directory
     ends = (

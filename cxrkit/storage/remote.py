@@ -138,7 +138,8 @@ class Remote:
                 import aiohttp  # noqa: F401 - fsspec's HTTP backend
         except ImportError as exc:
             raise MissingExtraError(
-                f"opening {self.url} needs the {extra} extra: pip install 'cxrkit[{extra}]' ({exc.name} is missing)"
+                f"opening {self.url} needs the {extra} extra: pip install 'cxrkit[{extra}]' "
+                f"({exc.name} is missing)"
             ) from exc
         if self.protocol in ("http", "https"):
             options, self.credentials = self._http_options(parts, options)
@@ -223,7 +224,8 @@ class Remote:
         if self.protocol in ("http", "https"):
             places = (
                 f"storage_options={{'username': ..., 'password': ...}}, the environment variables "
-                f"{ENV_USER}/{ENV_PASSWORD}, or a ~/.netrc line 'machine {self.host} login USER password PASS'"
+                f"{ENV_USER}/{ENV_PASSWORD}, "
+                f"or a ~/.netrc line 'machine {self.host} login USER password PASS'"
             )
             if got:
                 msg = (
@@ -233,8 +235,8 @@ class Remote:
                 )
             else:
                 msg = (
-                    f"{where}: the server asks for credentials (HTTP {status}) and none were found. Give them "
-                    f"through {places}."
+                    f"{where}: the server asks for credentials (HTTP {status}) and none were found. "
+                    f"Give them through {places}."
                     + (
                         f" ({self._netrc_problem}; it must be readable by you only: chmod 600 ~/.netrc)"
                         if self._netrc_problem
@@ -244,8 +246,8 @@ class Remote:
         else:
             sdk = {
                 "s3": "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials",
-                "gs": "GOOGLE_APPLICATION_CREDENTIALS or 'gcloud auth application-default login' (requester-pays "
-                "buckets also need storage_options={'requester_pays': True, 'project': ...})",
+                "gs": "GOOGLE_APPLICATION_CREDENTIALS or 'gcloud auth application-default login' "
+                "(requester-pays buckets also need storage_options={'requester_pays': True, 'project': ...})",
             }
             sdk_text = sdk.get(
                 self.protocol.rstrip("a").replace("gcs", "gs"), "the backend's usual credentials"
@@ -403,8 +405,8 @@ class RemoteSource(Source):
             self.top = self._probe_known_files()  # a server that lists no folders: ask for the known files
         if not self.top:
             raise RemoteError(
-                f"{self.url}: no files listed there. Pass the folder that holds files/ and the .csv.gz tables "
-                f"(e.g. {self.root_example})"
+                f"{self.url}: no files listed there. "
+                f"Pass the folder that holds files/ and the .csv.gz tables (e.g. {self.root_example})"
             )
 
     def _probe_known_files(self) -> list[str]:

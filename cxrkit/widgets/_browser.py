@@ -66,7 +66,8 @@ class StudyBrowser(w.VBox):
     >>> browser = StudyBrowser(ds)  # in a notebook, make it the cell's last expression to show it
     >>> study_id = browser.matches[1]
     >>> browser.select(study_id)
-    >>> browser.current_study_id == study_id, browser.current_dicom_id == ds.study(study_id).images[0].dicom_id
+    >>> first_image = ds.study(study_id).images[0]
+    >>> browser.current_study_id == study_id, browser.current_dicom_id == first_image.dicom_id
     (True, True)
     """
 

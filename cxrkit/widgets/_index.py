@@ -9,7 +9,8 @@ Examples
 >>> import cxrkit
 >>> index = StudyIndex(cxrkit.open_dataset())  # the demo, or $CXRKIT_ROOT
 >>> lateral = index.filter(view="LATERAL")
->>> 0 < lateral.height < index.studies.height, lateral.height >= index.filter(view="LATERAL", split="train").height
+>>> lateral_train = index.filter(view="LATERAL", split="train")
+>>> 0 < lateral.height < index.studies.height, lateral.height >= lateral_train.height
 (True, True)
 """
 
