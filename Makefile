@@ -30,6 +30,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check cxrkit tests benchmarks notebooks
+	$(BIN)/ruff format --check cxrkit tests benchmarks notebooks
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

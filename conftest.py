@@ -1,8 +1,9 @@
 """Shared fixtures for the tests and the doctests of every module.
 
-Every test runs with HOME and the cache in temporary folders, never the user's; demo datasets of each shape are
-generated once per session into temporary folders. Doctests see ``CXRKIT_ROOT`` set to the session's default
-(two-project) demo, so ``open_dataset()`` in a docstring example opens it without regenerating anything."""
+Every test runs with HOME and the cache in temporary folders, never the user's; demo datasets of each shape
+are generated once per session into temporary folders. Doctests see ``CXRKIT_ROOT`` set to the session's
+default (two-project) demo, so ``open_dataset()`` in a docstring example opens it without regenerating
+anything."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ def _demo(tmp_path_factory, name, **kwargs):
 
 @pytest.fixture(scope="session")
 def demo_projects(tmp_path_factory):
-    """The default demo: MIMIC-CXR and MIMIC-CXR-JPG side by side (``mimic-cxr/2.1.0``, ``mimic-cxr-jpg/2.1.0``)
-    as a download leaves them; read-only."""
+    """The default demo: MIMIC-CXR and MIMIC-CXR-JPG side by side (``mimic-cxr/2.1.0``,
+    ``mimic-cxr-jpg/2.1.0``) as a download leaves them; read-only."""
     return _demo(tmp_path_factory, "projects", layout="projects")
 
 

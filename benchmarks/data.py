@@ -3,7 +3,8 @@
 Where: ``--data DIR``, else ``$CXRKIT_BENCH_DATA``, else ``~/.cache/cxrkit-bench``. Every data set lives in a
 folder named by its kind, scale and :data:`DATA_VERSION` (plus the demo generator's version when the kit's
 :func:`cxrkit.demo.make_demo` made it), so a change in the generator makes a new folder instead of silently
-reusing stale data. A folder is complete when the ``<folder>.complete`` marker beside it exists; a half-built one is rebuilt.
+reusing stale data. A folder is complete when the ``<folder>.complete`` marker beside it exists;
+a half-built one is rebuilt.
 
 Data sets
 ---------
@@ -106,7 +107,8 @@ def _mark(folder: Path, log=print) -> None:
 
 
 def tables_root(base: Path, subjects: int, *, log=print) -> Path:
-    """The tables (and, with ``cxrkit.demo``, reports) data set with ``subjects`` patients; built if needed."""
+    """The tables (and, with ``cxrkit.demo``, reports) data set with ``subjects`` patients;
+    built if needed."""
     folder = base / f"tables-{subjects}-v{DATA_VERSION}-{_demo_version()}"
     if _complete(folder):
         return folder

@@ -4,8 +4,9 @@ Vocabulary
 ----------
 side
     One way of doing a piece of work (``kit-first``, ``pandas``...). ``prepare(ctx)`` runs untimed in the
-    worker (imports, warm-up, loading inputs) and returns the thunk that is timed; ``answer(result)`` turns the
-    thunk's result into a canonical, JSON-able answer (untimed) so kit and baseline answers can be compared.
+    worker (imports, warm-up, loading inputs) and returns the thunk that is timed; ``answer(result)`` turns
+    the thunk's result into a canonical, JSON-able answer (untimed) so kit and baseline answers can be
+    compared.
 line
     One row of the results table: a kit side against a baseline side, with a target ratio.
 group
@@ -22,12 +23,13 @@ peak memory is attributable:
   call leaves running in non-daemon threads (background cache writes) is waited for after the clock stops, so
   its memory is counted but its time is not (it is reported as ``background_seconds``);
 * peak memory: after ``prepare`` the worker resets its own high-water mark (writing ``5`` to
-  ``/proc/self/clear_refs``), runs the thunk, and reports ``VmHWM - VmRSS(before)`` - the extra resident memory
-  the work needed - plus, for every child process it started (process pools), the peak of its private resident
-  memory (``Private_Clean + Private_Dirty`` of ``/proc/PID/smaps_rollup``, so pages shared with the parent after
-  the fork are not counted twice), sampled every 250 ms (reading it costs 1-2 ms a process: faster sampling
-  would steal CPU from the pool it measures; a child's peak between samples can be missed). Where
-  ``clear_refs`` is unavailable it falls back to ``ru_maxrss`` (an upper bound that includes the imports).
+  ``/proc/self/clear_refs``), runs the thunk, and reports ``VmHWM - VmRSS(before)`` - the extra resident
+  memory the work needed - plus, for every child process it started (process pools), the peak of its private
+  resident memory (``Private_Clean + Private_Dirty`` of ``/proc/PID/smaps_rollup``, so pages shared with the
+  parent after the fork are not counted twice), sampled every 250 ms (reading it costs 1-2 ms a process:
+  faster sampling would steal CPU from the pool it measures; a child's peak between samples can be missed).
+  Where ``clear_refs`` is unavailable it falls back to ``ru_maxrss`` (an upper bound that includes the
+  imports).
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ class Group:
 
 
 def module_available(module: str, *names: str) -> str | None:
-    """``None`` when ``module`` imports and has every attribute in ``names``, else the reason it is not there."""
+    """``None`` when ``module`` imports and has every attribute in ``names``,
+    else the reason it is not there."""
     try:
         mod = importlib.import_module(module)
     except ImportError as exc:
@@ -255,7 +258,8 @@ def _measure(module: str, group: Group, side: Side, ctx: dict, timeout: float) -
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    # the worker leads its own process group, so a hung measurement is ended with every pool process it started
+    # the worker leads its own process group, so a hung measurement is ended with every pool process
+    # it started
     proc = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.worker", str(spec_file), str(out_file)],
         cwd=root,
@@ -295,7 +299,8 @@ def _end_group(proc: subprocess.Popen) -> None:
 def run_group(
     module: str, group: Group, ctx: dict, *, reps: int, timeout: float, log: Callable[[str], None]
 ) -> dict:
-    """Time every side of ``group`` ``reps`` times, alternating (rotating order), each run in a fresh worker."""
+    """Time every side of ``group`` ``reps`` times, alternating (rotating order),
+    each run in a fresh worker."""
     samples: dict[str, list[dict]] = {s.name: [] for s in group.sides}
     if group.warm_up is not None:
         group.warm_up(ctx)

@@ -72,7 +72,8 @@ def _base_header_answer(df) -> tuple[list, str]:
 
 
 def _paths(ctx: dict, files_key: str, pixels: bool) -> list[str]:
-    """The timed files: N for headers, the first ``n_gz`` for the gzip copies, the first ``n_pixels`` for stats."""
+    """The timed files: N for headers, the first ``n_gz`` for the gzip copies,
+    the first ``n_pixels`` for stats."""
     if pixels:
         return ctx[files_key][: ctx["n_pixels"]]
     if files_key == "dicoms_gz":
@@ -274,11 +275,11 @@ GROUPS = {
                 1 / 30,
                 "<= 1/30 (0.033)",
                 why_not_met=(
-                    "The kit reads only each file's header bytes (about 0.1 ms a file), so at N = 300 the fixed "
-                    "cost of every call - starting a 2-process pool, shipping chunks, building and caching the "
-                    "frame - is a large part of its time; the baseline's cost is reading 13 MB per file. What "
-                    "it would take: parse in this process below a few thousand files (the serial path is faster "
-                    "than the pool here) or keep one pool alive between calls."
+                    "The kit reads only each file's header bytes (about 0.1 ms a file), so at N = 300 the "
+                    "fixed cost of every call - starting a 2-process pool, shipping chunks, building and "
+                    "caching the frame - is a large part of its time; the baseline's cost is reading 13 MB "
+                    "per file. What it would take: parse in this process below a few thousand files (the "
+                    "serial path is faster than the pool here) or keep one pool alive between calls."
                 ),
             ),
             Line(
@@ -301,8 +302,8 @@ GROUPS = {
                 why_not_met=(
                     "Both sides read only the header bytes; the kit's lean parser is about 2-3x faster per "
                     "file than pydicom, but every call starts a process pool whose start-up and chunk round "
-                    "trips are comparable to parsing 300 headers. What it would take: the serial path below a "
-                    "few thousand files, or a pool kept between calls."
+                    "trips are comparable to parsing 300 headers. What it would take: the serial path below "
+                    "a few thousand files, or a pool kept between calls."
                 ),
             ),
         ],
@@ -332,8 +333,8 @@ GROUPS = {
                 "gunzip-pydicom",
                 1 / 20,
                 "<= 1/20 (0.05)",
-                why_not_met="The kit inflates only the first kilobytes of each file; what remains is the pool "
-                "start-up and per-call costs of row 3.",
+                why_not_met="The kit inflates only the first kilobytes of each file; what remains is the "
+                "pool start-up and per-call costs of row 3.",
             ),
         ],
     ),

@@ -2,9 +2,9 @@
 
 Row 7: the sections frame of all 227,835 reports of the ``files/`` tree, first time (empty cache), against a
 loop that opens each file and splits it into sections with a per-report regex (:func:`split_sections`, what a
-user writes after the official ``section_parser.py``: its header regex, a few synonyms, its last-paragraph rule,
-skipping an addendum above a line of underscores). On the demo corpus it gives exactly the kit's findings and
-impression (checked on every report, every run). A loop calling the kit's own per-report parser
+user writes after the official ``section_parser.py``: its header regex, a few synonyms, its last-paragraph
+rule, skipping an addendum above a line of underscores). On the demo corpus it gives exactly the kit's
+findings and impression (checked on every report, every run). A loop calling the kit's own per-report parser
 (:func:`cxrkit.reports.parse_sections`, which handles more cases: mixed-case headers, sub-headings, wet reads)
 would be a much slower baseline (about 0.3 ms a report against 0.04 ms), so it is not used.
 Row 8: the sections frame again (cache warm), against the same loop.
@@ -105,7 +105,8 @@ HEADER_RE = re.compile(r"\n ([A-Z][A-Z ()/,-]+):")
 BLANK_RE = re.compile(r"(?s)^(.*?)\n[ \t]*\n(.*)$")
 RULE_RE = re.compile(r"\n[ \t]*_{10,}[ \t]*\n")
 TITLE_RE = re.compile(r"(?s)^[ \t\n]*FINAL REPORT[ \t]*\n(.*)$")
-#: Sections that trail a report's body (notes and recommendations); the last paragraph is looked for before them.
+#: Sections that trail a report's body (notes and recommendations);
+#: the last paragraph is looked for before them.
 TRAILING = {"notification", "recommendation", "recommendations", "recommendation(s)", "addendum", "wet read"}
 SYNONYMS = {
     "clinical history": "history",
@@ -252,10 +253,10 @@ GROUPS = {
                 "<= 1.0",
                 why_not_met=(
                     "Reading threads (two per CPU) open the 227,835 files and hand each chunk to sectioning "
-                    "threads; opening and decoding the files holds the GIL, so the reading is close to serial "
-                    "(the files are read once before the repetitions, so no side reads them cold). A median "
-                    "near 1 means the machine was loaded, or the sectioning (about 1.7 s of CPU for all "
-                    "reports) no longer overlaps the reading."
+                    "threads; opening and decoding the files holds the GIL, so the reading is close to "
+                    "serial (the files are read once before the repetitions, so no side reads them cold). A "
+                    "median near 1 means the machine was loaded, or the sectioning (about 1.7 s of CPU for "
+                    "all reports) no longer overlaps the reading."
                 ),
             ),
             Line(
@@ -276,10 +277,10 @@ GROUPS = {
                 0.5,
                 "<= 0.5",
                 why_not_met=(
-                    "One thread inflates the members (about 2.2 s for all of them, mostly zlib's per-call cost, "
-                    "under the GIL) while sectioning threads cut the chunks already read; the wall time is the "
-                    "reading plus the last chunk. Above the target means the sectioning fell behind the reading "
-                    "(a loaded machine) or the reading got slower."
+                    "One thread inflates the members (about 2.2 s for all of them, mostly zlib's per-call "
+                    "cost, under the GIL) while sectioning threads cut the chunks already read; the wall "
+                    "time is the reading plus the last chunk. Above the target means the sectioning fell "
+                    "behind the reading (a loaded machine) or the reading got slower."
                 ),
             ),
         ],

@@ -128,8 +128,8 @@ GROUPS = {
                 why_not_met=(
                     "The decoded image is kept in memory, but `select()` re-renders the viewer's preview and "
                     "re-encodes it as PNG (profiled: about 60% of the call), then rebuilds the thumbnail and "
-                    "timeline widgets. What it would take: cache the rendered preview PNG per (image, window, "
-                    "zoom) and reuse the widgets when the same study is selected again."
+                    "timeline widgets. What it would take: cache the rendered preview PNG per (image, "
+                    "window, zoom) and reuse the widgets when the same study is selected again."
                 ),
             ),
         ],

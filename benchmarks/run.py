@@ -356,21 +356,25 @@ def render_markdown(report: dict) -> str:
         (
             f"Measured {m['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; "
             f"Python {v['python']}, polars {v['polars']}, pandas {v['pandas']}, pydicom {v['pydicom']}, "
-            f"numpy {v['numpy']}, matplotlib {v['matplotlib']}; cxrkit {v['cxrkit']} at commit {m['commit'] or '?'}. "
-            f"Whole run {report['total_seconds'] / 60:.1f} min (data generation {report['data_seconds']:.0f} s). "
-            f"Load average (1/5/15 min) {m.get('load_before', '?')} at the start, {m.get('load_after', '?')} at the "
-            f"end: a load above the {m['cores']} cores means other work shared the machine."
+            f"numpy {v['numpy']}, matplotlib {v['matplotlib']}; "
+            f"cxrkit {v['cxrkit']} at commit {m['commit'] or '?'}. "
+            f"Whole run {report['total_seconds'] / 60:.1f} min "
+            f"(data generation {report['data_seconds']:.0f} s). "
+            f"Load average (1/5/15 min) {m.get('load_before', '?')} at the start, "
+            f"{m.get('load_after', '?')} at the end: a load above the {m['cores']} cores means other work "
+            f"shared the machine."
         ),
         "",
         (
-            "Times are medians of the repetitions in seconds; ratio = cxrkit / baseline (lower is better), with the "
-            "range of the per-repetition ratios in brackets (rows near their target can flip between runs); "
-            "peak = extra resident memory during the timed work (MiB), including worker processes."
+            "Times are medians of the repetitions in seconds; ratio = cxrkit / baseline (lower is better), "
+            "with the range of the per-repetition ratios in brackets (rows near their target can flip "
+            "between runs); peak = extra resident memory during the timed work (MiB), including worker "
+            "processes."
         ),
         "",
         (
-            "| # | work | baseline | cxrkit s | baseline s | ratio | target | met | cxrkit peak MiB | baseline peak MiB "
-            "| same answer |"
+            "| # | work | baseline | cxrkit s | baseline s | ratio | target | met "
+            "| cxrkit peak MiB | baseline peak MiB | same answer |"
         ),
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -386,9 +390,10 @@ def render_markdown(report: dict) -> str:
             met = "(no target)"
         same = "yes" if line["answers_match"] else ("no (expected)" if not line["same_answer"] else "**no**")
         out.append(
-            f"| {line['id']} | {line['work']} | {line['baseline']} | {_fmt_s(line['kit_s'])} | {_fmt_s(line['base_s'])} "
-            f"| {line['ratio']:.3f}{_spread(line)} | {line['target_text']} | {met} | {_fmt_mib(line['kit_peak_mib'])} "
-            f"| {_fmt_mib(line['base_peak_mib'])} | {same} |"
+            f"| {line['id']} | {line['work']} | {line['baseline']} "
+            f"| {_fmt_s(line['kit_s'])} | {_fmt_s(line['base_s'])} "
+            f"| {line['ratio']:.3f}{_spread(line)} | {line['target_text']} | {met} "
+            f"| {_fmt_mib(line['kit_peak_mib'])} | {_fmt_mib(line['base_peak_mib'])} | {same} |"
         )
     notes = []
     for line in report["lines"]:
@@ -432,18 +437,20 @@ METHOD = """\
 - Data: synthetic, of the real shape, generated once into a scratch folder outside the repository
   (`benchmarks/data.py`): 65,379 patients, 227,835 studies, 377,110 images with the facts sheet's
   images-per-study mix; metadata, chexpert and split at the same scale; reports and DICOMs from `cxrkit.demo`.
-- Each repetition runs every side of a group once, in an order that rotates between repetitions, so the kit and
-  its baseline alternate under the same conditions (same page cache, same machine load). A group reading many
-  files (the report rows) reads them all once, untimed, before its first repetition.
-- Every measurement runs in a fresh `python -m benchmarks.worker` process: the side's libraries are imported and
-  its inputs prepared before the clock starts; only the work itself is timed (`time.perf_counter`).
-- Peak memory: the worker resets its resident-set high-water mark (`/proc/self/clear_refs`), runs the work, and
-  reports `VmHWM` minus the resident size before the work, plus the peak private resident memory of every child
-  process it started (pool workers: `Private_Clean + Private_Dirty` from `/proc/PID/smaps_rollup`, sampled every
-  250 ms, so pages shared with the parent are not counted twice). Reported: the median over repetitions.
-- Work a call leaves running in background threads (cache writes) is waited for after the clock stops: its memory
-  counts in the peak, its time does not (the user has the answer by then).
-- "First call" sides get a new empty cache folder per repetition; "cached" sides use a cache warmed before timing.
+- Each repetition runs every side of a group once, in an order that rotates between repetitions, so the kit
+  and its baseline alternate under the same conditions (same page cache, same machine load). A group reading
+  many files (the report rows) reads them all once, untimed, before its first repetition.
+- Every measurement runs in a fresh `python -m benchmarks.worker` process: the side's libraries are imported
+  and its inputs prepared before the clock starts; only the work itself is timed (`time.perf_counter`).
+- Peak memory: the worker resets its resident-set high-water mark (`/proc/self/clear_refs`), runs the work,
+  and reports `VmHWM` minus the resident size before the work, plus the peak private resident memory of every
+  child process it started (pool workers: `Private_Clean + Private_Dirty` from `/proc/PID/smaps_rollup`,
+  sampled every 250 ms, so pages shared with the parent are not counted twice). Reported: the median over
+  repetitions.
+- Work a call leaves running in background threads (cache writes) is waited for after the clock stops: its
+  memory counts in the peak, its time does not (the user has the answer by then).
+- "First call" sides get a new empty cache folder per repetition; "cached" sides use a cache warmed before
+  timing.
 - Answers: each side's result is reduced to a canonical form (e.g. the sorted rows of the result) and
   fingerprinted; "same answer" means every repetition of both sides produced the same fingerprint."""
 

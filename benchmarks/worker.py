@@ -1,4 +1,5 @@
-"""One measurement in a fresh process: ``python -m benchmarks.worker SPEC_FILE OUT_FILE`` (used by the harness)."""
+"""One measurement in a fresh process: ``python -m benchmarks.worker SPEC_FILE OUT_FILE``
+(used by the harness)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Aliases of modules that moved (in 0.2): the old name keeps working for one release, with a DeprecationWarning.
+"""Aliases of modules that moved (in 0.2): the old name keeps working for one release,
+with a DeprecationWarning.
 
 Examples
 --------
@@ -21,7 +22,8 @@ from typing import Any
 def alias(
     old: str, new: str, renamed: dict[str, str] | None = None
 ) -> tuple[Callable[[str], Any], Callable[[], list]]:
-    """Warn that module ``old`` moved to ``new``; return the ``__getattr__`` and ``__dir__`` of the alias module.
+    """Warn that module ``old`` moved to ``new``; return the ``__getattr__`` and ``__dir__`` of the
+    alias module.
 
     ``renamed`` maps old attribute names to ``"module:name"`` where a name changed or went elsewhere.
     """

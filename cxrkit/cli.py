@@ -28,9 +28,10 @@ A ROOT is what you downloaded: the physionet.org/files folder above the two proj
 (mimic-cxr/<release>/ and mimic-cxr-jpg/<release>/), either project's folder (its sibling is
 found beside it), or one folder that holds files/ and the .csv.gz tables; or a project's URL
 (https://, s3://, gs://: needs the remote extra; credentials from ~/.netrc,
-$CXRKIT_HTTP_USER/$CXRKIT_HTTP_PASSWORD or the cloud SDK). Without ROOT, commands use $CXRKIT_ROOT, else the synthetic demo dataset. The kit
-never writes into ROOT; derived data (and what is fetched from a URL) goes to the cache folder
-($CXRKIT_CACHE, default ~/.cache/cxrkit).
+$CXRKIT_HTTP_USER/$CXRKIT_HTTP_PASSWORD or the cloud SDK). Without ROOT, commands use
+$CXRKIT_ROOT, else the synthetic demo dataset. The kit never writes into ROOT; derived
+data (and what is fetched from a URL) goes to the cache folder ($CXRKIT_CACHE, default
+~/.cache/cxrkit).
 """
 
 
@@ -57,9 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="generate the synthetic demo dataset",
-        description="Generate a synthetic dataset with the real layout and file formats (no real patient data). "
-        "Without DEST, the default demo is made in the cache folder (where open_dataset() finds it) and its "
-        "path printed.",
+        description="Generate a synthetic dataset with the real layout and file formats "
+        "(no real patient data). Without DEST, the default demo is made in the cache folder "
+        "(where open_dataset() finds it) and its path printed.",
     )
     demo.add_argument("dest", nargs="?", help="folder to create (must not exist)")
     demo.add_argument("--subjects", type=int, default=None, help="number of patients (default: small demo)")
@@ -75,8 +76,8 @@ def _parser() -> argparse.ArgumentParser:
         "--layout",
         choices=("projects", "single"),
         default="projects",
-        help="projects: DEST/mimic-cxr/2.1.0 and DEST/mimic-cxr-jpg/2.1.0, as a download leaves them (default); "
-        "single: every file in DEST",
+        help="projects: DEST/mimic-cxr/2.1.0 and DEST/mimic-cxr-jpg/2.1.0, as a download leaves them "
+        "(default); single: every file in DEST",
     )
     demo.add_argument("--overwrite", action="store_true", help="replace DEST if it exists")
 

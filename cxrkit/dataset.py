@@ -94,8 +94,8 @@ class Dataset:
 
     A copy is one or two PhysioNet projects (:func:`cxrkit.storage.open_sources`): MIMIC-CXR (DICOM, reports,
     record and study lists) and MIMIC-CXR-JPG (JPG, metadata, labels, split), or one folder holding both. Each
-    table comes from the project that ships it; the images shown come from one project (DICOM when the copy has
-    them, unless ``prefer="jpg"``). The dataset asks its sources for names, files and bytes; it never asks
+    table comes from the project that ships it; the images shown come from one project (DICOM when the copy
+    has them, unless ``prefer="jpg"``). The dataset asks its sources for names, files and bytes; it never asks
     which kind of source (a folder, a URL) it holds.
 
     Attributes
@@ -109,7 +109,8 @@ class Dataset:
     cache : Cache
         Where derived data (parquet tables, thumbnails) is kept.
     table_files : dict[str, Path]
-        The known tables present in this copy, by name (see :data:`cxrkit.tables.TABLES`), in whichever project.
+        The known tables present in this copy, by name (see :data:`cxrkit.tables.TABLES`), in whichever
+        project.
     """
 
     def __init__(
@@ -168,7 +169,8 @@ class Dataset:
             raise NotADatasetError(
                 f"{where} does not look like a MIMIC-CXR copy: it has no files/ folder and none of "
                 f"{', '.join(spec.files[0] for spec in tables.TABLES.values())}. Pass the folder that holds "
-                f"them (e.g. {self.source.root_example}), or the physionet.org/files folder above the projects."
+                f"them (e.g. {self.source.root_example}), or the physionet.org/files folder above the "
+                "projects."
             )
 
     def _shown_source(self, prefer: str, names: dict[str, list[str]]) -> Source:
@@ -191,7 +193,8 @@ class Dataset:
 
     @property
     def projects(self) -> dict[str, str]:
-        """Where each project of the copy is (``{"mimic-cxr": ..., "mimic-cxr-jpg": ...}``, or ``{"copy": ...}``).
+        """Where each project of the copy is: ``{"mimic-cxr": ..., "mimic-cxr-jpg": ...}``, or
+        ``{"copy": ...}``.
 
         Examples
         --------
@@ -202,7 +205,8 @@ class Dataset:
 
     @property
     def is_remote(self) -> bool:
-        """Whether the copy's files are fetched on demand (opened by URL, see :mod:`cxrkit.storage.remote`)."""
+        """Whether the copy's files are fetched on demand (opened by URL, see
+        :mod:`cxrkit.storage.remote`)."""
         return self.source.fetches_on_demand
 
     @property
@@ -216,9 +220,9 @@ class Dataset:
         return self.source.label
 
     def local_file(self, path: str | os.PathLike) -> Path:
-        """The local file for ``path`` (relative to :attr:`root`, or under any project's root): as is for a local
-        copy; for a remote copy, fetched into the cache mirror first when absent (raises MissingFileError if the
-        server lacks it)."""
+        """The local file for ``path`` (relative to :attr:`root`, or under any project's root): as is for a
+        local copy; for a remote copy, fetched into the cache mirror first when absent (raises
+        MissingFileError if the server lacks it)."""
         p = Path(path)
         if p.is_absolute():
             for src in self.sources.values():
@@ -273,13 +277,15 @@ class Dataset:
             )
         if "MIMIC-CXR-JPG" in by_project:
             out.append(
-                f"MIMIC-CXR-JPG's tables are missing ({', '.join(by_project['MIMIC-CXR-JPG'])}): without them "
+                f"MIMIC-CXR-JPG's tables are missing ({', '.join(by_project['MIMIC-CXR-JPG'])}): "
+                "without them "
                 "there are no views, no study dates (so no time order), no labels and no split. Put the "
                 "mimic-cxr-jpg/<release>/ folder beside mimic-cxr/, or pass jpg_root=."
             )
         if "MIMIC-CXR" in by_project and set(by_project["MIMIC-CXR"]) - {"cxr-provider-list.csv.gz"}:
             out.append(
-                f"MIMIC-CXR's lists are missing ({', '.join(by_project['MIMIC-CXR'])}): records and studies are "
+                f"MIMIC-CXR's lists are missing ({', '.join(by_project['MIMIC-CXR'])}): "
+                "records and studies are "
                 "derived from IMAGE_FILENAMES or the files on disk."
             )
         if self._reports_source is None or not (self.reports_zip or self._has_report_files):
@@ -323,7 +329,8 @@ class Dataset:
 
     @property
     def flavor(self) -> str:
-        """``"dicom"`` (MIMIC-CXR, ``.dcm`` or ``.dcm.gz``), ``"jpg"`` (MIMIC-CXR-JPG) or ``"tables"`` (no images)."""
+        """``"dicom"`` (MIMIC-CXR, ``.dcm`` or ``.dcm.gz``), ``"jpg"`` (MIMIC-CXR-JPG) or ``"tables"``
+        (no images)."""
         ext = self.image_ext
         if ext is None:
             return "jpg" if self.image_filenames is not None else "tables"
@@ -436,11 +443,13 @@ class Dataset:
         return self.table("providers")
 
     def images(self) -> pl.LazyFrame:
-        """Records joined with metadata (views, sizes, date and time) and split; sorted by ids. The columns are
-        the same on every copy: those of a table the copy lacks (MIMIC-CXR without MIMIC-CXR-JPG) are null.
+        """Records joined with metadata (views, sizes, date and time) and split; sorted by ids. The columns
+        are the same on every copy: those of a table the copy lacks (MIMIC-CXR without MIMIC-CXR-JPG) are
+        null.
 
-        With metadata, ``view`` (frontal / lateral / other) and ``view_source`` say what each image shows, falling
-        back from ``ViewPosition`` to the coded view and the procedure (:func:`cxrkit.tables.view_exprs`).
+        With metadata, ``view`` (frontal / lateral / other) and ``view_source`` say what each image shows,
+        falling back from ``ViewPosition`` to the coded view and the procedure
+        (:func:`cxrkit.tables.view_exprs`).
         """
         lf = self.records()
         meta = self.metadata() if "metadata" in self.table_files else tables.empty_table("metadata")
@@ -494,7 +503,8 @@ class Dataset:
     def patient_studies(self, subject_id: object) -> pl.DataFrame:
         """A patient's studies in time order (StudyDate, then StudyTime; never by id, which implies no order).
 
-        Columns ``subject_id, study_id, StudyDate, StudyTime, n_images``; studies with no known date come last.
+        Columns ``subject_id, study_id, StudyDate, StudyTime, n_images``;
+        studies with no known date come last.
         """
         sid = layout.subject_id(subject_id)
         n_images = (
@@ -592,7 +602,8 @@ class Dataset:
             found = self.studies().filter(pl.col("study_id") == sid).select("subject_id").collect()
             if found.height == 0:
                 raise StudyNotFoundError(
-                    f"study s{sid} is not listed in this copy ({self.location}); see ds.studies() for the studies it has"
+                    f"study s{sid} is not listed in this copy ({self.location}); "
+                    "see ds.studies() for the studies it has"
                 )
             subject = found["subject_id"][0]
         views: dict[str, str | None] = {}
@@ -652,8 +663,8 @@ class Dataset:
         return source.has(layout.FILES_DIR) and source.has_report_files(expected=self._expects_reports)
 
     def _report_source(self) -> Path:
-        """The reports' folder or zip. A source that fetches on demand reads the one zip rather than a file per
-        report; a local copy reads its report files (cheaper than inflating the zip) when it has them."""
+        """The reports' folder or zip. A source that fetches on demand reads the one zip rather than a file
+        per report; a local copy reads its report files (cheaper than inflating the zip) when it has them."""
         source = self._reports_source
         if self.reports_zip is not None and source.fetches_on_demand:
             return self.local_file(self.reports_zip)
@@ -671,15 +682,17 @@ class Dataset:
         )
 
     def reports(self, *, executor=None, progress: bool = True) -> pl.LazyFrame:
-        """Every report: ``subject_id, study_id, text`` (plus ``path`` and ``error``), from the ``files/`` tree,
-        else straight from ``mimic-cxr-reports.zip``. Read in parallel once, then kept as parquet in the cache.
+        """Every report: ``subject_id, study_id, text`` (plus ``path`` and ``error``), from the ``files/``
+        tree, else straight from ``mimic-cxr-reports.zip``. Read in parallel once,
+        then kept as parquet in the cache.
 
         See :func:`cxrkit.reports.read_reports` for the reading and caching rules.
 
         Examples
         --------
         >>> ds = open_dataset()
-        >>> ds.reports(progress=False).select("study_id", "text").collect().height == ds.studies().collect().height
+        >>> reports = ds.reports(progress=False).select("study_id", "text").collect()
+        >>> reports.height == ds.studies().collect().height
         True
         """
         return read_reports(
@@ -807,7 +820,8 @@ def open_dataset(
     except NotADatasetError as exc:
         if from_env:  # the user called open_dataset() with no argument: the variable is the cause
             raise NotADatasetError(
-                f"the environment variable {ENV_ROOT} is set to {root}, which is not a copy of the data: {exc} "
+                f"the environment variable {ENV_ROOT} is set to {root}, which is not a copy of the data: "
+                f"{exc} "
                 f"Fix {ENV_ROOT}, or unset it to open the demo dataset."
             ) from exc.__cause__
         raise

@@ -1,4 +1,5 @@
-"""Downloading a subset: carve a verified, resumable local copy of a selection out of any copy, local or remote.
+"""Downloading a subset: carve a verified, resumable local copy of a selection out of any copy,
+local or remote.
 
 :func:`download` (also :meth:`cxrkit.Dataset.download` and ``cxrkit download``) takes a selection (a frame of
 records, images or studies, or study ids) and copies its images and reports into a local folder with the real
@@ -206,7 +207,8 @@ def download(
 
 
 def _ids_already_in(dest: Path) -> tuple[set[str], set[str]]:
-    """The image and study ids listed by the tables of an earlier download into ``dest`` (empty sets if none)."""
+    """The image and study ids listed by the tables of an earlier download into ``dest``
+    (empty sets if none)."""
     dicom_ids: set[str] = set()
     study_ids: set[str] = set()
     if not dest.is_dir():

@@ -19,7 +19,8 @@ class CxrkitError(Exception):
 
 
 class InvalidIdError(CxrkitError, ValueError):
-    """An identifier does not have the MIMIC-CXR shape (e.g. a study id that is not 8 digits starting with 5)."""
+    """An identifier does not have the MIMIC-CXR shape
+    (e.g. a study id that is not 8 digits starting with 5)."""
 
 
 class InvalidPathError(CxrkitError, ValueError):
@@ -31,7 +32,8 @@ class NotADatasetError(CxrkitError, FileNotFoundError):
 
 
 class TableError(CxrkitError):
-    """A table file (``.csv.gz``) is unreadable: truncated, corrupt, missing columns or values of the wrong type."""
+    """A table file (``.csv.gz``) is unreadable: truncated, corrupt,
+    missing columns or values of the wrong type."""
 
 
 class MissingFileError(CxrkitError, FileNotFoundError):
@@ -55,7 +57,8 @@ class ImageReadError(CxrkitError):
 
 
 class NotAnImageError(ImageReadError):
-    """The file is neither DICOM nor JPEG (e.g. a report or an HTML error page saved under a ``.dcm`` name)."""
+    """The file is neither DICOM nor JPEG (e.g. a report or an HTML error page saved under
+    a ``.dcm`` name)."""
 
 
 class CorruptImageError(ImageReadError, CorruptFileError):
@@ -63,7 +66,8 @@ class CorruptImageError(ImageReadError, CorruptFileError):
 
 
 class UnsupportedImageError(ImageReadError):
-    """A valid image the kit does not show: colour or multi-frame (MIMIC-CXR images are single grayscale frames)."""
+    """A valid image the kit does not show: colour or multi-frame
+    (MIMIC-CXR images are single grayscale frames)."""
 
 
 class UndecodableImageError(ImageReadError):
@@ -117,13 +121,14 @@ def require_columns(frame: object, columns: Iterable[str], what: str) -> None:
     >>> require_columns(pl.DataFrame({"txt": ["x"]}), ["text"], "sections_frame")
     Traceback (most recent call last):
     ...
-    cxrkit.errors.MissingColumnError: sections_frame needs column(s) text, which the frame lacks (it has: txt); \
-name the right column in the call, or add it to the frame
+    cxrkit.errors.MissingColumnError: sections_frame needs column(s) text, which the frame lacks \
+(it has: txt); name the right column in the call, or add it to the frame
     """
     names = frame.collect_schema().names() if hasattr(frame, "collect_schema") else list(frame.columns)  # type: ignore[attr-defined]
     missing = [c for c in columns if c not in names]
     if missing:
         raise MissingColumnError(
-            f"{what} needs column(s) {', '.join(missing)}, which the frame lacks (it has: {', '.join(names) or 'none'})"
+            f"{what} needs column(s) {', '.join(missing)}, which the frame lacks "
+            f"(it has: {', '.join(names) or 'none'})"
             "; name the right column in the call, or add it to the frame"
         )

@@ -1,4 +1,5 @@
-"""Moved to :mod:`cxrkit.images.stats` (``header_table`` and ``pixel_stats`` are also in :mod:`cxrkit.images`)."""
+"""Moved to :mod:`cxrkit.images.stats` (``header_table`` and ``pixel_stats`` are also in
+:mod:`cxrkit.images`)."""
 
 from ._moved import alias
 

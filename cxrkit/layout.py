@@ -71,7 +71,8 @@ TABLE_PROJECT = {
 }  # fmt: skip
 _RELEASE_RE = re.compile(r"[0-9]+(\.[0-9]+)*")
 
-#: Names of the folders and report files of the tree: ``p10``, ``p10000032``, ``s50414267.txt`` (``fullmatch``).
+#: Names of the folders and report files of the tree: ``p10``, ``p10000032``,
+#: ``s50414267.txt`` (``fullmatch``).
 GROUP_DIR_RE = re.compile(r"p1[0-9]")
 PATIENT_DIR_RE = re.compile(r"p1[0-9]{7}")
 REPORT_NAME_RE = re.compile(r"s5[0-9]{7}\.txt")
@@ -274,8 +275,10 @@ def parse_path(path: str | PurePath) -> PathIds:
 
     Examples
     --------
-    >>> parse_path("files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm.gz")
-    PathIds(subject_id=10000032, study_id=50414267, dicom_id='02aa804e-bde0afdd-112c0b34-7bc16630-4e384014', kind='image', ext='.dcm.gz')
+    >>> path = "files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm.gz"
+    >>> parse_path(path)  # doctest: +NORMALIZE_WHITESPACE
+    PathIds(subject_id=10000032, study_id=50414267, dicom_id='02aa804e-bde0afdd-112c0b34-7bc16630-4e384014',
+            kind='image', ext='.dcm.gz')
     """
     text = str(path).replace("\\", "/")
     match = _PATH_RE.search(text)
@@ -414,7 +417,8 @@ def study_dir_expr(subject: pl.Expr | str = "subject_id", study: pl.Expr | str =
 
 
 def parse_path_expr(path: pl.Expr | str = "path") -> pl.Expr:
-    """A polars expression turning path strings into a struct of ``subject_id``, ``study_id``, ``dicom_id``, ``ext``.
+    """A polars expression turning path strings into a struct of ``subject_id``, ``study_id``,
+    ``dicom_id``, ``ext``.
 
     Paths that do not follow the layout give nulls (check with :func:`parse_path` for the reason).
 

@@ -4,7 +4,8 @@ Every known table is described once in :data:`TABLES` (file names, columns and t
 :func:`load_table` checks a file's header, scans it lazily with an explicit schema (polars streams
 ``.csv.gz``), applies the typed conversions (``StudyDate`` -> date, ``StudyTime`` -> time with the lost
 leading zero restored) and, given a :class:`~cxrkit.storage.Cache`, keeps a parquet copy keyed by the file's
-identity so later scans are columnar and fast. A bad file gives a :class:`~cxrkit.errors.TableError` naming it.
+identity so later scans are columnar and fast. A bad file gives a :class:`~cxrkit.errors.TableError`
+naming it.
 
 When the record/study lists are absent (a MIMIC-CXR-JPG copy, a partial download), :func:`listing_records`
 and :func:`listing_studies` derive equivalent tables from ``IMAGE_FILENAMES`` or from a walk of ``files/``.
@@ -214,7 +215,8 @@ def _header_columns(path: Path) -> list[str]:
 
 
 def read_schema(path: str | os.PathLike, spec: TableSpec, *, raw: bool = False) -> dict[str, pl.DataType]:
-    """The explicit read schema for ``path``: its header's columns, typed by ``spec`` (unknown ones as strings).
+    """The explicit read schema for ``path``: its header's columns, typed by ``spec``
+    (unknown ones as strings).
 
     Raises :class:`TableError` naming the file and the missing columns when required columns are absent.
     With ``raw=True`` every column is read as a string (what validation needs to see malformed values).
@@ -286,7 +288,8 @@ def scan_table(path: str | os.PathLike, spec: TableSpec | str, *, raw: bool = Fa
 
 
 def explain_read_error(path: Path, spec: TableSpec, exc: BaseException) -> TableError:
-    """Turn a polars/OS error raised while reading ``path`` into a :class:`TableError` that says what to do."""
+    """Turn a polars/OS error raised while reading ``path``
+    into a :class:`TableError` that says what to do."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "could not parse" in text:
         hint = (
@@ -321,8 +324,9 @@ def _write_copy(cache: Cache, final: Path, name: str, lf: pl.LazyFrame) -> None:
             stale.unlink(missing_ok=True)
 
 
-#: Block until every background cache write (e.g. of :mod:`cxrkit.reports.corpus`) is on disk. :func:`load_table`
-#: writes its copies before it returns; kept so callers need not know which entries are written in the background.
+#: Block until every background cache write (e.g. of :mod:`cxrkit.reports.corpus`) is on disk.
+#: :func:`load_table` writes its copies before it returns; kept so callers need not know which entries are
+#: written in the background.
 wait_for_cache_writes = wait_for_writes
 
 _READ_ERRORS = (pl.exceptions.PolarsError, OSError, EOFError, ValueError)
@@ -334,9 +338,9 @@ def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache |
     Without a cache (or with ``cache=None``) this is the lazy CSV scan itself. With a cache, the first call
     streams the file into the parquet copy (atomically, in bounded memory) and answers from the copy; reading
     every value there means a bad, corrupt or truncated file raises a :class:`TableError` naming it and saying
-    what to do, on this call. If the copy cannot be written (disk full, no permission), a warning says so and the
-    call answers from the file read into memory instead. Later calls scan the copy. The copy is keyed by the
-    source's path, size and mtime: a changed file gets a new copy and the stale one is removed.
+    what to do, on this call. If the copy cannot be written (disk full, no permission), a warning says so and
+    the call answers from the file read into memory instead. Later calls scan the copy. The copy is keyed by
+    the source's path, size and mtime: a changed file gets a new copy and the stale one is removed.
     """
     spec = TABLES[spec] if isinstance(spec, str) else spec
     path = Path(path)
@@ -381,16 +385,18 @@ def view_exprs() -> list[pl.Expr]:
 
     In order of trust: ``ViewPosition`` (PA, AP and variants are frontal; LATERAL, LL, XTABLE LATERAL lateral;
     oblique and swimmer's views ``other``); else the coded view ``ViewCodeSequence_CodeMeaning``
-    (*postero-anterior* / *antero-posterior* frontal, anything *lateral* lateral); else a procedure naming a single
-    frontal view (``PORTABLE AP``, ``SINGLE VIEW``) frontal; else null.
+    (*postero-anterior* / *antero-posterior* frontal, anything *lateral* lateral); else a procedure naming a
+    single frontal view (``PORTABLE AP``, ``SINGLE VIEW``) frontal; else null.
 
     Examples
     --------
     >>> df = pl.DataFrame({"ViewPosition": ["PA", None, None, None, "LAO"],
     ...                    "ViewCodeSequence_CodeMeaning": [None, "lateral", None, None, None],
-    ...                    "PerformedProcedureStepDescription": [None, None, "CHEST (PORTABLE AP)", "CHEST (PA AND LAT)", None]})
-    >>> df.select(view_exprs()).rows()
-    [('frontal', 'ViewPosition'), ('lateral', 'ViewCodeSequence'), ('frontal', 'procedure'), (None, None), ('other', 'ViewPosition')]
+    ...                    "PerformedProcedureStepDescription": [None, None, "CHEST (PORTABLE AP)",
+    ...                                                          "CHEST (PA AND LAT)", None]})
+    >>> df.select(view_exprs()).rows()  # doctest: +NORMALIZE_WHITESPACE
+    [('frontal', 'ViewPosition'), ('lateral', 'ViewCodeSequence'), ('frontal', 'procedure'), (None, None),
+     ('other', 'ViewPosition')]
     """
     position = pl.col("ViewPosition").str.strip_chars().str.to_uppercase()
     code = pl.col("ViewCodeSequence_CodeMeaning").str.to_lowercase()
@@ -418,7 +424,8 @@ def view_exprs() -> list[pl.Expr]:
 
 
 def listing_records(listing: pl.DataFrame) -> pl.DataFrame:
-    """A records table (``subject_id, study_id, dicom_id, path``) from a file listing; path as found on disk."""
+    """A records table (``subject_id, study_id, dicom_id, path``) from a file listing;
+    path as found on disk."""
     return (
         listing.filter(pl.col("kind") == "image")
         .select("subject_id", "study_id", "dicom_id", "path")

@@ -1,4 +1,5 @@
-"""Text analysis over any frame of report text: tokens, term and document frequencies, n-grams, KWIC, mentions.
+"""Text analysis over any frame of report text: tokens, term and document frequencies, n-grams,
+KWIC, mentions.
 
 Everything is a polars expression or a function returning a frame, so it runs vectorised over all reports.
 :func:`mentions` reads the 14 CheXpert categories out of the text (positive, negated or uncertain, sentence by
@@ -89,8 +90,9 @@ STOP_WORDS = frozenset(
 )
 _WORD = r"[a-z]+(?:'[a-z]+)?"
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
-# The word rule as a literal replace and split (no regex): every ASCII character but a-z becomes a space. It gives
-# exactly the regex's words on rows without apostrophes or non-ASCII characters; the other rows use the regex.
+# The word rule as a literal replace and split (no regex): every ASCII character but a-z becomes a space. It
+# gives exactly the regex's words on rows without apostrophes or non-ASCII characters;
+# the other rows use the regex.
 _NON_LETTERS = [
     chr(c)
     for c in [
@@ -126,7 +128,8 @@ def tokens(
 
     Examples
     --------
-    >>> pl.select(tokens(pl.lit("The ___ ET tube is 4.5 cm above the carina."), numbers=True)).item().to_list()
+    >>> text = pl.lit("The ___ ET tube is 4.5 cm above the carina.")
+    >>> pl.select(tokens(text, numbers=True)).item().to_list()
     ['et', 'tube', '4.5', 'cm', 'above', 'carina']
     """
     col = pl.col(column) if isinstance(column, str) else column
@@ -178,11 +181,12 @@ def _long_tokens(
 
 
 def _piece_counts(df: pl.DataFrame | pl.LazyFrame, column: str) -> pl.DataFrame:
-    """The distinct space-separated pieces of ``column`` over all rows and how often each occurs: ``piece, n``.
+    """The distinct space-separated pieces of ``column``
+    over all rows and how often each occurs: ``piece, n``.
 
     A word never spans a space, so the words of a text are the words of its pieces, in order: counting the
-    pieces first (a literal split, no regex, no lower-casing) leaves the word rule to run on the distinct pieces
-    only, a few thousand or so however many reports there are."""
+    pieces first (a literal split, no regex, no lower-casing) leaves the word rule to run on the distinct
+    pieces only, a few thousand or so however many reports there are."""
     return (
         df.lazy()
         .select(pl.col(column).str.split(" ").alias("piece"))
@@ -296,8 +300,8 @@ def kwic(
     column: str = "text",
     id_col: str = "study_id",
 ) -> pl.DataFrame:
-    """Keyword-in-context lines: every whole-word occurrence of ``keyword`` (case-insensitive; a phrase may span
-    line breaks) with ``width`` characters of context: ``study_id, left, keyword, right``.
+    """Keyword-in-context lines: every whole-word occurrence of ``keyword`` (case-insensitive; a phrase may
+    span line breaks) with ``width`` characters of context: ``study_id, left, keyword, right``.
 
     Whitespace in the text is normalised first, so a report's line wrapping does not show.
 
@@ -346,12 +350,13 @@ _ADV = (
     r"|top|borderline) (?:to (?:moderately|severely|markedly) )?)?"
 )
 #: Per category: ``(mention pattern, normal pattern)``. The mention pattern finds the finding in lower-case
-#: text; the normal pattern (or ``None``) finds phrases that mean "mentioned and absent" ("heart size is normal").
-#: No Finding has none: it is derived (see :func:`mentions`).
+#: text; the normal pattern (or ``None``) finds phrases that mean "mentioned and absent" ("heart size is
+#: normal"). No Finding has none: it is derived (see :func:`mentions`).
 MENTION_PATTERNS: dict[str, tuple[str, str | None]] = {
     "Atelectasis": (r"\b(?:atelecta\w*|collapse[sd]?)\b", None),
     "Cardiomegaly": (
-        r"\bcardiomegaly\b|\b(?:heart|cardiac silhouette|cardiac contour|cardiac size)(?: size)? (?:is |are |may be )?"
+        r"\bcardiomegaly\b"
+        r"|\b(?:heart|cardiac silhouette|cardiac contour|cardiac size)(?: size)? (?:is |are |may be )?"
         + _ADV
         + r"enlarged\b|\benlarged (?:heart|cardiac)\b|\benlargement of the (?:heart|cardiac)\b"
         r"|\bcardiac enlargement\b",
@@ -375,7 +380,8 @@ MENTION_PATTERNS: dict[str, tuple[str, str | None]] = {
         r"|\bwidening of the (?:cardio)?mediastin\w*|\bwidened mediastinum\b|\benlarged cardiomediastinal\b",
         (
             r"\b(?:cardio)?mediastin\w* (?:silhouette |contours? )?(?:is |are )?not (?:enlarged|widened)\b"
-            r"|\b(?:cardio)?mediastinal (?:silhouette|contours?) (?:is |are )?(?:normal|within normal limits)\b"
+            r"|\b(?:cardio)?mediastinal (?:silhouette|contours?) (?:is |are )?"
+            r"(?:normal|within normal limits)\b"
             r"|\bnormal (?:cardio)?mediastinal (?:silhouette|contours?)\b"
         ),
     ),
@@ -401,8 +407,10 @@ MENTION_PATTERNS: dict[str, tuple[str, str | None]] = {
     "Support Devices": (
         (
             r"\btubes?\b|\bcatheters?\b|\bpacemakers?\b|\bpacers?\b|\bpicc\b|\bdefibrillator\b|\bicd\b"
-            r"|\b(?:central|venous|ij|jugular|subclavian|arterial|midline|dialysis|hickman|swan[- ]ganz) (?:venous )?lines?\b"
-            r"|\b(?:lines|tubes) (?:and|or) (?:lines|tubes)\b|\b(?:sternotomy|sternal|pacing) wires\b|\bleads\b"
+            r"|\b(?:central|venous|ij|jugular|subclavian|arterial|midline|dialysis|hickman|swan[- ]ganz)"
+            r" (?:venous )?lines?\b"
+            r"|\b(?:lines|tubes) (?:and|or) (?:lines|tubes)\b|\b(?:sternotomy|sternal|pacing) wires\b"
+            r"|\bleads\b"
             r"|\bstents?\b|\bdrains?\b|\bport-?a-?cath\b"
         ),
         None,
@@ -485,7 +493,8 @@ def mention_text(findings: str = "findings", impression: str = "impression") -> 
     """The text to read mentions from in a sections frame: findings then impression (null when both are).
 
     The indication and history are left out ("eval for pneumonia" is a question, not a finding). A report
-    without either has its inferred impression (the last paragraph, see :func:`cxrkit.reports.parse_sections`).
+    without either has its inferred impression (the last paragraph, see
+    :func:`cxrkit.reports.parse_sections`).
 
     Examples
     --------
@@ -517,15 +526,15 @@ def mentions(
     * The text is lower-cased, ``___`` removed, and split into sentences at ``. ! ? ;`` followed by a space.
       A cue in one sentence never affects another. Pseudo-negations ("no change", "no interval increase") are
       removed before cues are looked for.
-    * In a sentence, the last mention of a category is uncertain when an uncertainty cue (``may``, ``possible``,
-      ``likely``, ``cannot exclude``, ``versus``, ``concern for``, ``?``, ...) precedes it (or lies inside it:
-      "the heart may be enlarged"), or follows it as a
+    * In a sentence, the last mention of a category is uncertain when an uncertainty cue (``may``,
+      ``possible``, ``likely``, ``cannot exclude``, ``versus``, ``concern for``, ``?``, ...) precedes it (or
+      lies inside it: "the heart may be enlarged"), or follows it as a
       phrase (``cannot be excluded``, ``is possible``); otherwise negated when a negation cue (``no``,
       ``without``, ``negative for``, ``free of``, ``resolved``, ...) precedes it or follows it (``is not
       seen``, ``has resolved``, ``has been removed``); otherwise positive. A preceding cue reaches the mention
-      only when no scope breaker (``but``, ``however``, ``although``, ``except``, ``there is``, ...) lies between
-      them; a following cue only up to the next comma or breaker. Phrases meaning "normal" ("heart size is
-      normal") count as negated mentions.
+      only when no scope breaker (``but``, ``however``, ``although``, ``except``, ``there is``, ...) lies
+      between them; a following cue only up to the next comma or breaker. Phrases meaning "normal" ("heart
+      size is normal") count as negated mentions.
     * Over a report: positive beats uncertain beats negated (CheXpert's aggregation).
     * ``No Finding`` is 1.0 when no other category except Support Devices is positive or uncertain, else null.
 

@@ -355,7 +355,8 @@ def check_files(
 
 
 def check_remote(ds: Dataset, records: pl.DataFrame) -> pl.DataFrame:
-    """A remote copy: its files are not walked (that would mean one request per file); one info row says so."""
+    """A remote copy: its files are not walked (that would mean one request per file);
+    one info row says so."""
     fetched = int((ds.listing["kind"] == "image").sum())
     return _as_findings(
         pl.DataFrame({"path": [ds.location]}),
@@ -425,7 +426,8 @@ def check_projects(dicom_listing: pl.DataFrame, jpg_listing: pl.DataFrame) -> pl
 def check_table_links(
     name: str, frame: pl.DataFrame, records: pl.DataFrame, studies: pl.DataFrame
 ) -> pl.DataFrame:
-    """Rows of metadata/split (per image) or labels/providers (per study) that point at unlisted images/studies."""
+    """Rows of metadata/split (per image) or labels/providers
+    (per study) that point at unlisted images/studies."""
     if "dicom_id" in frame.columns:
         orphans = frame.join(records.select("dicom_id"), on="dicom_id", how="anti")
         what = pl.format(f"{name}: image {{}} is not in the record list", pl.col("dicom_id"))

@@ -229,7 +229,8 @@ EXAMPLE_SUBJECT, EXAMPLE_STUDY = 10000032, 50414267
 
 
 def _with_first(ids: np.ndarray, value: int) -> np.ndarray:
-    """``ids`` with ``value`` first (swapped in if drawn elsewhere, else replacing the first id): still unique."""
+    """``ids`` with ``value`` first (swapped in if drawn elsewhere, else replacing the first id):
+    still unique."""
     ids = ids.copy()
     where = np.flatnonzero(ids == value)
     if where.size:
@@ -509,8 +510,9 @@ def demo_tables(
     Examples
     --------
     >>> t = demo_tables(subjects=5, seed=1, flavor="jpg")
-    >>> sorted(t)
-    ['IMAGE_FILENAMES', 'mimic-cxr-2.0.0-chexpert.csv.gz', 'mimic-cxr-2.0.0-metadata.csv.gz', 'mimic-cxr-2.0.0-negbio.csv.gz', 'mimic-cxr-2.0.0-split.csv.gz']
+    >>> sorted(t)  # doctest: +NORMALIZE_WHITESPACE
+    ['IMAGE_FILENAMES', 'mimic-cxr-2.0.0-chexpert.csv.gz', 'mimic-cxr-2.0.0-metadata.csv.gz',
+     'mimic-cxr-2.0.0-negbio.csv.gz', 'mimic-cxr-2.0.0-split.csv.gz']
     >>> t["mimic-cxr-2.0.0-split.csv.gz"].columns
     ['dicom_id', 'study_id', 'subject_id', 'split']
     """
@@ -671,7 +673,8 @@ def _write_images(
     targets: list[tuple[_Writer, str]], plan: _Plan, seed: int, scale: float, progress: bool
 ) -> None:
     """Render each image once and write it to every ``(writer, flavour)`` target: a DICOM project gets the
-    ``.dcm`` (or ``.dcm.gz``), a JPG project the JPG made from the same stored pixels by the published recipe."""
+    ``.dcm`` (or ``.dcm.gz``), a JPG project the JPG made from the same stored pixels by the published
+    recipe."""
     studies = plan.studies.to_dicts()
     exts = {"dicom": ".dcm", "dicom-gz": ".dcm.gz", "jpg": ".jpg"}
     rows = plan.images.to_dicts()
@@ -792,8 +795,9 @@ def make_demo(
     seed
         Seed of every random choice; the same arguments always give the same bytes.
     flavor
-        ``"dicom"`` (MIMIC-CXR's images as ``.dcm``), ``"dicom-gz"`` (as ``.dcm.gz``; table paths still ``.dcm``)
-        or ``"jpg"`` (MIMIC-CXR-JPG alone: ``.jpg`` images, ``IMAGE_FILENAMES``, no reports, no ``cxr-*`` lists).
+        ``"dicom"`` (MIMIC-CXR's images as ``.dcm``), ``"dicom-gz"`` (as ``.dcm.gz``; table paths still
+        ``.dcm``) or ``"jpg"`` (MIMIC-CXR-JPG alone: ``.jpg`` images, ``IMAGE_FILENAMES``, no reports, no
+        ``cxr-*`` lists).
     image_scale
         Image size relative to the real ones (1.0: 3056 x 2544 for PA/lateral, about 2705 x 2539 for
         portable AP). Rows/Columns in the metadata and the DICOM PixelSpacing follow the scaled size.
@@ -809,8 +813,8 @@ def make_demo(
     layout
         ``"projects"`` (default): the two PhysioNet projects side by side as a download leaves them,
         ``dest/mimic-cxr/2.1.0/`` (DICOM, reports, the reports zip, the ``cxr-*`` lists) and
-        ``dest/mimic-cxr-jpg/2.1.0/`` (the JPGs made from the DICOMs by the published recipe, metadata, labels,
-        split, ``IMAGE_FILENAMES``, the labelled test set), each with its ``LICENSE.txt`` and
+        ``dest/mimic-cxr-jpg/2.1.0/`` (the JPGs made from the DICOMs by the published recipe, metadata,
+        labels, split, ``IMAGE_FILENAMES``, the labelled test set), each with its ``LICENSE.txt`` and
         ``SHA256SUMS.txt``; with ``flavor="jpg"`` only the JPG project. ``"single"``: everything in ``dest``.
 
     Returns

@@ -64,7 +64,8 @@ _NORMAL_NEG = {
 def make_labels(
     rng: np.random.Generator, portable: np.ndarray, patient: np.ndarray | None = None
 ) -> np.ndarray:
-    """CheXpert-style labels for every study: a float array ``(studies, 14)`` of 1.0, 0.0, -1.0 or NaN (blank).
+    """CheXpert-style labels for every study: a float array ``(studies, 14)`` of 1.0, 0.0,
+    -1.0 or NaN (blank).
 
     ``portable`` marks bedside (portable AP) studies, which are sicker and carry more support devices.
     ``patient`` (an integer per study) links a patient's studies: some patients have a chronically enlarged
@@ -678,7 +679,10 @@ def write_report(
             + rng.choice(
                 (
                     "The findings were discussed with Dr. ___ by Dr. ___ on the telephone on ___ at ___.",
-                    "Of note, the study was reviewed again at the request of the clinical team; the impression is unchanged.",
+                    (
+                        "Of note, the study was reviewed again at the request of the clinical team; "
+                        "the impression is unchanged."
+                    ),
                     "Correction: the comparison study is dated ___.",
                 )
             )

@@ -44,9 +44,9 @@ def to_png(array: np.ndarray, *, compress_level: int = 1) -> bytes:
     """8-bit grayscale PNG bytes of a 2-D array (float in [0, 1] as from :func:`read_image`, or ``uint8``).
 
     Every row uses the PNG "Up" filter (each byte minus the byte above, computed with numpy), then one zlib
-    pass: about twice as fast as Pillow's adaptive filtering at the same size (~12 ms for a 1018 x 848
-    radiograph at ``compress_level`` 1; 6-9 gives files a little smaller at several times the cost). For
-    the fastest previews see :func:`to_jpeg`.
+    pass: cheaper than Pillow's adaptive filtering, for files of about the same size. ``compress_level`` 1
+    is the default because higher levels make files only a little smaller and cost much more. For the
+    fastest previews see :func:`to_jpeg`.
 
     Examples
     --------
@@ -75,8 +75,8 @@ def to_png(array: np.ndarray, *, compress_level: int = 1) -> bytes:
 
 
 def to_jpeg(array: np.ndarray, *, quality: int = 90) -> bytes:
-    """8-bit grayscale JPEG bytes of a 2-D array: ~10x faster to encode than PNG and ~5x smaller, for
-    interactive previews where lossy is fine (a 1024 px radiograph in ~1-2 ms).
+    """8-bit grayscale JPEG bytes of a 2-D array: quicker to encode than PNG and smaller, for interactive
+    previews where lossy is fine.
 
     Examples
     --------
@@ -91,7 +91,8 @@ def to_jpeg(array: np.ndarray, *, quality: int = 90) -> bytes:
 
 
 def thumbnail(path: str | os.PathLike, *, size: int = 256, cache: Any = None) -> bytes:
-    """A PNG thumbnail (longest side <= ``size``), cached by the file's identity: the second call is a file read.
+    """A PNG thumbnail (longest side <= ``size``), cached by the file's identity:
+    the second call is a file read.
 
     Parameters
     ----------
@@ -130,8 +131,9 @@ def thumbnail(path: str | os.PathLike, *, size: int = 256, cache: Any = None) ->
 
 
 def dicom_to_mimic_jpg(path: str | os.PathLike) -> bytes:
-    """JPEG bytes made from a DICOM file with the MIMIC-CXR-JPG recipe (:func:`cxrkit.images.mimic_jpg.to_mimic_jpg`):
-    stored pixels min-max to 8 bits, MONOCHROME1 inverted, histogram equalised, quality 95.
+    """JPEG bytes made from a DICOM file with the MIMIC-CXR-JPG recipe
+    (:func:`cxrkit.images.mimic_jpg.to_mimic_jpg`): stored pixels min-max to 8 bits, MONOCHROME1 inverted,
+    histogram equalised, quality 95.
 
     Examples
     --------

@@ -2,8 +2,8 @@
 
 :func:`read_header` reads them from a file (``.dcm``, ``.dcm.gz``, MIMIC-CXR-JPG ``.jpg``);
 :func:`header_from_bytes` from the first bytes of one (a ranged read of a remote file). Plain little-endian
-files are parsed by :mod:`cxrkit.images._dicomhead`, which walks the first kilobytes and decodes only the wanted
-tags (several times cheaper than ``pydicom.dcmread(stop_before_pixels=True)``); anything unusual (big endian,
+files are parsed by :mod:`cxrkit.images._dicomhead`, which walks the first kilobytes and decodes only the
+wanted tags (less work than ``pydicom.dcmread(stop_before_pixels=True)``); anything unusual (big endian,
 deflate, no preamble, odd encodings) goes through pydicom, and both give the same dictionary.
 
 Examples
@@ -38,10 +38,10 @@ __all__ = ["HEADER_KEYS", "header_from_bytes", "read_header"]
 #: ProcedureCodeSequence and PatientOrientationCodeSequence (``Erect``, ``Recumbent``).
 HEADER_KEYS = (
     "subject_id", "study_id", "dicom_id", "Modality", "ViewPosition", "ViewCodeMeaning",
-    "PerformedProcedureStepDescription", "ProcedureCodeMeaning", "PatientOrientation", "StudyDate", "StudyTime",
-    "Rows", "Columns", "SamplesPerPixel", "NumberOfFrames", "PhotometricInterpretation", "BitsAllocated",
-    "BitsStored", "PixelRepresentation", "TransferSyntaxUID", "WindowCenter", "WindowWidth", "RescaleSlope",
-    "RescaleIntercept", "PixelSpacing",
+    "PerformedProcedureStepDescription", "ProcedureCodeMeaning", "PatientOrientation", "StudyDate",
+    "StudyTime", "Rows", "Columns", "SamplesPerPixel", "NumberOfFrames", "PhotometricInterpretation",
+    "BitsAllocated", "BitsStored", "PixelRepresentation", "TransferSyntaxUID", "WindowCenter", "WindowWidth",
+    "RescaleSlope", "RescaleIntercept", "PixelSpacing",
 )  # fmt: skip
 
 
@@ -82,8 +82,8 @@ def _check_extent(path: str | os.PathLike, pos: int, explicit: bool, buf: bytes)
             size = gzip_size(path)
         if not 0 <= size - end % (1 << 32) < 1 << 20:
             raise CorruptImageError(
-                f"{path}: the gzip stream is cut or damaged (its trailer does not match the pixel data, which "
-                f"ends at byte {end}); re-download the file"
+                f"{path}: the gzip stream is cut or damaged (its trailer does not match the pixel data, "
+                f"which ends at byte {end}); re-download the file"
             )
         return
     size = os.path.getsize(path)

@@ -1,9 +1,9 @@
 """From a file to a picture: modality values with their display info, then the display pipeline.
 
-:func:`read_modality` reads the stored values (:mod:`cxrkit.images.stored`), downsamples them by area averaging
-while they are still integers, applies the modality LUT or rescale, and returns them with what displaying
-them takes (photometric interpretation, the file's windows and VOI LUT, bit range, the pydicom header).
-:func:`read_image` finishes the picture with :func:`cxrkit.images.display.apply_window`: it *is*
+:func:`read_modality` reads the stored values (:mod:`cxrkit.images.stored`), downsamples them by area
+averaging while they are still integers, applies the modality LUT or rescale, and returns them with what
+displaying them takes (photometric interpretation, the file's windows and VOI LUT, bit range, the pydicom
+header). :func:`read_image` finishes the picture with :func:`cxrkit.images.display.apply_window`: it *is*
 ``apply_window(*read_modality(path, max_size=...), window)``, so a viewer that keeps ``read_modality``'s
 array and re-windows it shows exactly what :func:`read_image` gives.
 
@@ -38,9 +38,9 @@ def read_modality(
     """The pixels in modality units and what it takes to display them: the first half of :func:`read_image`.
 
     Stored values -> (``max_size``: area-average downsampling, still on the integers) -> modality LUT
-    (ModalityLUTSequence, or RescaleSlope/RescaleIntercept). :func:`cxrkit.images.display.apply_window` finishes
-    the picture for any window without reading the file again: ``read_image(path, max_size=m, window=w)`` is
-    ``apply_window(*read_modality(path, max_size=m), w)``.
+    (ModalityLUTSequence, or RescaleSlope/RescaleIntercept). :func:`cxrkit.images.display.apply_window`
+    finishes the picture for any window without reading the file again:
+    ``read_image(path, max_size=m, window=w)`` is ``apply_window(*read_modality(path, max_size=m), w)``.
 
     Parameters
     ----------
@@ -74,8 +74,9 @@ def read_modality(
     >>> x, info = read_modality(path, max_size=256)
     >>> x.dtype, max(x.shape) <= 256, info["factor"] == -(-max(info["shape"]) // 256)
     (dtype('float32'), True, True)
-    >>> sorted(info)
-    ['bits_stored', 'dataset', 'factor', 'photometric', 'shape', 'signed', 'voi_function', 'voi_lut', 'windows']
+    >>> sorted(info)  # doctest: +NORMALIZE_WHITESPACE
+    ['bits_stored', 'dataset', 'factor', 'photometric', 'shape', 'signed', 'voi_function', 'voi_lut',
+     'windows']
     """
     if file_kind(path) == "jpg":  # already display-ready 8-bit: downsample while decoding
         x = read_jpg_values(path, max_size)

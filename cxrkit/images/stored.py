@@ -2,11 +2,11 @@
 
 :func:`read_stored` gives the stored integers of one image (no LUT, no inversion, no scaling). Uncompressed
 little-endian DICOM (plain or ``.dcm.gz``) is read straight from the file at the pixel data offset found by
-:mod:`cxrkit.images._dicomhead`; every other transfer syntax goes through pydicom's pixel plugins, each available
-plugin tried in turn before giving up with an :class:`~cxrkit.errors.UndecodableImageError` that names the
-package to install; a ``.jpg`` gives its 8-bit values. Images the kit does not show (colour, multi-frame,
-absurd sizes) are refused here, before any pixel is read. :mod:`cxrkit.images.picture` builds pictures on it and
-:mod:`cxrkit.images.stats` counts its values.
+:mod:`cxrkit.images._dicomhead`; every other transfer syntax goes through pydicom's pixel plugins, each
+available plugin tried in turn before giving up with an :class:`~cxrkit.errors.UndecodableImageError` that
+names the package to install; a ``.jpg`` gives its 8-bit values. Images the kit does not show (colour,
+multi-frame, absurd sizes) are refused here, before any pixel is read. :mod:`cxrkit.images.picture` builds
+pictures on it and :mod:`cxrkit.images.stats` counts its values.
 
 Examples
 --------
@@ -192,8 +192,8 @@ def _decode(path: str | os.PathLike, ds: Any) -> np.ndarray:
                 f"{path}: unreadable pixel data ({reason}); re-download the file"
             ) from exc
         raise UndecodableImageError(
-            f"{path}: the {_ts_text(uid)} pixel data could not be decoded by any installed plugin ({reason}). "
-            f"The file may be damaged (re-download it); another decoder may help: "
+            f"{path}: the {_ts_text(uid)} pixel data could not be decoded by any installed plugin "
+            f"({reason}). The file may be damaged (re-download it); another decoder may help: "
             f"{_DECODER_PACKAGES.get(uid, 'a pydicom pixel plugin')}"
         ) from exc
     return arr
@@ -243,7 +243,8 @@ def read_stored(path: str | os.PathLike) -> np.ndarray:
 
 
 def read_stored_with_header(path: str | os.PathLike) -> tuple[np.ndarray, Any | None]:
-    """``(stored array, pydicom dataset or None)``; the dataset is ``None`` on the fast path and for a ``.jpg``."""
+    """``(stored array, pydicom dataset or None)``; the dataset is ``None`` on the fast path and for
+    a ``.jpg``."""
     if file_kind(path) == "jpg":
         return read_jpg_values(path), None
     fast = native_layout(path)

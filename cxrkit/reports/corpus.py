@@ -72,9 +72,9 @@ class ReportCorpus:
     """What :func:`ingest_reports` returns: the frame and a ``detail`` dict of corpus-level facts.
 
     ``detail`` keys: ``source``, ``kind`` (``folder``, ``zip`` or ``paths``), ``reports`` (rows),
-    ``errors`` (rows with an error), ``skipped_members`` and ``skipped_examples`` (zip members not shaped like a
-    report), ``duplicates`` (zip members of a study already read), ``recovered`` (only for a truncated zip read
-    by scanning its local headers: what happened), ``cached`` (read from the cache).
+    ``errors`` (rows with an error), ``skipped_members`` and ``skipped_examples`` (zip members not shaped like
+    a report), ``duplicates`` (zip members of a study already read), ``recovered`` (only for a truncated zip
+    read by scanning its local headers: what happened), ``cached`` (read from the cache).
     """
 
     frame: pl.DataFrame
@@ -107,7 +107,8 @@ def _read_files(root: str, rels: list[str]) -> pl.DataFrame:
 
 
 def _read_patients(root: str, patient_dirs: list[str]) -> pl.DataFrame:
-    """Read every report in these patient folders (``files/pNN/pSUBJECT``): the walk happens in the workers."""
+    """Read every report in these patient folders (``files/pNN/pSUBJECT``):
+    the walk happens in the workers."""
     rels: list[str] = []
     failed: list[tuple[str, str]] = []
     for rel_dir in patient_dirs:
@@ -150,7 +151,8 @@ def _read_chunk(task: tuple[str, str, list[Any], bool]) -> pl.DataFrame:
 
 
 def _sectioned(frame: pl.DataFrame) -> pl.DataFrame:
-    """:func:`sections_frame` of a chunk; should it fail, the texts are kept (null sections) and ``error`` says why."""
+    """:func:`sections_frame` of a chunk; should it fail, the texts are kept
+    (null sections) and ``error`` says why."""
     try:
         return sections_frame(frame)  # type: ignore[return-value]
     except Exception as exc:  # noqa: BLE001 - a bug in the rules must not lose the texts read
@@ -169,10 +171,11 @@ def _ingest_locally(
 ) -> list[dict[str, Any]]:
     """The default run, in threads of this process: reading holds the GIL (inflating, decoding, opening files)
     while sectioning runs in polars without it, so readers (:func:`_thread_workers`) hand each chunk to a pool
-    of sectioning threads (one per CPU) as soon as it is read. Rows as :func:`cxrkit.storage.map_paths` gives them.
+    of sectioning threads (one per CPU) as soon as it is read.
+    Rows as :func:`cxrkit.storage.map_paths` gives them.
 
     A reader that also sectioned its own chunks (a plain pool over :func:`_ingest_chunk`) left a CPU idle
-    whenever both threads were reading: 20-25% slower on the full zip."""
+    whenever both threads were reading."""
     results: list[dict[str, Any]] = [{}] * len(tasks)
     bar = None
     if progress:
@@ -209,7 +212,7 @@ def _ingest_locally(
 
 
 def _tree_fingerprint(root: Path) -> list[tuple[str, int, int]]:
-    """Per ``pNN`` group: its mtime and its number of entries (no per-patient stat: ~20 ms for 65,000 patients)."""
+    """Per ``pNN`` group: its mtime and its number of entries (no stat per patient folder)."""
     parts = []
     for group in sorted(os.scandir(root / layout.FILES_DIR), key=lambda e: e.name):
         if group.is_dir() and layout.GROUP_DIR_RE.fullmatch(group.name):
@@ -232,8 +235,8 @@ def _source(
                 p = p.parent
             if not (p / layout.FILES_DIR).is_dir():
                 raise ReportReadError(
-                    f"{p} has no {layout.FILES_DIR}/ folder: pass a MIMIC-CXR root (holding files/pNN/...) or "
-                    "the mimic-cxr-reports.zip"
+                    f"{p} has no {layout.FILES_DIR}/ folder: pass a MIMIC-CXR root "
+                    "(holding files/pNN/...) or the mimic-cxr-reports.zip"
                 )
             root = p.resolve()
             return "folder", root, None, identity_key("folder", _VERSIONS, str(root), _tree_fingerprint(root))
@@ -263,8 +266,9 @@ def _as_cache(cache: Cache | str | os.PathLike | bool | None) -> Cache | None:
 
 
 def _thread_workers(kind: str = "folder") -> int:
-    """Reading threads of the local run: two per CPU for files (opening 227,835 small files waits on the disk),
-    one for a zip (one read per chunk, then inflating and decoding under the GIL: more threads only contend)."""
+    """Reading threads of the local run: two per CPU for files (opening 227,835 small files waits on the
+    disk), one for a zip (one read per chunk, then inflating and decoding under the GIL:
+    more threads only contend)."""
     return 1 if kind == "zip" else 2 * default_workers()
 
 
@@ -428,7 +432,8 @@ def read_reports(
     progress: bool = True,
     refresh: bool = False,
 ) -> pl.DataFrame:
-    """Every report of a corpus as a frame: ``subject_id``, ``study_id`` (Int64), ``text``, ``path``, ``error``.
+    """Every report of a corpus as a frame: ``subject_id``, ``study_id`` (Int64), ``text``,
+    ``path``, ``error``.
 
     Parameters
     ----------
@@ -441,25 +446,26 @@ def read_reports(
     paths
         With a root: read only these report paths (relative to the root) instead of walking ``files/``.
     cache
-        A :class:`~cxrkit.storage.Cache` or folder; ``None`` uses the default cache directory; ``False`` disables
-        caching. The corpus (text and sections) is stored once as parquet (written in a background thread
-        after the call returns; :func:`wait_for_cache_writes` waits for it), keyed on the source's identity:
+        A :class:`~cxrkit.storage.Cache` or folder; ``None`` uses the default cache directory; ``False``
+        disables caching. The corpus (text and sections) is stored once as parquet (written in a background
+        thread after the call returns; :func:`wait_for_cache_writes` waits for it),
+        keyed on the source's identity:
 
         * zip: its absolute path, size and mtime (any change re-reads it);
-        * folder: its absolute path and, per ``pNN`` group, the group folder's mtime and number of entries (cheap:
-          no walk). Adding or removing a patient (or a group) changes the key; a report added to, removed from or
-          edited in an existing patient folder does not: pass ``refresh=True`` after such a change (e.g. a
-          resumed download that completed a patient);
+        * folder: its absolute path and, per ``pNN`` group, the group folder's mtime and number of entries
+          (cheap: no walk). Adding or removing a patient (or a group) changes the key; a report added to,
+          removed from or edited in an existing patient folder does not: pass ``refresh=True`` after such a
+          change (e.g. a resumed download that completed a patient);
         * list of paths: the paths and each file's size and mtime.
 
         The versions of the ingest and of the section rules are part of the key too.
     executor
         ``None``: threads of this process, reading threads (two per CPU for files, whose reading waits on the
-        disk; one for a zip) handing each chunk to sectioning threads (one per CPU; polars runs them without the
-        GIL). A forked process pool can deadlock polars. Or ``"serial"``, any ``concurrent.futures`` executor
-        (a process pool should use the ``forkserver`` or ``spawn`` start method) or a Dask client, through
-        :func:`cxrkit.storage.map_paths`. Work goes in chunks (up to 5,000 reports or 1,500 patient folders); each
-        worker opens the files (or the zip) itself.
+        disk; one for a zip) handing each chunk to sectioning threads (one per CPU; polars runs them without
+        the GIL). A forked process pool can deadlock polars. Or ``"serial"``, any ``concurrent.futures``
+        executor (a process pool should use the ``forkserver`` or ``spawn`` start method) or a Dask client,
+        through :func:`cxrkit.storage.map_paths`. Work goes in chunks (up to 5,000 reports or 1,500 patient
+        folders); each worker opens the files (or the zip) itself.
     progress
         Show a progress bar (one step per chunk).
     refresh
@@ -470,7 +476,8 @@ def read_reports(
     polars.DataFrame
         One row per report, sorted by ``subject_id, study_id``. A report that cannot be read has a null
         ``text`` and an ``error`` naming the file; the corpus is never abandoned for one bad file. A
-        :class:`ReportIngestWarning` summarises such problems; :func:`ingest_reports` returns them as ``detail``.
+        :class:`ReportIngestWarning` summarises such problems;
+        :func:`ingest_reports` returns them as ``detail``.
 
     Raises
     ------
@@ -507,8 +514,8 @@ def read_sections(
     """Every report of a corpus cut into sections: ``subject_id, study_id, path, error`` and
     :data:`SECTION_COLUMNS` (and ``text`` when ``keep_text``).
 
-    Same sources, cache and invalidation rules as :func:`read_reports` (and the same cache entry). The sections
-    are computed with :func:`sections_frame` in the workers, chunk by chunk, as the reports are read.
+    Same sources, cache and invalidation rules as :func:`read_reports` (and the same cache entry). The
+    sections are computed with :func:`sections_frame` in the workers, chunk by chunk, as the reports are read.
 
     Examples
     --------
@@ -517,7 +524,8 @@ def read_sections(
     >>> p = root / "files/p10/p10000032/s50414267.txt"
     >>> p.parent.mkdir(parents=True)
     >>> _ = p.write_text(" FINDINGS: Clear.\\n IMPRESSION: Normal.\\n")
-    >>> read_sections(root, cache=False, executor="serial", progress=False).select("findings", "impression").row(0)
+    >>> frame = read_sections(root, cache=False, executor="serial", progress=False)
+    >>> frame.select("findings", "impression").row(0)
     ('Clear.', 'Normal.')
     """
     frame = ingest_reports(

@@ -29,7 +29,8 @@ codecs.register_error("cxrkit-latin1", _latin1_fallback)
 
 
 def decode_report(data: bytes) -> str:
-    """Decode report bytes: UTF-8, any byte that is not valid UTF-8 read as latin-1; line endings made ``\\n``.
+    """Decode report bytes: UTF-8, any byte that is not valid UTF-8 read as latin-1;
+    line endings made ``\\n``.
 
     Never raises. A UTF-8 byte-order mark is dropped.
 

@@ -3,7 +3,7 @@
 * :func:`parse_sections` cuts one report (a plain Python loop over its headers; every rule documented with an
   example).
 * :func:`sections_frame` does the same for a whole frame of reports with polars expressions: the same answers,
-  several times faster (the ingest of :mod:`cxrkit.reports.corpus` uses it).
+  without a Python loop per report (the ingest of :mod:`cxrkit.reports.corpus` uses it).
 
 Examples
 --------
@@ -49,7 +49,7 @@ _KNOWN = frozenset(SECTION_COLUMNS) - {"last_paragraph"}
 _TRAILING = frozenset({"notification", "recommendation", "addendum", "wet_read"})
 
 
-# --- the rules, one report at a time --------------------------------------------------------------------------------
+# --- the rules, one report at a time ------------------------------------------------------------------------
 
 #: How header names fold into section names. The official parser's table (txt/section_parser.py), with its
 #: ``ndication`` entry read as indication, ``recommendations`` shortened to ``recommendation`` and
@@ -193,23 +193,23 @@ def parse_sections(text: str) -> dict[str, str]:
        official parser wants exactly one space), and the names of :data:`SECTION_SYNONYMS` are also found in
        mixed case (``"Impression: ..."``).
     2. **Names fold** through :data:`SECTION_SYNONYMS` (``CLINICAL HISTORY`` -> ``history``, ``REASON FOR
-       EXAM`` -> ``indication``, ``CONCLUSION`` and ``FINDINGS AND IMPRESSION`` -> ``impression``); other names
-       containing impression, findings, history, comparison or addendum become that word; names describing the
-       study (``CHEST, PA AND LATERAL``, ``PORTABLE AP``, ...) become ``findings``; anything else is kept in
-       snake case (``DATE`` -> ``date``).
+       EXAM`` -> ``indication``, ``CONCLUSION`` and ``FINDINGS AND IMPRESSION`` -> ``impression``); other
+       names containing impression, findings, history, comparison or addendum become that word; names
+       describing the study (``CHEST, PA AND LATERAL``, ``PORTABLE AP``, ...) become ``findings``; anything
+       else is kept in snake case (``DATE`` -> ``date``).
     3. The text before the first header is the ``preamble`` (usually the ``FINAL REPORT`` title).
     4. *New*: a ``WET READ`` or ``ADDENDUM`` block at the top (colon optional) is its own section
        (``wet_read``, ``addendum``), ended by the line of underscores; text after that line up to the next
        header is added to the ``preamble``.
     5. *New*: an unknown upper-case header inside findings or impression (``LUNGS:``, ``NOTE:``) is a
        sub-heading and stays in that section's text.
-    6. Empty ``findings`` / ``impression`` sections are dropped (a title such as ``CHEST, PA LATERAL:`` followed
-       by a blank line is not a findings section). Repeated sections are joined with a space.
+    6. Empty ``findings`` / ``impression`` sections are dropped (a title such as ``CHEST, PA LATERAL:``
+       followed by a blank line is not a findings section). Repeated sections are joined with a space.
     7. When there is neither findings nor impression, the text after the first blank line of the last section
        is the ``last_paragraph`` (as in ``mimic_cxr_sectioned.csv``); *new*: closing sections (notification,
        recommendation, addendum, wet read) are passed over for the one before them (the report body is often
-       in the preamble of a header-less report that ends with ``NOTIFICATION:``); a header-less report without a
-       blank line gives its text after the ``FINAL REPORT`` title. *New*: that text is also returned as the
+       in the preamble of a header-less report that ends with ``NOTIFICATION:``); a header-less report without
+       a blank line gives its text after the ``FINAL REPORT`` title. *New*: that text is also returned as the
        ``impression``; the ``last_paragraph`` key says it was inferred.
     8. Each section's lines are joined (line wrapping undone) and runs of whitespace become one space; empty
        sections are left out.
@@ -223,8 +223,9 @@ def parse_sections(text: str) -> dict[str, str]:
 
     >>> r = (" FINAL REPORT\\n CLINICAL HISTORY: Cough,\\n fever.\\n \\n FINDINGS: \\n \\n No effusion.\\n"
     ...      " \\n CONCLUSION: Normal.\\n")
-    >>> parse_sections(r)
-    {'preamble': 'FINAL REPORT', 'history': 'Cough, fever.', 'findings': 'No effusion.', 'impression': 'Normal.'}
+    >>> parse_sections(r)  # doctest: +NORMALIZE_WHITESPACE
+    {'preamble': 'FINAL REPORT', 'history': 'Cough, fever.', 'findings': 'No effusion.',
+     'impression': 'Normal.'}
 
     Rule 1, missing leading space and mixed case:
 
@@ -233,7 +234,8 @@ def parse_sections(text: str) -> dict[str, str]:
 
     Rule 4, a wet read above the underscore line:
 
-    >>> r = " WET READ: ___ 10:34 PM\\n  No pneumonia.\\n " + "_" * 78 + "\\n   FINAL REPORT\\n IMPRESSION: Clear.\\n"
+    >>> r = (" WET READ: ___ 10:34 PM\\n  No pneumonia.\\n " + "_" * 78
+    ...      + "\\n   FINAL REPORT\\n IMPRESSION: Clear.\\n")
     >>> parse_sections(r)
     {'wet_read': '___ 10:34 PM No pneumonia.', 'preamble': 'FINAL REPORT', 'impression': 'Clear.'}
 
@@ -298,7 +300,7 @@ def parse_sections(text: str) -> dict[str, str]:
 
 # Each header is marked "\x1e<header>\n" and the text split at "\x1e": a piece is a header and its body (the
 # first piece of a report has no header). A header never holds a line break, so the first one in a piece ends
-# it. Most reports need only the upper-case alternative, which polars' regex engine runs three times faster
+# it. Most reports need only the upper-case alternative, which polars' regex engine runs faster
 # than the whole pattern; the whole pattern runs only on reports that could hold one of the others: a line of
 # underscores, WET READ or ADDENDUM, or a header-like line with a lower-case letter or a tab in it.
 _MARK_UPPER = r"(?m)^[ \t]*" + _UPPER_HEADER
@@ -306,7 +308,7 @@ _MARK_ALL = r"(?m)^[ \t]*(?:" + "|".join(_HEADER_ALTERNATIVES).replace("(?ai:", 
 _MARK = "\x1e${0}\n"
 _MAYBE_RARE_WORDS = r"_{10}|WET ?READ|ADDENDUM"
 _MAYBE_RARE_HEADER = r"(?m)^[ \t]*(?:[a-z]|[A-Z][A-Za-z ()/,\t-]*[a-z\t])[A-Za-z ()/,\t-]*:"
-# Same result as _WS -> " " but leaves single spaces alone (twice as fast in polars).
+# Same result as _WS -> " " but leaves single spaces alone (less to replace in polars).
 _WS_FAST = "[\t\n\r\f\v\xa0][ \t\n\r\f\v\xa0]*| [ \t\n\r\f\v\xa0]+"
 
 # Section codes: the index in SECTION_COLUMNS; other header names (DATE, LUNGS, ...) and dropped pieces after.
@@ -320,7 +322,8 @@ _CLOSING_CODES = sorted(_CODES[n] for n in _TRAILING)
 
 def _norm_expr(expr: pl.Expr, plain: bool = False) -> pl.Expr:
     """Whitespace runs made one space, ends stripped. ``plain``: the text holds no whitespace but space and
-    ``\n``, so literal line-break replacement and a space-run regex (a literal prefix, quick to scan for) do."""
+    ``\n``, so literal line-break replacement and a space-run regex (a literal prefix,
+    quick to scan for) do."""
     if plain:
         return (
             expr.str.replace_all("\n", " ", literal=True).str.replace_all(" {2,}", " ").str.strip_chars(" ")
@@ -329,7 +332,8 @@ def _norm_expr(expr: pl.Expr, plain: bool = False) -> pl.Expr:
 
 
 def _header_codes(headers: pl.Series) -> pl.Series:
-    """The section code of each header (:func:`_fold` once per distinct header; a null header is the preamble)."""
+    """The section code of each header (:func:`_fold` once per distinct header;
+    a null header is the preamble)."""
     mapping = {h: _CODES.get(_fold(h.lstrip(" \t")), _OTHER) for h in headers.unique().drop_nulls().to_list()}
     return headers.replace_strict(mapping, default=_P, return_dtype=pl.UInt8)
 
@@ -427,8 +431,9 @@ def sections_frame(
     pieces = pieces.with_columns(first.alias("first"), end.alias("end"))
     header = pl.when(~pl.col("first")).then(pl.col("piece").str.slice(0, pl.col("end")))
     pieces = pieces.with_columns(_header_codes(pieces.select(header).to_series()).alias("code"))
-    # rule 5: an unknown header after findings / impression is a sub-heading (the first piece of a report is its
-    # preamble, a known section, so a forward fill over all pieces never crosses from one report to the next)
+    # rule 5: an unknown header after findings / impression is a sub-heading (the first piece of a report is
+    # its preamble, a known section, so a forward fill over all pieces never crosses from one report to
+    # the next)
     code = pl.col("code")
     last_known = pl.when(code.is_in(_KNOWN_CODES)).then(code).forward_fill()
     sub = ~code.is_in(_KNOWN_CODES) & last_known.is_in([_F, _I])

@@ -1,12 +1,13 @@
 """Where a copy's bytes come from: the :class:`Source` interface, and copying one file out of any source.
 
-A copy of MIMIC-CXR lives in a local folder (:class:`cxrkit.storage.local.LocalSource`) or at a URL mirrored on
-demand into the cache (:class:`cxrkit.storage.remote.RemoteSource`); :func:`cxrkit.storage.sources.open_source`
-picks one, once, and :class:`cxrkit.Dataset` talks to it through this interface only: top-level names, byte
-ranges, the first bytes of many files, local paths of files (fetched when needed) and what is on disk.
+A copy of MIMIC-CXR lives in a local folder (:class:`cxrkit.storage.local.LocalSource`) or at a URL mirrored
+on demand into the cache (:class:`cxrkit.storage.remote.RemoteSource`);
+:func:`cxrkit.storage.sources.open_source` picks one, once, and :class:`cxrkit.Dataset` talks to it through
+this interface only: top-level names, byte ranges, the first bytes of many files, local paths of files
+(fetched when needed) and what is on disk.
 
-:func:`fetch_file` copies one file from any source to a local path: resumable, atomic, verified, safe against a
-concurrent fetch of the same file (:mod:`cxrkit.download` is built on it).
+:func:`fetch_file` copies one file from any source to a local path: resumable, atomic, verified, safe against
+a concurrent fetch of the same file (:mod:`cxrkit.download` is built on it).
 
 Examples
 --------
@@ -43,10 +44,11 @@ CHUNK_BYTES = 8 << 20
 
 
 class Source:
-    """Where one copy's files are: what :class:`cxrkit.Dataset`, :mod:`cxrkit.download` and the image tables ask.
+    """Where one copy's files are: what :class:`cxrkit.Dataset`,
+    :mod:`cxrkit.download` and the image tables ask.
 
-    Paths are relative to the copy's root, posix-style (``files/p10/...``). ``root`` is the local folder where the
-    kit reads the copy's files: the copy itself for a local folder, the mirror in the cache for a URL.
+    Paths are relative to the copy's root, posix-style (``files/p10/...``). ``root`` is the local folder where
+    the kit reads the copy's files: the copy itself for a local folder, the mirror in the cache for a URL.
 
     Attributes
     ----------
@@ -57,8 +59,8 @@ class Source:
     cache : Cache
         Where derived data of this copy goes (never inside a local copy).
     fetches_on_demand : bool
-        True when files arrive only when asked for (a URL): then :meth:`listing` shows what was fetched so far,
-        one large file (the reports zip) beats many small ones, and headers are best read as byte ranges.
+        True when files arrive only when asked for (a URL): then :meth:`listing` shows what was fetched so
+        far, one large file (the reports zip) beats many small ones, and headers are best read as byte ranges.
     """
 
     label: str
@@ -94,7 +96,8 @@ class Source:
         raise NotImplementedError
 
     def first_image_ext(self) -> str | None:  # pragma: no cover - interface
-        """The image extension known without asking a server (a local walk, an earlier probe), else ``None``."""
+        """The image extension known without asking a server (a local walk, an earlier probe),
+        else ``None``."""
         raise NotImplementedError
 
     def probe_image_ext(self, rels: list[str]) -> str | None:  # pragma: no cover - interface
@@ -132,7 +135,7 @@ class Source:
         return
 
 
-# --- copying one file out of a source ------------------------------------------------------------------------
+# --- copying one file out of a source -----------------------------------------------------------------------
 
 
 def fetch_file(
@@ -147,11 +150,11 @@ def fetch_file(
 ) -> Path:
     """Copy ``rel`` from ``source`` to ``dest``: resumable, atomic, safe against a concurrent fetch.
 
-    Bytes go to ``dest.part`` (continued from where an earlier attempt stopped, with a Range request), which is
-    renamed onto ``dest`` only once its size (and SHA-256, when given) match. A complete ``dest`` is left alone.
-    The size is asked first, so a refused credential leaves no file behind. The part file is locked while it
-    grows (POSIX), so two processes fetching the same file take turns instead of mixing their bytes. A mismatch
-    removes the part file and raises :class:`RemoteError`.
+    Bytes go to ``dest.part`` (continued from where an earlier attempt stopped, with a Range request), which
+    is renamed onto ``dest`` only once its size (and SHA-256, when given) match. A complete ``dest`` is left
+    alone. The size is asked first, so a refused credential leaves no file behind. The part file is locked
+    while it grows (POSIX), so two processes fetching the same file take turns instead of mixing their bytes.
+    A mismatch removes the part file and raises :class:`RemoteError`.
     """
     dest = Path(dest)
     if dest.is_file():

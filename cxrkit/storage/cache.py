@@ -127,7 +127,8 @@ def write_in_background(key: Path, value: Any, write: Callable[[Any], None], *, 
 
     Used where a first call answers from a freshly built frame and its cache entry can be written meanwhile.
     The thread is not a daemon, so the interpreter finishes the write before it exits; ``write`` should use
-    :meth:`Cache.atomic_path` so readers never see a partial entry. A failed write is a warning naming ``what``.
+    :meth:`Cache.atomic_path` so readers never see a partial entry.
+    A failed write is a warning naming ``what``.
     """
 
     def run() -> None:

@@ -20,8 +20,8 @@ raises :class:`~cxrkit.errors.CorruptImageError`, itself a :class:`CorruptFileEr
 Two hot paths open files themselves, on purpose: the report ingest's loop over 227,835 small ``.txt`` files
 (:mod:`cxrkit.reports.corpus`: a plain ``open`` per file; a file it cannot read goes through
 :func:`~cxrkit.reports.read_report`, hence here, for the error) and the reports zip reader
-(:mod:`cxrkit.reports.zipread`: one read for a run of members, each inflated in place). Going through this module
-per file costs about 1.6 us more a file, some 6% of the files ingest, whose reading holds the GIL.
+(:mod:`cxrkit.reports.zipread`: one read for a run of members, each inflated in place). Going through this
+module would add a layer of calls per file to a loop whose reading holds the GIL.
 
 URLs do not come here: a remote copy (:mod:`cxrkit.storage.remote`) is mirrored into the cache, so the rest of
 the kit (and this module) reads local paths; its headers are read from byte ranges
@@ -173,8 +173,8 @@ def read_bytes(path: StrPath, limit: int | None = None) -> bytes:
 def read_head(path: StrPath, limit: int) -> bytes:
     """The first ``limit`` (decompressed) bytes of a file; fewer when its data is shorter.
 
-    A plain file takes one unbuffered read (the cheapest way to a file's head). A ``.gz`` file is inflated only
-    as far as ``limit`` bytes need (a few kilobytes of a 10 MB image), several times cheaper than
+    A plain file takes one unbuffered read (the cheapest way to a file's head). A ``.gz`` file is inflated
+    only as far as ``limit`` bytes need (a few kilobytes of a 10 MB image), with less overhead than
     :func:`gzip.open` for a head.
 
     A gzip stream cut before ``limit`` gives the bytes that could be decompressed, without an error, as a

@@ -42,7 +42,8 @@ class LocalSource(Source):
         if not self.root.is_dir():
             raise NotADatasetError(
                 f"{self.root} is not a folder. Pass the physionet.org/files folder above the projects, a "
-                "project's folder (.../mimic-cxr/2.1.0), or the folder that holds files/ and the .csv.gz tables"
+                "project's folder (.../mimic-cxr/2.1.0), or the folder that holds files/ and the .csv.gz "
+                "tables"
             )
         self.cache = Cache(cache_dir, forbid_inside=(self.root,))
 

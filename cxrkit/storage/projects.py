@@ -1,9 +1,10 @@
-"""Finding the two PhysioNet projects of a copy: MIMIC-CXR and MIMIC-CXR-JPG, side by side as ``wget`` leaves them.
+"""Finding the two PhysioNet projects of a copy: MIMIC-CXR and MIMIC-CXR-JPG, side by side as ``wget``
+leaves them.
 
 A researcher's download is ``physionet.org/files/mimic-cxr/<release>/`` beside
 ``physionet.org/files/mimic-cxr-jpg/<release>/``. :func:`find_projects` accepts the folder above the projects,
-either project's folder (with or without its release folder; the sibling is found where PhysioNet puts it), and
-answers ``{}`` for any other folder (a single root holding everything, as older copies and demos do).
+either project's folder (with or without its release folder; the sibling is found where PhysioNet puts it),
+and answers ``{}`` for any other folder (a single root holding everything, as older copies and demos do).
 
 Examples
 --------

@@ -2,11 +2,12 @@
 only what is touched.
 
 A remote root is mirrored on demand into the cache, under ``<cache>/remote/<key>/`` with the dataset's own
-relative layout (``key`` is a hash of the URL without credentials), so the rest of the kit works on local paths:
-a table is fetched once into the mirror (then kept as parquet like any table), :meth:`cxrkit.Dataset.study`
-fetches that study's report and images, and :func:`cxrkit.images.header_table` reads only the first kilobytes of
-each image with ranged requests, in parallel (:meth:`RemoteSource.heads`). Every fetch is atomic (a ``.part`` file renamed when complete and verified
-against its size) and resumable (a ``.part`` left by an interrupted fetch is continued with a Range request).
+relative layout (``key`` is a hash of the URL without credentials), so the rest of the kit works on local
+paths: a table is fetched once into the mirror (then kept as parquet like any table),
+:meth:`cxrkit.Dataset.study` fetches that study's report and images, and :func:`cxrkit.images.header_table`
+reads only the first kilobytes of each image with ranged requests, in parallel (:meth:`RemoteSource.heads`).
+Every fetch is atomic (a ``.part`` file renamed when complete and verified against its size) and resumable (a
+``.part`` left by an interrupted fetch is continued with a Range request).
 Nothing touches the network unless the user opened a URL.
 
 Credentials are looked for in this order and never logged, stored in the cache, or shown in reprs and errors:
@@ -18,14 +19,15 @@ Credentials are looked for in this order and never logged, stored in the cache, 
 * for object stores: the cloud SDK's usual places (``AWS_ACCESS_KEY_ID``/``~/.aws``,
   ``GOOGLE_APPLICATION_CREDENTIALS``/``gcloud auth application-default login``).
 
-A refused credential raises :class:`~cxrkit.errors.RemoteAuthError`, which says where the credential came from and where to fix it.
+A refused credential raises :class:`~cxrkit.errors.RemoteAuthError`, which says where the credential came
+from and where to fix it.
 
 What is local on a remote copy: ``ds.listing`` and ``ds.image_files()`` list what has been fetched into the
 mirror so far (so :func:`cxrkit.images.pixel_stats` over ``ds.image_files()`` covers those images; fetch
 more with ``ds.study(...)`` or ``ds.local_file(path)``); ``header_table(ds)`` covers every listed image. The
-tables are fetched whole (a gzip CSV cannot be read in ranges, so polars would download it all anyway) and then
-kept as parquet. The mirror is keyed by the URL and never refreshed: PhysioNet's URLs name a version, whose
-files do not change; delete ``<cache>/remote/<key>/`` to start again.
+tables are fetched whole (a gzip CSV cannot be read in ranges, so polars would download it all anyway) and
+then kept as parquet. The mirror is keyed by the URL and never refreshed: PhysioNet's URLs name a version,
+whose files do not change; delete ``<cache>/remote/<key>/`` to start again.
 
 Copying a subset out of a copy (remote or local) into a folder of its own is :mod:`cxrkit.download`, which
 fetches through the source with :func:`cxrkit.storage.backend.fetch_file`.
@@ -88,7 +90,8 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
 
 
 def _secret_values(options: dict[str, Any]) -> Iterable[str]:
-    """String values of keys that look secret (``secret``, ``password``, ``token``, ``key``), nested dicts too."""
+    """String values of keys that look secret (``secret``, ``password``, ``token``, ``key``),
+    nested dicts too."""
     for k, v in options.items():
         if isinstance(v, dict):
             yield from _secret_values(v)
@@ -113,8 +116,8 @@ class Remote:
     Parameters
     ----------
     url
-        The root URL (``https://``, ``s3://``, ``gs://``, any fsspec protocol). ``user:password@`` in it is used
-        as the credential and removed from everything shown or stored.
+        The root URL (``https://``, ``s3://``, ``gs://``, any fsspec protocol). ``user:password@`` in it is
+        used as the credential and removed from everything shown or stored.
     storage_options
         Passed to the fsspec filesystem (HTTP also takes ``username``/``password``).
     """
@@ -135,7 +138,8 @@ class Remote:
                 import aiohttp  # noqa: F401 - fsspec's HTTP backend
         except ImportError as exc:
             raise MissingExtraError(
-                f"opening {self.url} needs the {extra} extra: pip install 'cxrkit[{extra}]' ({exc.name} is missing)"
+                f"opening {self.url} needs the {extra} extra: pip install 'cxrkit[{extra}]' "
+                f"({exc.name} is missing)"
             ) from exc
         if self.protocol in ("http", "https"):
             options, self.credentials = self._http_options(parts, options)
@@ -220,7 +224,8 @@ class Remote:
         if self.protocol in ("http", "https"):
             places = (
                 f"storage_options={{'username': ..., 'password': ...}}, the environment variables "
-                f"{ENV_USER}/{ENV_PASSWORD}, or a ~/.netrc line 'machine {self.host} login USER password PASS'"
+                f"{ENV_USER}/{ENV_PASSWORD}, "
+                f"or a ~/.netrc line 'machine {self.host} login USER password PASS'"
             )
             if got:
                 msg = (
@@ -230,8 +235,8 @@ class Remote:
                 )
             else:
                 msg = (
-                    f"{where}: the server asks for credentials (HTTP {status}) and none were found. Give them "
-                    f"through {places}."
+                    f"{where}: the server asks for credentials (HTTP {status}) and none were found. "
+                    f"Give them through {places}."
                     + (
                         f" ({self._netrc_problem}; it must be readable by you only: chmod 600 ~/.netrc)"
                         if self._netrc_problem
@@ -241,8 +246,8 @@ class Remote:
         else:
             sdk = {
                 "s3": "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials",
-                "gs": "GOOGLE_APPLICATION_CREDENTIALS or 'gcloud auth application-default login' (requester-pays "
-                "buckets also need storage_options={'requester_pays': True, 'project': ...})",
+                "gs": "GOOGLE_APPLICATION_CREDENTIALS or 'gcloud auth application-default login' "
+                "(requester-pays buckets also need storage_options={'requester_pays': True, 'project': ...})",
             }
             sdk_text = sdk.get(
                 self.protocol.rstrip("a").replace("gcs", "gs"), "the backend's usual credentials"
@@ -358,7 +363,7 @@ class Remote:
             return self._locks.setdefault(key, threading.Lock())
 
 
-# --- the mirror: a remote root as a Source --------------------------------------------------------------------
+# --- the mirror: a remote root as a Source ------------------------------------------------------------------
 
 
 class RemoteSource(Source):
@@ -369,8 +374,8 @@ class RemoteSource(Source):
     url
         The remote root.
     cache_dir
-        The cache folder (default: ``CXRKIT_CACHE``, else the per-user cache); its ``remote/`` folder holds the
-        mirror.
+        The cache folder (default: ``CXRKIT_CACHE``, else the per-user cache);
+        its ``remote/`` folder holds the mirror.
     storage_options
         Passed to :class:`Remote`.
     """
@@ -400,8 +405,8 @@ class RemoteSource(Source):
             self.top = self._probe_known_files()  # a server that lists no folders: ask for the known files
         if not self.top:
             raise RemoteError(
-                f"{self.url}: no files listed there. Pass the folder that holds files/ and the .csv.gz tables "
-                f"(e.g. {self.root_example})"
+                f"{self.url}: no files listed there. "
+                f"Pass the folder that holds files/ and the .csv.gz tables (e.g. {self.root_example})"
             )
 
     def _probe_known_files(self) -> list[str]:
@@ -437,7 +442,8 @@ class RemoteSource(Source):
         return name in self.top
 
     def listing(self, *, progress: bool = False) -> pl.DataFrame:
-        """What has been fetched into the mirror so far (walking the server would mean a request per folder)."""
+        """What has been fetched into the mirror so far
+        (walking the server would mean a request per folder)."""
         return walk_files(self.root) if (self.root / layout.FILES_DIR).is_dir() else paths_frame([])
 
     def has_report_files(self, *, expected: bool) -> bool:
@@ -450,8 +456,8 @@ class RemoteSource(Source):
         return first_image_ext(self.root) if (self.root / layout.FILES_DIR).is_dir() else None
 
     def probe_image_ext(self, rels: list[str]) -> str | None:
-        """Which extension (``.dcm``, ``.dcm.gz``, ``.jpg``) the first listed images have on the server; kept in
-        the mirror, so asked once."""
+        """Which extension (``.dcm``, ``.dcm.gz``, ``.jpg``) the first listed images have on the server; kept
+        in the mirror, so asked once."""
         ext = None
         for rel in rels[:3]:  # ask for the first images under each extension (folders may not be listed)
             stem = re.sub(r"(\.dcm\.gz|\.dcm|\.jpg)$", "", rel)
@@ -482,7 +488,8 @@ class RemoteSource(Source):
         return self.remote.read_range(rel, start, end)
 
     def heads(self, rels: list[str], nbytes: int) -> list[bytes | CxrkitError]:
-        """The first ``nbytes`` of each file with concurrent ranged requests; raises RemoteAuthError at once."""
+        """The first ``nbytes`` of each file with concurrent ranged requests;
+        raises RemoteAuthError at once."""
         return self.remote.heads(rels, nbytes)
 
     def scrub(self, text: str) -> str:

@@ -25,7 +25,8 @@ from .remote import RemoteSource
 
 __all__ = ["SINGLE", "is_url", "open_source", "open_sources"]
 
-#: The key of a copy that keeps both projects' files in one folder (older copies, ``cxrkit demo --layout single``).
+#: The key of a copy that keeps both projects' files in one folder (older copies, ``cxrkit demo --layout
+#: single``).
 SINGLE = "copy"
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -42,8 +43,8 @@ def open_source(
     cache_dir: str | os.PathLike | None = None,
     storage_options: dict[str, Any] | None = None,
 ) -> Source:
-    """The :class:`~cxrkit.storage.backend.Source` of ``root``: a :class:`~cxrkit.storage.local.LocalSource` for a
-    folder (``file://`` URLs too), a :class:`~cxrkit.storage.remote.RemoteSource` for any other URL.
+    """The :class:`~cxrkit.storage.backend.Source` of ``root``: a :class:`~cxrkit.storage.local.LocalSource`
+    for a folder (``file://`` URLs too), a :class:`~cxrkit.storage.remote.RemoteSource` for any other URL.
 
     Raises
     ------
@@ -64,8 +65,8 @@ def open_source(
 def _projects_under(
     source: Source, root: str, release: str | None, cache_dir: Any, storage_options: Any
 ) -> dict[str, Source]:
-    """The projects of a URL that lists ``mimic-cxr/`` and/or ``mimic-cxr-jpg/`` (and no copy of its own): each
-    at its newest release (or ``release``), opened with the same credentials."""
+    """The projects of a URL that lists ``mimic-cxr/`` and/or ``mimic-cxr-jpg/`` (and no copy of its own):
+    each at its newest release (or ``release``), opened with the same credentials."""
     names = source.names()
     if not source.fetches_on_demand or layout.FILES_DIR in names:
         return {}
@@ -90,8 +91,8 @@ def open_sources(
     storage_options: dict[str, Any] | None = None,
 ) -> dict[str, Source]:
     """The sources of a copy by project: ``{"mimic-cxr": ..., "mimic-cxr-jpg": ...}`` for the PhysioNet layout
-    (either or both; see :func:`cxrkit.storage.projects.find_projects`), else ``{"copy": ...}`` for a folder or
-    URL that holds the copy itself.
+    (either or both; see :func:`cxrkit.storage.projects.find_projects`), else ``{"copy": ...}`` for a folder
+    or URL that holds the copy itself.
 
     ``jpg_root`` names the MIMIC-CXR-JPG project where it does not sit beside MIMIC-CXR (it then replaces any
     sibling found). ``release`` picks a release folder of each project (default: the newest).

@@ -34,9 +34,9 @@ def walk_files(root: str | os.PathLike, *, progress: bool = False) -> pl.DataFra
     """Every image and report under ``root/files`` as a frame: ``path`` (relative, posix), ``subject_id``,
     ``study_id``, ``dicom_id`` (null for reports), ``ext``, ``kind`` ("image" / "report" / "other").
 
-    Files that do not follow the layout are kept with ``kind="other"`` and null ids, so validation can report them.
-    A full copy holds about 600,000 files in 290,000 folders: the walk takes seconds on a local disk and minutes
-    on a network file system. ``progress`` shows a bar over the patient folders (counted first, from the group
+    Files that do not follow the layout are kept with ``kind="other"`` and null ids, so validation can report
+    them. A full copy holds about 600,000 files in 290,000 folders, and the walk lists every folder (slow on a
+    network file system). ``progress`` shows a bar over the patient folders (counted first, from the group
     folders), appearing only when the walk takes longer than two seconds.
 
     Examples
@@ -76,8 +76,8 @@ def walk_files(root: str | os.PathLike, *, progress: bool = False) -> pl.DataFra
 
 
 def patient_dirs(root: str | os.PathLike) -> list[str]:
-    """Relative paths ``files/pNN/pSUBJECT`` of every patient folder under ``root/files``, sorted (folders named
-    otherwise are left out; :func:`walk_files` and validation see them).
+    """Relative paths ``files/pNN/pSUBJECT`` of every patient folder under ``root/files``, sorted (folders
+    named otherwise are left out; :func:`walk_files` and validation see them).
 
     Examples
     --------
@@ -128,9 +128,9 @@ def has_report_files(root: str | os.PathLike) -> bool:
 
 
 def first_image_ext(root: str | os.PathLike) -> str | None:
-    """The extension (``.dcm``, ``.dcm.gz`` or ``.jpg``) of the first image file under ``root/files``, in sorted
-    order; ``None`` when there is none. Study folders are looked into one at a time, so a full copy answers at
-    once; a copy without images (reports only) costs one listing per patient folder.
+    """The extension (``.dcm``, ``.dcm.gz`` or ``.jpg``) of the first image file under ``root/files``, in
+    sorted order; ``None`` when there is none. Study folders are looked into one at a time, so a full copy
+    answers at once; a copy without images (reports only) costs one listing per patient folder.
 
     Examples
     --------
@@ -181,6 +181,7 @@ def paths_frame(paths: Iterable[str]) -> pl.DataFrame:
 
 
 def read_image_filenames(path: str | os.PathLike) -> pl.DataFrame:
-    """Parse MIMIC-CXR-JPG's ``IMAGE_FILENAMES`` (one relative image path per line) like :func:`walk_files`."""
+    """Parse MIMIC-CXR-JPG's ``IMAGE_FILENAMES`` (one relative image path per line) like
+    :func:`walk_files`."""
     text = Path(path).read_text(encoding="utf-8", errors="replace")
     return paths_frame(line.strip() for line in text.splitlines() if line.strip())

@@ -9,8 +9,7 @@ for what that does and does not cover).
 Performance: a selection decodes the large image once (:func:`cxrkit.images.read_modality`: the stored
 integers are averaged to the preview size before rescaling) and keeps the last two previews in memory (the
 full-resolution values are read only when the user first zooms in); thumbnails come from the cache
-(:func:`cxrkit.images.thumbnail`); window, invert and zoom re-render from memory. On a full-size
-(3056 x 2544) two-image uncompressed DICOM study, ``select()`` takes about 0.1-0.3 s cold and 0.05-0.1 s warm.
+(:func:`cxrkit.images.thumbnail`); window, invert and zoom re-render from memory.
 
 Examples
 --------

@@ -66,7 +66,8 @@ class StudyBrowser(w.VBox):
     >>> browser = StudyBrowser(ds)  # in a notebook, make it the cell's last expression to show it
     >>> study_id = browser.matches[1]
     >>> browser.select(study_id)
-    >>> browser.current_study_id == study_id, browser.current_dicom_id == ds.study(study_id).images[0].dicom_id
+    >>> first_image = ds.study(study_id).images[0]
+    >>> browser.current_study_id == study_id, browser.current_dicom_id == first_image.dicom_id
     (True, True)
     """
 
@@ -391,7 +392,8 @@ class StudyBrowser(w.VBox):
         return data
 
     def _show_thumbnails(self) -> None:
-        # the same images as shown (the same study selected again): keep the widgets, only mark the current one
+        # the same images as shown (the same study selected again): keep the widgets,
+        # only mark the current one
         key = (self.thumb_size, tuple((im.dicom_id, str(im.path), im.exists) for im in self._study.images))
         if key == self._thumbnails_key and self.thumbnails.children:
             self._mark_thumbnail()

@@ -70,7 +70,8 @@ def split_sections(text: str) -> list[tuple[str | None, str]]:
 
 def _paragraphs(body: str, highlight: str | None, head: str = "") -> str:
     """A section body as HTML paragraphs (``head`` leads the first): the report's 79-column line breaks are
-    undone (blank lines kept), so the text wraps to its column and a highlight can span a former line break."""
+    undone (blank lines kept), so the text wraps to its column and a highlight can span a former line
+    break."""
     paras = [mark(" ".join(p.split()), highlight) for p in re.split(r"\n[ \t]*\n", body) if p.strip()]
     if head:
         paras = [f"{head} {paras[0]}" if paras else head, *paras[1:]]
@@ -116,7 +117,8 @@ def chips_html(labels: Mapping[str, Mapping[str, float | None]]) -> str:
             chips.append(
                 f'<span class="cxrkit-chip" title="{tip}" '
                 f'style="display:inline-block;margin:1px 2px;padding:0 6px;border-radius:9px;font-size:11px;'
-                f'border:1px solid {color};color:{color}">{html.escape(name)} <b>{shown or "&middot;"}</b></span>'
+                f'border:1px solid {color};color:{color}">{html.escape(name)} '
+                f"<b>{shown or '&middot;'}</b></span>"
             )
         label = f'<span style="font-size:11px;color:#555">{html.escape(source)}</span>'
         rows.append(f"<div>{label} {''.join(chips)}</div>")
@@ -136,7 +138,8 @@ def table_html(values: Mapping[str, object]) -> str:
 def placeholder_html(title: str, detail: str, *, size: int) -> str:
     """A box the size of a thumbnail saying what is missing and why."""
     return (
-        f'<div class="cxrkit-missing" style="width:{size}px;height:{size}px;display:flex;flex-direction:column;'
+        f'<div class="cxrkit-missing" style="width:{size}px;height:{size}px;'
+        "display:flex;flex-direction:column;"
         f"align-items:center;justify-content:center;border:2px dashed #bbb;color:#777;font-size:12px;"
         f'text-align:center;box-sizing:border-box;padding:6px"><b>{html.escape(title)}</b>'
         f'<span style="word-break:break-all">{html.escape(detail)}</span></div>'

@@ -9,7 +9,8 @@ Examples
 >>> import cxrkit
 >>> index = StudyIndex(cxrkit.open_dataset())  # the demo, or $CXRKIT_ROOT
 >>> lateral = index.filter(view="LATERAL")
->>> 0 < lateral.height < index.studies.height, lateral.height >= index.filter(view="LATERAL", split="train").height
+>>> lateral_train = index.filter(view="LATERAL", split="train")
+>>> 0 < lateral.height < index.studies.height, lateral.height >= lateral_train.height
 (True, True)
 """
 
@@ -117,7 +118,8 @@ class StudyIndex:
         return self._texts[study.study_id]
 
     def study_labels(self, study_id: int) -> dict[str, dict[str, float | None]]:
-        """``{labeller: {category: 1.0 / 0.0 / -1.0 / None}}`` for one study (labellers without a row omitted)."""
+        """``{labeller: {category: 1.0 / 0.0 / -1.0 / None}}`` for one study
+        (labellers without a row omitted)."""
         out = {}
         for name, frame in self.labels.items():
             row = frame.filter(pl.col("study_id") == study_id)

@@ -196,7 +196,8 @@ def preset_window(d: DisplayArray, name: str) -> tuple[float, float]:
     """``(center, width)`` of preset ``name`` (one of :data:`PRESETS`) for this image.
 
     ``own`` is the file's window (the full value range when the file has none); ``auto`` spans the 0.5-99.5
-    percentiles; ``lung`` stretches the darker two thirds of the displayed brightness, ``bone`` the brighter half.
+    percentiles; ``lung`` stretches the darker two thirds of the displayed brightness,
+    ``bone`` the brighter half.
     """
     if name == "own":
         if d.own_window is not None:
@@ -243,8 +244,8 @@ def render(
 
     The window is the DICOM LINEAR function; with ``own`` (and a file that has a window or VOI LUT) the file's
     own VOI is applied exactly as :func:`cxrkit.images.read_image` does. ``invert`` flips the picture the
-    file's photometric interpretation gives. ``pan`` is ``(x, y)``, the centre of the shown region as fractions
-    of the width and height.
+    file's photometric interpretation gives. ``pan`` is ``(x, y)``, the centre of the shown region as
+    fractions of the width and height.
     """
     size = size or d.max_size
     if zoom <= 1.0:

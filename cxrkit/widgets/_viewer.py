@@ -136,7 +136,8 @@ class ImageViewer(w.VBox):
     # --- public ------------------------------------------------------------------------------------
 
     def show(self, source: Source, *, caption: str = "") -> None:
-        """Show a new image (decoded once) with the file's own window, zoom reset; errors shown, not raised."""
+        """Show a new image (decoded once) with the file's own window, zoom reset; errors shown,
+        not raised."""
         try:
             if isinstance(source, _pixels.DisplayArray):
                 data = source

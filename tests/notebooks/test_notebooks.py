@@ -1,10 +1,11 @@
 """The curated notebooks (notebooks/*.ipynb).
 
 * Each runs top to bottom, without edits, on differently shaped demo copies that the test generates:
-  the default MIMIC-CXR (DICOM, reports, labels), a MIMIC-CXR-JPG copy without label files (so no
-  reports and no CheXpert/NegBio), and a copy with tables and reports but no image files. That is the "runs on any copy" promise: cells needing a missing file must
-  say so and carry on. The kernel gets ``CXRKIT_ROOT`` and ``CXRKIT_CACHE`` pointing at temporary folders;
-  executed notebooks are never written back.
+  the default two-project copy (DICOM, JPG, reports, labels), the MIMIC-CXR-JPG project alone without
+  label files (so no reports and no CheXpert/NegBio), a copy with tables and reports but no image files,
+  the MIMIC-CXR project alone, and a damaged copy. That is the "runs on any copy" promise: cells needing a
+  missing file must say so and carry on. The kernel gets ``CXRKIT_ROOT`` and ``CXRKIT_CACHE`` pointing at
+  temporary folders; executed notebooks are never written back.
 * Every matplotlib figure drawn while running has a title and labelled axes (a hook injected before the
   first cell checks each figure before it is shown; the injected cells are not part of the notebook).
 * Each runs in about a minute on the demo (the budget below is generous for slow CI machines).

@@ -1,8 +1,9 @@
 """The import structure of cxrkit, read from the source with ``ast``: no cycles, imports only down the layers,
 no module using another's private names, subpackage ``__init__`` files that only re-export.
 
-Imports inside functions count (they are dependencies all the same); imports under ``if TYPE_CHECKING:`` do not
-(they never run). Importing ``a.b.c`` also runs the ``__init__`` of ``a.b``, so that counts as importing it too.
+Imports inside functions count (they are dependencies all the same); imports under ``if TYPE_CHECKING:`` do
+not (they never run). Importing ``a.b.c`` also runs the ``__init__`` of ``a.b``, so that counts as importing
+it too.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def _unit(module: str) -> str:
 
 
 def graph(modules: dict[str, str]) -> dict[str, set[str]]:
-    """Module -> the kit modules its import runs (a submodule's parent packages too, unless it is inside them)."""
+    """Module -> the kit modules its import runs (a submodule's parent packages too, unless it is inside
+    them)."""
     edges: dict[str, set[str]] = {name: set() for name in modules}
     for name, source in modules.items():
         for target, _, _ in imports(name, source, modules):
@@ -173,7 +175,7 @@ def test_every_import_runs_down_the_layers_and_no_private_name_crosses_a_module(
     assert problems(read_package()) == []
 
 
-# --- the checks themselves catch what they are for -----------------------------------------------------------
+# --- the checks themselves catch what they are for ------------------------------------------------------
 
 PLANTED = {
     "cxrkit": "",

@@ -22,3 +22,17 @@ def test_ruff_is_clean():
         check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_ruff_format_is_clean():
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    assert ruff, "ruff is in the test extra; run make test"
+    targets = [p for p in ("cxrkit", "tests", "benchmarks", "conftest.py") if (ROOT / p).exists()]
+    out = subprocess.run(
+        [ruff, "format", "--check", *targets],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -1,4 +1,4 @@
-"""Finding MIMIC-CXR and MIMIC-CXR-JPG side by side, as a download leaves them, from any of the entry points."""
+"""Finding MIMIC-CXR and MIMIC-CXR-JPG side by side, as a download leaves them, from any entry point."""
 
 from __future__ import annotations
 
