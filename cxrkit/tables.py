@@ -329,7 +329,10 @@ def _write_copy(cache: Cache, final: Path, name: str, lf: pl.LazyFrame) -> None:
 #: written in the background.
 wait_for_cache_writes = wait_for_writes
 
-_READ_ERRORS = (pl.exceptions.PolarsError, OSError, EOFError, ValueError)
+#: What reading a damaged table file raises from polars, gzip or the OS (turned into a TableError by
+#: :func:`explain_read_error`).
+READ_ERRORS = (pl.exceptions.PolarsError, OSError, EOFError, ValueError)
+_READ_ERRORS = READ_ERRORS
 
 
 def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache | None = None) -> pl.LazyFrame:

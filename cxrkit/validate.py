@@ -458,7 +458,7 @@ def validate(ds: Dataset) -> pl.DataFrame:
             found.append(
                 _as_findings(pl.DataFrame({"path": [str(path)]}), "unreadable_table", "error", str(exc))
             )
-        except pl.exceptions.PolarsError as exc:
+        except tables.READ_ERRORS as exc:  # a cut or damaged file: a finding, never a traceback
             err = tables.explain_read_error(path, tables.TABLES[name], exc)
             found.append(
                 _as_findings(pl.DataFrame({"path": [str(path)]}), "unreadable_table", "error", str(err))
