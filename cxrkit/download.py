@@ -140,12 +140,17 @@ def download(
     missing: list[str] = []
 
     def sized(rel: str) -> tuple[str, int | None]:
-        if (dest / rel).is_file():
-            return rel, -1
+        """The source size of a file still to fetch, -1 for a file already intact in ``dest`` (its size and,
+        when the source lists one, its SHA-256 match), None for a file the source lacks."""
         try:
-            return rel, source.size(rel)
+            size = source.size(rel)
         except MissingFileError:
             return rel, None
+        target = dest / rel
+        intact = target.is_file() and target.stat().st_size == size
+        if intact and (rel not in sums or sha256_file(target) == sums[rel]):
+            return rel, -1
+        return rel, size
 
     with cf.ThreadPoolExecutor(max_workers=WORKERS) as pool:
         for rel, size in pool.map(sized, wanted + report_rels):
@@ -177,7 +182,14 @@ def download(
         with cf.ThreadPoolExecutor(max_workers=WORKERS) as pool:
             futures = [
                 pool.submit(
-                    fetch_file, source, rel, dest / rel, size=size, sha256=sums.get(rel), on_bytes=on_bytes
+                    fetch_file,
+                    source,
+                    rel,
+                    dest / rel,
+                    size=size,
+                    sha256=sums.get(rel),
+                    on_bytes=on_bytes,
+                    replace=True,  # a file at its final name that failed the check above is fetched again
                 )
                 for rel, size in todo
             ]
@@ -196,7 +208,9 @@ def download(
         for name in written:
             known.pop(name, None)
         done += written
-    lines = {rel: digest for rel, digest in known.items() if (dest / rel).is_file()}
+    # SHA256SUMS.txt lists the bytes on disk: files of earlier downloads are hashed again (they may have been
+    # damaged since); files of this one matched the source's digest or were just hashed
+    lines = {rel: sha256_file(dest / rel) for rel in known if (dest / rel).is_file() and rel not in done}
     for rel in set(done):
         lines[rel] = (
             sums[rel] if rel in sums and not rel.endswith((".csv.gz", ".csv")) else sha256_file(dest / rel)

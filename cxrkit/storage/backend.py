@@ -147,6 +147,7 @@ def fetch_file(
     sha256: str | None = None,
     on_bytes: Callable[[int], None] | None = None,
     chunk: int = CHUNK_BYTES,
+    replace: bool = False,
 ) -> Path:
     """Copy ``rel`` from ``source`` to ``dest``: resumable, atomic, safe against a concurrent fetch.
 
@@ -154,10 +155,11 @@ def fetch_file(
     is renamed onto ``dest`` only once its size (and SHA-256, when given) match. A complete ``dest`` is left
     alone. The size is asked first, so a refused credential leaves no file behind. The part file is locked
     while it grows (POSIX), so two processes fetching the same file take turns instead of mixing their bytes.
-    A mismatch removes the part file and raises :class:`RemoteError`.
+    A mismatch removes the part file and raises :class:`RemoteError`. ``replace=True`` fetches again even when
+    ``dest`` exists (a damaged copy): the verified new bytes replace it in one rename.
     """
     dest = Path(dest)
-    if dest.is_file():
+    if dest.is_file() and not replace:
         return dest
     if size is None:
         size = source.size(rel)
@@ -167,7 +169,7 @@ def fetch_file(
         _lock(fh)
         start = fh.seek(0, os.SEEK_END)
         try:
-            if dest.is_file():  # another process completed it while we waited for the lock
+            if dest.is_file() and not replace:  # another process completed it while we waited for the lock
                 if start == 0 and not os.path.samefile(part, dest):
                     part.unlink(missing_ok=True)
                 return dest
