@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 #: Bumped when a table's content or schema changes, so old cache files are not reused.
-TABLE_VERSION = 1
+TABLE_VERSION = 2
 #: Pixels per chunk when counting stored values (bounds memory to a few MB per worker).
 CHUNK_PIXELS = 1 << 19
 #: With the default executor, fewer files than this are read in this process: starting a pool costs more
@@ -102,7 +102,9 @@ STATS_SCHEMA: dict[str, pl.DataType] = {
     "error": pl.String,
 }  # fmt: skip
 
-_IDENTITY = {"size": pl.Int64, "mtime_ns": pl.Int64}
+#: What a cached row is keyed on besides the path (with what ``cp -p`` or a size-and-mtime-preserving edit
+#: cannot keep).
+_IDENTITY = {"size": pl.Int64, "mtime_ns": pl.Int64, "ctime_ns": pl.Int64, "inode": pl.Int64}
 _LASTING_ERRORS = r"^(NotAnImageError|CorruptImageError|UnsupportedImageError): "
 
 
@@ -267,11 +269,11 @@ def _scan(
     cache: Any,
 ) -> pl.DataFrame:
     paths, store = _inputs(source, cache)
-    idents: list[tuple[int, int] | None] = []
+    idents: list[tuple[int, int, int, int] | None] = []
     for p in paths:
         try:
             st = os.stat(p)
-            idents.append((st.st_size, st.st_mtime_ns))
+            idents.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
         except OSError:
             idents.append(None)
     entry = store.path("images", f"{name}-v{TABLE_VERSION}.arrow") if store is not None else None
@@ -279,10 +281,10 @@ def _scan(
     hits = None
     if old.height:  # rows whose (path, size, mtime_ns) the cache already holds
         inputs = pl.DataFrame(
-            {"path": paths, "size": [i and i[0] for i in idents], "mtime_ns": [i and i[1] for i in idents]},
+            {"path": paths, **{k: [i and i[j] for i in idents] for j, k in enumerate(_IDENTITY)}},
             schema={"path": pl.String, **_IDENTITY},
         ).with_row_index("_order")
-        hits = inputs.join(old, on=["path", "size", "mtime_ns"], how="inner")
+        hits = inputs.join(old, on=["path", *_IDENTITY], how="inner")
     cached = set(hits.get_column("_order").to_list()) if hits is not None else set()
     todo = [i for i, ident in enumerate(idents) if ident is not None and i not in cached]
     if executor is None and len(todo) < SERIAL_BELOW.get(name, 0):
@@ -314,14 +316,13 @@ def _scan(
 
 
 def _write_cache(
-    entry: Path, store: Cache, old: pl.DataFrame, new: pl.DataFrame, idents: list[tuple[int, int]]
+    entry: Path, store: Cache, old: pl.DataFrame, new: pl.DataFrame, idents: list[tuple[int, ...]]
 ) -> None:
     """Merge the rows just read into the cache file. Successes and errors that depend only on the file's
     bytes are kept; an I/O hiccup or a missing decoder plugin (installable) is retried next time."""
     keep = new.hstack(
         [
-            pl.Series("size", [i[0] for i in idents], dtype=pl.Int64),
-            pl.Series("mtime_ns", [i[1] for i in idents], dtype=pl.Int64),
+            *(pl.Series(k, [i[j] for i in idents], dtype=pl.Int64) for j, k in enumerate(_IDENTITY)),
         ]
     )
     if keep.get_column("error").null_count() < keep.height:  # some errors (else nothing to filter)

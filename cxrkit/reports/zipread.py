@@ -86,7 +86,7 @@ def read_zip_report(zip_path: str | os.PathLike, member: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _zip_report_index(path: str, size: int, mtime: int) -> dict[int, str]:
+def _zip_report_index(path: str, *identity: int) -> dict[int, str]:
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
     parsed = pl.DataFrame({"name": names}).with_columns(layout.parse_path_expr("name")).unnest("parsed")

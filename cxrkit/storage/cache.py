@@ -43,11 +43,25 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("cxrkit", appauthor=False))
 
 
-def file_identity(path: str | os.PathLike) -> tuple[str, int, int]:
-    """``(absolute path, size, mtime in ns)`` of a file: what a cache entry derived from it is keyed on."""
+def file_identity(path: str | os.PathLike) -> tuple[str, int, int, int, int]:
+    """``(absolute path, size, mtime, ctime (ns), inode)`` of a file: what a cache entry derived from it is
+    keyed on. The inode and the status-change time are what ``cp -p`` or an edit that restores the size and
+    mtime cannot keep, so a different file under the same name never gets an old entry's answer.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = p.write_text("one")
+    >>> first = file_identity(p)
+    >>> q = p.with_name("b.txt"); _ = q.write_text("two")
+    >>> import os; os.utime(q, ns=(first[2], first[2])); _ = q.replace(p)  # same name, size and mtime
+    >>> file_identity(p) != first
+    True
+    """
     p = Path(path).resolve()
     st = p.stat()
-    return (str(p), st.st_size, st.st_mtime_ns)
+    return (str(p), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def identity_key(*parts: object, length: int = 16) -> str:
