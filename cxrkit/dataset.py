@@ -312,19 +312,11 @@ class Dataset:
                 pl.col("kind") == "image"
             )
             return first["ext"][0] if first.height else None
-        if "records" in self.table_files:
-            rels = self.table("records").select("path").head(3).collect()["path"].to_list()
-        elif "metadata" in self.table_files:
-            rels = (
-                self.table("metadata")
-                .select("subject_id", "study_id", "dicom_id")
-                .head(3)
-                .with_columns(layout.image_path_expr(ext=".dcm"))
-                .collect()["path"]
-                .to_list()
-            )
-        else:
+        name = next((n for n in ("records", "metadata") if n in self.table_files), None)
+        if name is None:
             return None
+        ids = self.table(name).select("subject_id", "study_id", "dicom_id").head(3).collect()
+        rels = layout.safe_image_paths(ids, ".dcm")  # built from the ids: a table's path column may hold ".."
         return self.source.probe_image_ext(rels) if rels else None
 
     @property

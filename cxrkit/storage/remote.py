@@ -506,7 +506,8 @@ class RemoteSource(Source):
                 p = p.relative_to(self.root)
             except ValueError as exc:
                 raise CxrkitError(f"{p} is not inside the mirror of {self.url}") from exc
-        if not p.parts or ".." in p.parts:
+        decoded = Path(urllib.parse.unquote(p.as_posix()))  # what the server will see: %2e%2e is ..
+        if not p.parts or ".." in p.parts or ".." in decoded.parts or decoded.is_absolute():
             raise CxrkitError(f"{path!r} is not a file path inside the dataset {self.url}")
         return p.as_posix()
 
