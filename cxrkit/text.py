@@ -314,31 +314,34 @@ def kwic(
     require_columns(df, [column, id_col], "kwic")
     pattern = _phrase_pattern(keyword)
     text = pl.col(column).str.replace_all(r"[\s\x00]+", " ").str.strip_chars(" ")
-    hits = (
+    docs = (
         df.lazy()
         .select(pl.col(id_col), text.alias("t"))
-        .filter(pl.col("t").str.contains(pattern))
-        .with_row_index("doc")
-        .with_columns(pl.col("t").str.replace_all(pattern, "\x00${0}\x00").str.split("\x00").alias("part"))
-        .explode("part")
-        .with_columns(
-            pl.int_range(pl.len()).over("doc").alias("k"),
-            pl.col("part").str.len_chars().cast(pl.Int64).alias("n"),
-        )
-        .with_columns((pl.col("n").cum_sum().over("doc") - pl.col("n")).alias("start"))
-        .filter(pl.col("k") % 2 == 1)
-        .with_columns((pl.col("start") - width).clip(lower_bound=0).alias("from"))
-        .select(
-            pl.col(id_col),
-            pl.col("t")
-            .str.slice(pl.col("from"), pl.col("start") - pl.col("from"))
-            .str.strip_chars(" ")
-            .alias("left"),
-            pl.col("part").alias("keyword"),
-            pl.col("t").str.slice(pl.col("start") + pl.col("n"), width).str.strip_chars(" ").alias("right"),
-        )
+        .filter(pl.col("t").str.contains(pattern))  # the engine finds the documents with a hit
+        .collect()
     )
-    return hits.collect()
+    # Contexts are cut in Python, where a slice of a str costs its own length: linear in the text, however
+    # many hits a long report has (character offsets into a polars string cost the offset, per hit).
+    rx = re.compile(pattern)
+    ids: list[object] = []
+    left: list[str] = []
+    found: list[str] = []
+    right: list[str] = []
+    for doc_id, t in docs.iter_rows():
+        for m in rx.finditer(t):
+            start, end = m.span()
+            ids.append(doc_id)
+            left.append(t[max(0, start - width) : start].strip(" "))
+            found.append(m.group(0))
+            right.append(t[end : end + width].strip(" "))
+    return pl.DataFrame(
+        [
+            pl.Series(id_col, ids, dtype=docs.schema[id_col]),
+            pl.Series("left", left, dtype=pl.String),
+            pl.Series("keyword", found, dtype=pl.String),
+            pl.Series("right", right, dtype=pl.String),
+        ]
+    )
 
 
 # --- mentions -----------------------------------------------------------------------------------------------
