@@ -54,7 +54,10 @@ def finding(check: str, severity: str, detail: pl.Expr | str, **ids: pl.Expr | o
         value = ids.get(col)
         expr = value if isinstance(value, pl.Expr) else pl.lit(value, dtype)
         exprs.append(expr.cast(dtype).alias(col))
-    exprs.append((detail if isinstance(detail, pl.Expr) else pl.lit(detail)).cast(pl.String).alias("detail"))
+    text = detail if isinstance(detail, pl.Expr) else pl.lit(detail)
+    # a row with missing values (too few fields) must still say something: never a finding without a detail
+    fallback = pl.lit(f"{check}: a row with missing values (see its ids, and the table's line)")
+    exprs.append(text.cast(pl.String).fill_null(fallback).alias("detail"))
     return exprs
 
 

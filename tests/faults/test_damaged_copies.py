@@ -159,3 +159,18 @@ def test_kwic_on_one_very_long_report_gives_every_hit_with_its_context():
     assert found.row(1) == (1, "eart, small", "effusion", "on the left")  # 12 characters each side, stripped
     assert found.row(2) == (1, "he left; No", "effusion", ". Stable hea")  # across the repeated sentence
     assert found.row(-1) == found.row(1)
+
+
+def test_a_row_with_too_few_fields_is_a_finding_with_words_and_nothing_else_breaks(demo_projects, tmp_path):
+    from cxrkit.widgets import StudyBrowser
+
+    shutil.copytree(demo_projects, tmp_path / "d")
+    path = tmp_path / "d" / "mimic-cxr" / "2.1.0" / "cxr-record-list.csv.gz"
+    lines = gzip.decompress(path.read_bytes()).decode().splitlines()
+    lines[2] = ",".join(lines[2].split(",")[:2])  # subject_id, study_id and nothing more
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    ds = cxrkit.open_dataset(tmp_path / "d")
+    findings = ds.validate()
+    assert findings["detail"].null_count() == 0
+    assert findings.filter(pl.col("check") == "malformed_id").height == 1
+    StudyBrowser(ds)  # constructs, whichever study comes first
