@@ -30,6 +30,7 @@ from .errors import MissingFileError, NotADatasetError, StudyNotFoundError
 from .reports import find_zip_member, read_report, read_reports, read_sections
 from .storage.backend import Source
 from .storage.cache import Cache
+from .storage.projects import did_you_mean
 from .storage.sources import SINGLE, open_sources
 from .storage.tree import read_image_filenames
 from .validate import validate
@@ -166,6 +167,11 @@ class Dataset:
         self.cache = self.source.cache
         if not (self.table_files or self.has_files_tree or self.image_filenames or self.reports_zip):
             where = " and ".join(src.label for src in sources.values())
+            hint = None if self.source.fetches_on_demand else did_you_mean(self.source.root)
+            if hint is not None:
+                raise NotADatasetError(
+                    f"{where} does not look like a MIMIC-CXR copy, but {hint} does: did you mean that folder?"
+                )
             raise NotADatasetError(
                 f"{where} does not look like a MIMIC-CXR copy: it has no files/ folder and none of "
                 f"{', '.join(spec.files[0] for spec in tables.TABLES.values())}. Pass the folder that holds "

@@ -114,3 +114,18 @@ def test_a_bad_cxrkit_root_is_named_as_the_cause(tmp_path, monkeypatch):
 def test_a_wrong_prefer_is_refused():
     with pytest.raises(ValueError, match="prefer='png'"):
         cxrkit.open_dataset(prefer="png")
+
+
+def test_a_folder_one_level_off_gets_a_did_you_mean(demo_projects, tmp_path):
+    with pytest.raises(NotADatasetError, match=r"but .*mimic-cxr/2\.1\.0 does: did you mean that folder"):
+        cxrkit.open_dataset(demo_projects / CXR / "files")
+    (tmp_path / "downloads").mkdir()
+    shutil.copytree(demo_projects, tmp_path / "downloads" / "demo")
+    with pytest.raises(NotADatasetError, match=r"but .*downloads/demo does: did you mean"):
+        cxrkit.open_dataset(tmp_path / "downloads")
+
+
+def test_the_physionet_org_folder_itself_opens_both_projects(demo_projects, tmp_path):
+    shutil.copytree(demo_projects, tmp_path / "physionet.org" / "files")
+    ds = cxrkit.open_dataset(tmp_path / "physionet.org")
+    assert set(ds.projects) == {"mimic-cxr", "mimic-cxr-jpg"}

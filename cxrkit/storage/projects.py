@@ -26,7 +26,7 @@ from pathlib import Path
 from .. import layout
 from ..errors import NotADatasetError
 
-__all__ = ["find_projects", "releases"]
+__all__ = ["did_you_mean", "find_projects", "releases"]
 
 
 def releases(project_dir: str | os.PathLike) -> list[str]:
@@ -67,6 +67,8 @@ def find_projects(root: str | os.PathLike, *, release: str | None = None) -> dic
     """
     root = Path(root)
     found: dict[str, Path] = {}
+    if any((root / layout.FILES_DIR / name).is_dir() for name in layout.PROJECTS):  # physionet.org itself
+        return find_projects(root / layout.FILES_DIR, release=release)
     if any((root / name).is_dir() for name in layout.PROJECTS):  # the folder above the projects
         for name in layout.PROJECTS:
             if (root / name).is_dir():
@@ -92,3 +94,35 @@ def find_projects(root: str | os.PathLike, *, release: str | None = None) -> dic
             if sibling is not None:
                 found[name] = sibling
     return found
+
+
+def _looks_like_a_copy(folder: Path) -> bool:
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    tables = any(layout.find_table_file(names, t) for t in layout.TABLE_FILES)
+    return tables or layout.FILES_DIR in names or any(n in layout.PROJECTS for n in names)
+
+
+def did_you_mean(root: str | os.PathLike) -> Path | None:
+    """A folder one level above or below ``root`` that holds a copy, for a root that does not: the parent of
+    a ``files/`` folder, or the one sub-folder that looks like a copy (a demo's parent, a download's top).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> top = pathlib.Path(tempfile.mkdtemp())
+    >>> (top / "copy" / "files" / "p10").mkdir(parents=True)
+    >>> did_you_mean(top / "copy" / "files") == top / "copy", did_you_mean(top) == top / "copy"
+    (True, True)
+    """
+    root = Path(root)
+    if root.name == layout.FILES_DIR and _looks_like_a_copy(root.parent):
+        return root.parent
+    try:
+        subs = [e.path for e in os.scandir(root) if e.is_dir()]
+    except OSError:
+        return None
+    copies = [Path(p) for p in subs if _looks_like_a_copy(Path(p))]
+    return copies[0] if len(copies) == 1 else None
