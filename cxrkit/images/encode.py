@@ -125,8 +125,9 @@ def thumbnail(path: str | os.PathLike, *, size: int = 256, cache: Any = None) ->
     except FileNotFoundError:
         pass
     png = to_png(read_image(path, max_size=size))
-    with cache.atomic_path(entry) as tmp:
-        tmp.write_bytes(png)
+    cache.keep(
+        entry, lambda tmp: tmp.write_bytes(png), what="thumbnails"
+    )  # a full cache: warn, still show it
     return png
 
 

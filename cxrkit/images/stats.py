@@ -330,8 +330,8 @@ def _write_cache(
     if not keep.height:
         return
     merged = pl.concat([old.join(keep.select("path"), on="path", how="anti"), keep]) if old.height else keep
-    with store.atomic_path(entry) as tmp:
-        merged.write_ipc(tmp, compression="lz4")  # Arrow IPC: cheaper to write than parquet
+    # Arrow IPC: cheaper to write than parquet; a full or read-only cache warns, the rows are still returned
+    store.keep(entry, lambda tmp: merged.write_ipc(tmp, compression="lz4"), what=f"image {entry.stem} rows")
 
 
 def _frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -522,8 +522,7 @@ def _headers_from_source(ds: Any, *, progress: bool, cache: Any) -> pl.DataFrame
     new = _frame(rows, HEADER_SCHEMA)
     merged = pl.concat([old.filter(~pl.col("path").is_in(new["path"].implode())), new]) if old.height else new
     if entry is not None and new.height:
-        with store.atomic_path(entry) as tmp:
-            merged.write_parquet(tmp)
+        store.keep(entry, merged.write_parquet, what="remote image headers")
     order = pl.DataFrame(
         {"path": paths, "_order": range(len(paths))}, schema={"path": pl.String, "_order": pl.Int64}
     )

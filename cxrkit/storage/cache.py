@@ -128,6 +128,40 @@ class Cache:
             if tmp.exists():
                 tmp.unlink()
 
+    def keep(self, final: Path, write: Callable[[Path], object], *, what: str) -> bool:
+        """Write an entry with ``write(temporary path)`` through :meth:`atomic_path`; when the cache cannot
+        take it (full disk, read-only folder), warn once per kind of entry and return ``False``: a cache never
+        costs the caller the result it has already computed.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> cache = Cache(tempfile.mkdtemp())
+        >>> cache.keep(cache.path("notes", "b.txt"), lambda tmp: tmp.write_text("kept"), what="notes")
+        True
+        """
+        try:
+            with self.atomic_path(final) as tmp:
+                write(tmp)
+            return True
+        except (OSError, CacheError) as exc:
+            key = (str(self.root), what)
+            with _WARNED_LOCK:
+                first = key not in _WARNED
+                _WARNED.add(key)
+            if first:
+                warnings.warn(
+                    f"could not keep {what} in the cache {self.root} ({type(exc).__name__}: {exc}); the "
+                    "results are returned but will be computed again next time. Free space there, or set "
+                    f"{ENV_CACHE}.",
+                    stacklevel=3,
+                )
+            return False
+
+
+_WARNED: set[tuple[str, str]] = set()
+_WARNED_LOCK = threading.Lock()
+
 
 # --- writing entries in the background ---------------------------------------------------------------------
 

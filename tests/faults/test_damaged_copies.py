@@ -8,6 +8,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import warnings
 
 import polars as pl
 import pytest
@@ -174,3 +175,36 @@ def test_a_row_with_too_few_fields_is_a_finding_with_words_and_nothing_else_brea
     assert findings["detail"].null_count() == 0
     assert findings.filter(pl.col("check") == "malformed_id").height == 1
     StudyBrowser(ds)  # constructs, whichever study comes first
+
+
+def test_a_full_cache_warns_once_and_the_image_side_still_answers(demo_projects, tmp_path, monkeypatch):
+    """ENOSPC on every cache write: header_table, pixel_stats, thumbnail and the browser keep their
+    results."""
+    import contextlib
+    import errno
+
+    from cxrkit import images
+    from cxrkit.storage import Cache
+    from cxrkit.widgets import StudyBrowser
+
+    @contextlib.contextmanager
+    def full(self, final):
+        raise OSError(errno.ENOSPC, "No space left on device", str(final))
+        yield  # pragma: no cover
+
+    ds = cxrkit.open_dataset(demo_projects, cache_dir=tmp_path / "cache")
+    ds.records().collect()  # tables cached before the disk fills up
+    paths = ds.image_files()["file"].head(3).to_list()
+    monkeypatch.setattr(Cache, "atomic_path", full)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        headers = images.header_table(paths, cache=ds.cache, progress=False, executor="serial")
+        again = images.header_table(paths, cache=ds.cache, progress=False, executor="serial")
+        stats = images.pixel_stats(paths, cache=ds.cache, progress=False, executor="serial")
+        png = images.thumbnail(paths[0], size=64, cache=ds.cache)
+        StudyBrowser(ds)
+    assert headers.height == again.height == stats.height == 3 and headers["error"].null_count() == 3
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    kept = [str(w.message) for w in caught if str(w.message).startswith("could not keep")]
+    assert any("No space left" in m for m in kept)
+    assert len([m for m in kept if "headers" in m]) == 1, "warned once, not on every call"
