@@ -7,7 +7,7 @@ import zipfile
 
 import polars as pl
 import pytest
-from test_reports import REPORTS, write_tree, write_zip
+from _report_files import REPORTS, write_tree, write_zip
 
 from cxrkit import reports
 from cxrkit.errors import ReportReadError
