@@ -70,7 +70,7 @@ def test_cache_second_call_does_not_read_files(tmp_path, monkeypatch):
     def boom(task):
         raise AssertionError("the cache was not used")
 
-    monkeypatch.setattr(corpus, "_ingest_chunk", boom)
+    monkeypatch.setattr(corpus, "read_chunk", boom)
     second = ingest_reports(root, cache=cache, executor="serial", progress=False)
     assert second.detail["cached"] is True
     assert second.frame.equals(first.frame)
@@ -87,16 +87,16 @@ def test_cache_is_written_in_the_background_and_used_meanwhile(tmp_path, monkeyp
     root = write_tree(tmp_path / "root")
     cache = Cache(tmp_path / "cache")
     release = threading.Event()
-    real = corpus._write_entry
+    real = cache.atomic_path
 
-    def slow(*args):
+    def slow(path):  # the cache's writes wait for the release
         release.wait(30)
-        real(*args)
+        return real(path)
 
-    monkeypatch.setattr(corpus, "_write_entry", slow)
+    monkeypatch.setattr(cache, "atomic_path", slow)
     first = ingest_reports(root, cache=cache, executor="serial", progress=False, sections=True)
     assert not list((tmp_path / "cache" / "reports").glob("corpus-*.parquet"))  # not yet on disk
-    monkeypatch.setattr(corpus, "_ingest_chunk", lambda task: pytest.fail("the pending entry was not used"))
+    monkeypatch.setattr(corpus, "read_chunk", lambda task: pytest.fail("the pending entry was not used"))
     second = ingest_reports(root, cache=cache, executor="serial", progress=False)
     assert second.detail["cached"] is True and second.frame.equals(first.frame.drop(SECTION_COLUMNS))
     release.set()
@@ -148,7 +148,7 @@ def test_read_reports_with_a_thread_pool_and_small_chunks(tmp_path, monkeypatch)
 
     root = write_tree(tmp_path / "root")
     z = write_zip(tmp_path / "r.zip")
-    monkeypatch.setattr(corpus, "_chunks", lambda items, executor, most: [[i] for i in items])
+    monkeypatch.setattr(corpus, "chunk_items", lambda items, executor, most: [[i] for i in items])
     with ThreadPoolExecutor(2) as pool:
         folder = read_reports(root, cache=False, executor=pool, progress=False)
         with pytest.warns(reports.ReportIngestWarning):
@@ -159,9 +159,9 @@ def test_read_reports_with_a_thread_pool_and_small_chunks(tmp_path, monkeypatch)
 def test_default_run_reads_and_sections_in_separate_threads_with_the_serial_answer(tmp_path, monkeypatch):
     root = write_tree(tmp_path / "root")
     serial = read_sections(root, cache=False, executor="serial", progress=False, keep_text=True)
-    monkeypatch.setattr(corpus, "_chunks", lambda items, executor, most: [[i] for i in items])
+    monkeypatch.setattr(corpus, "chunk_items", lambda items, executor, most: [[i] for i in items])
     threads = {"read": set(), "sections": set()}
-    real_read, real_sections = corpus._read_chunk, corpus.sections_frame
+    real_read, real_sections = corpus.read_chunk, corpus.sections_frame
 
     def read(task):
         threads["read"].add(threading.current_thread().name)
@@ -171,7 +171,7 @@ def test_default_run_reads_and_sections_in_separate_threads_with_the_serial_answ
         threads["sections"].add(threading.current_thread().name)
         return real_sections(frame)
 
-    monkeypatch.setattr(corpus, "_read_chunk", read)
+    monkeypatch.setattr(corpus, "read_chunk", read)
     monkeypatch.setattr(corpus, "sections_frame", section)
     local = read_sections(root, cache=False, progress=False, keep_text=True)
     assert local.equals(serial)
@@ -191,7 +191,7 @@ def test_default_run_reads_and_sections_in_separate_threads_with_the_serial_answ
             raise ValueError("bad chunk")
         return real_sections(frame)
 
-    monkeypatch.setattr(corpus, "_read_chunk", fail_one)
+    monkeypatch.setattr(corpus, "read_chunk", fail_one)
     monkeypatch.setattr(corpus, "sections_frame", fail_sections)
     with pytest.warns(reports.ReportIngestWarning):
         broken = read_sections(root, cache=False, progress=False)
