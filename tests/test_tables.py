@@ -187,7 +187,7 @@ def test_a_failed_copy_warns_and_the_next_call_reads_the_file_again(tmp_path, mo
     def broken(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(tables, "_write_copy", broken)
+    monkeypatch.setattr(cache, "atomic_path", broken)  # the copy is written through the cache
 
     def first_call() -> int:
         height = tables.load_table(path, "studies", cache=cache).collect().height
@@ -235,13 +235,13 @@ def test_concurrent_first_calls_build_the_copy_once(tmp_path, monkeypatch):
     write_gz(path, "subject_id,study_id,path\n" + "10000032,50414267,x\n" * 1000)
     cache = Cache(tmp_path / "cache")
     builds = []
-    real = tables._write_copy
+    real = cache.atomic_path
 
-    def counting(*args):
+    def counting(path):  # each build writes its copy through the cache, once
         builds.append(1)
-        real(*args)
+        return real(path)
 
-    monkeypatch.setattr(tables, "_write_copy", counting)
+    monkeypatch.setattr(cache, "atomic_path", counting)
     heights = []
     threads = [
         threading.Thread(
