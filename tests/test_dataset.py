@@ -270,7 +270,8 @@ def test_reports_and_sections_from_tree_and_zip(demo_dicom, tmp_path):
 
 
 def test_reading_reports_does_not_walk_the_whole_tree(demo_dicom, tmp_path):
-    """Finding out that the copy has report files must not list every study folder (minutes on a full copy)."""
+    """Finding out that the copy has report files must not list every study folder (minutes on a full
+    copy)."""
     ds = open_dataset(demo_dicom, cache_dir=tmp_path / "c")
     ds.reports(executor="serial", progress=False)
     assert "listing" not in ds.__dict__

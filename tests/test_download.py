@@ -1,5 +1,6 @@
 """Downloading a subset: from a remote copy (a local HTTP server with basic auth and Range requests,
-tests/_http_server.py) and from a local copy, resumed, verified, and added up in one folder. Never the internet."""
+tests/_http_server.py) and from a local copy, resumed, verified, and added up in one folder. Never the
+internet."""
 
 from __future__ import annotations
 

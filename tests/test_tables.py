@@ -36,7 +36,8 @@ def test_metadata_types_date_and_time_with_lost_leading_zero(tmp_path):
     write_gz(
         path,
         META_HEADER + "\n"
-        f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,Chest PA,postero-anterior,Erect\n"
+        f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,"
+        "Chest PA,postero-anterior,Erect\n"
         f"{D2},10000032,50414267,CHEST (PA AND LAT),,3056,2544,21800506,213014.0,,,\n",
     )
     df = tables.load_table(path, "metadata").collect()
@@ -207,7 +208,8 @@ def test_first_cached_call_has_the_copy_on_disk_and_the_same_typed_values(tmp_pa
     write_gz(
         path,
         META_HEADER + "\n"
-        f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,Chest PA,postero-anterior,Erect\n"
+        f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,"
+        "Chest PA,postero-anterior,Erect\n"
         f"{D2},10000032,50414267,CHEST (PA AND LAT),,3056,2544,21800506,213014.0,,,\n",
     )
     cache = Cache(tmp_path / "cache")

@@ -1,4 +1,5 @@
-"""Validation finds exactly what is wrong with a copy, summarises partial downloads, and is empty when clean."""
+"""Validation finds exactly what is wrong with a copy, summarises partial downloads, and is empty when
+clean."""
 
 from __future__ import annotations
 

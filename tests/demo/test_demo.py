@@ -549,7 +549,8 @@ def test_a_destination_created_meanwhile_is_left_alone(tmp_path, monkeypatch):
 
 
 def test_windowing_tags_fit_the_rescaled_pixels(dicom_root):
-    """Window centre (in modality-LUT units) and VOI LUT sit inside the pixel range; a few files need the rescale."""
+    """Window centre (in modality-LUT units) and VOI LUT sit inside the pixel range; a few files need the
+    rescale."""
     import pydicom
     from pydicom.pixels import apply_modality_lut, apply_voi_lut
 

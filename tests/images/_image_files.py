@@ -1,6 +1,7 @@
-"""Test helper for ``tests/images/``: the DICOM files of every transfer syntax and pixel case the image tests read
-(``make_files``, behind the ``files`` fixture of ``conftest.py``), the straightforward pydicom pipeline the pictures
-are compared with (``reference``), and the checks of the bad-file errors (``bad_file``, ``assert_error``).
+"""Test helper for ``tests/images/``: the DICOM files of every transfer syntax and pixel case the image
+tests read (``make_files``, behind the ``files`` fixture of ``conftest.py``), the straightforward pydicom
+pipeline the pictures are compared with (``reference``), and the checks of the bad-file errors
+(``bad_file``, ``assert_error``).
 
 Importable from the test modules because pytest puts ``tests/images/`` on ``sys.path``.
 """

@@ -11,6 +11,6 @@ from _image_files import make_files
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    """name -> path of a small file of each transfer syntax and pixel case (``_image_files.MADE``, ``BUNDLED``,
-    ...), written once per test module; read-only."""
+    """name -> path of a small file of each transfer syntax and pixel case (``_image_files.MADE``,
+    ``BUNDLED``, ...), written once per test module; read-only."""
     return make_files(tmp_path_factory.mktemp("dicoms"))

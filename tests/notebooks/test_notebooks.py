@@ -2,9 +2,10 @@
 
 * Each runs top to bottom, without edits, on differently shaped demo copies that the test generates:
   the default MIMIC-CXR (DICOM, reports, labels), a MIMIC-CXR-JPG copy without label files (so no
-  reports and no CheXpert/NegBio), and a copy with tables and reports but no image files. That is the "runs on any copy" promise: cells needing a missing file must
-  say so and carry on. The kernel gets ``CXRKIT_ROOT`` and ``CXRKIT_CACHE`` pointing at temporary folders;
-  executed notebooks are never written back.
+  reports and no CheXpert/NegBio), and a copy with tables and reports but no image files. That is the "runs
+  on any copy" promise: cells needing a missing file must say so and carry on. The kernel gets
+  ``CXRKIT_ROOT`` and ``CXRKIT_CACHE`` pointing at temporary folders; executed notebooks are never written
+  back.
 * Every matplotlib figure drawn while running has a title and labelled axes (a hook injected before the
   first cell checks each figure before it is shown; the injected cells are not part of the notebook).
 * Each runs in about a minute on the demo (the budget below is generous for slow CI machines).

@@ -2,8 +2,9 @@
 no module using another's private names, subpackage ``__init__`` files that only re-export; and tests that
 import only the kit's public modules and names.
 
-Imports inside functions count (they are dependencies all the same); imports under ``if TYPE_CHECKING:`` do not
-(they never run). Importing ``a.b.c`` also runs the ``__init__`` of ``a.b``, so that counts as importing it too.
+Imports inside functions count (they are dependencies all the same); imports under ``if TYPE_CHECKING:``
+do not (they never run). Importing ``a.b.c`` also runs the ``__init__`` of ``a.b``, so that counts as
+importing it too.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def _unit(module: str) -> str:
 
 
 def graph(modules: dict[str, str]) -> dict[str, set[str]]:
-    """Module -> the kit modules its import runs (a submodule's parent packages too, unless it is inside them)."""
+    """Module -> the kit modules its import runs (a submodule's parent packages too, unless it is inside
+    them)."""
     edges: dict[str, set[str]] = {name: set() for name in modules}
     for name, source in modules.items():
         for target, _, _ in imports(name, source, modules):
@@ -194,7 +196,7 @@ def test_tests_import_only_public_names_of_the_kit():
     assert {path: names for path, names in found.items() if names} == {}
 
 
-# --- the checks themselves catch what they are for -----------------------------------------------------------
+# --- the checks themselves catch what they are for ------------------------------------------------------
 
 PLANTED = {
     "cxrkit": "",

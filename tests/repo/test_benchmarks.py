@@ -1,4 +1,5 @@
-"""The benchmark suite never rots: its quick mode runs end to end and writes every row (no timings asserted)."""
+"""The benchmark suite never rots: its quick mode runs end to end and writes every row (no timings
+asserted)."""
 
 from __future__ import annotations
 

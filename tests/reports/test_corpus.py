@@ -1,5 +1,5 @@
-"""cxrkit.reports.corpus: read_reports, read_sections and ingest_reports over a files/ tree or the reports zip,
-in parallel, and their cache."""
+"""cxrkit.reports.corpus: read_reports, read_sections and ingest_reports over a files/ tree or the reports
+zip, in parallel, and their cache."""
 
 from __future__ import annotations
 

@@ -391,9 +391,9 @@ def test_sections_frame_agrees_on_text_with_only_spaces_and_line_breaks():
 
 
 def test_sections_frame_finds_the_rare_headers_in_otherwise_plain_reports():
-    """Most reports are marked with the upper-case header rule alone; the other header forms (mixed case, a tab
-    before the colon, colon-less WET READ / ADDENDUM, lines of underscores) must still be found when they are
-    the only unusual thing in a report, and look-alike lines must not be taken for headers."""
+    """Most reports are marked with the upper-case header rule alone; the other header forms (mixed case, a
+    tab before the colon, colon-less WET READ / ADDENDUM, lines of underscores) must still be found when they
+    are the only unusual thing in a report, and look-alike lines must not be taken for headers."""
     plain = " FINAL REPORT\n INDICATION: Cough.\n \n {}\n \n FINDINGS: Clear.\n"
     odd = [
         "Impression: Normal.",

@@ -1,5 +1,6 @@
-"""The reports zip read in place: its directory (plain or zip64, read with numpy or struct, as zipfile reads it),
-members past the inline inflate path, damaged and truncated zips (through the ingest, where they show)."""
+"""The reports zip read in place: its directory (plain or zip64, read with numpy or struct, as zipfile
+reads it), members past the inline inflate path, damaged and truncated zips (through the ingest, where they
+show)."""
 
 from __future__ import annotations
 
@@ -135,8 +136,9 @@ def test_central_directory_read_with_numpy_is_zipfiles(tmp_path, monkeypatch, na
 
 
 def test_members_off_the_inline_path_read_like_read_report(tmp_path):
-    """read_members inflates deflated, plain UTF-8 members inline; stored, bzip2 and lzma members, a byte-order
-    mark, CRLF line ends or a stray latin-1 byte take the other paths and must give the same text."""
+    """read_members inflates deflated, plain UTF-8 members inline; stored, bzip2 and lzma members, a
+    byte-order mark, CRLF line ends or a stray latin-1 byte take the other paths and must give the same
+    text."""
     texts = {
         ("p10/p10000032/s50414267.txt", zipfile.ZIP_DEFLATED): b" FINDINGS: Clear.\n",
         (

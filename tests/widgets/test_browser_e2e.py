@@ -156,9 +156,12 @@ def _report_state(page) -> dict:
             const img = document.querySelector('img.cxrkit-preview');
             const report = document.querySelector('.cxrkit-report');
             const list = document.querySelector('.cxrkit-study-list select');
-            const thumbs = [...document.querySelectorAll('img.cxrkit-thumbnail')].filter(t => t.naturalWidth > 0);
-            return {thumbnails: thumbs.length, src: img ? img.src : null, width: img ? img.naturalWidth : 0, height: img ? img.naturalHeight : 0,
-                    report: report ? report.innerText.replace(/\\s+/g, ' ') : '', options: list ? list.options.length : 0,
+            const thumbs = [...document.querySelectorAll('img.cxrkit-thumbnail')]
+                .filter(t => t.naturalWidth > 0);
+            return {thumbnails: thumbs.length, src: img ? img.src : null,
+                    width: img ? img.naturalWidth : 0, height: img ? img.naturalHeight : 0,
+                    report: report ? report.innerText.replace(/\\s+/g, ' ') : '',
+                    options: list ? list.options.length : 0,
                     selected: list && list.selectedIndex >= 0 ? list.options[list.selectedIndex].text : ''};
         }"""
     )
@@ -195,13 +198,15 @@ def test_study_browser_in_jupyterlab(tmp_path):
             page.goto(f"{base}/lab/tree/browser.ipynb?token={token}", wait_until="domcontentloaded")
             page.wait_for_function(
                 "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-                " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
+                " const k = w && w.sessionContext && w.sessionContext.session"
+                " && w.sessionContext.session.kernel;"
                 " return k && k.status === 'idle'; }",
                 timeout=60_000,
             )
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
             page.wait_for_function(
-                "() => { const i = document.querySelector('img.cxrkit-preview'); return i && i.naturalWidth > 0; }",
+                "() => { const i = document.querySelector('img.cxrkit-preview');"
+                " return i && i.naturalWidth > 0; }",
                 timeout=60_000,
             )
             page.wait_for_function(
@@ -220,7 +225,8 @@ def test_study_browser_in_jupyterlab(tmp_path):
             page.wait_for_function(
                 "([src, t]) => { const i = document.querySelector('img.cxrkit-preview');"
                 " const r = document.querySelector('.cxrkit-report');"
-                " return i && i.src !== src && i.naturalWidth > 0 && r && r.innerText.replace(/\\s+/g, ' ').includes(t); }",
+                " return i && i.src !== src && i.naturalWidth > 0"
+                " && r && r.innerText.replace(/\\s+/g, ' ').includes(t); }",
                 arg=[before["src"], key_text(second)],
                 timeout=20_000,
             )
