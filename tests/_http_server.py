@@ -1,7 +1,6 @@
 """A small threaded HTTP server for the remote tests: serves a folder on 127.0.0.1, demands basic auth,
 answers Range requests (206 with Content-Range; ``ranges=False`` ignores them), lists folders as HTML links
-like
-PhysioNet (``listings=False`` answers 403 for folders, like a static host), and logs every
+like PhysioNet (``listings=False`` answers 403 for folders, like a static host), and logs every
 request (method, path, Range header, status, body bytes sent) so tests can see what was fetched.
 
 Used as a context manager; leaving it shuts the server down and joins its thread. Also here: the credentials

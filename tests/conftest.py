@@ -1,7 +1,6 @@
-"""Fixtures of the tests that read a copy through a local HTTP server (test_remote, test_download): a small
-demo
-and a server over it with basic auth, one of each per test module. The server, its credentials and helpers to
-look at its log are in _http_server.py."""
+"""Fixtures of the tests that read a copy through a local HTTP server (test_remote, test_download): a
+small demo and a server over it with basic auth, one of each per test module. The server, its credentials
+and helpers to look at its log are in _http_server.py."""
 
 from __future__ import annotations
 

@@ -36,8 +36,8 @@ def test_metadata_types_date_and_time_with_lost_leading_zero(tmp_path):
     write_gz(
         path,
         META_HEADER + "\n"
-        f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,Chest PA,"
-        "postero-anterior,Erect\n"
+        f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,"
+        "Chest PA,postero-anterior,Erect\n"
         f"{D2},10000032,50414267,CHEST (PA AND LAT),,3056,2544,21800506,213014.0,,,\n",
     )
     df = tables.load_table(path, "metadata").collect()
@@ -188,7 +188,7 @@ def test_a_failed_copy_warns_and_the_next_call_reads_the_file_again(tmp_path, mo
     def broken(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(tables, "_write_copy", broken)
+    monkeypatch.setattr(cache, "atomic_path", broken)  # the copy is written through the cache
 
     def first_call() -> int:
         height = tables.load_table(path, "studies", cache=cache).collect().height
@@ -208,8 +208,8 @@ def test_first_cached_call_has_the_copy_on_disk_and_the_same_typed_values(tmp_pa
     write_gz(
         path,
         META_HEADER + "\n"
-        f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,Chest PA,"
-        "postero-anterior,Erect\n"
+        f"{D1},10000032,50414267,CHEST (PA AND LAT),PA,3056,2544,21800506,80556.875,"
+        "Chest PA,postero-anterior,Erect\n"
         f"{D2},10000032,50414267,CHEST (PA AND LAT),,3056,2544,21800506,213014.0,,,\n",
     )
     cache = Cache(tmp_path / "cache")
@@ -237,13 +237,13 @@ def test_concurrent_first_calls_build_the_copy_once(tmp_path, monkeypatch):
     write_gz(path, "subject_id,study_id,path\n" + "10000032,50414267,x\n" * 1000)
     cache = Cache(tmp_path / "cache")
     builds = []
-    real = tables._write_copy
+    real = cache.atomic_path
 
-    def counting(*args):
+    def counting(path):  # each build writes its copy through the cache, once
         builds.append(1)
-        real(*args)
+        return real(path)
 
-    monkeypatch.setattr(tables, "_write_copy", counting)
+    monkeypatch.setattr(cache, "atomic_path", counting)
     heights = []
     threads = [
         threading.Thread(

@@ -250,6 +250,8 @@ def header_from_bytes(
 
         try:
             ds = pydicom.dcmread(io.BytesIO(buf), stop_before_pixels=True)
+            if not complete and ds.get("Rows") is None:
+                return None  # the head ended in the file meta or before the image tags: read more
             values = _pydicom_values(ds)
         except InvalidDicomError as exc:
             if not complete and len(buf) < 132:  # not even the preamble yet

@@ -336,10 +336,10 @@ def _write_cache(
 
 def _frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """Rows to a typed frame, column by column (faster than ``from_dicts`` for wide rows)."""
-    return pl.DataFrame([_column(k, [row.get(k) for row in rows], dtype) for k, dtype in schema.items()])
+    return pl.DataFrame([typed_column(k, [row.get(k) for row in rows], dtype) for k, dtype in schema.items()])
 
 
-def _column(name: str, values: list[Any], dtype: pl.DataType) -> pl.Series:
+def typed_column(name: str, values: list[Any], dtype: pl.DataType) -> pl.Series:
     """One typed column. Lists of equal length (PixelSpacing, histograms) are built from one 2-D numpy array:
     polars converts Python lists row by row, which costs more than the rest of a 300-row header table."""
     if not isinstance(dtype, pl.List):

@@ -140,7 +140,7 @@ def _read_patients(root: str, patient_dirs: list[str]) -> pl.DataFrame:
     return frame
 
 
-def _read_chunk(task: tuple[str, str, list[Any], bool]) -> pl.DataFrame:
+def read_chunk(task: tuple[str, str, list[Any], bool]) -> pl.DataFrame:
     """Read one chunk: patient folders, report paths or zip members."""
     kind, where, items, _ = task
     if kind == "zip":
@@ -162,7 +162,7 @@ def _sectioned(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _ingest_chunk(task: tuple[str, str, list[Any], bool]) -> dict[str, Any]:
     """Worker of a given executor: read one chunk, optionally section it."""
-    frame = _read_chunk(task)
+    frame = read_chunk(task)
     return {"frame": _sectioned(frame) if task[3] else frame}
 
 
@@ -186,7 +186,7 @@ def _ingest_locally(
         concurrent.futures.ThreadPoolExecutor(_thread_workers(kind)) as readers,
         concurrent.futures.ThreadPoolExecutor(default_workers()) as sectioners,
     ):
-        live = {readers.submit(_read_chunk, task): (i, "read") for i, task in enumerate(tasks)}
+        live = {readers.submit(read_chunk, task): (i, "read") for i, task in enumerate(tasks)}
         try:
             while live:
                 done, _ = concurrent.futures.wait(live, return_when=concurrent.futures.FIRST_COMPLETED)
@@ -272,7 +272,7 @@ def _thread_workers(kind: str = "folder") -> int:
     return 1 if kind == "zip" else 2 * default_workers()
 
 
-def _chunks(items: Sequence[Any], executor: Any, most: int) -> list[list[Any]]:
+def chunk_items(items: Sequence[Any], executor: Any, most: int) -> list[list[Any]]:
     """About four chunks per worker, each of at most ``most`` items (at least a tenth of that)."""
     workers = getattr(executor, "_max_workers", None) or default_workers()
     size = max(max(1, most // 10), min(most, -(-len(items) // (workers * 4))))
@@ -338,17 +338,17 @@ def ingest_reports(
         members = report_members(where, detail)  # type: ignore[arg-type]
         items = members.select(MEMBER_FIELDS).rows()
         member_ids = members.select("name", "subject_id", "study_id")
-        chunks = _chunks(items, executor, 5000)
+        chunks = chunk_items(items, executor, 5000)
         names = [[m[0] for m in c] for c in chunks]
         desc = "reading reports from the zip (chunks of up to 5,000)"
     elif kind == "folder" and rels is None:
         items = patient_dirs(where)  # type: ignore[arg-type]
-        chunks = _chunks(items, executor, 1500)
+        chunks = chunk_items(items, executor, 1500)
         names = chunks
         desc = "reading reports (chunks of up to 1,500 patients)"
     else:
         items = rels or []
-        chunks = _chunks(items, executor, 5000)
+        chunks = chunk_items(items, executor, 5000)
         names = chunks
         desc = "reading reports (chunks of up to 5,000)"
     tasks = [(kind, str(where), c, with_sections) for c in chunks]

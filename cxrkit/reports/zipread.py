@@ -196,7 +196,7 @@ def _central_directory(zip_path: Path) -> tuple[pl.DataFrame, int] | None:
             return None
         fh.seek(cd_offset)
         data = fh.read(cd_size)
-    fast = _central_entries(data, count)
+    fast = central_entries(data, count)
     if fast is not None:
         return fast, cd_offset
     cols: dict[str, list[Any]] = {k: [] for k in _ENTRY_SCHEMA}
@@ -219,7 +219,7 @@ def _central_directory(zip_path: Path) -> tuple[pl.DataFrame, int] | None:
     return pl.DataFrame(cols, schema=_ENTRY_SCHEMA), cd_offset
 
 
-def _central_entries(data: bytes, count: int) -> pl.DataFrame | None:
+def central_entries(data: bytes, count: int) -> pl.DataFrame | None:
     """The central directory's ``count`` headers read with numpy (the loop in :func:`_central_directory` reads
     them one by one, a Python step per entry): every ``PK\\1\\2`` signature is found, and the entries are
     accepted only when they chain exactly (each header's sizes lead to the next signature, the first at 0).

@@ -537,17 +537,18 @@ def test_moderate_scale_follows_the_real_mix(tmp_path):
 
 
 def test_a_destination_created_meanwhile_is_left_alone(tmp_path, monkeypatch):
-    from cxrkit.demo import _build as writer
+    from cxrkit import layout
 
     dest = tmp_path / "d"
-    real_build = writer._write_demo
+    real_report_path = layout.report_path
 
-    def build_then_race(root, *args):
-        real_build(root, *args)
-        dest.mkdir()
-        (dest / "theirs.txt").write_text("keep me")
+    def race_while_writing(*args):  # the demo names its reports with layout.report_path as it writes them
+        if not dest.exists():
+            dest.mkdir()
+            (dest / "theirs.txt").write_text("keep me")
+        return real_report_path(*args)
 
-    monkeypatch.setattr(writer, "_write_demo", build_then_race)
+    monkeypatch.setattr(layout, "report_path", race_while_writing)
     with pytest.raises(DemoExistsError, match="someone else"):
         make_demo(dest, subjects=2, images=False, layout="single")
     assert [p.name for p in dest.iterdir()] == ["theirs.txt"]

@@ -181,8 +181,8 @@ def test_incremental_cache_reads_only_new_or_changed_files(tree, tmp_path, monke
         dst.write_bytes(src.read_bytes())
         copies.append(str(dst))
     calls = []
-    real = imagestats._header_row
-    monkeypatch.setattr(imagestats, "_header_row", lambda p: calls.append(p) or real(p))
+    real = imagestats.read_header  # what each file's header row is read with
+    monkeypatch.setattr(imagestats, "read_header", lambda p, **k: calls.append(p) or real(p, **k))
     kwargs = {"progress": False, "cache": tmp_path / "cache", "executor": "serial"}
 
     first = imagestats.header_table(copies[:3], **kwargs)
@@ -213,7 +213,7 @@ def test_errors_from_missing_plugins_are_not_cached(tree, tmp_path, monkeypatch)
     def no_plugin(path):
         raise images.UndecodableImageError(f"{path}: install pylibjpeg-openjpeg")
 
-    monkeypatch.setattr(imagestats, "_stats_row", no_plugin)
+    monkeypatch.setattr(imagestats, "stored_counts", no_plugin)  # what each file's stats row is read with
     first = imagestats.pixel_stats([good[3], bad["not_dicom"]], **kwargs)
     assert first.get_column("error").str.starts_with("UndecodableImageError").to_list() == [True, True]
     monkeypatch.undo()
@@ -283,5 +283,5 @@ def test_list_columns_built_from_arrays_equal_polars_conversion():
         ([(0.1, None), (0.3, 0.4)], pl.List(pl.Float64)),
         ([], pl.List(pl.Int64)),
     ]:
-        got = imagestats._column("c", values, dtype)
+        got = imagestats.typed_column("c", values, dtype)
         assert got.dtype == dtype and got.to_list() == pl.Series("c", values, dtype=dtype).to_list(), values

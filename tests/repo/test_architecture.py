@@ -1,9 +1,10 @@
 """The import structure of cxrkit, read from the source with ``ast``: no cycles, imports only down the layers,
-no module using another's private names, subpackage ``__init__`` files that only re-export.
+no module using another's private names, subpackage ``__init__`` files that only re-export; and tests that
+import only the kit's public modules and names.
 
-Imports inside functions count (they are dependencies all the same); imports under ``if TYPE_CHECKING:`` do
-not (they never run). Importing ``a.b.c`` also runs the ``__init__`` of ``a.b``, so that counts as importing
-it too.
+Imports inside functions count (they are dependencies all the same); imports under ``if TYPE_CHECKING:``
+do not (they never run). Importing ``a.b.c`` also runs the ``__init__`` of ``a.b``, so that counts as
+importing it too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cxrkit"
+TESTS = PACKAGE.parent / "tests"
 
 #: The layers, bottom first: a module may import from its own top-level unit and from lower layers only.
 LAYERS = (
@@ -167,12 +169,31 @@ def problems(modules: dict[str, str]) -> list[str]:
     return out
 
 
+def private_imports(source: str, modules: dict[str, str]) -> list[str]:
+    """The private kit modules and names a test file imports, as ``"line 3: cxrkit.widgets._html"``."""
+    found = []
+    for target, taken, line in imports("tests", source, modules):
+        full = target if taken is None else f"{target}.{taken}"
+        if any(_is_private(part) for part in full.split(".")):
+            found.append(f"line {line}: {full}")
+    return found
+
+
 def test_the_kit_has_no_import_cycle():
     assert cycle(read_package()) is None
 
 
 def test_every_import_runs_down_the_layers_and_no_private_name_crosses_a_module():
     assert problems(read_package()) == []
+
+
+def test_tests_import_only_public_names_of_the_kit():
+    modules = read_package()
+    found = {
+        str(path.relative_to(TESTS)): private_imports(path.read_text(encoding="utf-8"), modules)
+        for path in sorted(TESTS.rglob("*.py"))
+    }
+    assert {path: names for path, names in found.items() if names} == {}
 
 
 # --- the checks themselves catch what they are for ------------------------------------------------------
@@ -226,3 +247,18 @@ def test_a_broken_rule_is_named(module, source, words):
     found = problems(planted)
     assert any(words in p for p in found), found
     assert problems({**PLANTED, "cxrkit.images._files": ""}) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from cxrkit.images import _files\n",
+        "import cxrkit.images._files\n",
+        "from cxrkit.images._files import read_head\n",
+        "def test_x():\n    from cxrkit.images.header import _parse\n",
+    ],
+)
+def test_a_test_importing_a_private_name_is_named(source):
+    planted = {**PLANTED, "cxrkit.images._files": ""}
+    public = "from cxrkit.images import header, read_header\nimport cxrkit.layout\n"
+    assert private_imports(source, planted) and private_imports(public, planted) == []

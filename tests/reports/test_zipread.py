@@ -1,14 +1,15 @@
-"""The reports zip read in place: its directory (plain or zip64, read with numpy or struct, as zipfile reads
-it),
-members past the inline inflate path, damaged and truncated zips (through the ingest, where they show)."""
+"""The reports zip read in place: its directory (plain or zip64, read with numpy or struct, as zipfile
+reads it), members past the inline inflate path, damaged and truncated zips (through the ingest, where they
+show)."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import polars as pl
 import pytest
-from test_reports import REPORTS, write_tree, write_zip
+from _report_files import REPORTS, write_tree, write_zip
 
 from cxrkit import reports
 from cxrkit.errors import ReportReadError
@@ -73,6 +74,30 @@ def test_truncated_zip_recovers_the_complete_members(tmp_path):
     assert bad["path"].item() == fourth.filename and "truncated" in bad["error"].item()
 
 
+def as_zipfile_reads_it(path) -> list[tuple]:
+    """The MEMBER_FIELDS of each report member from zipfile's reading of the directory: in file order, each
+    member's bytes ending where the next member starts, or at the central directory."""
+    with zipfile.ZipFile(path) as zf:
+        infos = sorted(zf.infolist(), key=lambda i: i.header_offset)
+        ends = [i.header_offset for i in infos[1:]] + [zf.start_dir]
+    return [
+        (i.filename, i.header_offset, end, i.compress_size, i.CRC, i.compress_type, i.flag_bits)
+        for i, end in zip(infos, ends)
+        if re.search(r"p\d+/p\d+/s\d+\.txt$", i.filename)
+    ]
+
+
+def members_without_zipfile(path, monkeypatch) -> list[tuple]:
+    """The MEMBER_FIELDS rows of report_members, which must read the directory itself: zipfile is refused."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the directory was handed to zipfile")
+
+    with monkeypatch.context() as m:
+        m.setattr(zipfile, "ZipFile", refuse)
+        return reportzip.report_members(path).select(reportzip.MEMBER_FIELDS).rows()
+
+
 def test_zip64_central_directory_is_read_like_zipfile(tmp_path, monkeypatch):
     # more than 65,535 members makes a zip64 end record (the real reports zip has 227,835); fake the limit
     monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 3)
@@ -80,11 +105,7 @@ def test_zip64_central_directory_is_read_like_zipfile(tmp_path, monkeypatch):
     monkeypatch.undo()
     with open(z, "rb") as fh:
         assert b"PK\x06\x06" in fh.read()  # really a zip64 end record
-    found = reportzip._central_directory(z)
-    assert found is not None
-    with zipfile.ZipFile(z) as zf:
-        assert found[0].equals(reportzip._entries_frame(zf.infolist()))
-        assert found[1] == zf.start_dir
+    assert members_without_zipfile(z, monkeypatch) == as_zipfile_reads_it(z)
     with pytest.warns(reports.ReportIngestWarning):
         df = read_reports(z, cache=False, executor="serial", progress=False)
     assert df.select("subject_id", "study_id").rows() == sorted(REPORTS)
@@ -108,18 +129,16 @@ def test_central_directory_read_with_numpy_is_zipfiles(tmp_path, monkeypatch, na
         for i, name in enumerate(names):
             zf.writestr(name, f" FINDINGS: Clear {i}.\n" * (i + 1))
     fast = []
-    real = reportzip._central_entries
-    monkeypatch.setattr(reportzip, "_central_entries", lambda *a: fast.append(real(*a)) or fast[-1])
-    frame, start = reportzip._central_directory(path)
-    with zipfile.ZipFile(path) as zf:
-        assert frame.equals(reportzip._entries_frame(zf.infolist())) and start == zf.start_dir
+    real = reportzip.central_entries
+    monkeypatch.setattr(reportzip, "central_entries", lambda *a: fast.append(real(*a)) or fast[-1])
+    assert members_without_zipfile(path, monkeypatch) == as_zipfile_reads_it(path)
     assert (fast[0] is None) == ("PK\x01\x02" in names[0])  # the loop reads what the numpy pass cannot chain
 
 
 def test_members_off_the_inline_path_read_like_read_report(tmp_path):
     """read_members inflates deflated, plain UTF-8 members inline; stored, bzip2 and lzma members, a
-    byte-order
-    mark, CRLF line ends or a stray latin-1 byte take the other paths and must give the same text."""
+    byte-order mark, CRLF line ends or a stray latin-1 byte take the other paths and must give the same
+    text."""
     texts = {
         ("p10/p10000032/s50414267.txt", zipfile.ZIP_DEFLATED): b" FINDINGS: Clear.\n",
         (

@@ -17,7 +17,7 @@ from PIL import Image as PILImage
 import cxrkit
 from cxrkit import images, reports
 from cxrkit.demo import make_demo
-from cxrkit.widgets import ImageViewer, StudyBrowser, TransientImage, _html
+from cxrkit.widgets import ImageViewer, StudyBrowser, TransientImage
 
 PNG_BASE64 = "iVBORw0KGgo"  # how every base64-encoded PNG starts
 
@@ -135,14 +135,27 @@ def test_selecting_the_same_study_again_reuses_the_work_and_shows_the_same(ds, m
     assert PNG_BASE64 not in json.dumps(embed_data(views=[browser])["manager_state"])
 
 
-def test_viewer_keeps_a_few_pictures_per_image():
+def test_viewer_keeps_a_few_pictures_per_image(monkeypatch):
+    import gc
+    import weakref
+
     arr = np.random.default_rng(1).integers(0, 4096, (300, 200)).astype(np.uint16)
     viewer = ImageViewer(arr, max_size=128)
-    for center in range(1000, 1000 + 100 * (viewer.pictures_kept + 3), 100):
+    centers = range(1000, 1000 + 100 * (viewer.pictures_kept + 3), 100)
+    for center in centers:
         viewer.set_window(center, 500)
-    assert len(viewer._pngs[viewer.data]) == viewer.pictures_kept
+    encoded = []
+    real = images.to_png
+    monkeypatch.setattr(images, "to_png", lambda *a, **k: encoded.append(1) or real(*a, **k))
+    for center in centers[-viewer.pictures_kept :]:  # the last few pictures are kept: shown again as they are
+        viewer.set_window(center, 500)
+    assert encoded == []
+    viewer.set_window(centers[-viewer.pictures_kept - 1], 500)  # the one before them is not: encoded again
+    assert encoded == [1]
+    previous = weakref.ref(viewer.data)
     viewer.show(arr[::-1].copy())
-    assert len(viewer._pngs) == 1  # the previous image's pictures went with it
+    gc.collect()
+    assert previous() is None  # the previous image went, and the pictures kept for it with it
 
 
 def test_next_and_previous_walk_the_list(browser):
@@ -320,11 +333,20 @@ def test_no_image_bytes_in_saved_widget_state(browser):
     )  # the widget is there, its bytes not
     full = json.dumps(ipywidgets.Widget.get_manager_state())
     assert PNG_BASE64 not in full
-    assert "value" not in TransientImage(value=b"\x89PNG")._get_embed_state()["state"]
+    alone = TransientImage(value=b"\x89PNG")
+    assert "value" not in embed_data(views=[alone])["manager_state"]["state"][alone.model_id]["state"]
 
 
-def test_report_html_escapes_and_marks():
-    out = _html.report_html(" FINDINGS: a <b> & c\n IMPRESSION: Clear <script>", highlight="clear")
+def test_report_is_escaped_with_its_sections_and_the_search_marked(tmp_path):
+    root = make_demo(tmp_path / "d", subjects=2, images=False)
+    (root / "mimic-cxr-reports.zip").unlink()  # the reports are read from files/ only
+    ds = cxrkit.open_dataset(root, cache_dir=tmp_path / "cache")
+    study = ds.study(ds.studies().collect()["study_id"][0])
+    study.report_path.write_text(" FINDINGS: a <b> & c\n IMPRESSION: Clear <script>")
+    browser = StudyBrowser(ds, study_id=study.study_id)
+    browser.text.value = "clear"  # the report search: what it finds is marked
+    assert browser.current_study_id == study.study_id
+    out = browser.report.value
     assert "<script>" not in out and "&lt;script&gt;" in out and "&amp;" in out
     assert (
         "<mark>Clear</mark>" in out
@@ -350,21 +372,25 @@ def test_display_pipeline_agrees_with_images_read_image(demo_root):
     import pydicom
 
     from cxrkit.images import display
-    from cxrkit.widgets import _pixels
 
+    viewer = ImageViewer(max_size=1024)
+    full = ImageViewer(max_size=4096)  # wider than any image: zoomed in, it shows every pixel of it
     seen = set()
     for path in sorted((demo_root / "files").rglob("*.dcm")):
         ds = pydicom.dcmread(path, stop_before_pixels=True)
-        d = _pixels.load(path)
-        mine = _pixels.render(d, *_pixels.preset_window(d, "own"), own=True)
+        viewer.show(path)  # the file's own window
+        mine = png_array(viewer.image.value)
         np.testing.assert_array_equal(mine, display.to_uint8(images.read_image(path, max_size=1024)))
         center, width = 1500.0, 2000.0
-        mine = _pixels.render(d, center, width)
+        viewer.set_window(center, width)
+        assert (viewer.center.value, viewer.width.value) == (center, width)
         ref = images.read_image(path, max_size=1024, window=(center, width))
-        np.testing.assert_array_equal(mine, display.to_uint8(ref))
-        zoomed = _pixels.render(d, center, width, zoom=1.0 + 1e-9, size=max(d.shape))  # full resolution
+        np.testing.assert_array_equal(png_array(viewer.image.value), display.to_uint8(ref))
+        full.show(viewer.data)  # the same decoded image
+        full.set_window(center, width)
+        full.zoom.value = 1.0 + 1e-9  # zoomed in: the full-resolution values
         np.testing.assert_array_equal(
-            zoomed, display.to_uint8(images.read_image(path, window=(center, width)))
+            png_array(full.image.value), display.to_uint8(images.read_image(path, window=(center, width)))
         )
         seen.add(ds.PhotometricInterpretation)
         seen.add("VOI LUT" if "VOILUTSequence" in ds else "window")
@@ -372,17 +398,20 @@ def test_display_pipeline_agrees_with_images_read_image(demo_root):
 
 
 def test_full_resolution_is_read_on_the_first_zoom_only(demo_root, monkeypatch):
-    from cxrkit.widgets import _pixels
-
     path = next((demo_root / "files").rglob("*.dcm"))
-    d = _pixels.load(path, max_size=128)
-    assert d._full is None and max(d.preview.shape) <= 128  # a selection keeps only the small preview
-    calls = []
+    reads = []
     real = images.read_modality
-    monkeypatch.setattr(images, "read_modality", lambda *a, **k: calls.append(a) or real(*a, **k))
-    _pixels.render(d, 2000.0, 3000.0, zoom=2.0)
-    _pixels.render(d, 2000.0, 3000.0, zoom=4.0, pan=(0.2, 0.8))
-    assert len(calls) == 1 and d.full.shape == d.shape == (
+    monkeypatch.setattr(
+        images, "read_modality", lambda *a, **k: reads.append(k.get("max_size")) or real(*a, **k)
+    )
+    viewer = ImageViewer(path, max_size=128)
+    d = viewer.data
+    assert reads == [128] and max(d.preview.shape) <= 128  # showing it reads only the small preview
+    viewer.set_window(2000.0, 3000.0)
+    viewer.zoom.value = 2.0
+    viewer.zoom.value = 4.0
+    viewer.pan_x.value, viewer.pan_y.value = 0.2, 0.8
+    assert reads == [128, None] and d.full.shape == d.shape == (
         images.read_header(path)["Rows"],
         images.read_header(path)["Columns"],
     )

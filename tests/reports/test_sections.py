@@ -1,43 +1,16 @@
-"""Reports: reading, the section rules (one test per rule, MIMIC-style inputs), the vectorised form,
-ingest."""
+"""cxrkit.reports.sections: the section rules of parse_sections (one test per rule, MIMIC-style inputs) and
+sections_frame, the vectorised form, which must agree with it."""
 
 from __future__ import annotations
 
-import gzip
 import random
 import re
-import threading
-import zipfile
-from pathlib import Path
 
 import polars as pl
 import pytest
+from _report_files import RULE, TITLE, mimic
 
-from cxrkit import reports
-from cxrkit.errors import ReportReadError
-from cxrkit.reports import (
-    SECTION_COLUMNS,
-    corpus,
-    ingest_reports,
-    parse_sections,
-    read_report,
-    read_reports,
-    read_sections,
-    sections_frame,
-)
-from cxrkit.storage import Cache, tree
-
-RULE = " " + "_" * 78
-TITLE = " " * 33 + "FINAL REPORT"
-
-
-def mimic(*lines: str) -> str:
-    """A report in the MIMIC style: every line indented by one space, blank lines a single space."""
-    return (
-        "\n".join(TITLE if line == "TITLE" else RULE if line == "RULE" else " " + line for line in lines)
-        + "\n"
-    )
-
+from cxrkit.reports import SECTION_COLUMNS, parse_sections, sections_frame
 
 # --- parse_sections: the official parser's rules --------------------------------------------------------
 
@@ -321,6 +294,7 @@ _WORDS = [
     "lobe",
     "opacity",
 ]
+
 _HEADERS = [
     "EXAMINATION",
     "INDICATION",
@@ -418,9 +392,8 @@ def test_sections_frame_agrees_on_text_with_only_spaces_and_line_breaks():
 
 def test_sections_frame_finds_the_rare_headers_in_otherwise_plain_reports():
     """Most reports are marked with the upper-case header rule alone; the other header forms (mixed case, a
-    tab
-    before the colon, colon-less WET READ / ADDENDUM, lines of underscores) must still be found when they are
-    the only unusual thing in a report, and look-alike lines must not be taken for headers."""
+    tab before the colon, colon-less WET READ / ADDENDUM, lines of underscores) must still be found when they
+    are the only unusual thing in a report, and look-alike lines must not be taken for headers."""
     plain = " FINAL REPORT\n INDICATION: Cough.\n \n {}\n \n FINDINGS: Clear.\n"
     odd = [
         "Impression: Normal.",
@@ -463,265 +436,3 @@ def test_sections_frame_keeps_lazy_frames_lazy():
     out = sections_frame(lazy, keep_text=False)
     assert isinstance(out, pl.LazyFrame)
     assert out.collect()["impression"].to_list() == ["Clear."]
-
-
-# --- read_report ----------------------------------------------------------------------------------------
-
-
-def test_read_report_line_endings_and_stray_bytes(tmp_path):
-    p = tmp_path / "s50000001.txt"
-    p.write_bytes(b" FINDINGS: caf\xc3\xa9 and a stray \xe9 byte.\r\n IMPRESSION: ok.\r")
-    assert read_report(p) == " FINDINGS: café and a stray é byte.\n IMPRESSION: ok.\n"
-
-
-def test_read_report_gz(tmp_path):
-    p = tmp_path / "s50000001.txt.gz"
-    p.write_bytes(gzip.compress(b" FINDINGS: Clear.\n"))
-    assert read_report(p) == " FINDINGS: Clear.\n"
-
-
-def test_read_report_missing_file_names_it(tmp_path):
-    with pytest.raises(ReportReadError, match="s59999999.txt"):
-        read_report(tmp_path / "s59999999.txt")
-
-
-def test_read_report_zip_member_and_zipfile_path(tmp_path):
-    z = tmp_path / "r.zip"
-    with zipfile.ZipFile(z, "w") as zf:
-        zf.writestr("whatever/files/p10/p10000032/s50414267.txt", b" IMPRESSION: Clear.\r\n")
-    member = reports.find_zip_member(z, 10000032, 50414267)
-    assert member == "whatever/files/p10/p10000032/s50414267.txt"
-    assert read_report(z, member) == " IMPRESSION: Clear.\n"
-    assert read_report(zipfile.Path(z, member)) == " IMPRESSION: Clear.\n"
-    assert reports.find_zip_member(z, 10000032, 50000000) is None
-    with pytest.raises(ReportReadError, match="no member"):
-        read_report(z, "whatever/files/p10/p10000032/s50000000.txt")
-
-
-# --- corpus ingest --------------------------------------------------------------------------------------
-
-REPORTS = {
-    (10000032, 50414267): mimic(
-        "TITLE", "INDICATION: Cough.", "", "FINDINGS: Clear lungs.", "", "IMPRESSION: Normal."
-    ),
-    (10000032, 53189527): mimic("TITLE", "FINDINGS: Small left effusion.", "", "IMPRESSION: Effusion."),
-    (10000764, 57375967): mimic("TITLE", "PORTABLE CHEST ___", "", "No pneumothorax."),
-    (11000011, 51234567): "",  # empty report
-    (12000001, 52222222): TITLE + "\n",  # title only
-}
-
-
-def write_tree(root: Path, extra: dict | None = None) -> Path:
-    for (subject, study), text in {**REPORTS, **(extra or {})}.items():
-        p = root / f"files/p{str(subject)[:2]}/p{subject}/s{study}.txt"
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
-    # an image study folder beside the reports must be ignored
-    (root / "files/p10/p10000032/s50414267").mkdir(exist_ok=True)
-    (root / "files/p10/p10000032/s50414267/02aa804e-bde0afdd-112c0b34-7bc16630-4e384014.dcm").write_bytes(
-        b"x"
-    )
-    return root
-
-
-def write_zip(path: Path, top: str = "mimic-cxr-reports-copy-2") -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(f"{top}/", b"")
-        for (subject, study), text in REPORTS.items():
-            zf.writestr(f"{top}/files/p{str(subject)[:2]}/p{subject}/s{study}.txt", text)
-        zf.writestr(f"{top}/README.txt", "not a report")
-        zf.writestr(f"{top}/files/p10/p10000032/notes.txt", "not a report either")
-    return path
-
-
-def test_read_reports_from_a_folder(tmp_path):
-    root = write_tree(tmp_path / "root")
-    df = read_reports(root, cache=False, executor="serial", progress=False)
-    assert df.columns == ["subject_id", "study_id", "text", "path", "error"]
-    assert df.schema["subject_id"] == pl.Int64 and df.schema["study_id"] == pl.Int64
-    assert df.select("subject_id", "study_id").rows() == sorted(REPORTS)
-    assert df["error"].null_count() == df.height
-    assert df.filter(pl.col("study_id") == 50414267)["path"].item() == "files/p10/p10000032/s50414267.txt"
-    assert df.filter(pl.col("study_id") == 50414267)["text"].item() == REPORTS[(10000032, 50414267)]
-
-
-def test_read_reports_given_paths_with_one_unreadable(tmp_path):
-    root = write_tree(tmp_path / "root")
-    rels = ["files/p10/p10000032/s50414267.txt", "files/p10/p10000032/s59999999.txt"]
-    with pytest.warns(reports.ReportIngestWarning, match="1 report"):
-        df = read_reports(root, paths=rels, cache=False, executor="serial", progress=False)
-    assert df.height == 2
-    bad = df.filter(pl.col("study_id") == 59999999)
-    assert bad["text"].item() is None
-    assert "s59999999.txt" in bad["error"].item()
-    assert df.filter(pl.col("study_id") == 50414267)["error"].item() is None
-
-
-def test_read_reports_non_utf8_and_crlf_in_the_corpus(tmp_path):
-    root = write_tree(tmp_path / "root", {(13000001, 53333333): b" FINDINGS: \xe9panchement.\r\n"})
-    df = read_reports(root, cache=False, executor="serial", progress=False)
-    assert df.filter(pl.col("study_id") == 53333333)["text"].item() == " FINDINGS: épanchement.\n"
-
-
-def test_missing_source_and_folder_without_files(tmp_path):
-    with pytest.raises(ReportReadError, match="no such file"):
-        read_reports(tmp_path / "nope", cache=False)
-    with pytest.raises(ReportReadError, match="no files/ folder"):
-        read_reports(tmp_path, cache=False)
-
-
-def test_cache_second_call_does_not_read_files(tmp_path, monkeypatch):
-    root = write_tree(tmp_path / "root")
-    cache = Cache(tmp_path / "cache")
-    first = ingest_reports(root, cache=cache, executor="serial", progress=False)
-    assert first.detail["cached"] is False
-    reports.wait_for_cache_writes()
-    assert list((tmp_path / "cache" / "reports").glob("corpus-*.parquet"))
-
-    def boom(task):
-        raise AssertionError("the cache was not used")
-
-    monkeypatch.setattr(corpus, "_ingest_chunk", boom)
-    second = ingest_reports(root, cache=cache, executor="serial", progress=False)
-    assert second.detail["cached"] is True
-    assert second.frame.equals(first.frame)
-    sections = read_sections(root, cache=cache, executor="serial", progress=False)  # same entry
-    assert sections.filter(pl.col("study_id") == 50414267)["impression"].item() == "Normal."
-    assert "text" not in sections.columns
-
-
-def test_cache_is_written_in_the_background_and_used_meanwhile(tmp_path, monkeypatch):
-    import threading
-
-    from cxrkit.storage import cache as cache_module
-
-    root = write_tree(tmp_path / "root")
-    cache = Cache(tmp_path / "cache")
-    release = threading.Event()
-    real = corpus._write_entry
-
-    def slow(*args):
-        release.wait(30)
-        real(*args)
-
-    monkeypatch.setattr(corpus, "_write_entry", slow)
-    first = ingest_reports(root, cache=cache, executor="serial", progress=False, sections=True)
-    assert not list((tmp_path / "cache" / "reports").glob("corpus-*.parquet"))  # not yet on disk
-    monkeypatch.setattr(corpus, "_ingest_chunk", lambda task: pytest.fail("the pending entry was not used"))
-    second = ingest_reports(root, cache=cache, executor="serial", progress=False)
-    assert second.detail["cached"] is True and second.frame.equals(first.frame.drop(SECTION_COLUMNS))
-    release.set()
-    reports.wait_for_cache_writes()
-    entries = list((tmp_path / "cache" / "reports").glob("corpus-*.parquet"))
-    assert entries and all(cache_module.pending(e) is None for e in entries)
-    third = read_sections(root, cache=cache, executor="serial", progress=False, keep_text=True)
-    assert third.equals(first.frame)
-
-
-def test_cache_is_invalidated_by_a_new_patient_and_refreshed_on_demand(tmp_path):
-    root = write_tree(tmp_path / "root")
-    cache = Cache(tmp_path / "cache")
-    assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS)
-    write_tree(root, {(10000999, 58888888): mimic("IMPRESSION: New patient.")})  # a new patient folder
-    assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS) + 1
-    # a study added to an existing patient is not part of the cheap key: refresh=True re-reads
-    write_tree(root, {(10000999, 57777777): mimic("IMPRESSION: Second study.")})
-    assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS) + 1
-    assert (
-        read_reports(root, cache=cache, executor="serial", progress=False, refresh=True).height
-        == len(REPORTS) + 2
-    )
-
-
-def test_zip_cache_key_follows_the_zip(tmp_path):
-    z = write_zip(tmp_path / "r.zip")
-    cache = Cache(tmp_path / "cache")
-    with pytest.warns(reports.ReportIngestWarning):
-        assert ingest_reports(z, cache=cache, executor="serial", progress=False).detail["cached"] is False
-    assert ingest_reports(z, cache=cache, executor="serial", progress=False).detail["cached"] is True
-    with zipfile.ZipFile(z, "a") as zf:
-        zf.writestr("top/files/p19/p19999999/s59999999.txt", " IMPRESSION: New.\n")
-    with pytest.warns(reports.ReportIngestWarning):
-        again = ingest_reports(z, cache=cache, executor="serial", progress=False)
-    assert again.detail["cached"] is False and again.frame.height == len(REPORTS) + 1
-
-
-def test_read_sections_matches_parse_sections(tmp_path):
-    root = write_tree(tmp_path / "root")
-    df = read_sections(root, cache=False, executor="serial", progress=False, keep_text=True)
-    for row in df.iter_rows(named=True):
-        expected = parse_sections(row["text"])
-        assert {k: row[k] for k in SECTION_COLUMNS} == {k: expected.get(k) for k in SECTION_COLUMNS}
-
-
-def test_read_reports_with_a_thread_pool_and_small_chunks(tmp_path, monkeypatch):
-    from concurrent.futures import ThreadPoolExecutor
-
-    root = write_tree(tmp_path / "root")
-    z = write_zip(tmp_path / "r.zip")
-    monkeypatch.setattr(corpus, "_chunks", lambda items, executor, most: [[i] for i in items])
-    with ThreadPoolExecutor(2) as pool:
-        folder = read_reports(root, cache=False, executor=pool, progress=False)
-        with pytest.warns(reports.ReportIngestWarning):
-            zipped = read_reports(z, cache=False, executor=pool, progress=False)
-    assert folder.select("study_id", "text").equals(zipped.select("study_id", "text"))
-
-
-def test_default_run_reads_and_sections_in_separate_threads_with_the_serial_answer(tmp_path, monkeypatch):
-    root = write_tree(tmp_path / "root")
-    serial = read_sections(root, cache=False, executor="serial", progress=False, keep_text=True)
-    monkeypatch.setattr(corpus, "_chunks", lambda items, executor, most: [[i] for i in items])
-    threads = {"read": set(), "sections": set()}
-    real_read, real_sections = corpus._read_chunk, corpus.sections_frame
-
-    def read(task):
-        threads["read"].add(threading.current_thread().name)
-        return real_read(task)
-
-    def section(frame):
-        threads["sections"].add(threading.current_thread().name)
-        return real_sections(frame)
-
-    monkeypatch.setattr(corpus, "_read_chunk", read)
-    monkeypatch.setattr(corpus, "sections_frame", section)
-    local = read_sections(root, cache=False, progress=False, keep_text=True)
-    assert local.equals(serial)
-    assert threads["read"] and threads["sections"] and not threads["read"] & threads["sections"]
-
-    patients = tree.patient_dirs(root)
-
-    def fail_one(
-        task,
-    ):  # the first patient's folder cannot be read, the last patient's chunk cannot be sectioned
-        if task[2] == patients[:1]:
-            raise OSError("disk went away")
-        return real_read(task)
-
-    def fail_sections(frame):
-        if frame["path"].str.starts_with(patients[-1] + "/").any():
-            raise ValueError("bad chunk")
-        return real_sections(frame)
-
-    monkeypatch.setattr(corpus, "_read_chunk", fail_one)
-    monkeypatch.setattr(corpus, "sections_frame", fail_sections)
-    with pytest.warns(reports.ReportIngestWarning):
-        broken = read_sections(root, cache=False, progress=False)
-    errors = dict(broken.filter(pl.col("error").is_not_null()).select("path", "error").iter_rows())
-    assert errors.pop(patients[0]) == "OSError: disk went away"  # one row for the unreadable folder
-    # the chunk that could not be sectioned keeps its texts, with null sections and the reason
-    assert errors and all(p.startswith(patients[-1] + "/") for p in errors)
-    assert set(errors.values()) == {"cannot cut into sections: ValueError: bad chunk"}
-    unsectioned = broken.filter(pl.col("path").is_in(list(errors)))
-    assert unsectioned.select(SECTION_COLUMNS).null_count().row(0) == (unsectioned.height,) * len(
-        SECTION_COLUMNS
-    )
-    with pytest.warns(reports.ReportIngestWarning):
-        kept = read_sections(root, cache=False, progress=False, keep_text=True)
-    assert kept.filter(pl.col("path").is_in(list(errors)))["text"].null_count() == 0
-    with pytest.warns(reports.ReportIngestWarning):  # a given executor keeps them too
-        serial_kept = read_sections(root, cache=False, executor="serial", progress=False, keep_text=True)
-    assert serial_kept.filter(pl.col("error").str.starts_with("cannot cut")).height == len(errors)
-    good = broken.filter(pl.col("error").is_null())
-    assert good.height > 0 and good.equals(
-        serial.drop("text").join(good.select("path"), on="path", how="semi")
-    )
