@@ -338,7 +338,7 @@ def test_no_image_bytes_in_saved_widget_state(browser):
 
 
 def test_report_is_escaped_with_its_sections_and_the_search_marked(tmp_path):
-    root = make_demo(tmp_path / "d", subjects=2, images=False)
+    root = make_demo(tmp_path / "d", subjects=2, images=False, layout="single")
     (root / "mimic-cxr-reports.zip").unlink()  # the reports are read from files/ only
     ds = cxrkit.open_dataset(root, cache_dir=tmp_path / "cache")
     study = ds.study(ds.studies().collect()["study_id"][0])
