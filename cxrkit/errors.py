@@ -88,6 +88,12 @@ class RemoteAuthError(RemoteError, PermissionError):
     status: int | str | None = None
 
 
+class InvalidUrlError(CxrkitError, ValueError):
+    """A URL the kit will not send anywhere: its credentials would be mis-split (an unencoded ``/``, ``?`` or
+    ``#`` in a password), or it does not parse (a bad port, a control character).
+    The message shows no secret."""
+
+
 class MissingExtraError(CxrkitError, ImportError):
     """Opening a URL needs an optional extra that is not installed."""
 

@@ -54,9 +54,17 @@ from typing import Any
 import polars as pl
 
 from .. import layout
-from ..errors import CxrkitError, MissingExtraError, MissingFileError, RemoteAuthError, RemoteError
+from ..errors import (
+    CxrkitError,
+    InvalidUrlError,
+    MissingExtraError,
+    MissingFileError,
+    RemoteAuthError,
+    RemoteError,
+)
 from .backend import Source, fetch_file
 from .cache import Cache, identity_key
+from .credentials import PLACES, basic_token_forms, guard_logging, scrub, split_credentials
 from .tree import first_image_ext, paths_frame, walk_files
 
 __all__ = ["HEAD_BYTES", "Remote", "RemoteSource", "mirror_key", "strip_credentials"]
@@ -72,21 +80,14 @@ REMOTE_DIR = "remote"
 
 
 def strip_credentials(url: str) -> str:
-    """The URL without ``user:password@`` and without a trailing slash."""
-    parts = urllib.parse.urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)).rstrip(
-        "/"
-    )
+    """The URL without ``user:password@`` and without a trailing slash; refuses (with
+    :class:`~cxrkit.errors.InvalidUrlError`) a URL whose credentials would be mis-split
+    (:func:`~cxrkit.storage.credentials.split_credentials`)."""
+    return split_credentials(url)[0].rstrip("/")
 
 
 def _scrub(text: str, secrets: Iterable[str]) -> str:
-    text = re.sub(r"([A-Za-z][A-Za-z0-9+.\-]*://)[^/@\s]+@", r"\1", text)  # user:password@ in any URL
-    text = re.sub(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(basic|bearer)\s+[^'\"\s,>)]+", r"\1***", text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    return scrub(text, secrets)
 
 
 def _secret_values(options: dict[str, Any]) -> Iterable[str]:
@@ -123,11 +124,20 @@ class Remote:
     """
 
     def __init__(self, url: str, storage_options: dict[str, Any] | None = None) -> None:
-        parts = urllib.parse.urlsplit(url)
-        self.url = strip_credentials(url)
+        clean, url_user, url_password = split_credentials(url)
+        self.url = clean.rstrip("/")
         self.label = self.url
+        try:
+            parts = urllib.parse.urlsplit(clean)
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError as exc:
+            raise InvalidUrlError(
+                f"{self.url}: not a URL the kit can open ({exc}); a user name or password in it must be "
+                f"percent-encoded, or given through {PLACES}"
+            ) from None
         self.protocol = parts.scheme.lower()
         self.host = parts.hostname or ""
+        self._url_credentials = (url_user, url_password)
         options = dict(storage_options or {})
         extra = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}.get(self.protocol, "remote")
         self._netrc_problem: str | None = None
@@ -146,6 +156,11 @@ class Remote:
         else:
             secrets = tuple(_secret_values(options))
             self.credentials = _Credentials("storage_options=" if secrets else None, secrets)
+        if url_password and url_password not in self.credentials.secrets:  # given, even if not the one used
+            self.credentials = _Credentials(
+                self.credentials.source, (*self.credentials.secrets, url_password)
+            )
+        guard_logging(self.credentials.secrets)  # every log record from now on is scrubbed of them
         try:
             self.fs = fsspec.filesystem(self.protocol, skip_instance_cache=True, **options)
         except ImportError as exc:
@@ -183,8 +198,8 @@ class Remote:
         source = None
         if user is not None or "auth" in client or "Authorization" in (client.get("headers") or {}):
             source = "storage_options="
-        elif parts.username is not None:
-            user, password = urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
+        elif self._url_credentials[0] is not None:
+            user, password = self._url_credentials[0], self._url_credentials[1] or ""
             source = "the URL (user:password@)"
         elif os.environ.get(ENV_USER):
             user, password = os.environ[ENV_USER], os.environ.get(ENV_PASSWORD, "")
@@ -209,7 +224,8 @@ class Remote:
         if user is not None:
             token = aiohttp.encode_basic_auth(user, password or "")
             client["headers"] = {**(client.get("headers") or {}), "Authorization": token}
-            secrets = tuple(s for s in (password, token, token.split(" ", 1)[-1]) if s)
+            forms = (token, token.split(" ", 1)[-1], *basic_token_forms(user, password or ""))
+            secrets = tuple(s for s in (password, *forms) if s)
         # bytes as stored: a server compressing on the fly would break sizes and ranges
         client["headers"] = {"Accept-Encoding": "identity", **(client.get("headers") or {})}
         options["client_kwargs"] = client
