@@ -26,7 +26,25 @@ from ..errors import (
 from ..storage.files import open_binary
 from ..storage.files import read_head as storage_read_head
 
-__all__ = ["dcmread", "file_kind", "image_errors", "open_jpg", "path_ids", "read_head"]
+__all__ = [
+    "HEAD_ROOM",
+    "PIXEL_FACTOR",
+    "data_limit",
+    "dcmread",
+    "file_kind",
+    "image_errors",
+    "open_jpg",
+    "path_ids",
+    "pixel_bytes",
+    "read_head",
+]
+
+#: Bytes of DICOM data accepted besides the pixels (the header, overlays, icons, padding). A read of the
+#: header alone stops there; a file whose data goes on past what its header allows is refused (a bomb).
+HEAD_ROOM = 16 << 20
+#: How many times the pixel bytes the header declares the stored pixel data may take (compressed pixel data is
+#: smaller than raw; lossless compression of noise grows it by a few percent at most).
+PIXEL_FACTOR = 2
 
 
 def file_kind(path: str | os.PathLike) -> str:
@@ -81,13 +99,54 @@ def read_head(path: str | os.PathLike, limit: int) -> bytes:
         raise CorruptImageError(str(exc)) from exc
 
 
-def dcmread(path: str | os.PathLike, **kwargs: Any):
-    """``pydicom.dcmread`` with the kit's errors (naming the file and what to do)."""
+def pixel_bytes(info: dict[str, Any]) -> int:
+    """The bytes of pixel data a header declares: Rows x Columns x SamplesPerPixel x BitsAllocated/8 x frames.
+
+    Examples
+    --------
+    >>> pixel_bytes({"Rows": 3056, "Columns": 2544, "BitsAllocated": 16})
+    15548928
+    """
+
+    def number(key: str, default: int) -> int:
+        try:
+            return max(1, int(info.get(key) or default))
+        except (TypeError, ValueError):
+            return default
+
+    bits = min(number("BitsAllocated", 16), 64)
+    frames = number("NumberOfFrames", 1)
+    return number("Rows", 1) * number("Columns", 1) * number("SamplesPerPixel", 1) * -(-bits // 8) * frames
+
+
+def data_limit(info: dict[str, Any]) -> int:
+    """The most bytes of DICOM data (decompressed, for ``.dcm.gz``) the kit reads for an image with this
+    header: :data:`PIXEL_FACTOR` times its :func:`pixel_bytes`, plus :data:`HEAD_ROOM`.
+
+    Examples
+    --------
+    >>> data_limit({"Rows": 512, "Columns": 512, "BitsAllocated": 16}) == 2 * 512 * 512 * 2 + HEAD_ROOM
+    True
+    """
+    return PIXEL_FACTOR * pixel_bytes(info) + HEAD_ROOM
+
+
+def dcmread(path: str | os.PathLike, *, limit: int = HEAD_ROOM, **kwargs: Any):
+    """``pydicom.dcmread`` with the kit's errors (naming the file and what to do), reading at most ``limit``
+    bytes of data (:func:`data_limit` for the pixels; :data:`HEAD_ROOM` by default, enough for a header read
+    with ``stop_before_pixels=True``): a file whose data goes on past it raises :class:`CorruptImageError`
+    before more is read or inflated."""
     import pydicom
     from pydicom.errors import InvalidDicomError
 
+    what = (
+        "the DICOM header's elements"
+        if kwargs.get("stop_before_pixels")
+        else f"the DICOM data (at most {PIXEL_FACTOR} x the pixel bytes its Rows, Columns, SamplesPerPixel "
+        f"and BitsAllocated declare, plus {HEAD_ROOM >> 20} MiB for the rest)"
+    )
     try:
-        with open_binary(path) as fh, warnings.catch_warnings(record=True) as caught:
+        with open_binary(path, limit=limit, what=what) as fh, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             ds = pydicom.dcmread(fh, **kwargs)
         for warning in caught:  # pydicom warns (not raises) on some damage; a scan must not print thousands

@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import CorruptImageError, UndecodableImageError, UnsupportedImageError
 from ..storage.files import read_into
 from . import _dicomhead as dh
-from ._files import dcmread, file_kind, image_errors, open_jpg
+from ._files import data_limit, dcmread, file_kind, image_errors, open_jpg
 from .header import parse_file_head
 
 __all__ = ["read_stored"]
@@ -112,27 +112,35 @@ def fix_sign(arr: np.ndarray, info: dict[str, Any]) -> np.ndarray:
 
 def native_layout(path: str | os.PathLike) -> tuple[dict[str, Any], int, np.dtype] | None:
     """``(header, pixel data offset, dtype)`` for uncompressed little-endian files, else ``None``."""
+    return _head(path)[1]
+
+
+def _head(
+    path: str | os.PathLike,
+) -> tuple[dict[str, Any] | None, tuple[dict[str, Any], int, np.dtype] | None]:
+    """One fast parse of the file's head: ``(its header values, or None when pydicom must read the header;
+    the native layout, or None)``."""
     parsed = parse_file_head(path, dh.PIXEL_DATA)
     if parsed is None:
-        return None
+        return None, None
     ts, found, pos, explicit, buf = parsed
     info = dh.raw_values(ts, found)
     if info is None:
-        return None
+        return None, None
     if ts not in (dh.IMPLICIT_LE, dh.EXPLICIT_LE) or pos + 8 > len(buf):
-        return None
+        return info, None
     group, elem = dh.TAG.unpack_from(buf, pos)
     if group << 16 | elem != dh.PIXEL_DATA:
-        return None
+        return info, None
     if explicit:
         length, offset = dh.U32.unpack_from(buf, pos + 8)[0], pos + 12
     else:
         length, offset = dh.U32.unpack_from(buf, pos + 4)[0], pos + 8
     dtype = _native_dtype(info)
     if length == 0xFFFFFFFF or dtype is None:
-        return None
+        return info, None
     _check_shape(path, info)
-    return info, offset, dtype
+    return info, (info, offset, dtype)
 
 
 def _read_native(path: str | os.PathLike, info: dict[str, Any], offset: int, dtype: np.dtype) -> np.ndarray:
@@ -202,10 +210,21 @@ def _decode(path: str | os.PathLike, ds: Any) -> np.ndarray:
 _PIXEL_KEYS = {"Rows", "Columns", "SamplesPerPixel", "BitsAllocated", "BitsStored", "PixelRepresentation"}
 
 
-def _pydicom_stored(path: str | os.PathLike) -> tuple[np.ndarray, Any]:
-    ds = dcmread(path)
+def _pixel_info(ds: Any) -> dict[str, Any]:
     info = {key: ds.get(key) for key in _PIXEL_KEYS | {"PhotometricInterpretation", "NumberOfFrames"}}
     info["NumberOfFrames"] = dh.convert("is", info["NumberOfFrames"])
+    return info
+
+
+def _pydicom_stored(path: str | os.PathLike, head: dict[str, Any] | None = None) -> tuple[np.ndarray, Any]:
+    """Pixels through pydicom, reading no more than the header (``head``, else pydicom's reading of it)
+    allows (:func:`~cxrkit.images._files.data_limit`)."""
+    if head is None:
+        head = _pixel_info(dcmread(path, stop_before_pixels=True))
+    if head.get("Rows") is not None and head.get("Columns") is not None:
+        _check_shape(path, head)  # refused before any pixel is read
+    ds = dcmread(path, limit=data_limit(head))
+    info = _pixel_info(ds)
     if "PixelData" not in ds:
         floats = "FloatPixelData" in ds or "DoubleFloatPixelData" in ds
         raise CorruptImageError(
@@ -247,10 +266,10 @@ def read_stored_with_header(path: str | os.PathLike) -> tuple[np.ndarray, Any | 
     a ``.jpg``."""
     if file_kind(path) == "jpg":
         return read_jpg_values(path), None
-    fast = native_layout(path)
+    head, fast = _head(path)
     if fast is not None:
         return _read_native(path, *fast), None
-    return _pydicom_stored(path)
+    return _pydicom_stored(path, head)
 
 
 def read_jpg_values(path: str | os.PathLike, max_size: int | None = None) -> np.ndarray:

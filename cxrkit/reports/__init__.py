@@ -26,13 +26,14 @@ from .corpus import (
     read_sections,
     wait_for_cache_writes,
 )
-from .encoding import decode_report
+from .encoding import MAX_REPORT_BYTES, decode_report
 from .read import read_report
 from .sections import PARSER_VERSION, SECTION_COLUMNS, SECTION_SYNONYMS, parse_sections, sections_frame
 from .zipread import find_zip_member, read_zip_report, report_members
 
 __all__ = [
     "INGEST_VERSION",
+    "MAX_REPORT_BYTES",
     "PARSER_VERSION",
     "SECTION_COLUMNS",
     "SECTION_SYNONYMS",

@@ -28,7 +28,7 @@ from ..errors import ReportReadError
 from ..storage.cache import Cache, file_identity, identity_key, pending, wait_for_writes, write_in_background
 from ..storage.scan import default_workers, map_paths
 from ..storage.tree import patient_dirs
-from .encoding import decode_report
+from .encoding import MAX_REPORT_BYTES, decode_report, report_too_large
 from .read import read_report
 from .sections import PARSER_VERSION, SECTION_COLUMNS, sections_frame
 from .zipread import (
@@ -93,9 +93,12 @@ def _read_files(root: str, rels: list[str]) -> pl.DataFrame:
             if path.endswith(".txt"):  # the hot path: a plain local file, opened directly (no Path objects)
                 try:
                     with open(path, "rb") as fh:
-                        texts.append(decode_report(fh.read()))
-                    errors.append(None)
-                    continue
+                        raw = fh.read(MAX_REPORT_BYTES + 1)
+                    if len(raw) <= MAX_REPORT_BYTES:
+                        texts.append(decode_report(raw))
+                        errors.append(None)
+                        continue
+                    raise report_too_large(path)
                 except OSError:
                     pass  # let read_report raise the error that names the file
             texts.append(read_report(path))

@@ -15,8 +15,16 @@ Examples
 from __future__ import annotations
 
 import codecs
+import zlib
 
-__all__ = ["decode_report"]
+from ..errors import ReportReadError
+
+__all__ = ["MAX_REPORT_BYTES", "decode_report", "inflate_report", "report_too_large"]
+
+#: The largest report the kit reads, in bytes. MIMIC-CXR's reports are a few kilobytes (the longest well under
+#: 100 kB); a report file or zip member that declares or inflates to more is refused as an error naming it,
+#: before more of it is read or inflated (a damaged file, or a decompression bomb).
+MAX_REPORT_BYTES = 4 << 20
 
 
 def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
@@ -44,3 +52,43 @@ def decode_report(data: bytes) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+def report_too_large(where: str, size: int | None = None) -> ReportReadError:
+    """The error for a report over :data:`MAX_REPORT_BYTES` (``size``: what it declares, when known)."""
+    said = f"declares {size:,} bytes" if size is not None else f"holds more than {MAX_REPORT_BYTES:,} bytes"
+    return ReportReadError(
+        f"{where}: {said}, over the {MAX_REPORT_BYTES >> 20} MiB a report may take; refused before reading "
+        "further (a damaged file, or a decompression bomb): re-download it"
+    )
+
+
+def inflate_report(data: bytes | memoryview, where: str) -> bytes:
+    """A raw deflate stream (a zip member's data) inflated to at most :data:`MAX_REPORT_BYTES`.
+
+    Raises :class:`~cxrkit.errors.ReportReadError` naming ``where`` when the stream inflates to more (having
+    inflated no further) or is corrupt.
+
+    Examples
+    --------
+    >>> import zlib
+    >>> c = zlib.compressobj(wbits=-15)
+    >>> inflate_report(c.compress(b"FINDINGS: Clear.") + c.flush(), "a.zip:s1.txt")
+    b'FINDINGS: Clear.'
+    >>> c = zlib.compressobj(wbits=-15)
+    >>> inflate_report(c.compress(bytes(MAX_REPORT_BYTES + 1)) + c.flush(), "a.zip:s1.txt")
+    Traceback (most recent call last):
+    ...
+    cxrkit.errors.ReportReadError: a.zip:s1.txt: holds more than 4,194,304 bytes, over the 4 MiB a report \
+may take; refused before reading further (a damaged file, or a decompression bomb): re-download it
+    """
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        raw = inflater.decompress(data, MAX_REPORT_BYTES + 1)
+    except zlib.error as exc:
+        raise ReportReadError(f"{where}: corrupt deflate data ({exc}) (corrupt zip)") from exc
+    if len(raw) > MAX_REPORT_BYTES:
+        raise report_too_large(where)
+    if not inflater.eof:
+        raise ReportReadError(f"{where}: the deflate data ends early (corrupt zip)")
+    return raw

@@ -16,8 +16,8 @@ import zipfile
 import zlib
 
 from ..errors import CxrkitError, ReportReadError
-from ..storage.files import read_bytes
-from .encoding import decode_report
+from ..storage.files import open_binary
+from .encoding import MAX_REPORT_BYTES, decode_report, report_too_large
 from .zipread import read_zip_report
 
 __all__ = ["read_report"]
@@ -49,12 +49,19 @@ def read_report(path: str | os.PathLike | zipfile.Path, member: str | None = Non
     """
     if isinstance(path, zipfile.Path):
         try:
-            return decode_report(path.read_bytes())
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_REPORT_BYTES + 1)
+            if len(raw) > MAX_REPORT_BYTES:
+                raise report_too_large(f"report {path}")
+            return decode_report(raw)
         except (OSError, KeyError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise ReportReadError(f"cannot read report {path}: {exc}") from exc
     if member is not None:
         return read_zip_report(path, member)
     try:
-        return decode_report(read_bytes(path))
+        with open_binary(
+            path, limit=MAX_REPORT_BYTES, what="the report's bytes (a report may take 4 MiB)"
+        ) as fh:
+            return decode_report(fh.read())
     except (OSError, CxrkitError, EOFError) as exc:
         raise ReportReadError(f"cannot read report {path}: {exc}") from exc

@@ -45,7 +45,7 @@ import polars as pl
 from .. import layout
 from ..errors import ReportReadError
 from ..storage.cache import file_identity
-from .encoding import decode_report
+from .encoding import MAX_REPORT_BYTES, decode_report, inflate_report, report_too_large
 
 __all__ = [
     "MEMBER_FIELDS",
@@ -76,9 +76,17 @@ def read_zip_report(zip_path: str | os.PathLike, member: str) -> str:
     ReportReadError
         The zip has no such member, or it cannot be read; the message names both.
     """
+    where = f"member {member!r} of {zip_path}"
     try:
         with zipfile.ZipFile(zip_path) as zf:
-            return decode_report(zf.read(member))
+            info = zf.getinfo(member)
+            if info.file_size > MAX_REPORT_BYTES:  # what the directory declares
+                raise report_too_large(where, info.file_size)
+            with zf.open(info) as fh:  # and what it inflates to: the declared size may lie
+                raw = fh.read(MAX_REPORT_BYTES + 1)
+            if len(raw) > MAX_REPORT_BYTES:
+                raise report_too_large(where)
+            return decode_report(raw)
     except KeyError as exc:
         raise ReportReadError(f"{zip_path}: the zip has no member {member!r}") from exc
     except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
@@ -348,6 +356,9 @@ def report_members(zip_path: str | os.PathLike, detail: dict[str, Any] | None = 
     return unique.sort("offset").select(*MEMBER_FIELDS, "subject_id", "study_id")
 
 
+#: Deflate inflates at most 1032 bytes per compressed byte: a member this small stays under MAX_REPORT_BYTES.
+_SAFE_CSIZE = MAX_REPORT_BYTES // 1032
+
 # --- reading a run of members -------------------------------------------------------------------------------
 
 
@@ -360,18 +371,19 @@ def _read_member(zip_path: str, buf: bytes, lo: int, member: Member) -> str:
         raise ReportReadError(f"{zip_path}: member {name!r} has no local header at {offset} (corrupt zip)")
     if flags & 0x1:
         raise ReportReadError(f"{zip_path}: member {name!r} is encrypted")
+    (declared,) = struct.unpack("<I", buf[h + 22 : h + 26])  # 0 with a data descriptor: inflating decides
     nlen, elen = struct.unpack("<HH", buf[h + 26 : h + 30])
     start = h + 30 + nlen + elen
     data = buf[start : start + csize]
+    where = f"{zip_path}: member {name!r}"
+    if declared > MAX_REPORT_BYTES or (method == zipfile.ZIP_STORED and csize > MAX_REPORT_BYTES):
+        raise report_too_large(where, max(declared, csize if method == zipfile.ZIP_STORED else 0))
     if len(data) < csize:
-        raise ReportReadError(f"{zip_path}: member {name!r} is truncated")
+        raise ReportReadError(f"{where} is truncated")
     if method == zipfile.ZIP_STORED:
         raw = data
     elif method == zipfile.ZIP_DEFLATED:
-        try:
-            raw = zlib.decompress(data, -15)
-        except zlib.error as exc:
-            raise ReportReadError(f"{zip_path}: member {name!r} is corrupt ({exc})") from exc
+        raw = inflate_report(data, where)
     else:  # bzip2, lzma: rare, let zipfile do it
         return read_zip_report(zip_path, name)
     if zlib.crc32(raw) != crc:
@@ -406,7 +418,12 @@ def read_members(zip_path: str, members: list[Member]) -> pl.DataFrame:
     for member in members:
         _name, offset, _end, csize, crc, method, flags = member
         h = offset - lo
-        if method == zipfile.ZIP_DEFLATED and not flags & 0x1 and buf.startswith(b"PK\x03\x04", h):
+        if (
+            method == zipfile.ZIP_DEFLATED
+            and csize <= _SAFE_CSIZE  # cannot inflate past the cap: no cap needed here
+            and not flags & 0x1
+            and buf.startswith(b"PK\x03\x04", h)
+        ):
             nlen, elen = lengths(buf, h + 26)
             start = h + 30 + nlen + elen
             if start + csize <= size:

@@ -10,6 +10,11 @@ place, and a damaged file means the same error whoever reads it:
   (gzip hands back less than asked; these fill the buffer).
 * :func:`gzip_size` - the uncompressed size a ``.gz`` file records in its trailer, without decompressing.
 
+``open_binary(path, limit=N)`` bounds memory on hostile input: a read that would take the data (decompressed
+for ``.gz``) past ``N`` bytes raises :class:`~cxrkit.errors.CorruptFileError` instead, and no single read asks
+the file for more than the room left (so a declared length of 4 GB allocates nothing); a gzip bomb is
+inflated only as far as the limit.
+
 A missing file raises :class:`~cxrkit.errors.MissingFileError`. A broken or cut gzip stream (and an
 ``EOFError``/``zlib.error`` raised while reading a file opened here) raises
 :class:`~cxrkit.errors.CorruptFileError` naming the file, what is wrong and what to do; other ``OSError``\\ s
@@ -107,8 +112,60 @@ def _open(path: StrPath, raw: bool = False, buffering: int = -1) -> BinaryIO:
         raise _missing(path) from exc
 
 
+class _Limited:
+    """A read-only file object over ``fh`` that refuses to go past ``limit`` bytes of data."""
+
+    def __init__(self, fh: BinaryIO, limit: int, path: StrPath, what: str) -> None:
+        self._fh, self._limit, self._path, self._what = fh, limit, path, what
+        self._pos = fh.tell()
+
+    def _refuse(self) -> CorruptFileError:
+        return CorruptFileError(
+            f"{os.fspath(self._path)}: {self._what} take more than {self._limit:,} bytes; refused before "
+            "reading further (a damaged file, or a decompression bomb)"
+        )
+
+    def read(self, size: int | None = -1) -> bytes:
+        room = self._limit - self._pos
+        if size is None or size < 0 or size > room:
+            data = self._fh.read(max(room + 1, 0))  # never ask for more than the room left, plus one byte
+            if len(data) > room:
+                raise self._refuse()
+        else:
+            data = self._fh.read(size)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        with memoryview(buffer) as mv, mv.cast("B") as view:
+            data = self.read(len(view))
+            view[: len(data)] = data
+            return len(data)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        target = {os.SEEK_SET: offset, os.SEEK_CUR: self._pos + offset}.get(whence)
+        if target is not None and target > self._limit:  # seeking a gzip stream inflates up to the target
+            raise self._refuse()
+        self._pos = self._fh.seek(offset, whence)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def __getattr__(self, name: str):
+        return getattr(self._fh, name)
+
+
 @contextlib.contextmanager
-def open_binary(path: StrPath, raw: bool = False) -> Iterator[BinaryIO]:
+def open_binary(
+    path: StrPath, raw: bool = False, *, limit: int | None = None, what: str = "the data"
+) -> Iterator[BinaryIO]:
     """Open a file for binary reading in a ``with`` block, decompressing ``.gz`` files unless ``raw``.
 
     Parameters
@@ -117,6 +174,11 @@ def open_binary(path: StrPath, raw: bool = False) -> Iterator[BinaryIO]:
         A local file; a name ending in ``.gz`` is read through gzip.
     raw
         Read the bytes on disk, even of a ``.gz`` file (e.g. its trailer).
+    limit
+        At most this many bytes of data (decompressed, for ``.gz``): a read or seek past them raises
+        :class:`CorruptFileError` ("``what`` take more than ``limit`` bytes"), having inflated no further.
+    what
+        What the data is, for that message (e.g. "the DICOM data").
 
     Yields
     ------
@@ -143,11 +205,17 @@ def open_binary(path: StrPath, raw: bool = False) -> Iterator[BinaryIO]:
     >>> with open_binary(p, raw=True) as fh:
     ...     fh.read(2)  # the gzip magic
     b'\\x1f\\x8b'
+    >>> try:
+    ...     with open_binary(p, limit=4) as fh:
+    ...         _ = fh.read()
+    ... except CorruptFileError as exc:
+    ...     print(str(exc).split(": ", 1)[1])
+    the data take more than 4 bytes; refused before reading further (a damaged file, or a decompression bomb)
     """
     fh = _open(path, raw)
     try:
         with fh:
-            yield fh  # type: ignore[misc]
+            yield fh if limit is None else _Limited(fh, limit, path, what)  # type: ignore[misc]
     except _STREAM_ERRORS as exc:
         raise _corrupt(path, exc) from exc
 
