@@ -25,6 +25,7 @@ from ..errors import (
 )
 from ..storage.files import open_binary
 from ..storage.files import read_head as storage_read_head
+from ._deflated import read_dicom
 
 __all__ = [
     "HEAD_ROOM",
@@ -33,6 +34,7 @@ __all__ = [
     "dcmread",
     "file_kind",
     "image_errors",
+    "jpg_bomb",
     "open_jpg",
     "path_ids",
     "pixel_bytes",
@@ -136,7 +138,6 @@ def dcmread(path: str | os.PathLike, *, limit: int = HEAD_ROOM, **kwargs: Any):
     bytes of data (:func:`data_limit` for the pixels; :data:`HEAD_ROOM` by default, enough for a header read
     with ``stop_before_pixels=True``): a file whose data goes on past it raises :class:`CorruptImageError`
     before more is read or inflated."""
-    import pydicom
     from pydicom.errors import InvalidDicomError
 
     what = (
@@ -148,7 +149,7 @@ def dcmread(path: str | os.PathLike, *, limit: int = HEAD_ROOM, **kwargs: Any):
     try:
         with open_binary(path, limit=limit, what=what) as fh, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            ds = pydicom.dcmread(fh, **kwargs)
+            ds = read_dicom(fh, path, limit=limit, **kwargs)
         for warning in caught:  # pydicom warns (not raises) on some damage; a scan must not print thousands
             if "end of file" in str(warning.message).lower():
                 raise CorruptImageError(f"{path}: truncated ({warning.message}); re-download the file")
@@ -170,6 +171,14 @@ def dcmread(path: str | os.PathLike, *, limit: int = HEAD_ROOM, **kwargs: Any):
         ) from exc
 
 
+def jpg_bomb(path: str | os.PathLike, exc: Exception) -> CorruptImageError:
+    """The error for a JPEG whose declared size Pillow refuses (over twice ``PIL.Image.MAX_IMAGE_PIXELS``)."""
+    return CorruptImageError(
+        f"{path}: the JPEG declares an absurd size ({exc}); refused before reading further "
+        "(a damaged file, or a decompression bomb)"
+    )
+
+
 def open_jpg(path: str | os.PathLike):
     """``PIL.Image.open`` with the kit's errors."""
     from PIL import Image, UnidentifiedImageError
@@ -178,5 +187,7 @@ def open_jpg(path: str | os.PathLike):
         return Image.open(path)
     except FileNotFoundError as exc:
         raise MissingFileError(f"{path}: no such file") from exc
+    except Image.DecompressionBombError as exc:
+        raise jpg_bomb(path, exc) from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise NotAnImageError(f"{path}: not a JPEG image ({exc}); re-download the file") from exc

@@ -27,7 +27,8 @@ from typing import Any
 from ..errors import CorruptImageError, NotAnImageError
 from ..storage.files import gzip_size
 from . import _dicomhead as dh
-from ._files import dcmread, file_kind, image_errors, open_jpg, path_ids, read_head
+from ._deflated import read_dicom
+from ._files import HEAD_ROOM, dcmread, file_kind, image_errors, jpg_bomb, open_jpg, path_ids, read_head
 
 __all__ = ["HEADER_KEYS", "header_from_bytes", "read_header"]
 
@@ -223,7 +224,7 @@ def header_from_bytes(
     buf = head
     if kind == "gz":
         try:
-            buf = zlib.decompressobj(wbits=31).decompress(head)
+            buf = zlib.decompressobj(wbits=31).decompress(head, HEAD_ROOM)  # a header takes no more
         except zlib.error as exc:
             if complete or len(head) > 1 << 16:
                 raise CorruptImageError(
@@ -245,11 +246,10 @@ def header_from_bytes(
     except (dh.Unusual, struct.error):
         values = None
     if values is None:
-        import pydicom
         from pydicom.errors import InvalidDicomError
 
         try:
-            ds = pydicom.dcmread(io.BytesIO(buf), stop_before_pixels=True)
+            ds = read_dicom(io.BytesIO(buf), path, limit=HEAD_ROOM, stop_before_pixels=True)
             if not complete and ds.get("Rows") is None:
                 return None  # the head ended in the file meta or before the image tags: read more
             values = _pydicom_values(ds)
@@ -273,5 +273,7 @@ def _jpg_values(head: bytes, path: str | os.PathLike) -> dict[str, Any]:
     try:
         with Image.open(io.BytesIO(head)) as im:
             return _jpg_fields(im)
+    except Image.DecompressionBombError as exc:
+        raise jpg_bomb(path, exc) from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise NotAnImageError(f"{path}: not a JPEG image ({exc}); re-download the file") from exc

@@ -81,8 +81,14 @@ def _item(length: int) -> bytes:
 END_OF_SEQUENCE = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
 
 
+def _split_meta(data: bytes) -> tuple[bytes, bytes]:
+    """Preamble and file meta, and the dataset after them (the meta's group length says where it ends)."""
+    end = 144 + struct.unpack_from("<I", data, 140)[0]
+    return data[:end], data[end:]
+
+
 def make_image_bombs(folder: Path) -> dict[str, Path]:
-    from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless
+    from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, JPEG2000Lossless
 
     folder.mkdir(parents=True, exist_ok=True)
     encapsulated = _dicom_head(JPEG2000Lossless) + _element(0x7FE0, 0x0010, b"OB", 0xFFFFFFFF) + _item(0)
@@ -98,6 +104,20 @@ def make_image_bombs(folder: Path) -> dict[str, Path]:
             _element(0x7FE0, 0x0010, b"OB", 512 * 512 * 2) + bytes(512 * 512 * 2),
         ),
     }
+    # Deflated Explicit VR Little Endian: pydicom inflates everything after the file meta at once
+    meta = _split_meta(_dicom_head(DeflatedExplicitVRLittleEndian))[0]
+    body = _split_meta(_dicom_head(ExplicitVRLittleEndian))[1]
+    bombs["deflated.dcm"] = meta + _deflate(body + _element(0x7FE0, 0x0010, b"OB", FRAGMENT), FRAGMENT)
+    bombs["deflated-header.dcm"] = meta + _deflate(body + _element(0x0011, 0x1010, b"OB", FRAGMENT), FRAGMENT)
+    # a JPEG of 8 x 8 pixels whose frame header says 65000 x 65000
+    from PIL import Image
+
+    jpg = io.BytesIO()
+    Image.new("L", (8, 8)).save(jpg, "JPEG")
+    data = bytearray(jpg.getvalue())
+    at = data.find(b"\xff\xc0") + 5
+    data[at : at + 4] = struct.pack(">HH", 65000, 65000)
+    bombs["huge.jpg"] = bytes(data)
     paths = {}
     for name, data in bombs.items():
         paths[name] = folder / name
@@ -216,8 +236,10 @@ def test_image_bombs_are_refused_under_an_address_space_cap(image_bombs, tmp_pat
             f"attempt('pixel_stats {name}', lambda: images.pixel_stats([{p}], **SCAN)['error'].to_list())",
         ]
     calls.insert(0, "SCAN = dict(cache=False, progress=False, executor='serial')")
-    header = repr(str(image_bombs["header.dcm.gz"]))
-    calls.append(f"attempt('read_header header.dcm.gz', lambda: str(images.read_header({header})))")
+    for name in ("header.dcm.gz", "deflated-header.dcm", "huge.jpg"):
+        calls.append(
+            f"attempt('read_header {name}', lambda: str(images.read_header({str(image_bombs[name])!r})))"
+        )
     results = run_capped("\n".join(calls), tmp_path)
     assert len(results) == len(calls) - 1
     for result in results:
@@ -233,6 +255,19 @@ def test_image_bombs_are_refused_under_an_address_space_cap(image_bombs, tmp_pat
         assert name in message, result
         # declared.dcm holds a kilobyte, but its fragment declares 4 GB: refused on what it declares
         assert "refused before reading further" in message and "decompression bomb" in message, result
+
+
+def test_header_reads_stop_at_the_header(image_bombs, tmp_path):
+    """A bomb whose header is sound: the header reads (the pixels would be refused), in bounded memory, from
+    the file and from the first 4 MB of it as a remote copy's ranged read gives them."""
+    code = ""
+    for name in ("fragment.dcm.gz", "deflated.dcm"):
+        p = repr(str(image_bombs[name]))
+        code += f"attempt('read_header {name}', lambda: images.read_header({p})['Rows'])\n"
+        call = f"images.header_from_bytes(open({p}, 'rb').read(4 << 20), {p}, complete=False)"
+        code += f"attempt('header_from_bytes {name}', lambda: {call}['Rows'])\n"
+    results = run_capped(code, tmp_path)
+    assert [r.get("value") for r in results] == [512] * 4, results
 
 
 def test_a_zip_member_bomb_is_an_error_row_and_a_clear_error(zip_bomb_copy, tmp_path):
