@@ -131,11 +131,12 @@ def _scrub_record(record: logging.LogRecord) -> logging.LogRecord:
     except Exception:  # noqa: BLE001 - a record whose arguments do not format: leave it to logging
         return record
     clean = scrub(message)
-    if clean != message or record.args:
+    if clean != message:  # a record without secrets is left as it was made
         record.msg, record.args = clean, None
     if record.exc_info and record.exc_info[0] is not None:
         text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
-        record.exc_text = scrub(text)  # logging's Formatter uses exc_text when it is set
+        if scrub(text) != text:
+            record.exc_text = scrub(text)  # logging's Formatter uses exc_text when it is set
     if record.stack_info:
         record.stack_info = scrub(record.stack_info)
     return record

@@ -10,11 +10,14 @@ Every fetch is atomic (a ``.part`` file renamed when complete and verified again
 ``.part`` left by an interrupted fetch is continued with a Range request).
 Nothing touches the network unless the user opened a URL.
 
-Credentials are looked for in this order and never logged, stored in the cache, or shown in reprs and errors:
+Credentials are looked for in this order and never logged (every log record is scrubbed of them once they are
+in use: :func:`~cxrkit.storage.credentials.guard_logging`), stored in the cache, or shown in reprs and errors:
 
 * ``storage_options=`` passed to :func:`cxrkit.open_dataset` (HTTP: ``{"username": ..., "password": ...}``;
   S3/GCS: whatever s3fs/gcsfs take, e.g. ``{"key": ..., "secret": ...}`` or ``{"requester_pays": True}``);
-* for HTTP(S): ``user:password@`` in the URL (stripped at once), the ``CXRKIT_HTTP_USER`` /
+* for HTTP(S): ``user:password@`` in the URL (stripped at once; split as
+  :func:`~cxrkit.storage.credentials.split_credentials` does, which refuses a URL whose password holds an
+  unencoded ``/``, ``?`` or ``#``), the ``CXRKIT_HTTP_USER`` /
   ``CXRKIT_HTTP_PASSWORD`` environment variables, then a ``~/.netrc`` entry for the host;
 * for object stores: the cloud SDK's usual places (``AWS_ACCESS_KEY_ID``/``~/.aws``,
   ``GOOGLE_APPLICATION_CREDENTIALS``/``gcloud auth application-default login``).
