@@ -192,3 +192,40 @@ def test_library_log_records_are_scrubbed_once_a_url_with_credentials_is_open(de
     assert "GET http://127.0.0.1/x" in text and "request failed" in text and "***" in text
     assert "ValueError: bad password ***" in text, "the traceback is kept, without the secret"
     assert_clean(text, secret)
+
+
+def test_an_object_store_s_keys_stay_out_of_botocore_s_debug_log(demo4, caplog, tmp_path, monkeypatch):
+    """s3fs/aiobotocore/botocore log requests, headers and signing at DEBUG: none of it shows the key pair."""
+    pytest.importorskip("s3fs")
+    moto_server = pytest.importorskip("moto.server")
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+    key, secret = "AKIDKIT7EXAMPLE", "Secr3t/Key+with=chars"
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        client = {"endpoint_url": f"http://{host}:{port}", "region_name": "us-east-1"}
+        import s3fs
+
+        fs = s3fs.S3FileSystem(skip_instance_cache=True, key=key, secret=secret, client_kwargs=client)
+        import boto3
+
+        boto3.client("s3", aws_access_key_id=key, aws_secret_access_key=secret, **client).create_bucket(
+            Bucket="mimic"
+        )
+        for name in sorted(p.name for p in demo4.glob("*.csv.gz")):
+            fs.put(str(demo4 / name), f"mimic/cxr/{name}")
+        caplog.clear()
+        caplog.set_level(logging.DEBUG)
+        options = {"key": key, "secret": secret, "client_kwargs": client}
+        ds = cxrkit.open_dataset("s3://mimic/cxr", storage_options=options, cache_dir=tmp_path)
+        assert ds.records().collect().height == 14
+        with pytest.raises(CxrkitError) as missing:
+            ds.local_file("files/p10/p10000000/s50000000/nothing-here.dcm")
+        assert key not in str(missing.value) and secret not in str(missing.value)
+    finally:
+        server.stop()
+    text = _log_text(caplog)
+    assert "botocore" in " ".join(r.name for r in caplog.records), "botocore logged at DEBUG"
+    assert key not in text and secret not in text
