@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import socket
+import subprocess
+import sys
 import threading
 import urllib.parse
 from typing import Self
@@ -229,3 +232,20 @@ def test_an_object_store_s_keys_stay_out_of_botocore_s_debug_log(demo4, caplog, 
     text = _log_text(caplog)
     assert "botocore" in " ".join(r.name for r in caplog.records), "botocore logged at DEBUG"
     assert key not in text and secret not in text
+
+
+def test_the_cli_refuses_a_mis_split_url_in_words(tmp_path):
+    with Sentinel() as sentinel:
+        url = f"http://127.0.0.1:{sentinel.port}/SECRET-cli9@127.0.0.1:9/"
+        done = subprocess.run(
+            [sys.executable, "-m", "cxrkit", "info", url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "CXRKIT_CACHE": str(tmp_path)},
+        )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "percent-encode" in (done.stderr + done.stdout).lower()
+    assert "SECRET-cli9" not in done.stderr + done.stdout
+    assert sentinel.got == []
