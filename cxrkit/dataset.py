@@ -362,9 +362,10 @@ class Dataset:
 
     # --- tables ------------------------------------------------------------------------------------
 
-    def table(self, name: str) -> pl.LazyFrame:
+    def table(self, name: str, *, refresh: bool = False) -> pl.LazyFrame:
         """Table ``name`` (a key of :data:`cxrkit.tables.TABLES`) as a typed lazy frame, cached as parquet.
 
+        The copy follows the file (see :func:`cxrkit.tables.load_table`); ``refresh=True`` rebuilds it anyway.
         Raises :class:`~cxrkit.errors.MissingFileError` when this copy lacks it (check :meth:`has` first).
 
         Examples
@@ -382,7 +383,9 @@ class Dataset:
                 f"this copy ({self.location}) has no {spec.files[0]} ({spec.description}); it ships with "
                 f"{spec.source}. Download it into the root, or check ds.has({name!r}) before using it."
             )
-        return tables.load_table(self.local_file(path), tables.TABLES[name], cache=self.cache)
+        return tables.load_table(
+            self.local_file(path), tables.TABLES[name], cache=self.cache, refresh=refresh
+        )
 
     def records(self) -> pl.LazyFrame:
         """Images: ``subject_id, study_id, dicom_id, path`` from ``cxr-record-list.csv.gz``.
@@ -679,12 +682,13 @@ class Dataset:
             "mimic-cxr-reports.zip (MIMIC-CXR-JPG ships without reports; they come with MIMIC-CXR)"
         )
 
-    def reports(self, *, executor=None, progress: bool = True) -> pl.LazyFrame:
+    def reports(self, *, executor=None, progress: bool = True, refresh: bool = False) -> pl.LazyFrame:
         """Every report: ``subject_id, study_id, text`` (plus ``path`` and ``error``), from the ``files/``
         tree, else straight from ``mimic-cxr-reports.zip``. Read in parallel once,
         then kept as parquet in the cache.
 
-        See :func:`cxrkit.reports.read_reports` for the reading and caching rules.
+        See :func:`cxrkit.reports.read_reports` for the reading and caching rules: a report added or removed
+        anywhere is seen on the next call; ``refresh=True`` re-reads them all (after an edit in place).
 
         Examples
         --------
@@ -694,10 +698,10 @@ class Dataset:
         True
         """
         return read_reports(
-            self._report_source(), cache=self.cache, executor=executor, progress=progress
+            self._report_source(), cache=self.cache, executor=executor, progress=progress, refresh=refresh
         ).lazy()
 
-    def sections(self, *, executor=None, progress: bool = True) -> pl.LazyFrame:
+    def sections(self, *, executor=None, progress: bool = True, refresh: bool = False) -> pl.LazyFrame:
         """One row per report, one column per common section (``findings``, ``impression``, ...), see
         :func:`cxrkit.reports.read_sections`; cached like :meth:`reports`.
 
@@ -708,7 +712,7 @@ class Dataset:
         True
         """
         return read_sections(
-            self._report_source(), cache=self.cache, executor=executor, progress=progress
+            self._report_source(), cache=self.cache, executor=executor, progress=progress, refresh=refresh
         ).lazy()
 
     def validate(self) -> pl.DataFrame:

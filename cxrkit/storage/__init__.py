@@ -17,7 +17,7 @@ Examples
 """
 
 from .backend import Source, fetch_file, read_sha256sums, sha256_file
-from .cache import Cache, default_cache_dir, file_identity, identity_key
+from .cache import Cache, default_cache_dir, file_identity, identity_key, sweep_orphans
 from .files import (
     gzip_size,
     is_gzip,
@@ -57,5 +57,6 @@ __all__ = [
     "read_into",
     "read_sha256sums",
     "sha256_file",
+    "sweep_orphans",
     "walk_files",
 ]
