@@ -715,9 +715,13 @@ class Dataset:
             self._report_source(), cache=self.cache, executor=executor, progress=progress, refresh=refresh
         ).lazy()
 
-    def validate(self) -> pl.DataFrame:
-        """Check this copy; one row per finding (see :func:`cxrkit.validate.validate`). Empty when clean."""
-        return validate(self)
+    def validate(self, *, checksums: bool = False, progress: bool = True) -> pl.DataFrame:
+        """Check this copy; one row per finding (see :func:`cxrkit.validate.validate`). Empty when clean.
+
+        ``checksums=True`` also hashes every file against the projects' ``SHA256SUMS.txt`` (slow on a full
+        copy: it reads every byte; the progress bar says how long).
+        """
+        return validate(self, checksums=checksums, progress=progress)
 
     def summary(self) -> dict[str, object]:
         """What is here: root, flavour, tables present, and counts of patients, studies and images (listed and

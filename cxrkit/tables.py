@@ -213,6 +213,7 @@ def _header_columns(path: Path) -> list[str]:
         raise TableError(str(exc)) from exc
     if not line.strip():
         raise TableError(f"{path}: the file is empty; expected a CSV header line. Re-download it.")
+    line = line.removeprefix("\ufeff")  # a byte-order mark (a table saved by a spreadsheet) is no column name
     return [c.strip().strip('"') for c in line.split(",")]
 
 

@@ -108,6 +108,22 @@ class Cache:
         """A path inside the cache (nothing is created)."""
         return self.root.joinpath(*parts)
 
+    def ensure(self) -> Path:
+        """Create the cache folder if it is missing, readable by its owner only (0700): what the kit derives
+        from credentialed data (table copies, reports, mirrored files) is then out of other users' reach
+        whatever the modes below it. A folder that already exists (e.g. one given as ``CXRKIT_CACHE``) keeps
+        its mode. Files in the cache are written 0600.
+        """
+        if not self.root.is_dir():
+            try:
+                self.root.parent.mkdir(parents=True, exist_ok=True)
+                self.root.mkdir(mode=0o700, exist_ok=True)
+            except OSError as exc:
+                raise CacheError(
+                    f"cannot create the cache folder {self.root}: {exc}. Set {ENV_CACHE}."
+                ) from exc
+        return self.root
+
     @contextlib.contextmanager
     def atomic_path(self, final: Path) -> Iterator[Path]:
         """Yield a temporary path beside ``final``; rename it onto ``final`` when the block succeeds.
@@ -116,6 +132,8 @@ class Cache:
         never a partial one.
         """
         final = Path(final)
+        if self.root in final.parents:
+            self.ensure()
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
