@@ -193,3 +193,31 @@ def test_files_mirrored_from_a_url_are_private_like_the_rest_of_the_cache(srv, t
     assert local.is_file() and cache in local.parents
     assert stat.S_IMODE(cache.stat().st_mode) == 0o700
     assert stat.S_IMODE(local.stat().st_mode) == 0o600  # was 0644, while the parquet copies were 0600
+
+
+def test_a_read_only_cache_warns_and_every_side_still_answers(demo_projects, tmp_path, monkeypatch):
+    import errno
+    import warnings
+
+    from cxrkit import images
+    from cxrkit.storage import Cache
+
+    with small_filesystem(tmp_path / "ro", size="64k", read_only=True) as ro:
+        if ro is None:  # not root: the same refusal, made by the cache's writer
+            monkeypatch.setattr(
+                Cache,
+                "ensure",
+                lambda self: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only file system")),
+            )
+        cache = (ro or tmp_path / "ro") / "cache"
+        ds = cxrkit.open_dataset(demo_projects, cache_dir=cache)
+        paths = ds.image_files()["file"].head(2).to_list()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert ds.records().collect().height > 0
+            assert ds.sections(progress=False).collect().height == ds.studies().collect().height
+            assert images.header_table(paths, progress=False, executor="serial").height == 2
+            assert images.pixel_stats(paths, progress=False, executor="serial")["error"].is_null().all()
+            cxrkit.reports.wait_for_cache_writes()
+        texts = [str(w.message) for w in caught]
+        assert texts and all("Read-only file system" in t or "read-only" in t.lower() for t in texts), texts
