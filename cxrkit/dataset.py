@@ -715,6 +715,27 @@ class Dataset:
             self._report_source(), cache=self.cache, executor=executor, progress=progress, refresh=refresh
         ).lazy()
 
+    def mimic_iv(self, root: str | os.PathLike | None = None, *, ed_root: str | os.PathLike | None = None):
+        """The MIMIC-IV copy to link this one to (:class:`cxrkit.mimic_iv.MimicIV`): ``root`` when given
+        (a folder or URL, see :func:`cxrkit.mimic_iv.open_mimic_iv`), else the one beside the CXR projects
+        (``physionet.org/files/mimiciv/<version>/``). Link with :func:`cxrkit.mimic_iv.link_studies`.
+
+        Raises :class:`~cxrkit.errors.MissingFileError` when there is none beside and none is named.
+        """
+        from .mimic_iv import find_mimic_iv, open_mimic_iv
+
+        if root is not None:
+            return open_mimic_iv(root, ed_root=ed_root, cache_dir=self.cache.root)
+        if not self.is_remote:
+            for src in self.sources.values():
+                found = find_mimic_iv(src.root, cache_dir=self.cache.root)
+                if found is not None:
+                    return found
+        raise MissingFileError(
+            f"no MIMIC-IV copy beside {self.location} (looked for physionet.org/files/mimiciv/<version>/ "
+            "next to the CXR projects); pass its folder: ds.mimic_iv('/data/physionet.org/files/mimiciv/3.1')"
+        )
+
     def validate(self, *, checksums: bool = False, progress: bool = True) -> pl.DataFrame:
         """Check this copy; one row per finding (see :func:`cxrkit.validate.validate`). Empty when clean.
 

@@ -25,7 +25,7 @@ LAYERS = (
     ("storage",),
     ("images", "reports", "tables"),
     ("text", "demo"),
-    ("validate", "download"),
+    ("validate", "download", "mimic_iv"),
     ("dataset",),
     ("widgets", "cli"),
     ("_moved",),
