@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 
 # The lab alone: the kit and what the notebooks use, nothing of the test suite.
 $(LAB_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -e '.[lab,dask]'
+	PYTHONWARNINGS=ignore $(PIP) install -e '.[lab,dask]'  # no build-backend chatter for a room of learners
 	touch $(LAB_STAMP)
 
 $(LAB_SETTINGS): | $(VENV)/bin/python
