@@ -33,6 +33,7 @@ from .storage.cache import Cache
 from .storage.projects import did_you_mean
 from .storage.sources import SINGLE, open_sources
 from .storage.tree import read_image_filenames
+from .summary import Summary, html_table
 from .validate import validate
 
 ENV_ROOT = "CXRKIT_ROOT"
@@ -70,6 +71,29 @@ class Study:
     study_date: dt.date | None = None
     study_time: dt.time | None = None
     _reports_zip: Path | None = None
+
+    def _repr_html_(self) -> str:
+        """The study's ids, date and time, and each image with its view and whether it is on disk (the report
+        is not shown: ``print(study.report_text())`` is the notebook author's choice)."""
+        when = " ".join(str(v) for v in (self.study_date, self.study_time) if v is not None) or "unknown"
+        rows: list[tuple[str, object]] = [("patient", self.subject_id), ("date and time", when)]
+        rows += [
+            (
+                f"image {i + 1}",
+                f"{im.view_position or 'view unknown'}: {im.dicom_id}"
+                + ("" if im.exists else " (not on disk)"),
+            )
+            for i, im in enumerate(self.images)
+        ]
+        rows.append(
+            (
+                "report",
+                "on disk"
+                if self.report_path is not None and self.report_path.exists()
+                else "see report_text()",
+            )
+        )
+        return html_table(rows, title=f"study s{self.study_id}")
 
     def report_text(self) -> str:
         """The study's free-text report, read from the ``files/`` tree or the reports zip.
@@ -265,6 +289,16 @@ class Dataset:
         )
         tables_ = ", ".join(self.table_files) or "no tables"
         return f"<cxrkit.Dataset {self.flavor} at {self.location}{others} ({tables_})>"
+
+    def _repr_html_(self) -> str:
+        """A table of where the projects are, the tables and what the copy lacks (no counts: nothing read)."""
+        rows: list[tuple[str, object]] = [
+            ("images shown", f"{self.flavor} ({self.image_ext or 'none on disk'})")
+        ]
+        rows += [(f"project {name}", where) for name, where in self.projects.items()]
+        rows.append(("tables", ", ".join(self.table_files) or "none"))
+        rows += [("note", note) for note in self.notes()]
+        return html_table(rows, title="cxrkit.Dataset")
 
     def notes(self) -> list[str]:
         """What this copy lacks and what that means, one sentence each (empty for a complete copy).
@@ -744,9 +778,16 @@ class Dataset:
         """
         return validate(self, checksums=checksums, progress=progress)
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> Summary:
         """What is here: root, flavour, tables present, and counts of patients, studies and images (listed and
-        on disk). Used by ``cxrkit info``."""
+        on disk). A dict (``cxrkit info`` reads it) that prints and shows in a notebook as a table.
+
+        Examples
+        --------
+        >>> s = open_dataset().summary()
+        >>> s["patients"] > 0, "<table" in s._repr_html_()
+        (True, True)
+        """
         counts = (
             self.records()
             .select(
@@ -758,22 +799,24 @@ class Dataset:
             .row(0, named=True)
         )
         listing = self.listing
-        return {
-            "root": self.location,
-            "projects": self.projects,
-            "remote": self.is_remote,
-            "mirror": str(self.root) if self.is_remote else None,
-            "flavor": self.flavor,
-            "image_ext": self.image_ext,
-            "tables": {name: p.name for name, p in self.table_files.items()},
-            "table_projects": {name: self._project_of(p) for name, p in self.table_files.items()},
-            "missing_tables": [n for n in tables.TABLES if n not in self.table_files],
-            "reports_zip": self.reports_zip.name if self.reports_zip else None,
-            "image_filenames": self.image_filenames is not None,
-            **counts,
-            "images_on_disk": int((listing["kind"] == "image").sum()),
-            "reports_on_disk": int((listing["kind"] == "report").sum()),
-        }
+        return Summary(
+            {
+                "root": self.location,
+                "projects": self.projects,
+                "remote": self.is_remote,
+                "mirror": str(self.root) if self.is_remote else None,
+                "flavor": self.flavor,
+                "image_ext": self.image_ext,
+                "tables": {name: p.name for name, p in self.table_files.items()},
+                "table_projects": {name: self._project_of(p) for name, p in self.table_files.items()},
+                "missing_tables": [n for n in tables.TABLES if n not in self.table_files],
+                "reports_zip": self.reports_zip.name if self.reports_zip else None,
+                "image_filenames": self.image_filenames is not None,
+                **counts,
+                "images_on_disk": int((listing["kind"] == "image").sum()),
+                "reports_on_disk": int((listing["kind"] == "report").sum()),
+            }
+        )
 
 
 def demo_root(cache_dir: str | os.PathLike | None = None) -> Path:
