@@ -207,9 +207,25 @@ def _stream_text(nb, name: str) -> str:
     )
 
 
+@pytest.fixture(scope="module")
+def busy_dashboard_port():
+    """Dask's default dashboard port taken, as on any shared machine (a workshop's JupyterHub): a notebook
+    must not print a warning about it."""
+    import socket
+
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", 8787))
+        sock.listen()
+    except OSError:  # already taken by something else: just as busy
+        pass
+    yield
+    sock.close()
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_top_to_bottom(path, shape, demo_roots, tmp_path):
+def test_notebook_runs_top_to_bottom(path, shape, demo_roots, tmp_path, busy_dashboard_port):
     before = path.read_bytes()
     nb, seconds = execute(path, demo_roots[shape], tmp_path / "cache")
     assert path.read_bytes() == before, "executing must never write the notebook back"
@@ -221,5 +237,6 @@ def test_notebook_runs_top_to_bottom(path, shape, demo_roots, tmp_path):
     errors = [out for cell in _code_cells(nb) for out in cell.outputs if out.output_type == "error"]
     assert errors == []
     assert "Traceback" not in _stream_text(nb, "stderr")
+    assert "already in use" not in _stream_text(nb, "stderr"), "a Dask cell asked for a fixed port"
     assert seconds < BUDGET_SECONDS, f"{path.name} on {shape} took {seconds:.0f} s (target: about a minute)"
     print(f"{path.stem} on {shape}: {seconds:.1f} s")
