@@ -27,7 +27,7 @@ LAYERS = (
     ("text", "demo"),
     ("validate", "download", "mimic_iv", "summary"),
     ("dataset",),
-    ("widgets", "cli"),
+    ("widgets", "cli", "exercises"),
     ("_moved",),
     ("__init__", "__main__", "imagestats", "remote", "cache", "scan"),  # the face, and the old names
 )
