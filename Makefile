@@ -13,7 +13,7 @@ LAB_DIR ?= lab
 # JupyterLab asks to fetch news on first open; nothing fetched, nothing asked (settings overrides).
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: setup setup-lab lab test demo bench bench-quick lint hooks clean
+.PHONY: setup setup-lab lab test demo bench bench-quick lint hooks clean wheelhouse
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ lab: setup-lab
 	@if [ -z "$$CXRKIT_ROOT" ]; then $(BIN)/cxrkit demo; else echo "using CXRKIT_ROOT=$$CXRKIT_ROOT (no demo)"; fi
 	@mkdir -p $(LAB_DIR) && for nb in notebooks/*.ipynb; do [ -e "$(LAB_DIR)/$${nb##*/}" ] || cp "$$nb" $(LAB_DIR)/; done
 	$(BIN)/jupyter lab $(LAB_DIR)/ $(ROOT_FLAG) $(LAB_ARGS)
+
+# For a room without internet: wheels of everything the lab needs, made once on a connected machine. Then, on
+# each machine:  PIP_NO_INDEX=1 PIP_FIND_LINKS=$(CURDIR)/wheelhouse make lab
+wheelhouse: | $(VENV)/bin/python
+	$(PIP) wheel --wheel-dir wheelhouse pip setuptools wheel '.[lab,dask]'
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

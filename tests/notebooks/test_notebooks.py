@@ -102,7 +102,14 @@ def _cxrkit_check_figures():
 _cxrkit_seen, _cxrkit_problems = set(), []
 get_ipython().events.register("post_execute", _cxrkit_check_figures)
 """
-FIGURE_REPORT = "import json; print('CXRKIT-FIGURES ' + json.dumps(_cxrkit_problems))"
+FIGURE_REPORT = (
+    "import json, resource\n"
+    "print('CXRKIT-FIGURES ' + json.dumps(_cxrkit_problems))\n"
+    "_hwm = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+    "print(f'CXRKIT-MEMORY {_hwm} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}')"
+)
+#: Binder's smallest tier: each notebook's kernel (and the largest process it started) must fit.
+MEMORY_BUDGET_KIB = 1024 * 1024
 
 
 def _load(path: Path) -> nbformat.NotebookNode:
@@ -234,9 +241,14 @@ def test_notebook_runs_top_to_bottom(path, shape, demo_roots, tmp_path, busy_das
     report = next(line for line in stdout if line.startswith("CXRKIT-FIGURES "))
     problems = json.loads(report.removeprefix("CXRKIT-FIGURES "))
     assert problems == [], f"{path.name} on {shape}: figures must be titled and labelled: {problems}"
+    kernel_kib, child_kib = map(int, next(x for x in stdout if x.startswith("CXRKIT-MEMORY ")).split()[1:])
+    peak = kernel_kib + child_kib  # the kernel's peak, plus its largest child's (a pool worker), if any
+    assert peak < MEMORY_BUDGET_KIB, f"{path.name} on {shape}: peak {peak / 1024:.0f} MiB (Binder: 1 GiB)"
     errors = [out for cell in _code_cells(nb) for out in cell.outputs if out.output_type == "error"]
     assert errors == []
     assert "Traceback" not in _stream_text(nb, "stderr")
     assert "already in use" not in _stream_text(nb, "stderr"), "a Dask cell asked for a fixed port"
     assert seconds < BUDGET_SECONDS, f"{path.name} on {shape} took {seconds:.0f} s (target: about a minute)"
-    print(f"{path.stem} on {shape}: {seconds:.1f} s")
+    print(
+        f"{path.stem} on {shape}: {seconds:.1f} s, peak {kernel_kib / 1024:.0f} MiB + {child_kib / 1024:.0f}"
+    )
