@@ -1,29 +1,59 @@
 # Two commands for a fresh machine with Python 3.11+ and make:
-#   make lab   - set everything up, generate the demo dataset, start JupyterLab on notebooks/
+#   make lab   - set up the lab, generate the demo dataset, start JupyterLab on a working copy of notebooks/
 #   make test  - set everything up, run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LAB_STAMP := $(VENV)/.installed-lab
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+# Where `make lab` opens the notebooks: a working copy outside git (ignored), so that saving a notebook with
+# its outputs (report text and images, on real data) never touches the tracked notebooks/.
+LAB_DIR ?= lab
+# JupyterLab asks to fetch news on first open; nothing fetched, nothing asked (settings overrides).
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: setup lab test demo bench bench-quick lint hooks clean
+.PHONY: setup setup-lab lab test demo bench bench-quick lint hooks clean wheelhouse
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[lab,test,dask,s3]'
-	touch $(STAMP)
+	$(PIP) install --upgrade pip
+
+# Everything: the kit, the lab, the test and remote extras (what `make test` needs).
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[lab,test,dask,s3]'
+	touch $(STAMP) $(LAB_STAMP)
+
+# The lab alone: the kit and what the notebooks use, nothing of the test suite.
+$(LAB_STAMP): pyproject.toml | $(VENV)/bin/python
+	PYTHONWARNINGS=ignore $(PIP) install -e '.[lab,dask]'  # no build-backend chatter for a room of learners
+	touch $(LAB_STAMP)
+
+$(LAB_SETTINGS): | $(VENV)/bin/python
+	mkdir -p $(dir $(LAB_SETTINGS))
+	printf '%s\n' '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(LAB_SETTINGS)
 
 setup: $(STAMP)
 
-demo: $(STAMP)
+setup-lab: $(LAB_STAMP) $(LAB_SETTINGS)
+
+demo: $(LAB_STAMP)
 	$(BIN)/cxrkit demo
 
 # JupyterLab refuses to start as root without --allow-root (containers, CI machines).
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-lab: demo
-	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
+# With CXRKIT_ROOT set the notebooks read that copy: no demo is made. Notebooks already in LAB_DIR are kept
+# (a participant's work); delete LAB_DIR to start again from the repository's notebooks.
+lab: setup-lab
+	@if [ -z "$$CXRKIT_ROOT" ]; then $(BIN)/cxrkit demo; else echo "using CXRKIT_ROOT=$$CXRKIT_ROOT (no demo)"; fi
+	@mkdir -p $(LAB_DIR) && for nb in notebooks/*.ipynb; do [ -e "$(LAB_DIR)/$${nb##*/}" ] || cp "$$nb" $(LAB_DIR)/; done
+	$(BIN)/jupyter lab $(LAB_DIR)/ $(ROOT_FLAG) $(LAB_ARGS)
+
+# For a room without internet: wheels of everything the lab needs, made once on a connected machine. Then, on
+# each machine:  PIP_NO_INDEX=1 PIP_FIND_LINKS=$(CURDIR)/wheelhouse make lab
+wheelhouse: | $(VENV)/bin/python
+	$(PIP) wheel --wheel-dir wheelhouse pip setuptools wheel '.[lab,dask]'
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Sequence
 
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="cxrkit", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--cache-dir", help="cache folder (default: $CXRKIT_CACHE or ~/.cache/cxrkit)")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks of errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser(
@@ -100,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     _copy_options(val)
     val.add_argument("--show", type=int, default=5, help="findings to print per check (default 5)")
     val.add_argument("--csv", metavar="FILE", help="also write every finding to FILE (outside the dataset)")
+    val.add_argument(
+        "--checksums",
+        action="store_true",
+        help="also hash every file against SHA256SUMS.txt (reads every byte: hours on a full DICOM copy)",
+    )
+    val.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     dl = sub.add_parser(
         "download",
@@ -218,10 +226,21 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     import polars as pl
 
     ds = _open(args)
-    findings = ds.validate()
-    print(f"validated {ds.location}")
+    out = None
+    if args.csv:
+        from pathlib import Path
+
+        out = Path(args.csv).resolve()
+        roots = [ds.root, *(src.root for src in ds.sources.values() if not src.fetches_on_demand)]
+        if any(out == root or root in out.parents for root in roots):
+            print(f"cxrkit validate: refusing to write {out} inside the dataset root", file=sys.stderr)
+            return 2
+    findings = ds.validate(checksums=args.checksums, progress=not args.no_progress)
+    print(f"validated {ds.location}" + (" (and every file's SHA-256)" if args.checksums else ""))
+    if out is not None:  # written even when clean: an empty table with its header says "checked, nothing"
+        findings.write_csv(out)
     if findings.height == 0:
-        print("clean: no findings")
+        print("clean: no findings" + (f"; {args.csv} has the header only" if out is not None else ""))
         return 0
     summary = findings.group_by("severity", "check", maintain_order=True).len()
     for severity, check, n in summary.iter_rows():
@@ -232,14 +251,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(f"         - {detail}")
         if n > args.show:
             print(f"         ... and {n - args.show:,} more")
-    if args.csv:
-        from pathlib import Path
-
-        out = Path(args.csv).resolve()
-        if out == ds.root or ds.root in out.parents:
-            print(f"cxrkit validate: refusing to write {out} inside the dataset root", file=sys.stderr)
-            return 2
-        findings.write_csv(out)
+    if out is not None:
         print(f"\nall findings written to {args.csv}")
     errors = int((findings["severity"] == "error").sum())
     print(f"\n{errors:,} error(s), {findings.height - errors:,} other finding(s)")
@@ -266,6 +278,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         return commands[args.command](args)
     except CxrkitError as exc:
+        if args.debug:
+            raise
         message = str(exc).replace("pass overwrite=True", "pass --overwrite")  # the CLI's spelling of it
         print(f"cxrkit {args.command}: {message}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a full disk, a read-only or missing folder, a permission: say which file
+        if args.debug:
+            raise
+        print(f"cxrkit {args.command}: {os_error_message(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"cxrkit {args.command}: interrupted (run it again to continue)", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in the kit or a library: one line, and how to see more
+        if args.debug:
+            raise
+        print(
+            f"cxrkit {args.command}: unexpected {type(exc).__name__}: {exc}. Run it again with --debug "
+            "for the traceback, and please report it.",
+            file=sys.stderr,
+        )
+        return 1
+
+
+#: What to do about the OS errors a command meets when writing.
+_OS_HINTS = {
+    errno.ENOSPC: "the disk is full: free space there, or choose another folder",
+    errno.EDQUOT: "the disk quota is used up: free space there, or choose another folder",
+    errno.EROFS: "that file system is read-only: choose another folder",
+    errno.EACCES: "no permission: choose a folder you can write to",
+    errno.EPERM: "no permission: choose a folder you can write to",
+    errno.ENOENT: "no such file or folder",
+}
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line for an OS error: the file, what happened and what to do (no traceback).
+
+    Examples
+    --------
+    >>> import errno
+    >>> os_error_message(OSError(errno.ENOSPC, "No space left on device", "/d/a.dcm"))
+    '/d/a.dcm: No space left on device (the disk is full: free space there, or choose another folder)'
+    """
+    where = exc.filename if exc.filename is not None else "a file"
+    what = exc.strerror or str(exc)
+    hint = _OS_HINTS.get(exc.errno or -1)
+    return f"{where}: {what}" + (f" ({hint})" if hint else "")

@@ -33,6 +33,7 @@ from .storage.cache import Cache
 from .storage.projects import did_you_mean
 from .storage.sources import SINGLE, open_sources
 from .storage.tree import read_image_filenames
+from .summary import Summary, html_table
 from .validate import validate
 
 ENV_ROOT = "CXRKIT_ROOT"
@@ -70,6 +71,29 @@ class Study:
     study_date: dt.date | None = None
     study_time: dt.time | None = None
     _reports_zip: Path | None = None
+
+    def _repr_html_(self) -> str:
+        """The study's ids, date and time, and each image with its view and whether it is on disk (the report
+        is not shown: ``print(study.report_text())`` is the notebook author's choice)."""
+        when = " ".join(str(v) for v in (self.study_date, self.study_time) if v is not None) or "unknown"
+        rows: list[tuple[str, object]] = [("patient", self.subject_id), ("date and time", when)]
+        rows += [
+            (
+                f"image {i + 1}",
+                f"{im.view_position or 'view unknown'}: {im.dicom_id}"
+                + ("" if im.exists else " (not on disk)"),
+            )
+            for i, im in enumerate(self.images)
+        ]
+        rows.append(
+            (
+                "report",
+                "on disk"
+                if self.report_path is not None and self.report_path.exists()
+                else "see report_text()",
+            )
+        )
+        return html_table(rows, title=f"study s{self.study_id}")
 
     def report_text(self) -> str:
         """The study's free-text report, read from the ``files/`` tree or the reports zip.
@@ -266,6 +290,16 @@ class Dataset:
         tables_ = ", ".join(self.table_files) or "no tables"
         return f"<cxrkit.Dataset {self.flavor} at {self.location}{others} ({tables_})>"
 
+    def _repr_html_(self) -> str:
+        """A table of where the projects are, the tables and what the copy lacks (no counts: nothing read)."""
+        rows: list[tuple[str, object]] = [
+            ("images shown", f"{self.flavor} ({self.image_ext or 'none on disk'})")
+        ]
+        rows += [(f"project {name}", where) for name, where in self.projects.items()]
+        rows.append(("tables", ", ".join(self.table_files) or "none"))
+        rows += [("note", note) for note in self.notes()]
+        return html_table(rows, title="cxrkit.Dataset")
+
     def notes(self) -> list[str]:
         """What this copy lacks and what that means, one sentence each (empty for a complete copy).
 
@@ -362,9 +396,10 @@ class Dataset:
 
     # --- tables ------------------------------------------------------------------------------------
 
-    def table(self, name: str) -> pl.LazyFrame:
+    def table(self, name: str, *, refresh: bool = False) -> pl.LazyFrame:
         """Table ``name`` (a key of :data:`cxrkit.tables.TABLES`) as a typed lazy frame, cached as parquet.
 
+        The copy follows the file (see :func:`cxrkit.tables.load_table`); ``refresh=True`` rebuilds it anyway.
         Raises :class:`~cxrkit.errors.MissingFileError` when this copy lacks it (check :meth:`has` first).
 
         Examples
@@ -382,7 +417,9 @@ class Dataset:
                 f"this copy ({self.location}) has no {spec.files[0]} ({spec.description}); it ships with "
                 f"{spec.source}. Download it into the root, or check ds.has({name!r}) before using it."
             )
-        return tables.load_table(self.local_file(path), tables.TABLES[name], cache=self.cache)
+        return tables.load_table(
+            self.local_file(path), tables.TABLES[name], cache=self.cache, refresh=refresh
+        )
 
     def records(self) -> pl.LazyFrame:
         """Images: ``subject_id, study_id, dicom_id, path`` from ``cxr-record-list.csv.gz``.
@@ -679,12 +716,13 @@ class Dataset:
             "mimic-cxr-reports.zip (MIMIC-CXR-JPG ships without reports; they come with MIMIC-CXR)"
         )
 
-    def reports(self, *, executor=None, progress: bool = True) -> pl.LazyFrame:
+    def reports(self, *, executor=None, progress: bool = True, refresh: bool = False) -> pl.LazyFrame:
         """Every report: ``subject_id, study_id, text`` (plus ``path`` and ``error``), from the ``files/``
         tree, else straight from ``mimic-cxr-reports.zip``. Read in parallel once,
         then kept as parquet in the cache.
 
-        See :func:`cxrkit.reports.read_reports` for the reading and caching rules.
+        See :func:`cxrkit.reports.read_reports` for the reading and caching rules: a report added or removed
+        anywhere is seen on the next call; ``refresh=True`` re-reads them all (after an edit in place).
 
         Examples
         --------
@@ -694,10 +732,10 @@ class Dataset:
         True
         """
         return read_reports(
-            self._report_source(), cache=self.cache, executor=executor, progress=progress
+            self._report_source(), cache=self.cache, executor=executor, progress=progress, refresh=refresh
         ).lazy()
 
-    def sections(self, *, executor=None, progress: bool = True) -> pl.LazyFrame:
+    def sections(self, *, executor=None, progress: bool = True, refresh: bool = False) -> pl.LazyFrame:
         """One row per report, one column per common section (``findings``, ``impression``, ...), see
         :func:`cxrkit.reports.read_sections`; cached like :meth:`reports`.
 
@@ -708,16 +746,48 @@ class Dataset:
         True
         """
         return read_sections(
-            self._report_source(), cache=self.cache, executor=executor, progress=progress
+            self._report_source(), cache=self.cache, executor=executor, progress=progress, refresh=refresh
         ).lazy()
 
-    def validate(self) -> pl.DataFrame:
-        """Check this copy; one row per finding (see :func:`cxrkit.validate.validate`). Empty when clean."""
-        return validate(self)
+    def mimic_iv(self, root: str | os.PathLike | None = None, *, ed_root: str | os.PathLike | None = None):
+        """The MIMIC-IV copy to link this one to (:class:`cxrkit.mimic_iv.MimicIV`): ``root`` when given
+        (a folder or URL, see :func:`cxrkit.mimic_iv.open_mimic_iv`), else the one beside the CXR projects
+        (``physionet.org/files/mimiciv/<version>/``). Link with :func:`cxrkit.mimic_iv.link_studies`.
 
-    def summary(self) -> dict[str, object]:
+        Raises :class:`~cxrkit.errors.MissingFileError` when there is none beside and none is named.
+        """
+        from .mimic_iv import find_mimic_iv, open_mimic_iv
+
+        if root is not None:
+            return open_mimic_iv(root, ed_root=ed_root, cache_dir=self.cache.root)
+        if not self.is_remote:
+            for src in self.sources.values():
+                found = find_mimic_iv(src.root, cache_dir=self.cache.root)
+                if found is not None:
+                    return found
+        raise MissingFileError(
+            f"no MIMIC-IV copy beside {self.location} (looked for physionet.org/files/mimiciv/<version>/ "
+            "next to the CXR projects); pass its folder: ds.mimic_iv('/data/physionet.org/files/mimiciv/3.1')"
+        )
+
+    def validate(self, *, checksums: bool = False, progress: bool = True) -> pl.DataFrame:
+        """Check this copy; one row per finding (see :func:`cxrkit.validate.validate`). Empty when clean.
+
+        ``checksums=True`` also hashes every file against the projects' ``SHA256SUMS.txt`` (slow on a full
+        copy: it reads every byte; the progress bar says how long).
+        """
+        return validate(self, checksums=checksums, progress=progress)
+
+    def summary(self) -> Summary:
         """What is here: root, flavour, tables present, and counts of patients, studies and images (listed and
-        on disk). Used by ``cxrkit info``."""
+        on disk). A dict (``cxrkit info`` reads it) that prints and shows in a notebook as a table.
+
+        Examples
+        --------
+        >>> s = open_dataset().summary()
+        >>> s["patients"] > 0, "<table" in s._repr_html_()
+        (True, True)
+        """
         counts = (
             self.records()
             .select(
@@ -729,22 +799,24 @@ class Dataset:
             .row(0, named=True)
         )
         listing = self.listing
-        return {
-            "root": self.location,
-            "projects": self.projects,
-            "remote": self.is_remote,
-            "mirror": str(self.root) if self.is_remote else None,
-            "flavor": self.flavor,
-            "image_ext": self.image_ext,
-            "tables": {name: p.name for name, p in self.table_files.items()},
-            "table_projects": {name: self._project_of(p) for name, p in self.table_files.items()},
-            "missing_tables": [n for n in tables.TABLES if n not in self.table_files],
-            "reports_zip": self.reports_zip.name if self.reports_zip else None,
-            "image_filenames": self.image_filenames is not None,
-            **counts,
-            "images_on_disk": int((listing["kind"] == "image").sum()),
-            "reports_on_disk": int((listing["kind"] == "report").sum()),
-        }
+        return Summary(
+            {
+                "root": self.location,
+                "projects": self.projects,
+                "remote": self.is_remote,
+                "mirror": str(self.root) if self.is_remote else None,
+                "flavor": self.flavor,
+                "image_ext": self.image_ext,
+                "tables": {name: p.name for name, p in self.table_files.items()},
+                "table_projects": {name: self._project_of(p) for name, p in self.table_files.items()},
+                "missing_tables": [n for n in tables.TABLES if n not in self.table_files],
+                "reports_zip": self.reports_zip.name if self.reports_zip else None,
+                "image_filenames": self.image_filenames is not None,
+                **counts,
+                "images_on_disk": int((listing["kind"] == "image").sum()),
+                "reports_on_disk": int((listing["kind"] == "report").sum()),
+            }
+        )
 
 
 def demo_root(cache_dir: str | os.PathLike | None = None) -> Path:

@@ -71,6 +71,21 @@ TABLE_PROJECT = {
 }  # fmt: skip
 _RELEASE_RE = re.compile(r"[0-9]+(\.[0-9]+)*")
 
+#: MIMIC-IV, which shares ``subject_id`` and the date shift with MIMIC-CXR: its project folders under
+#: ``physionet.org/files/`` (the credentialed release, then the open demo) and those of MIMIC-IV-ED.
+MIMIC_IV_PROJECTS = ("mimiciv", "mimic-iv-demo")
+MIMIC_IV_ED_PROJECTS = ("mimic-iv-ed", "mimic-iv-ed-demo")
+#: The MIMIC-IV tables the kit links to, as paths inside a release folder, best first (``core/``: releases
+#: before 1.0 kept patients and admissions there).
+MIMIC_IV_TABLE_FILES: dict[str, tuple[str, ...]] = {
+    "patients": ("hosp/patients.csv.gz", "hosp/patients.csv", "core/patients.csv.gz", "core/patients.csv"),
+    "admissions": (
+        "hosp/admissions.csv.gz", "hosp/admissions.csv", "core/admissions.csv.gz", "core/admissions.csv",
+    ),
+    "icustays": ("icu/icustays.csv.gz", "icu/icustays.csv"),
+    "edstays": ("ed/edstays.csv.gz", "ed/edstays.csv"),
+}  # fmt: skip
+
 #: Names of the folders and report files of the tree: ``p10``, ``p10000032``,
 #: ``s50414267.txt`` (``fullmatch``).
 GROUP_DIR_RE = re.compile(r"p1[0-9]")

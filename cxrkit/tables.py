@@ -34,6 +34,8 @@ Examples
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import threading
 import warnings
@@ -211,6 +213,7 @@ def _header_columns(path: Path) -> list[str]:
         raise TableError(str(exc)) from exc
     if not line.strip():
         raise TableError(f"{path}: the file is empty; expected a CSV header line. Re-download it.")
+    line = line.removeprefix("\ufeff")  # a byte-order mark (a table saved by a spreadsheet) is no column name
     return [c.strip().strip('"') for c in line.split(",")]
 
 
@@ -311,8 +314,23 @@ _BUILD_LOCKS: dict[Path, threading.Lock] = {}
 _BUILD_LOCKS_LOCK = threading.Lock()
 
 
+#: Parquet copies this process has handed out as lazy frames: a rebuild never deletes one of them, so a frame
+#: a user still holds keeps reading the table as it was when it was asked for. Those a rebuild superseded are
+#: removed when the process exits.
+_HANDED_OUT: set[Path] = set()
+_SUPERSEDED: set[Path] = set()
+
+
+@atexit.register
+def _remove_superseded() -> None:
+    for stale in _SUPERSEDED:
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
 def _write_copy(cache: Cache, final: Path, name: str, lf: pl.LazyFrame) -> None:
-    """Stream ``lf`` (the typed CSV scan) into the parquet copy ``final``, atomically; remove stale copies.
+    """Stream ``lf`` (the typed CSV scan) into the parquet copy ``final``, atomically; remove stale copies
+    that no frame of this process still reads.
 
     Streaming reads, converts and writes the file a chunk at a time, so memory stays bounded by the chunks,
     not the table. It also reads every value, so a bad or truncated file raises here, before anything is used.
@@ -320,8 +338,17 @@ def _write_copy(cache: Cache, final: Path, name: str, lf: pl.LazyFrame) -> None:
     with cache.atomic_path(final) as tmp:
         lf.sink_parquet(tmp, compression="lz4", statistics=False, row_group_size=COPY_ROW_GROUP)
     for stale in final.parent.glob(f"{name}-*.parquet"):
-        if stale != final:
+        if stale == final:
+            continue
+        if stale in _HANDED_OUT:
+            _SUPERSEDED.add(stale)
+        else:
             stale.unlink(missing_ok=True)
+
+
+def _scan_copy(final: Path) -> pl.LazyFrame:
+    _HANDED_OUT.add(final)
+    return pl.scan_parquet(final)
 
 
 #: Block until every background cache write (e.g. of :mod:`cxrkit.reports.corpus`) is on disk.
@@ -335,7 +362,9 @@ READ_ERRORS = (pl.exceptions.PolarsError, OSError, EOFError, ValueError)
 _READ_ERRORS = READ_ERRORS
 
 
-def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache | None = None) -> pl.LazyFrame:
+def load_table(
+    path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache | None = None, refresh: bool = False
+) -> pl.LazyFrame:
     """A typed lazy frame of a table file, backed by a parquet copy in ``cache`` when one is given.
 
     Without a cache (or with ``cache=None``) this is the lazy CSV scan itself. With a cache, the first call
@@ -343,7 +372,9 @@ def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache |
     every value there means a bad, corrupt or truncated file raises a :class:`TableError` naming it and saying
     what to do, on this call. If the copy cannot be written (disk full, no permission), a warning says so and
     the call answers from the file read into memory instead. Later calls scan the copy. The copy is keyed by
-    the source's path, size and mtime: a changed file gets a new copy and the stale one is removed.
+    the source's path, size, mtime, ctime and inode (:func:`cxrkit.storage.file_identity`): a changed file,
+    even one copied over with ``cp -p``, gets a new copy and the stale one is removed (unless a frame this
+    process handed out still reads it). ``refresh=True`` rebuilds the copy from the file.
     """
     spec = TABLES[spec] if isinstance(spec, str) else spec
     path = Path(path)
@@ -353,13 +384,13 @@ def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache |
     ident = file_identity(path)
     folder = cache.path("tables", identity_key(ident[0]))
     final = folder / f"{spec.name}-{identity_key(ident, SCHEMA_VERSION, pl.__version__)}.parquet"
-    if final.exists():
-        return pl.scan_parquet(final)
+    if final.exists() and not refresh:
+        return _scan_copy(final)
     with _BUILD_LOCKS_LOCK:
         lock = _BUILD_LOCKS.setdefault(final, threading.Lock())
     with lock:  # one build per copy: a concurrent first call waits for it and then scans the copy
-        if final.exists():
-            return pl.scan_parquet(final)
+        if final.exists() and not refresh:
+            return _scan_copy(final)
         try:
             _write_copy(cache, final, spec.name, lf)
         except Exception as exc:  # noqa: BLE001 - the file or the cache: reading the file again tells which
@@ -372,7 +403,7 @@ def load_table(path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache |
                 stacklevel=2,
             )
             return df.lazy()
-    return pl.scan_parquet(final)
+    return _scan_copy(final)
 
 
 # --- derived columns ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import polars as pl
 
 from . import layout, tables
 from .errors import TableError
+from .storage import read_sha256sums, verify_checksums
 
 if TYPE_CHECKING:  # pragma: no cover
     from .dataset import Dataset
@@ -441,14 +442,114 @@ def check_table_links(
     return _as_findings(orphans.select(keep), f"{name}_without_record", "warning", what)
 
 
-def validate(ds: Dataset) -> pl.DataFrame:
+#: The values a CheXpert or NegBio label can take (null: not mentioned).
+LABEL_VALUES = (1.0, 0.0, -1.0)
+
+
+def check_label_values(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Label cells outside 1.0 (positive), 0.0 (negative), -1.0 (uncertain) and null (not mentioned): one
+    ``bad_label_value`` error per cell, naming the study, the category and the value.
+
+    Examples
+    --------
+    >>> labels = pl.DataFrame({"subject_id": [10000032], "study_id": [50414267], "Edema": [2.0]})
+    >>> check_label_values("chexpert", labels)["detail"].to_list()
+    ['chexpert: study s50414267 has Edema = 2.0; a label is 1.0, 0.0, -1.0 or blank']
+    """
+    columns = [c for c in tables.LABEL_COLUMNS if c in frame.columns]
+    if not columns or frame.height == 0:
+        return empty()
+    cells = (
+        frame.select("subject_id", "study_id", *columns)
+        .unpivot(index=["subject_id", "study_id"], variable_name="category", value_name="value")
+        .filter(pl.col("value").is_not_null() & ~pl.col("value").is_in(LABEL_VALUES))
+    )
+    detail = pl.format(
+        f"{name}: study s{{}} has {{}} = {{}}; a label is 1.0, 0.0, -1.0 or blank",
+        pl.col("study_id"),
+        pl.col("category"),
+        pl.col("value"),
+    )
+    return _as_findings(cells, "bad_label_value", "error", detail)
+
+
+def check_checksums(ds: Dataset, *, progress: bool = True) -> pl.DataFrame:
+    """Every file each local project's ``SHA256SUMS.txt`` lists, hashed and compared with its digest
+    (:func:`cxrkit.storage.verify_checksums`): ``checksum_mismatch`` and ``unreadable_file`` errors per file,
+    one ``checksums_partial`` info row for listed files not on disk (a partial download), and
+    ``no_checksums`` when a project has no ``SHA256SUMS.txt`` to check against. A remote copy is not hashed
+    (its files are checked as they are fetched).
+    """
+    found = [empty()]
+    for name, source in getattr(ds, "sources", {"copy": ds.source}).items():
+        if source.fetches_on_demand:
+            continue
+        sums_path = source.root / layout.SHA256SUMS
+        if not sums_path.is_file():
+            found.append(
+                _as_findings(
+                    pl.DataFrame({"path": [str(source.root)]}),
+                    "no_checksums",
+                    "info",
+                    f"{name}: {source.root} has no {layout.SHA256SUMS}: nothing to check its bytes against",
+                )
+            )
+            continue
+        sums = read_sha256sums(sums_path)
+        status = verify_checksums(source.root, sums, progress=progress)
+        frame = (
+            pl.DataFrame(
+                {"path": list(status), "status": list(status.values())},
+                schema={"path": pl.String, "status": pl.String},
+            )
+            .with_columns(layout.parse_path_expr())
+            .unnest("parsed")
+            .drop("ext")
+        )
+        bad = frame.filter(pl.col("status") == "mismatch")
+        found.append(
+            _as_findings(
+                bad,
+                "checksum_mismatch",
+                "error",
+                pl.format(
+                    "{}: its SHA-256 is not the one {} lists: damaged or changed; download it again",
+                    pl.col("path"),
+                    pl.lit(str(sums_path)),
+                ),
+            )
+        )
+        unreadable = frame.filter(pl.col("status").str.starts_with("unreadable"))
+        found.append(
+            _as_findings(
+                unreadable, "unreadable_file", "error", pl.format("{}: {}", pl.col("path"), pl.col("status"))
+            )
+        )
+        missing = frame.filter(pl.col("status") == "missing").height
+        if missing:
+            found.append(
+                _as_findings(
+                    pl.DataFrame({"path": [str(source.root)]}),
+                    "checksums_partial",
+                    "info",
+                    f"{name}: {missing:,} of the {len(sums):,} files {sums_path.name} lists are not on disk "
+                    "(a partial download); the others were checked",
+                )
+            )
+    return pl.concat(found)
+
+
+def validate(ds: Dataset, *, checksums: bool = False, progress: bool = True) -> pl.DataFrame:
     """Run every check on a dataset; one row per finding (:data:`FINDING_SCHEMA`), errors first.
+
+    With ``checksums=True``, also hash every file against the projects' ``SHA256SUMS.txt``
+    (:func:`check_checksums`; bound by the disk: hours on a full DICOM copy, a progress bar says how long).
 
     Checks: malformed ids; paths that disagree with ids; records whose study is missing from the study list
     and studies without records; studies under two patients; duplicate rows and ids; listed files missing on
     disk (absent ``pNN`` groups and patient folders summarised); files on disk no list mentions; studies
     without a report; reports without a study; metadata/split/label rows for unlisted images or studies;
-    unreadable tables.
+    label values other than 1, 0, -1 and blank; unreadable tables.
     """
     found = [empty()]
     typed: dict[str, pl.DataFrame] = {}
@@ -508,6 +609,11 @@ def validate(ds: Dataset) -> pl.DataFrame:
         for name in ("metadata", "split", "chexpert", "negbio", "providers"):
             if name in typed:
                 found.append(check_table_links(name, typed[name], records, studies))
+        for name in ("chexpert", "negbio"):
+            if name in typed:
+                found.append(check_label_values(name, typed[name]))
+    if checksums:
+        found.append(check_checksums(ds, progress=progress))
     result = pl.concat(found)
     rank = pl.col("severity").replace_strict({s: i for i, s in enumerate(SEVERITIES)}, return_dtype=pl.Int8)
     return result.with_row_index("_i").sort(rank, "_i").drop("_i")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import os
+import subprocess
+import sys
 
 import polars as pl
 import pytest
@@ -85,9 +87,19 @@ def test_cache_builds_once_and_rebuilds_when_source_changes(tmp_path):
     write_gz(path, "subject_id,study_id,path\n10000032,50414267,a\n10000033,50414268,b\n")
     os.utime(path, ns=(mtime + 10**9, mtime + 10**9))
     assert tables.load_table(path, "studies", cache=cache).collect().height == 2
-    tables.wait_for_cache_writes()
     copies = list((tmp_path / "cache").rglob("studies-*.parquet"))
-    assert len(copies) == 1, "the stale copy is removed"
+    assert len(copies) == 2, "a frame this process handed out may still read the old copy"
+    code = (
+        "import sys; from cxrkit import tables; from cxrkit.storage import Cache\n"
+        "print(tables.load_table(sys.argv[1], 'studies', cache=Cache(sys.argv[2])).collect().height)\n"
+    )
+    write_gz(path, "subject_id,study_id,path\n10000032,50414267,a\n")
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path), str(cache.root)], check=False, capture_output=True, text=True
+    )
+    assert out.stdout.strip() == "1", out.stderr
+    left = list((tmp_path / "cache").rglob("studies-*.parquet"))
+    assert len(left) == 1 and left[0] not in copies, "the stale copies are removed by the next process"
 
 
 def test_missing_columns_name_the_file_and_columns(tmp_path):

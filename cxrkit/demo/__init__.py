@@ -25,6 +25,7 @@ from ._build import (
     expected_counts,
     make_demo,
 )
+from ._mimic_iv import MIMIC_IV_ED_RELEASE, MIMIC_IV_RELEASE, make_mimic_iv_demo
 
 __all__ = [
     "DEMO_RELEASE",
@@ -33,9 +34,12 @@ __all__ = [
     "EXAMPLE_SUBJECT",
     "FLAVORS",
     "LAYOUTS",
+    "MIMIC_IV_ED_RELEASE",
+    "MIMIC_IV_RELEASE",
     "DemoError",
     "DemoExistsError",
     "demo_tables",
     "expected_counts",
     "make_demo",
+    "make_mimic_iv_demo",
 ]

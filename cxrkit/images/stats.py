@@ -267,6 +267,7 @@ def _scan(
     executor: Any,
     progress: bool,
     cache: Any,
+    refresh: bool = False,
 ) -> pl.DataFrame:
     paths, store = _inputs(source, cache)
     idents: list[tuple[int, int, int, int] | None] = []
@@ -279,7 +280,7 @@ def _scan(
     entry = store.path("images", f"{name}-v{TABLE_VERSION}.arrow") if store is not None else None
     old = _read_cache(entry, {**schema, **_IDENTITY})
     hits = None
-    if old.height:  # rows whose (path, size, mtime_ns) the cache already holds
+    if old.height and not refresh:  # rows whose (path, size, mtime_ns) the cache already holds
         inputs = pl.DataFrame(
             {"path": paths, **{k: [i and i[j] for i in idents] for j, k in enumerate(_IDENTITY)}},
             schema={"path": pl.String, **_IDENTITY},
@@ -376,6 +377,7 @@ def header_table(
     executor: Any = None,
     progress: bool = True,
     cache: Any = None,
+    refresh: bool = False,
 ) -> pl.DataFrame:
     """One row per image with the header fields of :func:`cxrkit.images.read_header` as typed columns.
 
@@ -392,7 +394,10 @@ def header_table(
         Show a ``tqdm.auto`` progress bar.
     cache
         A :class:`cxrkit.storage.Cache` or directory; ``None`` for the dataset's cache or the default cache;
-        ``False`` to neither read nor write a cache.
+        ``False`` to neither read nor write a cache. Rows are kept per file, keyed by its path, size, mtime,
+        ctime and inode, so a changed or replaced file is read again.
+    refresh
+        Read every file again (and update the cache) even when its rows are cached.
 
     Returns
     -------
@@ -418,7 +423,7 @@ def header_table(
     if (
         source is not None and source.fetches_on_demand
     ):  # a URL: ranged reads of each listed file's first bytes
-        return _headers_from_source(dataset_or_paths, progress=progress, cache=cache)
+        return _headers_from_source(dataset_or_paths, progress=progress, cache=cache, refresh=refresh)
     return _scan(
         dataset_or_paths,
         _header_row,
@@ -427,6 +432,7 @@ def header_table(
         executor=executor,
         progress=progress,
         cache=cache,
+        refresh=refresh,
     )
 
 
@@ -436,6 +442,7 @@ def pixel_stats(
     executor: Any = None,
     progress: bool = True,
     cache: Any = None,
+    refresh: bool = False,
 ) -> pl.DataFrame:
     """Per image: stored value range, mean, std, percentiles 1/50/99, fraction of pixels at the extremes and
     a 64-bin histogram over the stored bit range, all from one ``bincount`` of the stored values.
@@ -464,6 +471,7 @@ def pixel_stats(
         executor=executor,
         progress=progress,
         cache=cache,
+        refresh=refresh,
     )
 
 
@@ -475,7 +483,7 @@ HEAD_BYTES = 8192
 HEAD_BATCH = 256
 
 
-def _headers_from_source(ds: Any, *, progress: bool, cache: Any) -> pl.DataFrame:
+def _headers_from_source(ds: Any, *, progress: bool, cache: Any, refresh: bool = False) -> pl.DataFrame:
     """:func:`header_table` of every listed image of a dataset whose source fetches on demand: the first
     :data:`HEAD_BYTES` of each file in concurrent ranged requests (more only when a header is longer), parsed
     here. Rows are kept in the cache (keyed by the source's location), so a second call reads nothing remote;
@@ -493,7 +501,7 @@ def _headers_from_source(ds: Any, *, progress: bool, cache: Any) -> pl.DataFrame
         else store.path("images", f"remote-headers-v{TABLE_VERSION}-{identity_key(source.label)}.parquet")
     )
     old = pl.DataFrame(schema=HEADER_SCHEMA)
-    if entry is not None and entry.exists():
+    if entry is not None and entry.exists() and not refresh:
         try:
             old = pl.read_parquet(entry)
             if dict(old.schema) != HEADER_SCHEMA:

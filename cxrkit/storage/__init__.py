@@ -17,7 +17,8 @@ Examples
 """
 
 from .backend import Source, fetch_file, read_sha256sums, sha256_file
-from .cache import Cache, default_cache_dir, file_identity, identity_key
+from .cache import Cache, default_cache_dir, file_identity, identity_key, sweep_orphans
+from .checksums import verify_checksums
 from .files import (
     gzip_size,
     is_gzip,
@@ -57,5 +58,7 @@ __all__ = [
     "read_into",
     "read_sha256sums",
     "sha256_file",
+    "sweep_orphans",
+    "verify_checksums",
     "walk_files",
 ]

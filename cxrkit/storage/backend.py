@@ -148,6 +148,7 @@ def fetch_file(
     on_bytes: Callable[[int], None] | None = None,
     chunk: int = CHUNK_BYTES,
     replace: bool = False,
+    private: bool = False,
 ) -> Path:
     """Copy ``rel`` from ``source`` to ``dest``: resumable, atomic, safe against a concurrent fetch.
 
@@ -156,7 +157,9 @@ def fetch_file(
     alone. The size is asked first, so a refused credential leaves no file behind. The part file is locked
     while it grows (POSIX), so two processes fetching the same file take turns instead of mixing their bytes.
     A mismatch removes the part file and raises :class:`RemoteError`. ``replace=True`` fetches again even when
-    ``dest`` exists (a damaged copy): the verified new bytes replace it in one rename.
+    ``dest`` exists (a damaged copy): the verified new bytes replace it in one rename. ``private=True``
+    writes the file readable by its owner only (0600, as everything in the cache); otherwise the umask
+    decides, as for any download.
     """
     dest = Path(dest)
     if dest.is_file() and not replace:
@@ -165,7 +168,8 @@ def fetch_file(
         size = source.size(rel)
     part = dest.with_name(dest.name + ".part")
     part.parent.mkdir(parents=True, exist_ok=True)
-    with open(part, "ab") as fh:
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600 if private else 0o666)
+    with open(fd, "ab") as fh:
         _lock(fh)
         start = fh.seek(0, os.SEEK_END)
         try:
@@ -174,9 +178,11 @@ def fetch_file(
                     part.unlink(missing_ok=True)
                 return dest
             _fill(fh, source, rel, size, start, chunk, on_bytes)
-        except BaseException:
+        except BaseException as exc:
             if fh.tell() == 0:  # nothing arrived: leave nothing behind
                 part.unlink(missing_ok=True)
+            if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+                raise OSError(exc.errno, exc.strerror, str(dest)) from exc  # a full disk: say which file
             raise
         got = os.fstat(fh.fileno()).st_size
         if got != size:

@@ -21,8 +21,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -106,6 +108,22 @@ class Cache:
         """A path inside the cache (nothing is created)."""
         return self.root.joinpath(*parts)
 
+    def ensure(self) -> Path:
+        """Create the cache folder if it is missing, readable by its owner only (0700): what the kit derives
+        from credentialed data (table copies, reports, mirrored files) is then out of other users' reach
+        whatever the modes below it. A folder that already exists (e.g. one given as ``CXRKIT_CACHE``) keeps
+        its mode. Files in the cache are written 0600.
+        """
+        if not self.root.is_dir():
+            try:
+                self.root.parent.mkdir(parents=True, exist_ok=True)
+                self.root.mkdir(mode=0o700, exist_ok=True)
+            except OSError as exc:
+                raise CacheError(
+                    f"cannot create the cache folder {self.root}: {exc}. Set {ENV_CACHE}."
+                ) from exc
+        return self.root
+
     @contextlib.contextmanager
     def atomic_path(self, final: Path) -> Iterator[Path]:
         """Yield a temporary path beside ``final``; rename it onto ``final`` when the block succeeds.
@@ -114,11 +132,16 @@ class Cache:
         never a partial one.
         """
         final = Path(final)
+        if self.root in final.parents:
+            self.ensure()
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CacheError(f"cannot create cache folder {final.parent}: {exc}. Set {ENV_CACHE}.") from exc
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        sweep_orphans(final.parent)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent
+        )
         os.close(fd)
         tmp = Path(tmp_name)
         try:
@@ -157,6 +180,60 @@ class Cache:
                     stacklevel=3,
                 )
             return False
+
+
+#: A temporary file older than this is an orphan whatever its owner (no single write takes a day).
+ORPHAN_AGE_S = 24 * 3600
+#: A temporary file whose writing process is gone is an orphan once older than this (the pid may be reused).
+ORPHAN_DEAD_AGE_S = 60
+_TMP_RE = re.compile(r"\..+\.(\d+)\.[^.]+\.tmp")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def sweep_orphans(folder: Path, *, now: float | None = None) -> list[Path]:
+    """Remove the temporary files that killed writes left in a cache folder; return what was removed.
+
+    Each write's temporary file is named ``.<entry>.<pid>.<random>.tmp``. One is an orphan when its process
+    has died and it is older than :data:`ORPHAN_DEAD_AGE_S`, or when it is older than :data:`ORPHAN_AGE_S`.
+    Runs before every cache write, in that write's folder (one ``scandir``).
+
+    Examples
+    --------
+    >>> import tempfile, os, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> old = folder / ".a.parquet.999999999.x1.tmp"
+    >>> _ = old.write_bytes(b"half a table")
+    >>> os.utime(old, (0, 0))
+    >>> [p.name for p in sweep_orphans(folder)]
+    ['.a.parquet.999999999.x1.tmp']
+    """
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TMP_RE.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            if age > ORPHAN_AGE_S or (age > ORPHAN_DEAD_AGE_S and not _alive(int(match.group(1)))):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except (OSError, OverflowError):  # gone already, or not ours to remove: leave it
+            continue
+    return removed
 
 
 _WARNED: set[tuple[str, str]] = set()

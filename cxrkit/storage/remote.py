@@ -491,6 +491,7 @@ class RemoteSource(Source):
             if ext:
                 break
         if ext is not None:
+            self.cache.ensure()
             self.root.mkdir(parents=True, exist_ok=True)
             (self.root / ".image-ext").write_text(ext)
         return ext
@@ -536,8 +537,9 @@ class RemoteSource(Source):
         dest = self.root / rel
         if dest.is_file():
             return dest
+        self.cache.ensure()
         with self.remote.lock(rel):
-            return fetch_file(self, rel, dest, size=size)
+            return fetch_file(self, rel, dest, size=size, private=True)
 
     def try_local(self, path: str | os.PathLike) -> Path | None:
         """Like :meth:`local`, ``None`` when the server does not have the file."""

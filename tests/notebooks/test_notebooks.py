@@ -102,7 +102,14 @@ def _cxrkit_check_figures():
 _cxrkit_seen, _cxrkit_problems = set(), []
 get_ipython().events.register("post_execute", _cxrkit_check_figures)
 """
-FIGURE_REPORT = "import json; print('CXRKIT-FIGURES ' + json.dumps(_cxrkit_problems))"
+FIGURE_REPORT = (
+    "import json, resource\n"
+    "print('CXRKIT-FIGURES ' + json.dumps(_cxrkit_problems))\n"
+    "_hwm = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+    "print(f'CXRKIT-MEMORY {_hwm} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}')"
+)
+#: Binder's smallest tier: each notebook's kernel (and the largest process it started) must fit.
+MEMORY_BUDGET_KIB = 1024 * 1024
 
 
 def _load(path: Path) -> nbformat.NotebookNode:
@@ -207,9 +214,25 @@ def _stream_text(nb, name: str) -> str:
     )
 
 
+@pytest.fixture(scope="module")
+def busy_dashboard_port():
+    """Dask's default dashboard port taken, as on any shared machine (a workshop's JupyterHub): a notebook
+    must not print a warning about it."""
+    import socket
+
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", 8787))
+        sock.listen()
+    except OSError:  # already taken by something else: just as busy
+        pass
+    yield
+    sock.close()
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_top_to_bottom(path, shape, demo_roots, tmp_path):
+def test_notebook_runs_top_to_bottom(path, shape, demo_roots, tmp_path, busy_dashboard_port):
     before = path.read_bytes()
     nb, seconds = execute(path, demo_roots[shape], tmp_path / "cache")
     assert path.read_bytes() == before, "executing must never write the notebook back"
@@ -218,8 +241,14 @@ def test_notebook_runs_top_to_bottom(path, shape, demo_roots, tmp_path):
     report = next(line for line in stdout if line.startswith("CXRKIT-FIGURES "))
     problems = json.loads(report.removeprefix("CXRKIT-FIGURES "))
     assert problems == [], f"{path.name} on {shape}: figures must be titled and labelled: {problems}"
+    kernel_kib, child_kib = map(int, next(x for x in stdout if x.startswith("CXRKIT-MEMORY ")).split()[1:])
+    peak = kernel_kib + child_kib  # the kernel's peak, plus its largest child's (a pool worker), if any
+    assert peak < MEMORY_BUDGET_KIB, f"{path.name} on {shape}: peak {peak / 1024:.0f} MiB (Binder: 1 GiB)"
     errors = [out for cell in _code_cells(nb) for out in cell.outputs if out.output_type == "error"]
     assert errors == []
     assert "Traceback" not in _stream_text(nb, "stderr")
+    assert "already in use" not in _stream_text(nb, "stderr"), "a Dask cell asked for a fixed port"
     assert seconds < BUDGET_SECONDS, f"{path.name} on {shape} took {seconds:.0f} s (target: about a minute)"
-    print(f"{path.stem} on {shape}: {seconds:.1f} s")
+    print(
+        f"{path.stem} on {shape}: {seconds:.1f} s, peak {kernel_kib / 1024:.0f} MiB + {child_kib / 1024:.0f}"
+    )

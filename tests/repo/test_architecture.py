@@ -25,9 +25,9 @@ LAYERS = (
     ("storage",),
     ("images", "reports", "tables"),
     ("text", "demo"),
-    ("validate", "download"),
+    ("validate", "download", "mimic_iv", "summary"),
     ("dataset",),
-    ("widgets", "cli"),
+    ("widgets", "cli", "exercises"),
     ("_moved",),
     ("__init__", "__main__", "imagestats", "remote", "cache", "scan"),  # the face, and the old names
 )

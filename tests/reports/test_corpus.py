@@ -107,19 +107,18 @@ def test_cache_is_written_in_the_background_and_used_meanwhile(tmp_path, monkeyp
     assert third.equals(first.frame)
 
 
-def test_cache_is_invalidated_by_a_new_patient_and_refreshed_on_demand(tmp_path):
+def test_cache_is_invalidated_by_a_new_patient_or_study_and_refreshed_on_demand(tmp_path):
     root = write_tree(tmp_path / "root")
     cache = Cache(tmp_path / "cache")
     assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS)
     write_tree(root, {(10000999, 58888888): mimic("IMPRESSION: New patient.")})  # a new patient folder
     assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS) + 1
-    # a study added to an existing patient is not part of the cheap key: refresh=True re-reads
-    write_tree(root, {(10000999, 57777777): mimic("IMPRESSION: Second study.")})
-    assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS) + 1
-    assert (
-        read_reports(root, cache=cache, executor="serial", progress=False, refresh=True).height
-        == len(REPORTS) + 2
-    )
+    write_tree(root, {(10000999, 57777777): mimic("IMPRESSION: Second study.")})  # into that patient's folder
+    grown = ingest_reports(root, cache=cache, executor="serial", progress=False)
+    assert grown.detail["cached"] is False and grown.frame.height == len(REPORTS) + 2
+    assert ingest_reports(root, cache=cache, executor="serial", progress=False).detail["cached"] is True
+    again = ingest_reports(root, cache=cache, executor="serial", progress=False, refresh=True)
+    assert again.detail["cached"] is False and again.frame.equals(grown.frame)
 
 
 def test_zip_cache_key_follows_the_zip(tmp_path):
