@@ -249,3 +249,11 @@ def test_the_cli_refuses_a_mis_split_url_in_words(tmp_path):
     assert "percent-encode" in (done.stderr + done.stdout).lower()
     assert "SECRET-cli9" not in done.stderr + done.stdout
     assert sentinel.got == []
+
+
+@pytest.mark.parametrize("char", ["\t", "\n", "\r", "\x00"])
+def test_a_control_character_in_a_url_is_refused_not_dropped(char):
+    """URL parsers drop tabs and line breaks silently: another password than the one given would be sent."""
+    with pytest.raises(InvalidUrlError) as info:
+        remote.Remote(f"http://{USER}:pass{char}word-c7@127.0.0.1:9/")
+    assert "control character" in str(info.value) and "word-c7" not in str(info.value)
