@@ -258,3 +258,102 @@ def render(
             src = np.repeat(np.repeat(src, k, axis=0), k, axis=1)
     window = None if own and d.has_own_voi else (center, width)
     return display.to_uint8(display.apply_window(src, d.info, window, invert=d.monochrome1 != bool(invert)))
+
+
+def spacing(header: dict[str, object]) -> tuple[tuple[float, float] | None, str | None]:
+    """``((row mm, column mm), keyword)`` of the pixel spacing a length is measured with, or ``(None, None)``.
+
+    ``PixelSpacing`` (in the patient, when the file gives it) is preferred to ``ImagerPixelSpacing`` (at the
+    detector: a projection X-ray magnifies the patient by some 5-15 %, so lengths read from it are larger).
+
+    Examples
+    --------
+    >>> spacing({"ImagerPixelSpacing": [0.139, 0.139]})
+    ((0.139, 0.139), 'ImagerPixelSpacing')
+    >>> spacing({})
+    (None, None)
+    """
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        value = header.get(keyword)
+        try:
+            rows, cols = (float(v) for v in value)  # type: ignore[union-attr]
+        except (TypeError, ValueError):
+            continue
+        if rows > 0 and cols > 0:
+            return (rows, cols), keyword
+    return None, None
+
+
+def payload(d: DisplayArray, *, size: int | None = None, caption: str = "") -> tuple[dict, list[bytes]]:
+    """What the image pane gets for one image: a description and two buffers, sent once per image.
+
+    The buffers are the preview's modality values as little-endian ``uint16`` (``value = lo + q * scale``;
+    exact for integer images with a range under 65,536) and the 8-bit picture with the file's own window
+    or VOI LUT (:func:`render` with ``own``, i.e. :func:`cxrkit.images.read_image`'s picture). The page
+    applies any other window itself (:func:`client_picture` is the same arithmetic in numpy).
+
+    Examples
+    --------
+    >>> d = from_array(np.arange(4096, dtype=np.uint16).reshape(64, 64))
+    >>> meta, (values, own) = payload(d)
+    >>> meta["rows"], meta["cols"], len(values), len(own), meta["scale"]
+    (64, 64, 8192, 4096, 1.0)
+    """
+    size = size or d.max_size
+    src = d.preview if max(d.preview.shape) <= size else reduce(d.preview, size)
+    lo, hi = float(src.min()), float(src.max())
+    integral = bool(np.all(src == np.round(src)))
+    scale = 1.0 if integral and hi - lo <= 65535 else max(hi - lo, 1e-6) / 65535
+    q = np.clip(np.rint((src - lo) / scale), 0, 65535).astype("<u2")
+    c, w = preset_window(d, "own")
+    own8 = render(d, c, w, size=size, own=True)
+    (sp, sp_source) = spacing(d.header)
+    ds = d.info.get("dataset")
+    slope = intercept = None
+    if ds is not None and "ModalityLUTSequence" not in ds:
+        slope = float(ds.get("RescaleSlope", 1) or 1)
+        intercept = float(ds.get("RescaleIntercept", 0) or 0)
+    meta = {
+        "rows": int(src.shape[0]),
+        "cols": int(src.shape[1]),
+        "shape": [int(n) for n in d.shape],
+        "lo": lo,
+        "scale": scale,
+        "range": [lo, hi if hi > lo else lo + 1.0],
+        "presets": {name: list(preset_window(d, name)) for name in PRESETS},
+        "own_voi": "VOI LUT" if d.info.get("voi_lut") is not None else ("window" if d.has_own_voi else None),
+        "mono1": d.monochrome1,
+        "spacing": list(sp) if sp else None,
+        "spacing_source": sp_source,
+        "slope": slope,
+        "intercept": intercept,
+        "caption": caption,
+    }
+    return meta, [q.tobytes(), np.ascontiguousarray(own8).tobytes()]
+
+
+def client_picture(
+    meta: dict, values: bytes, own: bytes, window: tuple[float, float] | None, *, invert: bool = False
+) -> np.ndarray:
+    """The 8-bit picture the image pane paints for ``window`` (None: the file's own), as numpy computes it.
+
+    The pane's JavaScript does the same: ``x = lo + q * scale``, the DICOM LINEAR window, MONOCHROME1 and
+    ``invert`` flipping the picture, rounded to 0-255.
+
+    Examples
+    --------
+    >>> d = from_array(np.array([[0, 1000], [2000, 4095]], np.uint16))
+    >>> meta, (q, own) = payload(d)
+    >>> client_picture(meta, q, own, (2048.0, 4096.0)).tolist()
+    [[0, 62], [125, 255]]
+    """
+    shape = (meta["rows"], meta["cols"])
+    flip = bool(meta["mono1"]) != bool(invert)
+    if window is None:
+        g = np.frombuffer(own, np.uint8).reshape(shape).astype(np.int16)
+        return (255 - g if invert else g).astype(np.uint8)
+    x = meta["lo"] + np.frombuffer(values, "<u2").reshape(shape).astype(np.float64) * meta["scale"]
+    out = display.window(x.astype(np.float32), float(window[0]), float(window[1]))
+    if flip:
+        out = 1.0 - out
+    return display.to_uint8(out)
