@@ -436,3 +436,33 @@ def test_length_tool_measures_a_known_distance_in_mm(lab):
     page.screenshot(path=str(tmp / "viewer-measure.png"))
     page.keyboard.press("Escape")
     wait_state(page, "p.dataset.length === ''", scope=VIEWER)
+
+
+def test_pixel_probe_reads_the_stored_value_under_the_pointer(lab):
+    page, _, _ = lab
+    box = canvas_box(page, VIEWER)
+    view = json.loads(state(page, VIEWER)["view"])
+    ix, iy = 123, 77  # the ramp holds (row + column) * 4
+    page.mouse.move(
+        box["x"] + view["tx"] + (ix + 0.5) * view["s"], box["y"] + view["ty"] + (iy + 0.5) * view["s"]
+    )
+    wait_state(page, "p.dataset.probe && JSON.parse(p.dataset.probe).x === arg", ix, scope=VIEWER)
+    probe = json.loads(state(page, VIEWER)["probe"])
+    assert (probe["x"], probe["y"], probe["value"]) == (ix, iy, (ix + iy) * 4)
+    text = page.locator(VIEWER + " .cxp-probe").text_content()
+    assert f"value {(ix + iy) * 4}" in text and f"shown {probe['shown']}" in text
+
+
+def test_text_filter_follows_typing_without_enter(lab):
+    page, expected, _ = lab
+    expected.set_filters(text="effusion")
+    n = len(expected.matches)
+    expected.clear_filters()
+    assert 0 < n < len(expected.matches)
+    page.locator(BROWSER + " .cxb-text").scroll_into_view_if_needed()
+    page.locator(BROWSER + " .cxb-text").type("effusion", delay=30)  # no Enter
+    wait_state(page, "b.querySelectorAll('.cxb-row').length === arg", n)
+    wait_state(page, "b.querySelector('.cxb-report mark') !== null")  # the hit is marked in the report
+    page.click(BROWSER + " .cxb-clear")
+    wait_state(page, "b.querySelectorAll('.cxb-row').length === arg", len(expected.matches))
+    assert page.locator(BROWSER + " .cxb-text").input_value() == ""
