@@ -139,6 +139,7 @@ class StudyBrowser(Channel):
         self._positions: dict[int, int] = {}
         self._page = 0
         self._problem: str | None = None
+        self._patient: tuple | None = None
         self._decoded: OrderedDict[str, tuple] = OrderedDict()
         self._thumbs: OrderedDict[str, str | None] = OrderedDict()
         self._filters = {name: "" for name in FILTERS}
@@ -312,15 +313,15 @@ class StudyBrowser(Channel):
         """
         study = self.dataset.study(layout.study_id(study_id))
         self._study = study
+        first = _frontal(study)
+        self._dicom_id = first.dicom_id if first else None
+        if self._mode == "compare":
+            self._prior = self._default_prior()
+        self._show_panes()  # the image first: it is what the reader waits for
         pos = self._positions.get(study.study_id)
         if pos is not None:
             self._page = pos // self.page_size
         self._post_list()
-        if self._mode == "compare":
-            self._prior = self._default_prior()
-        first = _frontal(study)
-        self._dicom_id = first.dicom_id if first else None
-        self._show_panes()
         self._post_study()
 
     def show_image(self, dicom_id: str | None) -> None:
@@ -365,8 +366,14 @@ class StudyBrowser(Channel):
         pos = order.index(self._prior.study_id) if self._prior and self._prior.study_id in order else 0
         self.set_mode("compare", prior=order[min(max(pos + int(delta), 0), len(order) - 1)])
 
+    def _patient_studies(self, subject_id: int):
+        """The patient's studies in time order (the last patient's kept: each selection draws a timeline)."""
+        if self._patient is None or self._patient[0] != subject_id:
+            self._patient = (subject_id, self.dataset.patient_studies(subject_id))
+        return self._patient[1]
+
     def _timeline_ids(self) -> list[int]:
-        return self.dataset.patient_studies(self._study.subject_id)["study_id"].to_list()
+        return self._patient_studies(self._study.subject_id)["study_id"].to_list()
 
     def _pick_prior(self, study_id: object) -> Study:
         prior = self.dataset.study(layout.study_id(study_id))
@@ -499,7 +506,7 @@ class StudyBrowser(Channel):
         return _html.report_html(text, highlight=self._filters["text"].strip() or None)
 
     def _timeline(self, study: Study) -> dict:
-        rows = self.dataset.patient_studies(study.subject_id)
+        rows = self._patient_studies(study.subject_id)
         items = []
         for r in rows.iter_rows(named=True):
             date, time = r["StudyDate"], r["StudyTime"]

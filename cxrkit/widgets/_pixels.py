@@ -106,7 +106,7 @@ class DisplayArray:
 
     @cached_property
     def _sample(self) -> np.ndarray:
-        step = max(1, int(math.sqrt(self.preview.size / 250_000)))
+        step = max(1, math.ceil(math.sqrt(self.preview.size / 250_000)))  # at most ~250k values sorted
         return np.sort(self.preview[::step, ::step].ravel())
 
     def percentile(self, q: float) -> float:

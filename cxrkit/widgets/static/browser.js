@@ -78,7 +78,10 @@ export default {
     el.style.setProperty("--cxp-height", model.get("height"));
     el.innerHTML = browserHTML();
     const $ = (sel) => el.querySelector(sel);
-    const send = (msg) => model.send(msg);
+    const send = (msg) => {
+      el.dataset.sentAt = performance.now().toFixed(1); // for the paint-latency measurements
+      model.send(msg);
+    };
     const legend = $(".cx-legend");
     legend.innerHTML = legendHTML(BROWSER_KEYS);
     const panes = { a: createPane($(".cxb-a")), b: createPane($(".cxb-b")) };
@@ -261,6 +264,7 @@ export default {
     }
 
     const onMsg = (msg, buffers) => {
+      el.dataset[`got${msg.kind.replace(":", "")}`] = performance.now().toFixed(1);
       if (msg.kind === "filters") showFilters(msg);
       else if (msg.kind === "list") showList(msg);
       else if (msg.kind === "study") showStudy(msg);

@@ -167,7 +167,9 @@ function createPane(host, options = {}) {
     const t0 = performance.now();
     if (reshade) shade();
     draw();
-    pane.lastPaintMs = performance.now() - t0;
+    const t1 = performance.now();
+    pane.lastPaintMs = t1 - t0;
+    root.dataset.paintedAt = t1.toFixed(1);
     root.dataset.paintMs = pane.lastPaintMs.toFixed(2);
   }
 
