@@ -466,3 +466,25 @@ def test_text_filter_follows_typing_without_enter(lab):
     page.click(BROWSER + " .cxb-clear")
     wait_state(page, "b.querySelectorAll('.cxb-row').length === arg", len(expected.matches))
     assert page.locator(BROWSER + " .cxb-text").input_value() == ""
+
+
+def test_layout_holds_from_1100_to_1920_pixels(lab):
+    page, _, tmp = lab
+    measure = """() => { const b = document.querySelector('.cxb-root');
+        const box = s => b.querySelector(s).getBoundingClientRect();
+        return {overflow: b.scrollWidth - b.clientWidth, pane: box('.cxb-a .cxp-canvas').width,
+                list: box('.cxb-list').width, report: box('.cxb-report').width,
+                report_left: box('.cxb-report').left, pane_right: box('.cxb-a .cxp-canvas').right}; }"""
+    try:
+        for width in (1100, 1920):
+            page.set_viewport_size({"width": width, "height": 1000})
+            page.wait_for_timeout(300)  # the panes follow their size (ResizeObserver)
+            page.locator(BROWSER).scroll_into_view_if_needed()
+            got = page.evaluate(measure)
+            page.screenshot(path=str(tmp / f"browser-{width}.png"))
+            assert got["overflow"] <= 1, (width, got)  # nothing cut at the right edge
+            assert got["pane"] >= 380 and got["list"] >= 170 and got["report"] >= 250, (width, got)
+            if width == 1920:  # wide: the report beside the image
+                assert got["report_left"] >= got["pane_right"], got
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
