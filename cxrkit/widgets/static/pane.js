@@ -580,12 +580,12 @@ function captureKeys(el, onKey) {
     if (!e.target.closest("input, select, textarea")) el.focus({ preventScroll: true });
   });
   el.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return; // Ctrl+S and the like stay JupyterLab's
     e.stopPropagation();
     if (e.target.closest("input, select, textarea")) {
       if (e.key === "Escape") e.target.blur();
       return;
     }
-    if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (onKey(e)) e.preventDefault();
   });
   for (const type of ["keyup", "keypress"]) el.addEventListener(type, (e) => e.stopPropagation());
