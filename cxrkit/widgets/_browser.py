@@ -29,6 +29,7 @@ from ..tables import LABEL_COLUMNS
 from . import _html, _pixels
 from ._channel import Channel, static_text
 from ._index import LABEL_VALUES, StudyIndex
+from ._viewer import tile_message
 
 FRONTAL = ("PA", "AP", "AP AXIAL", "PA LLD", "AP LLD", "AP RLD", "PA RLD")
 LATERAL = ("LATERAL", "LL", "RL", "LAO", "RAO", "LPO")
@@ -140,6 +141,9 @@ class StudyBrowser(Channel):
         self._page = 0
         self._problem: str | None = None
         self._patient: tuple | None = None
+        self._pane_data: dict[str, _pixels.DisplayArray | None] = {"a": None, "b": None}
+        #: The description of the last full-resolution tile sent (None before any).
+        self.last_tile: dict | None = None
         self._decoded: OrderedDict[str, tuple] = OrderedDict()
         self._thumbs: OrderedDict[str, str | None] = OrderedDict()
         self._filters = {name: "" for name in FILTERS}
@@ -416,6 +420,7 @@ class StudyBrowser(Channel):
             self.drop("pane:b")
 
     def _show_pane(self, slot: str, image: Image | None, why: str, *, prior: bool = False) -> None:
+        self._pane_data[slot] = None
         if image is None or not image.exists:
             self.post(f"pane:{slot}", {"op": "clear", "text": why, "error": False})
             return
@@ -424,6 +429,7 @@ class StudyBrowser(Channel):
         except CxrkitError as exc:
             self.post(f"pane:{slot}", {"op": "clear", "text": str(exc), "error": True})
             return
+        self._pane_data[slot] = self._decoded[str(image.path)][0]
         self.post(f"pane:{slot}", {"op": "image", **meta}, buffers)
 
     def _payload(self, image: Image, *, prior: bool) -> tuple[dict, list[bytes]]:
@@ -550,6 +556,15 @@ class StudyBrowser(Channel):
             }
         self.post("study", content)
 
+    def send_tile(self, slot: str, request: dict) -> None:
+        """Answer pane ``slot``'s request for a full-resolution region (``tile_message`` of ``_viewer``)."""
+        data, meta = self._pane_data.get(slot), self.shown(f"pane:{slot}")
+        if data is None or meta is None or meta.get("op") != "image":
+            return
+        reply, buffers = tile_message(data, meta, request, size=self.max_size, slot=slot)
+        self._transmit(reply, buffers)
+        self.last_tile = reply
+
     # --- messages from the page ------------------------------------------------------------------------
 
     def handle(self, content: dict, buffers: list) -> None:
@@ -577,6 +592,8 @@ class StudyBrowser(Channel):
             elif kind == "mode":
                 mode = content["mode"]
                 self.set_mode("single" if mode == self._mode else mode)
+            elif kind == "tile":
+                self.send_tile(str(content.get("slot")), content)
             elif kind == "prior_step":
                 self.step_prior(int(content["delta"]))
         except (CxrkitError, ValueError, KeyError) as exc:

@@ -328,6 +328,7 @@ def payload(d: DisplayArray, *, size: int | None = None, caption: str = "") -> t
         "slope": slope,
         "intercept": intercept,
         "caption": caption,
+        "max_size": int(size),
     }
     return meta, [q.tobytes(), np.ascontiguousarray(own8).tobytes()]
 
@@ -357,3 +358,35 @@ def client_picture(
     if flip:
         out = 1.0 - out
     return display.to_uint8(out)
+
+
+def tile(
+    d: DisplayArray, box: tuple[int, int, int, int], *, size: int, lo: float, scale: float
+) -> tuple[dict, list[bytes]]:
+    """A region of the full-resolution image for a zoomed-in pane, in the preview's encoding.
+
+    ``box`` is ``(top, bottom, left, right)`` in full-resolution pixels (clamped to the image); the region is
+    block-averaged to at most ``size`` a side, its values encoded with the preview's ``lo`` and ``scale``
+    (values beyond the preview's range are clipped to it) and its own 8-bit picture made as the preview's.
+    The description gives the box the tile covers (whole blocks only).
+
+    Examples
+    --------
+    >>> d = from_array(np.arange(40000, dtype=np.uint16).reshape(200, 200) % 4096, max_size=50)
+    >>> meta, (q, own) = tile(d, (10, 60, 20, 70), size=100, lo=0.0, scale=1.0)
+    >>> meta["box"], meta["rows"], bool(np.frombuffer(q, "<u2")[0] == d.full[10, 20])
+    ([10, 60, 20, 70], 50, True)
+    """
+    rows, cols = d.shape
+    top, bottom, left, right = (int(v) for v in box)
+    top, left = min(max(top, 0), rows - 1), min(max(left, 0), cols - 1)
+    bottom, right = min(max(bottom, top + 1), rows), min(max(right, left + 1), cols)
+    crop = d.full[top:bottom, left:right]
+    f = max(1, math.ceil(max(crop.shape) / size))
+    src = reduce(crop, size)
+    q = np.clip(np.rint((src - lo) / scale), 0, 65535).astype("<u2")
+    window = None if d.has_own_voi else preset_window(d, "own")
+    own8 = display.to_uint8(display.apply_window(src, d.info, window, invert=d.monochrome1))
+    covered = [top, top + src.shape[0] * f, left, left + src.shape[1] * f]
+    meta = {"box": covered, "rows": int(src.shape[0]), "cols": int(src.shape[1])}
+    return meta, [q.tobytes(), np.ascontiguousarray(own8).tobytes()]

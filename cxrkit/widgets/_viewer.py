@@ -25,6 +25,29 @@ from ._channel import Channel, static_text
 Source = str | os.PathLike | np.ndarray | _pixels.DisplayArray
 
 
+def tile_message(
+    data: _pixels.DisplayArray, meta: dict | None, request: dict, *, size: int, **extra: object
+) -> tuple[dict, list[bytes]]:
+    """The reply to a pane's request for a full-resolution region: a ``tile`` message, or a ``notice``.
+
+    A tile is sent as it is asked for and not kept for later views (the pane asks again).
+
+    Examples
+    --------
+    >>> d = _pixels.from_array(np.zeros((400, 400), np.uint16), max_size=100)
+    >>> meta, _ = _pixels.payload(d)
+    >>> reply, buffers = tile_message(d, meta, {"box": [0, 100, 0, 100], "token": 3}, size=100)
+    >>> reply["kind"], reply["token"], reply["rows"], len(buffers)
+    ('tile', 3, 100, 2)
+    """
+    try:
+        box = tuple(int(v) for v in request["box"])
+        tmeta, buffers = _pixels.tile(data, box, size=size, lo=meta["lo"], scale=meta["scale"])
+    except (CxrkitError, ValueError, KeyError, TypeError) as exc:  # e.g. the file is gone since
+        return {"kind": "notice", "text": f"no full-resolution view: {exc}"}, []
+    return {"kind": "tile", "token": request.get("token"), "size": size, **tmeta, **extra}, buffers
+
+
 class ImageViewer(Channel):
     """An image with window/level, presets (file, lung, bone, auto), invert, zoom, pan and a length tool.
 
@@ -73,6 +96,8 @@ class ImageViewer(Channel):
         self.window: tuple[float, float] | None = None
         #: The last length measured in the page: ``{"px": ..., "mm": ...}`` (mm None without spacing).
         self.length: dict | None = None
+        #: The description of the last full-resolution tile sent (None before any).
+        self.last_tile: dict | None = None
         self.add_class("cxrkit-viewer")
         if source is not None:
             self.show(source)
@@ -130,6 +155,13 @@ class ImageViewer(Channel):
             self.window = _pixels.preset_window(self.data, name)
         self.post("window", {"preset": name})
 
+    def send_tile(self, request: dict) -> None:
+        """Answer the page's request for a full-resolution region (``box``, ``token``) of the image."""
+        if self.data is not None:
+            reply, buffers = tile_message(self.data, self.shown("image"), request, size=self.max_size)
+            self._transmit(reply, buffers)
+            self.last_tile = reply
+
     def picture(self) -> np.ndarray | None:
         """The 8-bit picture the page paints for :attr:`window` at fit (numpy's copy of its arithmetic)."""
         meta, buffers = self.shown("image"), self.shown_buffers("image")
@@ -139,7 +171,9 @@ class ImageViewer(Channel):
         return _pixels.client_picture(meta, buffers[0], buffers[1], None if own else self.window)
 
     def handle(self, content: dict, buffers: list) -> None:
-        if content.get("kind") == "window" and self.data is not None:
+        if content.get("kind") == "tile" and self.data is not None:
+            self.send_tile(content)
+        elif content.get("kind") == "window" and self.data is not None:
             self.window = (float(content["c"]), float(content["w"]))
         elif content.get("kind") == "measure":
             self.length = content.get("length")

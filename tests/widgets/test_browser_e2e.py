@@ -48,6 +48,7 @@ NOTEBOOK_CELLS = [
         "ramp = np.add.outer(np.arange(300), np.arange(400)).astype(np.uint16) * 4\n"
         f"viewer = ImageViewer(ramp, spacing={SPACING}, height='360px')\nviewer"
     ),
+    "tiled = ImageViewer(ramp, max_size=100, height='300px')\ntiled.add_class('tiled')\ntiled",
     "marker = 'the last cell'",
 ]
 
@@ -168,7 +169,8 @@ KERNEL_IDLE = (
     " return k && k.status === 'idle'; }"
 )
 BROWSER = ".cxb-root"
-VIEWER = ".cxrkit-viewer.cx-root"
+VIEWER = ".cxrkit-viewer.cx-root:not(.tiled)"
+TILED = ".cxrkit-viewer.tiled"
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +199,7 @@ def lab(tmp_path_factory):
             page.goto(f"{base}/lab/tree/browser.ipynb?token={token}", wait_until="domcontentloaded")
             page.wait_for_function(KERNEL_IDLE, timeout=60_000)
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            for where in (BROWSER + " .cxb-a", VIEWER):
+            for where in (BROWSER + " .cxb-a", VIEWER, TILED):
                 page.wait_for_function(
                     "sel => { const p = document.querySelector(sel + ' .cxp-pane');"
                     " return p && Number(p.dataset.shown) > 0; }",
@@ -260,7 +262,8 @@ def wait_state(page, condition: str, arg=None, scope: str = BROWSER + " .cxb-a",
 
 def canvas_box(page, scope: str) -> dict:
     el = page.locator(scope + " .cxp-canvas").first
-    el.scroll_into_view_if_needed()
+    el.evaluate("e => e.scrollIntoView({block: 'center'})")  # clear of the toolbars and the status bar
+    page.wait_for_timeout(100)
     return el.bounding_box()
 
 
@@ -488,3 +491,19 @@ def test_layout_holds_from_1100_to_1920_pixels(lab):
                 assert got["report_left"] >= got["pane_right"], got
     finally:
         page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_zooming_in_fetches_the_full_resolution_region(lab):
+    page, _, tmp = lab
+    box = canvas_box(page, TILED)
+    assert "tile" not in state(page, TILED)  # at fit the preview (100 x 75 of 400 x 300) is enough
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(4):
+        page.mouse.wheel(0, -400)
+    wait_state(page, "p.dataset.tile !== undefined", scope=TILED)
+    top, bottom, left, right = json.loads(state(page, TILED)["tile"])
+    assert 0 <= top < bottom <= 300 and 0 <= left < right <= 400
+    assert (bottom - top) * (right - left) < 300 * 400  # the part in view, not the whole image
+    page.screenshot(path=str(tmp / "viewer-tile.png"))
+    page.mouse.dblclick(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_state(page, "p.dataset.tile === undefined", scope=TILED)

@@ -427,3 +427,24 @@ def test_default_dataset_and_tables_only_copy(demo_root, tmp_path, monkeypatch):
     assert "none of this study" in pane(browser)["text"]
     report = browser.shown("study")["report"]
     assert "FINDINGS" in report or "IMPRESSION" in report
+
+
+def test_zoomed_in_panes_get_full_resolution_tiles(ds, demo_root, monkeypatch):
+    path = next((demo_root / "files").rglob("*.dcm"))
+    viewer = ImageViewer(path, max_size=128)
+    meta = viewer.shown("image")
+    assert meta["shape"][0] > meta["rows"]  # the preview is averaged down: a zoom can ask for more
+    sent = []
+    monkeypatch.setattr(viewer, "send", lambda content, buffers=None: sent.append((content, buffers)))
+    viewer.handle({"kind": "tile", "box": [100, 228, 50, 178], "token": 7}, [])
+    ((reply, (values, _own)),) = sent
+    assert reply["kind"] == "tile" and reply["token"] == 7 and reply["box"] == [100, 228, 50, 178]
+    full = images.read_modality(path)[0][100:228, 50:178]  # 128 x 128: every full-resolution pixel
+    q = np.frombuffer(values, "<u2").reshape(128, 128) * meta["scale"] + meta["lo"]
+    inside = (full >= meta["range"][0]) & (full <= meta["range"][1])
+    np.testing.assert_allclose(q[inside], full[inside], atol=meta["scale"])
+    assert viewer.shown("tile") is None  # sent as asked for, not kept for later views
+    browser = StudyBrowser(ds, max_size=128)
+    monkeypatch.setattr(browser, "send", lambda content, buffers=None: sent.append((content, buffers)))
+    browser.handle({"kind": "tile", "slot": "a", "box": [0, 64, 0, 64], "token": 1}, [])
+    assert sent[-1][0]["slot"] == "a" and sent[-1][0]["rows"] == 64 and browser.last_tile["token"] == 1

@@ -89,6 +89,7 @@ export default {
     let study = null;
     let list = null;
     let syncing = false;
+    for (const slot of ["a", "b"]) panes[slot].onTile = (req) => send({ kind: "tile", slot, ...req });
     // window and zoom follow each other in compare mode
     for (const [name, other] of [["a", "b"], ["b", "a"]]) {
       panes[name].onChange = (st) => {
@@ -270,6 +271,7 @@ export default {
       else if (msg.kind === "study") showStudy(msg);
       else if (msg.kind === "pane:a") showPane("a", msg, buffers);
       else if (msg.kind === "pane:b") showPane("b", msg, buffers);
+      else if (msg.kind === "tile") panes[msg.slot].setTile(msg, buffers);
       else if (msg.kind === "notice") {
         const n = $(".cxb-notice");
         n.textContent = msg.text;

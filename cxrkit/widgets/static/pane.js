@@ -108,24 +108,91 @@ function createPane(host, options = {}) {
     }
   }
 
-  function shade() {
-    const im = state.img;
-    const n = im.q.length;
-    const px = im.px;
+  function shadeInto(q, own, px) {
+    const n = q.length;
     if (state.own) {
-      const own = im.own;
       const inv = state.invert;
       for (let i = 0; i < n; i++) {
         const g = inv ? 255 - own[i] : own[i];
         px[i] = 0xff000000 | (g << 16) | (g << 8) | g;
       }
     } else {
-      buildLut();
-      const q = im.q;
       for (let i = 0; i < n; i++) px[i] = lut[q[i]];
     }
-    offCtx.putImageData(im.data, 0, 0);
   }
+
+  function shade() {
+    const im = state.img;
+    if (!state.own) buildLut();
+    shadeInto(im.q, im.own, im.px);
+    offCtx.putImageData(im.data, 0, 0);
+    const t = state.tile;
+    if (t) {
+      shadeInto(t.q, t.own, t.px);
+      t.ctx.putImageData(t.data, 0, 0);
+    }
+  }
+
+  // --- full-resolution tiles: asked for when zoomed in past the preview's resolution ---------------
+
+  function wantTile() {
+    const m = state.img && state.img.meta;
+    if (!m || !pane.onTile || m.shape[0] <= m.rows) return null; // not downsampled: nothing finer
+    const dpr = window.devicePixelRatio || 1;
+    if (state.s * dpr <= 1.25) return null; // preview pixels are not magnified yet
+    const fy = m.shape[0] / m.rows;
+    const fx = m.shape[1] / m.cols;
+    const x0 = Math.max(0, -state.tx / state.s);
+    const y0 = Math.max(0, -state.ty / state.s);
+    const x1 = Math.min(m.cols, (state.cssW - state.tx) / state.s);
+    const y1 = Math.min(m.rows, (state.cssH - state.ty) / state.s);
+    if (x1 <= x0 || y1 <= y0) return null;
+    const box = [Math.floor(y0 * fy), Math.ceil(y1 * fy), Math.floor(x0 * fx), Math.ceil(x1 * fx)];
+    // worth it only when a tile (at most `size` a side) shows clearly more pixels than the preview does
+    const size = m.max_size || 1024;
+    const gain = Math.min(Math.max(box[1] - box[0], box[3] - box[2]), size) / Math.max(y1 - y0, x1 - x0);
+    return gain > 1.5 ? box : null;
+  }
+
+  function covers(t, box) {
+    return t && t.box[0] <= box[0] && t.box[1] >= box[1] && t.box[2] <= box[2] && t.box[3] >= box[3] &&
+      t.cols >= 0.9 * Math.min(box[3] - box[2], t.size);
+  }
+
+  function askTile() {
+    clearTimeout(state.tileTimer);
+    state.tileTimer = setTimeout(() => {
+      const box = wantTile();
+      if (!box) {
+        if (state.tile) {
+          state.tile = null;
+          delete root.dataset.tile;
+          schedule(false);
+        }
+        return;
+      }
+      if (covers(state.tile, box)) return;
+      state.tileToken = (state.tileToken || 0) + 1;
+      pane.onTile({ box, token: state.tileToken });
+    }, 200);
+  }
+
+  pane.setTile = function (msg, buffers) {
+    if (!state.img || msg.token !== state.tileToken) return; // a tile asked for before a newer request
+    const copy = (dv) => dv.buffer.slice(dv.byteOffset, dv.byteOffset + dv.byteLength);
+    const canvas2 = document.createElement("canvas");
+    canvas2.width = msg.cols;
+    canvas2.height = msg.rows;
+    const tctx = canvas2.getContext("2d");
+    const data = tctx.createImageData(msg.cols, msg.rows);
+    state.tile = {
+      box: msg.box, rows: msg.rows, cols: msg.cols, size: msg.size || 1024,
+      q: new Uint16Array(copy(buffers[0])), own: new Uint8Array(copy(buffers[1])),
+      canvas: canvas2, ctx: tctx, data, px: new Uint32Array(data.data.buffer),
+    };
+    root.dataset.tile = JSON.stringify(msg.box);
+    paint(true);
+  };
 
   function shownValue(i) {
     // the grey level (0-255) pixel i is painted with
@@ -141,6 +208,14 @@ function createPane(host, options = {}) {
     ctx.imageSmoothingEnabled = state.s < 2;
     ctx.setTransform(dpr * state.s, 0, 0, dpr * state.s, dpr * state.tx, dpr * state.ty);
     ctx.drawImage(off, 0, 0);
+    const t = state.tile;
+    if (t) {
+      const m = state.img.meta;
+      const fy = m.shape[0] / m.rows;
+      const fx = m.shape[1] / m.cols;
+      ctx.imageSmoothingEnabled = state.s * (t.box[3] - t.box[2]) / fx / t.cols < 2;
+      ctx.drawImage(t.canvas, t.box[2] / fx, t.box[0] / fy, (t.box[3] - t.box[2]) / fx, (t.box[1] - t.box[0]) / fy);
+    }
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (state.line) {
       const [ax, ay] = toCanvas(state.line.a);
@@ -298,6 +373,7 @@ function createPane(host, options = {}) {
     const st = snapshot();
     if (pane.onChange) pane.onChange(st);
     if (commit && pane.onCommit) pane.onCommit(st);
+    if (commit) askTile();
   }
 
   // --- public -------------------------------------------------------------------------------------
@@ -310,6 +386,9 @@ function createPane(host, options = {}) {
     off.height = meta.rows;
     const data = offCtx.createImageData(meta.cols, meta.rows);
     state.img = { meta, q, own, data, px: new Uint32Array(data.data.buffer) };
+    state.tile = null;
+    state.tileToken = (state.tileToken || 0) + 1;
+    delete root.dataset.tile;
     state.own = true;
     state.preset = "own";
     [state.c, state.w] = meta.presets.own;
@@ -326,6 +405,8 @@ function createPane(host, options = {}) {
 
   pane.clear = function (text, isError) {
     state.img = null;
+    state.tile = null;
+    delete root.dataset.tile;
     state.line = null;
     const msg = $(".cxp-msg");
     msg.textContent = text || "";
@@ -416,6 +497,7 @@ function createPane(host, options = {}) {
     state.tx = state.cssW / 2 - st.cx * state.img.meta.cols * state.s;
     state.ty = state.cssH / 2 - st.cy * state.img.meta.rows * state.s;
     schedule(true);
+    askTile();
   };
 
   pane.key = function (e) {

@@ -11,6 +11,7 @@ export default {
     el.appendChild(legend);
     pane.onCommit = (st) => model.send({ kind: "window", ...st });
     pane.onMeasure = (len) => model.send({ kind: "measure", length: len });
+    pane.onTile = (req) => model.send({ kind: "tile", ...req });
     captureKeys(el, (e) => {
       if (e.key === "?") legend.hidden = !legend.hidden;
       else if (e.key === "Escape" && !legend.hidden) legend.hidden = true;
@@ -20,6 +21,7 @@ export default {
     const onMsg = (msg, buffers) => {
       if (msg.kind === "image") pane.setImage(msg, buffers);
       else if (msg.kind === "clear") pane.clear(msg.text, msg.error);
+      else if (msg.kind === "tile") pane.setTile(msg, buffers);
       else if (msg.kind === "window") {
         if (msg.preset) pane.preset(msg.preset);
         else pane.setWindow(msg.c, msg.w, false);
