@@ -1,11 +1,12 @@
-"""What the viewers keep of an image: decode once, then window, invert and zoom on cached arrays.
+"""What the viewers keep of an image: decode once, send once; tiles of the full resolution on zoom.
 
 The pipeline is the kit's own: :func:`cxrkit.images.read_modality` gives the preview (modality values, block
 -averaged to at most ``max_size`` pixels a side) with the file's display info, and
 :func:`cxrkit.images.apply_window` turns it into the picture for any window, so the viewer's picture with
 the file's own window is :func:`cxrkit.images.read_image`'s. A :class:`DisplayArray` holds that pair; the
-full-resolution values for zoomed crops are read on the first zoom only. :func:`render` gives the 8-bit
-picture for the viewer's window, invert flag and zoom; :func:`cxrkit.images.to_png` encodes it.
+full-resolution values are read on the first zoom-in only (:func:`tile`). :func:`payload` is what the
+image pane gets once per image; the page windows, zooms and pans it itself (:func:`client_picture` is its
+arithmetic in numpy).
 
 Windows are ``(center, width)`` in modality units. DX pixel values are not calibrated like CT's Hounsfield
 units, so the ``lung`` and ``bone`` presets are relative to the image's own value distribution (percentiles
@@ -213,49 +214,23 @@ def preset_window(d: DisplayArray, name: str) -> tuple[float, float]:
     return ((lo + hi) / 2, max(hi - lo, 1e-3))
 
 
-def crop_box(shape: tuple[int, int], zoom: float, pan: tuple[float, float]) -> tuple[int, int, int, int]:
-    """``(top, bottom, left, right)`` of the region shown at ``zoom`` (>= 1) centred at ``pan`` (fractions).
-
-    Examples
-    --------
-    >>> crop_box((100, 200), 2.0, (0.5, 0.5))
-    (25, 75, 50, 150)
-    """
-    h, w = shape
-    zoom = max(1.0, float(zoom))
-    ch, cw = max(1, round(h / zoom)), max(1, round(w / zoom))
-    top = min(max(0, round(pan[1] * h - ch / 2)), h - ch)
-    left = min(max(0, round(pan[0] * w - cw / 2)), w - cw)
-    return top, top + ch, left, left + cw
-
-
 def render(
     d: DisplayArray,
     center: float,
     width: float,
     *,
     invert: bool = False,
-    zoom: float = 1.0,
-    pan: tuple[float, float] = (0.5, 0.5),
     size: int | None = None,
     own: bool = False,
 ) -> np.ndarray:
-    """The 8-bit picture (white = bright) for a window, invert flag and zoom, at most ``size`` a side.
+    """The 8-bit picture (white = bright) of the preview for a window and invert flag, ``size`` a side.
 
     The window is the DICOM LINEAR function; with ``own`` (and a file that has a window or VOI LUT) the file's
     own VOI is applied exactly as :func:`cxrkit.images.read_image` does. ``invert`` flips the picture the
-    file's photometric interpretation gives. ``pan`` is ``(x, y)``, the centre of the shown region as
-    fractions of the width and height.
+    file's photometric interpretation gives. (Zoom and pan are the page's: see :func:`tile`.)
     """
     size = size or d.max_size
-    if zoom <= 1.0:
-        src = d.preview if max(d.preview.shape) <= size else reduce(d.preview, size)
-    else:
-        top, bottom, left, right = crop_box(d.shape, zoom, pan)
-        src = reduce(d.full[top:bottom, left:right], size)
-        k = min(max(d.preview.shape), size) // max(src.shape)
-        if k > 1:  # a small crop is enlarged (nearest) to the preview's size, so zooming looks like zooming
-            src = np.repeat(np.repeat(src, k, axis=0), k, axis=1)
+    src = d.preview if max(d.preview.shape) <= size else reduce(d.preview, size)
     window = None if own and d.has_own_voi else (center, width)
     return display.to_uint8(display.apply_window(src, d.info, window, invert=d.monochrome1 != bool(invert)))
 
