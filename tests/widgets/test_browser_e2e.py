@@ -507,3 +507,27 @@ def test_zooming_in_fetches_the_full_resolution_region(lab):
     page.screenshot(path=str(tmp / "viewer-tile.png"))
     page.mouse.dblclick(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     wait_state(page, "p.dataset.tile === undefined", scope=TILED)
+
+
+def test_jupyterlab_saving_widget_state_keeps_nothing_identifying(lab):
+    """With "Save Widget State Automatically" on, JupyterLab writes every widget model's state into the file:
+    the browser's (after all the tests above) must hold no id, report text or image bytes."""
+    page, expected, tmp = lab
+    toggle = "@jupyter-widgets/jupyterlab-manager:saveWidgetState"
+    page.evaluate(f"() => window.jupyterapp.commands.execute('{toggle}')")
+    page.wait_for_function(f"() => window.jupyterapp.commands.isToggled('{toggle}')", timeout=10_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    path = tmp / "root" / "browser.ipynb"
+    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=20_000)
+    saved = json.loads(path.read_text())
+    state = saved["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert any(m["model_name"] == "AnyModel" for m in state.values())  # the state was saved
+    text = json.dumps(state)
+    records = expected.dataset.records().collect()
+    ids = {str(v) for col in ("subject_id", "study_id", "dicom_id") for v in records[col].unique()}
+    assert sorted(i for i in ids if i in text) == []
+    for sid in expected.matches:
+        report = " ".join(expected.dataset.study(sid).report_text().split())
+        for sentence in (s.strip() for s in report.split(".")):
+            assert len(sentence) < 25 or sentence not in text
+    assert "iVBORw0KGgo" not in text and not any(m.get("buffers") for m in state.values())
