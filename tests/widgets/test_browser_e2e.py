@@ -504,6 +504,10 @@ def test_zooming_in_fetches_the_full_resolution_region(lab):
     top, bottom, left, right = json.loads(state(page, TILED)["tile"])
     assert 0 <= top < bottom <= 300 and 0 <= left < right <= 400
     assert (bottom - top) * (right - left) < 300 * 400  # the part in view, not the whole image
+    page.mouse.move(box["x"] + box["width"] / 2 + 3, box["y"] + box["height"] / 2 + 2)  # the probe reads it
+    wait_state(page, "p.dataset.probe && JSON.parse(p.dataset.probe).block[0] === 1", scope=TILED)
+    probe = json.loads(state(page, TILED)["probe"])
+    assert probe["value"] == (probe["full"][0] + probe["full"][1]) * 4  # the stored value, not a 4x4 mean
     page.screenshot(path=str(tmp / "viewer-tile.png"))
     page.mouse.dblclick(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     wait_state(page, "p.dataset.tile === undefined", scope=TILED)

@@ -340,19 +340,32 @@ function createPane(host, options = {}) {
       return;
     }
     const i = y * m.cols + x;
-    const v = m.lo + state.img.q[i] * m.scale;
-    const by = m.shape[0] / m.rows;
-    const bx = m.shape[1] / m.cols;
+    let v = m.lo + state.img.q[i] * m.scale;
+    let by = m.shape[0] / m.rows;
+    let bx = m.shape[1] / m.cols;
+    const t = state.tile; // zoomed in: read the full-resolution tile where it covers the point
+    const fullY = fy * by;
+    const fullX = fx * bx;
+    if (t && fullY >= t.box[0] && fullY < t.box[1] && fullX >= t.box[2] && fullX < t.box[3]) {
+      const ty = (t.box[1] - t.box[0]) / t.rows;
+      const tx = (t.box[3] - t.box[2]) / t.cols;
+      const r = Math.min(t.rows - 1, Math.floor((fullY - t.box[0]) / ty));
+      const c = Math.min(t.cols - 1, Math.floor((fullX - t.box[2]) / tx));
+      v = m.lo + t.q[r * t.cols + c] * m.scale;
+      [by, bx] = [ty, tx];
+    }
     const block = Math.round(by) > 1 ? ` (mean of ${Math.round(by)}\u00d7${Math.round(bx)})` : "";
     let stored = "";
     if (m.slope !== null && m.slope !== undefined && (m.slope !== 1 || m.intercept !== 0)) {
       stored = ` \u00b7 stored ${fmt((v - m.intercept) / m.slope)}`;
     }
-    const label = m.slope === null || m.slope === undefined ? "value" : "value";
+    const label = "value";
     el.textContent =
-      `x ${Math.floor(x * bx)} y ${Math.floor(y * by)} \u00b7 ${label} ${fmt(v)}${block}${stored}` +
+      `x ${Math.floor(fullX)} y ${Math.floor(fullY)} \u00b7 ${label} ${fmt(v)}${block}${stored}` +
       ` \u00b7 shown ${shownValue(i)}`;
-    root.dataset.probe = JSON.stringify({ x, y, value: v, shown: shownValue(i) });
+    root.dataset.probe = JSON.stringify({
+      x, y, value: v, shown: shownValue(i), full: [Math.floor(fullX), Math.floor(fullY)], block: [by, bx],
+    });
   }
 
   function snapshot() {
