@@ -598,3 +598,5 @@ class StudyBrowser(Channel):
                 self.step_prior(int(content["delta"]))
         except (CxrkitError, ValueError, KeyError) as exc:
             self.post("notice", {"text": str(exc)})
+        finally:  # the page waits for this before sending the next step (key repeats add up meanwhile)
+            self._transmit({"kind": "done", "request": kind})

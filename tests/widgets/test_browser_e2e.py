@@ -362,6 +362,12 @@ def test_keys_act_on_the_widget_and_never_reach_jupyterlab(lab):
     shows(m[i + 2])
     page.wait_for_function(KERNEL_IDLE, timeout=20_000)
     assert f"s{m[i + 2]}" in state(page)["selected"]
+    page.keyboard.type("kkkkkkkkkk")  # a burst (a held key): added up while the kernel works, then clamped
+    shows(m[0])
+    page.keyboard.type("jj")
+    shows(m[2])
+    page.wait_for_function(KERNEL_IDLE, timeout=20_000)
+    assert f"s{m[2]}" in state(page)["selected"]
     page.keyboard.press("i")
     wait_state(page, "p.dataset.invert === '1'")
     page.keyboard.press("2")

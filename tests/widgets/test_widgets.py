@@ -448,3 +448,17 @@ def test_zoomed_in_panes_get_full_resolution_tiles(ds, demo_root, monkeypatch):
     monkeypatch.setattr(browser, "send", lambda content, buffers=None: sent.append((content, buffers)))
     browser.handle({"kind": "tile", "slot": "a", "box": [0, 64, 0, 64], "token": 1}, [])
     assert sent[-1][0]["slot"] == "a" and sent[-1][0]["rows"] == 64 and browser.last_tile["token"] == 1
+
+
+def test_each_request_from_the_page_is_answered_with_done(ds, monkeypatch):
+    """The page holds further steps (adding them up) until the kernel is done with one: a held key does not
+    queue one study per key repeat, and a step that goes nowhere (the end of the list) is answered too."""
+    browser = StudyBrowser(ds)
+    sent = []
+    monkeypatch.setattr(browser, "send", lambda content, buffers=None: sent.append(content))
+    browser.handle({"kind": "step", "delta": 1}, [])
+    assert [m["kind"] for m in sent][-1] == "done" and "study" in [m["kind"] for m in sent]
+    browser.select(browser.matches[-1])
+    sent.clear()
+    browser.handle({"kind": "step", "delta": 1}, [])
+    assert sent == [{"kind": "done", "request": "step"}]

@@ -185,7 +185,7 @@ export default {
       const b = e.target.closest("button");
       if (!b || b.disabled) return;
       if (b.dataset.page) send({ kind: "page", page: list.page + Number(b.dataset.page) });
-      else if (b.dataset.step) send({ kind: "step", delta: Number(b.dataset.step) });
+      else if (b.dataset.step) step(Number(b.dataset.step));
       else if (b.dataset.mode) send({ kind: "mode", mode: b.dataset.mode });
     });
 
@@ -272,6 +272,7 @@ export default {
       else if (msg.kind === "pane:a") showPane("a", msg, buffers);
       else if (msg.kind === "pane:b") showPane("b", msg, buffers);
       else if (msg.kind === "tile") panes[msg.slot].setTile(msg, buffers);
+      else if (msg.kind === "done" && msg.request === "step") stepDone();
       else if (msg.kind === "notice") {
         const n = $(".cxb-notice");
         n.textContent = msg.text;
@@ -280,14 +281,39 @@ export default {
     };
     model.on("msg:custom", onMsg);
 
+    // --- next / previous study: while the kernel works on one step, further presses add up (a held key
+    // does not queue a study per repeat); the kernel says when it is done with each request
+    let stepping = false;
+    let queued = 0;
+    let stepTimer = null;
+    function step(delta) {
+      if (stepping) {
+        queued += delta;
+        return;
+      }
+      stepping = true;
+      clearTimeout(stepTimer);
+      stepTimer = setTimeout(stepDone, 5000); // never stuck if an answer is lost
+      send({ kind: "step", delta });
+    }
+    function stepDone() {
+      stepping = false;
+      clearTimeout(stepTimer);
+      if (queued) {
+        const d = queued;
+        queued = 0;
+        step(d);
+      }
+    }
+
     // --- keys on the whole widget ---
     const visible = () => (mode === "single" ? [panes.a] : [panes.a, panes.b]);
     captureKeys(el, (e) => {
       const k = e.key;
       if (k === "?") legend.hidden = !legend.hidden;
       else if (k === "Escape" && !legend.hidden) legend.hidden = true;
-      else if (k === "j" || k === "ArrowDown") send({ kind: "step", delta: 1 });
-      else if (k === "k" || k === "ArrowUp") send({ kind: "step", delta: -1 });
+      else if (k === "j" || k === "ArrowDown") step(1);
+      else if (k === "k" || k === "ArrowUp") step(-1);
       else if (k === "n" || k === "ArrowRight") send({ kind: "next_image", delta: 1 });
       else if (k === "b" || k === "ArrowLeft") send({ kind: "next_image", delta: -1 });
       else if (k === "PageDown" && list) send({ kind: "page", page: list.page + 1 });
