@@ -416,8 +416,23 @@ def test_compare_mode_shows_both_studies_their_reports_and_the_interval(lab):
     assert min(widths) > 200  # side by side, both usable
     page.keyboard.press("2")  # window follows: both panes on the lung preset
     wait_state(page, "p.dataset.preset === 'lung'", scope=BROWSER + " .cxb-b")
+    box = canvas_box(page, BROWSER + " .cxb-a")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -300)  # zoom follows too
+    wait_state(page, "Number(p.dataset.zoom) > 1.2", scope=BROWSER + " .cxb-a")
+    zoom_a = float(state(page, BROWSER + " .cxb-a")["zoom"])
+    wait_state(page, "Math.abs(Number(p.dataset.zoom) - arg) < 1e-6", zoom_a, scope=BROWSER + " .cxb-b")
     page.screenshot(path=str(tmp / "browser-compare.png"))
     page.keyboard.press("c")
+    wait_state(page, "b.dataset.mode === 'single'")
+    page.keyboard.press("h")  # frontal and lateral of the study side by side
+    wait_state(page, "b.dataset.mode === 'hang'")
+    captions = page.evaluate(
+        "() => ['.cxb-a', '.cxb-b'].map(s => document.querySelector(s + ' .cxp-caption').textContent)"
+    )
+    assert captions[0].startswith("PA") and captions[1].startswith("LAT"), captions
+    page.screenshot(path=str(tmp / "browser-hang.png"))
+    page.keyboard.press("h")
     wait_state(page, "b.dataset.mode === 'single'")
 
 
