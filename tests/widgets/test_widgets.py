@@ -447,7 +447,8 @@ def test_zoomed_in_panes_get_full_resolution_tiles(ds, demo_root, monkeypatch):
     browser = StudyBrowser(ds, max_size=128)
     monkeypatch.setattr(browser, "send", lambda content, buffers=None: sent.append((content, buffers)))
     browser.handle({"kind": "tile", "slot": "a", "box": [0, 64, 0, 64], "token": 1}, [])
-    assert sent[-1][0]["slot"] == "a" and sent[-1][0]["rows"] == 64 and browser.last_tile["token"] == 1
+    reply = next(content for content, _ in reversed(sent) if content["kind"] == "tile")
+    assert reply["slot"] == "a" and reply["rows"] == 64 and browser.last_tile["token"] == 1
 
 
 def test_each_request_from_the_page_is_answered_with_done(ds, monkeypatch):
