@@ -1,50 +1,86 @@
-"""``StudyBrowser``: filters, the matching studies, a study's images, header, report, labels and timeline.
+"""``StudyBrowser``: a worklist over the dataset with an image pane, priors side by side, report and labels.
 
-The browser holds no data logic: the list and filters come from :class:`~cxrkit.widgets._index.StudyIndex`
-(polars frames of the dataset), a study from :meth:`cxrkit.Dataset.study`, pixels from the display pipeline
-in :mod:`cxrkit.widgets._pixels` and thumbnails from the cache. Per selection the large image is decoded once
-(kept in a small in-memory cache); windows, invert and zoom re-render from that. Selecting the study already
-shown again reuses what it can: the decoded image, its rendered PNGs (kept by the viewer), the thumbnail and
-timeline widgets.
+The browser holds no data logic: the list and filters come from :class:`~cxrkit.widgets._index.StudyIndex`,
+a study from :meth:`cxrkit.Dataset.study`, pixels from :mod:`cxrkit.widgets._pixels`, thumbnails from the
+cache. The page (``static/browser.js`` with the image pane of ``static/pane.js``) draws everything and does
+window/level, zoom, pan and measurement itself; the kernel sends each image once.
+
+What is shown - list rows, ids, report text, labels, header, pixels - goes to the page only in custom
+messages (:mod:`cxrkit.widgets._channel`), never in widget state, so a saved or ``nbconvert --execute``-d
+notebook holds none of it.
+
+Modes: ``single`` (one image large), ``compare`` (the study beside an earlier study of the same patient,
+picked on the timeline, with both reports and the interval in days; window and zoom follow each other) and
+``hang`` (the study's frontal and lateral side by side).
 """
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 from collections import OrderedDict
 
-import ipywidgets as w
+import traitlets
 
 from .. import images, layout
 from ..dataset import Dataset, Image, Study
 from ..errors import CxrkitError
 from ..tables import LABEL_COLUMNS
 from . import _html, _pixels
+from ._channel import Channel, static_text
 from ._index import LABEL_VALUES, StudyIndex
-from ._viewer import ImageViewer, TransientImage
+from ._viewer import tile_message
+
+FRONTAL = ("PA", "AP", "AP AXIAL", "PA LLD", "AP LLD", "AP RLD", "PA RLD")
+LATERAL = ("LATERAL", "LL", "RL", "LAO", "RAO", "LPO")
+#: Filters and their defaults (label_* pick the labeller, the finding and the value).
+FILTERS = ("patient", "view", "split", "label_source", "label_category", "label_value", "text")
+MODES = ("single", "compare", "hang")
 
 
-def _replace_children(box: w.Box, children: list[w.Widget]) -> None:
-    """Put ``children`` in ``box`` and close the widgets they replace (their comms and kernel-side state)."""
-    old = box.children
-    box.children = children
-    for child in old:
-        _close_tree(child)
+def _when(study: Study) -> dt.datetime | None:
+    if study.study_date is None:
+        return None
+    return dt.datetime.combine(study.study_date, study.study_time or dt.time(0))
 
 
-def _close_tree(widget: w.Widget) -> None:
-    for child in getattr(widget, "children", ()):
-        _close_tree(child)
-    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
-        if isinstance(part, w.Widget):
-            part.close()
-    widget.close()
+def interval_text(later: Study, earlier: Study) -> str:
+    """How long before ``later`` ``earlier`` was taken, from StudyDate and StudyTime.
+
+    Examples
+    --------
+    >>> a = Study(1, 2, (), None, dt.date(2150, 3, 1), dt.time(8, 0))
+    >>> b = Study(1, 3, (), None, dt.date(2151, 4, 17), dt.time(20, 0))
+    >>> interval_text(b, a), interval_text(a, b)
+    ('412 days earlier', '412 days later')
+    """
+    t1, t0 = _when(later), _when(earlier)
+    if t1 is None or t0 is None:
+        return "interval unknown (no study date)"
+    seconds = (t1 - t0).total_seconds()
+    word = "earlier" if seconds >= 0 else "later"
+    seconds = abs(seconds)
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} hours {word}" if later.study_time and earlier.study_time else "same day"
+    return f"{round(seconds / 86400)} days {word}"
 
 
-class StudyBrowser(w.VBox):
-    """Browse a dataset study by study: filters, list, images with windows and zoom, header, report, labels.
+def _frontal(study: Study) -> Image | None:
+    shown = [im for im in study.images if im.exists]
+    return next((im for im in shown if im.view_position in FRONTAL), shown[0] if shown else None)
 
-    Keyboard: click the small ``j / k`` box under the list, then type ``j`` for the next study and ``k`` for
-    the previous one (JupyterLab keeps these keys for moving between cells everywhere but in text boxes).
+
+def _lateral(study: Study) -> Image | None:
+    return next((im for im in study.images if im.exists and im.view_position in LATERAL), None)
+
+
+class StudyBrowser(Channel):
+    """Browse a dataset study by study: worklist, images, priors side by side, report, labels, header.
+
+    Keys, while the browser has focus (click it first; JupyterLab never sees them): ``j``/``k`` or the
+    arrows next/previous study, ``n``/``b`` next/previous image, ``c`` compare with a prior (``[``/``]``
+    an earlier/later prior), ``h`` frontal and lateral side by side, ``1``-``4`` window presets, ``i``
+    invert, ``r`` reset, ``m`` measure, ``?`` the legend.
 
     Parameters
     ----------
@@ -54,9 +90,11 @@ class StudyBrowser(w.VBox):
     study_id
         The study shown first (default: the first one listed).
     max_size
-        Largest side of the large image sent to the browser, in pixels.
+        Largest side of the images sent to the page, in pixels.
     thumb_size
         Side of the thumbnails, in pixels.
+    height
+        Height of the image panes (CSS).
 
     Examples
     --------
@@ -71,7 +109,10 @@ class StudyBrowser(w.VBox):
     (True, True)
     """
 
-    page_size = 200  # list entries sent to the browser at a time
+    _esm = static_text("pane.js", "browser.js")
+    _css = static_text("pane.css", "browser.css")
+    height = traitlets.Unicode("600px").tag(sync=True)
+    page_size = 50  # list entries sent to the page at a time
 
     def __init__(
         self,
@@ -79,81 +120,40 @@ class StudyBrowser(w.VBox):
         *,
         study_id: object = None,
         max_size: int = 1024,
-        thumb_size: int = 160,
+        thumb_size: int = 96,
+        height: str = "600px",
     ) -> None:
+        super().__init__(height=height)
         if dataset is None:
             from ..dataset import open_dataset
 
             dataset = open_dataset()
         self.dataset = dataset
         self.index = StudyIndex(dataset)
+        self.max_size = max_size
         self.thumb_size = thumb_size
         self._study: Study | None = None
+        self._prior: Study | None = None
         self._dicom_id: str | None = None
+        self._mode = "single"
         self._matches = self.index.studies.clear()
         self._positions: dict[int, int] = {}
-        self._page: int | None = None
-        self._quiet = False
-        self._decoded: OrderedDict[str, _pixels.DisplayArray] = OrderedDict()
-        self._timeline_subject: int | None = None
-        self._thumbnails_key: tuple | None = None
-        self._build_filters()
-        self.count = w.HTML()
-        self.study_list = w.Select(options=[], rows=16, layout=w.Layout(width="100%"))
-        self.study_list.add_class("cxrkit-study-list")
-        self.prev_button = w.Button(description="previous", icon="arrow-up", layout=w.Layout(width="40%"))
-        self.next_button = w.Button(description="next", icon="arrow-down", layout=w.Layout(width="40%"))
-        self.key_box = w.Text(
-            placeholder="j / k",
-            continuous_update=True,
-            layout=w.Layout(width="18%"),
-            tooltip="keyboard: click here, then type j for the next study, k for the previous",
-        )
-        self.key_box.add_class("cxrkit-keys")
-        self.next_button.add_class("cxrkit-next")
-        self.prev_button.add_class("cxrkit-prev")
-        self.title = w.HTML()
-        self.timeline = w.HBox(layout=w.Layout(flex_flow="row wrap"))
-        self.thumbnails = w.HBox(layout=w.Layout(flex_flow="row wrap", flex="0 0 auto"))
-        self.viewer = ImageViewer(max_size=max_size)
-        self.viewer.layout = w.Layout(flex="1 1 60%", min_width="0")
-        self.header_table = w.HTML()
-        self.header = w.Accordion([self.header_table], selected_index=None)
-        self.header.set_title(0, "DICOM header")
-        self.chips = w.HTML()
-        self.report = w.HTML()
-        self.report.add_class("cxrkit-report")
-        super().__init__(self._arrange())
+        self._page = 0
+        self._problem: str | None = None
+        self._patient: tuple | None = None
+        self._pane_data: dict[str, _pixels.DisplayArray | None] = {"a": None, "b": None}
+        #: The description of the last full-resolution tile sent (None before any).
+        self.last_tile: dict | None = None
+        self._decoded: OrderedDict[str, tuple] = OrderedDict()
+        self._thumbs: OrderedDict[str, str | None] = OrderedDict()
+        self._filters = {name: "" for name in FILTERS}
+        self._filters["label_source"] = next(iter(self.index.labels), "")
+        self._filters["label_category"] = LABEL_COLUMNS[0]
         self.add_class("cxrkit-browser")
-        self.study_list.observe(self._on_list, "value")
-        self.prev_button.on_click(lambda _: self.step(-1))
-        self.next_button.on_click(lambda _: self.step(1))
-        self.key_box.observe(self._on_keys, "value")
+        self._post_filters()
         self.apply_filters(select_first=study_id is None)
         if study_id is not None:
             self.select(study_id)
-
-    def _arrange(self) -> list[w.Widget]:
-        """The layout: filters on top; the list on the left; on the right the study's title, timeline,
-        thumbnails beside the label chips, the large image beside the report, and the header."""
-        self.report.layout = w.Layout(flex="1 1 40%", min_width="0", margin="0 0 0 8px")
-        self.chips.layout = w.Layout(flex="1 1 300px", margin="0 0 0 8px")
-        top = w.Layout(align_items="flex-start")
-        left = w.VBox(
-            [self.count, self.study_list, w.HBox([self.prev_button, self.next_button, self.key_box])],
-            layout=w.Layout(width="330px", flex="0 0 330px"),
-        )
-        right = w.VBox(
-            [
-                self.title,
-                self.timeline,
-                w.HBox([self.thumbnails, self.chips], layout=top),
-                w.HBox([self.viewer, self.report], layout=top),
-                self.header,
-            ],
-            layout=w.Layout(flex="1 1 auto", min_width="0"),
-        )
-        return [self.filters, w.HBox([left, right], layout=w.Layout(width="100%"))]
 
     # --- read-only state ---------------------------------------------------------------------------
 
@@ -168,128 +168,134 @@ class StudyBrowser(w.VBox):
         return self._dicom_id
 
     @property
+    def prior_study_id(self) -> int | None:
+        """The study compared with (compare mode), or None."""
+        return self._prior.study_id if self._prior and self._mode == "compare" else None
+
+    @property
+    def mode(self) -> str:
+        """``single``, ``compare`` or ``hang`` (see the module docstring)."""
+        return self._mode
+
+    @property
     def matches(self) -> list[int]:
-        """Study ids matching the current filters, in list order."""
+        """Study ids matching the current filters, in list order (patient, then time)."""
         return self._matches["study_id"].to_list()
+
+    @property
+    def filters(self) -> dict[str, str]:
+        """The filter values (a copy; change them with :meth:`set_filters`)."""
+        return dict(self._filters)
+
+    @property
+    def page(self) -> int:
+        """The page of the list shown (0-based, :attr:`page_size` entries a page)."""
+        return self._page
 
     # --- filters and list --------------------------------------------------------------------------
 
-    def _build_filters(self) -> None:
+    def _post_filters(self) -> None:
         ix = self.index
-        small = {"layout": w.Layout(width="auto")}
-        self.patient = w.Combobox(
-            placeholder="patient id (typed or picked)",
-            ensure_option=False,
-            options=[str(s) for s in ix.subjects[:5000]],
-            continuous_update=False,
-            layout=w.Layout(width="210px"),
+        self.post(
+            "filters",
+            {
+                "views": ix.views,
+                "splits": ix.splits,
+                "sources": list(ix.labels),
+                "categories": list(LABEL_COLUMNS),
+                "values": list(LABEL_VALUES),
+                "has_reports": ix.has_reports,
+                "patients": [str(s) for s in ix.subjects[:5000]],
+                "values_set": self._filters,
+            },
         )
-        self.view = w.Dropdown(options=[("any view", "")] + [(v, v) for v in ix.views], **small)
-        self.split = w.Dropdown(
-            options=[("any split", "")] + [(s, s) for s in ix.splits], disabled=not ix.splits, **small
-        )
-        self.label_source = w.Dropdown(
-            options=list(ix.labels) or ["no labels"], disabled=not ix.labels, **small
-        )
-        self.label_category = w.Dropdown(options=LABEL_COLUMNS, disabled=not ix.labels, **small)
-        self.label_value = w.Dropdown(
-            options=[("any label", "")] + [(k, k) for k in LABEL_VALUES], disabled=not ix.labels, **small
-        )
-        self.text = w.Text(
-            placeholder="text in report" if ix.has_reports else "no reports in this copy",
-            disabled=not ix.has_reports,
-            continuous_update=False,
-            layout=w.Layout(width="200px"),
-        )
-        self.clear_button = w.Button(description="clear filters", layout=w.Layout(width="auto"))
-        self.clear_button.on_click(lambda _: self.clear_filters())
-        for control in (
-            self.patient,
-            self.view,
-            self.split,
-            self.label_source,
-            self.label_category,
-            self.label_value,
-            self.text,
-        ):
-            control.observe(self._on_filter, "value")
-        self.filters = w.VBox(
-            [
-                w.HBox([self.patient, self.view, self.split, self.text, self.clear_button]),
-                w.HBox([w.Label("label"), self.label_source, self.label_category, self.label_value]),
-            ]
-        )
+
+    def set_filters(self, **values: str) -> None:
+        """Set some filters (names in :data:`FILTERS`; ``""`` clears one) and refresh the list once.
+
+        ``patient`` takes ``10000032`` or ``p10000032``; ``label_value`` one of ``positive (1)``,
+        ``negative (0)``, ``uncertain (-1)``, ``blank``; ``text`` words the report contains.
+        """
+        unknown = set(values) - set(FILTERS)
+        if unknown:
+            raise ValueError(f"unknown filter {sorted(unknown)}; choose from {', '.join(FILTERS)}")
+        self._filters.update({k: "" if v is None else str(v) for k, v in values.items()})
+        self.apply_filters()
 
     def clear_filters(self) -> None:
         """Reset every filter (one list refresh)."""
-        self._quiet = True
-        try:
-            self.patient.value = self.text.value = ""
-            self.view.value = self.split.value = self.label_value.value = ""
-        finally:
-            self._quiet = False
+        for name in ("patient", "view", "split", "label_value", "text"):
+            self._filters[name] = ""
+        self._post_filters()
         self.apply_filters()
 
-    def _on_filter(self, change: dict) -> None:
-        if not self._quiet:
-            self.apply_filters()
-
     def apply_filters(self, *, select_first: bool = True) -> None:
-        """Recompute the list from the filter widgets; keep the current study if it still matches, else show
-        the first match (when ``select_first``)."""
+        """Recompute the list from the filters; keep the current study if it still matches, else show the
+        first match (when ``select_first``)."""
+        f = self._filters
         label = None
-        if self.label_value.value and self.index.labels:
-            label = (self.label_source.value, self.label_category.value, LABEL_VALUES[self.label_value.value])
+        if f["label_value"] and self.index.labels:
+            if f["label_value"] not in LABEL_VALUES:
+                raise ValueError(f"label_value must be one of {', '.join(LABEL_VALUES)}")
+            label = (f["label_source"], f["label_category"], LABEL_VALUES[f["label_value"]])
         try:
             self._matches = self.index.filter(
-                subject=self.patient.value.strip() or None,
-                view=self.view.value or None,
-                split=self.split.value or None,
+                subject=f["patient"].strip() or None,
+                view=f["view"] or None,
+                split=f["split"] or None,
                 label=label,
-                text=self.text.value.strip() or None,
+                text=f["text"].strip() or None,
             )
-            problem = None
+            self._problem = None
         except CxrkitError as exc:  # e.g. a mistyped patient id
-            self._matches, problem = self.index.studies.clear(), str(exc)
+            self._matches, self._problem = self.index.studies.clear(), str(exc)
         self._positions = {sid: i for i, sid in enumerate(self._matches["study_id"])}
-        self._page = None
         current = self.current_study_id
         if current in self._positions or not select_first or not self._matches.height:
-            self._sync_list()
+            self._page = (self._positions.get(current) or 0) // self.page_size
+            self._post_list()
             if self._study is not None:
-                self._show_report()
+                self._post_study()
         else:
             self.select(self._matches["study_id"][0])
-        if problem:
-            self.count.value = _html.message_html(problem, kind="error")
 
-    def _sync_list(self) -> None:
-        """Show the page of the list holding the current study, mark it, set the count and the buttons."""
+    def show_page(self, page: int) -> None:
+        """Show page ``page`` of the list (clamped)."""
+        pages = max(1, -(-self._matches.height // self.page_size))
+        self._page = min(max(int(page), 0), pages - 1)
+        self._post_list()
+
+    def _post_list(self) -> None:
         n = self._matches.height
+        pages = max(1, -(-n // self.page_size))
+        start = self._page * self.page_size
+        rows = self._matches.slice(start, self.page_size)
+        if self._problem:
+            count = self._problem
+        elif not n:
+            count = "no studies match these filters"
+        else:
+            count = f"{n} stud{'y' if n == 1 else 'ies'} match"
+            if n > self.page_size:
+                count += f" (showing {start + 1}-{min(n, start + self.page_size)})"
         pos = self._positions.get(self.current_study_id) if self._study else None
-        page = (pos or 0) // self.page_size
-        self._quiet = True
-        try:
-            if page != self._page:
-                rows = self._matches.slice(page * self.page_size, self.page_size)
-                self.study_list.options = [
-                    (_html.list_label(r), r["study_id"]) for r in rows.iter_rows(named=True)
-                ]
-                self._page = page
-            self.study_list.value = self.current_study_id if pos is not None else None
-        finally:
-            self._quiet = False
-        total = f"{n} stud{'y' if n == 1 else 'ies'} match"
-        if n > self.page_size:
-            start = page * self.page_size
-            total += f" (showing {start + 1}-{min(n, start + self.page_size)})"
-        self.count.value = _html.message_html(total if n else "no studies match these filters")
-        self.prev_button.disabled = not n or pos == 0
-        self.next_button.disabled = not n or pos == n - 1
+        self.post(
+            "list",
+            {
+                "count": count,
+                "error": bool(self._problem),
+                "rows": [[r["study_id"], _html.list_label(r)] for r in rows.iter_rows(named=True)],
+                "page": self._page,
+                "pages": pages,
+                "current": self.current_study_id if pos is not None else None,
+                "first": pos == 0,
+                "last": pos == n - 1,
+            },
+        )
 
-    def _on_list(self, change: dict) -> None:
-        if not self._quiet and change["new"] is not None:
-            self.select(change["new"])
+    def list_rows(self) -> list[str]:
+        """The texts of the list entries on the page shown."""
+        return [text for _, text in (self.shown("list") or {}).get("rows", [])]
 
     def step(self, delta: int) -> None:
         """Show the study ``delta`` places down (+) or up (-) the list (the first one when off the list)."""
@@ -297,35 +303,183 @@ class StudyBrowser(w.VBox):
         if not n:
             return
         pos = self._positions.get(self.current_study_id)
-        target = 0 if pos is None else min(max(pos + delta, 0), n - 1)
+        target = 0 if pos is None else min(max(pos + int(delta), 0), n - 1)
         if target != pos:
             self.select(self._matches["study_id"][target])
-
-    def _on_keys(self, change: dict) -> None:
-        """Keyboard navigation through the small key box: each ``j`` typed is one study down, ``k`` one up.
-
-        JupyterLab keeps plain keys on other elements for its own shortcuts (j/k and the arrows move between
-        cells), but leaves a focused text input alone. The page is the only writer of the box (the kernel
-        never clears it, so fast typing cannot race a reset): only characters added at its end count.
-        """
-        old, new = change["old"] or "", change["new"] or ""
-        if not new.startswith(old):  # an edit or a clear, not typing
-            return
-        added = new[len(old) :].lower()
-        delta = added.count("j") - added.count("k")
-        if delta:
-            self.step(delta)
 
     # --- one study ---------------------------------------------------------------------------------
 
     def select(self, study_id: object) -> None:
-        """Show a study: list position, timeline, thumbnails, the first frontal image, header, report, labels.
+        """Show a study: list position, timeline, thumbnails, images, header, report, labels.
 
-        Raises :class:`~cxrkit.errors.StudyNotFoundError` when the copy does not list the study.
+        In compare mode the prior becomes the latest study before it. Raises
+        :class:`~cxrkit.errors.StudyNotFoundError` when the copy does not list the study.
         """
         study = self.dataset.study(layout.study_id(study_id))
         self._study = study
-        self._sync_list()
+        first = _frontal(study)
+        self._dicom_id = first.dicom_id if first else None
+        if self._mode == "compare":
+            self._prior = self._default_prior()
+        self._show_panes()  # the image first: it is what the reader waits for
+        pos = self._positions.get(study.study_id)
+        if pos is not None:
+            self._page = pos // self.page_size
+        self._post_list()
+        self._post_study()
+
+    def show_image(self, dicom_id: str | None) -> None:
+        """Show one of the current study's images in the main pane (None: say that none is available)."""
+        study = self._study
+        image = next((im for im in study.images if im.dicom_id == dicom_id), None) if study else None
+        self._dicom_id = image.dicom_id if image is not None and image.exists else None
+        self._show_pane("a", image, self._missing_text(study, image))
+        self._post_study()
+
+    def next_image(self, delta: int = 1) -> None:
+        """Show the next (or previous) image of the current study that is in this copy."""
+        shown = [im for im in (self._study.images if self._study else ()) if im.exists]
+        if len(shown) < 2:
+            return
+        ids = [im.dicom_id for im in shown]
+        pos = ids.index(self._dicom_id) if self._dicom_id in ids else -1
+        self.show_image(ids[(pos + int(delta)) % len(ids)])
+
+    def set_mode(self, mode: str, *, prior: object = None) -> None:
+        """Switch to ``single``, ``compare`` (with ``prior``; default: the latest before) or ``hang``."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        self._mode = mode
+        if mode == "compare":
+            self._prior = self._pick_prior(prior) if prior is not None else self._default_prior()
+        if self._study is not None:
+            self._show_panes()
+            self._post_study()
+
+    def compare(self, prior: object = None) -> None:
+        """Compare the study with an earlier one of the same patient (default: the latest before it)."""
+        self.set_mode("compare", prior=prior)
+
+    def step_prior(self, delta: int) -> None:
+        """In compare mode, move the prior ``delta`` studies later (+) or earlier (-) in time."""
+        if self._mode != "compare" or self._study is None:
+            return
+        order = [s for s in self._timeline_ids() if s != self._study.study_id]
+        if not order:
+            return
+        pos = order.index(self._prior.study_id) if self._prior and self._prior.study_id in order else 0
+        self.set_mode("compare", prior=order[min(max(pos + int(delta), 0), len(order) - 1)])
+
+    def _patient_studies(self, subject_id: int):
+        """The patient's studies in time order (the last patient's kept: each selection draws a timeline)."""
+        if self._patient is None or self._patient[0] != subject_id:
+            self._patient = (subject_id, self.dataset.patient_studies(subject_id))
+        return self._patient[1]
+
+    def _timeline_ids(self) -> list[int]:
+        return self._patient_studies(self._study.subject_id)["study_id"].to_list()
+
+    def _pick_prior(self, study_id: object) -> Study:
+        prior = self.dataset.study(layout.study_id(study_id))
+        if prior.subject_id != self._study.subject_id:
+            raise ValueError(f"s{prior.study_id} is not a study of patient p{self._study.subject_id}")
+        return prior
+
+    def _default_prior(self) -> Study | None:
+        order = self._timeline_ids()
+        here = order.index(self._study.study_id)
+        if here > 0:
+            return self.dataset.study(order[here - 1])
+        return self.dataset.study(order[1]) if len(order) > 1 else None
+
+    # --- what is sent --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _missing_text(study: Study | None, image: Image | None) -> str:
+        if image is None:
+            listed = bool(study and study.images)
+            return "none of this study's images is in this copy" if listed else "no images listed"
+        return image.problem or f"missing: {image.path.name} is not in this copy"
+
+    def _show_panes(self) -> None:
+        study = self._study
+        main = next((im for im in study.images if im.dicom_id == self._dicom_id), None)
+        self._show_pane("a", main, self._missing_text(study, main))
+        if self._mode == "compare":
+            if self._prior is None:
+                self._show_pane("b", None, "this patient has no other study to compare with")
+            else:
+                image = _frontal(self._prior)
+                self._show_pane("b", image, self._missing_text(self._prior, image), prior=True)
+        elif self._mode == "hang":
+            lateral = _lateral(study)
+            if lateral is not None and lateral.dicom_id == self._dicom_id:
+                lateral = _frontal(study)
+            self._show_pane("b", lateral, "no lateral image of this study in this copy")
+        else:
+            self.drop("pane:b")
+
+    def _show_pane(self, slot: str, image: Image | None, why: str, *, prior: bool = False) -> None:
+        self._pane_data[slot] = None
+        if image is None or not image.exists:
+            self.post(f"pane:{slot}", {"op": "clear", "text": why, "error": False})
+            return
+        try:
+            meta, buffers = self._payload(image, prior=prior)
+        except CxrkitError as exc:
+            self.post(f"pane:{slot}", {"op": "clear", "text": str(exc), "error": True})
+            return
+        self._pane_data[slot] = self._decoded[str(image.path)][0]
+        self.post(f"pane:{slot}", {"op": "image", **meta}, buffers)
+
+    def _payload(self, image: Image, *, prior: bool) -> tuple[dict, list[bytes]]:
+        key = str(image.path)
+        if key not in self._decoded:
+            data = _pixels.load(image.path, max_size=self.max_size)
+            meta, buffers = _pixels.payload(data, size=self.max_size)
+            self._decoded[key] = (data, meta, buffers)
+            while len(self._decoded) > 4:  # the panes' images and the ones just before
+                self._decoded.popitem(last=False)
+        self._decoded.move_to_end(key)
+        data, meta, buffers = self._decoded[key]
+        rows, cols = data.shape
+        who = "prior " if prior else ""
+        caption = f"{who}{image.view_position or 'view unknown'} \u00b7 {cols} x {rows} px"
+        return {**meta, "caption": caption}, buffers
+
+    def decoded(self, dicom_id: str) -> _pixels.DisplayArray | None:
+        """The decoded image of ``dicom_id`` if it is among the last few shown (None otherwise)."""
+        for data, _, _ in self._decoded.values():
+            if data.source is not None and data.source.name.startswith(dicom_id):
+                return data
+        return None
+
+    def _thumbnail(self, image: Image) -> str | None:
+        key = f"{image.path}:{self.thumb_size}"
+        if key not in self._thumbs:
+            try:
+                png = images.thumbnail(image.path, size=self.thumb_size, cache=self.dataset.cache)
+            except CxrkitError:
+                return None  # tried again next time
+            self._thumbs[key] = "data:image/png;base64," + base64.b64encode(png).decode()
+            while len(self._thumbs) > 64:
+                self._thumbs.popitem(last=False)
+        return self._thumbs[key]
+
+    def _thumbs_for(self, study: Study) -> list[dict]:
+        out = []
+        for im in study.images:
+            item = {"dicom_id": im.dicom_id, "view": im.view_position or "view ?", "src": None, "note": ""}
+            if not im.exists:
+                item["note"] = f"missing: {im.dicom_id[:8]} not in this copy"
+            else:
+                item["src"] = self._thumbnail(im)
+                if item["src"] is None:
+                    item["note"] = "unreadable"
+            out.append(item)
+        return out
+
+    def _title_html(self, study: Study, *, prefix: str = "") -> str:
         when = (
             " ".join(
                 filter(
@@ -341,125 +495,12 @@ class StudyBrowser(w.VBox):
         n_missing = sum(not im.exists for im in study.images)
         missing = f", {n_missing} missing in this copy" if n_missing else ""
         n = len(study.images)
-        self.title.value = (
-            f"<b>patient p{study.subject_id} &middot; study s{study.study_id}</b> &middot; {when}"
+        return (
+            f"{prefix}<b>patient p{study.subject_id} &middot; study s{study.study_id}</b> &middot; {when}"
             f" &middot; {n} image{'s' if n != 1 else ''}{missing}"
         )
-        self._show_timeline()
-        first = next((im for im in study.images if im.exists), None)
-        self.show_image(first.dicom_id if first else None)
-        self._show_thumbnails()
-        self._show_report()
-        self.chips.value = _html.chips_html(self.index.study_labels(study.study_id))
 
-    def show_image(self, dicom_id: str | None) -> None:
-        """Show one of the current study's images large (None: say that none is available)."""
-        study = self._study
-        image = next((im for im in study.images if im.dicom_id == dicom_id), None) if study else None
-        self._dicom_id = image.dicom_id if image is not None and image.exists else None
-        if image is None:
-            listed = bool(study and study.images)
-            self.viewer.clear("none of this study's images is in this copy" if listed else "no images listed")
-            self.header_table.value = ""
-            self.header.set_title(0, "DICOM header")
-        elif not image.exists:
-            self.viewer.clear(image.problem or f"missing: {image.path.name} is not in this copy")
-        else:
-            try:
-                data = self._decode(image)
-            except CxrkitError as exc:
-                self.viewer.clear(str(exc), kind="error")
-                self.header_table.value = ""
-            else:
-                self.viewer.show(
-                    data, caption=f"{image.view_position or 'view unknown'} \u00b7 {image.dicom_id}"
-                )
-                self.header_table.value = _html.table_html(data.header)
-                self.header.set_title(
-                    0, f"{'DICOM header' if data.header.get('SOPClassUID') else 'header'}: {image.dicom_id}"
-                )
-        self._mark_thumbnail()
-
-    def _decode(self, image: Image) -> _pixels.DisplayArray:
-        key = str(image.path)
-        if key in self._decoded:
-            self._decoded.move_to_end(key)
-            return self._decoded[key]
-        data = _pixels.load(image.path, max_size=self.viewer.max_size)
-        self._decoded[key] = data
-        while len(self._decoded) > 2:  # once zoomed, an entry holds full-resolution values: keep two
-            self._decoded.popitem(last=False)
-        return data
-
-    def _show_thumbnails(self) -> None:
-        # the same images as shown (the same study selected again): keep the widgets,
-        # only mark the current one
-        key = (self.thumb_size, tuple((im.dicom_id, str(im.path), im.exists) for im in self._study.images))
-        if key == self._thumbnails_key and self.thumbnails.children:
-            self._mark_thumbnail()
-            return
-        items = []
-        complete = True
-        for im in self._study.images:
-            if not im.exists:
-                pic = w.HTML(
-                    _html.placeholder_html(
-                        "missing",
-                        f"{im.view_position or ''} {im.dicom_id[:8]}: not in this copy",
-                        size=self.thumb_size,
-                    )
-                )
-            else:
-                try:
-                    png = images.thumbnail(im.path, size=self.thumb_size, cache=self.dataset.cache)
-                    pic = TransientImage(
-                        value=png, format="png", layout=w.Layout(width=f"{self.thumb_size}px")
-                    )
-                    pic.add_class("cxrkit-thumbnail")
-                except CxrkitError as exc:
-                    pic = w.HTML(_html.placeholder_html("unreadable", str(exc)[-80:], size=self.thumb_size))
-                    complete = False  # tried again on the next selection
-            button = w.Button(
-                description=im.view_position or "view ?",
-                tooltip=im.dicom_id,
-                disabled=not im.exists,
-                layout=w.Layout(width=f"{self.thumb_size}px"),
-            )
-            button.on_click(lambda _, d=im.dicom_id: self.show_image(d))
-            box = w.VBox([pic, button], layout=w.Layout(margin="0 6px 0 0", padding="2px"))
-            box.dicom_id = im.dicom_id
-            items.append(box)
-        _replace_children(self.thumbnails, items)
-        self._thumbnails_key = key if complete else None
-        self._mark_thumbnail()
-
-    def _mark_thumbnail(self) -> None:
-        for box in self.thumbnails.children:
-            current = getattr(box, "dicom_id", None) == self._dicom_id
-            box.layout.border = "2px solid #1976d2" if current else "2px solid transparent"
-            box.children[1].button_style = "info" if current else ""
-
-    def _show_timeline(self) -> None:
-        study = self._study
-        if self._timeline_subject != study.subject_id:
-            rows = self.dataset.patient_studies(study.subject_id)
-            buttons = []
-            for r in rows.iter_rows(named=True):
-                b = w.Button(
-                    description=str(r["StudyDate"] or f"s{r['study_id']}"),
-                    tooltip=f"s{r['study_id']} ({r['n_images']} images)",
-                    layout=w.Layout(width="auto"),
-                )
-                b.on_click(lambda _, s=r["study_id"]: self.select(s))
-                b.study_id = r["study_id"]
-                buttons.append(b)
-            _replace_children(self.timeline, [w.Label(f"p{study.subject_id}'s studies:"), *buttons])
-            self._timeline_subject = study.subject_id
-        for b in self.timeline.children[1:]:
-            b.button_style = "info" if b.study_id == study.study_id else ""
-
-    def _show_report(self) -> None:
-        study = self._study
+    def _report_html(self, study: Study) -> str:
         text = self.index.study_report(study)
         if text is None:
             why = (
@@ -467,6 +508,95 @@ class StudyBrowser(w.VBox):
                 if not self.index.has_reports
                 else f"report s{study.study_id}.txt is not in this copy"
             )
-            self.report.value = _html.message_html(why)
-        else:
-            self.report.value = _html.report_html(text, highlight=self.text.value.strip() or None)
+            return _html.message_html(why)
+        return _html.report_html(text, highlight=self._filters["text"].strip() or None)
+
+    def _timeline(self, study: Study) -> dict:
+        rows = self._patient_studies(study.subject_id)
+        items = []
+        for r in rows.iter_rows(named=True):
+            date, time = r["StudyDate"], r["StudyTime"]
+            t = None
+            if date is not None:
+                t = date.toordinal() + (
+                    (time.hour * 3600 + time.minute * 60 + time.second) / 86400 if time else 0.0
+                )
+            label = " ".join(filter(None, [date and date.isoformat(), time and time.strftime("%H:%M")]))
+            items.append([r["study_id"], t, label or "date unknown", r["n_images"]])
+        return {"subject": f"p{study.subject_id}", "items": items}
+
+    def _post_study(self) -> None:
+        study = self._study
+        content = {
+            "mode": self._mode,
+            "title": self._title_html(study),
+            "study_id": study.study_id,
+            "dicom_id": self._dicom_id,
+            "thumbs": self._thumbs_for(study),
+            "report": self._report_html(study),
+            "labels": _html.labels_html(self.index.study_labels(study.study_id)),
+            "timeline": self._timeline(study),
+            "prior": None,
+            "header": "",
+            "header_title": "DICOM header",
+        }
+        data = self.decoded(self._dicom_id) if self._dicom_id else None
+        if data is not None:
+            content["header"] = _html.table_html(data.header)
+            kind = "DICOM header" if data.header.get("SOPClassUID") else "header"
+            content["header_title"] = f"{kind}: {self._dicom_id}"
+        if self._mode == "compare" and self._prior is not None:
+            prior = self._prior
+            interval = interval_text(study, prior)
+            content["prior"] = {
+                "study_id": prior.study_id,
+                "title": self._title_html(prior, prefix="prior: "),
+                "interval": interval,
+                "report": self._report_html(prior),
+            }
+        self.post("study", content)
+
+    def send_tile(self, slot: str, request: dict) -> None:
+        """Answer pane ``slot``'s request for a full-resolution region (``tile_message`` of ``_viewer``)."""
+        data, meta = self._pane_data.get(slot), self.shown(f"pane:{slot}")
+        if data is None or meta is None or meta.get("op") != "image":
+            return
+        reply, buffers = tile_message(data, meta, request, size=self.max_size, slot=slot)
+        self._transmit(reply, buffers)
+        self.last_tile = reply
+
+    # --- messages from the page ------------------------------------------------------------------------
+
+    def handle(self, content: dict, buffers: list) -> None:
+        kind = content.get("kind")
+        try:
+            if kind == "filter":
+                self.set_filters(**{str(content["name"]): str(content.get("value") or "")})
+            elif kind == "clear_filters":
+                self.clear_filters()
+            elif kind == "select":
+                self.select(content["study_id"])
+            elif kind == "timeline":
+                if self._mode == "compare" and content["study_id"] != self.current_study_id:
+                    self.compare(prior=content["study_id"])
+                else:
+                    self.select(content["study_id"])
+            elif kind == "step":
+                self.step(int(content["delta"]))
+            elif kind == "page":
+                self.show_page(int(content["page"]))
+            elif kind == "image":
+                self.show_image(content["dicom_id"])
+            elif kind == "next_image":
+                self.next_image(int(content.get("delta", 1)))
+            elif kind == "mode":
+                mode = content["mode"]
+                self.set_mode("single" if mode == self._mode else mode)
+            elif kind == "tile":
+                self.send_tile(str(content.get("slot")), content)
+            elif kind == "prior_step":
+                self.step_prior(int(content["delta"]))
+        except (CxrkitError, ValueError, KeyError) as exc:
+            self.post("notice", {"text": str(exc)})
+        finally:  # the page waits for this before sending the next step (key repeats add up meanwhile)
+            self._transmit({"kind": "done", "request": kind})

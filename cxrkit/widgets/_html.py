@@ -1,4 +1,4 @@
-"""Small HTML builders for the browser: the report, label chips, the header table, placeholders.
+"""Small HTML builders for the browser: the report, the labels table, the header table, placeholders.
 
 Everything from the data is escaped with :func:`html.escape`; only the tags written here reach the page.
 
@@ -31,7 +31,6 @@ KEY_SECTIONS = {
 
 _TEXT_STYLE = "font-size:12.5px;line-height:1.45"
 _KEY_STYLE = "background:#fff6d6;border-left:3px solid #e0a000;padding:2px 6px;margin:2px 0"
-_CHIP_COLORS = {1.0: ("#c62828", "1"), 0.0: ("#2e7d32", "0"), -1.0: ("#ef8f00", "-1"), None: ("#9e9e9e", "")}
 
 
 def mark(text: str, highlight: str | None) -> str:
@@ -103,26 +102,45 @@ def message_html(text: str, *, kind: str = "info") -> str:
     return f'<div style="color:{color};font-style:italic;padding:4px">{html.escape(text)}</div>'
 
 
-def chips_html(labels: Mapping[str, Mapping[str, float | None]]) -> str:
-    """Label chips, one row per labeller (``{"CheXpert": {"Edema": 1.0, ...}, ...}``): 1 / 0 / -1 / blank."""
+#: How a label value is shown in the labels table: value -> (text, css class).
+LABEL_CELLS = {1.0: ("1", "pos"), 0.0: ("0", "neg"), -1.0: ("-1", "unc"), None: ("", "blank")}
+#: The legend under the labels table.
+LABEL_LEGEND = "1 positive \u00b7 0 negative \u00b7 -1 uncertain \u00b7 blank: not mentioned"
+
+
+def labels_html(labels: Mapping[str, Mapping[str, float | None]]) -> str:
+    """The labels as a compact table: one row per finding, one column per labeller, and a legend.
+
+    A positive finding is tinted red, uncertain amber, negative green; "No Finding" positive is tinted like
+    a negative (it is the absence of a disease, not one).
+
+    Examples
+    --------
+    >>> out = labels_html({"CheXpert": {"Edema": 1.0, "No Finding": 1.0, "Atelectasis": None}})
+    >>> 'class="pos"' in out, 'class="neg"' in out, "uncertain" in out
+    (True, True, True)
+    """
     if not labels:
         return message_html("no labels for this study in this copy")
+    sources = list(labels)
+    names = list(dict.fromkeys(n for values in labels.values() for n in values))
+    head = "".join(f"<th>{html.escape(s)}</th>" for s in sources)
     rows = []
-    for source, values in labels.items():
-        chips = []
-        for name, value in values.items():
-            v = None if value is None or math.isnan(value) else float(value)
-            color, shown = _CHIP_COLORS.get(v, _CHIP_COLORS[None])
-            tip = html.escape(f"{source}: {name} = {shown or 'blank'}")
-            chips.append(
-                f'<span class="cxrkit-chip" title="{tip}" '
-                f'style="display:inline-block;margin:1px 2px;padding:0 6px;border-radius:9px;font-size:11px;'
-                f'border:1px solid {color};color:{color}">{html.escape(name)} '
-                f"<b>{shown or '&middot;'}</b></span>"
-            )
-        label = f'<span style="font-size:11px;color:#555">{html.escape(source)}</span>'
-        rows.append(f"<div>{label} {''.join(chips)}</div>")
-    return "".join(rows)
+    for name in names:
+        cells = []
+        for source in sources:
+            value = labels[source].get(name)
+            v = None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+            text, css = LABEL_CELLS.get(v, LABEL_CELLS[None])
+            if name == "No Finding" and v == 1.0:
+                css = "neg"
+            tip = html.escape(f"{source}: {name} = {text or 'blank'}")
+            cells.append(f'<td class="{css}" title="{tip}">{text or "&middot;"}</td>')
+        rows.append(f'<tr><td class="name">{html.escape(name)}</td>{"".join(cells)}</tr>')
+    return (
+        f'<table class="cxrkit-labels"><tr><th></th>{head}</tr>{"".join(rows)}</table>'
+        f'<div class="cxrkit-legend">{html.escape(LABEL_LEGEND)}</div>'
+    )
 
 
 def table_html(values: Mapping[str, object]) -> str:

@@ -1,11 +1,12 @@
-"""What the viewers keep of an image: decode once, then window, invert and zoom on cached arrays.
+"""What the viewers keep of an image: decode once, send once; tiles of the full resolution on zoom.
 
 The pipeline is the kit's own: :func:`cxrkit.images.read_modality` gives the preview (modality values, block
 -averaged to at most ``max_size`` pixels a side) with the file's display info, and
 :func:`cxrkit.images.apply_window` turns it into the picture for any window, so the viewer's picture with
 the file's own window is :func:`cxrkit.images.read_image`'s. A :class:`DisplayArray` holds that pair; the
-full-resolution values for zoomed crops are read on the first zoom only. :func:`render` gives the 8-bit
-picture for the viewer's window, invert flag and zoom; :func:`cxrkit.images.to_png` encodes it.
+full-resolution values are read on the first zoom-in only (:func:`tile`). :func:`payload` is what the
+image pane gets once per image; the page windows, zooms and pans it itself (:func:`client_picture` is its
+arithmetic in numpy).
 
 Windows are ``(center, width)`` in modality units. DX pixel values are not calibrated like CT's Hounsfield
 units, so the ``lung`` and ``bone`` presets are relative to the image's own value distribution (percentiles
@@ -106,7 +107,7 @@ class DisplayArray:
 
     @cached_property
     def _sample(self) -> np.ndarray:
-        step = max(1, int(math.sqrt(self.preview.size / 250_000)))
+        step = max(1, math.ceil(math.sqrt(self.preview.size / 250_000)))  # at most ~250k values sorted
         return np.sort(self.preview[::step, ::step].ravel())
 
     def percentile(self, q: float) -> float:
@@ -213,48 +214,154 @@ def preset_window(d: DisplayArray, name: str) -> tuple[float, float]:
     return ((lo + hi) / 2, max(hi - lo, 1e-3))
 
 
-def crop_box(shape: tuple[int, int], zoom: float, pan: tuple[float, float]) -> tuple[int, int, int, int]:
-    """``(top, bottom, left, right)`` of the region shown at ``zoom`` (>= 1) centred at ``pan`` (fractions).
-
-    Examples
-    --------
-    >>> crop_box((100, 200), 2.0, (0.5, 0.5))
-    (25, 75, 50, 150)
-    """
-    h, w = shape
-    zoom = max(1.0, float(zoom))
-    ch, cw = max(1, round(h / zoom)), max(1, round(w / zoom))
-    top = min(max(0, round(pan[1] * h - ch / 2)), h - ch)
-    left = min(max(0, round(pan[0] * w - cw / 2)), w - cw)
-    return top, top + ch, left, left + cw
-
-
 def render(
     d: DisplayArray,
     center: float,
     width: float,
     *,
     invert: bool = False,
-    zoom: float = 1.0,
-    pan: tuple[float, float] = (0.5, 0.5),
     size: int | None = None,
     own: bool = False,
 ) -> np.ndarray:
-    """The 8-bit picture (white = bright) for a window, invert flag and zoom, at most ``size`` a side.
+    """The 8-bit picture (white = bright) of the preview for a window and invert flag, ``size`` a side.
 
     The window is the DICOM LINEAR function; with ``own`` (and a file that has a window or VOI LUT) the file's
     own VOI is applied exactly as :func:`cxrkit.images.read_image` does. ``invert`` flips the picture the
-    file's photometric interpretation gives. ``pan`` is ``(x, y)``, the centre of the shown region as
-    fractions of the width and height.
+    file's photometric interpretation gives. (Zoom and pan are the page's: see :func:`tile`.)
     """
     size = size or d.max_size
-    if zoom <= 1.0:
-        src = d.preview if max(d.preview.shape) <= size else reduce(d.preview, size)
-    else:
-        top, bottom, left, right = crop_box(d.shape, zoom, pan)
-        src = reduce(d.full[top:bottom, left:right], size)
-        k = min(max(d.preview.shape), size) // max(src.shape)
-        if k > 1:  # a small crop is enlarged (nearest) to the preview's size, so zooming looks like zooming
-            src = np.repeat(np.repeat(src, k, axis=0), k, axis=1)
+    src = d.preview if max(d.preview.shape) <= size else reduce(d.preview, size)
     window = None if own and d.has_own_voi else (center, width)
     return display.to_uint8(display.apply_window(src, d.info, window, invert=d.monochrome1 != bool(invert)))
+
+
+def spacing(header: dict[str, object]) -> tuple[tuple[float, float] | None, str | None]:
+    """``((row mm, column mm), keyword)`` of the pixel spacing a length is measured with, or ``(None, None)``.
+
+    ``PixelSpacing`` (in the patient, when the file gives it) is preferred to ``ImagerPixelSpacing`` (at the
+    detector: a projection X-ray magnifies the patient by some 5-15 %, so lengths read from it are larger).
+
+    Examples
+    --------
+    >>> spacing({"ImagerPixelSpacing": [0.139, 0.139]})
+    ((0.139, 0.139), 'ImagerPixelSpacing')
+    >>> spacing({})
+    (None, None)
+    """
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        value = header.get(keyword)
+        try:
+            rows, cols = (float(v) for v in value)  # type: ignore[union-attr]
+        except (TypeError, ValueError):
+            continue
+        if rows > 0 and cols > 0:
+            return (rows, cols), keyword
+    return None, None
+
+
+def payload(d: DisplayArray, *, size: int | None = None, caption: str = "") -> tuple[dict, list[bytes]]:
+    """What the image pane gets for one image: a description and two buffers, sent once per image.
+
+    The buffers are the preview's modality values as little-endian ``uint16`` (``value = lo + q * scale``;
+    exact for integer images with a range under 65,536) and the 8-bit picture with the file's own window
+    or VOI LUT (:func:`render` with ``own``, i.e. :func:`cxrkit.images.read_image`'s picture). The page
+    applies any other window itself (:func:`client_picture` is the same arithmetic in numpy).
+
+    Examples
+    --------
+    >>> d = from_array(np.arange(4096, dtype=np.uint16).reshape(64, 64))
+    >>> meta, (values, own) = payload(d)
+    >>> meta["rows"], meta["cols"], len(values), len(own), meta["scale"]
+    (64, 64, 8192, 4096, 1.0)
+    """
+    size = size or d.max_size
+    src = d.preview if max(d.preview.shape) <= size else reduce(d.preview, size)
+    lo, hi = float(src.min()), float(src.max())
+    integral = bool(np.all(src == np.round(src)))
+    scale = 1.0 if integral and hi - lo <= 65535 else max(hi - lo, 1e-6) / 65535
+    q = np.clip(np.rint((src - lo) / scale), 0, 65535).astype("<u2")
+    c, w = preset_window(d, "own")
+    own8 = render(d, c, w, size=size, own=True)
+    (sp, sp_source) = spacing(d.header)
+    ds = d.info.get("dataset")
+    slope = intercept = None
+    if ds is not None and "ModalityLUTSequence" not in ds:
+        slope = float(ds.get("RescaleSlope", 1) or 1)
+        intercept = float(ds.get("RescaleIntercept", 0) or 0)
+    meta = {
+        "rows": int(src.shape[0]),
+        "cols": int(src.shape[1]),
+        "shape": [int(n) for n in d.shape],
+        "lo": lo,
+        "scale": scale,
+        "range": [lo, hi if hi > lo else lo + 1.0],
+        "presets": {name: list(preset_window(d, name)) for name in PRESETS},
+        "own_voi": "VOI LUT" if d.info.get("voi_lut") is not None else ("window" if d.has_own_voi else None),
+        "mono1": d.monochrome1,
+        "spacing": list(sp) if sp else None,
+        "spacing_source": sp_source,
+        "slope": slope,
+        "intercept": intercept,
+        "caption": caption,
+        "max_size": int(size),
+    }
+    return meta, [q.tobytes(), np.ascontiguousarray(own8).tobytes()]
+
+
+def client_picture(
+    meta: dict, values: bytes, own: bytes, window: tuple[float, float] | None, *, invert: bool = False
+) -> np.ndarray:
+    """The 8-bit picture the image pane paints for ``window`` (None: the file's own), as numpy computes it.
+
+    The pane's JavaScript does the same: ``x = lo + q * scale``, the DICOM LINEAR window, MONOCHROME1 and
+    ``invert`` flipping the picture, rounded to 0-255.
+
+    Examples
+    --------
+    >>> d = from_array(np.array([[0, 1000], [2000, 4095]], np.uint16))
+    >>> meta, (q, own) = payload(d)
+    >>> client_picture(meta, q, own, (2048.0, 4096.0)).tolist()
+    [[0, 62], [125, 255]]
+    """
+    shape = (meta["rows"], meta["cols"])
+    flip = bool(meta["mono1"]) != bool(invert)
+    if window is None:
+        g = np.frombuffer(own, np.uint8).reshape(shape).astype(np.int16)
+        return (255 - g if invert else g).astype(np.uint8)
+    x = meta["lo"] + np.frombuffer(values, "<u2").reshape(shape).astype(np.float64) * meta["scale"]
+    out = display.window(x.astype(np.float32), float(window[0]), float(window[1]))
+    if flip:
+        out = 1.0 - out
+    return display.to_uint8(out)
+
+
+def tile(
+    d: DisplayArray, box: tuple[int, int, int, int], *, size: int, lo: float, scale: float
+) -> tuple[dict, list[bytes]]:
+    """A region of the full-resolution image for a zoomed-in pane, in the preview's encoding.
+
+    ``box`` is ``(top, bottom, left, right)`` in full-resolution pixels (clamped to the image); the region is
+    block-averaged to at most ``size`` a side, its values encoded with the preview's ``lo`` and ``scale``
+    (values beyond the preview's range are clipped to it) and its own 8-bit picture made as the preview's.
+    The description gives the box the tile covers (whole blocks only).
+
+    Examples
+    --------
+    >>> d = from_array(np.arange(40000, dtype=np.uint16).reshape(200, 200) % 4096, max_size=50)
+    >>> meta, (q, own) = tile(d, (10, 60, 20, 70), size=100, lo=0.0, scale=1.0)
+    >>> meta["box"], meta["rows"], bool(np.frombuffer(q, "<u2")[0] == d.full[10, 20])
+    ([10, 60, 20, 70], 50, True)
+    """
+    rows, cols = d.shape
+    top, bottom, left, right = (int(v) for v in box)
+    top, left = min(max(top, 0), rows - 1), min(max(left, 0), cols - 1)
+    bottom, right = min(max(bottom, top + 1), rows), min(max(right, left + 1), cols)
+    crop = d.full[top:bottom, left:right]
+    f = max(1, math.ceil(max(crop.shape) / size))
+    src = reduce(crop, size)
+    q = np.clip(np.rint((src - lo) / scale), 0, 65535).astype("<u2")
+    window = None if d.has_own_voi else preset_window(d, "own")
+    own8 = display.to_uint8(display.apply_window(src, d.info, window, invert=d.monochrome1))
+    covered = [top, top + src.shape[0] * f, left, left + src.shape[1] * f]
+    meta = {"box": covered, "rows": int(src.shape[0]), "cols": int(src.shape[1])}
+    return meta, [q.tobytes(), np.ascontiguousarray(own8).tobytes()]

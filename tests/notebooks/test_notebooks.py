@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -252,3 +253,53 @@ def test_notebook_runs_top_to_bottom(path, shape, demo_roots, tmp_path, busy_das
     print(
         f"{path.stem} on {shape}: {seconds:.1f} s, peak {kernel_kib / 1024:.0f} MiB + {child_kib / 1024:.0f}"
     )
+
+
+# --- what a saved notebook keeps -----------------------------------------------------------------------
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+IMAGE_SIGNATURES = ("iVBORw0KGgo", "/9j/", "\\x89PNG")  # base64 PNG, base64 JPEG, PNG bytes
+
+
+def _identifying(root: Path) -> tuple[set[str], set[str]]:
+    """Every subject, study and image id of the copy, and every report sentence of 25 characters or more."""
+    import cxrkit
+
+    ds = cxrkit.open_dataset(root, cache_dir=root.parent / "ids-cache")
+    records = ds.records().collect()
+    ids = {str(v) for col in ("subject_id", "study_id", "dicom_id") for v in records[col].unique()}
+    sentences = set()
+    for study_id in records["study_id"].unique():
+        with contextlib.suppress(cxrkit.CxrkitError):
+            text = " ".join(ds.study(study_id).report_text().split())
+            sentences |= {s.strip() for s in re.split(r"[.:]", text) if len(s.strip()) >= 25}
+    return ids, sentences
+
+
+def test_quickstart_saved_by_nbconvert_holds_nothing_identifying(tmp_path):
+    """``jupyter nbconvert --execute`` stores the widget state (nbclient's ``store_widget_state``); the
+    browser must leave no report sentence, id or image bytes in it, nor in the outputs that show widgets."""
+    from cxrkit.demo import make_demo
+
+    root = Path(make_demo(tmp_path / "demo"))
+    env = {**os.environ, "CXRKIT_ROOT": str(root), "CXRKIT_CACHE": str(tmp_path / "cache")}
+    run = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+         str(NOTEBOOK_DIR / "00_quickstart.ipynb"), "--output-dir", str(tmp_path / "out")],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    saved = _load(tmp_path / "out" / "00_quickstart.ipynb")
+    state = saved.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    shown = [out for cell in _code_cells(saved) for out in cell.outputs if WIDGET_VIEW in out.get("data", {})]
+    models = {state[out["data"][WIDGET_VIEW]["model_id"]]["model_name"] for out in shown}
+    assert "AnyModel" in models, "the quickstart shows the study browser (an anywidget)"
+    saved_text = json.dumps(state) + json.dumps([out["data"] for out in shown])
+    ids, sentences = _identifying(root)
+    assert ids and sentences
+    leaked_ids = sorted(i for i in ids if i in saved_text)
+    leaked_sentences = sorted(s for s in sentences if s in saved_text)
+    assert leaked_ids == [], f"ids saved in the notebook's widget state: {leaked_ids[:5]}"
+    assert leaked_sentences == [], f"report text saved in the notebook: {leaked_sentences[:3]}"
+    assert not any(sig in saved_text for sig in IMAGE_SIGNATURES), "image bytes saved in the notebook"
+    assert not any(model.get("buffers") for model in state.values()), "binary buffers saved"

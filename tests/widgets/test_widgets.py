@@ -1,7 +1,13 @@
-"""StudyBrowser and ImageViewer driven from Python on demo data: what they show after each action."""
+"""StudyBrowser and ImageViewer driven from Python on demo data: what they send to the page after each action.
+
+The page draws what the kernel posts (``shown(kind)``: the last content of each kind, what a view opening
+now would get); the page's own messages are fed in through ``handle`` as the JavaScript sends them.
+"""
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import html
 import io
 import json
@@ -17,7 +23,8 @@ from PIL import Image as PILImage
 import cxrkit
 from cxrkit import images, reports
 from cxrkit.demo import make_demo
-from cxrkit.widgets import ImageViewer, StudyBrowser, TransientImage
+from cxrkit.images import display
+from cxrkit.widgets import Channel, ImageViewer, StudyBrowser
 
 PNG_BASE64 = "iVBORw0KGgo"  # how every base64-encoded PNG starts
 
@@ -37,18 +44,6 @@ def browser(ds):
     return StudyBrowser(ds)
 
 
-def png_size(data: bytes) -> tuple[int, int]:
-    """(rows, columns) of PNG bytes."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    with PILImage.open(io.BytesIO(data)) as im:
-        return im.height, im.width
-
-
-def png_array(data: bytes) -> np.ndarray:
-    with PILImage.open(io.BytesIO(data)) as im:
-        return np.asarray(im).astype(int)
-
-
 def visible_text(markup: str) -> str:
     """What a reader sees in an HTML fragment: tags dropped, entities decoded, whitespace collapsed."""
     blocks = re.sub(r"</?(?:p|div|br|li|tr|td)\b[^>]*>", " ", markup)  # block boundaries separate words
@@ -66,216 +61,260 @@ def two_image_study(ds) -> int:
     return counts["study_id"][0]
 
 
-def test_first_study_is_shown_with_image_report_and_list(browser, ds):
+def busiest(ds) -> int:
+    return ds.patients().sort("n_studies", "subject_id", descending=[True, False]).collect()["subject_id"][0]
+
+
+def pane(widget, slot="a") -> dict:
+    return widget.shown(f"pane:{slot}")
+
+
+def test_first_study_is_shown_with_image_report_list_and_labels(browser, ds):
     sid = browser.current_study_id
-    assert sid == browser.matches[0] and browser.study_list.value == sid
+    assert sid == browser.matches[0] and browser.shown("list")["current"] == sid
     study = ds.study(sid)
     assert browser.current_dicom_id == next(im.dicom_id for im in study.images if im.exists)
     image = next(im for im in study.images if im.dicom_id == browser.current_dicom_id)
-    assert png_size(browser.viewer.image.value) == expected_preview(image.path)
+    shown = pane(browser)
+    assert shown["op"] == "image" and (shown["rows"], shown["cols"]) == expected_preview(image.path)
+    values, own = browser.shown_buffers("pane:a")
+    assert len(values) == 2 * shown["rows"] * shown["cols"] and len(own) == shown["rows"] * shown["cols"]
     sections = reports.parse_sections(study.report_text())
     key = sections.get("findings") or sections.get("impression")
-    assert " ".join(key.split()) in visible_text(browser.report.value)
-    assert "cxrkit-section-" in browser.report.value  # findings/impression are emphasised
-    assert len(browser.study_list.options) == len(browser.matches) == ds.studies().collect().height
-    assert f"s{sid}" in browser.study_list.options[0][0]
-    assert "CheXpert" in browser.chips.value and "NegBio" in browser.chips.value
-    assert browser.header_table.value.count("<tr>") > 10 and "ViewPosition" in browser.header_table.value
+    content = browser.shown("study")
+    assert " ".join(key.split()) in visible_text(content["report"])
+    assert "cxrkit-section-" in content["report"]  # findings/impression are emphasised
+    assert len(browser.list_rows()) == len(browser.matches) == ds.studies().collect().height
+    assert f"s{sid}" in browser.list_rows()[0]
+    assert "CheXpert" in content["labels"] and "NegBio" in content["labels"]
+    assert "positive" in content["labels"] and "not mentioned" in content["labels"]  # the legend
+    assert content["header"].count("<tr>") > 10 and "ViewPosition" in content["header"]
 
 
-def test_select_sets_state_and_ids_are_read_only(browser, ds):
+def test_labels_table_no_finding_is_not_styled_as_a_disease(ds):
+    browser = StudyBrowser(ds)
+    labels = ds.chexpert().collect()
+    healthy = labels.filter(pl.col("No Finding") == 1.0)["study_id"][0]
+    sick = labels.filter(pl.col("Edema") == 1.0)["study_id"][0]
+    for sid, name, css in ((healthy, "No Finding", "neg"), (sick, "Edema", "pos")):
+        browser.select(sid)
+        cells = dict(
+            re.findall(r'<td class="name">([^<]+)</td><td class="(\w+)"', browser.shown("study")["labels"])
+        )
+        assert cells[name] == css
+
+
+def test_select_images_and_read_only_ids(browser, ds):
     sid = two_image_study(ds)
     browser.select(f"s{sid}")
-    assert browser.current_study_id == sid and browser.study_list.value == sid
-    assert len(browser.thumbnails.children) == 2
-    for box in browser.thumbnails.children:
-        assert png_size(box.children[0].value)[0] <= browser.thumb_size
+    assert browser.current_study_id == sid and browser.shown("list")["current"] == sid
+    thumbs = browser.shown("study")["thumbs"]
+    assert len(thumbs) == 2 and all(t["src"].startswith("data:image/png;base64,") for t in thumbs)
     other = ds.study(sid).images[1].dicom_id
-    browser.thumbnails.children[1].children[1].click()
-    assert browser.current_dicom_id == other and other in browser.header.get_title(0)
+    browser.handle({"kind": "image", "dicom_id": other}, [])  # a click on the second thumbnail
+    assert browser.current_dicom_id == other and other in browser.shown("study")["header_title"]
+    browser.next_image()  # n: round to the first image again
+    assert browser.current_dicom_id == ds.study(sid).images[0].dicom_id
     with pytest.raises(AttributeError):
         browser.current_study_id = 1
     with pytest.raises(cxrkit.CxrkitError):
         browser.select(59999999)
+    browser.handle({"kind": "select", "study_id": 59999999}, [])  # from the page: said, not raised
+    assert "59999999" in browser.shown("notice")["text"]
 
 
-def test_selecting_the_same_study_again_reuses_the_work_and_shows_the_same(ds, monkeypatch):
-    from ipywidgets.embed import embed_data
-
+def test_selecting_the_same_study_again_decodes_nothing(ds, monkeypatch):
     browser = StudyBrowser(ds)
     sid = two_image_study(ds)
     browser.select(sid)
-    viewer = browser.viewer
-    first, dicom = viewer.image.value, browser.current_dicom_id
-    boxes = list(browser.thumbnails.children)
-    thumbs = [box.children[0].value for box in boxes]
-    viewer.invert.value = True
-    viewer.zoom.value = 2.0
-    boxes[1].children[1].click()  # the other image large
-    assert browser.current_dicom_id != dicom and boxes[1].children[1].button_style == "info"
+    first = browser.shown_buffers("pane:a")
+    browser.show_image(ds.study(sid).images[1].dicom_id)
     calls = []
-    for name in ("to_png", "thumbnail", "read_modality"):
+    for name in ("thumbnail", "read_modality"):
         real = getattr(images, name)
         monkeypatch.setattr(images, name, lambda *a, _n=name, _f=real, **k: calls.append(_n) or _f(*a, **k))
     browser.select(sid)
-    assert calls == []  # nothing decoded, rendered, encoded or read from the thumbnail cache again
-    assert browser.current_dicom_id == dicom and viewer.image.value == first
-    assert viewer.zoom.value == 1.0 and not viewer.invert.value and viewer.preset.value == "own"
-    assert viewer.picture_shape == png_size(first)
-    assert list(browser.thumbnails.children) == boxes and all(box.comm is not None for box in boxes)
-    assert [box.children[0].value for box in boxes] == thumbs
-    assert boxes[0].children[1].button_style == "info" and boxes[1].children[1].button_style == ""
-    assert "#1976d2" in boxes[0].layout.border and "transparent" in boxes[1].layout.border
-    viewer.preset.value = "lung"  # other settings still render anew
-    assert calls == ["to_png"] and viewer.image.value != first
-    viewer.preset.value = "own"
-    assert calls == ["to_png"] and viewer.image.value == first
-    fresh = StudyBrowser(ds, study_id=sid)  # what a new browser shows for the study: the same picture
-    assert fresh.viewer.image.value == first
-    assert PNG_BASE64 not in json.dumps(embed_data(views=[browser])["manager_state"])
+    assert calls == []  # nothing decoded or read from the thumbnail cache again
+    assert browser.shown_buffers("pane:a") == first
 
 
-def test_viewer_keeps_a_few_pictures_per_image(monkeypatch):
-    import gc
-    import weakref
-
-    arr = np.random.default_rng(1).integers(0, 4096, (300, 200)).astype(np.uint16)
-    viewer = ImageViewer(arr, max_size=128)
-    centers = range(1000, 1000 + 100 * (viewer.pictures_kept + 3), 100)
-    for center in centers:
-        viewer.set_window(center, 500)
-    encoded = []
-    real = images.to_png
-    monkeypatch.setattr(images, "to_png", lambda *a, **k: encoded.append(1) or real(*a, **k))
-    for center in centers[-viewer.pictures_kept :]:  # the last few pictures are kept: shown again as they are
-        viewer.set_window(center, 500)
-    assert encoded == []
-    viewer.set_window(centers[-viewer.pictures_kept - 1], 500)  # the one before them is not: encoded again
-    assert encoded == [1]
-    previous = weakref.ref(viewer.data)
-    viewer.show(arr[::-1].copy())
-    gc.collect()
-    assert previous() is None  # the previous image went, and the pictures kept for it with it
-
-
-def test_next_and_previous_walk_the_list(browser):
-    browser.clear_filters()
-    browser.select(browser.matches[0])
-    assert browser.prev_button.disabled
-    browser.next_button.click()
+def test_next_previous_and_pages(ds):
+    browser = StudyBrowser(ds)
+    browser.page_size = 3
+    browser.apply_filters()
+    assert browser.shown("list")["first"] and len(browser.list_rows()) == 3
+    browser.handle({"kind": "step", "delta": 1}, [])  # j or the next button
     assert browser.current_study_id == browser.matches[1]
-    browser.next_button.click()
-    browser.prev_button.click()
-    assert browser.current_study_id == browser.matches[1]
-    browser.study_list.value = browser.matches[3]  # a click in the list
-    assert browser.current_study_id == browser.matches[3]
+    browser.handle({"kind": "step", "delta": -1}, [])
+    assert browser.current_study_id == browser.matches[0]
+    browser.step(3)  # onto the second page: the list follows
+    assert browser.page == 1 and f"s{browser.matches[3]}" in browser.list_rows()[0]
+    assert "showing 4-6" in browser.shown("list")["count"]
+    browser.handle({"kind": "page", "page": 0}, [])  # paging leaves the study shown alone
+    assert browser.page == 0 and browser.current_study_id == browser.matches[3]
+    browser.show_page(99)
+    assert browser.page == browser.shown("list")["pages"] - 1
     browser.select(browser.matches[-1])
-    assert browser.next_button.disabled
+    assert browser.shown("list")["last"]
     browser.step(1)
     assert browser.current_study_id == browser.matches[-1]
-
-
-def test_j_and_k_typed_in_the_key_box_walk_the_list(browser):
-    browser.clear_filters()
-    browser.select(browser.matches[0])
-    browser.key_box.value = "j"
-    assert browser.current_study_id == browser.matches[1]
-    browser.key_box.value = "jjj"  # two more typed before the kernel saw them: two steps
-    assert browser.current_study_id == browser.matches[3]
-    browser.key_box.value = "jjjK"
-    assert browser.current_study_id == browser.matches[2]
-    browser.key_box.value = "jjjKx"  # other keys do nothing
-    assert browser.current_study_id == browser.matches[2]
-    browser.key_box.value = ""  # cleared by the user: not a step
-    browser.key_box.value = "k"
-    assert browser.current_study_id == browser.matches[1]
-    browser.key_box.value = "kkkkkkk"  # past the top stays on the first study
-    assert browser.current_study_id == browser.matches[0]
 
 
 def test_filters_narrow_the_list(browser, ds):
     browser.clear_filters()
     everything = set(browser.matches)
     imgs = ds.images().collect()
-    browser.view.value = "LATERAL"
+    browser.set_filters(view="LATERAL")
     lateral = set(imgs.filter(pl.col("ViewPosition") == "LATERAL")["study_id"])
     assert set(browser.matches) == lateral & everything and 0 < len(lateral) < len(everything)
     assert browser.current_study_id in lateral
     browser.clear_filters()
-    browser.split.value = "train"
+    browser.handle({"kind": "filter", "name": "split", "value": "train"}, [])  # as the page sends it
     assert set(browser.matches) == set(imgs.filter(pl.col("split") == "train")["study_id"])
     browser.clear_filters()
     labels = ds.chexpert().collect()
-    browser.label_source.value, browser.label_category.value = "CheXpert", "Pleural Effusion"
-    browser.label_value.value = "positive (1)"
+    browser.set_filters(
+        label_source="CheXpert", label_category="Pleural Effusion", label_value="positive (1)"
+    )
     assert set(browser.matches) == set(labels.filter(pl.col("Pleural Effusion") == 1.0)["study_id"])
-    browser.label_value.value = "blank"
+    browser.set_filters(label_value="blank")
     assert set(browser.matches) == set(labels.filter(pl.col("Pleural Effusion").is_null())["study_id"])
     browser.clear_filters()
-    subject = ds.patients().sort("n_studies", descending=True).collect()["subject_id"][0]
-    browser.patient.value = f"p{subject}"
+    subject = busiest(ds)
+    browser.set_filters(patient=f"p{subject}")
     assert browser.matches == ds.patient_studies(subject)["study_id"].to_list()
-    browser.patient.value = "12"
-    assert browser.matches == [] and "12" in browser.count.value
+    browser.set_filters(patient="12")
+    assert browser.matches == [] and "12" in browser.shown("list")["count"] and browser.shown("list")["error"]
+    with pytest.raises(ValueError):
+        browser.set_filters(colour="red")
     browser.clear_filters()
-    assert set(browser.matches) == everything
+    assert set(browser.matches) == everything and browser.filters["patient"] == ""
 
 
 def test_text_filter_matches_reports_and_marks_hits(browser, ds):
     browser.clear_filters()
-    browser.text.value = "Effusion"
+    browser.set_filters(text="Effusion")
     assert browser.matches
     for sid in browser.matches:
         assert "effusion" in ds.study(sid).report_text().lower()
-    assert "<mark>" in browser.report.value and re.search(
-        r"<mark>effusion</mark>", browser.report.value, re.IGNORECASE
-    )
+    assert re.search(r"<mark>effusion</mark>", browser.shown("study")["report"], re.IGNORECASE)
     browser.clear_filters()
-    assert "<mark>" not in browser.report.value
+    assert "<mark>" not in browser.shown("study")["report"]
 
 
-def test_timeline_is_in_time_order_and_one_click_away(browser, ds):
-    subject = ds.patients().sort("n_studies", descending=True).collect()["subject_id"][0]
+def test_timeline_is_in_time_order_from_date_and_time(browser, ds):
+    subject = busiest(ds)
     order = ds.patient_studies(subject)["study_id"].to_list()
     assert len(order) > 1
     browser.select(order[0])
-    buttons = browser.timeline.children[1:]
-    assert [b.study_id for b in buttons] == order
-    assert buttons[0].button_style == "info"
-    buttons[-1].click()
-    assert browser.current_study_id == order[-1] and buttons[-1].button_style == "info"
+    items = browser.shown("study")["timeline"]["items"]
+    assert [it[0] for it in items] == order
+    times = [it[1] for it in items if it[1] is not None]
+    assert times == sorted(times)
+    browser.handle({"kind": "timeline", "study_id": order[-1]}, [])  # a click on the last dot opens it
+    assert browser.current_study_id == order[-1]
 
 
-def test_viewer_window_presets_invert_and_zoom(browser):
-    viewer = browser.viewer
-    base = viewer.image.value
-    viewer.preset.value = "lung"
-    assert viewer.image.value != base and viewer.preset.value == "lung"
-    lung = png_array(viewer.image.value)
-    viewer.invert.value = True
-    assert np.abs(png_array(viewer.image.value) + lung - 255).max() <= 1
-    viewer.center.value = viewer.center.value + 10  # a hand-set window leaves the preset
-    assert viewer.preset.value is None
-    shape = png_size(viewer.image.value)
-    viewer.zoom.value = 4.0
-    zoomed = png_size(viewer.image.value)
-    assert abs(zoomed[0] - shape[0]) <= 4 and abs(zoomed[1] - shape[1]) <= 4
-    viewer.preset.value = "own"
-    browser.select(browser.current_study_id)  # a new selection resets the controls
-    assert viewer.zoom.value == 1.0 and not viewer.invert.value and viewer.preset.value == "own"
+def test_compare_with_the_prior_in_time_order_with_both_reports_and_the_interval(ds):
+    browser = StudyBrowser(ds)
+    subject = busiest(ds)
+    order = ds.patient_studies(subject)["study_id"].to_list()
+    browser.select(order[2])
+    browser.handle({"kind": "mode", "mode": "compare"}, [])  # the c key
+    assert browser.mode == "compare" and browser.prior_study_id == order[1]  # the latest earlier study
+    current, prior = ds.study(order[2]), ds.study(order[1])
+    days = (
+        dt.datetime.combine(current.study_date, current.study_time)
+        - dt.datetime.combine(prior.study_date, prior.study_time)
+    ).total_seconds() / 86400
+    content = browser.shown("study")
+    assert content["prior"]["interval"] == f"{round(days)} days earlier"
+    assert " ".join(prior.report_text().split()[-6:]) in visible_text(content["prior"]["report"])
+    assert " ".join(current.report_text().split()[-6:]) in visible_text(content["report"])
+    assert pane(browser, "b")["op"] == "image" and pane(browser, "b")["caption"].startswith("prior ")
+    browser.handle({"kind": "prior_step", "delta": -1}, [])  # [: an earlier prior
+    assert browser.prior_study_id == order[0]
+    browser.handle({"kind": "timeline", "study_id": order[-1]}, [])  # in compare mode a dot picks the prior
+    assert browser.current_study_id == order[2] and browser.prior_study_id == order[-1]
+    assert "later" in browser.shown("study")["prior"]["interval"]
+    browser.select(order[0])  # the first study: compared with the next one
+    assert browser.prior_study_id == order[1]
+    browser.handle({"kind": "mode", "mode": "compare"}, [])  # c again: back to one image
+    assert browser.mode == "single" and browser.prior_study_id is None and browser.shown("pane:b") is None
+    other = ds.patients().filter(pl.col("subject_id") != subject).collect()["subject_id"][0]
+    with pytest.raises(ValueError, match="not a study of patient"):
+        browser.compare(prior=ds.patient_studies(other)["study_id"][0])
 
 
-def test_image_viewer_on_its_own(demo_root):
+def test_hanging_frontal_and_lateral(ds):
+    browser = StudyBrowser(ds)
+    sid = next(
+        s for s in browser.matches
+        if {"PA", "LATERAL"} <= {im.view_position for im in ds.study(s).images}
+    )  # fmt: skip
+    browser.select(sid)
+    browser.set_mode("hang")
+    assert pane(browser, "a")["caption"].startswith("PA") and pane(browser, "b")["caption"].startswith(
+        "LATERAL"
+    )
+    browser.step(1)
+    assert browser.mode == "hang" and pane(browser, "b") is not None
+
+
+def test_measurement_uses_the_files_pixel_spacing(browser, ds):
+    study = ds.study(browser.current_study_id)
+    image = next(im for im in study.images if im.dicom_id == browser.current_dicom_id)
+    header = images.read_header(image.path)
+    shown = pane(browser)
+    assert shown["spacing_source"] == "PixelSpacing"
+    assert shown["spacing"] == [float(v) for v in header["PixelSpacing"]]
+    assert shown["shape"] == [header["Rows"], header["Columns"]]
+
+
+def test_viewer_on_its_own(demo_root):
     arr = np.random.default_rng(0).integers(0, 4096, (600, 500)).astype(np.uint16)
     viewer = ImageViewer(arr, max_size=256)
-    assert png_size(viewer.image.value) == (200, 166)
+    assert viewer.picture_shape == (200, 166) and viewer.shown("image")["shape"] == [600, 500]
+    assert viewer.shown("image")["spacing"] is None  # a plain array: lengths in pixels only
     viewer.set_window(2048, 100)
-    assert viewer.preset.index is None and viewer.center.value == 2048
+    assert viewer.window == (2048.0, 100.0) and viewer.shown("window") == {
+        "kind": "window",
+        "c": 2048.0,
+        "w": 100.0,
+    }
+    viewer.handle({"kind": "window", "c": 1000, "w": 500}, [])  # the page reports a drag's end
+    assert viewer.window == (1000.0, 500.0)
+    viewer.handle({"kind": "measure", "length": {"px": 10.0, "mm": None}}, [])
+    assert viewer.length == {"px": 10.0, "mm": None}
     path = next((demo_root / "files").rglob("*.dcm"))
     viewer.show(path)
-    assert png_size(viewer.image.value) == expected_preview(path, 256)
+    assert viewer.picture_shape == expected_preview(path, 256) and viewer.shown("window") is None
     viewer.show(demo_root / "files" / "nothing.dcm")
-    assert viewer.image.value == b"" and "no such file" in viewer.status.value
+    assert viewer.shown("image") is None and "no such file" in viewer.shown("clear")["text"]
+    with pytest.raises(ValueError):
+        viewer.set_preset("soft")
+
+
+def test_pane_pixels_agree_with_images_read_image(demo_root):
+    """The pane's picture is the kit's: read_image's with the file's own VOI (MONOCHROME1, VOI LUT,
+    windows), and within one grey level of it for any window the page computes."""
+    import pydicom
+
+    viewer = ImageViewer(max_size=1024)
+    seen = set()
+    for path in sorted((demo_root / "files").rglob("*.dcm")):
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        viewer.show(path)  # the file's own window
+        np.testing.assert_array_equal(
+            viewer.picture(), display.to_uint8(images.read_image(path, max_size=1024))
+        )
+        center, width = 1500.0, 2000.0
+        viewer.set_window(center, width)
+        ref = display.to_uint8(images.read_image(path, max_size=1024, window=(center, width)))
+        assert np.abs(viewer.picture().astype(int) - ref).max() <= 1
+        seen.add(ds.PhotometricInterpretation)
+        seen.add("VOI LUT" if "VOILUTSequence" in ds else "window")
+    assert seen == {"MONOCHROME1", "MONOCHROME2", "VOI LUT", "window"}
 
 
 def test_partial_download_shows_missing_images(demo_root, tmp_path):
@@ -287,18 +326,15 @@ def test_partial_download_shows_missing_images(demo_root, tmp_path):
     first.path.unlink()
     browser = StudyBrowser(ds, study_id=sid)
     assert browser.current_dicom_id == second.dicom_id  # the image that is there is shown large
-    placeholders = [
-        b for b in browser.thumbnails.children if "cxrkit-missing" in getattr(b.children[0], "value", "")
-    ]
-    assert len(placeholders) == 1 and "missing" in browser.title.value
-    browser.thumbnails.children[0].children[1].click()  # disabled in the page; from Python it says why
-    assert "missing" in browser.viewer.status.value
+    thumbs = browser.shown("study")["thumbs"]
+    assert [t["src"] is None for t in thumbs] == [True, False] and "missing" in thumbs[0]["note"]
+    assert "missing" in browser.shown("study")["title"]
+    browser.show_image(first.dicom_id)  # disabled in the page; from Python it says why
+    assert pane(browser)["op"] == "clear" and "missing" in pane(browser)["text"]
     second.path.unlink()
     browser.select(sid)
-    assert browser.current_dicom_id is None and "none of this study's images" in visible_text(
-        browser.viewer.status.value
-    )
-    assert browser.report.value  # the report is still there
+    assert browser.current_dicom_id is None and "none of this study's images" in pane(browser)["text"]
+    assert browser.shown("study")["report"]  # the report is still there
 
 
 def test_jpg_copy(tmp_path):
@@ -307,34 +343,50 @@ def test_jpg_copy(tmp_path):
     browser = StudyBrowser(ds)
     image = next(im for im in ds.study(browser.current_study_id).images if im.exists)
     assert image.path.suffix == ".jpg" and browser.current_dicom_id == image.dicom_id
-    assert png_size(browser.viewer.image.value) == expected_preview(image.path)
-    assert "no reports" in browser.report.value and browser.text.disabled
-    browser.next_button.click()
+    assert (pane(browser)["rows"], pane(browser)["cols"]) == expected_preview(image.path)
+    assert "no reports" in browser.shown("study")["report"] and not browser.shown("filters")["has_reports"]
+    browser.step(1)
     assert browser.current_study_id == browser.matches[1]
 
 
 def test_gzipped_dicom_copy(tmp_path):
     root = make_demo(tmp_path / "gz", subjects=4, flavor="dicom-gz", layout="single")
     browser = StudyBrowser(cxrkit.open_dataset(root, cache_dir=tmp_path / "cache"))
-    assert browser.current_dicom_id and png_size(browser.viewer.image.value)[0] > 0
+    assert browser.current_dicom_id and pane(browser)["op"] == "image"
 
 
-def test_no_image_bytes_in_saved_widget_state(browser):
+def test_nothing_shown_is_in_widget_state(browser, ds):
+    """ids, list rows, report text and pixels go in custom messages; the state embed and save is code."""
     import ipywidgets
     from ipywidgets.embed import embed_data
 
+    browser.clear_filters()
     browser.select(browser.matches[0])
-    assert browser.viewer.image.value[:4] == b"\x89PNG"  # the live widget does show an image
-    data = embed_data(views=[browser])
-    text = json.dumps(data["manager_state"])
-    assert PNG_BASE64 not in text
-    assert (
-        browser.viewer.image.model_id in data["manager_state"]["state"]
-    )  # the widget is there, its bytes not
-    full = json.dumps(ipywidgets.Widget.get_manager_state())
-    assert PNG_BASE64 not in full
-    alone = TransientImage(value=b"\x89PNG")
-    assert "value" not in embed_data(views=[alone])["manager_state"]["state"][alone.model_id]["state"]
+    study = ds.study(browser.current_study_id)
+    assert browser.shown_buffers("pane:a") and study.report_text()  # the live widget does show them
+    saved = json.dumps(embed_data(views=[browser])["manager_state"]) + json.dumps(
+        ipywidgets.Widget.get_manager_state()
+    )
+    assert browser.model_id in saved
+    for text in (str(study.subject_id), str(study.study_id), browser.current_dicom_id, PNG_BASE64):
+        assert text not in saved
+    for line in study.report_text().splitlines():
+        assert len(line.strip()) < 20 or line.strip() not in saved
+    assert "buffers" not in json.dumps(
+        embed_data(views=[browser])["manager_state"]["state"][browser.model_id]
+    )
+
+
+def test_a_view_that_opens_later_gets_what_is_shown(monkeypatch):
+    channel = Channel()
+    sent = []
+    monkeypatch.setattr(channel, "send", lambda content, buffers=None: sent.append((content, buffers)))
+    channel.post("a", {"x": 1}, [b"\x00\x01"])
+    channel.post("b", {"y": 2})
+    channel.post("a", {"x": 3})  # replaces the first: a later view gets the latest, in order
+    sent.clear()
+    channel._on_message(channel, {"kind": "ready"}, [])
+    assert [c for c, _ in sent] == [{"kind": "b", "y": 2}, {"kind": "a", "x": 3}]
 
 
 def test_report_is_escaped_with_its_sections_and_the_search_marked(tmp_path):
@@ -344,9 +396,9 @@ def test_report_is_escaped_with_its_sections_and_the_search_marked(tmp_path):
     study = ds.study(ds.studies().collect()["study_id"][0])
     study.report_path.write_text(" FINDINGS: a <b> & c\n IMPRESSION: Clear <script>")
     browser = StudyBrowser(ds, study_id=study.study_id)
-    browser.text.value = "clear"  # the report search: what it finds is marked
+    browser.set_filters(text="clear")  # the report search: what it finds is marked
     assert browser.current_study_id == study.study_id
-    out = browser.report.value
+    out = browser.shown("study")["report"]
     assert "<script>" not in out and "&lt;script&gt;" in out and "&amp;" in out
     assert (
         "<mark>Clear</mark>" in out
@@ -355,80 +407,59 @@ def test_report_is_escaped_with_its_sections_and_the_search_marked(tmp_path):
     )
 
 
-def test_replaced_widgets_are_closed(browser):
-    from ipywidgets.widgets.widget import _instances  # the live widgets (Widget.widgets is deprecated)
-
-    browser.select(browser.matches[0])
-    old = list(browser.thumbnails.children)
-    before = len(_instances)
-    for sid in browser.matches[1:6]:
-        browser.select(sid)
-    assert all(box.comm is None for box in old)
-    assert len(_instances) <= before + 20  # no growth with the number of selections
-
-
-def test_display_pipeline_agrees_with_images_read_image(demo_root):
-    """The viewer's picture is the kit's: read_image's, made 8-bit (MONOCHROME1, VOI LUT, windows)."""
-    import pydicom
-
-    from cxrkit.images import display
-
-    viewer = ImageViewer(max_size=1024)
-    full = ImageViewer(max_size=4096)  # wider than any image: zoomed in, it shows every pixel of it
-    seen = set()
-    for path in sorted((demo_root / "files").rglob("*.dcm")):
-        ds = pydicom.dcmread(path, stop_before_pixels=True)
-        viewer.show(path)  # the file's own window
-        mine = png_array(viewer.image.value)
-        np.testing.assert_array_equal(mine, display.to_uint8(images.read_image(path, max_size=1024)))
-        center, width = 1500.0, 2000.0
-        viewer.set_window(center, width)
-        assert (viewer.center.value, viewer.width.value) == (center, width)
-        ref = images.read_image(path, max_size=1024, window=(center, width))
-        np.testing.assert_array_equal(png_array(viewer.image.value), display.to_uint8(ref))
-        full.show(viewer.data)  # the same decoded image
-        full.set_window(center, width)
-        full.zoom.value = 1.0 + 1e-9  # zoomed in: the full-resolution values
-        np.testing.assert_array_equal(
-            png_array(full.image.value), display.to_uint8(images.read_image(path, window=(center, width)))
-        )
-        seen.add(ds.PhotometricInterpretation)
-        seen.add("VOI LUT" if "VOILUTSequence" in ds else "window")
-    assert seen == {"MONOCHROME1", "MONOCHROME2", "VOI LUT", "window"}
-
-
-def test_full_resolution_is_read_on_the_first_zoom_only(demo_root, monkeypatch):
-    path = next((demo_root / "files").rglob("*.dcm"))
-    reads = []
-    real = images.read_modality
-    monkeypatch.setattr(
-        images, "read_modality", lambda *a, **k: reads.append(k.get("max_size")) or real(*a, **k)
-    )
-    viewer = ImageViewer(path, max_size=128)
-    d = viewer.data
-    assert reads == [128] and max(d.preview.shape) <= 128  # showing it reads only the small preview
-    viewer.set_window(2000.0, 3000.0)
-    viewer.zoom.value = 2.0
-    viewer.zoom.value = 4.0
-    viewer.pan_x.value, viewer.pan_y.value = 0.2, 0.8
-    assert reads == [128, None] and d.full.shape == d.shape == (
-        images.read_header(path)["Rows"],
-        images.read_header(path)["Columns"],
-    )
+def test_thumbnails_are_pngs_of_the_study(browser, ds):
+    sid = two_image_study(ds)
+    browser.select(sid)
+    for thumb in browser.shown("study")["thumbs"]:
+        data = base64.b64decode(thumb["src"].split(",", 1)[1])
+        with PILImage.open(io.BytesIO(data)) as im:
+            assert max(im.size) <= browser.thumb_size
 
 
 def test_default_dataset_and_tables_only_copy(demo_root, tmp_path, monkeypatch):
     monkeypatch.setenv("CXRKIT_ROOT", str(demo_root))
     assert StudyBrowser().dataset.root == demo_root.resolve()  # open_dataset(): $CXRKIT_ROOT or the demo
-    root = make_demo(
-        tmp_path / "tables", subjects=3, images=False, layout="single"
-    )  # tables and reports, no image files
+    root = make_demo(tmp_path / "tables", subjects=3, images=False, layout="single")  # no image files
     browser = StudyBrowser(cxrkit.open_dataset(root, cache_dir=tmp_path / "cache"))
     listed = browser.dataset.study(browser.current_study_id).images
     assert listed and browser.current_dicom_id is None
-    missing = [
-        b for b in browser.thumbnails.children if "cxrkit-missing" in getattr(b.children[0], "value", "")
-    ]
-    assert len(missing) == len(listed)
-    assert "none of this study" in visible_text(browser.viewer.status.value)
-    assert "FINDINGS" in browser.report.value or "IMPRESSION" in browser.report.value
+    assert [t["src"] for t in browser.shown("study")["thumbs"]] == [None] * len(listed)
+    assert "none of this study" in pane(browser)["text"]
+    report = browser.shown("study")["report"]
+    assert "FINDINGS" in report or "IMPRESSION" in report
+
+
+def test_zoomed_in_panes_get_full_resolution_tiles(ds, demo_root, monkeypatch):
+    path = next((demo_root / "files").rglob("*.dcm"))
+    viewer = ImageViewer(path, max_size=128)
+    meta = viewer.shown("image")
+    assert meta["shape"][0] > meta["rows"]  # the preview is averaged down: a zoom can ask for more
+    sent = []
+    monkeypatch.setattr(viewer, "send", lambda content, buffers=None: sent.append((content, buffers)))
+    viewer.handle({"kind": "tile", "box": [100, 228, 50, 178], "token": 7}, [])
+    ((reply, (values, _own)),) = sent
+    assert reply["kind"] == "tile" and reply["token"] == 7 and reply["box"] == [100, 228, 50, 178]
+    full = images.read_modality(path)[0][100:228, 50:178]  # 128 x 128: every full-resolution pixel
+    q = np.frombuffer(values, "<u2").reshape(128, 128) * meta["scale"] + meta["lo"]
+    inside = (full >= meta["range"][0]) & (full <= meta["range"][1])
+    np.testing.assert_allclose(q[inside], full[inside], atol=meta["scale"])
+    assert viewer.shown("tile") is None  # sent as asked for, not kept for later views
+    browser = StudyBrowser(ds, max_size=128)
+    monkeypatch.setattr(browser, "send", lambda content, buffers=None: sent.append((content, buffers)))
+    browser.handle({"kind": "tile", "slot": "a", "box": [0, 64, 0, 64], "token": 1}, [])
+    reply = next(content for content, _ in reversed(sent) if content["kind"] == "tile")
+    assert reply["slot"] == "a" and reply["rows"] == 64 and browser.last_tile["token"] == 1
+
+
+def test_each_request_from_the_page_is_answered_with_done(ds, monkeypatch):
+    """The page holds further steps (adding them up) until the kernel is done with one: a held key does not
+    queue one study per key repeat, and a step that goes nowhere (the end of the list) is answered too."""
+    browser = StudyBrowser(ds)
+    sent = []
+    monkeypatch.setattr(browser, "send", lambda content, buffers=None: sent.append(content))
+    browser.handle({"kind": "step", "delta": 1}, [])
+    assert [m["kind"] for m in sent][-1] == "done" and "study" in [m["kind"] for m in sent]
+    browser.select(browser.matches[-1])
+    sent.clear()
+    browser.handle({"kind": "step", "delta": 1}, [])
+    assert sent == [{"kind": "done", "request": "step"}]
