@@ -38,8 +38,9 @@ COMPARISON_PATTERN = (
     r"previous(?:ly)?|since (?:the )?(?:prior|previous|last)|interval(?:ly)?|unchanged|redemonstrat\w*|"
     r"again (?:seen|noted|demonstrated))\b"
 )
-#: A comparison section that says there is nothing to compare with.
-_NO_COMPARISON = r"(?i)^\s*(?:none|no(?:ne)? (?:prior|comparison)s?(?: \w+)*|n/?a|_+)?\s*\.?\s*$"
+#: A comparison section that says there is nothing to compare with. (``COMPARISON: ___`` is a prior study
+#: whose date was removed: a comparison.)
+_NO_COMPARISON = r"(?i)^\s*(?:none|no(?:ne)? (?:prior|comparison)s?(?: \w+)*|n/?a)?\s*\.?\s*$"
 
 STUDY_COLUMNS = ("subject_id", "study_id", "study_date", "study_time")
 
