@@ -96,19 +96,13 @@ def flow_diagram(rows: list[StepRow], *, title: str = "Cohort flow", ax=None):
         )
         if k == 0:
             continue
-        arrow = FancyArrowPatch((3.2, y + 1.35 - 0.55), (3.2, y + 0.6), arrowstyle="-|>", mutation_scale=12)
+        arrow = FancyArrowPatch((3.2, y + 0.93), (3.2, y + 0.47), arrowstyle="-|>", mutation_scale=12)
         ax.add_patch(arrow)
         excluded = counts_text(row.excluded_patients, row.excluded_studies, row.excluded_images)
         text = f"Excluded: {textwrap.fill(row.excluded, 34)}\n{excluded}"
-        ax.annotate(
-            text,
-            xy=(3.2, y + 0.85),
-            xytext=(6.9, y + 0.85),
-            ha="center",
-            va="center",
-            fontsize=7.5,
-            bbox=side,
-            arrowprops={"arrowstyle": "-|>", "color": "#8a3b2f"},
-            gid=f"excluded-{k}",
+        side_arrow = FancyArrowPatch(
+            (3.2, y + 0.7), (5.1, y + 0.7), arrowstyle="-|>", mutation_scale=10, color="#8a3b2f"
         )
+        ax.add_patch(side_arrow)
+        ax.text(5.3, y + 0.7, text, ha="left", va="center", fontsize=7.5, bbox=side, gid=f"excluded-{k}")
     return fig
