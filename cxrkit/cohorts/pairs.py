@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -61,16 +62,19 @@ def order_studies(studies: pl.DataFrame) -> pl.DataFrame:
     [(5, 0, False), (7, 1, False)]
     """
     day = ["subject_id", "study_date"]
-    return (
+    last = dt.time(23, 59, 59, 999_999)  # a missing time sorts last in its day (and is flagged)
+    ordered = (
         studies.select(STUDY_COLUMNS)
         .filter(pl.col("study_date").is_not_null())
         .unique("study_id")
-        .sort(["subject_id", "study_date", "study_time", "study_id"], nulls_last=True)
-        .with_columns(
-            pl.int_range(pl.len()).over("subject_id").alias("position"),
-            (pl.len().over([*day, "study_time"]) > 1).and_(pl.col("study_time").is_not_null()).alias("tie"),
-            (pl.col("study_time").is_null() & (pl.len().over(day) > 1)).alias("time_missing"),
-        )
+        .sort(["subject_id", "study_date", pl.col("study_time").fill_null(last), "study_id"])
+    )
+    start = pl.col("subject_id") != pl.col("subject_id").shift(1).fill_null(-1)
+    row = pl.int_range(pl.len())
+    return ordered.with_columns(
+        (row - pl.when(start).then(row).forward_fill()).alias("position"),  # sorted: runs, no window needed
+        (pl.len().over([*day, "study_time"]) > 1).and_(pl.col("study_time").is_not_null()).alias("tie"),
+        (pl.col("study_time").is_null() & (pl.len().over(day) > 1)).alias("time_missing"),
     )
 
 
@@ -86,14 +90,15 @@ def pairs_of(studies: pl.DataFrame, *, immediate: bool = True, comparison: pl.Da
     """
     ordered = order_studies(studies)
     if immediate:
-        prior = [pl.col(c).shift(1).over("subject_id") for c in ("study_id", "study_date", "study_time")]
-        flags = [pl.col(c).shift(1).over("subject_id") for c in ("tie", "time_missing")]
+        same = pl.col("subject_id") == pl.col("subject_id").shift(1)
+
+        def before(column: str) -> pl.Expr:
+            return pl.when(same).then(pl.col(column).shift(1))
+
         pairs = ordered.with_columns(
-            prior[0].alias("prior_study_id"),
-            prior[1].alias("prior_date"),
-            prior[2].alias("prior_time"),
-            flags[0].alias("_prior_tie"),
-            flags[1].alias("_prior_missing"),
+            before("study_id").alias("prior_study_id"),
+            before("study_date").alias("prior_date"),
+            before("study_time").alias("prior_time"),
         ).filter(pl.col("prior_study_id").is_not_null())
     else:
         earlier = ordered.select(
@@ -102,8 +107,6 @@ def pairs_of(studies: pl.DataFrame, *, immediate: bool = True, comparison: pl.Da
             pl.col("study_date").alias("prior_date"),
             pl.col("study_time").alias("prior_time"),
             pl.col("position").alias("_prior_position"),
-            pl.col("tie").alias("_prior_tie"),
-            pl.col("time_missing").alias("_prior_missing"),
         )
         pairs = ordered.join(earlier, on="subject_id").filter(pl.col("_prior_position") < pl.col("position"))
     same_day = pl.col("study_date") == pl.col("prior_date")
@@ -119,10 +122,7 @@ def pairs_of(studies: pl.DataFrame, *, immediate: bool = True, comparison: pl.Da
         interval.alias("interval"),
         tie.alias("tie"),
         missing.alias("time_missing"),
-    ).with_columns(
-        (pl.col("interval").dt.total_microseconds() / 86_400e6).alias("interval_days"),
-        ~(pl.col("tie") | pl.col("time_missing")).alias("order_certain"),
-    )
+    ).with_columns((pl.col("interval").dt.total_microseconds() / 86_400e6).alias("interval_days"))
     out = out.select(
         "subject_id",
         "study_id",
@@ -195,7 +195,8 @@ def prior_step(
     ``max_days`` before (inclusive); ``keep="both"`` keeps the priors too, ``"current"`` the current studies
     only. ``certain_order=True`` drops pairs whose order is uncertain (a tie or a missing time on the same
     day); ``comparison=True`` keeps pairs whose current report mentions a comparison (``False``: those whose
-    report does not).
+    report does not). Only then are the reports read: otherwise the pairs' ``mentions_comparison`` is null
+    (:meth:`cxrkit.Dataset.study_pairs` has it for every pair).
 
     Examples
     --------
@@ -207,12 +208,17 @@ def prior_step(
     if min_days is not None and max_days is not None and min_days > max_days:
         raise CohortError(f"min_days {min_days} is above max_days {max_days}")
 
+    memo: dict[str, object] = {}  # the cohort asks for the pairs, then applies the step, on the same frame
+
     def kept_pairs(ds, frame: pl.DataFrame) -> pl.DataFrame:
+        if memo.get("frame") is frame and memo.get("ds") is ds:
+            return memo["pairs"]  # type: ignore[return-value]
+        memo.clear()
         if ds is not None and not ds.has("metadata"):
             raise CohortError(
                 "the prior step needs StudyDate and StudyTime (mimic-cxr-2.0.0-metadata.csv.gz)"
             )
-        found = comparison_mentions(ds) if ds is not None else None
+        found = comparison_mentions(ds) if ds is not None and comparison is not None else None
         if comparison is not None and found is None:
             raise CohortError("the prior step was asked about comparisons, but this copy has no reports")
         pairs = pairs_of(frame, immediate=immediate, comparison=found)
@@ -225,7 +231,8 @@ def prior_step(
             cond = cond & pl.col("order_certain")
         if comparison is not None:
             cond = cond & (pl.col("mentions_comparison").fill_null(False) == comparison)
-        return pairs.filter(cond)
+        memo.update(frame=frame, ds=ds, pairs=pairs.filter(cond))
+        return memo["pairs"]  # type: ignore[return-value]
 
     def apply(ds, frame):
         pairs = kept_pairs(ds, frame)
