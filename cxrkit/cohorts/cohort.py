@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from .. import layout
-from ..errors import EmptyCohortError
+from ..errors import EmptyCohortError, ManifestError
 from . import manifest as manifest_
 from . import steps as steps_
 from .flow import StepRow, counts_text, flow_diagram
@@ -380,9 +380,11 @@ class Cohort:
         wanted = read.images.select("subject_id", "study_id", "dicom_id")
         found = frame.join(wanted.select("dicom_id"), on="dicom_id", how="semi")
         missing = manifest_.missing_images(ds, read.images, found)
-        rows = tuple(StepRow(**r) for r in read.steps) or (
-            StepRow(0, "start", "images of the manifest", *_counts(wanted), 0, 0, 0, "", ""),
-        )
+        try:
+            recorded = tuple(StepRow(**r) for r in read.steps)
+        except TypeError as exc:
+            raise ManifestError(f"{path}: its recorded steps are not those of a cohort ({exc})") from exc
+        rows = recorded or (StepRow(0, "start", "images of the manifest", *_counts(wanted), 0, 0, 0, "", ""),)
         before = rows[-1]
         p, s, i = _counts(found)
         row = StepRow(

@@ -489,4 +489,15 @@ def where(expr: pl.Expr, name: str = "where", description: str | None = None) ->
     >>> where(pl.col("ViewPosition") == "PA", "PA only", "ViewPosition is PA").description
     'ViewPosition is PA'
     """
-    return Step(name, description or str(expr), "expression false", lambda ds, frame: frame.filter(expr))
+
+    def apply(ds, frame):
+        try:
+            return frame.filter(expr)
+        except (pl.exceptions.ColumnNotFoundError, pl.exceptions.InvalidOperationError) as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise CohortError(
+                f"the {name!r} step's expression does not fit the image frame ({first}); its columns are "
+                f"{', '.join(frame.columns)}"
+            ) from exc
+
+    return Step(name, description or str(expr), "expression false", apply)

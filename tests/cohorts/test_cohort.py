@@ -206,5 +206,10 @@ def test_where_accepts_window_expressions(ds, images):
     assert last(ds.cohort().where(two_plus, "multi-image studies")) == counts(expected)
 
 
+def test_a_where_step_naming_an_unknown_column_says_which_columns_there_are(ds):
+    with pytest.raises(CohortError, match=r"'age' step's expression does not fit.*study_date"):
+        ds.cohort().where(pl.col("age") > 60, "age")
+
+
 def test_study_dates_are_dates(ds):
     assert isinstance(ds.cohort().images()["study_date"].drop_nulls()[0], dt.date)

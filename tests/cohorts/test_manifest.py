@@ -87,7 +87,7 @@ def _edit(meta_path, **changes):
     meta_path.write_text(json.dumps(meta))
 
 
-def test_a_newer_or_foreign_manifest_is_refused(cohort, tmp_path):
+def test_a_newer_or_foreign_manifest_is_refused(ds, cohort, tmp_path):
     info = cohort.manifest(tmp_path / "m.csv")
     _edit(info.meta, version=MANIFEST_VERSION + 1, kit="9.0")
     with pytest.raises(ManifestError, match=r"newer cxrkit \(kit 9.0.*Upgrade"):
@@ -95,6 +95,9 @@ def test_a_newer_or_foreign_manifest_is_refused(cohort, tmp_path):
     _edit(info.meta, version=MANIFEST_VERSION, dataset="MIMIC-IV-ECG")
     with pytest.raises(ManifestError, match="manifest of 'MIMIC-IV-ECG', not MIMIC-CXR"):
         read_manifest(info.meta)
+    _edit(info.meta, dataset="MIMIC-CXR", steps=[{"index": 0, "name": "start"}])
+    with pytest.raises(ManifestError, match="recorded steps are not those of a cohort"):
+        Cohort.from_manifest(ds, info.table)
     info.meta.write_text("[1, 2]")
     with pytest.raises(ManifestError, match="not a cxrkit cohort manifest"):
         read_manifest(info.table)
