@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from .. import layout
-from ..errors import EmptyCohortError, ManifestError
+from ..errors import CxrkitError, EmptyCohortError, ManifestError
+from ..storage.cache import file_identity, identity_key
 from . import manifest as manifest_
 from . import steps as steps_
 from .flow import StepRow, counts_text, flow_diagram
@@ -53,14 +55,59 @@ IMAGE_COLUMNS = (
 )
 
 
-def image_frame(ds: Dataset) -> tuple[pl.DataFrame, int]:
-    """Every image the copy lists with the columns of :data:`IMAGE_COLUMNS`, and how many rows were left out
-    for malformed ids (see ``ds.validate()``)."""
+#: Bump when the start frame's columns or rules change: cached copies are then rebuilt.
+FRAME_VERSION = 1
+
+
+def _frame_copy(ds: Any) -> Path | None:
+    """Where the start frame of a local copy with record list and metadata is kept in the cache, keyed by the
+    identity of every table it is made of (``None`` for copies whose tables are derived or remote)."""
+    if ds.is_remote or not {"records", "metadata"} <= set(ds.table_files):
+        return None
+    names = [n for n in ("records", "studies", "metadata", "split") if n in ds.table_files]
+    try:
+        idents = [file_identity(ds.table_files[n]) for n in names]
+    except OSError:
+        return None
+    folder = ds.cache.path("cohorts", identity_key(idents[0][0]))
+    return folder / f"images-{identity_key(*idents, FRAME_VERSION, pl.__version__)}.parquet"
+
+
+def _build_frame(ds: Dataset) -> pl.DataFrame:
     images = ds.images().select(IMAGE_COLUMNS[:7])
     times = ds.study_times().select(
         "study_id", pl.col("StudyDate").alias("study_date"), pl.col("StudyTime").alias("study_time")
     )
-    frame = images.join(times, on="study_id", how="left").collect()
+    return images.join(times, on="study_id", how="left").collect()
+
+
+def image_frame(ds: Dataset) -> tuple[pl.DataFrame, int]:
+    """Every image the copy lists with the columns of :data:`IMAGE_COLUMNS`, and how many rows were left out
+    for malformed ids (see ``ds.validate()``).
+
+    The joined frame of a local copy is kept as parquet in the cache (keyed by its tables' identities), so
+    a later cohort of the same copy starts without joining the tables again.
+    """
+    copy = _frame_copy(ds)
+    frame = None
+    if copy is not None and copy.is_file():
+        try:
+            frame = pl.read_parquet(copy)
+        except (OSError, pl.exceptions.PolarsError):
+            frame = None
+    if frame is None:
+        frame = _build_frame(ds)
+        if copy is not None:
+            try:
+                with ds.cache.atomic_path(copy) as tmp:
+                    frame.write_parquet(tmp, compression="lz4")
+                for stale in copy.parent.glob("images-*.parquet"):
+                    if stale != copy:
+                        stale.unlink(missing_ok=True)
+            except (OSError, CxrkitError) as exc:
+                warnings.warn(
+                    f"could not cache the cohort start frame in {ds.cache.root}: {exc}", stacklevel=3
+                )
     ok = (
         pl.col("dicom_id").str.contains(layout.DICOM_ID_PATTERN).fill_null(False)
         & pl.col("subject_id").is_between(10_000_000, 19_999_999).fill_null(False)

@@ -213,3 +213,22 @@ def test_a_where_step_naming_an_unknown_column_says_which_columns_there_are(ds):
 
 def test_study_dates_are_dates(ds):
     assert isinstance(ds.cohort().images()["study_date"].drop_nulls()[0], dt.date)
+
+
+def test_the_cached_start_frame_follows_the_tables(demo_root, tmp_path):
+    import gzip
+    import shutil
+
+    import cxrkit
+
+    copy = tmp_path / "copy"
+    shutil.copytree(demo_root, copy)
+    cache = tmp_path / "cache"
+    before = cxrkit.open_dataset(copy, cache_dir=cache).cohort()
+    assert list((cache / "cohorts").rglob("images-*.parquet"))  # kept for the next cohort
+    split_file = next((copy / "mimic-cxr-jpg").rglob("mimic-cxr-2.0.0-split.csv.gz"))
+    split = pl.read_csv(split_file, infer_schema_length=0).with_columns(pl.lit("test").alias("split"))
+    split_file.write_bytes(gzip.compress(split.write_csv().encode()))
+    after = cxrkit.open_dataset(copy, cache_dir=cache).cohort()
+    assert after.split("test").steps[-1].images == len(after) == len(before)
+    assert len(list((cache / "cohorts").rglob("images-*.parquet"))) == 1  # the stale copy went
