@@ -31,6 +31,7 @@ MODULES = (
     "benchmarks.rows_images",
     "benchmarks.rows_reports",
     "benchmarks.rows_widgets",
+    "benchmarks.rows_cohorts",
     "benchmarks.rows_mimic",
 )
 HERE = Path(__file__).resolve().parent

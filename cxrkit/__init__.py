@@ -6,7 +6,7 @@ when first used, so ``import cxrkit`` is cheap.
 Where things are (imports run downward only): :mod:`cxrkit.errors` and :mod:`cxrkit.layout` at the bottom;
 :mod:`cxrkit.storage` (files, cache, scans, the tree walk, the local and remote sources); then
 :mod:`cxrkit.images`, :mod:`cxrkit.reports`, :mod:`cxrkit.tables`, :mod:`cxrkit.text` and :mod:`cxrkit.demo`;
-then :mod:`cxrkit.validate`, :mod:`cxrkit.download` and :mod:`cxrkit.dataset`;
+then :mod:`cxrkit.validate` and :mod:`cxrkit.download`; :mod:`cxrkit.cohorts`; :mod:`cxrkit.dataset`;
 on top :mod:`cxrkit.widgets` and :mod:`cxrkit.cli`.
 
 Examples

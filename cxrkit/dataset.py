@@ -25,6 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from . import layout, tables
+from .cohorts import Cohort, study_pairs
 from .download import download
 from .errors import MissingFileError, NotADatasetError, StudyNotFoundError
 from .reports import find_zip_member, read_report, read_reports, read_sections
@@ -282,6 +283,34 @@ class Dataset:
         (1, 0)
         """
         return download(self, selection, dest, progress=progress, tables_too=tables_too, verify=verify)
+
+    # --- cohorts -------------------------------------------------------------------------------------
+
+    def cohort(self) -> Cohort:
+        """A :class:`~cxrkit.cohorts.Cohort` of every image this copy lists, to narrow down with named steps
+        (``.view("frontal").split("train").labels("Pleural Effusion")...``); see :mod:`cxrkit.cohorts`.
+
+        Examples
+        --------
+        >>> ds = open_dataset()
+        >>> ds.cohort().view("frontal").steps[-1].name
+        'view'
+        """
+        return Cohort.start(self)
+
+    def study_pairs(self, *, immediate: bool = True, comparison: bool = True) -> pl.DataFrame:
+        """(current, prior) study pairs per patient in true time order (StudyDate + StudyTime, never by id),
+        with the interval, order flags (ties, missing times) and whether the current report mentions a
+        comparison; see :func:`cxrkit.cohorts.study_pairs`. ``immediate=False`` pairs each study with every
+        earlier one.
+
+        Examples
+        --------
+        >>> pairs = open_dataset().study_pairs()
+        >>> bool((pairs["study_date"] >= pairs["prior_date"]).all())
+        True
+        """
+        return study_pairs(self, immediate=immediate, comparison=comparison)
 
     def __repr__(self) -> str:
         others = "".join(

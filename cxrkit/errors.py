@@ -138,3 +138,17 @@ def require_columns(frame: object, columns: Iterable[str], what: str) -> None:
             f"(it has: {', '.join(names) or 'none'})"
             "; name the right column in the call, or add it to the frame"
         )
+
+
+class CohortError(CxrkitError, ValueError):
+    """A cohort step cannot be built: an unknown category, view or split, a table or the reports the step
+    needs are not in this copy (:mod:`cxrkit.cohorts`)."""
+
+
+class EmptyCohortError(CohortError):
+    """A cohort step left no image; the message names the step and what was left before it."""
+
+
+class ManifestError(CxrkitError):
+    """A cohort manifest cannot be read: not a cxrkit manifest, written by a newer kit, or for another
+    dataset."""

@@ -313,6 +313,53 @@ def parse_path(path: str | PurePath) -> PathIds:
     return PathIds(subject, int(match["study"]), match["dicom"], "image", match["ext"])
 
 
+# --- where the projects live on PhysioNet ----------------------------------------------------------------
+
+#: PhysioNet's file server (``wget -r -N -c -np --user USER --ask-password``) and the release used when a copy
+#: does not say which it is.
+PHYSIONET_FILES = "https://physionet.org/files"
+DEFAULT_RELEASE = "2.0.0"
+
+
+def physionet_url(project: str, release: str, rel: str) -> str:
+    """The URL of a project file on PhysioNet's server (HTTP basic auth with a credentialed account).
+
+    Examples
+    --------
+    >>> physionet_url(JPG_PROJECT, "2.1.0", "files/p10/p10000032/s50414267.txt")
+    'https://physionet.org/files/mimic-cxr-jpg/2.1.0/files/p10/p10000032/s50414267.txt'
+    """
+    if project not in PROJECTS:
+        raise InvalidPathError(f"project {project!r} is not one of {', '.join(PROJECTS)}")
+    return f"{PHYSIONET_FILES}/{project}/{release}/{rel}"
+
+
+def bucket_name(project: str, release: str) -> str:
+    """PhysioNet's cloud bucket of a project release, ``<project>-<release>.physionet.org`` (requester pays,
+    access granted on the project page).
+
+    Examples
+    --------
+    >>> bucket_name(CXR_PROJECT, "2.0.0")
+    'mimic-cxr-2.0.0.physionet.org'
+    """
+    if project not in PROJECTS:
+        raise InvalidPathError(f"project {project!r} is not one of {', '.join(PROJECTS)}")
+    return f"{project}-{release}.physionet.org"
+
+
+def bucket_url(project: str, release: str, rel: str, scheme: str = "gs") -> str:
+    """The URL of a project file in PhysioNet's bucket (``gs://`` for gsutil, ``s3://`` for s5cmd pointed at
+    the bucket's S3-compatible endpoint).
+
+    Examples
+    --------
+    >>> bucket_url(CXR_PROJECT, "2.0.0", "files/p10/p10000032/s50414267.txt")
+    'gs://mimic-cxr-2.0.0.physionet.org/files/p10/p10000032/s50414267.txt'
+    """
+    return f"{scheme}://{bucket_name(project, release)}/{rel}"
+
+
 # --- the files at the top of a copy ---------------------------------------------------------------------
 
 

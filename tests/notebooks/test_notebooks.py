@@ -31,7 +31,13 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = ("00_quickstart", "01_data_organization", "02_image_statistics", "03_report_text_analysis")
+EXPECTED = (
+    "00_quickstart",
+    "01_data_organization",
+    "02_image_statistics",
+    "03_report_text_analysis",
+    "04_cohorts",
+)
 #: Wall-clock budget per notebook on the demo, kernel start included. The target is about a minute.
 BUDGET_SECONDS = 150
 MAX_CODE_LINES = 25
