@@ -1,19 +1,14 @@
-"""Synthetic labels and the reports written from them (private to :mod:`cxrkit.demo`).
+"""MIMIC-CXR style reports written from a study's labels (private to :mod:`cxrkit.demo`).
 
-Labels come first: :func:`make_labels` draws the 14 CheXpert categories for every study at once (numpy),
-with realistic prevalences and a few correlations. :func:`write_report` then writes a report in the MIMIC-CXR
-style whose text agrees with those labels: a positive category gets an affirmative sentence, a negative one a
-negated sentence, an uncertain one a hedged sentence, and a blank one is not mentioned in the findings or
-impression. :func:`negbio_from` derives NegBio labels that differ from CheXpert on a small fraction of cells.
+The labels come first (:mod:`cxrkit.demo._labels`); :func:`write_report` then writes a report whose text
+agrees with them: a positive category gets an affirmative sentence, a negative one a negated sentence, an
+uncertain one a hedged sentence, and a blank one is not mentioned in the findings or impression.
 
 Examples
 --------
 >>> import random
->>> import numpy as np
->>> labels = make_labels(np.random.default_rng(0), np.array([False, True, True]))
->>> labels.shape
-(3, 14)
->>> text = write_report(random.Random(0), labels[0], portable=False, n_images=2, has_prior=False)
+>>> row = [float("nan")] * 14
+>>> text = write_report(random.Random(0), row, portable=False, n_images=2, has_prior=False)
 >>> all(line.startswith(" ") for line in text.splitlines())
 True
 """
@@ -23,131 +18,9 @@ from __future__ import annotations
 import math
 import random
 
-import numpy as np
-
-from ..tables import LABEL_COLUMNS as CATEGORIES  # the 14 CheXpert/NegBio labels, in file order
+from ._labels import CATEGORIES, NO_FINDING, SUPPORT
 
 _IDX = {name: i for i, name in enumerate(CATEGORIES)}
-NO_FINDING = _IDX["No Finding"]
-SUPPORT = _IDX["Support Devices"]
-PATHOLOGIES = tuple(i for i, name in enumerate(CATEGORIES) if name not in ("No Finding", "Support Devices"))
-
-# Per pathology, given an abnormal study: P(positive), P(uncertain), P(negative). Marginals over all studies
-# land near the published MIMIC-CXR CheXpert label counts.
-_ABNORMAL = {
-    "Atelectasis": (0.30, 0.07, 0.01),
-    "Cardiomegaly": (0.16, 0.04, 0.07),
-    "Consolidation": (0.07, 0.03, 0.12),
-    "Edema": (0.17, 0.09, 0.10),
-    "Enlarged Cardiomediastinum": (0.045, 0.06, 0.02),
-    "Fracture": (0.03, 0.004, 0.006),
-    "Lung Lesion": (0.04, 0.007, 0.004),
-    "Lung Opacity": (0.32, 0.025, 0.01),
-    "Pleural Effusion": (0.33, 0.04, 0.15),
-    "Pleural Other": (0.012, 0.005, 0.001),
-    "Pneumonia": (0.10, 0.12, 0.10),
-    "Pneumothorax": (0.07, 0.007, 0.25),
-}
-# Negatives mentioned in normal studies ("No pleural effusion or pneumothorax.").
-_NORMAL_NEG = {
-    "Pleural Effusion": 0.45,
-    "Pneumothorax": 0.45,
-    "Consolidation": 0.4,
-    "Edema": 0.12,
-    "Cardiomegaly": 0.15,
-    "Pneumonia": 0.12,
-    "Enlarged Cardiomediastinum": 0.05,
-    "Fracture": 0.01,
-}
-
-
-def make_labels(
-    rng: np.random.Generator, portable: np.ndarray, patient: np.ndarray | None = None
-) -> np.ndarray:
-    """CheXpert-style labels for every study: a float array ``(studies, 14)`` of 1.0, 0.0,
-    -1.0 or NaN (blank).
-
-    ``portable`` marks bedside (portable AP) studies, which are sicker and carry more support devices.
-    ``patient`` (an integer per study) links a patient's studies: some patients have a chronically enlarged
-    heart, which then shows in most of their studies.
-
-    Examples
-    --------
-    >>> lab = make_labels(np.random.default_rng(1), np.zeros(1000, dtype=bool))
-    >>> sorted(set(np.unique(lab[~np.isnan(lab)]).tolist()))
-    [-1.0, 0.0, 1.0]
-    """
-    portable = np.asarray(portable, dtype=bool)
-    n = portable.size
-    out = np.full((n, len(CATEGORIES)), np.nan)
-    normal = rng.random(n) < np.where(portable, 0.18, 0.53)
-    for name, (p_pos, p_unc, p_neg) in _ABNORMAL.items():
-        j = _IDX[name]
-        u = rng.random(n)
-        col = np.full(n, np.nan)
-        col[u < p_pos + p_unc + p_neg] = 0.0
-        col[u < p_pos + p_unc] = -1.0
-        col[u < p_pos] = 1.0
-        p_norm_neg = _NORMAL_NEG.get(name, 0.0)
-        col = np.where(normal, np.where(rng.random(n) < p_norm_neg, 0.0, np.nan), col)
-        out[:, j] = col
-    if patient is not None:  # chronic cardiomegaly follows a patient through their studies
-        patient = np.asarray(patient)
-        chronic = (rng.random(int(patient.max()) + 1) < 0.1)[patient]
-        out[:, _IDX["Cardiomegaly"]] = np.where(
-            chronic & (rng.random(n) < 0.6), 1.0, out[:, _IDX["Cardiomegaly"]]
-        )
-    # heart failure: edema makes cardiomegaly and effusions likelier
-    edema = out[:, _IDX["Edema"]] == 1.0
-    for name, p in (("Cardiomegaly", 0.5), ("Pleural Effusion", 0.55)):
-        j = _IDX[name]
-        out[:, j] = np.where(edema & (rng.random(n) < p), 1.0, out[:, j])
-    # an abnormal study has at least one positive or uncertain pathology
-    path = out[:, list(PATHOLOGIES)]
-    empty = ~normal & ~np.any((path == 1.0) | (path == -1.0), axis=1)
-    common = np.array([_IDX[c] for c in ("Lung Opacity", "Atelectasis", "Pleural Effusion", "Cardiomegaly")])
-    pick = common[rng.integers(0, common.size, n)]
-    rows = np.flatnonzero(empty)
-    out[rows, pick[rows]] = 1.0
-    # support devices depend on the setting, not on normality
-    u = rng.random(n)
-    p_dev = np.where(portable, 0.5, 0.08)
-    dev = np.full(n, np.nan)
-    dev[u < p_dev + 0.017] = 0.0
-    dev[u < p_dev + 0.002] = -1.0
-    dev[u < p_dev] = 1.0
-    out[:, SUPPORT] = dev
-    _set_no_finding(out)
-    return out
-
-
-def _set_no_finding(out: np.ndarray) -> None:
-    path = out[:, list(PATHOLOGIES)]
-    clear = ~np.any((path == 1.0) | (path == -1.0), axis=1)
-    out[:, NO_FINDING] = np.where(clear, 1.0, np.nan)
-
-
-def negbio_from(chexpert: np.ndarray, rng: np.random.Generator, rate: float = 0.03) -> np.ndarray:
-    """NegBio labels: the CheXpert labels with about ``rate`` of the mentioned cells read differently.
-
-    Uncertain becomes positive or positive uncertain, a negative is sometimes missed (blank), and
-    ``No Finding`` is recomputed.
-
-    Examples
-    --------
-    >>> chex = make_labels(np.random.default_rng(2), np.ones(500, dtype=bool))
-    >>> neg = negbio_from(chex, np.random.default_rng(3))
-    >>> 0 < int((~((chex == neg) | (np.isnan(chex) & np.isnan(neg)))).sum()) < chex.size // 20
-    True
-    """
-    out = chexpert.copy()
-    flip = (rng.random(out.shape) < rate) & ~np.isnan(out)
-    flip[:, NO_FINDING] = False
-    out[flip & (chexpert == -1.0)] = 1.0
-    out[flip & (chexpert == 1.0)] = -1.0
-    out[flip & (chexpert == 0.0)] = np.nan
-    _set_no_finding(out)
-    return out
 
 
 # --- phrasing -------------------------------------------------------------------------------------------
