@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .errors import CxrkitError
 
@@ -80,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         "(default); single: every file in DEST",
     )
     demo.add_argument("--overwrite", action="store_true", help="replace DEST if it exists")
+    demo.add_argument(
+        "--report",
+        action="store_true",
+        help="print the demo's figures beside the published MIMIC-CXR ones (of DEST if it exists, else of "
+        "the demo made there, else of the default demo)",
+    )
 
     info = sub.add_parser(
         "info",
@@ -159,7 +166,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from . import demo
     from .dataset import demo_root
 
+    if args.report and args.dest is not None and Path(args.dest).exists() and not args.overwrite:
+        return _print_realism(demo.realism(args.dest))
     if args.dest is None:
+        if args.report and args.subjects is None:
+            return _print_realism(demo.realism(demo_root(args.cache_dir)))
         changed = args.seed != 0 or args.flavor != "dicom" or args.no_labels or args.layout != "projects"
         if args.subjects is not None or changed or args.overwrite:
             print("cxrkit demo: options need a DEST folder (the default demo is fixed)", file=sys.stderr)
@@ -175,7 +186,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     }
     if args.subjects is not None:
         kwargs["subjects"] = args.subjects
-    print(demo.make_demo(args.dest, **kwargs))
+    root = demo.make_demo(args.dest, **kwargs)
+    if args.report:
+        return _print_realism(demo.realism(root))
+    print(root)
+    return 0
+
+
+def _print_realism(frame) -> int:
+    """The realism table as plain text; exit status 0 (the figures are information, not a check)."""
+    import polars as pl
+
+    with pl.Config(tbl_rows=-1, tbl_width_chars=160, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
+        print(frame.with_columns(pl.col("demo").round(2)))
+    print(f"{frame['ok'].sum()} of {frame.height} figures within tolerance")
     return 0
 
 

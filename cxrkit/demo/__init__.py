@@ -25,6 +25,7 @@ from ._build import (
     expected_counts,
     make_demo,
 )
+from ._realism import realism
 
 __all__ = [
     "DEMO_RELEASE",
@@ -38,4 +39,5 @@ __all__ = [
     "demo_tables",
     "expected_counts",
     "make_demo",
+    "realism",
 ]

@@ -175,19 +175,19 @@ def set_no_finding(out: np.ndarray) -> None:
 #: P(uncertain read as negative: a hedge NegBio takes for a negation, "no definite ..."), P(negative read as
 #: uncertain).
 _NEGBIO = {
-    "Atelectasis": (0.10, 0.02, 0.3, 0.004, 0.05, 0.012),
-    "Cardiomegaly": (0.12, 0.015, 0.22, 0.002, 0.05, 0.012),
-    "Consolidation": (0.10, 0.03, 0.12, 0.003, 0.05, 0.012),
-    "Edema": (0.08, 0.02, 0.05, 0.004, 0.05, 0.012),
-    "Enlarged Cardiomediastinum": (0.15, 0.06, 0.12, 0.003, 0.05, 0.012),
-    "Fracture": (0.25, 0.06, 0.2, 0.004, 0.05, 0.012),
-    "Lung Lesion": (0.2, 0.05, 0.2, 0.004, 0.05, 0.012),
-    "Lung Opacity": (0.15, 0.02, 0.2, 0.005, 0.05, 0.012),
-    "Pleural Effusion": (0.10, 0.01, 0.03, 0.003, 0.05, 0.012),
-    "Pleural Other": (0.3, 0.1, 0.2, 0.005, 0.05, 0.012),
-    "Pneumonia": (0.06, 0.05, 0.03, 0.004, 0.05, 0.012),
-    "Pneumothorax": (0.10, 0.03, 0.02, 0.004, 0.05, 0.012),
-    "Support Devices": (0.3, 0.01, 0.2, 0.006, 0.05, 0.012),
+    "Atelectasis": (0.10, 0.02, 0.3, 0.003, 0.06, 0.01),
+    "Cardiomegaly": (0.12, 0.015, 0.24, 0.002, 0.06, 0.012),
+    "Consolidation": (0.10, 0.03, 0.12, 0.003, 0.06, 0.01),
+    "Edema": (0.08, 0.02, 0.03, 0.002, 0.06, 0.01),
+    "Enlarged Cardiomediastinum": (0.10, 0.05, 0.12, 0.002, 0.06, 0.01),
+    "Fracture": (0.25, 0.06, 0.2, 0.004, 0.06, 0.01),
+    "Lung Lesion": (0.2, 0.05, 0.2, 0.004, 0.06, 0.01),
+    "Lung Opacity": (0.15, 0.02, 0.2, 0.004, 0.06, 0.01),
+    "Pleural Effusion": (0.10, 0.01, 0.03, 0.003, 0.06, 0.01),
+    "Pleural Other": (0.3, 0.1, 0.2, 0.005, 0.06, 0.01),
+    "Pneumonia": (0.06, 0.02, 0.03, 0.002, 0.06, 0.01),
+    "Pneumothorax": (0.10, 0.03, 0.02, 0.004, 0.06, 0.01),
+    "Support Devices": (0.3, 0.01, 0.2, 0.006, 0.06, 0.01),
 }
 
 
