@@ -337,9 +337,10 @@ def _plan(subjects: int, seed: int, image_scale: float) -> _Plan:
         }
     )
     # a study "has a prior" when the patient has an earlier one (ordering by date and time, never by id)
-    studies = studies.with_columns(
-        (pl.struct("StudyDate", "StudyTime").rank("ordinal").over("subject_id") > 1).alias("has_prior")
-    ).sort("subject_id", "study_id")
+    earlier = pl.struct("StudyDate", "StudyTime").rank("ordinal").over("subject_id") - 1
+    studies = studies.with_columns(earlier.alias("n_prior"), (earlier > 0).alias("has_prior")).sort(
+        "subject_id", "study_id"
+    )
     order = studies["row"].to_numpy()
     labels, negbio, labelled = labels[order], negbio[order], labelled[order]
     studies = studies.with_columns(pl.Series("labelled", labelled), pl.int_range(pl.len()).alias("row"))
@@ -724,11 +725,11 @@ def _write_reports(writer: _Writer, plan: _Plan, seed: int, progress: bool) -> N
             studies["study_id"].to_list(),
             studies["portable"].to_list(),
             studies["n_images"].to_list(),
-            studies["has_prior"].to_list(),
+            studies["n_prior"].to_list(),
             studies["labelled"].to_list(),
             studies["description"].to_list(),
         )
-        for i, (subject, study, portable, n_images, prior, labelled, description) in enumerate(
+        for i, (subject, study, portable, n_images, n_prior, labelled, description) in enumerate(
             _progress(list(columns), progress, "demo reports")
         ):
             text = write_report(
@@ -736,9 +737,10 @@ def _write_reports(writer: _Writer, plan: _Plan, seed: int, progress: bool) -> N
                 plan.chexpert[i].tolist(),
                 portable=portable,
                 n_images=n_images,
-                has_prior=prior,
+                has_prior=n_prior > 0,
                 labelled=labelled,
                 description=description,
+                n_prior=n_prior,
             )
             data = text.encode("utf-8")
             rel = layout.report_path(subject, study)

@@ -264,7 +264,10 @@ def test_reports_look_like_mimic_reports(dicom_root):
 
 def _body(text: str) -> str:
     """The report without its indication/history sections (which may name a finding as a question)."""
-    skip = re.compile(r"^ (INDICATION|HISTORY|CLINICAL HISTORY|REASON FOR EXAM):")
+    skip = re.compile(
+        r"^ (INDICATIONS?|INDICATON|INDICATION FOR EXAM|HISTORY|HISTROY"
+        r"|CLINICAL (HISTORY|INFORMATION|INDICATION)|REASON FOR EXAM(INATION)?):"
+    )
     kept, skipping = [], False
     for line in text.splitlines():
         if skip.match(line):
