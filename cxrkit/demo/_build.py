@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import os
 import random
 import shutil
@@ -52,7 +51,9 @@ import polars as pl
 from .. import layout
 from ..errors import DemoError, DemoExistsError
 from ..images.mimic_jpg import to_mimic_jpg
+from ._dicom import dicom_bytes
 from ._labels import CATEGORIES, make_labels, negbio_from
+from ._machines import draw_machines, transfer_syntaxes
 from ._phantom import render_phantom
 from ._reports import write_report
 
@@ -111,26 +112,8 @@ METADATA_COLUMNS = [
 
 # Published MIMIC-CXR figures the generator is tuned to (full scale: 65,379 patients).
 IMAGES_PER_STUDY = {1: 102_675, 2: 103_481, 3: 19_442, 4: 2_097, 5: 99, 6: 33, 7: 2, 8: 4, 9: 1, 11: 1}
-FULL_SIZE = {"frontal": (3056, 2544), "portable": (2705, 2539)}
-PIXEL_SPACING_MM = 0.139
 SMALL_DEMO = 1000  # below this many patients, studies per patient follow a compact distribution
 
-_DX_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.1.1"  # Digital X-Ray Image Storage - For Presentation
-_EXPLICIT_LE = "1.2.840.10008.1.2.1"
-_VIEW_CODES = {
-    "postero-anterior": ("R-10214", "SRT"),
-    "antero-posterior": ("R-10206", "SRT"),
-    "lateral": ("R-10232", "SRT"),
-    "left lateral": ("R-10236", "SRT"),
-}
-_ORIENTATION_CODES = {"Erect": ("F-10440", "SRT"), "Recumbent": ("F-10450", "SRT")}
-_PROCEDURE_CODES = {
-    "CHEST (PA AND LAT)": "71020",
-    "CHEST (PRE-OP PA & LAT)": "71020",
-    "CHEST (PORTABLE AP)": "71010",
-    "CHEST PORT. LINE PLACEMENT": "71010",
-    "CHEST (SINGLE VIEW)": "71010",
-}
 _VIEW_MEANING = {
     "PA": "postero-anterior",
     "AP": "antero-posterior",
@@ -384,21 +367,10 @@ def _plan(subjects: int, seed: int, image_scale: float) -> _Plan:
         _pick(u3, [0.9], ["Erect", ""]),
     ).astype(str)
 
-    # sizes (Rows x Columns) at full scale, then scaled
-    u4 = rng.random(n_img)
-    ap_like = port_i & ~lateral
-    rows_full = np.where(ap_like, FULL_SIZE["portable"][0], FULL_SIZE["frontal"][0])
-    cols_full = np.where(ap_like, FULL_SIZE["portable"][1], FULL_SIZE["frontal"][1])
-    jitter = u4 < 0.4
-    rows_full = np.where(jitter & ap_like, rows_full + rng.integers(-200, 300, n_img), rows_full)
-    cols_full = np.where(jitter & ap_like, cols_full + rng.integers(-150, 400, n_img), cols_full)
-    swap = ~ap_like & (u4 < 0.07)
-    rows_full, cols_full = np.where(swap, cols_full, rows_full), np.where(swap, rows_full, cols_full)
-    odd = ~ap_like & (u4 > 0.95)
-    rows_full = np.where(odd, rows_full - rng.integers(0, 600, n_img), rows_full)
-    cols_full = np.where(odd, cols_full - rng.integers(0, 500, n_img), cols_full)
-    rows = np.maximum(16, np.rint(rows_full * image_scale)).astype(np.int64)
-    cols = np.maximum(16, np.rint(cols_full * image_scale)).astype(np.int64)
+    # the machine of each study decides sizes (at full scale, then scaled) and device-processing names
+    machines = draw_machines(rng, studies["portable"].to_numpy(), s_rows, view)
+    rows = np.maximum(16, np.rint(machines["rows"] * image_scale)).astype(np.int64)
+    cols = np.maximum(16, np.rint(machines["cols"] * image_scale)).astype(np.int64)
 
     photometric = np.where(rng.random(n_img) < 0.3, "MONOCHROME1", "MONOCHROME2")
     voi = rng.random(n_img)
@@ -418,8 +390,10 @@ def _plan(subjects: int, seed: int, image_scale: float) -> _Plan:
             "Columns": cols,
             "photometric": photometric,
             "lut": np.select([voi < 0.04, voi < 0.08], ["voi", "both"], "window"),
-            # the DX IOD allows only the identity rescale (intercept 0, slope 1)
-            "intercept": np.zeros(n_img, dtype=np.int64),
+            "adpd": machines["adpd"],
+            "detector": machines["detector"],
+            "positioner": machines["positioner"],
+            "transfer_syntax": transfer_syntaxes(rng, n_img),
         }
     ).sort("subject_id", "study_id", "dicom_id")
     return _Plan(studies, images, labels, negbio, labelled)
@@ -529,11 +503,6 @@ def _gzip(data: bytes, level: int = 6) -> bytes:
     return gzip.compress(data, compresslevel=level, mtime=0)
 
 
-def _uid(seed: int, *parts: object) -> str:
-    digest = hashlib.sha256(repr(("cxrkit-demo", seed, *parts)).encode()).digest()
-    return "2.25." + str(int.from_bytes(digest[:16], "big"))
-
-
 class _Writer:
     """Writes files under a root and remembers their SHA-256 for ``SHA256SUMS.txt``."""
 
@@ -563,112 +532,6 @@ class _Writer:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
         self.sums[rel] = digest.hexdigest()
-
-
-def _dicom_bytes(
-    plan_row: dict, study: dict, stored: np.ndarray, seed: int, scale: float, index: int
-) -> bytes:
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.sequence import Sequence
-
-    sop_uid = _uid(seed, "sop", plan_row["dicom_id"])
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = _DX_SOP_CLASS
-    meta.MediaStorageSOPInstanceUID = sop_uid
-    meta.TransferSyntaxUID = _EXPLICIT_LE
-    meta.ImplementationClassUID = _uid(0, "cxrkit-demo-implementation")
-    meta.ImplementationVersionName = f"CXRKIT_DEMO_{DEMO_VERSION}"[:16]
-
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.preamble = b"\x00" * 128
-    ds.SpecificCharacterSet = "ISO_IR 100"
-    ds.ImageType = ["DERIVED", "PRIMARY"]
-    ds.SOPClassUID = _DX_SOP_CLASS
-    ds.SOPInstanceUID = sop_uid
-    date = str(study["StudyDate"])
-    ds.StudyDate = date
-    ds.ContentDate = date
-    ds.StudyTime = study["study_time_text"]
-    ds.ContentTime = study["study_time_text"]
-    ds.AccessionNumber = str(study["study_id"])
-    ds.Modality = "DX"
-    ds.PresentationIntentType = "FOR PRESENTATION"
-    ds.Manufacturer = ""
-    ds.ReferringPhysicianName = ""
-    description = study["description"]
-    procedure = Dataset()
-    procedure.CodeValue = _PROCEDURE_CODES.get(description, "71010")
-    procedure.CodingSchemeDesignator = "C4"
-    procedure.CodeMeaning = description
-    ds.ProcedureCodeSequence = Sequence([procedure])
-    ds.PatientName = ""
-    ds.PatientID = str(plan_row["subject_id"])
-    ds.PatientBirthDate = ""
-    ds.PatientSex = ""
-    ds.BodyPartExamined = "CHEST"
-    view = plan_row["ViewPosition"]
-    base = plan_row["view"]
-    short = "LAT" if base in _LATERAL_VIEWS else ("PA" if base.startswith("PA") else "AP")
-    ds.AcquisitionDeviceProcessingDescription = f"CHEST, {short}"
-    ds.StudyInstanceUID = _uid(seed, "study", study["study_id"])
-    ds.SeriesInstanceUID = _uid(seed, "series", plan_row["dicom_id"])
-    ds.StudyID = str(study["study_id"])
-    ds.SeriesNumber = 1
-    ds.InstanceNumber = index + 1
-    ds.PatientOrientation = ""
-    ds.ViewPosition = view
-    meaning = plan_row["ViewCodeSequence_CodeMeaning"]
-    view_items = []
-    if meaning:
-        item = Dataset()
-        item.CodeValue, item.CodingSchemeDesignator = _VIEW_CODES.get(meaning, ("R-10202", "SRT"))
-        item.CodeMeaning = meaning
-        view_items.append(item)
-    ds.ViewCodeSequence = Sequence(view_items)
-    orientation = plan_row["PatientOrientationCodeSequence_CodeMeaning"]
-    if orientation:
-        item = Dataset()
-        item.CodeValue, item.CodingSchemeDesignator = _ORIENTATION_CODES[orientation]
-        item.CodeMeaning = orientation
-        ds.PatientOrientationCodeSequence = Sequence([item])
-    ds.PerformedProcedureStepDescription = description
-    rows, cols = stored.shape
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = plan_row["photometric"]
-    ds.Rows = rows
-    ds.Columns = cols
-    spacing = f"{PIXEL_SPACING_MM / scale:.6g}"
-    ds.PixelSpacing = [spacing, spacing]
-    ds.ImagerPixelSpacing = [spacing, spacing]
-    ds.BitsAllocated = 16
-    ds.BitsStored = 12
-    ds.HighBit = 11
-    ds.PixelRepresentation = 0
-    ds.BurnedInAnnotation = "NO"
-    lo, hi = np.percentile(stored[:: max(1, rows // 128), :: max(1, cols // 128)], [1, 99])
-    center, width = round((lo + hi) / 2), max(16, round(hi - lo))
-    intercept = int(plan_row["intercept"])
-    if plan_row["lut"] in ("window", "both"):
-        ds.WindowCenter = str(center + intercept)
-        ds.WindowWidth = str(width)
-    if plan_row["lut"] in ("voi", "both"):
-        x = np.arange(4096, dtype=np.float64)
-        table = 4095.0 / (1.0 + np.exp(-4.0 * (x - center) / width))
-        lut = Dataset()
-        lut.add_new(0x00283002, "US", [4096, 0, 12])  # LUTDescriptor
-        lut.LUTExplanation = "NORMAL"
-        lut.add_new(0x00283006, "OW", np.rint(table).astype("<u2").tobytes())  # LUTData
-        ds.VOILUTSequence = Sequence([lut])
-    ds.RescaleIntercept = str(intercept)
-    ds.RescaleSlope = "1"
-    ds.RescaleType = "US"
-    ds.LossyImageCompression = "00"
-    ds.PixelData = stored.astype("<u2").tobytes()
-    ds["PixelData"].VR = "OW"
-    buffer = io.BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
 
 
 def _write_images(
@@ -702,7 +565,7 @@ def _write_images(
             if flavor == "jpg":
                 data = to_mimic_jpg(stored, row["photometric"])
             else:
-                data = _dicom_bytes(row, study, stored, seed, scale, index)
+                data = dicom_bytes(row, study, stored, seed, scale, index, DEMO_VERSION)
                 if flavor == "dicom-gz":
                     data = _gzip(data)
             writer.write(rel, data)

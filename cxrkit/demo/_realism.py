@@ -6,7 +6,9 @@ header and section shares over all reports, views and images per study over all 
 
 Tolerances: label shares within 3 percentage points; CheXpert/NegBio disagreement between 0.5% and 5% of
 studies for every category; header and section shares within 6 points; co-occurrence lifts above 1.5 (an
-effusion makes atelectasis likelier, edema cardiomegaly, a bedside film support devices).
+effusion makes atelectasis likelier, edema cardiomegaly); at least 20 distinct image shapes; fewer than
+0.5% of DICOMs (a sample of headers) left without a view by the official notebook's rules (ViewPosition,
+then ``AcquisitionDeviceProcessingDescription``).
 
 Examples
 --------
@@ -233,7 +235,61 @@ def _metadata_rows(root: Path) -> list[dict]:
     return rows
 
 
-def realism(root: str | os.PathLike) -> pl.DataFrame:
+def _dicom_rows(root: Path, sample: int) -> list[dict]:
+    """The official view rules on a sample of DICOM headers, and the spread of image shapes."""
+    import pydicom
+
+    rows = []
+    meta_path = _find(root, _METADATA)
+    if meta_path is not None:
+        meta = _read_table(meta_path)
+        shapes = meta.select("Rows", "Columns").unique().height
+        rows.append(
+            {
+                "figure": "distinct image shapes",
+                "demo": float(shapes),
+                "published": None,
+                "tolerance": ">=20",
+                "ok": shapes >= 20,
+                "source": "issue #16 (by view and machine)",
+            }
+        )
+    records = _find(root, "cxr-record-list.csv.gz")
+    if records is None:
+        return rows
+    base = records.parent
+    paths = [base / p for p in pl.read_csv(records)["path"].to_list()]
+    paths = [p if p.exists() else p.with_name(p.name + ".gz") for p in paths]
+    paths = [p for p in paths if p.exists()]
+    if not paths:
+        return rows
+    step = max(1, len(paths) // sample)
+    resolved = other = 0
+    for path in paths[::step]:
+        ds = pydicom.dcmread(
+            path,
+            stop_before_pixels=True,
+            specific_tags=["ViewPosition", "AcquisitionDeviceProcessingDescription"],
+        )
+        view = pub.OFFICIAL_VIEW_POSITION.get(str(ds.get("ViewPosition", "")))
+        view = view or pub.OFFICIAL_PROCESSING.get(str(ds.get("AcquisitionDeviceProcessingDescription", "")))
+        resolved += 1
+        other += view is None
+    share = 100 * other / resolved
+    rows.append(
+        {
+            "figure": "images the official view rules leave without a view %",
+            "demo": share,
+            "published": pub.OTHER_VIEW,
+            "tolerance": "<0.5",
+            "ok": share < 0.5,
+            "source": "facts sheet (train/validate/test 'other')",
+        }
+    )
+    return rows
+
+
+def realism(root: str | os.PathLike, *, dicom_sample: int = 400) -> pl.DataFrame:
     """The copy at ``root``'s figures beside the published MIMIC-CXR ones, one row per figure.
 
     Parameters
@@ -249,6 +305,8 @@ def realism(root: str | os.PathLike) -> pl.DataFrame:
         Columns ``figure``, ``demo`` (the copy's value), ``published`` (null where only a range is
         known), ``tolerance`` (``±3``, ``0.5..5``, ``>1.5``), ``ok`` and ``source`` (where the published
         figure comes from). Percentages are in percent. Figures whose files are missing are left out.
+    dicom_sample
+        How many DICOM headers (evenly spread over the record list) the view rules are checked on.
 
     Raises
     ------
@@ -265,7 +323,7 @@ def realism(root: str | os.PathLike) -> pl.DataFrame:
     33.2
     """
     root = Path(root)
-    rows = _label_rows(root) + _report_rows(root) + _metadata_rows(root)
+    rows = _label_rows(root) + _report_rows(root) + _metadata_rows(root) + _dicom_rows(root, dicom_sample)
     if not rows:
         raise DemoError(
             f"{root}: no label tables, reports or metadata to measure (is this a MIMIC-CXR copy?)"

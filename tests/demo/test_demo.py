@@ -344,10 +344,11 @@ def test_dicom_headers_agree_with_metadata(dicom_root):
     meta = read_csv(dicom_root / "mimic-cxr-2.0.0-metadata.csv.gz")
     photometric = set()
     voi = 0
+    syntaxes = []
     for row in meta.iter_rows(named=True):
         path = dicom_root / layout.image_path(row["subject_id"], row["study_id"], row["dicom_id"])
         ds = pydicom.dcmread(path)
-        assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
+        syntaxes.append(ds.file_meta.TransferSyntaxUID)
         assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.1.1"
         assert ds.Modality == "DX" and ds.SpecificCharacterSet == "ISO_IR 100"
         assert list(ds.ImageType) == ["DERIVED", "PRIMARY"]
@@ -360,7 +361,7 @@ def test_dicom_headers_agree_with_metadata(dicom_root):
         assert float(ds.StudyTime) == pytest.approx(row["StudyTime"])
         assert ds.PerformedProcedureStepDescription == row["PerformedProcedureStepDescription"]
         assert ds.ProcedureCodeSequence[0].CodeMeaning == row["ProcedureCodeSequence_CodeMeaning"]
-        meanings = [item.CodeMeaning for item in ds.ViewCodeSequence]
+        meanings = [item.CodeMeaning for item in ds.get("ViewCodeSequence", [])]
         assert meanings == (
             [row["ViewCodeSequence_CodeMeaning"]] if row["ViewCodeSequence_CodeMeaning"] else []
         )
@@ -376,6 +377,8 @@ def test_dicom_headers_agree_with_metadata(dicom_root):
         photometric.add(ds.PhotometricInterpretation)
     assert photometric == {"MONOCHROME1", "MONOCHROME2"}
     assert voi >= 1
+    # mostly uncompressed, a few of each lossless encoding (tests/demo/test_dicom.py checks them all)
+    assert syntaxes.count("1.2.840.10008.1.2.1") > 0.8 * len(syntaxes) and len(set(syntaxes)) == 5
 
 
 def test_monochrome1_is_stored_inverted(dicom_root):
