@@ -82,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--overwrite", action="store_true", help="replace DEST if it exists")
     demo.add_argument(
+        "--full-size",
+        action="store_true",
+        help="images at the real sizes (3056 x 2544 and the like; ~12 MB a DICOM) instead of a quarter",
+    )
+    demo.add_argument("--no-progress", action="store_true", help="no progress bars while writing")
+    demo.add_argument(
         "--report",
         action="store_true",
         help="print the demo's figures beside the published MIMIC-CXR ones (of DEST if it exists, else of "
@@ -172,6 +178,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         if args.report and args.subjects is None:
             return _print_realism(demo.realism(demo_root(args.cache_dir)))
         changed = args.seed != 0 or args.flavor != "dicom" or args.no_labels or args.layout != "projects"
+        changed = changed or args.full_size
         if args.subjects is not None or changed or args.overwrite:
             print("cxrkit demo: options need a DEST folder (the default demo is fixed)", file=sys.stderr)
             return 2
@@ -183,7 +190,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         "labels": not args.no_labels,
         "layout": args.layout,
         "overwrite": args.overwrite,
+        "progress": not args.no_progress and sys.stderr.isatty(),
     }
+    if args.full_size:
+        kwargs["image_scale"] = 1.0
     if args.subjects is not None:
         kwargs["subjects"] = args.subjects
     root = demo.make_demo(args.dest, **kwargs)

@@ -50,11 +50,9 @@ import polars as pl
 
 from .. import layout
 from ..errors import DemoError, DemoExistsError
-from ..images.mimic_jpg import to_mimic_jpg
-from ._dicom import dicom_bytes
+from ._images import write_images
 from ._labels import CATEGORIES, make_labels, negbio_from
-from ._machines import draw_machines, transfer_syntaxes
-from ._phantom import render_phantom
+from ._machines import EXPLICIT_LE, draw_machines, transfer_syntaxes
 from ._reports import write_report
 
 __all__ = [
@@ -535,40 +533,32 @@ class _Writer:
 
 
 def _write_images(
-    targets: list[tuple[_Writer, str]], plan: _Plan, seed: int, scale: float, progress: bool
+    targets: list[tuple[_Writer, str]],
+    plan: _Plan,
+    seed: int,
+    scale: float,
+    progress: bool,
+    workers: int | None = None,
+    compressed: bool = True,
 ) -> None:
-    """Render each image once and write it to every ``(writer, flavour)`` target: a DICOM project gets the
-    ``.dcm`` (or ``.dcm.gz``), a JPG project the JPG made from the same stored pixels by the published
-    recipe."""
+    """Render each image once and write it to every ``(writer, flavour)`` target (see
+    :mod:`cxrkit.demo._images`; in worker processes for large demos)."""
     studies = plan.studies.to_dicts()
-    exts = {"dicom": ".dcm", "dicom-gz": ".dcm.gz", "jpg": ".jpg"}
-    rows = plan.images.to_dicts()
-    iterator = _progress(rows, progress, "demo images")
     position: dict[int, int] = {}
-    for i, row in enumerate(iterator):
-        study = studies[row["study_row"]]
+    jobs = []
+    for i, row in enumerate(plan.images.to_dicts()):
+        if not compressed:
+            row["transfer_syntax"] = EXPLICIT_LE
         index = position.get(row["study_id"], 0)
         position[row["study_id"]] = index + 1
         findings = [c for j, c in enumerate(CATEGORIES) if plan.chexpert[row["study_row"], j] == 1.0]
-        rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EED, 7, i]))
-        pixels = render_phantom(
-            row["Rows"],
-            row["Columns"],
-            view="lateral" if row["view"] in _LATERAL_VIEWS else "frontal",
-            rng=rng,
-            findings=findings,
+        jobs.append(
+            {"i": i, "row": row, "study": studies[row["study_row"]], "index": index, "findings": findings}
         )
-        stored = (4095 - pixels) if row["photometric"] == "MONOCHROME1" else pixels
-        stored = stored.astype(np.uint16)
-        for writer, flavor in targets:
-            rel = layout.image_path(row["subject_id"], row["study_id"], row["dicom_id"], ext=exts[flavor])
-            if flavor == "jpg":
-                data = to_mimic_jpg(stored, row["photometric"])
-            else:
-                data = dicom_bytes(row, study, stored, seed, scale, index, DEMO_VERSION)
-                if flavor == "dicom-gz":
-                    data = _gzip(data)
-            writer.write(rel, data)
+    roots = [(writer.root, flavor) for writer, flavor in targets]
+    sums = write_images(roots, jobs, seed, scale, DEMO_VERSION, progress=progress, workers=workers)
+    for (writer, _), written in zip(targets, sums):
+        writer.sums.update(written)
 
 
 def _progress(items, enabled: bool, desc: str):
@@ -645,6 +635,8 @@ def make_demo(
     overwrite: bool = False,
     progress: bool = False,
     layout: str = "projects",
+    workers: int | None = None,
+    compressed: bool = True,
 ) -> Path:
     """Generate a synthetic copy of MIMIC-CXR and MIMIC-CXR-JPG at ``dest`` and return its path.
 
@@ -682,6 +674,12 @@ def make_demo(
         ``dest/mimic-cxr-jpg/2.1.0/`` (the JPGs made from the DICOMs by the published recipe, metadata,
         labels, split, ``IMAGE_FILENAMES``, the labelled test set), each with its ``LICENSE.txt`` and
         ``SHA256SUMS.txt``; with ``flavor="jpg"`` only the JPG project. ``"single"``: everything in ``dest``.
+    workers
+        Processes writing the images (``None``: one for small demos, else the usable CPUs up to 8). The bytes
+        do not depend on it.
+    compressed
+        Write a few percent of the DICOMs with each lossless transfer syntax the kit reads (JPEG 2000,
+        JPEG-LS, RLE, deflate), as a real copy may hold; ``False``: all uncompressed (e.g. for benchmarks).
 
     Returns
     -------
@@ -724,7 +722,17 @@ def make_demo(
     try:
         os.chmod(tmp, 0o755)
         _write_demo(
-            tmp, int(subjects), int(seed), flavor, float(image_scale), labels, images, progress, layout
+            tmp,
+            int(subjects),
+            int(seed),
+            flavor,
+            float(image_scale),
+            labels,
+            images,
+            progress,
+            layout,
+            workers,
+            compressed,
         )
         raced = DemoExistsError(
             f"{dest} was created by someone else while the demo was being generated; it was left as it is "
@@ -767,6 +775,8 @@ def _write_demo(
     images: bool,
     progress: bool,
     layout_: str = "single",
+    workers: int | None = None,
+    compressed: bool = True,
 ) -> None:
     plan = _plan(subjects, seed, scale)
     if layout_ == "single":
@@ -774,7 +784,7 @@ def _write_demo(
         name = "MIMIC-CXR-JPG" if flavor == "jpg" else "MIMIC-CXR"
         _write_project(writer, _tables(plan, seed, flavor, labels), plan, seed, flavor != "jpg", progress)
         if images:
-            _write_images([(writer, flavor)], plan, seed, scale, progress)
+            _write_images([(writer, flavor)], plan, seed, scale, progress, workers, compressed)
         _finish_project(writer, _license_text(name, flavor, subjects, seed, layout_))
         return
     jpg = _Writer(root / layout.JPG_PROJECT / DEMO_RELEASE)
@@ -788,7 +798,7 @@ def _write_demo(
         _write_project(cxr, lists, plan, seed, True, progress)
     if images:
         targets = [(jpg, "jpg")] + ([(cxr, flavor)] if cxr is not None else [])
-        _write_images(targets, plan, seed, scale, progress)
+        _write_images(targets, plan, seed, scale, progress, workers, compressed)
     _finish_project(jpg, _license_text("MIMIC-CXR-JPG", flavor, subjects, seed, layout_))
     if cxr is not None:
         _finish_project(cxr, _license_text("MIMIC-CXR", flavor, subjects, seed, layout_))

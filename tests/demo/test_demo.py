@@ -472,6 +472,25 @@ def test_same_seed_same_bytes_different_seed_differs(tmp_path):
     assert tree_hashes(j1) == tree_hashes(j2)
 
 
+def test_parallel_writing_gives_the_same_bytes(tmp_path):
+    serial = make_demo(tmp_path / "one", subjects=10, seed=6, image_scale=0.04, workers=1)
+    parallel = make_demo(tmp_path / "two", subjects=10, seed=6, image_scale=0.04, workers=2)
+    hashes = tree_hashes(serial)
+    assert len([p for p in hashes if p.endswith(".dcm")]) > 24  # more than one chunk of images
+    assert hashes == tree_hashes(parallel)
+
+
+def test_uncompressed_on_request(tmp_path):
+    import pydicom
+
+    root = make_demo(tmp_path / "d", subjects=10, seed=6, image_scale=0.04, layout="single", compressed=False)
+    syntaxes = {
+        pydicom.dcmread(p, stop_before_pixels=True).file_meta.TransferSyntaxUID
+        for p in (root / "files").rglob("*.dcm")
+    }
+    assert syntaxes == {"1.2.840.10008.1.2.1"}
+
+
 def test_refuses_to_overwrite_and_overwrites_on_request(tmp_path):
     dest = make_demo(tmp_path / "d", subjects=2, seed=1, images=False, layout="single")
     before = tree_hashes(dest)
