@@ -12,10 +12,14 @@ real releases closely enough that code written against it runs unchanged on a re
 * realistic distributions: studies per patient (median 1, long tail), images per study (1: 45%, 2: 45%,
   3: 8.5%, rarely more), view positions (AP, PA, LATERAL, LL, some empty, rare others), shifted dates
   (2100-2200, consistent within a patient), StudyTime floats that lose their leading zero, a mostly-train
-  split, MONOCHROME1 and MONOCHROME2 images, a few VOI LUT sequences;
-* labels first, text second: each study's CheXpert labels are drawn, then its report is written so that
+  split, MONOCHROME1 and MONOCHROME2 images, a few VOI LUT sequences, five machines with their own image
+  sizes and device-processing names (:mod:`~cxrkit.demo._machines`), a few percent of DICOMs in each
+  lossless transfer syntax the kit reads, DICOM files that pass ``dciodvfy`` (:mod:`~cxrkit.demo._dicom`);
+* labels first, text second: each study's CheXpert and NegBio labels are drawn from the published joint
+  picture (:mod:`~cxrkit.demo._labels`), then its report is written (:mod:`~cxrkit.demo._reports`) so that
   positive findings are affirmed, negative ones negated, uncertain ones hedged and blank ones not mentioned.
   The phantoms show some findings too (a large heart, effusions, lines and tubes).
+  :func:`~cxrkit.demo.realism` measures the result against the published figures.
 
 Output is deterministic: the same arguments give the same bytes in every file (no wall-clock time anywhere).
 Bump :data:`DEMO_VERSION` whenever the bytes change.
