@@ -283,6 +283,7 @@ def dicom_root(base: Path, subjects: int, image_scale: float, *, log=print) -> P
         images=True,
         overwrite=True,
         layout="single",
+        compressed=False,
     )
     _mark(folder, log)
     return folder

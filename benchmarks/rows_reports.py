@@ -114,13 +114,18 @@ SYNONYMS = {
     "conclusion": "impression",
     "findings and impression": "impression",
     "impressions": "impression",
+    "finding": "findings",
+    "finidngs": "findings",  # typos real reports have (the kit folds near-misses of known names)
+    "impresson": "impression",
 }
+#: Headers naming the study ("CHEST, TWO VIEWS:", "PORTABLE AP CHEST:") head the findings of older reports.
+STUDY_TITLE_RE = re.compile(r"\b(chest|views?|radiographs?)\b")
 
 
 def split_sections(text: str) -> dict[str, str]:
     """Sections of one report, as a user would write it after the official ``section_parser.py``: split on the
-    header regex (below an addendum's line of underscores), fold a few
-    synonyms, collapse whitespace; with neither findings nor impression, the text after
+    header regex (below an addendum's line of underscores), fold a few synonyms (and headers naming the
+    study into findings), collapse whitespace; with neither findings nor impression, the text after
     the first blank line of the last section (or after the FINAL REPORT title) is the impression."""
     below = RULE_RE.search(text)  # an addendum or wet read sits above a line of underscores
     if below:
@@ -129,7 +134,8 @@ def split_sections(text: str) -> dict[str, str]:
     pieces = [("preamble", parts[0])]
     for name, body in zip(parts[1::2], parts[2::2], strict=True):
         key = name.strip().lower()
-        pieces.append((SYNONYMS.get(key, key), body))
+        key = SYNONYMS.get(key, "findings" if STUDY_TITLE_RE.search(key) else key)
+        pieces.append((key, body))
     out: dict[str, str] = {}
     kept = []
     for key, body in pieces:

@@ -19,6 +19,7 @@ import argparse
 import errno
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .errors import CxrkitError
 
@@ -82,6 +83,18 @@ def _parser() -> argparse.ArgumentParser:
         "(default); single: every file in DEST",
     )
     demo.add_argument("--overwrite", action="store_true", help="replace DEST if it exists")
+    demo.add_argument(
+        "--full-size",
+        action="store_true",
+        help="images at the real sizes (3056 x 2544 and the like; ~12 MB a DICOM) instead of a quarter",
+    )
+    demo.add_argument("--no-progress", action="store_true", help="no progress bars while writing")
+    demo.add_argument(
+        "--report",
+        action="store_true",
+        help="print the demo's figures beside the published MIMIC-CXR ones (of DEST if it exists, else of "
+        "the demo made there, else of the default demo)",
+    )
 
     info = sub.add_parser(
         "info",
@@ -167,8 +180,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from . import demo
     from .dataset import demo_root
 
+    if args.report and args.dest is not None and Path(args.dest).exists() and not args.overwrite:
+        return _print_realism(demo.realism(args.dest))
     if args.dest is None:
+        if args.report and args.subjects is None:
+            return _print_realism(demo.realism(demo_root(args.cache_dir)))
         changed = args.seed != 0 or args.flavor != "dicom" or args.no_labels or args.layout != "projects"
+        changed = changed or args.full_size
         if args.subjects is not None or changed or args.overwrite:
             print("cxrkit demo: options need a DEST folder (the default demo is fixed)", file=sys.stderr)
             return 2
@@ -180,10 +198,26 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         "labels": not args.no_labels,
         "layout": args.layout,
         "overwrite": args.overwrite,
+        "progress": not args.no_progress and sys.stderr.isatty(),
     }
+    if args.full_size:
+        kwargs["image_scale"] = 1.0
     if args.subjects is not None:
         kwargs["subjects"] = args.subjects
-    print(demo.make_demo(args.dest, **kwargs))
+    root = demo.make_demo(args.dest, **kwargs)
+    if args.report:
+        return _print_realism(demo.realism(root))
+    print(root)
+    return 0
+
+
+def _print_realism(frame) -> int:
+    """The realism table as plain text; exit status 0 (the figures are information, not a check)."""
+    import polars as pl
+
+    with pl.Config(tbl_rows=-1, tbl_width_chars=160, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
+        print(frame.with_columns(pl.col("demo").round(2)))
+    print(f"{frame['ok'].sum()} of {frame.height} figures within tolerance")
     return 0
 
 

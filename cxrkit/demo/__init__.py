@@ -5,7 +5,9 @@
 real layout and file formats (:mod:`~cxrkit.demo._build`, whose docstring lists what is mimicked), so code
 written against the demo runs unchanged on a real copy. By default the two PhysioNet projects sit side by
 side, ``mimic-cxr/2.1.0/`` and ``mimic-cxr-jpg/2.1.0/``, as a download leaves them (``layout="single"`` puts
-everything in one folder). Output is deterministic.
+everything in one folder). Output is deterministic. :func:`realism` (``cxrkit demo --report``) measures a demo
+(or any copy) against the published MIMIC-CXR figures: label shares, labeller disagreement, report headers
+and sections, views, image shapes.
 
 Examples
 --------
@@ -26,6 +28,7 @@ from ._build import (
     make_demo,
 )
 from ._mimic_iv import MIMIC_IV_ED_RELEASE, MIMIC_IV_RELEASE, make_mimic_iv_demo
+from ._realism import realism
 
 __all__ = [
     "DEMO_RELEASE",
@@ -42,4 +45,5 @@ __all__ = [
     "expected_counts",
     "make_demo",
     "make_mimic_iv_demo",
+    "realism",
 ]

@@ -21,7 +21,7 @@ from collections.abc import Collection
 
 import numpy as np
 
-BASE_MAX = 384
+BASE_MAX = 256
 _F = np.float32
 
 

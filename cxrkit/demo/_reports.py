@@ -1,19 +1,18 @@
-"""Synthetic labels and the reports written from them (private to :mod:`cxrkit.demo`).
+"""MIMIC-CXR style reports written from a study's labels (private to :mod:`cxrkit.demo`).
 
-Labels come first: :func:`make_labels` draws the 14 CheXpert categories for every study at once (numpy),
-with realistic prevalences and a few correlations. :func:`write_report` then writes a report in the MIMIC-CXR
-style whose text agrees with those labels: a positive category gets an affirmative sentence, a negative one a
-negated sentence, an uncertain one a hedged sentence, and a blank one is not mentioned in the findings or
-impression. :func:`negbio_from` derives NegBio labels that differ from CheXpert on a small fraction of cells.
+The labels come first (:mod:`cxrkit.demo._labels`); :func:`write_report` then writes a report whose text
+agrees with them: a positive category gets an affirmative sentence, a negative one a negated sentence, an
+uncertain one a hedged sentence, and a blank one is not mentioned in the findings or impression. Each
+category's side, size and severity are drawn once per report, so the findings and the impression (which
+summarises, in its own words) tell the same story; changes since a prior are only described when the patient
+has an earlier study. The report's layout (which headers, in which spelling) follows the real shares (see
+:data:`~cxrkit.demo._phrases.SPELLINGS` and :func:`_structure`).
 
 Examples
 --------
 >>> import random
->>> import numpy as np
->>> labels = make_labels(np.random.default_rng(0), np.array([False, True, True]))
->>> labels.shape
-(3, 14)
->>> text = write_report(random.Random(0), labels[0], portable=False, n_images=2, has_prior=False)
+>>> row = [float("nan")] * 14
+>>> text = write_report(random.Random(0), row, portable=False, n_images=2, has_prior=False)
 >>> all(line.startswith(" ") for line in text.splitlines())
 True
 """
@@ -23,461 +22,86 @@ from __future__ import annotations
 import math
 import random
 
-import numpy as np
+import cxrkit.demo._phrases as ph
 
-from ..tables import LABEL_COLUMNS as CATEGORIES  # the 14 CheXpert/NegBio labels, in file order
+from ._labels import CATEGORIES, NO_FINDING
 
 _IDX = {name: i for i, name in enumerate(CATEGORIES)}
-NO_FINDING = _IDX["No Finding"]
-SUPPORT = _IDX["Support Devices"]
-PATHOLOGIES = tuple(i for i, name in enumerate(CATEGORIES) if name not in ("No Finding", "Support Devices"))
-
-# Per pathology, given an abnormal study: P(positive), P(uncertain), P(negative). Marginals over all studies
-# land near the published MIMIC-CXR CheXpert label counts.
-_ABNORMAL = {
-    "Atelectasis": (0.30, 0.07, 0.01),
-    "Cardiomegaly": (0.16, 0.04, 0.07),
-    "Consolidation": (0.07, 0.03, 0.12),
-    "Edema": (0.17, 0.09, 0.10),
-    "Enlarged Cardiomediastinum": (0.045, 0.06, 0.02),
-    "Fracture": (0.03, 0.004, 0.006),
-    "Lung Lesion": (0.04, 0.007, 0.004),
-    "Lung Opacity": (0.32, 0.025, 0.01),
-    "Pleural Effusion": (0.33, 0.04, 0.15),
-    "Pleural Other": (0.012, 0.005, 0.001),
-    "Pneumonia": (0.10, 0.12, 0.10),
-    "Pneumothorax": (0.07, 0.007, 0.25),
+#: Report layouts and their shares: modern template; older (history, findings, impression); impression
+#: only; findings only; no headers (the official parser keeps the last paragraph).
+_STRUCTURES = (("modern", 0.41), ("older", 0.13), ("impression", 0.29), ("findings", 0.125), ("plain", 0.045))
+#: Per layout, P(examination), P(technique), P(indication), P(history), P(comparison).
+_HEADERS = {
+    "modern": (0.97, 0.85, 0.98, 0.03, 0.95),
+    "older": (0.0, 0.0, 0.5, 0.75, 0.7),
+    "impression": (0.0, 0.0, 0.55, 0.6, 0.5),
+    "findings": (0.15, 0.05, 0.7, 0.35, 0.6),
+    "plain": (0.0, 0.0, 0.0, 0.0, 0.0),
 }
-# Negatives mentioned in normal studies ("No pleural effusion or pneumothorax.").
-_NORMAL_NEG = {
-    "Pleural Effusion": 0.45,
-    "Pneumothorax": 0.45,
-    "Consolidation": 0.4,
-    "Edema": 0.12,
-    "Cardiomegaly": 0.15,
-    "Pneumonia": 0.12,
-    "Enlarged Cardiomediastinum": 0.05,
-    "Fracture": 0.01,
-}
+# Impression order: the most urgent first.
+_URGENCY = (
+    "Pneumothorax",
+    "Pneumonia",
+    "Consolidation",
+    "Edema",
+    "Pleural Effusion",
+    "Lung Lesion",
+    "Fracture",
+    "Lung Opacity",
+    "Atelectasis",
+    "Cardiomegaly",
+    "Enlarged Cardiomediastinum",
+    "Pleural Other",
+    "Support Devices",
+)
 
 
-def make_labels(
-    rng: np.random.Generator, portable: np.ndarray, patient: np.ndarray | None = None
-) -> np.ndarray:
-    """CheXpert-style labels for every study: a float array ``(studies, 14)`` of 1.0, 0.0,
-    -1.0 or NaN (blank).
-
-    ``portable`` marks bedside (portable AP) studies, which are sicker and carry more support devices.
-    ``patient`` (an integer per study) links a patient's studies: some patients have a chronically enlarged
-    heart, which then shows in most of their studies.
-
-    Examples
-    --------
-    >>> lab = make_labels(np.random.default_rng(1), np.zeros(1000, dtype=bool))
-    >>> sorted(set(np.unique(lab[~np.isnan(lab)]).tolist()))
-    [-1.0, 0.0, 1.0]
-    """
-    portable = np.asarray(portable, dtype=bool)
-    n = portable.size
-    out = np.full((n, len(CATEGORIES)), np.nan)
-    normal = rng.random(n) < np.where(portable, 0.18, 0.53)
-    for name, (p_pos, p_unc, p_neg) in _ABNORMAL.items():
-        j = _IDX[name]
-        u = rng.random(n)
-        col = np.full(n, np.nan)
-        col[u < p_pos + p_unc + p_neg] = 0.0
-        col[u < p_pos + p_unc] = -1.0
-        col[u < p_pos] = 1.0
-        p_norm_neg = _NORMAL_NEG.get(name, 0.0)
-        col = np.where(normal, np.where(rng.random(n) < p_norm_neg, 0.0, np.nan), col)
-        out[:, j] = col
-    if patient is not None:  # chronic cardiomegaly follows a patient through their studies
-        patient = np.asarray(patient)
-        chronic = (rng.random(int(patient.max()) + 1) < 0.1)[patient]
-        out[:, _IDX["Cardiomegaly"]] = np.where(
-            chronic & (rng.random(n) < 0.6), 1.0, out[:, _IDX["Cardiomegaly"]]
-        )
-    # heart failure: edema makes cardiomegaly and effusions likelier
-    edema = out[:, _IDX["Edema"]] == 1.0
-    for name, p in (("Cardiomegaly", 0.5), ("Pleural Effusion", 0.55)):
-        j = _IDX[name]
-        out[:, j] = np.where(edema & (rng.random(n) < p), 1.0, out[:, j])
-    # an abnormal study has at least one positive or uncertain pathology
-    path = out[:, list(PATHOLOGIES)]
-    empty = ~normal & ~np.any((path == 1.0) | (path == -1.0), axis=1)
-    common = np.array([_IDX[c] for c in ("Lung Opacity", "Atelectasis", "Pleural Effusion", "Cardiomegaly")])
-    pick = common[rng.integers(0, common.size, n)]
-    rows = np.flatnonzero(empty)
-    out[rows, pick[rows]] = 1.0
-    # support devices depend on the setting, not on normality
-    u = rng.random(n)
-    p_dev = np.where(portable, 0.5, 0.08)
-    dev = np.full(n, np.nan)
-    dev[u < p_dev + 0.017] = 0.0
-    dev[u < p_dev + 0.002] = -1.0
-    dev[u < p_dev] = 1.0
-    out[:, SUPPORT] = dev
-    _set_no_finding(out)
-    return out
+def _context(rng: random.Random, has_prior: bool) -> dict[str, str]:
+    """The slot values of one category in one report."""
+    side = rng.choice(("right", "left"))
+    sev, mild = rng.choice(ph.SEV), rng.choice(ph.MILD)
+    ordinal, ordinal2 = rng.sample(ph.ORDINALS, 2)
+    ctx = {
+        "side": side,
+        "other": "left" if side == "right" else "right",
+        "sev": sev,
+        "sev2": rng.choice(ph.SEV),
+        "mild": mild,
+        "ordinal": ordinal,
+        "ordinal2": ordinal2,
+        "size": f"{rng.uniform(0.6, 4.5):.1f}",
+        "cm": rng.choice(("2", "2.5", "3", "3.5", "4", "4.5", "5", "5.5", "6")),
+        "lobe": rng.choice(ph.LOBES),
+        "svc": rng.choice(ph.SVC),
+        "gut": rng.choice(ph.GUT),
+        "spine": rng.choice(ph.SPINE),
+        "widecause": rng.choice(ph.WIDECAUSE),
+        "technique": rng.choice(ph.TECHNIQUES),
+        "heartshape": rng.choice(ph.HEARTSHAPE),
+        "stable": rng.choice(ph.STABLE) if has_prior else "noted",
+        "worsened": rng.choice(ph.WORSENED) if has_prior else "developed",
+        "new": rng.choice(("new", "increased", "persistent")) if has_prior else "new",
+        "change": rng.choice(ph.CHANGE) if has_prior and rng.random() < 0.55 else rng.choice(ph.CHANGE_FIRST),
+        "hila": rng.choice(ph.HILA),
+        "spinepart": rng.choice(ph.SPINEPART),
+        "quadrant": rng.choice(ph.QUADRANT),
+        "lowvol": rng.choice(ph.LOWVOL[:3] + (ph.LOWVOL[3:] if has_prior else ())),
+        "rotated": rng.choice(ph.ROTATED),
+        "limit": rng.choice(ph.LIMIT),
+        "osseous": rng.choice(ph.OSSEOUS),
+    }
+    for key in ("side", "sev", "mild", "new", "size"):
+        ctx[key.capitalize()] = ctx[key][:1].upper() + ctx[key][1:]
+    return ctx
 
 
-def _set_no_finding(out: np.ndarray) -> None:
-    path = out[:, list(PATHOLOGIES)]
-    clear = ~np.any((path == 1.0) | (path == -1.0), axis=1)
-    out[:, NO_FINDING] = np.where(clear, 1.0, np.nan)
+def _fill(template: str, ctx: dict[str, str]) -> str:
+    return template.format(**ctx) if "{" in template else template
 
 
-def negbio_from(chexpert: np.ndarray, rng: np.random.Generator, rate: float = 0.03) -> np.ndarray:
-    """NegBio labels: the CheXpert labels with about ``rate`` of the mentioned cells read differently.
-
-    Uncertain becomes positive or positive uncertain, a negative is sometimes missed (blank), and
-    ``No Finding`` is recomputed.
-
-    Examples
-    --------
-    >>> chex = make_labels(np.random.default_rng(2), np.ones(500, dtype=bool))
-    >>> neg = negbio_from(chex, np.random.default_rng(3))
-    >>> 0 < int((~((chex == neg) | (np.isnan(chex) & np.isnan(neg)))).sum()) < chex.size // 20
-    True
-    """
-    out = chexpert.copy()
-    flip = (rng.random(out.shape) < rate) & ~np.isnan(out)
-    flip[:, NO_FINDING] = False
-    out[flip & (chexpert == -1.0)] = 1.0
-    out[flip & (chexpert == 1.0)] = -1.0
-    out[flip & (chexpert == 0.0)] = np.nan
-    _set_no_finding(out)
-    return out
-
-
-# --- phrasing -------------------------------------------------------------------------------------------
-
-_SIDES = ("right", "left", "bilateral")
-_SEV = ("small", "moderate", "large", "trace", "small to moderate")
-_MILD = ("mild", "moderate", "severe", "mild to moderate")
-
-# Every positive/uncertain/negative phrase of a category names the category's key word, so text agrees
-# with the labels. Negated phrases carry a negation cue ("no", "without", "not", "resolved", "removed").
-POSITIVE = {
-    "Atelectasis": [
-        "There is {side} basilar atelectasis.",
-        "{Mild} bibasilar atelectasis.",
-        "Patchy opacity at the {side} base likely reflects atelectasis.",
-        "Subsegmental atelectasis in the {side} lower lobe.",
-        "Linear atelectasis at the {side} lung base.",
-        "Plate-like atelectasis in the left mid lung.",
-    ],
-    "Cardiomegaly": [
-        "The heart is enlarged.",
-        "{Mild} cardiomegaly.",
-        "Moderate cardiomegaly is again noted.",
-        "The heart size is {mild}ly enlarged.",
-        "Cardiomegaly is stable.",
-        "Enlargement of the cardiac silhouette is unchanged.",
-    ],
-    "Consolidation": [
-        "There is a focal consolidation in the {side} lower lobe.",
-        "Dense consolidation in the right middle lobe.",
-        "New consolidation at the {side} lung base.",
-        "Left retrocardiac consolidation.",
-    ],
-    "Edema": [
-        "{Mild} pulmonary edema.",
-        "There is {mild} interstitial edema.",
-        "Pulmonary vascular congestion with {mild} edema.",
-        "Findings are consistent with {mild} pulmonary edema.",
-        "Moderate pulmonary edema has worsened.",
-    ],
-    "Enlarged Cardiomediastinum": [
-        "The cardiomediastinal silhouette is enlarged.",
-        "Widening of the mediastinum.",
-        "The mediastinum is widened, likely due to vascular engorgement.",
-    ],
-    "Fracture": [
-        "An acute fracture of the {side} {ordinal} rib is seen.",
-        "Healed fracture of the {side} clavicle.",
-        "Displaced fracture of the {side} {ordinal} posterior rib.",
-        "Compression fracture of a lower thoracic vertebral body.",
-    ],
-    "Lung Lesion": [
-        "A {size} cm nodule in the {side} upper lobe.",
-        "There is a {size} cm mass in the {side} hilum.",
-        "Spiculated nodule in the right upper lobe measures {size} cm.",
-        "Multiple pulmonary nodules are seen.",
-    ],
-    "Lung Opacity": [
-        "There is patchy opacity at the {side} base.",
-        "{Mild} bibasilar opacities.",
-        "Hazy opacity in the {side} mid lung.",
-        "Increased opacity at the right lung base.",
-        "Streaky opacities in the lung bases.",
-    ],
-    "Pleural Effusion": [
-        "There is a {sev} {side} pleural effusion.",
-        "{Sev} {side} pleural effusion.",
-        "{Sev} bilateral pleural effusions are unchanged.",
-        "Blunting of the {side} costophrenic angle is due to a {sev} effusion.",
-        "Layering {side} effusion.",
-    ],
-    "Pleural Other": [
-        "{Side} apical pleural thickening.",
-        "Calcified pleural plaques are noted.",
-        "Pleural thickening along the {side} lateral chest wall.",
-    ],
-    "Pneumonia": [
-        "Findings are concerning for pneumonia in the {side} lower lobe.",
-        "{Side} lower lobe pneumonia.",
-        "Multifocal pneumonia.",
-        "Opacity in the right lower lobe is consistent with pneumonia.",
-    ],
-    "Pneumothorax": [
-        "There is a {sev} {side} apical pneumothorax.",
-        "{Sev} {side} pneumothorax.",
-        "A {side} pneumothorax is present.",
-        "Small right apical pneumothorax is unchanged.",
-    ],
-    "Support Devices": [
-        "Endotracheal tube terminates {cm} cm above the carina.",
-        "Right internal jugular central venous catheter ends in the mid SVC.",
-        "Left-sided pacemaker with leads in the right atrium and right ventricle.",
-        "An enteric tube courses below the diaphragm with its tip in the stomach.",
-        "Right PICC line tip is in the low SVC.",
-        "Median sternotomy wires and mediastinal clips are present.",
-        "Nasogastric tube tip is in the stomach.",
-    ],
-}
-UNCERTAIN = {
-    "Atelectasis": [
-        "{Side} basilar opacity may reflect atelectasis.",
-        "Possible {side} basilar atelectasis.",
-        "Probable atelectasis at the {side} base.",
-    ],
-    "Cardiomegaly": [
-        "The heart may be mildly enlarged.",
-        "Borderline cardiomegaly.",
-        "Possible mild cardiomegaly, accentuated by low lung volumes.",
-    ],
-    "Consolidation": [
-        "Possible early consolidation at the {side} base.",
-        "Cannot exclude consolidation in the left lower lobe.",
-    ],
-    "Edema": [
-        "Possible mild pulmonary edema.",
-        "Cannot exclude mild interstitial edema.",
-        "Prominence of the interstitial markings may reflect mild edema.",
-    ],
-    "Enlarged Cardiomediastinum": [
-        "The mediastinum may be slightly widened.",
-        "Possible widening of the cardiomediastinal silhouette, likely due to technique.",
-    ],
-    "Fracture": [
-        "Possible nondisplaced fracture of the {side} {ordinal} rib.",
-        "Cannot exclude a {side} rib fracture.",
-    ],
-    "Lung Lesion": [
-        "Possible nodule in the {side} upper lobe.",
-        "A nodular density may represent a nipple shadow.",
-    ],
-    "Lung Opacity": [
-        "Possible subtle opacity at the {side} base.",
-        "Questionable opacity in the left lower lobe.",
-    ],
-    "Pleural Effusion": [
-        "Possible small {side} pleural effusion.",
-        "Cannot exclude a small {side} effusion.",
-        "Blunting of the costophrenic angle may reflect a small effusion.",
-    ],
-    "Pleural Other": ["Possible {side} pleural thickening."],
-    "Pneumonia": [
-        "Possible early pneumonia.",
-        "Cannot exclude pneumonia in the {side} lower lobe.",
-        "Opacity at the {side} base could represent pneumonia in the appropriate clinical setting.",
-    ],
-    "Pneumothorax": [
-        "Possible tiny {side} apical pneumothorax.",
-        "Cannot exclude a small {side} pneumothorax.",
-    ],
-    "Support Devices": ["A catheter possibly terminates in the right atrium."],
-}
-NEGATIVE = {
-    "Atelectasis": ["No atelectasis.", "Previously seen atelectasis has resolved."],
-    "Cardiomegaly": [
-        "Heart size is normal.",
-        "No cardiomegaly.",
-        "The heart is not enlarged.",
-        "Normal heart size.",
-    ],
-    "Consolidation": [
-        "No focal consolidation.",
-        "There is no focal consolidation.",
-        "No evidence of consolidation.",
-        "There is no consolidation.",
-    ],
-    "Edema": ["No pulmonary edema.", "There is no pulmonary edema.", "No evidence of edema."],
-    "Enlarged Cardiomediastinum": [
-        "The cardiomediastinal silhouette is not enlarged.",
-        "No mediastinal widening.",
-    ],
-    "Fracture": ["No acute rib fracture.", "No displaced fracture is seen."],
-    "Lung Lesion": ["No suspicious pulmonary nodule.", "No discrete nodule or mass."],
-    "Lung Opacity": ["No new opacity.", "There is no focal opacity."],
-    "Pleural Effusion": [
-        "No pleural effusion.",
-        "There is no pleural effusion.",
-        "No pleural effusions.",
-        "No evidence of pleural effusion.",
-        "The costophrenic angles are sharp without effusion.",
-    ],
-    "Pleural Other": ["No pleural thickening."],
-    "Pneumonia": ["No evidence of pneumonia.", "No radiographic evidence of pneumonia.", "No pneumonia."],
-    "Pneumothorax": [
-        "No pneumothorax.",
-        "There is no pneumothorax.",
-        "No evidence of pneumothorax.",
-        "No pneumothorax is seen.",
-    ],
-    "Support Devices": ["The endotracheal tube has been removed.", "No lines or tubes are seen."],
-}
-# short nouns for combined negatives: "No pleural effusion, pneumothorax or focal consolidation."
-_NEG_NOUN = {
-    "Pleural Effusion": "pleural effusion",
-    "Pneumothorax": "pneumothorax",
-    "Consolidation": "focal consolidation",
-    "Edema": "pulmonary edema",
-    "Pneumonia": "pneumonia",
-}
-_VERSUS = [
-    ("Atelectasis", "Pneumonia", "{Side} basilar opacity, atelectasis versus pneumonia."),
-    ("Atelectasis", "Consolidation", "Atelectasis versus consolidation at the {side} base."),
-    ("Edema", "Pneumonia", "Diffuse opacities may reflect edema or pneumonia."),
-]
-NORMAL_IMPRESSION = [
-    "No acute cardiopulmonary process.",
-    "No acute cardiopulmonary abnormality.",
-    "No acute intrathoracic process.",
-    "No evidence of acute disease.",
-    "Normal chest radiograph.",
-    "No acute findings.",
-]
-_CLEAR_LUNGS = [
-    "The lungs are clear.",
-    "Lungs are well expanded and clear.",
-    "The lungs are clear bilaterally.",
-]
-_NEUTRAL = [
-    "The hila are unremarkable.",
-    "Degenerative changes are seen in the thoracic spine.",
-    "The imaged upper abdomen is unremarkable.",
-    "Calcification of the aortic knob is noted.",
-    "Surgical clips are noted in the right upper quadrant.",
-    "Low lung volumes.",
-    "The patient is slightly rotated.",
-    "Mild tortuosity of the thoracic aorta.",
-    "Bilateral nipple shadows are noted.",
-    "Lung volumes are low, with crowding of the bronchovascular markings.",
-    "The aorta is calcified and tortuous.",
-    "There is a small hiatal hernia.",
-    "The trachea is midline.",
-    "Mild degenerative changes of both shoulders.",
-    "Cholecystectomy clips are seen in the right upper quadrant.",
-    "Assessment of the lung apices is limited by overlying soft tissue.",
-    "The study is limited by patient rotation and low lung volumes.",
-    "There is no free air under the diaphragms.",
-    "Mild elevation of the right hemidiaphragm.",
-    "The pulmonary vasculature is within normal limits.",
-    "Evaluation of the left lung base is limited by overlying soft tissue.",
-    "Exaggerated kyphosis of the thoracic spine.",
-    "Dense calcification of the mitral annulus.",
-    "Coarse interstitial markings are chronic.",
-]
-_NEUTRAL_PRIOR = [
-    "Compared to the prior study, there is no significant interval change.",
-    "As compared to the previous radiograph, the lung volumes have slightly decreased.",
-    "Re-demonstration of a rounded density over the left upper abdomen, likely colonic content.",
-    "Otherwise, little change since the prior exam.",
-]
-_NEUTRAL_LATERAL = [
-    "Lateral view is somewhat limited due to overlying motion artifact.",
-    "The lateral view confirms the findings.",
-]
-# Where a category's sentence sits in the findings: devices, lungs, pleura, heart and mediastinum, bones.
-_ORDER = {
-    "Support Devices": 0.0,
-    "Lung Opacity": 1.0,
-    "Consolidation": 1.0,
-    "Pneumonia": 1.2,
-    "Atelectasis": 1.5,
-    "Edema": 2.0,
-    "Lung Lesion": 2.5,
-    "Pleural Effusion": 3.0,
-    "Pneumothorax": 3.5,
-    "Pleural Other": 3.5,
-    "Cardiomegaly": 4.0,
-    "Enlarged Cardiomediastinum": 4.2,
-    "Fracture": 5.0,
-}
-_COMPLAINTS = [
-    "shortness of breath",
-    "chest pain",
-    "fever and cough",
-    "hypoxia",
-    "s/p fall",
-    "tachycardia",
-    "productive cough",
-    "altered mental status",
-    "dyspnea on exertion",
-    "weakness",
-    "hemoptysis",
-    "sepsis",
-    "pre-operative evaluation",
-    "abdominal pain and fever",
-    "syncope",
-]
-_QUESTIONS = [
-    "eval for pneumonia",
-    "evaluate for infiltrate",
-    "assess for interval change",
-    "eval for acute process",
-    "r/o pneumothorax",
-    "eval for effusion",
-    "assess tube placement",
-    "evaluate for edema",
-    "any acute process?",
-]
-_HISTORY_EXTRA = [
-    "History of CHF and COPD on home oxygen.",
-    "Recent intubation for airway protection.",
-    "History of lung cancer status post right upper lobectomy.",
-    "Patient with end-stage renal disease on hemodialysis, now with worsening dyspnea.",
-    "Status post CABG ___ with new onset atrial fibrillation.",
-    "Known metastatic breast cancer, on chemotherapy.",
-    "Recent travel, fevers to 102.",
-    "Transfer from outside hospital for further management.",
-    "Elevated white count and new oxygen requirement.",
-    "Smoker, 40 pack-years.",
-]
-_ORDINALS = ("fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
-_TITLE = " " * 33 + "FINAL REPORT"
-_RULE = "_" * 78
-
-
-def _fill(rng: random.Random, template: str) -> str:
-    if "{" not in template:
-        return template
-    side = rng.choice(_SIDES[:2])
-    sev = rng.choice(_SEV)
-    mild = rng.choice(_MILD)
-    return template.format(
-        side=side,
-        Side=side.capitalize(),
-        sev=sev,
-        Sev=sev.capitalize(),
-        mild=mild,
-        Mild=mild.capitalize(),
-        ordinal=rng.choice(_ORDINALS),
-        size=f"{rng.uniform(0.6, 3.5):.1f}",
-        cm=rng.choice(("3", "4", "4.5", "5")),
-    )
+def _lower_first(text: str) -> str:
+    word = text.split(" ", 1)[0]
+    return text if word.isupper() else text[:1].lower() + text[1:]
 
 
 def wrap(text: str, width: int = 78) -> list[str]:
@@ -506,39 +130,88 @@ def wrap(text: str, width: int = 78) -> list[str]:
     return lines
 
 
-def _category_sentences(rng: random.Random, row) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
-    """Sentences for every mentioned category with their place in the findings: ``(abnormal, negative)``."""
-    values = {name: row[j] for j, name in enumerate(CATEGORIES) if j != NO_FINDING and not math.isnan(row[j])}
-    abnormal: list[tuple[float, str]] = []
-    negatives: list[tuple[float, str]] = []
+def _findings(rng: random.Random, values: dict[str, float], ctx: dict[str, dict], has_prior: bool):
+    """``(findings sentences in rough anatomical order, abnormal sentences)`` for the mentioned categories."""
+    keyed: list[tuple[float, str]] = []
+    abnormal: list[str] = []
     uncertain = [n for n, v in values.items() if v == -1.0]
-    for a, b, template in _VERSUS:
+    for a, b, template in ph.VERSUS:
         if a in uncertain and b in uncertain and rng.random() < 0.6:
-            abnormal.append((1.5, _fill(rng, template)))
+            sentence = _fill(template, ctx[a])
+            keyed.append((1.5, sentence))
+            abnormal.append(sentence)
             uncertain.remove(a)
             uncertain.remove(b)
     for name, v in values.items():
-        if v == 1.0:
-            abnormal.append((_ORDER[name], _fill(rng, rng.choice(POSITIVE[name]))))
-        elif v == -1.0 and name in uncertain:
-            abnormal.append((_ORDER[name], _fill(rng, rng.choice(UNCERTAIN[name]))))
+        if v == 1.0 or (v == -1.0 and name in uncertain):
+            bank = ph.POSITIVE if v == 1.0 else ph.UNCERTAIN
+            sentence = _fill(rng.choice(bank[name]), ctx[name])
+            keyed.append((ph.ORDER[name], sentence))
+            abnormal.append(sentence)
     neg = [n for n, v in values.items() if v == 0.0]
-    combinable = [n for n in neg if n in _NEG_NOUN]
+    combinable = [n for n in neg if n in ph.NEG_NOUN]
     if len(combinable) >= 2 and rng.random() < 0.6:
         rng.shuffle(combinable)
-        nouns = [_NEG_NOUN[n] for n in combinable]
+        nouns = [ph.NEG_NOUN[n] for n in combinable]
         last = rng.choice((" or ", ", or ")) if len(nouns) > 2 else " or "
         head = ", ".join(nouns[:-1]) + last + nouns[-1]
-        negatives.append((3.0, rng.choice(("No ", "There is no ", "No evidence of ")) + head + "."))
+        keyed.append((3.0, rng.choice(("No ", "There is no ", "No evidence of ")) + head + "."))
         neg = [n for n in neg if n not in combinable]
     for name in neg:
-        negatives.append((_ORDER[name], _fill(rng, rng.choice(NEGATIVE[name]))))
-    rng.shuffle(abnormal)
-    return abnormal, negatives
+        keyed.append((ph.ORDER[name], _fill(rng.choice(ph.NEGATIVE[name]), ctx[name])))
+    opacity = ("Atelectasis", "Consolidation", "Edema", "Lung Lesion", "Lung Opacity", "Pneumonia")
+    if all(values.get(c, 0.0) == 0.0 for c in opacity) and rng.random() < 0.6:
+        keyed.append((1.0, rng.choice(ph.CLEAR_LUNGS)))
+    neutral = ph.NEUTRAL + (ph.NEUTRAL_PRIOR if has_prior else [])
+    extra = min(int(rng.expovariate(1 / 1.6)), 8)
+    for template in rng.sample(neutral, extra):
+        keyed.append((rng.uniform(0.0, 6.0), _fill(template, _context(rng, has_prior))))
+    return [t for _, t in sorted((k + rng.uniform(0.0, 1.5), t) for k, t in keyed)], abnormal
 
 
-def _join(rng: random.Random, sentences: list[str], sep: str) -> str:
-    return sep.join(s for s in sentences if s)
+def _impression(rng: random.Random, values: dict[str, float], ctx: dict[str, dict], has_prior: bool):
+    """The impression's items: a summary in its own words, not the findings' sentences."""
+    normal = not any(
+        values.get(c) in (1.0, -1.0) for c in CATEGORIES if c not in ("No Finding", "Support Devices")
+    )
+    if normal:
+        items = [rng.choice(ph.NORMAL_IMPRESSION)]
+        if has_prior and rng.random() < 0.4:
+            items.append(rng.choice(ph.NORMAL_PRIOR))
+        if values.get("Support Devices") == 1.0 and rng.random() < 0.5:
+            items.insert(0, _fill(rng.choice(ph.SUMMARY["Support Devices"]), ctx["Support Devices"]) + ".")
+        return items
+    positive = [
+        c for c in _URGENCY if values.get(c) == 1.0 and (c != "Support Devices" or rng.random() < 0.4)
+    ]
+    covered: set[str] = set()
+    items: list[str] = []
+    for names, template in ph.SUMMARY_COMBINED:
+        if set(names) <= set(positive) - covered and rng.random() < 0.5:
+            items.append(_fill(template, ctx[names[0]]))
+            covered |= set(names)
+    for name in positive:
+        if name in covered:
+            continue
+        phrase = _fill(rng.choice(ph.SUMMARY[name]), ctx[name])
+        if has_prior and name != "Support Devices" and rng.random() < 0.45:
+            phrase = f"{rng.choice(ph.SUMMARY_CHANGE)} {_lower_first(phrase)}"
+        items.append(phrase)
+    for name in (c for c in _URGENCY if values.get(c) == -1.0):
+        noun = _fill(rng.choice(ph.SUMMARY[name]), ctx[name])
+        items.append(rng.choice(ph.SUMMARY_UNCERTAIN).format(noun=_lower_first(noun), Noun=noun))
+    if len(items) > 2 and rng.random() < 0.15:  # a minor finding left to the findings
+        items.pop()
+    if rng.random() < 0.25:
+        for name in ("Pneumothorax", "Pleural Effusion"):
+            if values.get(name) == 0.0:
+                items.append(f"No {ph.NEG_NOUN[name]}")
+    return [item if item.endswith(".") else item + "." for item in items]
+
+
+def _spelling(rng: random.Random, section: str) -> str:
+    names, weights = zip(*ph.SPELLINGS[section])
+    return rng.choices(names, weights)[0]
 
 
 def write_report(
@@ -550,12 +223,14 @@ def write_report(
     has_prior: bool,
     labelled: bool = True,
     description: str | None = None,
+    n_prior: int | None = None,
 ) -> str:
     """A MIMIC-CXR style report whose findings and impression agree with the label ``row`` (14 floats).
 
     Every line starts with a space, blank lines are a single space, lines are at most 79 characters and
     identifiers are ``___``. ``labelled=False`` writes a report with neither findings nor impression (the few
-    studies the CheXpert labeler skipped).
+    studies the CheXpert labeler skipped). ``n_prior`` (the patient's earlier studies) shapes the comparison
+    section ("Multiple prior radiographs, most recently ___").
 
     Examples
     --------
@@ -565,6 +240,7 @@ def write_report(
     >>> "effusion" in text.lower(), max(len(line) for line in text.splitlines()) <= 79
     (True, True)
     """
+    n_prior = (1 if has_prior else 0) if n_prior is None else n_prior
     sep = "  " if rng.random() < 0.6 else " "
     exam = description or ("CHEST (PORTABLE AP)" if portable else "CHEST (PA AND LAT)")
     if portable:
@@ -574,6 +250,7 @@ def write_report(
                 "Portable semi-upright AP view of the chest.",
                 "AP portable upright view of the chest.",
                 "Single frontal view of the chest.",
+                "Supine AP view of the chest.",
             )
         )
     elif n_images >= 2:
@@ -587,48 +264,31 @@ def write_report(
     else:
         technique = rng.choice(("PA view of the chest.", "Single frontal view of the chest."))
     sex = rng.choice(("M", "F", "man", "woman", "male", "female"))
-    complaint = rng.choice(_COMPLAINTS)
+    complaint = rng.choice(ph.COMPLAINTS)
     if len(sex) == 1:
-        indication = f"___{sex} with {complaint}  // {rng.choice(_QUESTIONS)}"
+        indication = f"___{sex} with {complaint}  // {rng.choice(ph.QUESTIONS)}"
     else:
-        indication = f"___-year-old {sex} with {complaint}.{sep}{rng.choice(_QUESTIONS).capitalize()}."
+        indication = f"___-year-old {sex} with {complaint}.{sep}{rng.choice(ph.QUESTIONS).capitalize()}."
     if rng.random() < 0.55:
-        indication = f"{indication}{sep}{rng.choice(_HISTORY_EXTRA)}"
-    comparison = (
-        rng.choice(("___", "Chest radiograph from ___.", "Prior study from ___.", "___ and ___."))
-        if has_prior
-        else rng.choice(("None.", "None", "No prior studies available."))
-    )
-
-    normal = not math.isnan(row[NO_FINDING])
-    keyed, keyed_negatives = _category_sentences(rng, row)
-    abnormal = [sentence for _, sentence in keyed]
-    opacity_family = [
-        _IDX[c] for c in ("Atelectasis", "Consolidation", "Edema", "Lung Lesion", "Lung Opacity", "Pneumonia")
-    ]
-    lungs_clear = all(math.isnan(row[j]) or row[j] == 0.0 for j in opacity_family)
-    keyed = keyed + keyed_negatives
-    if lungs_clear and rng.random() < 0.6:
-        keyed.append((1.0, rng.choice(_CLEAR_LUNGS)))
-    neutral = (
-        _NEUTRAL
-        + (_NEUTRAL_PRIOR if has_prior else [])
-        + (_NEUTRAL_LATERAL if n_images >= 2 and not portable else [])
-    )
-    extra = min(int(rng.expovariate(1 / 3.8)), 24)
-    keyed += [(rng.uniform(0.0, 6.0), sentence) for sentence in rng.sample(neutral, min(extra, len(neutral)))]
-    # roughly anatomical order (devices, lungs, pleura, heart, bones), with some freedom
-    findings = [sentence for _, sentence in sorted((k + rng.uniform(0.0, 1.5), t) for k, t in keyed)]
-    if normal:
-        impression_items = [rng.choice(NORMAL_IMPRESSION)]
-        devices = row[SUPPORT] == 1.0
-        if devices and rng.random() < 0.5:
-            impression_items.insert(0, _fill(rng, rng.choice(POSITIVE["Support Devices"])))
+        indication = f"{indication}{sep}{rng.choice(ph.HISTORY_EXTRA)}"
+    if n_prior >= 2 and rng.random() < 0.5:
+        comparison = rng.choice(
+            (
+                "Multiple prior chest radiographs, most recently ___.",
+                "___ and ___.",
+                "Chest radiographs ___ through ___.",
+            )
+        )
+    elif n_prior:
+        comparison = rng.choice(("___", "Chest radiograph from ___.", "Prior study from ___.", "___."))
     else:
-        impression_items = [s for s in abnormal] or [rng.choice(NORMAL_IMPRESSION)]
-        if rng.random() < 0.3:
-            impression_items = impression_items[: max(1, len(impression_items) - 1)]
-            # the dropped sentence still sits in the findings
+        comparison = rng.choice(("None.", "None", "No prior studies available.", "None available."))
+
+    values = {name: row[j] for j, name in enumerate(CATEGORIES) if j != NO_FINDING and not math.isnan(row[j])}
+    ctx = {name: _context(rng, has_prior) for name in CATEGORIES}
+    findings, abnormal = _findings(rng, values, ctx, has_prior)
+    impression_items = _impression(rng, values, ctx, has_prior)
+    normal = not math.isnan(row[NO_FINDING])
     numbered = len(impression_items) > 1 and rng.random() < 0.35
 
     paragraphs: list[str] = []  # each paragraph wrapped separately; "" makes a blank line
@@ -647,51 +307,14 @@ def write_report(
     def impression_body() -> list[str]:
         if numbered:
             return ["\n".join(f"{i}. {s}" for i, s in enumerate(impression_items, 1))]
-        return [_join(rng, impression_items, sep)]
+        return [sep.join(impression_items)]
 
-    u = rng.random()
-    if rng.random() < 0.05:  # wet read at the top
-        block = _join(rng, abnormal[:2] or [rng.choice(NORMAL_IMPRESSION)], sep)
-        paragraphs.append(
-            f"WET READ: ___ ___ ___ {rng.randint(1, 12)}:{rng.randint(0, 59):02d} {rng.choice(('AM', 'PM'))}"
-        )
-        paragraphs.append(" " + block)
-        paragraphs.append("RULE")
-    elif rng.random() < 0.015:  # the long tail: a lengthy addendum comparing with several priors
-        paragraphs.append(
-            "ADDENDUM:" + sep + _join(rng, rng.sample(_NEUTRAL, rng.randint(8, min(24, len(_NEUTRAL)))), sep)
-        )
-        paragraphs.append("")
-        paragraphs.append(
-            _join(
-                rng,
-                ["Additional comparison was made with studies from ___, ___ and ___."]
-                + rng.sample(_NEUTRAL, rng.randint(4, min(20, len(_NEUTRAL)))),
-                sep,
-            )
-        )
-        paragraphs.append("")
-        paragraphs.append("RULE")
-    elif rng.random() < 0.02:
-        paragraphs.append(
-            "ADDENDUM:"
-            + sep
-            + rng.choice(
-                (
-                    "The findings were discussed with Dr. ___ by Dr. ___ on the telephone on ___ at ___.",
-                    (
-                        "Of note, the study was reviewed again at the request of the clinical team; "
-                        "the impression is unchanged."
-                    ),
-                    "Correction: the comparison study is dated ___.",
-                )
-            )
-        )
-        paragraphs.append("")
-        paragraphs.append("RULE")
+    _preface(rng, paragraphs, abnormal, sep, n_prior > 0)
     if rng.random() < 0.93:
         paragraphs.append("TITLE")
 
+    structure = rng.choices([s for s, _ in _STRUCTURES], [w for _, w in _STRUCTURES])[0]
+    p_exam, p_tech, p_ind, p_hist, p_comp = _HEADERS[structure]
     if not labelled:
         header_inline("EXAMINATION", exam)
         header_inline("INDICATION", indication)
@@ -700,60 +323,65 @@ def write_report(
         paragraphs.append(
             "NOTIFICATION:" + sep + "The study was not interpreted; see the separate report ___."
         )
-    elif u < 0.45:  # modern full template
-        header_inline("EXAMINATION", exam)
-        header_inline("INDICATION", indication)
-        header_inline("TECHNIQUE", technique)
-        header_inline("COMPARISON", comparison)
-        if rng.random() < 0.5:
-            header_block("FINDINGS", _paragraphs(rng, findings, sep))
-        else:
-            header_inline("FINDINGS", _join(rng, findings, sep))
-        header_block("IMPRESSION", impression_body())
-    elif u < 0.72:  # older template: history, comparison, findings, impression
-        name = rng.choice(("HISTORY", "CLINICAL HISTORY", "REASON FOR EXAM", "INDICATION", "HISTORY"))
-        header_inline(name, indication)
-        if rng.random() < 0.7:
-            header_inline("COMPARISON", comparison)
-        header_inline("FINDINGS", _join(rng, [technique] + findings, sep))
-        header_inline(
-            rng.choice(("IMPRESSION", "IMPRESSION", "CONCLUSION")), _join(rng, impression_items, sep)
-        )
-    elif u < 0.8:  # impression only
-        header_inline(rng.choice(("INDICATION", "HISTORY")), indication)
-        header_inline("COMPARISON", comparison)
-        name = rng.choice(("IMPRESSION", "FINDINGS AND IMPRESSION", "IMPRESSION"))
-        header_block(name, [_join(rng, [technique] + findings, sep)])
-    elif u < 0.94:  # findings only
-        header_inline("EXAMINATION", exam)
-        header_inline("INDICATION", indication)
-        header_inline("COMPARISON", comparison)
-        header_block("FINDINGS", _paragraphs(rng, findings, sep))
-    else:  # no headers at all: the last paragraph carries the impression
+        return _render(paragraphs)
+    if structure == "plain":  # no headers at all: the last paragraph carries the impression
         compared = (
             rng.choice(("Comparison is made to ___.", "Compared to ___."))
-            if has_prior
+            if n_prior
             else rng.choice(("No prior.", ""))
         )
-        paragraphs.append(f"{technique}{sep}{compared}".rstrip())
-        paragraphs.append("")
-        paragraphs.append(_join(rng, findings, sep))
-        paragraphs.append("")
-        paragraphs.append(_join(rng, impression_items, sep))
-        paragraphs.append("")
-    if labelled and not normal and rng.random() < 0.06:
-        name = rng.choice(("RECOMMENDATION(S)", "RECOMMENDATION(S)", "RECOMMENDATIONS"))
-        header_inline(
-            name,
-            rng.choice(
-                (
-                    "Follow-up chest radiograph after treatment is recommended.",
-                    "Chest CT is recommended for further evaluation.",
-                    "Repeat radiograph in ___ weeks.",
-                )
-            ),
-        )
-    if labelled and (row[_IDX["Pneumothorax"]] == 1.0 or (not normal and rng.random() < 0.05)):
+        paragraphs += [
+            f"{technique}{sep}{compared}".rstrip(),
+            "",
+            sep.join(findings),
+            "",
+            sep.join(impression_items),
+            "",
+        ]
+    else:
+        if rng.random() < p_exam:
+            header_inline(_spelling(rng, "EXAMINATION"), exam)
+        has_ind = rng.random() < p_ind
+        has_hist = rng.random() < p_hist or (structure != "modern" and not has_ind)
+        if has_hist and structure == "modern":
+            header_inline(_spelling(rng, "HISTORY"), indication)
+        if has_ind:
+            header_inline(_spelling(rng, "INDICATION"), indication)
+        if has_hist and structure != "modern":
+            text = indication if not has_ind else rng.choice(ph.HISTORY_EXTRA)
+            header_inline(_spelling(rng, "HISTORY"), text)
+        if rng.random() < p_tech:
+            header_inline(_spelling(rng, "TECHNIQUE"), technique)
+        if rng.random() < p_comp:
+            header_inline(_spelling(rng, "COMPARISON"), comparison)
+        if structure in ("modern", "findings"):
+            name = _spelling(rng, "FINDINGS")
+            if rng.random() < 0.5:
+                header_block(name, _paragraphs(rng, findings, sep))
+            else:
+                header_inline(name, sep.join(findings))
+        elif structure == "older":
+            header_inline(_spelling(rng, "FINDINGS"), sep.join([technique] + findings))
+        elif rng.random() < 0.2:  # the findings under a header naming the study
+            header_inline(rng.choice(ph.STUDY_HEADERS), sep.join(findings))
+            findings = []
+        if structure == "impression" and findings:  # the findings text sits in the impression
+            impression_items = [technique] + findings + impression_items
+            numbered_here = False
+        else:
+            numbered_here = numbered
+        if structure != "findings":
+            name = _spelling(rng, "IMPRESSION")
+            if structure == "impression" and rng.random() < 0.0015:
+                name = "FINDINGS AND IMPRESSION"
+            if numbered_here or rng.random() < 0.5:
+                header_block(name, impression_body() if numbered_here else [sep.join(impression_items)])
+            else:
+                header_inline(name, sep.join(impression_items))
+    if not normal and rng.random() < 0.016:
+        name = "RECOMMENDATION(S)" if rng.random() < 0.75 else "RECOMMENDATIONS"
+        header_inline(name, rng.choice(ph.RECOMMENDATIONS))
+    if values.get("Pneumothorax") == 1.0 and rng.random() < 0.35 or (not normal and rng.random() < 0.025):
         header_inline(
             "NOTIFICATION",
             "The findings were discussed with ___, M.D. by ___, M.D. on the "
@@ -764,11 +392,29 @@ def write_report(
     return _render(paragraphs)
 
 
+def _preface(rng: random.Random, paragraphs: list[str], abnormal: list[str], sep: str, prior: bool) -> None:
+    """A wet read or an addendum at the top, above a line of underscores, for a few reports (comparisons
+    only when the patient has an earlier study)."""
+    if rng.random() < 0.05:
+        block = sep.join(abnormal[:2] or [rng.choice(ph.NORMAL_IMPRESSION)])
+        when = f"{rng.randint(1, 12)}:{rng.randint(0, 59):02d} {rng.choice(('AM', 'PM'))}"
+        paragraphs += [f"WET READ: ___ ___ ___ {when}", " " + block, "RULE"]
+    elif prior and rng.random() < 0.02:  # the long tail: a lengthy addendum comparing with several priors
+        first = sep.join(_fill(t, _context(rng, True)) for t in rng.sample(ph.NEUTRAL, rng.randint(8, 20)))
+        second = sep.join(
+            ["Additional comparison was made with studies from ___, ___ and ___."]
+            + [_fill(t, _context(rng, True)) for t in rng.sample(ph.NEUTRAL, rng.randint(4, 16))]
+        )
+        paragraphs += ["ADDENDUM:" + sep + first, "", second, "", "RULE"]
+    elif rng.random() < 0.02:
+        paragraphs += ["ADDENDUM:" + sep + rng.choice(ph.ADDENDA[: 3 if prior else 2]), "", "RULE"]
+
+
 def _paragraphs(rng: random.Random, sentences: list[str], sep: str) -> list[str]:
     if len(sentences) <= 2 or rng.random() < 0.6:
-        return [_join(rng, sentences, sep)]
+        return [sep.join(sentences)]
     cut = rng.randrange(1, len(sentences))
-    return [_join(rng, sentences[:cut], sep), _join(rng, sentences[cut:], sep)]
+    return [sep.join(sentences[:cut]), sep.join(sentences[cut:])]
 
 
 def _render(paragraphs: list[str]) -> str:
@@ -779,9 +425,9 @@ def _render(paragraphs: list[str]) -> str:
         if para == "":
             lines.append(" ")
         elif para == "TITLE":
-            lines.append(_TITLE)
+            lines.append(ph.TITLE)
         elif para == "RULE":
-            lines.append(" " + _RULE)
+            lines.append(" " + ph.RULE)
         else:
             for raw in para.split("\n"):
                 indent = " " if raw.startswith(" ") else ""
