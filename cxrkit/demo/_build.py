@@ -57,6 +57,7 @@ from ..errors import DemoError, DemoExistsError
 from ._images import write_images
 from ._labels import CATEGORIES, make_labels, negbio_from
 from ._machines import EXPLICIT_LE, draw_machines, transfer_syntaxes
+from ._mimic_iv import films_from_metadata, write_mimic_iv
 from ._reports import write_report
 
 __all__ = [
@@ -677,7 +678,9 @@ def make_demo(
         ``dest/mimic-cxr/2.1.0/`` (DICOM, reports, the reports zip, the ``cxr-*`` lists) and
         ``dest/mimic-cxr-jpg/2.1.0/`` (the JPGs made from the DICOMs by the published recipe, metadata,
         labels, split, ``IMAGE_FILENAMES``, the labelled test set), each with its ``LICENSE.txt`` and
-        ``SHA256SUMS.txt``; with ``flavor="jpg"`` only the JPG project. ``"single"``: everything in ``dest``.
+        ``SHA256SUMS.txt``; with ``flavor="jpg"`` only the JPG project. Beside them, a MIMIC-IV-shaped
+        ``dest/mimiciv/3.1/`` (hosp, icu) and ``dest/mimic-iv-ed/2.2/`` for the same patients
+        (:func:`cxrkit.demo.make_mimic_iv_demo`). ``"single"``: the CXR files in ``dest``, no MIMIC-IV.
     workers
         Processes writing the images (``None``: one for small demos, else the usable CPUs up to 8). The bytes
         do not depend on it.
@@ -704,7 +707,7 @@ def make_demo(
     >>> dest = pathlib.Path(tmp.name) / "demo"
     >>> root = make_demo(dest, subjects=2, image_scale=0.05)
     >>> sorted(str(p.relative_to(root)) for p in root.glob("*/*"))
-    ['mimic-cxr-jpg/2.1.0', 'mimic-cxr/2.1.0']
+    ['mimic-cxr-jpg/2.1.0', 'mimic-cxr/2.1.0', 'mimic-iv-ed/2.2', 'mimiciv/3.1']
     >>> (root / "mimic-cxr-jpg/2.1.0/IMAGE_FILENAMES").read_text().splitlines()[0].endswith(".jpg")
     True
     >>> make_demo(dest, subjects=2, flavor="jpg")  # doctest: +ELLIPSIS
@@ -806,6 +809,8 @@ def _write_demo(
     _finish_project(jpg, _license_text("MIMIC-CXR-JPG", flavor, subjects, seed, layout_))
     if cxr is not None:
         _finish_project(cxr, _license_text("MIMIC-CXR", flavor, subjects, seed, layout_))
+    # MIMIC-IV beside the projects, as physionet.org/files holds it: admissions, ICU and ED stays
+    write_mimic_iv(films_from_metadata(every[METADATA]), root, seed=seed)
 
 
 def _write_project(

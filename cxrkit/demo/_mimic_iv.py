@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from .. import layout
+from .. import layout, tables
 from ..errors import DemoExistsError
 
 MIMIC_IV_RELEASE, MIMIC_IV_ED_RELEASE = "3.1", "2.2"
@@ -204,27 +204,18 @@ def _write(rows: list[dict[str, Any]], name: str, path: Path) -> None:
         fh.write(data)
 
 
-def make_mimic_iv_demo(ds: Any, dest: str | os.PathLike, *, seed: int = 0, overwrite: bool = False) -> Path:
-    """Write a MIMIC-IV-shaped copy for the patients of the CXR copy ``ds`` into ``dest``.
-
-    ``dest`` is the folder above the projects: ``dest/mimiciv/3.1/`` and ``dest/mimic-iv-ed/2.2/`` are
-    written (for the demo's default layout, the folder holding ``mimic-cxr/`` and ``mimic-cxr-jpg/``, where
-    :func:`cxrkit.mimic_iv.find_mimic_iv` looks). Returns ``dest``.
-
-    Examples
-    --------
-    >>> import cxrkit, tempfile, pathlib
-    >>> top = make_mimic_iv_demo(cxrkit.open_dataset(), pathlib.Path(tempfile.mkdtemp()))
-    >>> sorted(p.relative_to(top).as_posix() for p in top.rglob("*.csv.gz"))[:2]
-    ['mimic-iv-ed/2.2/ed/edstays.csv.gz', 'mimiciv/3.1/hosp/admissions.csv.gz']
-    """
-    dest = Path(dest)
-    hosp = dest / layout.MIMIC_IV_PROJECTS[0] / MIMIC_IV_RELEASE
-    ed = dest / layout.MIMIC_IV_ED_PROJECTS[0] / MIMIC_IV_ED_RELEASE
-    if (hosp.exists() or ed.exists()) and not overwrite:
-        raise DemoExistsError(f"{hosp} already exists; pass overwrite=True to write it again")
-    films = (
-        ds.images()
+def films_from_metadata(meta: pl.DataFrame) -> pl.DataFrame:
+    """Per study, from a metadata table (StudyDate as ``YYYYMMDD`` or a date, StudyTime as the float or a
+    time): ``subject_id, study_id, when`` (a datetime; noon when the time is missing) and ``portable`` (an
+    AP image), sorted by patient and time."""
+    date = pl.col("StudyDate")
+    if meta.schema["StudyDate"] != pl.Date:
+        date = date.cast(pl.String).str.to_date("%Y%m%d", strict=False)
+    time = pl.col("StudyTime")
+    if meta.schema["StudyTime"] != pl.Time:
+        time = tables.study_time_expr(time)
+    return (
+        meta.with_columns(date.alias("StudyDate"), time.alias("StudyTime"))
         .filter(pl.col("StudyDate").is_not_null())
         .group_by("subject_id", "study_id")
         .agg(
@@ -235,8 +226,14 @@ def make_mimic_iv_demo(ds: Any, dest: str | os.PathLike, *, seed: int = 0, overw
             (pl.col("ViewPosition") == "AP").any().alias("portable"),
         )
         .sort("subject_id", "when", "study_id")
-        .collect()
     )
+
+
+def write_mimic_iv(films: pl.DataFrame, dest: Path, *, seed: int = 0) -> Path:
+    """Write ``dest/mimiciv/3.1/`` and ``dest/mimic-iv-ed/2.2/`` for the studies of ``films``
+    (:func:`films_from_metadata`); returns ``dest``."""
+    hosp = dest / layout.MIMIC_IV_PROJECTS[0] / MIMIC_IV_RELEASE
+    ed = dest / layout.MIMIC_IV_ED_PROJECTS[0] / MIMIC_IV_ED_RELEASE
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _COLUMNS}
     ids = _Ids()
     for (subject,), group in films.group_by(["subject_id"], maintain_order=True):
@@ -250,3 +247,27 @@ def make_mimic_iv_demo(ds: Any, dest: str | os.PathLike, *, seed: int = 0, overw
         _write(rows[name], name, hosp / rel / f"{name}.csv.gz")
     _write(rows["edstays"], "edstays", ed / "ed" / "edstays.csv.gz")
     return dest
+
+
+def make_mimic_iv_demo(ds: Any, dest: str | os.PathLike, *, seed: int = 0, overwrite: bool = False) -> Path:
+    """Write a MIMIC-IV-shaped copy for the patients of the CXR copy ``ds`` into ``dest``.
+
+    ``dest`` is the folder above the projects: ``dest/mimiciv/3.1/`` and ``dest/mimic-iv-ed/2.2/`` are
+    written (for the demo's default layout, the folder holding ``mimic-cxr/`` and ``mimic-cxr-jpg/``, where
+    :func:`cxrkit.mimic_iv.find_mimic_iv` looks; :func:`cxrkit.demo.make_demo` writes it there already).
+    Returns ``dest``.
+
+    Examples
+    --------
+    >>> import cxrkit, tempfile, pathlib
+    >>> top = make_mimic_iv_demo(cxrkit.open_dataset(), pathlib.Path(tempfile.mkdtemp()))
+    >>> sorted(p.relative_to(top).as_posix() for p in top.rglob("*.csv.gz"))[:2]
+    ['mimic-iv-ed/2.2/ed/edstays.csv.gz', 'mimiciv/3.1/hosp/admissions.csv.gz']
+    """
+    dest = Path(dest)
+    hosp = dest / layout.MIMIC_IV_PROJECTS[0] / MIMIC_IV_RELEASE
+    ed = dest / layout.MIMIC_IV_ED_PROJECTS[0] / MIMIC_IV_ED_RELEASE
+    if (hosp.exists() or ed.exists()) and not overwrite:
+        raise DemoExistsError(f"{hosp} already exists; pass overwrite=True to write it again")
+    meta = ds.images().select("subject_id", "study_id", "StudyDate", "StudyTime", "ViewPosition").collect()
+    return write_mimic_iv(films_from_metadata(meta), dest, seed=seed)
