@@ -15,10 +15,21 @@ from cxrkit.mimic_iv import TABLES, open_mimic_iv
 
 @pytest.fixture
 def top(demo_projects, tmp_path):
-    """The demo's two CXR projects with a MIMIC-IV copy beside them, as physionet.org/files holds them."""
-    shutil.copytree(demo_projects, tmp_path / "files")
+    """The demo's two CXR projects with a MIMIC-IV copy beside them, as physionet.org/files holds them
+    (written here again from the CXR copy: the same bytes as the demo's own)."""
+    for project in ("mimic-cxr", "mimic-cxr-jpg"):
+        shutil.copytree(demo_projects / project, tmp_path / "files" / project)
     make_mimic_iv_demo(cxrkit.open_dataset(demo_projects), tmp_path / "files")
     return tmp_path / "files"
+
+
+def test_the_demo_has_mimic_iv_beside_its_projects(demo_projects, top):
+    rels = (p.relative_to(top) for p in top.rglob("*.csv.gz"))
+    written = sorted(rel for rel in rels if rel.parts[0] in ("mimiciv", "mimic-iv-ed"))
+    theirs = {p.relative_to(demo_projects): p for p in demo_projects.rglob("*.csv.gz")}
+    assert len(written) == 4
+    for rel in written:
+        assert (top / rel).read_bytes() == theirs[rel].read_bytes(), rel
 
 
 def test_the_dataset_finds_mimic_iv_beside_its_projects(top, tmp_path):
@@ -32,9 +43,9 @@ def test_the_dataset_finds_mimic_iv_beside_its_projects(top, tmp_path):
     assert len(copies) == 1  # cached like the CXR tables, in the dataset's cache, outside the copy
 
 
-def test_a_copy_without_mimic_iv_beside_says_how_to_name_one(demo_projects):
+def test_a_copy_without_mimic_iv_beside_says_how_to_name_one(demo_dicom):
     with pytest.raises(MissingFileError, match=r"no MIMIC-IV copy beside .*ds.mimic_iv\("):
-        cxrkit.open_dataset(demo_projects).mimic_iv()
+        cxrkit.open_dataset(demo_dicom).mimic_iv()
 
 
 def test_types_follow_the_documentation(top):
