@@ -1,0 +1,443 @@
+"""The official sectioned file, reproduced: what ``create_section_files.py`` writes as
+``mimic_cxr_sectioned.csv`` (columns ``study, impression, findings, last_paragraph, comparison``).
+
+The rules were written from a reading of the public source, no code taken from it: the MIMIC-CXR project's
+``txt/create_section_files.py`` and ``txt/section_parser.py`` (repository MIT-LCP/mimic-cxr; the same files
+are mirrored in MIT-LCP/mimic-code, ``txt/create_section_files.py``, ``txt/section_parser.py`` and
+``mimic-iv-cxr/txt/section_parser.py``, which differ only in an offset the sectioned file does not use). The
+54 special-cased study ids (:data:`OFFICIAL_SECTION_OVERRIDES`, :data:`OFFICIAL_SPAN_OVERRIDES`) are the two
+tables of ``custom_mimic_cxr_rules()`` in that ``txt/section_parser.py``.
+
+* :func:`official_split` - the official parser on one report (a plain loop; the reference).
+* :func:`official_frame` - the same, vectorised over a frame of texts with polars expressions.
+* :func:`official_sections` - the rows of ``mimic_cxr_sectioned.csv`` for a corpus (a folder, the reports
+  zip, or a frame of texts), in the official script's order; :func:`write_sectioned_csv` writes them with
+  the official script's CSV settings, byte for byte.
+
+The official rules (each shown in :func:`official_split`):
+
+1. The file is read as text with universal newlines (``\\r\\n`` and ``\\r`` become ``\\n``).
+2. A header is a line break, **one** space, a run of ``[A-Z ()/,-]`` and a colon, then one whitespace
+   character (Python's ``\\s``; a line break counts). A header on the first line (no line break before it)
+   or in mixed case is not seen. Headers are searched left to right without overlap: when the whitespace
+   after a colon is the line break itself, a header on the very next line is not seen (it stays text).
+3. The text before the first header is the ``preamble`` (up to and including the line break and space that
+   open the header); a report without any header is one section named ``full report``. A section's text runs
+   from after its header's whitespace character up to the line break opening the next header.
+4. Header names are lower-cased, stripped and folded: the synonym table (:data:`OFFICIAL_SYNONYMS`), else
+   the first of impression, findings, history, comparison, addendum contained in the name, else
+   ``findings`` if the name holds a phrase describing the study (``chest``, ``portable``, ``pa and
+   lateral``, ...), else the name as it is.
+5. Impression and findings sections whose text is only whitespace are removed.
+6. When no impression and no findings remain, and the last section holds ``"\\n \\n"`` (a line holding
+   exactly one space, the MIMIC blank line; ``"\\n\\n"`` or ``"\\n  \\n"`` do not count), the text after its
+   first such blank line becomes a new last section, ``last_paragraph``, and the section keeps the text
+   before it.
+7. Each column is the text of the **last** section of that name, stripped of whitespace (Python's
+   ``str.strip``); absent sections are empty.
+8. The 54 special-cased studies are left out of ``mimic_cxr_sectioned.csv`` (the script writes them only to
+   its other files, and stops with an error when one of them lacks the named section).
+
+Examples
+--------
+>>> text = " FINAL REPORT\\n INDICATION: Cough.\\n \\n FINDINGS: No effusion.\\n \\n IMPRESSION: Normal.\\n"
+>>> official_row(text)
+{'impression': 'Normal.', 'findings': 'No effusion.', 'last_paragraph': None, 'comparison': None}
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from ..errors import ReportReadError, require_columns
+from .corpus import read_reports
+from .sections import SECTION_SYNONYMS
+
+__all__ = [
+    "OFFICIAL_COLUMNS",
+    "OFFICIAL_SECTION_OVERRIDES",
+    "OFFICIAL_SPAN_OVERRIDES",
+    "OFFICIAL_SYNONYMS",
+    "PYTHON_WHITESPACE",
+    "official_frame",
+    "official_row",
+    "official_section_name",
+    "official_sections",
+    "official_split",
+    "write_sectioned_csv",
+]
+
+#: The columns of ``mimic_cxr_sectioned.csv``, in order.
+OFFICIAL_COLUMNS = ("study", "impression", "findings", "last_paragraph", "comparison")
+_OUT = OFFICIAL_COLUMNS[1:]
+_BODY = ("impression", "findings")
+
+#: Every character Python's ``str.isspace`` (hence ``str.strip`` and ``re``'s ``\\s``) calls whitespace; the
+#: official parser strips and matches with these (note ``\\x1c``-``\\x1f``, which other engines do not count).
+PYTHON_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+#: The official synonym table: the kit's :data:`~cxrkit.reports.SECTION_SYNONYMS` as the official parser
+#: spells its values (``recommendations``, ``wet read``), with its ``ndication`` -> ``impression`` entry and
+#: without the kit's own ``indications`` entry.
+OFFICIAL_SYNONYMS: dict[str, str] = {
+    k: {"recommendation": "recommendations", "wet_read": "wet read"}.get(v, v)
+    for k, v in SECTION_SYNONYMS.items()
+    if k != "indications"
+} | {"ndication": "impression"}
+
+_MAIN_WORDS = ("impression", "findings", "history", "comparison", "addendum")
+_STUDY_PHRASES = re.compile(
+    "chest|portable|pa and lateral|lateral and pa|ap and lateral|lateral and ap|frontal and|two views|"
+    "frontal view|pa view|ap view|one view|lateral view|bone window|frontal upright|frontal semi-upright|"
+    "ribs|pa and lat"
+)
+
+#: Special case 1 of the official script: study id -> the section whose text it takes as the conclusion.
+#: These studies are not in ``mimic_cxr_sectioned.csv``.
+OFFICIAL_SECTION_OVERRIDES: dict[int, str] = {
+    50913680: "recommendations",
+    59363654: "examination",
+    59279892: "technique",
+    59768032: "recommendations",
+    57936451: "indication",
+    50058765: "indication",
+    53356173: "examination",
+    53202765: "technique",
+    50808053: "technique",
+    51966317: "indication",
+    50743547: "examination",
+    56451190: "note",
+    59067458: "recommendations",
+    59215320: "examination",
+    55124749: "indication",
+    54365831: "indication",
+    59087630: "recommendations",
+    58157373: "recommendations",
+    56482935: "recommendations",
+    58375018: "recommendations",
+    54654948: "indication",
+    55157853: "examination",
+    51491012: "history",
+}
+#: Special case 2 of the official script: study id -> the character span of the report it takes as the
+#: conclusion (``(0, 0)``: "no findings at all in the entire report"). Not in ``mimic_cxr_sectioned.csv``.
+OFFICIAL_SPAN_OVERRIDES: dict[int, tuple[int, int]] = {
+    50525523: (201, 349),
+    57564132: (233, 554),
+    59982525: (313, 717),
+    53488209: (149, 475),
+    54875119: (234, 988),
+    50196495: (59, 399),
+    56579911: (59, 218),
+    52648681: (292, 631),
+    59889364: (172, 453),
+    53514462: (73, 377),
+    59505494: (59, 450),
+    53182247: (59, 412),
+    51410602: (47, 320),
+    56412866: (522, 822),
+    54986978: (59, 306),
+    59003148: (262, 505),
+    57150433: (61, 394),
+    56760320: (219, 457),
+    59562049: (158, 348),
+    52674888: (145, 296),
+    55258338: (192, 568),
+    59330497: (140, 655),
+    52119491: (179, 454),
+    58235663: (0, 0),
+    50798377: (0, 0),
+    54168089: (0, 0),
+    53071062: (0, 0),
+    56724958: (0, 0),
+    54231141: (0, 0),
+    53607029: (0, 0),
+    52035334: (0, 0),
+}
+_SPECIAL = sorted(OFFICIAL_SECTION_OVERRIDES.keys() | OFFICIAL_SPAN_OVERRIDES.keys())
+
+_WS_CLASS_PY = "[" + "".join(f"\\u{ord(c):04x}" for c in PYTHON_WHITESPACE) + "]"
+_HEADER_RE = re.compile(r"\n ([A-Z ()/,-]+):" + _WS_CLASS_PY)
+_HEADER_FAST = r"\n ([A-Z ()/,-]+):\s"  # polars: Unicode \s, Python's but for \x1c-\x1f
+_BLANK = "\n \n"
+_CODE = {name: i for i, name in enumerate(_OUT)}  # impression, findings first: rule 5's "body" sections
+_OTHER = len(_OUT)
+
+
+def official_section_name(header: str) -> str:
+    """The official parser's name for a header (the text between the line's space and the colon).
+
+    Examples
+    --------
+    >>> [official_section_name(h) for h in ("CLINICAL HISTORY", " IMPRESSION ", "PA AND LAT CHEST", "NOTE")]
+    ['history', 'impression', 'findings', 'note']
+    >>> official_section_name("NDICATION")  # a typo the official table folds to impression
+    'impression'
+    """
+    name = header.lower().strip()
+    if name in OFFICIAL_SYNONYMS:
+        return OFFICIAL_SYNONYMS[name]
+    for word in _MAIN_WORDS:
+        if word in name:
+            return word
+    return "findings" if _STUDY_PHRASES.search(name) else name
+
+
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def official_split(text: str) -> list[tuple[str, str]]:
+    """The official parser's sections of one report: ``(name, raw text)`` in report order, after its removal
+    of empty impression / findings sections and its ``last_paragraph`` rule (rules 1-6 of the module).
+
+    Examples
+    --------
+    Rules 2-4, the preamble keeps the line break and space that open the first header:
+
+    >>> official_split(" FINAL REPORT\\n CLINICAL HISTORY: Cough.\\n IMPRESSION: Clear.\\n")
+    [('preamble', ' FINAL REPORT\\n '), ('history', 'Cough.'), ('impression', 'Clear.\\n')]
+
+    Rule 2, a header right below a header whose colon ends its line is not seen:
+
+    >>> official_split(" FINAL REPORT\\n INDICATION:\\n IMPRESSION: Clear.\\n")
+    [('preamble', ' FINAL REPORT\\n '), ('indication', ' IMPRESSION: Clear.\\n')]
+
+    Rules 5-6, an empty impression is removed and the last section's text after its first blank line is the
+    last paragraph:
+
+    >>> official_split(" FINAL REPORT\\n COMPARISON: None.\\n \\n Clear.\\n IMPRESSION: \\n")
+    [('preamble', ' FINAL REPORT\\n '), ('comparison', 'None.'), ('last_paragraph', ' Clear.')]
+    """
+    text = _newlines(text)
+    found = list(_HEADER_RE.finditer(text))
+    if not found:
+        pieces = [("full report", text)]
+    else:
+        pieces = [("preamble", text[: found[0].start(1)])]
+        ends = [m.start() for m in found[1:]] + [len(text)]
+        pieces += [(official_section_name(m.group(1)), text[m.end() : end]) for m, end in zip(found, ends)]
+    pieces = [(n, t) for n, t in pieces if n not in _BODY or t.strip()]
+    if not any(n in _BODY for n, _ in pieces) and _BLANK in pieces[-1][1]:
+        name, last = pieces[-1]
+        head, rest = last.split(_BLANK, 1)
+        pieces[-1:] = [(name, head), ("last_paragraph", rest)]
+    return pieces
+
+
+def official_row(text: str) -> dict[str, str | None]:
+    """The four text columns of the official file for one report (rule 7): the last section of each name,
+    stripped; ``None`` when absent.
+
+    Examples
+    --------
+    >>> official_row(" FINAL REPORT\\n IMPRESSION: First.\\n IMPRESSION:  Second. \\n")["impression"]
+    'Second.'
+    >>> official_row("   FINAL REPORT\\n PORTABLE CHEST\\n \\n No pneumothorax.\\n")["last_paragraph"]
+    'No pneumothorax.'
+    """
+    row: dict[str, str | None] = dict.fromkeys(_OUT)
+    for name, body in official_split(text):
+        if name in row:
+            row[name] = body.strip()
+    return row
+
+
+# --- the same rules over a frame ------------------------------------------------------------------------
+
+
+def official_frame(texts: pl.Series) -> pl.DataFrame:
+    """:func:`official_row` for every text of a series, vectorised: a frame of the four text columns, one
+    row per text in order (a null text gives nulls).
+
+    Headers are marked and the texts split at the marks, one row per section; the names are folded once per
+    distinct header. Texts holding the marks themselves or the control characters Python counts as
+    whitespace and polars does not (``\\x1c``-``\\x1f``) take :func:`official_row`.
+
+    Examples
+    --------
+    >>> official_frame(pl.Series([" X\\n FINDINGS: Clear.\\n", None])).rows()
+    [(None, 'Clear.', None, None), (None, None, None, None)]
+    """
+    n = len(texts)
+    text = texts.cast(pl.String).alias("text")
+    if text.str.contains("\r", literal=True).any():
+        text = text.str.replace_all("\r\n", "\n", literal=True).str.replace_all("\r", "\n", literal=True)
+    odd = text.str.contains("[\x1c-\x1f]").fill_null(False)
+    plain = text.zip_with(~odd, pl.Series([None], dtype=pl.String)) if odd.any() else text
+    # without \x1c-\x1f, polars' \s and strip_chars() are Python's. Each header becomes "\x1e<name>\x1e", so
+    # a report's pieces alternate: text before the first header, name, text, name, text, ...
+    marked = pl.LazyFrame({"t": plain}).select(
+        pl.col("t").str.replace_all(_HEADER_FAST, "\x1e${1}\x1e").str.split("\x1e")
+    )
+    marked = marked.collect(engine="streaming")["t"]
+    lengths = marked.list.len().fill_null(0).to_numpy()
+    piece = marked.explode().drop_nulls() if lengths.min(initial=1) == 0 else marked.explode()
+    row = np.repeat(np.arange(n, dtype=np.uint32), lengths)
+    start = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    index = np.arange(len(row)) - start  # the piece's place in its report
+    header = piece.shift(1)
+    keep = pl.Series(index % 2 == 0)  # the texts; each one's header is the piece before it
+    row, index = row[index % 2 == 0], index[index % 2 == 0]
+    header, body = header.filter(keep), piece.filter(keep)
+    opening = np.flatnonzero(index == 0)
+    header = header.scatter(opening, None)  # the first piece has no header (not the previous report's text)
+    # the names as codes: the four columns' names, and 4 for any other (the preamble, the full report, ...)
+    codes = {h: _CODE.get(official_section_name(h), _OTHER) for h in header.unique().drop_nulls().to_list()}
+    code = header.replace_strict(codes, default=_OTHER, return_dtype=pl.UInt8)
+    headed = opening[lengths[row[opening]] > 1]  # its preamble ends with the line break and space of a header
+    body = body.scatter(headed, body.gather(headed) + "\n ")
+    pieces = pl.DataFrame({"row": row, "code": code, "body": body})
+    # rule 5: empty impression / findings removed
+    is_body = pl.col("code") <= _CODE["findings"]
+    pieces = pieces.filter(~(is_body & (pl.col("body").str.strip_chars() == "")))
+    # rule 6: a last paragraph for the reports left without impression and findings
+    has_body = np.zeros(n, dtype=bool)
+    has_body[pieces.filter(is_body)["row"].to_numpy()] = True
+    rows = pieces["row"]
+    last = rows.is_last_distinct() & ~pl.Series(has_body).gather(rows)
+    at = (last & pieces["body"].str.contains(_BLANK, literal=True)).arg_true()
+    halves = pieces["body"].gather(at).str.splitn(_BLANK, 2).struct.unnest()
+    paragraphs = pl.DataFrame(
+        {
+            "row": rows.gather(at),
+            "code": pl.repeat(_CODE["last_paragraph"], len(at), dtype=pl.UInt8, eager=True),
+            "body": halves["field_1"],
+        }
+    )
+    pieces = pieces.with_columns(pieces["body"].scatter(at, halves["field_0"]))
+    # rule 7: the last section of each name, stripped
+    columns = []
+    for col in _OUT:
+        part = (paragraphs if col == "last_paragraph" else pieces).filter(pl.col("code") == _CODE[col])
+        part = part.filter(part["row"].is_last_distinct())
+        values = part["body"].str.strip_chars()
+        columns.append(
+            pl.repeat(None, n, dtype=pl.String, eager=True).alias(col).scatter(part["row"], values)
+        )
+    out = pl.DataFrame(columns)
+    if odd.any():
+        where = odd.arg_true()
+        rows = [official_row(t) for t in text.gather(where).to_list()]
+        out = out.with_columns(
+            out[c].scatter(where, pl.Series([r[c] for r in rows], dtype=pl.String)) for c in _OUT
+        )
+    return out
+
+
+# --- the official file ------------------------------------------------------------------------------------
+
+Order = Literal["auto", "listdir", "sorted", "keep"]
+
+
+def _listdir_rank(root: Path, paths: pl.Series) -> pl.Series:
+    """Each report's position in its patient folder's ``os.listdir`` (the official script's study order)."""
+    folders = paths.str.replace(r"/[^/]*$", "")
+    rank: dict[str, int] = {}
+    for folder in folders.unique().drop_nulls().to_list():
+        names = [s for s in os.listdir(root / folder) if s.endswith(".txt") and s.startswith("s")]
+        rank.update((f"{folder}/{s}", i) for i, s in enumerate(names))
+    return paths.replace_strict(rank, default=None, return_dtype=pl.Int64)
+
+
+def official_sections(
+    source: str | os.PathLike | pl.DataFrame | pl.LazyFrame,
+    *,
+    order: Order = "auto",
+    cache=None,
+    progress: bool = False,
+    refresh: bool = False,
+) -> pl.DataFrame:
+    """The rows of the official ``mimic_cxr_sectioned.csv`` for a corpus of reports.
+
+    Parameters
+    ----------
+    source
+        A dataset root (holding ``files/``), the reports zip, or a frame with ``study_id`` and ``text``
+        (e.g. :func:`~cxrkit.reports.read_reports`; ``subject_id`` and ``path`` are used when present).
+        Paths are read with :func:`~cxrkit.reports.read_reports` (cached; ``cache``, ``progress`` and
+        ``refresh`` are passed on). Reports that could not be read (null ``text``) are left out.
+    order
+        ``"listdir"``: the official script's walk, group and patient folders sorted by name and each
+        patient's reports in the order ``os.listdir`` gives them (the file system's order, so only a run on
+        the same folder gives the same file); ``"sorted"``: by ``subject_id, study_id``; ``"keep"``: the
+        frame's order. ``"auto"``: ``listdir`` for a folder, ``sorted`` for a zip, ``keep`` for a frame.
+
+    Returns
+    -------
+    polars.DataFrame
+        :data:`OFFICIAL_COLUMNS`: ``study`` (``"s50414267"``) and the four texts (null when absent, which
+        the CSV writes as empty), one row per report except the 54 special-cased studies.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"study_id": [50000001, 50913680], "text": [" X\\n FINDINGS: Clear.\\n"] * 2})
+    >>> official_sections(df).rows()
+    [('s50000001', None, 'Clear.', None, None)]
+    """
+    root = None
+    if isinstance(source, (pl.DataFrame, pl.LazyFrame)):
+        frame = source.lazy().collect() if isinstance(source, pl.LazyFrame) else source
+        require_columns(frame, ["study_id", "text"], "official_sections")
+        kind = "frame"
+    else:
+        frame = read_reports(source, cache=cache, progress=progress, refresh=refresh)
+        p = Path(source).expanduser()
+        kind = "folder" if p.is_dir() else "zip"
+        if kind == "folder":
+            root = p.parent if p.name == "files" and not (p / "files").is_dir() else p
+    if order == "auto":
+        order = {"folder": "listdir", "zip": "sorted", "frame": "keep"}[kind]
+    if order not in ("listdir", "sorted", "keep"):
+        raise ValueError(f"order must be 'auto', 'listdir', 'sorted' or 'keep', not {order!r}")
+    frame = frame.filter(pl.col("text").is_not_null() & ~pl.col("study_id").is_in(_SPECIAL))
+    if order == "listdir":
+        if root is None or "path" not in frame.columns:
+            raise ReportReadError(
+                "order='listdir' needs a dataset folder as the source (it lists its folders)"
+            )
+        folder = pl.col("path").str.replace(r"/[^/]*$", "")
+        frame = frame.with_columns(_listdir_rank(root.resolve(), frame["path"]).alias("_rank"))
+        frame = frame.sort(folder, "_rank", maintain_order=True)
+    elif order == "sorted":
+        frame = frame.sort([c for c in ("subject_id", "study_id") if c in frame.columns], maintain_order=True)
+    study = pl.lit("s") + frame["study_id"].cast(pl.String)
+    return pl.DataFrame({"study": frame.select(study).to_series()}).hstack(official_frame(frame["text"]))
+
+
+def write_sectioned_csv(frame: pl.DataFrame, path: str | os.PathLike) -> Path:
+    """Write the rows of :func:`official_sections` as the official script writes ``mimic_cxr_sectioned.csv``.
+
+    The same settings: Python's ``csv.writer`` with its default dialect (fields quoted only when they hold a
+    comma, a quote or a line break; quotes doubled; ``\\r\\n`` after each row, line breaks inside fields
+    kept as ``\\n``), a header row of :data:`OFFICIAL_COLUMNS`, absent sections written empty, UTF-8. That is
+    the file the official script writes on Linux or macOS (on Windows its text mode turns each ``\\n`` into
+    ``\\r\\n``). The official script writes no file at all for a corpus without reports; this writes the
+    header alone.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "mimic_cxr_sectioned.csv"
+    >>> rows = pl.DataFrame({"study": ["s1"], "impression": ['Say "a", b.'], "findings": [None],
+    ...                      "last_paragraph": [None], "comparison": [""]})
+    >>> write_sectioned_csv(rows, out).read_bytes()
+    b'study,impression,findings,last_paragraph,comparison\\r\\ns1,"Say ""a"", b.",,,\\r\\n'
+    """
+    require_columns(frame, OFFICIAL_COLUMNS, "write_sectioned_csv")
+    out = Path(path)
+    with open(out, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(OFFICIAL_COLUMNS)
+        writer.writerows(frame.select(OFFICIAL_COLUMNS).iter_rows())
+    return out

@@ -1,0 +1,208 @@
+"""cxrkit.reports.official: the official ``mimic_cxr_sectioned.csv`` reproduced, byte for byte, on
+hand-written reports covering every rule and special case of the official parser (tests/reports/
+_official_cases.py), and the vectorised form agreeing with the one-report reference."""
+
+from __future__ import annotations
+
+import os
+import random
+import unicodedata
+
+import polars as pl
+import pytest
+from _official_cases import CASES, EXPECTED_CSV, write_cases
+
+from cxrkit.errors import MissingColumnError, ReportReadError
+from cxrkit.reports import (
+    OFFICIAL_COLUMNS,
+    OFFICIAL_SECTION_OVERRIDES,
+    OFFICIAL_SPAN_OVERRIDES,
+    PYTHON_WHITESPACE,
+    official_frame,
+    official_row,
+    official_section_name,
+    official_sections,
+    official_split,
+    write_sectioned_csv,
+)
+
+
+def _frame() -> pl.DataFrame:
+    ids = list(CASES)
+    return pl.DataFrame(
+        {
+            "subject_id": [10000032 if i < 12 else 10000764 for i in range(len(ids))],
+            "study_id": ids,
+            "text": [CASES[s][1] for s in ids],
+        }
+    )
+
+
+def test_the_sectioned_csv_byte_for_byte(tmp_path):
+    rows = official_sections(write_cases(tmp_path), order="sorted", cache=False)
+    out = write_sectioned_csv(rows, tmp_path / "mimic_cxr_sectioned.csv")
+    assert out.read_bytes() == EXPECTED_CSV.encode("utf-8")
+
+
+def test_a_frame_gives_the_same_rows_as_the_folder(tmp_path):
+    from_folder = official_sections(write_cases(tmp_path), order="sorted", cache=False)
+    assert official_sections(_frame()).equals(from_folder)
+    assert from_folder.columns == list(OFFICIAL_COLUMNS)
+
+
+def test_the_special_cased_studies_are_left_out():
+    assert len(OFFICIAL_SECTION_OVERRIDES) + len(OFFICIAL_SPAN_OVERRIDES) == 54
+    studies = official_sections(_frame())["study"].to_list()
+    assert "s50913680" not in studies and "s50525523" not in studies
+    assert len(studies) == len(CASES) - 2
+
+
+def test_absent_is_null_and_empty_is_empty_string():
+    rows = official_sections(_frame()).filter(pl.col("study") == "s50000014")
+    assert rows.row(0) == ("s50000014", None, None, "", None)
+
+
+def test_listdir_order_is_the_file_systems(tmp_path):
+    write_cases(tmp_path)
+    rows = official_sections(tmp_path, cache=False)  # a folder: order="auto" is the official walk
+    expected = []
+    for patient in ("p10000032", "p10000764"):
+        names = os.listdir(tmp_path / "files/p10" / patient)
+        expected += [
+            n.removesuffix(".txt") for n in names if n.removesuffix(".txt") not in ("s50913680", "s50525523")
+        ]
+    assert rows["study"].to_list() == expected
+
+
+def test_listdir_order_needs_a_folder():
+    with pytest.raises(ReportReadError, match="folder"):
+        official_sections(_frame(), order="listdir")
+    with pytest.raises(ValueError, match="order"):
+        official_sections(_frame(), order="random")  # type: ignore[arg-type]
+    with pytest.raises(MissingColumnError):
+        official_sections(pl.DataFrame({"study_id": [1]}))
+
+
+def test_unreadable_reports_are_left_out():
+    frame = pl.DataFrame({"study_id": [50000001, 50000002], "text": [None, " X\n IMPRESSION: Y.\n"]})
+    assert official_sections(frame).rows() == [("s50000002", "Y.", None, None, None)]
+
+
+# --- the rules, one report at a time ---------------------------------------------------------------------
+
+
+def test_preamble_keeps_the_line_break_and_space_of_the_first_header():
+    text = " FINAL REPORT\n CHEST, PA AND LATERAL: Mild edema.\n"
+    assert official_split(text) == [("preamble", " FINAL REPORT\n "), ("findings", "Mild edema.\n")]
+
+
+def test_a_report_without_headers_is_the_full_report():
+    text = CASES[50000006][1]
+    assert [n for n, _ in official_split(text)] == ["full report", "last_paragraph"]
+
+
+def test_header_below_a_bare_header_is_text():
+    pieces = dict(official_split(CASES[50000005][1]))
+    assert "impression" not in pieces
+    assert pieces["indication"] == " IMPRESSION: Hidden."
+
+
+def test_section_names():
+    assert [
+        official_section_name(h)
+        for h in (
+            "FINDINGS AND IMPRESSION",
+            "RECOMMENDATION(S)",
+            "WETREAD",
+            "INDICATIONS",
+            "REFERENCE EXAM",
+            "HISTORY OF PRESENT ILLNESS",
+            "PORTABLE AP",
+            "FINAL REPORT",
+        )
+    ] == [
+        "impression",
+        "recommendations",
+        "wet read",
+        "indications",
+        "comparison",
+        "history",
+        "findings",
+        "final report",
+    ]
+
+
+def test_python_whitespace_is_pythons():
+    import sys
+
+    assert PYTHON_WHITESPACE == "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    assert unicodedata.unidata_version  # the table depends on the running Python, as the official script's
+
+
+def test_official_row_of_each_case_matches_the_csv():
+    expected = {line.split(",", 1)[0] for line in EXPECTED_CSV.split("\r\n")[1:] if line}
+    assert {f"s{s}" for s in CASES} - expected == {"s50913680", "s50525523"}
+    assert official_row(CASES[50000012][1]) == {
+        "impression": None,
+        "findings": None,
+        "last_paragraph": "The lungs are clear.",
+        "comparison": "None.",
+    }
+
+
+# --- the vectorised form -----------------------------------------------------------------------------------
+
+_ATOMS = [
+    *(
+        "\n",
+        " ",
+        "\n \n",
+        "\n  \n",
+        "\n\n",
+        "\r\n",
+        "\r",
+        "\t",
+        "\x1c",
+        "\x1e",
+        "\x1f",
+        "\xa0",
+        "\u2028",
+        "\x85",
+        "  ",
+    ),
+    *(
+        "IMPRESSION:",
+        "FINDINGS:",
+        "COMPARISON:",
+        "NDICATION:",
+        " IMPRESSION :",
+        "CHEST, PA AND LAT:",
+        "NOTE:",
+    ),
+    *(
+        "Impression:",
+        "x",
+        "Clear.",
+        "é",
+        "___",
+        ":",
+        "A",
+        "(B)",
+        "-",
+        "/",
+        ",",
+        "FINAL REPORT",
+        "HISTORY:",
+        "LUNGS:",
+    ),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_official_frame_agrees_with_official_row(seed):
+    rng = random.Random(seed)
+    texts = ["".join(rng.choice(_ATOMS) for _ in range(rng.randint(0, 60))) for _ in range(3000)]
+    texts += [None, ""] + [t for _, t in CASES.values()]
+    frame = official_frame(pl.Series(texts, dtype=pl.String))
+    expected = [tuple(official_row(t).values()) if t is not None else (None,) * 4 for t in texts]
+    assert frame.rows() == expected
