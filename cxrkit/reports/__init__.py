@@ -40,6 +40,7 @@ from .official import (
     official_section_name,
     official_sections,
     official_split,
+    sectioned_rows,
     write_sectioned_csv,
 )
 from .read import read_report
@@ -73,6 +74,7 @@ __all__ = [
     "read_sections",
     "read_zip_report",
     "report_members",
+    "sectioned_rows",
     "sections_frame",
     "wait_for_cache_writes",
     "write_sectioned_csv",

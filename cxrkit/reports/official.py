@@ -71,6 +71,7 @@ __all__ = [
     "official_section_name",
     "official_sections",
     "official_split",
+    "sectioned_rows",
     "write_sectioned_csv",
 ]
 
@@ -345,7 +346,10 @@ def _listdir_rank(root: Path, paths: pl.Series) -> pl.Series:
     folders = paths.str.replace(r"/[^/]*$", "")
     rank: dict[str, int] = {}
     for folder in folders.unique().drop_nulls().to_list():
-        names = [s for s in os.listdir(root / folder) if s.endswith(".txt") and s.startswith("s")]
+        try:
+            names = [s for s in os.listdir(root / folder) if s.endswith(".txt") and s.startswith("s")]
+        except OSError as exc:
+            raise ReportReadError(f"cannot list {root / folder} for the official order: {exc}") from exc
         rank.update((f"{folder}/{s}", i) for i, s in enumerate(names))
     return paths.replace_strict(rank, default=None, return_dtype=pl.Int64)
 
@@ -354,6 +358,7 @@ def official_sections(
     source: str | os.PathLike | pl.DataFrame | pl.LazyFrame,
     *,
     order: Order = "auto",
+    root: str | os.PathLike | None = None,
     cache=None,
     progress: bool = False,
     refresh: bool = False,
@@ -372,6 +377,9 @@ def official_sections(
         patient's reports in the order ``os.listdir`` gives them (the file system's order, so only a run on
         the same folder gives the same file); ``"sorted"``: by ``subject_id, study_id``; ``"keep"``: the
         frame's order. ``"auto"``: ``listdir`` for a folder, ``sorted`` for a zip, ``keep`` for a frame.
+    root
+        With a frame and ``order="listdir"``: the folder its ``path`` column is relative to (the dataset
+        root holding ``files/``).
 
     Returns
     -------
@@ -385,11 +393,11 @@ def official_sections(
     >>> official_sections(df).rows()
     [('s50000001', None, 'Clear.', None, None)]
     """
-    root = None
     if isinstance(source, (pl.DataFrame, pl.LazyFrame)):
         frame = source.lazy().collect() if isinstance(source, pl.LazyFrame) else source
         require_columns(frame, ["study_id", "text"], "official_sections")
         kind = "frame"
+        root = None if root is None else Path(root)
     else:
         frame = read_reports(source, cache=cache, progress=progress, refresh=refresh)
         p = Path(source).expanduser()
@@ -404,7 +412,8 @@ def official_sections(
     if order == "listdir":
         if root is None or "path" not in frame.columns:
             raise ReportReadError(
-                "order='listdir' needs a dataset folder as the source (it lists its folders)"
+                "order='listdir' lists the patient folders: pass a dataset folder, or a frame with a path "
+                "column and root="
             )
         folder = pl.col("path").str.replace(r"/[^/]*$", "")
         frame = frame.with_columns(_listdir_rank(root.resolve(), frame["path"]).alias("_rank"))
@@ -413,6 +422,25 @@ def official_sections(
         frame = frame.sort([c for c in ("subject_id", "study_id") if c in frame.columns], maintain_order=True)
     study = pl.lit("s") + frame["study_id"].cast(pl.String)
     return pl.DataFrame({"study": frame.select(study).to_series()}).hstack(official_frame(frame["text"]))
+
+
+def sectioned_rows(sections: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """The kit's own sections (:func:`~cxrkit.reports.read_sections`) in the shape of the official file:
+    :data:`OFFICIAL_COLUMNS`, one row per report in the frame's order, for :func:`write_sectioned_csv`.
+
+    The kit's ``impression`` of a report without findings or impression is its last paragraph (both columns
+    hold it); no study is left out.
+
+    Examples
+    --------
+    >>> from cxrkit.reports import sections_frame
+    >>> df = sections_frame(pl.DataFrame({"study_id": [50000001], "text": ["Impression: Clear."]}))
+    >>> sectioned_rows(df).row(0)
+    ('s50000001', 'Clear.', None, None, None)
+    """
+    require_columns(sections, ["study_id", *_OUT], "sectioned_rows")
+    frame = sections.lazy().collect() if isinstance(sections, pl.LazyFrame) else sections
+    return frame.select((pl.lit("s") + pl.col("study_id").cast(pl.String)).alias("study"), *_OUT)
 
 
 def write_sectioned_csv(frame: pl.DataFrame, path: str | os.PathLike) -> Path:
