@@ -35,6 +35,7 @@ from .official import (
     OFFICIAL_SPAN_OVERRIDES,
     OFFICIAL_SYNONYMS,
     PYTHON_WHITESPACE,
+    diff_official,
     official_frame,
     official_row,
     official_section_name,
@@ -44,10 +45,20 @@ from .official import (
     write_sectioned_csv,
 )
 from .read import read_report
-from .sections import PARSER_VERSION, SECTION_COLUMNS, SECTION_SYNONYMS, parse_sections, sections_frame
+from .sections import (
+    HEADER_MODIFIERS,
+    PARSER_VERSION,
+    SECTION_COLUMNS,
+    SECTION_RULES,
+    SECTION_SYNONYMS,
+    explain_sections,
+    parse_sections,
+    sections_frame,
+)
 from .zipread import find_zip_member, read_zip_report, report_members
 
 __all__ = [
+    "HEADER_MODIFIERS",
     "INGEST_VERSION",
     "OFFICIAL_COLUMNS",
     "OFFICIAL_SECTION_OVERRIDES",
@@ -56,11 +67,14 @@ __all__ = [
     "PARSER_VERSION",
     "PYTHON_WHITESPACE",
     "SECTION_COLUMNS",
+    "SECTION_RULES",
     "SECTION_SYNONYMS",
     "ReportCorpus",
     "ReportIngestWarning",
     "ReportReadError",
     "decode_report",
+    "diff_official",
+    "explain_sections",
     "find_zip_member",
     "ingest_reports",
     "official_frame",

@@ -10,6 +10,7 @@ tables of ``custom_mimic_cxr_rules()`` in that ``txt/section_parser.py``.
 
 * :func:`official_split` - the official parser on one report (a plain loop; the reference).
 * :func:`official_frame` - the same, vectorised over a frame of texts with polars expressions.
+* :func:`diff_official` - where the kit's own sections differ from the official file, and why.
 * :func:`official_sections` - the rows of ``mimic_cxr_sectioned.csv`` for a corpus (a folder, the reports
   zip, or a frame of texts), in the official script's order; :func:`write_sectioned_csv` writes them with
   the official script's CSV settings, byte for byte.
@@ -58,7 +59,7 @@ import polars as pl
 
 from ..errors import ReportReadError, require_columns
 from .corpus import read_reports
-from .sections import SECTION_SYNONYMS
+from .sections import HEADER_MODIFIERS, SECTION_RULES, SECTION_SYNONYMS, explain_sections
 
 __all__ = [
     "OFFICIAL_COLUMNS",
@@ -66,6 +67,7 @@ __all__ = [
     "OFFICIAL_SPAN_OVERRIDES",
     "OFFICIAL_SYNONYMS",
     "PYTHON_WHITESPACE",
+    "diff_official",
     "official_frame",
     "official_row",
     "official_section_name",
@@ -469,3 +471,154 @@ def write_sectioned_csv(frame: pl.DataFrame, path: str | os.PathLike) -> Path:
         writer.writerow(OFFICIAL_COLUMNS)
         writer.writerows(frame.select(OFFICIAL_COLUMNS).iter_rows())
     return out
+
+
+# --- where the kit's sections differ from the official file ------------------------------------------------
+
+_KIT_WS = "[ \t\n\r\x0c\x0b\xa0]+"  # the kit's whitespace normalisation (cxrkit.reports.sections)
+
+
+def _describe(rule: str) -> str:
+    head, *mods = rule.split(", ")
+    parts = [SECTION_RULES.get(head, head), *(HEADER_MODIFIERS.get(m, m) for m in mods)]
+    return f"{rule} ({'; '.join(parts)})"
+
+
+def _where(text: str | None, rows: list[tuple[str, str]]) -> list[str]:
+    """The names of the rows whose text holds ``text`` or is held by it."""
+    if not text:
+        return []
+    return sorted({name for name, t in rows if t and (text in t or t in text)})
+
+
+def _reason(column: str, kit: str | None, official: str | None, report: str | None, study_id: int) -> str:
+    if report is None:
+        return "no report text to explain the difference (pass sections with a text column)"
+    explained = explain_sections(report)
+    kit_rows = [(r["section"], r["text"] or "") for r in explained]
+    rules = sorted({r["rule"] for r in explained if r["section"] == column})
+    official_rows = [(n, re.sub(_KIT_WS, " ", t).strip(" ")) for n, t in official_split(report)]
+    same_name = sum(n == column for n, _ in official_rows)
+    if kit is not None and official is None:
+        for r in explained:
+            if (
+                r["section"] == column
+                and r["header"]
+                and re.search(r"\n [A-Z ()/,-]+:\n[ \t]*" + re.escape(r["header"]), report)
+            ):
+                return (
+                    f"the official parser misses the header {r['header']!r}: it is just below a header "
+                    "whose colon ends its line"
+                )
+        where = _where(kit, official_rows)
+        return (
+            "kit: "
+            + "; ".join(map(_describe, rules))
+            + (
+                f"; the official parser has this text in {', '.join(where)}"
+                if where
+                else "; not in the official's"
+            )
+        )
+    if kit is None:
+        where = _where(official, kit_rows)
+        names = ", ".join(
+            f"{n} ({'; '.join(sorted({r['rule'] for r in explained if r['section'] == n}))})" for n in where
+        )
+        return f"the kit has this text in {names}" if where else "the kit drops this text"
+    if same_name > 1 and len([r for r in explained if r["section"] == column]) > 1:
+        return f"the official parser keeps the last of {same_name} {column} sections, the kit joins them"
+    extra_official = sorted({n for n, t in kit_rows if n != column and t and t in official and t not in kit})
+    extra_kit = sorted({n for n, t in official_rows if n != column and t and t in kit and t not in official})
+    if extra_official:
+        return f"the official {column} runs on into text the kit puts in {', '.join(extra_official)}"
+    if extra_kit:
+        return f"the kit's {column} holds text the official parser puts in {', '.join(extra_kit)}"
+    return "the texts differ; kit: " + "; ".join(map(_describe, rules))
+
+
+def diff_official(
+    sections: pl.DataFrame | pl.LazyFrame,
+    official: pl.DataFrame | pl.LazyFrame | str | os.PathLike,
+    *,
+    whitespace: bool = False,
+) -> pl.DataFrame:
+    """Where the kit's sections and the official file differ, and why: one row per study and column.
+
+    Parameters
+    ----------
+    sections
+        The kit's sections (:func:`~cxrkit.reports.read_sections`, best with ``keep_text=True``: the reasons
+        come from :func:`~cxrkit.reports.explain_sections` and :func:`official_split` on each report's text).
+    official
+        :func:`official_sections` rows, or a ``mimic_cxr_sectioned.csv`` file.
+    whitespace
+        Also list texts that differ only in whitespace (the official file keeps line breaks; the kit makes
+        every run of whitespace one space). An empty official text counts as absent (the CSV cannot tell).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``study_id, column, kit, official, reason``, by study then column; a study in one frame only has
+        ``column`` null.
+
+    Examples
+    --------
+    >>> from cxrkit.reports import sections_frame
+    >>> text = " FINAL REPORT\\n FINDINGS: Clear.\\n  Impression: Normal.\\n"
+    >>> kit = sections_frame(pl.DataFrame({"study_id": [50000001], "text": [text]}))
+    >>> off = official_sections(kit.select("study_id", "text"))
+    >>> diff = diff_official(kit, off)
+    >>> diff.select("column", "kit", "official").rows()
+    [('impression', 'Normal.', None), ('findings', 'Clear.', 'Clear. Impression: Normal.')]
+    >>> print(diff["reason"][0])  # doctest: +ELLIPSIS
+    kit: header, mixed case, indent (an upper-case header named as its section (FINDINGS:); a known header...
+    >>> print(diff["reason"][1])
+    the official findings runs on into text the kit puts in impression
+    """
+    if isinstance(official, (str, os.PathLike)):
+        official = pl.read_csv(official, infer_schema=False)
+    off = official.lazy().collect() if isinstance(official, pl.LazyFrame) else official
+    kit = sections.lazy().collect() if isinstance(sections, pl.LazyFrame) else sections
+    require_columns(off, OFFICIAL_COLUMNS, "diff_official (official)")
+    require_columns(kit, ["study_id", *_OUT], "diff_official (sections)")
+    norm = [
+        pl.col(c).str.replace_all(_KIT_WS, " ").str.strip_chars(" ").replace("", None)
+        if not whitespace
+        else pl.col(c)
+        for c in _OUT
+    ]
+    off = off.select(pl.col("study").str.slice(1).cast(pl.Int64).alias("study_id"), *norm)
+    has_text = "text" in kit.columns
+    kit = kit.select("study_id", *_OUT, *(["text"] if has_text else []))
+    both = kit.join(off, on="study_id", how="full", suffix="__official", coalesce=True)
+    both = both.with_columns(
+        pl.col("study_id").is_in(kit["study_id"].implode()).alias("_kit"),
+        pl.col("study_id").is_in(off["study_id"].implode()).alias("_off"),
+    )
+    out = []
+    for row in both.iter_rows(named=True):
+        report = row.get("text")
+        if not (row["_kit"] and row["_off"]):
+            special = (
+                row["study_id"] in OFFICIAL_SECTION_OVERRIDES or row["study_id"] in OFFICIAL_SPAN_OVERRIDES
+            )
+            why = (
+                "special-cased by the official script: left out of its file"
+                if special and row["_kit"]
+                else ("not in the official file" if row["_kit"] else "not in the kit's sections")
+            )
+            out.append((row["study_id"], None, None, None, why))
+            continue
+        for c in _OUT:
+            k, o = row[c], row[f"{c}__official"]
+            if k != o:
+                out.append((row["study_id"], c, k, o, _reason(c, k, o, report, row["study_id"])))
+    schema = {
+        "study_id": pl.Int64,
+        "column": pl.String,
+        "kit": pl.String,
+        "official": pl.String,
+        "reason": pl.String,
+    }
+    return pl.DataFrame(out, schema=schema, orient="row").sort("study_id", maintain_order=True)

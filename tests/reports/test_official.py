@@ -206,3 +206,60 @@ def test_official_frame_agrees_with_official_row(seed):
     frame = official_frame(pl.Series(texts, dtype=pl.String))
     expected = [tuple(official_row(t).values()) if t is not None else (None,) * 4 for t in texts]
     assert frame.rows() == expected
+
+
+# --- diff_official: where the kit differs, and why --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def diff() -> pl.DataFrame:
+    from cxrkit.reports import diff_official, sections_frame
+
+    frame = _frame()
+    return diff_official(sections_frame(frame), official_sections(frame))
+
+
+def _why(diff: pl.DataFrame, study: int, column: str | None) -> tuple:
+    hit = diff.filter((pl.col("study_id") == study) & pl.col("column").eq_missing(column))
+    assert hit.height == 1, hit
+    return hit.select("kit", "official", "reason").row(0)
+
+
+def test_diff_the_official_failure_modes_the_kit_does_not_copy(diff):
+    kit, official, why = _why(diff, 50000013, "last_paragraph")  # header-less report ending with NOTIFICATION
+    assert (kit, official) == ("Effusion.", "At 10:00.") and "passing over closing sections" in why
+    kit, official, why = _why(diff, 50000005, "impression")  # a header just below a bare header
+    assert (kit, official) == ("Hidden. More text.", None) and "just below a header" in why
+    kit, official, why = _why(diff, 50000006, "findings")  # a header on the first line
+    assert kit == "On the first line." and official is None and "first line" in why
+    assert "no space after the colon" in _why(diff, 50000008, "impression")[2]
+
+
+def test_diff_repeated_sections_typos_and_special_cases(diff):
+    assert "keeps the last of 2 impression" in _why(diff, 50000004, "impression")[2]
+    assert _why(diff, 50000003, "impression") == (
+        None,
+        "Dyspnea.",
+        "the kit has this text in indication (synonym)",
+    )
+    assert "special-cased" in _why(diff, 50913680, None)[2]
+    assert "inferred impression" in _why(diff, 50000010, "impression")[2]
+
+
+def test_diff_ignores_whitespace_unless_asked(diff):
+    from cxrkit.reports import diff_official, sections_frame
+
+    assert diff.filter(pl.col("study_id") == 50000001).height == 0  # the findings differ only in line breaks
+    frame = _frame()
+    strict = diff_official(sections_frame(frame), official_sections(frame), whitespace=True)
+    assert strict.filter((pl.col("study_id") == 50000001) & (pl.col("column") == "findings")).height == 1
+
+
+def test_diff_reads_the_official_csv(tmp_path):
+    from cxrkit.reports import diff_official, sections_frame
+
+    frame = _frame()
+    path = tmp_path / "mimic_cxr_sectioned.csv"
+    path.write_text(EXPECTED_CSV, newline="")
+    from_file = diff_official(sections_frame(frame), path)
+    assert from_file.equals(diff_official(sections_frame(frame), official_sections(frame)))
