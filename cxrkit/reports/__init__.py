@@ -53,6 +53,7 @@ from .sections import (
     SECTION_SYNONYMS,
     explain_sections,
     parse_sections,
+    sections_explained,
     sections_frame,
 )
 from .zipread import find_zip_member, read_zip_report, report_members
@@ -89,6 +90,7 @@ __all__ = [
     "read_zip_report",
     "report_members",
     "sectioned_rows",
+    "sections_explained",
     "sections_frame",
     "wait_for_cache_writes",
     "write_sectioned_csv",

@@ -31,6 +31,7 @@ __all__ = [
     "SECTION_SYNONYMS",
     "explain_sections",
     "parse_sections",
+    "sections_explained",
     "sections_frame",
 ]
 
@@ -387,6 +388,28 @@ def explain_sections(text: str) -> list[dict[str, str | None]]:
         rows.append({"section": "last_paragraph", "rule": how, "header": None, "text": extra})
         rows.append({"section": "impression", "rule": "inferred impression", "header": None, "text": extra})
     return rows
+
+
+def sections_explained(
+    df: pl.DataFrame | pl.LazyFrame, text_col: str = "text", id_col: str = "study_id"
+) -> pl.DataFrame:
+    """:func:`explain_sections` over a frame of reports: one row per piece of each report, ``id_col,
+    section, rule, header, text`` (a Python loop per report: explain the reports you are looking at, not
+    the whole corpus at once).
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"study_id": [7], "text": [" X\\n CONCLUSION: Clear.\\n"]})
+    >>> sections_explained(df).select("section", "rule").rows()
+    [('preamble', 'preamble'), ('impression', 'synonym')]
+    """
+    require_columns(df, [text_col, id_col], "sections_explained")
+    frame = df.lazy().select(id_col, text_col).collect()
+    rows = [
+        {id_col: i, **r} for i, t in frame.iter_rows() for r in (explain_sections(t) if t is not None else [])
+    ]
+    schema = {id_col: frame.schema[id_col], **dict.fromkeys(("section", "rule", "header", "text"), pl.String)}
+    return pl.DataFrame(rows, schema=schema)
 
 
 # --- the same rules over a frame ------------------------------------------------------------------------

@@ -503,3 +503,15 @@ def test_explain_rows_joined_are_parse_sections():
             joined.setdefault(r["section"], []).append(r["text"])
             assert r["rule"].split(", ")[0] in SECTION_RULES
         assert {k: " ".join(v) for k, v in joined.items()} == parse_sections(text)
+
+
+def test_sections_explained_over_a_frame():
+    from cxrkit.reports import sections_explained
+
+    df = pl.DataFrame({"study_id": [1, 2, 3], "text": [" X\n CONCLUSION: Clear.\n", None, "Impression: Ok."]})
+    out = sections_explained(df)
+    assert out.select("study_id", "section", "rule", "header").rows() == [
+        (1, "preamble", "preamble", None),
+        (1, "impression", "synonym", "CONCLUSION:"),
+        (3, "impression", "header, mixed case, indent, first line", "Impression:"),
+    ]
