@@ -25,7 +25,7 @@ LAYERS = (
     ("storage",),
     ("images", "reports", "tables"),
     ("text", "demo"),
-    ("validate", "download", "mimic_iv"),
+    ("validate", "download", "mimic_iv", "label_audit"),
     ("dataset",),
     ("widgets", "cli"),
     ("_moved",),
