@@ -48,6 +48,7 @@ Examples
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import os
 import re
@@ -58,6 +59,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import ReportReadError, require_columns
+from ..storage.scan import default_workers
 from .corpus import read_reports
 from .sections import HEADER_MODIFIERS, SECTION_RULES, SECTION_SYNONYMS, explain_sections
 
@@ -265,13 +267,26 @@ def official_frame(texts: pl.Series) -> pl.DataFrame:
 
     Headers are marked and the texts split at the marks, one row per section; the names are folded once per
     distinct header. Texts holding the marks themselves or the control characters Python counts as
-    whitespace and polars does not (``\\x1c``-``\\x1f``) take :func:`official_row`.
+    whitespace and polars does not (``\\x1c``-``\\x1f``) take :func:`official_row`. A long series is cut
+    into one part per CPU, run in threads (polars works without the GIL; its string operations on one
+    series use one core).
 
     Examples
     --------
     >>> official_frame(pl.Series([" X\\n FINDINGS: Clear.\\n", None])).rows()
     [(None, 'Clear.', None, None), (None, None, None, None)]
     """
+    workers = default_workers()
+    if len(texts) < 20_000 or workers == 1:
+        return _official_part(texts)
+    size = -(-len(texts) // workers)
+    parts = [texts.slice(i, size) for i in range(0, len(texts), size)]
+    with concurrent.futures.ThreadPoolExecutor(len(parts)) as pool:
+        return pl.concat(list(pool.map(_official_part, parts)))
+
+
+def _official_part(texts: pl.Series) -> pl.DataFrame:
+    """:func:`official_frame` of one part."""
     n = len(texts)
     text = texts.cast(pl.String).alias("text")
     if text.str.contains("\r", literal=True).any():
@@ -320,11 +335,14 @@ def official_frame(texts: pl.Series) -> pl.DataFrame:
     )
     pieces = pieces.with_columns(pieces["body"].scatter(at, halves["field_0"]))
     # rule 7: the last section of each name, stripped
+    wanted = pieces.filter(pl.col("code") < _OTHER)
+    key = wanted["row"].cast(pl.UInt64) * 8 + wanted["code"]
+    wanted = pl.concat([wanted.filter(key.is_last_distinct()), paragraphs])
+    wanted = wanted.with_columns(pl.col("body").str.strip_chars())
     columns = []
     for col in _OUT:
-        part = (paragraphs if col == "last_paragraph" else pieces).filter(pl.col("code") == _CODE[col])
-        part = part.filter(part["row"].is_last_distinct())
-        values = part["body"].str.strip_chars()
+        part = wanted.filter(pl.col("code") == _CODE[col])
+        values = part["body"]
         columns.append(
             pl.repeat(None, n, dtype=pl.String, eager=True).alias(col).scatter(part["row"], values)
         )

@@ -263,3 +263,10 @@ def test_diff_reads_the_official_csv(tmp_path):
     path.write_text(EXPECTED_CSV, newline="")
     from_file = diff_official(sections_frame(frame), path)
     assert from_file.equals(diff_official(sections_frame(frame), official_sections(frame)))
+
+
+def test_a_long_series_runs_in_parts_with_the_same_answer():
+    texts = [t for _, t in CASES.values()] * 1200  # above the size that is cut into one part per CPU
+    frame = official_frame(pl.Series(texts))
+    expected = [tuple(official_row(t).values()) for t in texts[: len(CASES)]] * 1200
+    assert frame.height == len(texts) and frame.rows() == expected
