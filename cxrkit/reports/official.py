@@ -391,7 +391,10 @@ def official_sections(
         A dataset root (holding ``files/``), the reports zip, or a frame with ``study_id`` and ``text``
         (e.g. :func:`~cxrkit.reports.read_reports`; ``subject_id`` and ``path`` are used when present).
         Paths are read with :func:`~cxrkit.reports.read_reports` (cached; ``cache``, ``progress`` and
-        ``refresh`` are passed on). Reports that could not be read (null ``text``) are left out.
+        ``refresh`` are passed on). Reports that could not be read (null ``text``) are left out: the official
+        script stops at a file that is not UTF-8, where the kit reads the odd byte as latin-1. Only files
+        named like reports (``files/pNN/pSUBJECT/sSTUDY.txt``) are read; the official walk would also take
+        any other ``s*.txt`` in any ``p*`` folder (a real copy has none).
     order
         ``"listdir"``: the official script's walk, group and patient folders sorted by name and each
         patient's reports in the order ``os.listdir`` gives them (the file system's order, so only a run on

@@ -270,3 +270,16 @@ def test_a_long_series_runs_in_parts_with_the_same_answer():
     frame = official_frame(pl.Series(texts))
     expected = [tuple(official_row(t).values()) for t in texts[: len(CASES)]] * 1200
     assert frame.height == len(texts) and frame.rows() == expected
+
+
+def test_the_reports_zip_gives_the_same_file(tmp_path):
+    import zipfile
+
+    zpath = tmp_path / "mimic-cxr-reports.zip"
+    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, (study, (_, text)) in enumerate(CASES.items()):
+            subject = 10000032 if i < 12 else 10000764
+            zf.writestr(f"mimic-cxr-reports/files/p10/p{subject}/s{study}.txt", text)
+    rows = official_sections(zpath, cache=False)  # a zip: sorted by subject and study
+    out = write_sectioned_csv(rows, tmp_path / "mimic_cxr_sectioned.csv")
+    assert out.read_bytes() == EXPECTED_CSV.encode("utf-8")
