@@ -552,7 +552,11 @@ def _reason(column: str, kit: str | None, official: str | None, report: str | No
     extra_official = sorted({n for n, t in kit_rows if n != column and t and t in official and t not in kit})
     extra_kit = sorted({n for n, t in official_rows if n != column and t and t in kit and t not in official})
     if extra_official:
-        return f"the official {column} runs on into text the kit puts in {', '.join(extra_official)}"
+        named = ", ".join(
+            f"{n} ({'; '.join(sorted({r['rule'] for r in explained if r['section'] == n}))})"
+            for n in extra_official
+        )
+        return f"the official {column} runs on into text the kit puts in {named}"
     if extra_kit:
         return f"the kit's {column} holds text the official parser puts in {', '.join(extra_kit)}"
     return "the texts differ; kit: " + "; ".join(map(_describe, rules))
@@ -595,7 +599,7 @@ def diff_official(
     >>> print(diff["reason"][0])  # doctest: +ELLIPSIS
     kit: header, mixed case, indent (an upper-case header named as its section (FINDINGS:); a known header...
     >>> print(diff["reason"][1])
-    the official findings runs on into text the kit puts in impression
+    the official findings runs on into text the kit puts in impression (header, mixed case, indent)
     """
     if isinstance(official, (str, os.PathLike)):
         official = pl.read_csv(official, infer_schema=False)
@@ -617,6 +621,8 @@ def diff_official(
         pl.col("study_id").is_in(kit["study_id"].implode()).alias("_kit"),
         pl.col("study_id").is_in(off["study_id"].implode()).alias("_off"),
     )
+    differs = pl.any_horizontal(pl.col(c).ne_missing(pl.col(f"{c}__official")) for c in _OUT)
+    both = both.filter(~(pl.col("_kit") & pl.col("_off")) | differs)  # only these need a reason
     out = []
     for row in both.iter_rows(named=True):
         report = row.get("text")

@@ -283,3 +283,22 @@ def test_the_reports_zip_gives_the_same_file(tmp_path):
     rows = official_sections(zpath, cache=False)  # a zip: sorted by subject and study
     out = write_sectioned_csv(rows, tmp_path / "mimic_cxr_sectioned.csv")
     assert out.read_bytes() == EXPECTED_CSV.encode("utf-8")
+
+
+def test_diff_a_report_opening_with_an_addendum():
+    from cxrkit.reports import diff_official, sections_frame
+
+    text = (
+        " ADDENDUM: Clips noted.\n \n More addendum.\n " + "_" * 78 + "\n FINAL REPORT\n PORTABLE CHEST\n \n"
+        " Tube in place.\n"
+    )
+    frame = pl.DataFrame({"study_id": [50000099], "text": [text]})
+    official = official_sections(frame)
+    assert (
+        official.row(0)[3]
+        == "More addendum.\n " + "_" * 78 + "\n FINAL REPORT\n PORTABLE CHEST\n \n Tube in place."
+    )
+    diff = diff_official(sections_frame(frame), official)
+    kit, _, why = _why(diff, 50000099, "last_paragraph")
+    assert kit == "Tube in place."
+    assert "runs on into text the kit puts in preamble (after the underscore line)" in why
