@@ -36,12 +36,14 @@ from .official import (
     OFFICIAL_SYNONYMS,
     PYTHON_WHITESPACE,
     diff_official,
+    official_conclusions,
     official_frame,
     official_row,
     official_section_name,
     official_sections,
     official_split,
     sectioned_rows,
+    write_conclusion_csvs,
     write_sectioned_csv,
 )
 from .read import read_report
@@ -78,6 +80,7 @@ __all__ = [
     "explain_sections",
     "find_zip_member",
     "ingest_reports",
+    "official_conclusions",
     "official_frame",
     "official_row",
     "official_section_name",
@@ -93,5 +96,6 @@ __all__ = [
     "sections_explained",
     "sections_frame",
     "wait_for_cache_writes",
+    "write_conclusion_csvs",
     "write_sectioned_csv",
 ]

@@ -14,6 +14,8 @@ tables of ``custom_mimic_cxr_rules()`` in that ``txt/section_parser.py``.
 * :func:`official_sections` - the rows of ``mimic_cxr_sectioned.csv`` for a corpus (a folder, the reports
   zip, or a frame of texts), in the official script's order; :func:`write_sectioned_csv` writes them with
   the official script's CSV settings, byte for byte.
+* :func:`official_conclusions` and :func:`write_conclusion_csvs` - the script's other files
+  (``mimic_cxr_00.csv``, ... or ``mimic_cxr_sections.csv``): the one text per report its labellers read.
 
 The official rules (each shown in :func:`official_split`):
 
@@ -70,12 +72,14 @@ __all__ = [
     "OFFICIAL_SYNONYMS",
     "PYTHON_WHITESPACE",
     "diff_official",
+    "official_conclusions",
     "official_frame",
     "official_row",
     "official_section_name",
     "official_sections",
     "official_split",
     "sectioned_rows",
+    "write_conclusion_csvs",
     "write_sectioned_csv",
 ]
 
@@ -416,9 +420,60 @@ def official_sections(
     >>> official_sections(df).rows()
     [('s50000001', None, 'Clear.', None, None)]
     """
+    frame = _walk(source, order, root, cache, progress, refresh, "official_sections")
+    frame = frame.filter(~pl.col("study_id").is_in(_SPECIAL))
+    study = pl.lit("s") + frame["study_id"].cast(pl.String)
+    return pl.DataFrame({"study": frame.select(study).to_series()}).hstack(official_frame(frame["text"]))
+
+
+def official_conclusions(
+    source: str | os.PathLike | pl.DataFrame | pl.LazyFrame,
+    *,
+    order: Order = "auto",
+    root: str | os.PathLike | None = None,
+    cache=None,
+    progress: bool = False,
+    refresh: bool = False,
+) -> pl.DataFrame:
+    """The official script's other output: one ``study, text`` row per report (the special-cased studies
+    included), the text its labellers (CheXpert, NegBio) read: the last impression, else findings, else
+    last paragraph, else comparison, stripped (empty when none). Its special cases take their named section
+    (:data:`OFFICIAL_SECTION_OVERRIDES`, stripped; null when the report lacks it, where the official script
+    stops with an error) or their span of the report (:data:`OFFICIAL_SPAN_OVERRIDES`, as it is). Same
+    sources and ``order`` as :func:`official_sections`; written by :func:`write_conclusion_csvs`.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"study_id": [50000001, 50000002],
+    ...                    "text": [" X\\n FINDINGS: Clear.\\n", " X\\n CHEST\\n"]})
+    >>> official_conclusions(df).rows()
+    [('s50000001', 'Clear.'), ('s50000002', '')]
+    """
+    frame = _walk(source, order, root, cache, progress, refresh, "official_conclusions")
+    rows = official_frame(frame["text"])
+    text = pl.coalesce(*_OUT).fill_null("")
+    conclusion = rows.select(text.alias("text"))["text"]
+    special = frame["study_id"].is_in(_SPECIAL).arg_true()
+    if len(special):
+        found = []
+        for i in special.to_list():
+            study, raw = frame["study_id"][i], _newlines(frame["text"][i])
+            if study in OFFICIAL_SPAN_OVERRIDES:
+                start, end = OFFICIAL_SPAN_OVERRIDES[study]
+                found.append(raw[start:end])
+            else:
+                named = [t for n, t in official_split(raw) if n == OFFICIAL_SECTION_OVERRIDES[study]]
+                found.append(named[-1].strip() if named else None)
+        conclusion = conclusion.scatter(special, pl.Series(found, dtype=pl.String))
+    study = pl.lit("s") + frame["study_id"].cast(pl.String)
+    return pl.DataFrame({"study": frame.select(study).to_series(), "text": conclusion})
+
+
+def _walk(source, order, root, cache, progress, refresh, what: str) -> pl.DataFrame:
+    """The readable reports of a source in the official script's order (see :func:`official_sections`)."""
     if isinstance(source, (pl.DataFrame, pl.LazyFrame)):
         frame = source.lazy().collect() if isinstance(source, pl.LazyFrame) else source
-        require_columns(frame, ["study_id", "text"], "official_sections")
+        require_columns(frame, ["study_id", "text"], what)
         kind = "frame"
         root = None if root is None else Path(root)
     else:
@@ -431,7 +486,7 @@ def official_sections(
         order = {"folder": "listdir", "zip": "sorted", "frame": "keep"}[kind]
     if order not in ("listdir", "sorted", "keep"):
         raise ValueError(f"order must be 'auto', 'listdir', 'sorted' or 'keep', not {order!r}")
-    frame = frame.filter(pl.col("text").is_not_null() & ~pl.col("study_id").is_in(_SPECIAL))
+    frame = frame.filter(pl.col("text").is_not_null())
     if order == "listdir":
         if root is None or "path" not in frame.columns:
             raise ReportReadError(
@@ -443,8 +498,7 @@ def official_sections(
         frame = frame.sort(folder, "_rank", maintain_order=True)
     elif order == "sorted":
         frame = frame.sort([c for c in ("subject_id", "study_id") if c in frame.columns], maintain_order=True)
-    study = pl.lit("s") + frame["study_id"].cast(pl.String)
-    return pl.DataFrame({"study": frame.select(study).to_series()}).hstack(official_frame(frame["text"]))
+    return frame
 
 
 def sectioned_rows(sections: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
@@ -492,6 +546,35 @@ def write_sectioned_csv(frame: pl.DataFrame, path: str | os.PathLike) -> Path:
         writer.writerow(OFFICIAL_COLUMNS)
         writer.writerows(frame.select(OFFICIAL_COLUMNS).iter_rows())
     return out
+
+
+def write_conclusion_csvs(
+    frame: pl.DataFrame, folder: str | os.PathLike, *, split: bool = True
+) -> list[Path]:
+    """Write :func:`official_conclusions` as the official script does: no header, ``study,text`` rows with
+    the settings of :func:`write_sectioned_csv`; ``split``: ``mimic_cxr_00.csv``, ``mimic_cxr_01.csv``, ...
+    of 10,000 rows each (the script's default), else one ``mimic_cxr_sections.csv`` (its ``--no_split``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> rows = pl.DataFrame({"study": ["s1", "s2"], "text": ["Clear.", ""]})
+    >>> [p.name for p in write_conclusion_csvs(rows, tempfile.mkdtemp())]
+    ['mimic_cxr_00.csv']
+    """
+    require_columns(frame, ["study", "text"], "write_conclusion_csvs")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = frame.select("study", "text").rows()
+    parts = [
+        (out / f"mimic_cxr_{i // 10000:02d}.csv", rows[i : i + 10000]) for i in range(0, len(rows), 10000)
+    ]
+    if not split:
+        parts = [(out / "mimic_cxr_sections.csv", rows)]
+    for path, chunk in parts:
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows(chunk)
+    return [p for p, _ in parts]
 
 
 # --- where the kit's sections differ from the official file ------------------------------------------------

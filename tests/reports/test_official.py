@@ -302,3 +302,33 @@ def test_diff_a_report_opening_with_an_addendum():
     kit, _, why = _why(diff, 50000099, "last_paragraph")
     assert kit == "Tube in place."
     assert "runs on into text the kit puts in preamble (after the underscore line)" in why
+
+
+def test_the_conclusion_files_byte_for_byte(tmp_path):
+    from cxrkit.reports import official_conclusions, write_conclusion_csvs
+
+    rows = official_conclusions(write_cases(tmp_path / "root"), order="sorted", cache=False)
+    expected = (
+        "s50000001,No acute cardiopulmonary process.\r\ns50000002,Edema.\r\ns50000003,Dyspnea.\r\n"
+        's50000004,"Second, then follow up."\r\ns50000005,More text.\r\ns50000006,Last.\r\n'
+        "s50000007,Indented twice.\r\ns50000008,Last words.\r\n"
+        's50000009,"Tube in place.\n \n No change."\r\ns50000010,"Line in the SVC.\n \n No pneumothorax."\r\n'
+        "s50000011,\r\ns50000012,The lungs are clear.\r\ns50000013,At 10:00.\r\ns50000014,\r\n"
+        "s50000015,Clear.\r\ns50000016,Normal.\r\ns50000017,\r\ns50000018,\r\n"
+        "s50525523,\r\n"  # its span (201, 349) lies beyond this short report
+        "s50913680,Follow up.\r\n"  # its named section, RECOMMENDATION(S)
+    )
+    (single,) = write_conclusion_csvs(rows, tmp_path / "one", split=False)
+    assert single.name == "mimic_cxr_sections.csv" and single.read_bytes() == expected.encode()
+    (part,) = write_conclusion_csvs(rows, tmp_path / "parts")
+    assert part.name == "mimic_cxr_00.csv" and part.read_bytes() == expected.encode()
+
+
+def test_conclusion_special_cases_span_and_missing_section():
+    from cxrkit.reports import official_conclusions
+
+    text = "0123456789" * 40
+    frame = pl.DataFrame({"study_id": [50525523, 59363654], "text": [text, " X\n IMPRESSION: Y.\n"]})
+    rows = official_conclusions(frame)
+    assert rows.row(0) == ("s50525523", text[201:349])
+    assert rows.row(1) == ("s59363654", None)  # no EXAMINATION section: the official script stops here
