@@ -166,6 +166,12 @@ def _parser() -> argparse.ArgumentParser:
         help="row order: listdir = the official script's walk (each patient's reports in the file "
         "system's order; default with --official on a files/ tree), sorted = by subject and study",
     )
+    sec.add_argument(
+        "--conclusions",
+        metavar="DIR",
+        help="with --official: also write the script's other files into DIR (mimic_cxr_00.csv, ...: the "
+        "one text per report its labellers read)",
+    )
     sec.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(commands=sub.choices)
     return parser
@@ -208,11 +214,24 @@ def _cmd_sections(args: argparse.Namespace) -> int:
 
     import polars as pl
 
-    from .reports import official_sections, sectioned_rows, write_sectioned_csv
+    from .reports import (
+        official_conclusions,
+        official_sections,
+        sectioned_rows,
+        write_conclusion_csvs,
+        write_sectioned_csv,
+    )
 
+    if args.conclusions and not args.official:
+        print(
+            "cxrkit sections: --conclusions is the official script's output: use it with --official",
+            file=sys.stderr,
+        )
+        return 2
     ds = _open(args)
     out = _refuse_inside(ds, args.output, "sections")
-    if out is None:
+    folder = _refuse_inside(ds, args.conclusions, "sections") if args.conclusions else None
+    if out is None or (args.conclusions and folder is None):
         return 2
     progress = not args.no_progress
     if args.official:
@@ -229,6 +248,11 @@ def _cmd_sections(args: argparse.Namespace) -> int:
             return 2
         rows = official_sections(reports, order=order, root=root if from_files else None)
         left_out = reports.height - rows.height
+        if folder is not None:
+            conclusions = official_conclusions(reports, order=order, root=root if from_files else None)
+            written = write_conclusion_csvs(conclusions, folder)
+            names = ", ".join(p.name for p in written)
+            print(f"{conclusions.height:,} conclusions written to {folder} ({names})")
     else:
         sections = ds.sections(progress=progress).collect()
         if args.order == "listdir":

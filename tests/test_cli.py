@@ -149,3 +149,24 @@ def test_sections_refuses_to_write_inside_the_dataset(demo_dicom, capsys):
     assert main(["sections", str(demo_dicom), "-o", str(demo_dicom / "x.csv"), "--no-progress"]) == 2
     assert "refusing" in capsys.readouterr().err and not (demo_dicom / "x.csv").exists()
     assert main(["sections", str(demo_dicom), "--order", "listdir", "-o", "/tmp/never.csv"]) == 2
+
+
+def test_sections_official_conclusions(demo_dicom, tmp_path, capsys):
+    from cxrkit.reports import official_conclusions, write_conclusion_csvs
+
+    out, folder = tmp_path / "s.csv", tmp_path / "conclusions"
+    argv = [
+        "sections",
+        str(demo_dicom),
+        "--official",
+        "-o",
+        str(out),
+        "--conclusions",
+        str(folder),
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    assert "conclusions written" in capsys.readouterr().out
+    (expected,) = write_conclusion_csvs(official_conclusions(demo_dicom, cache=False), tmp_path / "expected")
+    assert (folder / "mimic_cxr_00.csv").read_bytes() == expected.read_bytes()
+    assert main(["sections", str(demo_dicom), "--conclusions", str(folder)]) == 2  # needs --official
