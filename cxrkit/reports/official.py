@@ -495,7 +495,7 @@ def _walk(source, order, root, cache, progress, refresh, what: str) -> pl.DataFr
             )
         folder = pl.col("path").str.replace(r"/[^/]*$", "")
         frame = frame.with_columns(_listdir_rank(root.resolve(), frame["path"]).alias("_rank"))
-        frame = frame.sort(folder, "_rank", maintain_order=True)
+        frame = frame.sort(folder, "_rank", maintain_order=True, nulls_last=True)
     elif order == "sorted":
         frame = frame.sort([c for c in ("subject_id", "study_id") if c in frame.columns], maintain_order=True)
     return frame
