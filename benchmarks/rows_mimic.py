@@ -1,4 +1,4 @@
-"""Row 14: linking every study to MIMIC-IV admissions, cxrkit (``cxrkit.mimic_iv.link_studies``, cached)
+"""Row 15: linking every study to MIMIC-IV admissions, cxrkit (``cxrkit.mimic_iv.link_studies``, cached)
 against the same written by hand in pandas (``read_csv`` and a per-patient ``merge_asof``).
 
 The MIMIC-IV copy is the demo's (``cxrkit.demo.make_mimic_iv_demo``) for the full-scale tables: one admission
@@ -112,7 +112,7 @@ GROUPS = {
         sides=[Side("kit-cached", _kit, _answer), Side("pandas", _pandas, _answer)],
         lines=[
             Line(
-                "14",
+                "15",
                 "every study linked to its MIMIC-IV admission (ED-aware window), tables cached",
                 "pandas: `read_csv` of metadata and admissions, per-patient `merge_asof`",
                 "kit-cached",

@@ -11,6 +11,8 @@ Examples
     $ cxrkit validate /data/mimic-cxr/2.0.0     # exit status 1 when errors are found
     $ cxrkit info https://physionet.org/files/mimic-cxr/2.0.0/   # a remote copy (credentials: ~/.netrc)
     $ cxrkit download https://physionet.org/files/mimic-cxr/2.0.0/ ./subset --subject 10000032
+    $ cxrkit sections /data/mimic-cxr/2.0.0 --official -o mimic_cxr_sectioned.csv   # the official file
+    $ cxrkit sections /data/mimic-cxr/2.0.0 -o kit_sectioned.csv     # the kit's sections, same columns
 """
 
 from __future__ import annotations
@@ -152,6 +154,38 @@ def _parser() -> argparse.ArgumentParser:
         help="only images with this ViewPosition, e.g. PA (repeatable; needs the metadata table)",
     )
     dl.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sec = sub.add_parser(
+        "sections",
+        help="write the reports' sections as mimic_cxr_sectioned.csv",
+        description="Write one row per report (study, impression, findings, last_paragraph, comparison) "
+        "in the CSV shape of the official txt/create_section_files.py. With --official the rows are the "
+        "official parser's, byte for byte what that script writes for the same reports; without it, the "
+        "kit's own sections (headers in any case or indentation, wet reads, addenda, header-less reports "
+        "ending with a notification) in the same columns.",
+    )
+    sec.add_argument("root", nargs="?", help="dataset folder (default: $CXRKIT_ROOT or the demo)")
+    _copy_options(sec)
+    sec.add_argument("--official", action="store_true", help="the official parser's sections")
+    sec.add_argument(
+        "-o",
+        "--output",
+        default="mimic_cxr_sectioned.csv",
+        metavar="FILE",
+        help="the CSV to write, outside the dataset (default: ./mimic_cxr_sectioned.csv)",
+    )
+    sec.add_argument(
+        "--order",
+        choices=("listdir", "sorted"),
+        help="row order: listdir = the official script's walk (each patient's reports in the file "
+        "system's order; default with --official on a files/ tree), sorted = by subject and study",
+    )
+    sec.add_argument(
+        "--conclusions",
+        metavar="DIR",
+        help="with --official: also write the script's other files into DIR (mimic_cxr_00.csv, ...: the "
+        "one text per report its labellers read)",
+    )
+    sec.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(commands=sub.choices)
     return parser
 
@@ -173,6 +207,85 @@ def _cmd_download(args: argparse.Namespace) -> int:
         return 1
     dest = ds.download(selection, args.dest, progress=not args.no_progress)
     print(f"{selection.height:,} images of {selection['study_id'].n_unique():,} studies copied to {dest}")
+    return 0
+
+
+def _refuse_inside(ds, path: str, command: str) -> object:
+    """The resolved output path, or ``None`` (after saying so) when it lies inside the dataset."""
+    from pathlib import Path
+
+    out = Path(path).resolve()
+    roots = [ds.root, *(src.root for src in ds.sources.values() if not src.fetches_on_demand)]
+    if any(out == root or root in out.parents for root in roots if isinstance(root, Path)):
+        print(f"cxrkit {command}: refusing to write {out} inside the dataset root", file=sys.stderr)
+        return None
+    return out
+
+
+def _cmd_sections(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import polars as pl
+
+    from .reports import (
+        official_conclusions,
+        official_sections,
+        sectioned_rows,
+        write_conclusion_csvs,
+        write_sectioned_csv,
+    )
+
+    if args.conclusions and not args.official:
+        print(
+            "cxrkit sections: --conclusions is the official script's output: use it with --official",
+            file=sys.stderr,
+        )
+        return 2
+    ds = _open(args)
+    out = _refuse_inside(ds, args.output, "sections")
+    folder = _refuse_inside(ds, args.conclusions, "sections") if args.conclusions else None
+    if out is None or (args.conclusions and folder is None):
+        return 2
+    progress = not args.no_progress
+    if args.official:
+        reports = ds.reports(progress=progress).collect()
+        root = Path(ds.root) if isinstance(ds.root, Path) else None
+        from_files = (
+            root is not None
+            and (root / "files").is_dir()
+            and bool(reports["path"].str.starts_with("files/").all())
+        )
+        order = args.order or ("listdir" if from_files else "sorted")
+        if order == "listdir" and not from_files:
+            print("cxrkit sections: --order listdir needs the reports as a files/ tree", file=sys.stderr)
+            return 2
+        rows = official_sections(reports, order=order, root=root if from_files else None)
+        left_out = reports.height - rows.height
+        if folder is not None:
+            conclusions = official_conclusions(reports, order=order, root=root if from_files else None)
+            written = write_conclusion_csvs(conclusions, folder)
+            names = ", ".join(p.name for p in written)
+            print(f"{conclusions.height:,} conclusions written to {folder} ({names})")
+    else:
+        sections = ds.sections(progress=progress).collect()
+        if args.order == "listdir":
+            print(
+                "cxrkit sections: --order listdir is the official walk: use it with --official",
+                file=sys.stderr,
+            )
+            return 2
+        rows = sectioned_rows(sections.sort("subject_id", "study_id"))
+        left_out = 0
+    if rows.height == 0:
+        print(f"cxrkit sections: no reports in {ds.location}: nothing written", file=sys.stderr)
+        return 1
+    write_sectioned_csv(rows, out)
+    filled = rows.select(pl.col(c).is_not_null() & (pl.col(c) != "") for c in rows.columns[1:]).sum().row(0)
+    what = "official parser" if args.official else "kit's sections"
+    print(f"{rows.height:,} reports written to {out} ({what})")
+    print("with text: " + ", ".join(f"{c} {n:,}" for c, n in zip(rows.columns[1:], filled)))
+    if left_out:
+        print(f"left out: {left_out:,} (special-cased by the official script, or unreadable)")
     return 0
 
 
@@ -309,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "info": _cmd_info,
             "validate": _cmd_validate,
             "download": _cmd_download,
+            "sections": _cmd_sections,
         }
         return commands[args.command](args)
     except CxrkitError as exc:

@@ -30,6 +30,7 @@ __all__ = [
     "compare_with_labels",
     "document_frequency",
     "kwic",
+    "mention_sentences",
     "mention_text",
     "mentions",
     "ngrams",
@@ -471,8 +472,9 @@ def _sentences(df: pl.LazyFrame, text_col: str, id_cols: Sequence[str]) -> pl.La
     )
 
 
-def _sentence_values(sent: pl.LazyFrame, category: str) -> pl.LazyFrame:
-    """``doc, category, value`` for each sentence mentioning ``category`` (value 1.0, 0.0 or -1.0)."""
+def _sentence_values(sent: pl.LazyFrame, category: str, keep: Sequence[str] = ()) -> pl.LazyFrame:
+    """``doc, category, value`` for each sentence mentioning ``category`` (value 1.0, 0.0 or -1.0), and the
+    ``keep`` columns of the sentence."""
     term, normal = MENTION_PATTERNS[category]
     parts = []
     hits = sent.filter(pl.col("s").str.contains(term))
@@ -486,10 +488,50 @@ def _sentence_values(sent: pl.LazyFrame, category: str) -> pl.LazyFrame:
         .then(0.0)
         .otherwise(1.0)
     )
-    parts.append(hits.select("doc", value.alias("value")))
+    parts.append(hits.select("doc", *keep, value.alias("value")))
     if normal:
-        parts.append(sent.filter(pl.col("s").str.contains(normal)).select("doc", pl.lit(0.0).alias("value")))
+        normal_hits = sent.filter(pl.col("s").str.contains(normal))
+        parts.append(normal_hits.select("doc", *keep, pl.lit(0.0).alias("value")))
     return pl.concat(parts).with_columns(pl.lit(category).alias("category"))
+
+
+def mention_sentences(
+    df: pl.DataFrame | pl.LazyFrame,
+    text_col: str = "text",
+    categories: Sequence[str] = CHEXPERT_CATEGORIES,
+    id_cols: Sequence[str] = ("subject_id", "study_id"),
+) -> pl.DataFrame:
+    """The sentences behind :func:`mentions`: one row per sentence mentioning a category, with the value it
+    gives (``id_cols, category, value, sentence``; the sentence lower-cased, ``___`` and pseudo-negations
+    removed, as the rules read it). A report's value in :func:`mentions` is the best of its sentences'
+    (positive, then uncertain, then negated); No Finding has no sentences.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"study_id": [1], "text": ["No effusion. Possible small effusion."]})
+    >>> mention_sentences(df, categories=["Pleural Effusion"]).rows()
+    [(1, 'Pleural Effusion', 0.0, 'no effusion.'), (1, 'Pleural Effusion', -1.0, 'possible small effusion.')]
+    """
+    require_columns(df, [text_col], "mention_sentences")
+    unknown = set(categories) - set(CHEXPERT_CATEGORIES)
+    if unknown:
+        raise ValueError(f"unknown categories {sorted(unknown)}; expected names from CHEXPERT_CATEGORIES")
+    lazy = df.lazy()
+    names = lazy.collect_schema().names()
+    ids = [c for c in id_cols if c in names]
+    sent = _sentences(lazy, text_col, ids).with_row_index("sentence_no").collect().lazy()
+    parts = [
+        _sentence_values(sent, c, keep=[*ids, "sentence_no", "s"]) for c in categories if c != "No Finding"
+    ]
+    schema = {**{c: lazy.collect_schema()[c] for c in ids}, "category": pl.String, "value": pl.Float64}
+    if not parts:
+        return pl.DataFrame(schema={**schema, "sentence": pl.String})
+    return (
+        pl.concat(parts)
+        .sort("sentence_no", "category", maintain_order=True)
+        .select(*ids, "category", "value", pl.col("s").alias("sentence"))
+        .collect()
+    )
 
 
 def mention_text(findings: str = "findings", impression: str = "impression") -> pl.Expr:

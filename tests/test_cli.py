@@ -117,3 +117,56 @@ def test_demo_writes_both_projects_and_info_shows_them(tmp_path, capsys):
     assert "mimic-cxr/2.1.0" in out and "also:     mimic-cxr-jpg at" in out
     assert main(["demo", str(tmp_path / "s"), "--subjects", "2", "--layout", "single"]) == 0
     assert (tmp_path / "s/cxr-record-list.csv.gz").is_file()
+
+
+def test_sections_official_writes_the_official_file(demo_dicom, tmp_path, capsys):
+    from cxrkit.reports import official_sections, write_sectioned_csv
+
+    out = tmp_path / "mimic_cxr_sectioned.csv"
+    assert main(["sections", str(demo_dicom), "--official", "-o", str(out), "--no-progress"]) == 0
+    assert "(official parser)" in capsys.readouterr().out
+    expected = write_sectioned_csv(official_sections(demo_dicom, cache=False), tmp_path / "expected.csv")
+    assert out.read_bytes() == expected.read_bytes()
+    assert out.read_bytes().startswith(b"study,impression,findings,last_paragraph,comparison\r\ns5")
+
+
+def test_sections_without_official_writes_the_kits_sections_in_the_same_shape(demo_dicom, tmp_path, capsys):
+    import polars as pl
+
+    from cxrkit.reports import read_sections
+
+    out = tmp_path / "kit.csv"
+    assert main(["sections", str(demo_dicom), "-o", str(out), "--no-progress"]) == 0
+    assert "(kit's sections)" in capsys.readouterr().out
+    written = pl.read_csv(out, infer_schema=False)
+    kit = read_sections(demo_dicom, cache=False, progress=False)
+    assert written.columns == ["study", "impression", "findings", "last_paragraph", "comparison"]
+    assert written.height == kit.height
+    assert written["impression"].drop_nulls().len() == kit["impression"].drop_nulls().len()
+
+
+def test_sections_refuses_to_write_inside_the_dataset(demo_dicom, capsys):
+    assert main(["sections", str(demo_dicom), "-o", str(demo_dicom / "x.csv"), "--no-progress"]) == 2
+    assert "refusing" in capsys.readouterr().err and not (demo_dicom / "x.csv").exists()
+    assert main(["sections", str(demo_dicom), "--order", "listdir", "-o", "/tmp/never.csv"]) == 2
+
+
+def test_sections_official_conclusions(demo_dicom, tmp_path, capsys):
+    from cxrkit.reports import official_conclusions, write_conclusion_csvs
+
+    out, folder = tmp_path / "s.csv", tmp_path / "conclusions"
+    argv = [
+        "sections",
+        str(demo_dicom),
+        "--official",
+        "-o",
+        str(out),
+        "--conclusions",
+        str(folder),
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    assert "conclusions written" in capsys.readouterr().out
+    (expected,) = write_conclusion_csvs(official_conclusions(demo_dicom, cache=False), tmp_path / "expected")
+    assert (folder / "mimic_cxr_00.csv").read_bytes() == expected.read_bytes()
+    assert main(["sections", str(demo_dicom), "--conclusions", str(folder)]) == 2  # needs --official

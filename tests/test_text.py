@@ -295,3 +295,26 @@ def test_a_missing_column_is_named_with_what_the_frame_has():
         with pytest.raises(MissingColumnError, match=pattern):
             call()
     assert text.kwic(df, "effusion", column="txt").height == 1  # naming the right column works
+
+
+def test_mention_sentences_are_the_sentences_behind_mentions():
+    from cxrkit.text import mention_sentences
+
+    df = pl.DataFrame(
+        {
+            "study_id": [1, 2, 3],
+            "text": ["No effusion. Small left effusion.", "Heart size is normal. Possible edema.", None],
+        }
+    )
+    said = mention_sentences(
+        df, categories=["Pleural Effusion", "Cardiomegaly", "Edema"], id_cols=["study_id"]
+    )
+    assert said.rows() == [
+        (1, "Pleural Effusion", 0.0, "no effusion."),
+        (1, "Pleural Effusion", 1.0, "small left effusion."),
+        (2, "Cardiomegaly", 0.0, "heart size is normal."),
+        (2, "Edema", -1.0, "possible edema."),
+    ]
+    best = mentions(df, categories=["Pleural Effusion", "Cardiomegaly", "Edema"], id_cols=["study_id"])
+    # columns in table order (Cardiomegaly, Edema, Pleural Effusion): each the best of its sentences
+    assert best.rows() == [(1, None, None, 1.0), (2, 0.0, -1.0, None), (3, None, None, None)]

@@ -23,7 +23,17 @@ import polars as pl
 
 from ..errors import require_columns
 
-__all__ = ["PARSER_VERSION", "SECTION_COLUMNS", "SECTION_SYNONYMS", "parse_sections", "sections_frame"]
+__all__ = [
+    "HEADER_MODIFIERS",
+    "PARSER_VERSION",
+    "SECTION_COLUMNS",
+    "SECTION_RULES",
+    "SECTION_SYNONYMS",
+    "explain_sections",
+    "parse_sections",
+    "sections_explained",
+    "sections_frame",
+]
 
 #: Version of the sectioning rules; part of the cache key of :func:`read_sections`.
 PARSER_VERSION = 2
@@ -250,50 +260,156 @@ def parse_sections(text: str) -> dict[str, str]:
     {'preamble': 'FINAL REPORT PORTABLE CHEST ___', 'last_paragraph': 'Tube in place. No pneumothorax.', \
 'impression': 'Tube in place. No pneumothorax.'}
     """
+    out: dict[str, list[str]] = {}
+    for row in explain_sections(text):
+        out.setdefault(row["section"], []).append(row["text"])
+    return {name: " ".join(parts) for name, parts in out.items()}
+
+
+#: The rules :func:`explain_sections` names, and what each means. ``new`` ones are the kit's own: the official
+#: parser (:mod:`cxrkit.reports.official`) does not have them.
+SECTION_RULES: dict[str, str] = {
+    "preamble": "the text before the first header",
+    "header": "an upper-case header named as its section (FINDINGS:)",
+    "synonym": "a header folded through SECTION_SYNONYMS (CONCLUSION: is impression)",
+    "main word": "a header containing impression, findings, history, comparison or addendum",
+    "study title": "a header describing the study (CHEST, PA AND LATERAL:) is findings",
+    "other header": "any other upper-case header, named in snake case (DATE: is date)",
+    "wet read block": "new: a WET READ note at the top, colon optional, up to the underscore line",
+    "addendum block": "new: an ADDENDUM at the top, colon optional, up to the underscore line",
+    "after the underscore line": "new: text after the line of underscores, up to the next header (preamble)",
+    "sub-heading": "new: an unknown header inside findings or impression stays in that section (LUNGS:)",
+    "last paragraph": "no findings or impression: the text after the first blank line of the last section "
+    "(a blank line of any spaces; the official parser counts only a line of exactly one space)",
+    "last paragraph before closing sections": "new: as last paragraph, passing over closing sections "
+    "(notification, recommendation, addendum, wet read) for the one before them",
+    "after the title": "new: no findings, impression or blank line: the text after the FINAL REPORT title",
+    "inferred impression": "new: the last paragraph, also given as the impression",
+}
+#: Header modifiers :func:`explain_sections` adds to a rule (``"synonym, mixed case"``); each is new.
+HEADER_MODIFIERS = {
+    "mixed case": "a known header name in mixed or lower case (Impression:)",
+    "indent": "a header not indented by exactly one space (the official parser wants one)",
+    "first line": "a header on the report's first line (the official parser wants a line break before it)",
+    "no colon": "WET READ or ADDENDUM without a colon",
+    "no space after the colon": "a colon followed by text (the official parser wants a space)",
+}
+
+
+def _header_rule(token: str, name: str, indent: str, first: bool, after: str) -> str:
+    raw = re.sub("[ \t]+", " ", token.removesuffix(":")).strip(" ").lower()
+    if token.startswith("_"):
+        return "after the underscore line"
+    if name in ("wet_read", "addendum") and token == token.upper() and not token.endswith(":"):
+        rule = f"{'wet read' if name == 'wet_read' else 'addendum'} block"
+    elif raw in SECTION_SYNONYMS:
+        rule = "header" if SECTION_SYNONYMS[raw] == raw.replace(" ", "_") else "synonym"
+    elif any(w in raw for w in _MAIN_WORDS):
+        rule = "main word"
+    elif _FINDINGS_RE.search(raw):
+        rule = "study title"
+    else:
+        rule = "other header"
+    mods = []
+    if token != token.upper():
+        mods.append("mixed case")
+    if indent != " ":
+        mods.append("indent")
+    if first:
+        mods.append("first line")
+    if not token.endswith(":"):
+        mods.append("no colon")
+    elif after and not after.isspace():
+        mods.append("no space after the colon")
+    return ", ".join([rule, *mods])
+
+
+def explain_sections(text: str) -> list[dict[str, str | None]]:
+    """:func:`parse_sections`, one row per piece of text, with the rule that put it in its section.
+
+    Each row: ``section``, ``rule`` (a key of :data:`SECTION_RULES`, maybe followed by
+    :data:`HEADER_MODIFIERS`, ``"synonym, mixed case"``), ``header`` (the header as written, or ``None``) and
+    ``text`` (whitespace normalised). A section repeated in a report gives one row per piece; joined with a
+    space they are :func:`parse_sections`'s text.
+
+    Examples
+    --------
+    >>> for row in explain_sections(" FINAL REPORT\\n CLINICAL HISTORY: Cough.\\n  Impression: Clear.\\n"):
+    ...     print(row["section"], "|", row["rule"], "|", row["header"])
+    preamble | preamble | None
+    history | synonym | CLINICAL HISTORY:
+    impression | header, mixed case, indent | Impression:
+    """
     if not text:
-        return {}
+        return []
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\x1e", " ").replace("\x1f", " ")
-    # pieces: [name, header token, raw body]
+    # pieces: [header token, indentation, first line?, the character after it, raw body]
     pieces: list[list[Any]] = []
-    prev_end, prev_token = 0, None
+    prev_end, prev = 0, (None, "", False, "")
     for m in _HEADER_RE.finditer(text):
-        pieces.append([prev_token, text[prev_end : m.start()]])
-        prev_end, prev_token = m.end(), m.group(1)
-    pieces.append([prev_token, text[prev_end:]])
-    named: list[list[str]] = []
+        pieces.append([*prev, text[prev_end : m.start()]])
+        prev_end = m.end()
+        prev = (m.group(1), text[m.start() : m.start(1)], m.start() == 0, text[m.end() : m.end() + 1])
+    pieces.append([*prev, text[prev_end:]])
+    named: list[list[Any]] = []  # [section, rule, header, raw body]
     last_known = "preamble"
-    for token, body in pieces:
+    for token, indent, first, after, body in pieces:
         name = "preamble" if token is None else _fold(token)
+        rule = "preamble" if token is None else _header_rule(token, name, indent, first, after)
+        header = None if token is None else token.strip(" \t")
         if name in _KNOWN:
             last_known = name
         elif last_known in ("findings", "impression"):  # rule 5
-            name, body = last_known, token + " " + body
+            name, body, rule = last_known, token + " " + body, "sub-heading"
         if name in ("findings", "impression") and not _normalise(body):  # rule 6
             continue
-        named.append([name, body])
+        named.append([name, rule, header, body])
     extra = None
     eligible = [piece for piece in named if piece[0] not in _TRAILING]
-    if eligible and not any(n in ("findings", "impression") for n, _ in named):  # rule 7
+    if eligible and not any(p[0] in ("findings", "impression") for p in named):  # rule 7
         last = eligible[-1]
-        m = _BLANK_SPLIT_RE.match(last[1])
+        closing = last is not named[-1]
+        m = _BLANK_SPLIT_RE.match(last[3])
         if m and _normalise(m.group(2)):
-            last[1], extra = m.group(1), _normalise(m.group(2))
+            last[3], extra = m.group(1), _normalise(m.group(2))
+            how = "last paragraph before closing sections" if closing else "last paragraph"
         elif last[0] == "preamble":
-            m = _TITLE_SPLIT_RE.match(last[1])
+            m = _TITLE_SPLIT_RE.match(last[3])
             if m and _normalise(m.group(2)):
-                last[1], extra = m.group(1), _normalise(m.group(2))
-    out: dict[str, list[str]] = {}
-    for name, body in named:
+                last[3], extra, how = m.group(1), _normalise(m.group(2)), "after the title"
+    rows: list[dict[str, str | None]] = []
+    for name, rule, header, body in named:
         norm = _normalise(body)
         if norm:
-            out.setdefault(name, []).append(norm)
-    result = {name: " ".join(parts) for name, parts in out.items()}
+            rows.append({"section": name, "rule": rule, "header": header, "text": norm})
     if extra:
-        result["last_paragraph"] = extra
-        result["impression"] = extra
-    return result
+        rows.append({"section": "last_paragraph", "rule": how, "header": None, "text": extra})
+        rows.append({"section": "impression", "rule": "inferred impression", "header": None, "text": extra})
+    return rows
+
+
+def sections_explained(
+    df: pl.DataFrame | pl.LazyFrame, text_col: str = "text", id_col: str = "study_id"
+) -> pl.DataFrame:
+    """:func:`explain_sections` over a frame of reports: one row per piece of each report, ``id_col,
+    section, rule, header, text`` (a Python loop per report: explain the reports you are looking at, not
+    the whole corpus at once).
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"study_id": [7], "text": [" X\\n CONCLUSION: Clear.\\n"]})
+    >>> sections_explained(df).select("section", "rule").rows()
+    [('preamble', 'preamble'), ('impression', 'synonym')]
+    """
+    require_columns(df, [text_col, id_col], "sections_explained")
+    frame = df.lazy().select(id_col, text_col).collect()
+    rows = [
+        {id_col: i, **r} for i, t in frame.iter_rows() for r in (explain_sections(t) if t is not None else [])
+    ]
+    schema = {id_col: frame.schema[id_col], **dict.fromkeys(("section", "rule", "header", "text"), pl.String)}
+    return pl.DataFrame(rows, schema=schema)
 
 
 # --- the same rules over a frame ------------------------------------------------------------------------

@@ -25,7 +25,7 @@ LAYERS = (
     ("storage",),
     ("images", "reports", "tables"),
     ("text", "demo"),
-    ("validate", "download", "mimic_iv", "summary"),
+    ("validate", "download", "mimic_iv", "summary", "label_audit"),
     ("cohorts",),
     ("dataset",),
     ("widgets", "cli", "exercises"),

@@ -436,3 +436,82 @@ def test_sections_frame_keeps_lazy_frames_lazy():
     out = sections_frame(lazy, keep_text=False)
     assert isinstance(out, pl.LazyFrame)
     assert out.collect()["impression"].to_list() == ["Clear."]
+
+
+# --- explain_sections: the rule behind each piece ---------------------------------------------------------
+
+
+def _rules(text: str) -> list[tuple[str, str]]:
+    from cxrkit.reports import explain_sections
+
+    return [(r["section"], r["rule"]) for r in explain_sections(text)]
+
+
+def test_explain_names_the_header_rules():
+    text = mimic(
+        "TITLE",
+        "CLINICAL HISTORY: Cough.",
+        "PA AND LATERAL CHEST: Clear.",
+        "IMPRESSION AND PLAN: Normal.",
+        "DATE: ___",
+    )
+    assert _rules(text) == [
+        ("preamble", "preamble"),
+        ("history", "synonym"),
+        ("findings", "study title"),
+        ("impression", "main word"),
+        ("impression", "sub-heading"),  # DATE: inside the impression
+    ]
+
+
+def test_explain_names_the_kits_own_rules():
+    assert _rules("Impression:Clear.") == [
+        ("impression", "header, mixed case, indent, first line, no space after the colon")
+    ]
+    wet = (
+        " WET READ: ___ 10:34 PM\n  No pneumonia.\n " + "_" * 78 + "\n   FINAL REPORT\n IMPRESSION: Clear.\n"
+    )
+    assert _rules(wet) == [
+        ("wet_read", "header, first line"),  # the official parser wants a line break before a header
+        ("preamble", "after the underscore line"),
+        ("impression", "header"),
+    ]
+    assert _rules(" ADDENDUM  Called.\n " + "_" * 20 + "\n FINDINGS: x\n")[0] == (
+        "addendum",
+        "addendum block, first line, no colon",
+    )
+
+
+def test_explain_names_the_last_paragraph_rules():
+    notice = mimic("TITLE", "PA AND LATERAL", "", "Effusion.", "NOTIFICATION: Called.")
+    assert _rules(notice)[-2:] == [
+        ("last_paragraph", "last paragraph before closing sections"),
+        ("impression", "inferred impression"),
+    ]
+    assert _rules(mimic("TITLE", "Clear lungs."))[-2][1] == "after the title"
+    assert _rules(mimic("TITLE", "CHEST", "", "Clear."))[-2][1] == "last paragraph"
+
+
+def test_explain_rows_joined_are_parse_sections():
+    from _report_files import REPORTS
+
+    from cxrkit.reports import SECTION_RULES, explain_sections
+
+    for text in REPORTS.values():
+        joined: dict[str, list[str]] = {}
+        for r in explain_sections(text):
+            joined.setdefault(r["section"], []).append(r["text"])
+            assert r["rule"].split(", ")[0] in SECTION_RULES
+        assert {k: " ".join(v) for k, v in joined.items()} == parse_sections(text)
+
+
+def test_sections_explained_over_a_frame():
+    from cxrkit.reports import sections_explained
+
+    df = pl.DataFrame({"study_id": [1, 2, 3], "text": [" X\n CONCLUSION: Clear.\n", None, "Impression: Ok."]})
+    out = sections_explained(df)
+    assert out.select("study_id", "section", "rule", "header").rows() == [
+        (1, "preamble", "preamble", None),
+        (1, "impression", "synonym", "CONCLUSION:"),
+        (3, "impression", "header, mixed case, indent, first line", "Impression:"),
+    ]
