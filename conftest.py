@@ -54,3 +54,21 @@ def demo_jpg(tmp_path_factory):
 
 #: The aliases of moved modules warn when imported: their doctest collection would only show that warning.
 collect_ignore = ["cxrkit/imagestats.py", "cxrkit/remote.py", "cxrkit/cache.py", "cxrkit/scan.py"]
+
+
+# The cohort tests' own copy (tests/cohorts/): a subfolder cannot have a conftest.py of its own, since
+# --doctest-modules would import it as a second module named "conftest".
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory):
+    """A 40-patient demo for the cohort tests (read-only), bigger than the default so steps have counts."""
+    from cxrkit.demo import make_demo
+
+    return make_demo(tmp_path_factory.mktemp("cohort-demo") / "d", subjects=40)
+
+
+@pytest.fixture(scope="session")
+def ds(demo_root, tmp_path_factory):
+    """The cohort tests' dataset over :func:`demo_root` (tests elsewhere define their own ``ds``)."""
+    import cxrkit
+
+    return cxrkit.open_dataset(demo_root, cache_dir=tmp_path_factory.mktemp("cohort-cache"))
