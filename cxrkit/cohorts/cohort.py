@@ -271,6 +271,11 @@ class Cohort:
         """Keep images whose files are in this copy; see :func:`cxrkit.cohorts.steps.on_disk`."""
         return self._apply(steps_.on_disk(project))
 
+    def hospital(self, mimic: Any, **kwargs: Any) -> Cohort:
+        """Keep studies by their MIMIC-IV admission, ICU or ED stay and age; see
+        :func:`cxrkit.cohorts.steps.hospital`."""
+        return self._apply(steps_.hospital(mimic, **kwargs))
+
     def where(self, expr: pl.Expr, name: str = "where", description: str | None = None) -> Cohort:
         """Keep images where a polars expression holds; see :func:`cxrkit.cohorts.steps.where`."""
         return self._apply(steps_.where(expr, name, description))

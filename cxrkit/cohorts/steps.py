@@ -501,3 +501,87 @@ def where(expr: pl.Expr, name: str = "where", description: str | None = None) ->
             ) from exc
 
     return Step(name, description or str(expr), "expression false", apply)
+
+
+#: Where a study was taken, for :func:`hospital`: which linked studies each choice keeps.
+HOSPITAL_PLACES = ("admission", "icu", "ed", "outside")
+
+
+def hospital(
+    mimic: Any,
+    *,
+    rule: Any = "admission+ed",
+    during: str | None = "admission",
+    min_age: float | None = None,
+    max_age: float | None = None,
+    first_of_admission: bool = False,
+) -> Step:
+    """Keep studies by what MIMIC-IV says about them (:func:`cxrkit.mimic_iv.link_studies` under ``rule``).
+
+    Parameters
+    ----------
+    mimic
+        The MIMIC-IV copy (``ds.mimic_iv()``).
+    rule
+        The linkage rule (a name of :data:`cxrkit.mimic_iv.RULES` or a :class:`cxrkit.mimic_iv.Rule`); the
+        step's description says which, since the counts depend on it.
+    during
+        ``"admission"`` (taken during a matched admission, ED films before it included when the rule says so),
+        ``"icu"`` (during an ICU stay), ``"ed"`` (in the emergency department), ``"outside"`` (no admission
+        matched), or ``None`` (no condition on the place).
+    min_age, max_age
+        Age at the study (``anchor_age`` + year of study - ``anchor_year``), inclusive; studies whose patient
+        MIMIC-IV does not know have no age and are excluded by an age condition.
+    first_of_admission
+        Keep only the first study (by StudyDate + StudyTime) of each matched admission.
+
+    Examples
+    --------
+    >>> hospital(object(), during="icu", min_age=18).description
+    'taken during an ICU stay, age 18+ at the study (MIMIC-IV, rule admission+ed)'
+    """
+    from ..mimic_iv import POSITIONS, link_studies
+
+    if during is not None and during not in HOSPITAL_PLACES:
+        raise _unknown("place", during, HOSPITAL_PLACES)
+    conds = {
+        "admission": pl.col("position").is_in(POSITIONS[:5]),
+        "icu": pl.col("icu_stay_id").is_not_null(),
+        "ed": pl.col("ed_stay_id").is_not_null() | (pl.col("position") == "ed_before_admission"),
+        "outside": ~pl.col("position").is_in(POSITIONS[:5]),
+        None: pl.lit(True),
+    }
+    cond = conds[during]
+    words = {
+        "admission": "taken during a hospital admission",
+        "icu": "taken during an ICU stay",
+        "ed": "taken in the emergency department",
+        "outside": "taken outside any admission",
+        None: "",
+    }
+    parts = [words[during]] if during else []
+    if min_age is not None or max_age is not None:
+        age = pl.col("age_at_study")
+        if min_age is not None:
+            cond = cond & (age >= min_age)
+        if max_age is not None:
+            cond = cond & (age <= max_age)
+        span = f"{min_age:g}+" if max_age is None else f"{min_age or 0:g}-{max_age:g}"
+        parts.append(f"age {span} at the study")
+    if first_of_admission:
+        parts.append("first study of each admission")
+    name = rule if isinstance(rule, str) else rule.name
+    description = f"{', '.join(parts) or 'linked to MIMIC-IV'} (MIMIC-IV, rule {name})"
+
+    def apply(ds, frame):
+        linked = link_studies(ds, mimic, rule).join(frame.select("study_id").unique(), on="study_id")
+        kept = linked.filter(cond.fill_null(False))
+        if first_of_admission:
+            kept = (
+                kept.filter(pl.col("hadm_id").is_not_null())
+                .sort("hadm_id", "study_time", "study_id", nulls_last=True)
+                .unique("hadm_id", keep="first", maintain_order=True)
+            )
+        return frame.join(kept.select("study_id"), on="study_id", how="semi")
+
+    return Step("hospital", description, "not matching what MIMIC-IV says", apply)
