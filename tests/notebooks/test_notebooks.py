@@ -37,6 +37,7 @@ EXPECTED = (
     "02_image_statistics",
     "03_report_text_analysis",
     "04_cohorts",
+    "05_hospital_linkage",
 )
 #: Wall-clock budget per notebook on the demo, kernel start included. The target is about a minute.
 BUDGET_SECONDS = 150
