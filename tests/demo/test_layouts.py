@@ -40,7 +40,7 @@ def _top(folder):
 
 def test_each_project_holds_its_own_files(root):
     cxr, jpg = root / "mimic-cxr" / DEMO_RELEASE, root / "mimic-cxr-jpg" / DEMO_RELEASE
-    assert _top(root) == {"mimic-cxr", "mimic-cxr-jpg"}
+    assert _top(root) == {"mimic-cxr", "mimic-cxr-jpg", "mimiciv", "mimic-iv-ed"}  # as physionet.org/files
     assert _top(cxr) == CXR_FILES | {"files", "LICENSE.txt", "SHA256SUMS.txt"}
     assert _top(jpg) == JPG_FILES | {"files", "LICENSE.txt", "SHA256SUMS.txt"}
     assert not list((jpg / "files").rglob("*.txt")) and not list((cxr / "files").rglob("*.jpg"))
