@@ -19,7 +19,7 @@ Examples
 >>> import tempfile
 >>> import cxrkit
 >>> ds = cxrkit.open_dataset()
->>> one = ds.records().sort("study_id").head(1).collect()
+>>> one = ds.records().sort("study_id", "dicom_id").head(1).collect()
 >>> tmp = tempfile.TemporaryDirectory()
 >>> dest = download(ds, one, f"{tmp.name}/subset", progress=False)
 >>> for rel in sorted(read_sha256sums(dest / SHA256SUMS)):  # what the folder holds, each with its SHA-256
@@ -28,7 +28,7 @@ cxr-provider-list.csv.gz
 cxr-record-list.csv.gz
 cxr-study-list.csv.gz
 files/p17/p17938895/s50124023.txt
-files/p17/p17938895/s50124023/268175c2-e2e9781a-8db5c61d-b4eb78bf-df9d0d1c.dcm
+files/p17/p17938895/s50124023/70fb51a0-7be6daa9-ba9e03b5-5c420a09-3ae313b7.dcm
 mimic-cxr-2.0.0-chexpert.csv.gz
 mimic-cxr-2.0.0-metadata.csv.gz
 mimic-cxr-2.0.0-negbio.csv.gz

@@ -25,14 +25,14 @@ import traitlets
 from .. import images, layout
 from ..dataset import Dataset, Image, Study
 from ..errors import CxrkitError
-from ..tables import LABEL_COLUMNS
+from ..tables import FRONTAL_VIEWS, LABEL_COLUMNS, LATERAL_VIEWS
 from . import _html, _pixels
 from ._channel import Channel, static_text
 from ._index import LABEL_VALUES, StudyIndex
 from ._viewer import tile_message
 
-FRONTAL = ("PA", "AP", "AP AXIAL", "PA LLD", "AP LLD", "AP RLD", "PA RLD")
-LATERAL = ("LATERAL", "LL", "RL", "LAO", "RAO", "LPO")
+FRONTAL = FRONTAL_VIEWS
+LATERAL = (*LATERAL_VIEWS, "LAO", "RAO", "LPO")  # the side views (XTABLE LATERAL included), then obliques
 #: Filters and their defaults (label_* pick the labeller, the finding and the value).
 FILTERS = ("patient", "view", "split", "label_source", "label_category", "label_value", "text")
 MODES = ("single", "compare", "hang")

@@ -78,6 +78,6 @@ def test_the_labelled_test_set_covers_the_test_studies(root):
 
 def test_jpg_flavour_is_the_jpg_project_alone_and_a_bad_layout_is_refused(tmp_path):
     only = make_demo(tmp_path / "j", subjects=2, flavor="jpg", image_scale=0.05)
-    assert _top(only) == {"mimic-cxr-jpg"}
+    assert _top(only) == {"mimic-cxr-jpg", "mimiciv", "mimic-iv-ed"}  # MIMIC-IV beside it, from its metadata
     with pytest.raises(DemoError, match="unknown demo layout 'flat'"):
         make_demo(tmp_path / "x", layout="flat")

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from cxrkit.tables import FRONTAL_VIEWS, LATERAL_VIEWS
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -430,7 +432,8 @@ def test_compare_mode_shows_both_studies_their_reports_and_the_interval(lab):
     captions = page.evaluate(
         "() => ['.cxb-a', '.cxb-b'].map(s => document.querySelector(s + ' .cxp-caption').textContent)"
     )
-    assert captions[0].startswith("PA") and captions[1].startswith("LAT"), captions
+    frontal, side = (c.split(" · ")[0] for c in captions)
+    assert frontal in FRONTAL_VIEWS and side in LATERAL_VIEWS, captions
     page.screenshot(path=str(tmp / "browser-hang.png"))
     page.keyboard.press("h")
     wait_state(page, "b.dataset.mode === 'single'")
