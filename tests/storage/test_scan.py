@@ -29,7 +29,7 @@ def _square_or_fail(item):
     return {"item": item, "sq": item * item}
 
 
-# --- the decision ------------------------------------------------------------------------------------------
+# --- the decision ------------------------------------------------------------------------------------
 
 
 def test_choice_serial_on_one_cpu_or_one_item():
@@ -55,7 +55,7 @@ def test_choice_at_the_boundary():
     assert choose_executor(10**6, 70e-6, workers=2, pool_warm=True, overhead_s=30e-6) == "pool"
 
 
-# --- the shared pool ------------------------------------------------------------------------------------------
+# --- the shared pool ---------------------------------------------------------------------------------
 
 
 @needs_two
