@@ -31,7 +31,7 @@ from .files import (
 )
 from .local import LocalSource
 from .remote import RemoteSource
-from .scan import default_workers, map_paths
+from .scan import choose_executor, default_workers, map_paths, pool_is_warm, shared_pool, shutdown_pool
 from .sources import is_url, open_source
 from .tree import walk_files
 
@@ -40,6 +40,7 @@ __all__ = [
     "LocalSource",
     "RemoteSource",
     "Source",
+    "choose_executor",
     "default_cache_dir",
     "default_workers",
     "fetch_file",
@@ -51,6 +52,7 @@ __all__ = [
     "map_paths",
     "open_binary",
     "open_source",
+    "pool_is_warm",
     "read_bytes",
     "read_chunks",
     "read_head",
@@ -58,6 +60,8 @@ __all__ = [
     "read_into",
     "read_sha256sums",
     "sha256_file",
+    "shared_pool",
+    "shutdown_pool",
     "sweep_orphans",
     "verify_checksums",
     "walk_files",

@@ -267,11 +267,31 @@ def test_dask_threads_cluster(tree):
     )
 
 
-def test_default_pool_for_many_files(tree, monkeypatch, tmp_path):
+def test_shared_pool_for_many_files(tree, tmp_path):
     _, good, _ = tree
-    monkeypatch.setattr(imagestats, "SERIAL_BELOW", {})  # force the default process pool even for a few files
-    df = imagestats.header_table(good * 3, progress=False, cache=tmp_path)
+    df = imagestats.header_table(good * 3, progress=False, cache=tmp_path, executor="pool")
     assert df.height == len(good) * 3 and df.get_column("error").null_count() == df.height
+    assert_frame_equal(df, imagestats.header_table(good * 3, progress=False, cache=False, executor="serial"))
+
+
+def test_pixel_estimate_from_cached_headers(tree, tmp_path, monkeypatch):
+    _, good, _ = tree
+    raw = [str(good[0]), str(good[4])]  # explicit VR little endian, uncompressed
+    seen = []
+    real = imagestats.map_paths
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("item_seconds"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(imagestats, "map_paths", spy)
+    imagestats.pixel_stats(raw, progress=False, cache=tmp_path)  # no headers cached: time the first files
+    imagestats.header_table(raw, progress=False, cache=tmp_path)
+    imagestats.pixel_stats(raw, progress=False, cache=tmp_path, refresh=True)
+    imagestats.pixel_stats([*raw, str(good[2])], progress=False, cache=tmp_path, refresh=True)  # RLE: timed
+    pixels = (48 * 64 + 300 * 260) / 2
+    assert seen[0] is None and seen[-1] is None
+    assert seen[2] == pytest.approx(pixels * imagestats.STATS_PIXEL_S)
 
 
 def test_list_columns_built_from_arrays_equal_polars_conversion():
