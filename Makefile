@@ -1,5 +1,6 @@
 # Two commands for a fresh machine with Python 3.11+ and make:
 #   make lab   - set up the lab, generate the demo dataset, start JupyterLab on a working copy of notebooks/
+#              (make lab SOLUTIONS=0: the learners' copies, without the teacher's solution cells)
 #   make test  - set everything up, run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
