@@ -1,5 +1,6 @@
 # Two commands for a fresh machine with Python 3.11+ and make:
 #   make lab   - set up the lab, generate the demo dataset, start JupyterLab on a working copy of notebooks/
+#              (make lab SOLUTIONS=0: the learners' copies, without the teacher's solution cells)
 #   make test  - set everything up, run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -45,9 +46,14 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # With CXRKIT_ROOT set the notebooks read that copy: no demo is made. Notebooks already in LAB_DIR are kept
 # (a participant's work); delete LAB_DIR to start again from the repository's notebooks.
+# SOLUTIONS=0: the learners' copies, without the teacher's solution cells (cxrkit workshop strip-solutions).
+SOLUTIONS ?= 1
+LAB_SOURCE := $(if $(filter 0,$(SOLUTIONS)),$(LAB_DIR)/.learner-notebooks,notebooks)
 lab: setup-lab
 	@if [ -z "$$CXRKIT_ROOT" ]; then $(BIN)/cxrkit demo; else echo "using CXRKIT_ROOT=$$CXRKIT_ROOT (no demo)"; fi
-	@mkdir -p $(LAB_DIR) && for nb in notebooks/*.ipynb; do [ -e "$(LAB_DIR)/$${nb##*/}" ] || cp "$$nb" $(LAB_DIR)/; done
+	@mkdir -p $(LAB_DIR)
+	@if [ "$(SOLUTIONS)" = 0 ]; then $(BIN)/cxrkit workshop strip-solutions notebooks $(LAB_SOURCE) >/dev/null; fi
+	@for nb in $(LAB_SOURCE)/*.ipynb; do [ -e "$(LAB_DIR)/$${nb##*/}" ] || cp "$$nb" $(LAB_DIR)/; done
 	$(BIN)/jupyter lab $(LAB_DIR)/ $(ROOT_FLAG) $(LAB_ARGS)
 
 # For a room without internet: wheels of everything the lab needs, made once on a connected machine. Then, on

@@ -186,8 +186,32 @@ def _parser() -> argparse.ArgumentParser:
         "one text per report its labellers read)",
     )
     sec.add_argument("--no-progress", action="store_true", help="no progress bar")
+    shop = sub.add_parser(
+        "workshop",
+        help="teaching: learners' copies of the notebooks",
+        description="Tools for teaching with the notebooks (see notebooks/TEACHING.md).",
+    )
+    shop_sub = shop.add_subparsers(dest="workshop_command", metavar="ACTION", required=True)
+    strip = shop_sub.add_parser(
+        "strip-solutions",
+        help="copy the notebooks without their solution cells",
+        description="Write every notebook of SRC_DIR into DEST_DIR without the cells tagged 'solution' "
+        "(the worked solutions a teacher reveals); every other cell is kept as it is.",
+    )
+    strip.add_argument("src", metavar="SRC_DIR", help="folder of notebooks, e.g. notebooks/")
+    strip.add_argument("dest", metavar="DEST_DIR", help="folder to write the learners' copies into")
     parser.set_defaults(commands=sub.choices)
     return parser
+
+
+def _cmd_workshop(args: argparse.Namespace) -> int:
+    from .solutions import strip_solutions
+
+    written = strip_solutions(args.src, args.dest)
+    for path in written:
+        print(f"{path}")
+    print(f"{len(written)} notebook(s) written without solutions to {args.dest}", file=sys.stderr)
+    return 0
 
 
 def _cmd_download(args: argparse.Namespace) -> int:
@@ -423,6 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "validate": _cmd_validate,
             "download": _cmd_download,
             "sections": _cmd_sections,
+            "workshop": _cmd_workshop,
         }
         return commands[args.command](args)
     except CxrkitError as exc:

@@ -12,8 +12,8 @@ Examples
 Not quite. Count studies (not images) in which no image is a PA or AP view.
 >>> result
 False
->>> sorted(EXERCISES)[:2]
-['01.1', '01.3']
+>>> sorted(EXERCISES)[:3]
+['00.4', '00.5', '01.1']
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+
+from cxrkit.tables import LABEL_COLUMNS
 
 FRONTAL = ("PA", "AP")
 
@@ -92,6 +94,45 @@ def _monochrome1(ds: Any, headers: pl.DataFrame) -> int:
     return int((headers["PhotometricInterpretation"] == "MONOCHROME1").sum())
 
 
+def _reports_on_disk(ds: Any) -> int:
+    return int(ds.summary()["reports_on_disk"])
+
+
+def _studies(ds: Any) -> int:
+    return int(ds.studies().select(pl.len()).collect().item())
+
+
+def _split_of(ds: Any, study_id: int) -> str:
+    splits = ds.images().filter(pl.col("study_id") == study_id).select("split").unique().collect()["split"]
+    if splits.len() != 1 or splits[0] is None:
+        raise ValueError(f"study {study_id} has no single split in this copy (no split table?): pick another")
+    return str(splits[0])
+
+
+def _most(labels: pl.DataFrame, value: float) -> frozenset[str]:
+    """The categories with the most labels of ``value`` (several when tied: any of them is right)."""
+    counts = labels.select((pl.col(c) == value).sum() for c in _label_columns(labels)).row(0, named=True)
+    top = max(counts.values())
+    return frozenset(c for c, n in counts.items() if n == top)
+
+
+def _label_columns(labels: pl.DataFrame) -> list[str]:
+    return [c for c in LABEL_COLUMNS if c in labels.columns]
+
+
+def _most_uncertain(ds: Any, labels: pl.DataFrame) -> frozenset[str]:
+    return _most(labels, -1.0)
+
+
+def _most_positive(ds: Any, labels: pl.DataFrame) -> frozenset[str]:
+    return _most(labels, 1.0)
+
+
+def _pairs_within(ds: Any, days: float = 30, *, comparison: bool = True) -> int:
+    pairs = ds.study_pairs().filter(pl.col("interval_days") <= days)
+    return pairs.filter(pl.col("mentions_comparison")).height if comparison else pairs.height
+
+
 EXERCISES: dict[str, Exercise] = {
     e.key: e
     for e in (
@@ -134,6 +175,38 @@ EXERCISES: dict[str, Exercise] = {
             _monochrome1,
             "Count the rows of `headers` whose PhotometricInterpretation is MONOCHROME1.",
         ),
+        Exercise(
+            "00.4",
+            "How many studies have their report in this copy?",
+            _reports_on_disk,
+            "Look at ds.summary()['reports_on_disk']: reports whose file is on disk.",
+            ((_studies, "That is every study listed: some reports may not be in this copy."),),
+        ),
+        Exercise(
+            "00.5",
+            "Which split are the study's images in? check('00.5', split, ds, study_id=first_study)",
+            _split_of,
+            "Filter ds.images() on the study_id and look at the split column (train, validate or test).",
+        ),
+        Exercise(
+            "03.4",
+            "Which category has the most uncertain (-1.0) labels? check('03.4', name, ds, labels=labels)",
+            _most_uncertain,
+            "Count the -1.0 values of each label column of `labels` and take the largest.",
+            ((_most_positive, "That category has the most positive (1.0) labels: count the -1.0 ones."),),
+        ),
+        Exercise(
+            "04.3",
+            "How many pairs are within 30 days and mention a comparison?",
+            _pairs_within,
+            "Take ds.study_pairs(), keep interval_days <= 30 and mentions_comparison, count the rows.",
+            (
+                (
+                    lambda ds: _pairs_within(ds, comparison=False),
+                    "That counts every pair within 30 days: keep those whose report mentions a comparison.",
+                ),
+            ),
+        ),
     )
 }
 
@@ -163,6 +236,8 @@ def check(key: str, answer: Any, ds: Any, /, **given: Any) -> bool:
 
 
 def _same(a: Any, b: Any) -> bool:
+    if isinstance(b, frozenset):  # several right answers (a tie)
+        return a in b
     try:
         return abs(float(a) - float(b)) < 1e-9
     except (TypeError, ValueError):

@@ -71,5 +71,59 @@ def test_a_sample_dependent_exercise_takes_the_sample(ds, capsys):
 
 
 def test_an_unknown_exercise_names_the_known_ones(ds):
-    with pytest.raises(KeyError, match="checkable ones: 01.1"):
+    with pytest.raises(KeyError, match="checkable ones: 00.4"):
         exercises.check("09.9", 1, ds)
+
+
+def test_reports_on_disk_and_the_studies_slip(tmp_path, capsys):
+    from cxrkit.demo import make_demo
+
+    root = make_demo(tmp_path / "d", subjects=4, layout="single")
+    reports = sorted(root.rglob("files/p*/p*/s*.txt"))
+    reports[0].unlink()  # a partial copy: one study's report missing
+    ds = cxrkit.open_dataset(root, cache_dir=tmp_path / "cache")
+    studies = ds.studies().collect().height
+    assert exercises.check("00.4", len(reports) - 1, ds) and _said(capsys) == "Right."
+    assert not exercises.check("00.4", studies, ds)
+    assert "some reports may not be in this copy" in _said(capsys)
+
+
+def test_the_split_of_a_study(ds, capsys):
+    imgs = ds.images().collect()
+    study = imgs["study_id"].sort()[0]
+    split = imgs.filter(pl.col("study_id") == study)["split"].unique().to_list()
+    assert len(split) == 1
+    assert exercises.check("00.5", split[0], ds, study_id=study)
+    other = next(s for s in ("train", "validate", "test") if s != split[0])
+    assert not exercises.check("00.5", other, ds, study_id=study)
+    assert "split column" in _said(capsys)
+
+
+def test_the_category_with_most_uncertain_labels(ds, capsys):
+    from cxrkit.tables import LABEL_COLUMNS
+
+    labels = ds.chexpert().collect()
+    uncertain = {c: int((labels[c] == -1.0).sum()) for c in LABEL_COLUMNS}
+    positive = {c: int((labels[c] == 1.0).sum()) for c in LABEL_COLUMNS}
+    most = {c for c, n in uncertain.items() if n == max(uncertain.values())}
+    for category in most:  # a tie: any of the tied categories is right
+        assert exercises.check("03.4", category, ds, labels=labels)
+    slip = next(c for c, n in positive.items() if n == max(positive.values()))
+    assert slip not in most, "the demo's most positive category is not its most uncertain one"
+    _said(capsys)
+    assert not exercises.check("03.4", slip, ds, labels=labels)
+    assert "most positive" in _said(capsys)
+
+
+def test_pairs_within_30_days_that_mention_a_comparison(ds, capsys):
+    when = pl.col("StudyDate").dt.combine(pl.col("StudyTime"))
+    times = ds.study_times().collect().drop_nulls(["StudyDate", "StudyTime"]).with_columns(t=when)
+    times = times.sort("subject_id", "t").with_columns(prior=pl.col("t").shift(1).over("subject_id"))
+    close = times.filter((pl.col("t") - pl.col("prior")) <= pl.duration(days=30))
+    said = ds.study_pairs().select("study_id", "mentions_comparison")  # what "mentions" means: the kit's rule
+    right = close.join(said, on="study_id").filter(pl.col("mentions_comparison")).height
+    assert 0 < right < close.height, "the demo has close pairs with and without a comparison"
+    assert exercises.check("04.3", right, ds)
+    _said(capsys)
+    assert not exercises.check("04.3", close.height, ds)
+    assert "keep those whose report mentions a comparison" in _said(capsys)

@@ -28,6 +28,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from cxrkit.solutions import is_solution
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
@@ -128,6 +130,11 @@ def _code_cells(nb):
     return [cell for cell in nb.cells if cell.cell_type == "code"]
 
 
+def _learner_cells(nb):
+    """The cells a learner's copy keeps: all but the teacher's solutions (see cxrkit.solutions)."""
+    return [cell for cell in nb.cells if not is_solution(cell)]
+
+
 # --- static checks --------------------------------------------------------------------------------------
 
 
@@ -153,10 +160,11 @@ def test_committed_without_outputs_counts_or_widget_state(path):
 def test_notebook_shape_narrative_first_short_cells_and_try_this(path):
     nb = _load(path)
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "open with a title"
-    headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    learner = _learner_cells(nb)
+    headings = [c.source for c in learner if c.cell_type == "markdown"]
     assert re.search(r"^#+ Try this", headings[-1], re.MULTILINE), f"{path.name}: end with 'Try this'"
-    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
-    code = _code_cells(nb)
+    markdown = [c for c in learner if c.cell_type == "markdown"]
+    code = [c for c in learner if c.cell_type == "code"]
     assert 2 * len(markdown) >= len(code), f"{path.name}: narrative first (explain every step or two)"
     prose, program = sum(len(c.source) for c in markdown), sum(len(c.source) for c in code)
     assert 2 * prose >= program, (
@@ -170,6 +178,23 @@ def test_notebook_shape_narrative_first_short_cells_and_try_this(path):
         assert not re.search(r"^\s*import ipywidgets|^\s*from ipywidgets", cell.source, re.MULTILINE), (
             "ipywidgets only through cxrkit.widgets"
         )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_try_this_has_a_collapsed_solution_after_it(path):
+    nb = _load(path)
+    heading = re.compile(r"^#+ Try this", re.MULTILINE)
+    try_this = max(
+        i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and heading.search(c.source)
+    )
+    solutions = [c for c in nb.cells if is_solution(c)]
+    assert solutions and nb.cells[try_this + 1 :] == solutions, f"{path.name}: solutions come after Try this"
+    assert solutions[0].cell_type == "markdown" and "Solutions (for the teacher)" in solutions[0].source
+    assert all(c.metadata.get("jupyter", {}).get("source_hidden") for c in solutions[1:]), "collapsed"
+    exercises = re.findall(r"^(\d+)\. ", nb.cells[try_this].source, re.MULTILINE)
+    assert exercises, f"{path.name}: numbered exercises in Try this"
+    for k in exercises:
+        assert any(f"Try this {k}" in c.source for c in solutions[1:]), f"{path.name}: no solution to {k}"
 
 
 def test_ruff_lints_the_notebooks():

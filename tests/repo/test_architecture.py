@@ -25,7 +25,7 @@ LAYERS = (
     ("storage",),
     ("images", "reports", "tables"),
     ("text", "demo"),
-    ("validate", "download", "mimic_iv", "summary", "label_audit"),
+    ("validate", "download", "mimic_iv", "summary", "label_audit", "solutions"),
     ("cohorts",),
     ("dataset",),
     ("widgets", "cli", "exercises"),

@@ -14,10 +14,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _make_lab(lab_dir: Path, env: dict) -> subprocess.CompletedProcess:
+def _make_lab(lab_dir: Path, env: dict, *extra: str) -> subprocess.CompletedProcess:
     venv = Path(sys.executable).parent.parent
     return subprocess.run(
-        ["make", "-C", str(REPO), "lab", f"VENV={venv}", f"LAB_DIR={lab_dir}", "LAB_ARGS=--version"],
+        ["make", "-C", str(REPO), "lab", f"VENV={venv}", f"LAB_DIR={lab_dir}", "LAB_ARGS=--version", *extra],
         capture_output=True,
         text=True,
         env=env,
@@ -50,6 +50,26 @@ def test_make_lab_works_on_a_copy_and_keeps_it(demo_projects, tmp_path):
     assert json.loads(first.read_text())["cells"][0]["source"] == ["my notes"]
     overrides = json.loads((venv / "share/jupyter/lab/settings/overrides.json").read_text())
     assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+
+
+def test_make_lab_solutions_0_gives_the_learners_copies(demo_projects, tmp_path):
+    venv = Path(sys.executable).parent.parent
+    for stamp in (".installed", ".installed-lab"):
+        (venv / stamp).touch()
+    env = {**os.environ, "CXRKIT_ROOT": str(demo_projects)}
+    teacher, learner = tmp_path / "teacher", tmp_path / "learner"
+    assert _make_lab(teacher, env).returncode == 0
+    done = _make_lab(learner, env, "SOLUTIONS=0")
+    assert done.returncode == 0, done.stderr
+    tracked = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+    assert sorted(p.name for p in learner.glob("*.ipynb")) == tracked
+
+    def tags(path: Path) -> list[list[str]]:
+        return [c["metadata"].get("tags", []) for c in json.loads(path.read_text())["cells"]]
+
+    for name in tracked:
+        assert any("solution" in t for t in tags(teacher / name)), f"the teacher's {name} has solutions"
+        assert not any("solution" in t for t in tags(learner / name)), f"the learner's {name} has none"
 
 
 def test_the_default_lab_folder_is_ignored_by_git():
