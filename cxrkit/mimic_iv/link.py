@@ -192,11 +192,9 @@ def link_studies(ds: Any, mimic: MimicIV, rule: str | Rule = DEFAULT_RULE) -> pl
 
     Examples
     --------
-    >>> import cxrkit, tempfile, pathlib
-    >>> from cxrkit.demo import make_mimic_iv_demo
-    >>> from cxrkit.mimic_iv import open_mimic_iv
+    >>> import cxrkit
     >>> ds = cxrkit.open_dataset()
-    >>> mimic = open_mimic_iv(make_mimic_iv_demo(ds, pathlib.Path(tempfile.mkdtemp())))
+    >>> mimic = ds.mimic_iv()  # the demo's, beside its projects
     >>> linked = link_studies(ds, mimic)
     >>> linked.height == ds.studies().collect().height
     True
@@ -338,11 +336,9 @@ def compare_rules(ds: Any, mimic: MimicIV, rules: Iterable[str | Rule] = tuple(R
 
     Examples
     --------
-    >>> import cxrkit, tempfile, pathlib
-    >>> from cxrkit.demo import make_mimic_iv_demo
-    >>> from cxrkit.mimic_iv import open_mimic_iv
+    >>> import cxrkit
     >>> ds = cxrkit.open_dataset()
-    >>> mimic = open_mimic_iv(make_mimic_iv_demo(ds, pathlib.Path(tempfile.mkdtemp())))
+    >>> mimic = ds.mimic_iv()  # the demo's, beside its projects
     >>> table = compare_rules(ds, mimic, ["admission", "admission+ed"])
     >>> table["matched"][0] <= table["matched"][1]  # the ED window only adds studies
     True
