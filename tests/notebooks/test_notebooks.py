@@ -144,6 +144,10 @@ def test_the_curated_notebooks_are_there():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_committed_without_outputs_counts_or_widget_state(path):
+    ids = [cell.get("id") for cell in json.loads(path.read_text())["cells"]]
+    assert len(set(ids)) == len(ids), (
+        f"{path.name}: repeated cell ids {sorted({i for i in ids if ids.count(i) > 1})}"
+    )
     nb = _load(path)
     nbformat.validate(nb)
     assert "widgets" not in nb.metadata, f"{path.name}: saved widget state in the notebook metadata"
