@@ -263,9 +263,22 @@ def wait_state(page, condition: str, arg=None, scope: str = BROWSER + " .cxb-a",
 
 
 def canvas_box(page, scope: str) -> dict:
+    """The canvas's box once the page has settled: scrolled into view, not moving, and under the pointer.
+
+    A relayout (after a viewport change, or a cell output growing) can move the canvas after it is
+    measured; a wheel or a drag sent to the old place would then scroll the notebook instead.
+    """
     el = page.locator(scope + " .cxp-canvas").first
     el.evaluate("e => e.scrollIntoView({block: 'center'})")  # clear of the toolbars and the status bar
-    page.wait_for_timeout(100)
+    page.wait_for_function(
+        """sel => { const c = document.querySelector(sel + ' .cxp-canvas');
+            const r = c.getBoundingClientRect(), key = [r.x, r.y, r.width, r.height].join();
+            const still = c._cxBox === key; c._cxBox = key;
+            return still && document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === c; }""",
+        arg=scope,
+        polling=100,
+        timeout=20_000,
+    )
     return el.bounding_box()
 
 
