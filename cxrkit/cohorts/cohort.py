@@ -249,9 +249,10 @@ class Cohort:
         *,
         table: str = "chexpert",
         uncertain: str = "ignore",
+        match: str = "all",
     ) -> Cohort:
         """Keep studies by their labels; see :func:`cxrkit.cohorts.steps.labels`."""
-        return self._apply(steps_.labels(categories, value, table=table, uncertain=uncertain))
+        return self._apply(steps_.labels(categories, value, table=table, uncertain=uncertain, match=match))
 
     def report(self, words=(), *, sections=(), section: str | None = None, exclude_words=()) -> Cohort:
         """Keep studies by their report text; see :func:`cxrkit.cohorts.steps.report`."""

@@ -219,8 +219,10 @@ def labels(
     *,
     table: str = "chexpert",
     uncertain: str = "ignore",
+    match: str = "all",
 ) -> Step:
-    """Keep studies by their labels: every category given must have the value asked (all must hold).
+    """Keep studies by their labels: every category given must have the value asked (or any one, with
+    ``match="any"``).
 
     Parameters
     ----------
@@ -233,7 +235,9 @@ def labels(
         ``"chexpert"`` or ``"negbio"``.
     uncertain
         What -1.0 means before comparing: ``"ignore"`` (stays uncertain), ``"positive"`` (U-ones),
-        ``"negative"`` (U-zeros), ``"exclude"`` (studies uncertain for the category are dropped).
+        ``"negative"`` (U-zeros), ``"exclude"`` (studies uncertain for any of the categories are dropped).
+    match
+        ``"all"`` (every category has its value) or ``"any"`` (at least one has: "effusion or edema").
 
     Studies with no row in the table (8 in MIMIC-CXR have neither findings nor impression) are excluded.
 
@@ -241,6 +245,8 @@ def labels(
     --------
     >>> labels("Pleural Effusion", uncertain="positive").description
     'chexpert: Pleural Effusion positive (uncertain as positive)'
+    >>> labels(["Edema", "Pleural Effusion"], match="any").description
+    'chexpert: any of Edema positive, Pleural Effusion positive'
     >>> labels("Effusion")
     Traceback (most recent call last):
     ...
@@ -252,6 +258,8 @@ Pleural Effusion, Pleural Other, Pneumonia, Pneumothorax, Support Devices. Did y
         raise _unknown("label table", table, ("chexpert", "negbio"))
     if uncertain not in UNCERTAIN_POLICIES:
         raise _unknown("uncertain policy", uncertain, UNCERTAIN_POLICIES)
+    if match not in ("all", "any"):
+        raise _unknown("match", match, ("all", "any"))
     wanted = (
         dict(categories) if isinstance(categories, Mapping) else {c: value for c in _as_list(categories)}  # type: ignore[arg-type]
     )
@@ -260,8 +268,7 @@ Pleural Effusion, Pleural Other, Pneumonia, Pneumothorax, Support Devices. Did y
     for c in wanted:
         if c not in LABEL_COLUMNS:
             raise _unknown("label category", c, LABEL_COLUMNS)
-    conditions = []
-    parts = []
+    conditions, certain, parts = [], [], []
     for c, v in wanted.items():
         floats, blank = _value_set(v)
         col = pl.col(c)
@@ -269,14 +276,15 @@ Pleural Effusion, Pleural Other, Pneumonia, Pneumothorax, Support Devices. Did y
             col = pl.when(col == -1.0).then(1.0).otherwise(col)
         elif uncertain == "negative":
             col = pl.when(col == -1.0).then(0.0).otherwise(col)
-        cond = col.is_in(floats).fill_null(False) | (col.is_null() if blank else pl.lit(False))
-        if uncertain == "exclude":
-            cond = cond & (pl.col(c) != -1.0).fill_null(True)
-        conditions.append(cond)
+        conditions.append(col.is_in(floats).fill_null(False) | (col.is_null() if blank else pl.lit(False)))
+        certain.append((pl.col(c) != -1.0).fill_null(True))
         parts.append(f"{c} {v}" if isinstance(v, str) else f"{c} {v!r}")
-    keep = pl.all_horizontal(conditions)
+    keep = pl.all_horizontal(conditions) if match == "all" else pl.any_horizontal(conditions)
+    if uncertain == "exclude":
+        keep = keep & pl.all_horizontal(certain)
     policy = {"ignore": "", "exclude": " (uncertain excluded)"}.get(uncertain, f" (uncertain as {uncertain})")
-    description = f"{table}: {', '.join(parts)}{policy}"
+    which = "any of " if match == "any" and len(parts) > 1 else ""
+    description = f"{table}: {which}{', '.join(parts)}{policy}"
 
     def apply(ds, frame):
         _require_table(ds, table, "labels", "the per-study labels")

@@ -10,6 +10,7 @@ from _expect import counts, last
 
 from cxrkit.cohorts import Cohort, steps
 from cxrkit.errors import CohortError, EmptyCohortError
+from cxrkit.tables import LABEL_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -232,3 +233,25 @@ def test_the_cached_start_frame_follows_the_tables(demo_root, tmp_path):
     after = cxrkit.open_dataset(copy, cache_dir=cache).cohort()
     assert after.split("test").steps[-1].images == len(after) == len(before)
     assert len(list((cache / "cohorts").rglob("images-*.parquet"))) == 1  # the stale copy went
+
+
+def test_labels_any_of_several_categories_and_exclude_over_all_of_them(ds, images):
+    labels = ds.chexpert().collect()
+
+    def either(a, b):
+        return labels.filter((pl.col(a) == 1.0).fill_null(False) | (pl.col(b) == 1.0).fill_null(False))
+
+    def sure(frame, a, b):
+        return frame.filter((pl.col(a) != -1.0).fill_null(True) & (pl.col(b) != -1.0).fill_null(True))
+
+    # a pair where some study is positive for one category and uncertain for the other
+    pairs = [(a, b) for i, a in enumerate(LABEL_COLUMNS) for b in LABEL_COLUMNS[i + 1 :]]
+    a, b = next(p for p in pairs if 0 < sure(either(*p), *p).height < either(*p).height)
+    got = ds.cohort().labels([a, b], match="any")
+    assert last(got) == counts(images.join(either(a, b).select("study_id"), on="study_id", how="semi"))
+    assert last(ds.cohort().labels([a, b]))[1] < last(got)[1]  # "all" keeps fewer studies than "any"
+    got = ds.cohort().labels([a, b], match="any", uncertain="exclude")
+    kept = sure(either(a, b), a, b)
+    assert last(got) == counts(images.join(kept.select("study_id"), on="study_id", how="semi"))
+    with pytest.raises(CohortError, match="unknown match 'some'"):
+        ds.cohort().labels("Edema", match="some")
