@@ -260,6 +260,21 @@ class Cohort:
             steps_.report(words, sections=sections, section=section, exclude_words=exclude_words)
         )
 
+    def mentions(
+        self,
+        categories: str | Iterable[str] | Mapping[str, object],
+        value: object = "positive",
+        *,
+        section: str | None = None,
+        uncertain: str = "ignore",
+        match: str = "all",
+    ) -> Cohort:
+        """Keep studies by what the report text says (the kit's reader, not the label tables); see
+        :func:`cxrkit.cohorts.steps.mentions`."""
+        return self._apply(
+            steps_.mentions(categories, value, section=section, uncertain=uncertain, match=match)
+        )
+
     def dates(self, start: object = None, end: object = None) -> Cohort:
         """Keep studies within dates; see :func:`cxrkit.cohorts.steps.dates`."""
         return self._apply(steps_.dates(start, end))

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from .. import layout
+from .. import layout, text
 from ..errors import CohortError, CxrkitError
 from ..reports import SECTION_COLUMNS
 from ..tables import FRONTAL_VIEWS, LABEL_COLUMNS, LATERAL_VIEWS, TABLES
@@ -47,6 +47,7 @@ __all__ = [
     "Step",
     "dates",
     "labels",
+    "mentions",
     "on_disk",
     "one_per_patient",
     "report",
@@ -213,6 +214,45 @@ def _value_set(value: object) -> tuple[list[float], bool]:
     return floats, blank
 
 
+def _label_filter(
+    categories: str | Iterable[str] | Mapping[str, object],
+    value: object,
+    uncertain: str,
+    match: str,
+    step: str,
+) -> tuple[pl.Expr, list[str], str]:
+    """The filter over label-valued columns (1.0 / 0.0 / -1.0 / null), the categories, and its words."""
+    if uncertain not in UNCERTAIN_POLICIES:
+        raise _unknown("uncertain policy", uncertain, UNCERTAIN_POLICIES)
+    if match not in ("all", "any"):
+        raise _unknown("match", match, ("all", "any"))
+    wanted = (
+        dict(categories) if isinstance(categories, Mapping) else {c: value for c in _as_list(categories)}  # type: ignore[arg-type]
+    )
+    if not wanted:
+        raise CohortError(f"{step}() needs at least one category")
+    for c in wanted:
+        if c not in LABEL_COLUMNS:
+            raise _unknown("label category", c, LABEL_COLUMNS)
+    conditions, certain, parts = [], [], []
+    for c, v in wanted.items():
+        floats, blank = _value_set(v)
+        col = pl.col(c)
+        if uncertain == "positive":
+            col = pl.when(col == -1.0).then(1.0).otherwise(col)
+        elif uncertain == "negative":
+            col = pl.when(col == -1.0).then(0.0).otherwise(col)
+        conditions.append(col.is_in(floats).fill_null(False) | (col.is_null() if blank else pl.lit(False)))
+        certain.append((pl.col(c) != -1.0).fill_null(True))
+        parts.append(f"{c} {v}" if isinstance(v, str) else f"{c} {v!r}")
+    keep = pl.all_horizontal(conditions) if match == "all" else pl.any_horizontal(conditions)
+    if uncertain == "exclude":
+        keep = keep & pl.all_horizontal(certain)
+    policy = {"ignore": "", "exclude": " (uncertain excluded)"}.get(uncertain, f" (uncertain as {uncertain})")
+    which = "any of " if match == "any" and len(parts) > 1 else ""
+    return keep, list(wanted), f"{which}{', '.join(parts)}{policy}"
+
+
 def labels(
     categories: str | Iterable[str] | Mapping[str, object],
     value: object = "positive",
@@ -256,35 +296,8 @@ Pleural Effusion, Pleural Other, Pneumonia, Pneumothorax, Support Devices. Did y
     """
     if table not in ("chexpert", "negbio"):
         raise _unknown("label table", table, ("chexpert", "negbio"))
-    if uncertain not in UNCERTAIN_POLICIES:
-        raise _unknown("uncertain policy", uncertain, UNCERTAIN_POLICIES)
-    if match not in ("all", "any"):
-        raise _unknown("match", match, ("all", "any"))
-    wanted = (
-        dict(categories) if isinstance(categories, Mapping) else {c: value for c in _as_list(categories)}  # type: ignore[arg-type]
-    )
-    if not wanted:
-        raise CohortError("labels() needs at least one category")
-    for c in wanted:
-        if c not in LABEL_COLUMNS:
-            raise _unknown("label category", c, LABEL_COLUMNS)
-    conditions, certain, parts = [], [], []
-    for c, v in wanted.items():
-        floats, blank = _value_set(v)
-        col = pl.col(c)
-        if uncertain == "positive":
-            col = pl.when(col == -1.0).then(1.0).otherwise(col)
-        elif uncertain == "negative":
-            col = pl.when(col == -1.0).then(0.0).otherwise(col)
-        conditions.append(col.is_in(floats).fill_null(False) | (col.is_null() if blank else pl.lit(False)))
-        certain.append((pl.col(c) != -1.0).fill_null(True))
-        parts.append(f"{c} {v}" if isinstance(v, str) else f"{c} {v!r}")
-    keep = pl.all_horizontal(conditions) if match == "all" else pl.any_horizontal(conditions)
-    if uncertain == "exclude":
-        keep = keep & pl.all_horizontal(certain)
-    policy = {"ignore": "", "exclude": " (uncertain excluded)"}.get(uncertain, f" (uncertain as {uncertain})")
-    which = "any of " if match == "any" and len(parts) > 1 else ""
-    description = f"{table}: {which}{', '.join(parts)}{policy}"
+    keep, wanted, said = _label_filter(categories, value, uncertain, match, "labels")
+    description = f"{table}: {said}"
 
     def apply(ds, frame):
         _require_table(ds, table, "labels", "the per-study labels")
@@ -343,6 +356,53 @@ def report(
         return frame.join(found, on="study_id", how="semi")
 
     return Step("report", "; ".join(bits), "report does not match, or no report", apply)
+
+
+def mentions(
+    categories: str | Iterable[str] | Mapping[str, object],
+    value: object = "positive",
+    *,
+    section: str | None = None,
+    uncertain: str = "ignore",
+    match: str = "all",
+) -> Step:
+    """Keep studies by what their report says about a finding, read by the kit's rule-based reader
+    (:func:`cxrkit.text.mentions`) rather than by the CheXpert or NegBio tables.
+
+    Use it to build a cohort the labellers may have got wrong, or to check one against the other: the
+    arguments are those of :func:`labels` (values 1.0 positive, 0.0 negated, -1.0 uncertain, blank not
+    mentioned). The text read is ``section`` (``"impression"``, ``"findings"``...) or, by default, the
+    findings then the impression (:func:`cxrkit.text.mention_text`: the indication's questions are left
+    out). Studies without a report are excluded.
+
+    Examples
+    --------
+    >>> mentions("Pneumothorax", "negative", section="impression").description
+    'report (impression) says: Pneumothorax negative'
+    """
+    keep, wanted, said = _label_filter(categories, value, uncertain, match, "mentions")
+    if section is not None and section not in SECTION_COLUMNS:
+        raise _unknown("section", section, SECTION_COLUMNS)
+    where_ = section or "findings + impression"
+
+    def apply(ds, frame):
+        try:
+            sections = ds.sections(progress=False)
+        except CxrkitError as exc:  # the copy has no reports: say so as a cohort error
+            raise CohortError(f"the mentions step needs the reports: {exc}") from exc
+        texts = sections.select("study_id", (pl.col(section) if section else text.mention_text()).alias("t"))
+        said_ = text.mentions(
+            texts.join(frame.lazy().select("study_id").unique(), on="study_id", how="semi"),
+            "t",
+            categories=wanted,
+            id_cols=("study_id",),
+        )
+        found = said_.filter(keep).select("study_id")
+        return frame.join(found, on="study_id", how="semi")
+
+    return Step(
+        "mentions", f"report ({where_}) says: {said}", "the report says otherwise, or no report", apply
+    )
 
 
 def _as_date(value: object, what: str) -> dt.date | None:

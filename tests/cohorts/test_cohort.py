@@ -255,3 +255,22 @@ def test_labels_any_of_several_categories_and_exclude_over_all_of_them(ds, image
     assert last(got) == counts(images.join(kept.select("study_id"), on="study_id", how="semi"))
     with pytest.raises(CohortError, match="unknown match 'some'"):
         ds.cohort().labels("Edema", match="some")
+
+
+def test_mentions_keeps_studies_by_what_the_report_text_says(ds, images):
+    from cxrkit import text
+
+    frame = ds.sections().select("study_id", text.mention_text()).collect()
+    said = text.mentions(frame, "mention_text", categories=["Pneumothorax"], id_cols=("study_id",))
+    negated = said.filter(pl.col("Pneumothorax") == 0.0)
+    got = ds.cohort().mentions("Pneumothorax", "negative")
+    assert last(got) == counts(images.join(negated.select("study_id"), on="study_id", how="semi"))
+    assert 0 < last(got)[1] < last(ds.cohort())[1]
+    impression = ds.sections().select("study_id", "impression").collect()
+    said = text.mentions(impression, "impression", categories=["Pneumothorax"], id_cols=("study_id",))
+    negated = said.filter(pl.col("Pneumothorax") == 0.0)
+    got = ds.cohort().mentions("Pneumothorax", "negative", section="impression")
+    assert last(got) == counts(images.join(negated.select("study_id"), on="study_id", how="semi"))
+    assert got.steps[-1].description == "report (impression) says: Pneumothorax negative"
+    with pytest.raises(CohortError, match="unknown section 'impresion'.*Did you mean 'impression'"):
+        ds.cohort().mentions("Edema", section="impresion")
