@@ -53,7 +53,8 @@ class DisplayArray:
     info : dict
         The display info of :func:`cxrkit.images.read_modality` (``{}`` plus ``shape`` for a plain array).
     header : dict
-        Plain header values (keyword -> value) for a table.
+        Plain header values (keyword -> value) for a table (of a file: made when first asked for, after
+        the first paint, from the pydicom header read with the pixels).
     max_size : int
         The bound used for ``preview`` and for zoomed crops.
     source : pathlib.Path or None
@@ -62,10 +63,35 @@ class DisplayArray:
 
     preview: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
-    header: dict[str, object] = field(default_factory=dict)
+    _header: dict[str, object] | None = None  # None: made from the file's header when first asked for
     max_size: int = 1024
     source: Path | None = None
     _full: np.ndarray | None = None
+
+    @property
+    def header(self) -> dict[str, object]:
+        """Plain header values (keyword -> value), for a table."""
+        if self._header is None:
+            ds = self.info.get("dataset")
+            try:
+                if ds is not None:
+                    self._header = _header_dict(ds)
+                elif self.source is not None:
+                    self._header = {k: v for k, v in images.read_header(self.source).items() if v is not None}
+                else:
+                    self._header = {}
+            except Exception as exc:  # noqa: BLE001 - a damaged element: the table says so, the view stays
+                why = f"{self.source}: cannot read the header ({type(exc).__name__}: {exc})"
+                self._header = {"(header)": why}
+        return self._header
+
+    def spacing_values(self) -> dict[str, object]:
+        """``PixelSpacing`` and ``ImagerPixelSpacing`` (what :func:`spacing` reads), without making the
+        whole :attr:`header`."""
+        ds = self.info.get("dataset")
+        if self._header is None and ds is not None:
+            return {k: ds.get(k) for k in ("PixelSpacing", "ImagerPixelSpacing")}
+        return self.header
 
     @property
     def full(self) -> np.ndarray:
@@ -182,15 +208,14 @@ def load(path: str | os.PathLike, *, max_size: int = 1024) -> DisplayArray:
         raise MissingFileError(f"{p}: no such file (not downloaded in this copy?)")
     try:
         preview, info = images.read_modality(p, max_size=max_size)
-        if info["dataset"] is not None:
-            header = _header_dict(info["dataset"])
-        else:
-            header = {k: v for k, v in images.read_header(p).items() if v is not None}
+        data = DisplayArray(preview, info, None, max_size, p)  # the header table is made when asked for
+        if info["dataset"] is None:
+            data.header  # noqa: B018 - a .jpg: read it now, so a bad file fails here
     except CxrkitError:
         raise
     except Exception as exc:  # pydicom and numpy raise many types; name the file
         raise ImageReadError(f"{p}: cannot decode image ({type(exc).__name__}: {exc})") from exc
-    return DisplayArray(preview, info, header, max_size, p)
+    return data
 
 
 def preset_window(d: DisplayArray, name: str) -> tuple[float, float]:
@@ -282,7 +307,7 @@ def payload(d: DisplayArray, *, size: int | None = None, caption: str = "") -> t
     q = np.clip(np.rint((src - lo) / scale), 0, 65535).astype("<u2")
     c, w = preset_window(d, "own")
     own8 = render(d, c, w, size=size, own=True)
-    (sp, sp_source) = spacing(d.header)
+    (sp, sp_source) = spacing(d.spacing_values())
     ds = d.info.get("dataset")
     slope = intercept = None
     if ds is not None and "ModalityLUTSequence" not in ds:

@@ -77,8 +77,12 @@ def test_first_study_is_shown_with_image_report_list_and_labels(browser, ds):
     image = next(im for im in study.images if im.dicom_id == browser.current_dicom_id)
     shown = pane(browser)
     assert shown["op"] == "image" and (shown["rows"], shown["cols"]) == expected_preview(image.path)
-    values, own = browser.shown_buffers("pane:a")
+    (own,) = browser.shown_buffers("pane:a")  # the picture first: all the first paint needs
+    (values,) = browser.shown_buffers("values:a")  # then the 16-bit values, paired by seq
     assert len(values) == 2 * shown["rows"] * shown["cols"] and len(own) == shown["rows"] * shown["cols"]
+    assert browser.shown("values:a")["seq"] == shown["seq"]
+    kinds = browser.shown_kinds()  # the order a view opening later gets them in
+    assert kinds.index("pane:a") < kinds.index("values:a")
     sections = reports.parse_sections(study.report_text())
     key = sections.get("findings") or sections.get("impression")
     content = browser.shown("study")
