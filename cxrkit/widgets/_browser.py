@@ -144,7 +144,7 @@ class StudyBrowser(Channel):
         self._pane_data: dict[str, _pixels.DisplayArray | None] = {"a": None, "b": None}
         #: The description of the last full-resolution tile sent (None before any).
         self.last_tile: dict | None = None
-        self._decoded: OrderedDict[str, tuple] = OrderedDict()
+        self._decoded: OrderedDict[str, dict] = OrderedDict()
         self._seq = 0  # numbers the images sent, so the page pairs a picture with its values
         self._studies: OrderedDict[int, Study] = OrderedDict()
         self._thumbs: OrderedDict[str, str | None] = OrderedDict()
@@ -436,42 +436,45 @@ class StudyBrowser(Channel):
             self.drop("values:b")
 
     def _show_pane(self, slot: str, image: Image | None, why: str, *, prior: bool = False) -> None:
-        """Send pane ``slot`` its image in two messages: ``pane:<slot>`` with the 8-bit picture (all the
-        first paint needs, a third of the bytes), then ``values:<slot>`` with the 16-bit values the page
-        windows with (``seq`` pairs them)."""
+        """Send pane ``slot`` its image in two messages: ``pane:<slot>``, the 8-bit picture (all the first
+        paint needs: a third of the bytes, and no presets or 16-bit values to compute before it leaves),
+        then ``values:<slot>``, the presets and the 16-bit values the page windows with (``seq`` pairs
+        them)."""
         self._pane_data[slot] = None
         self.drop(f"values:{slot}")
         if image is None or not image.exists:
             self.post(f"pane:{slot}", {"op": "clear", "text": why, "error": False})
             return
+        key = str(image.path)
         try:
-            meta, (values, own) = self._payload(image, prior=prior)
+            kept = self._decoded.get(key) or self._decode(image)
         except CxrkitError as exc:
             self.post(f"pane:{slot}", {"op": "clear", "text": str(exc), "error": True})
             return
-        self._pane_data[slot] = self._decoded[str(image.path)][0]
-        self._seq += 1
-        self.post(f"pane:{slot}", {"op": "image", **meta, "seq": self._seq}, [own])
-        self.post(f"values:{slot}", {"seq": self._seq}, [values])
-
-    def _payload(self, image: Image, *, prior: bool) -> tuple[dict, list[bytes]]:
-        key = str(image.path)
-        if key not in self._decoded:
-            data = _pixels.load(image.path, max_size=self.max_size)
-            meta, buffers = _pixels.payload(data, size=self.max_size)
-            self._decoded[key] = (data, meta, buffers)
-            while len(self._decoded) > 4:  # the panes' images and the ones just before
-                self._decoded.popitem(last=False)
         self._decoded.move_to_end(key)
-        data, meta, buffers = self._decoded[key]
+        data, meta, own = kept["data"], kept["meta"], kept["own"]
+        self._pane_data[slot] = data
+        self._seq += 1
         rows, cols = data.shape
         who = "prior " if prior else ""
         caption = f"{who}{image.view_position or 'view unknown'} \u00b7 {cols} x {rows} px"
-        return {**meta, "caption": caption}, buffers
+        self.post(f"pane:{slot}", {"op": "image", **meta, "caption": caption, "seq": self._seq}, [own])
+        if "q" not in kept:  # after the picture has left
+            kept["extra"], kept["q"] = _pixels.values(data, meta, size=self.max_size)
+        self.post(f"values:{slot}", {**kept["extra"], "seq": self._seq}, [kept["q"]])
+
+    def _decode(self, image: Image) -> dict:
+        data = _pixels.load(image.path, max_size=self.max_size)
+        meta, own = _pixels.picture(data, size=self.max_size)
+        kept = self._decoded[str(image.path)] = {"data": data, "meta": meta, "own": own}
+        while len(self._decoded) > 4:  # the panes' images and the ones just before
+            self._decoded.popitem(last=False)
+        return kept
 
     def decoded(self, dicom_id: str) -> _pixels.DisplayArray | None:
         """The decoded image of ``dicom_id`` if it is among the last few shown (None otherwise)."""
-        for data, _, _ in self._decoded.values():
+        for kept in self._decoded.values():
+            data = kept["data"]
             if data.source is not None and data.source.name.startswith(dicom_id):
                 return data
         return None

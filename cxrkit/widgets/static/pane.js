@@ -413,6 +413,7 @@ function createPane(host, options = {}) {
     off.height = meta.rows;
     const data = offCtx.createImageData(meta.cols, meta.rows);
     state.img = { meta, q, own, data, px: new Uint32Array(data.data.buffer) };
+    state.wantPreset = null;
     if (q) root.dataset.values = String(meta.seq ?? "");
     else delete root.dataset.values; // (the browser tests wait for the values with this)
     state.tile = null;
@@ -437,8 +438,12 @@ function createPane(host, options = {}) {
     const im = state.img;
     if (!im || im.q || msg.seq !== im.meta.seq) return;
     im.q = u16(buffers[0]);
+    Object.assign(im.meta.presets, msg.presets || {});
     root.dataset.values = String(msg.seq);
-    if (!state.own) schedule(true);
+    const wanted = state.wantPreset;
+    state.wantPreset = null;
+    if (wanted && im.meta.presets[wanted]) pane.preset(wanted); // pressed before the values came
+    else if (!state.own) schedule(true);
   };
 
   pane.clear = function (text, isError) {
@@ -471,6 +476,10 @@ function createPane(host, options = {}) {
 
   pane.preset = function (name) {
     if (!state.img) return;
+    if (!state.img.meta.presets[name]) {
+      state.wantPreset = name; // its window comes with the values: applied then
+      return;
+    }
     [state.c, state.w] = state.img.meta.presets[name];
     state.own = name === "own";
     state.preset = name;
@@ -524,6 +533,11 @@ function createPane(host, options = {}) {
     if (st.own || st.preset) {
       state.preset = st.preset || "own";
       state.own = st.own;
+      if (!state.img.meta.presets[state.preset]) {
+        state.wantPreset = state.preset; // applied when the values come
+        state.preset = "own";
+        state.own = true;
+      }
       [state.c, state.w] = state.img.meta.presets[state.preset];
     } else {
       state.own = false;
