@@ -187,7 +187,9 @@ def lab_page(
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, tmp / "root" / "bench.ipynb")
     here = str(Path(__file__).resolve().parent.parent)
-    path = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
+    # CXRKIT_BENCH_KERNEL_PATH: another copy of the kit for the notebook's kernel (a before/after comparison)
+    first = os.environ.get("CXRKIT_BENCH_KERNEL_PATH")
+    path = os.pathsep.join(filter(None, [first, here, os.environ.get("PYTHONPATH")]))
     base, token = _jupyterlab(tmp, {"PYTHONPATH": path, **(env or {})})
     page = browser()
     page.goto(f"{base}/lab/tree/bench.ipynb?token={token}", wait_until="domcontentloaded")

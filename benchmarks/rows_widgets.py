@@ -1,4 +1,7 @@
-"""Rows 11-12: ``StudyBrowser.select()`` of a 2-image full-size study, against pydicom + matplotlib.
+"""Rows 11-12: ``StudyBrowser.select()`` of a 2-image full-size study, against pydicom + matplotlib;
+rows 20-21: the image pane in Chromium (a window/level drag step; ``select()`` to the first paint in
+JupyterLab), against their targets (16 ms, 150 ms) and the floor a page can reach (see the comment above
+``DRAG_STEPS``; they need ``/usr/bin/chromium`` and Playwright, and say so when either is missing).
 
 Row 11: cold cache: a new cache folder each repetition, the browser built showing another study, then the
 timed ``select(study)`` (decodes the first image and makes the pane's 16-bit and 8-bit buffers, both
