@@ -206,14 +206,14 @@ _DRAG_JS = """async ([n, mode]) => {
     const queue = [], raf = window.requestAnimationFrame;
     window.requestAnimationFrame = (cb) => { queue.push(cb); return queue.length; };
     const times = [];
-    let painted = 0, last = root.dataset.paintedAt;
+    let painted = 0, last = root.dataset.paints;
     for (let k = 1; k <= n; k++) {
         const t0 = performance.now();
         if (floor) { floor(); painted++; }
         else {
             move(k);
             while (queue.length) queue.shift()(performance.now());
-            if (root.dataset.paintedAt !== last) { painted++; last = root.dataset.paintedAt; }
+            if (root.dataset.paints !== last) { painted++; last = root.dataset.paints; }
         }
         g.getImageData(0, 0, 1, 1);
         times.push(performance.now() - t0);
