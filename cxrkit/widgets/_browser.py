@@ -144,7 +144,9 @@ class StudyBrowser(Channel):
         self._pane_data: dict[str, _pixels.DisplayArray | None] = {"a": None, "b": None}
         #: The description of the last full-resolution tile sent (None before any).
         self.last_tile: dict | None = None
-        self._decoded: OrderedDict[str, tuple] = OrderedDict()
+        self._decoded: OrderedDict[str, dict] = OrderedDict()
+        self._seq = 0  # numbers the images sent, so the page pairs a picture with its values
+        self._studies: OrderedDict[int, Study] = OrderedDict()
         self._thumbs: OrderedDict[str, str | None] = OrderedDict()
         self._filters = {name: "" for name in FILTERS}
         self._filters["label_source"] = next(iter(self.index.labels), "")
@@ -315,7 +317,7 @@ class StudyBrowser(Channel):
         In compare mode the prior becomes the latest study before it. Raises
         :class:`~cxrkit.errors.StudyNotFoundError` when the copy does not list the study.
         """
-        study = self.dataset.study(layout.study_id(study_id))
+        study = self._lookup(study_id)
         self._study = study
         first = _frontal(study)
         self._dicom_id = first.dicom_id if first else None
@@ -370,6 +372,19 @@ class StudyBrowser(Channel):
         pos = order.index(self._prior.study_id) if self._prior and self._prior.study_id in order else 0
         self.set_mode("compare", prior=order[min(max(pos + int(delta), 0), len(order) - 1)])
 
+    def _lookup(self, study_id: object) -> Study:
+        """:meth:`cxrkit.Dataset.study`, with the last few kept (going back to a study skips the table
+        lookup); a kept study whose files appeared or went since is looked up again."""
+        sid = layout.study_id(study_id)
+        kept = self._studies.get(sid)
+        if kept is None or any(im.exists != im.path.is_file() for im in kept.images):
+            kept = self.dataset.study(sid)
+            self._studies[sid] = kept
+            while len(self._studies) > 32:
+                self._studies.popitem(last=False)
+        self._studies.move_to_end(sid)
+        return kept
+
     def _patient_studies(self, subject_id: int):
         """The patient's studies in time order (the last patient's kept: each selection draws a timeline)."""
         if self._patient is None or self._patient[0] != subject_id:
@@ -380,7 +395,7 @@ class StudyBrowser(Channel):
         return self._patient_studies(self._study.subject_id)["study_id"].to_list()
 
     def _pick_prior(self, study_id: object) -> Study:
-        prior = self.dataset.study(layout.study_id(study_id))
+        prior = self._lookup(study_id)
         if prior.subject_id != self._study.subject_id:
             raise ValueError(f"s{prior.study_id} is not a study of patient p{self._study.subject_id}")
         return prior
@@ -389,8 +404,8 @@ class StudyBrowser(Channel):
         order = self._timeline_ids()
         here = order.index(self._study.study_id)
         if here > 0:
-            return self.dataset.study(order[here - 1])
-        return self.dataset.study(order[1]) if len(order) > 1 else None
+            return self._lookup(order[here - 1])
+        return self._lookup(order[1]) if len(order) > 1 else None
 
     # --- what is sent --------------------------------------------------------------------------------
 
@@ -418,38 +433,48 @@ class StudyBrowser(Channel):
             self._show_pane("b", lateral, "no lateral image of this study in this copy")
         else:
             self.drop("pane:b")
+            self.drop("values:b")
 
     def _show_pane(self, slot: str, image: Image | None, why: str, *, prior: bool = False) -> None:
+        """Send pane ``slot`` its image in two messages: ``pane:<slot>``, the 8-bit picture (all the first
+        paint needs: a third of the bytes, and no presets or 16-bit values to compute before it leaves),
+        then ``values:<slot>``, the presets and the 16-bit values the page windows with (``seq`` pairs
+        them)."""
         self._pane_data[slot] = None
+        self.drop(f"values:{slot}")
         if image is None or not image.exists:
             self.post(f"pane:{slot}", {"op": "clear", "text": why, "error": False})
             return
+        key = str(image.path)
         try:
-            meta, buffers = self._payload(image, prior=prior)
+            kept = self._decoded.get(key) or self._decode(image)
         except CxrkitError as exc:
             self.post(f"pane:{slot}", {"op": "clear", "text": str(exc), "error": True})
             return
-        self._pane_data[slot] = self._decoded[str(image.path)][0]
-        self.post(f"pane:{slot}", {"op": "image", **meta}, buffers)
-
-    def _payload(self, image: Image, *, prior: bool) -> tuple[dict, list[bytes]]:
-        key = str(image.path)
-        if key not in self._decoded:
-            data = _pixels.load(image.path, max_size=self.max_size)
-            meta, buffers = _pixels.payload(data, size=self.max_size)
-            self._decoded[key] = (data, meta, buffers)
-            while len(self._decoded) > 4:  # the panes' images and the ones just before
-                self._decoded.popitem(last=False)
         self._decoded.move_to_end(key)
-        data, meta, buffers = self._decoded[key]
+        data, meta, own = kept["data"], kept["meta"], kept["own"]
+        self._pane_data[slot] = data
+        self._seq += 1
         rows, cols = data.shape
         who = "prior " if prior else ""
         caption = f"{who}{image.view_position or 'view unknown'} \u00b7 {cols} x {rows} px"
-        return {**meta, "caption": caption}, buffers
+        self.post(f"pane:{slot}", {"op": "image", **meta, "caption": caption, "seq": self._seq}, [own])
+        if "q" not in kept:  # after the picture has left
+            kept["extra"], kept["q"] = _pixels.values(data, meta, size=self.max_size)
+        self.post(f"values:{slot}", {**kept["extra"], "seq": self._seq}, [kept["q"]])
+
+    def _decode(self, image: Image) -> dict:
+        data = _pixels.load(image.path, max_size=self.max_size)
+        meta, own = _pixels.picture(data, size=self.max_size)
+        kept = self._decoded[str(image.path)] = {"data": data, "meta": meta, "own": own}
+        while len(self._decoded) > 4:  # the panes' images and the ones just before
+            self._decoded.popitem(last=False)
+        return kept
 
     def decoded(self, dicom_id: str) -> _pixels.DisplayArray | None:
         """The decoded image of ``dicom_id`` if it is among the last few shown (None otherwise)."""
-        for data, _, _ in self._decoded.values():
+        for kept in self._decoded.values():
+            data = kept["data"]
             if data.source is not None and data.source.name.startswith(dicom_id):
                 return data
         return None

@@ -61,6 +61,10 @@ class Channel(anywidget.AnyWidget):
         kept = self._content.get(kind)
         return kept[0] if kept else None
 
+    def shown_kinds(self) -> list[str]:
+        """The kinds of content kept, in the order a view that opens now gets them."""
+        return list(self._content)
+
     def shown_buffers(self, kind: str) -> list[bytes]:
         """The binary buffers last posted under ``kind`` (``[]`` when none)."""
         kept = self._content.get(kind)

@@ -53,7 +53,8 @@ class DisplayArray:
     info : dict
         The display info of :func:`cxrkit.images.read_modality` (``{}`` plus ``shape`` for a plain array).
     header : dict
-        Plain header values (keyword -> value) for a table.
+        Plain header values (keyword -> value) for a table (of a file: made when first asked for, after
+        the first paint, from the pydicom header read with the pixels).
     max_size : int
         The bound used for ``preview`` and for zoomed crops.
     source : pathlib.Path or None
@@ -62,10 +63,35 @@ class DisplayArray:
 
     preview: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
-    header: dict[str, object] = field(default_factory=dict)
+    _header: dict[str, object] | None = None  # None: made from the file's header when first asked for
     max_size: int = 1024
     source: Path | None = None
     _full: np.ndarray | None = None
+
+    @property
+    def header(self) -> dict[str, object]:
+        """Plain header values (keyword -> value), for a table."""
+        if self._header is None:
+            ds = self.info.get("dataset")
+            try:
+                if ds is not None:
+                    self._header = _header_dict(ds)
+                elif self.source is not None:
+                    self._header = {k: v for k, v in images.read_header(self.source).items() if v is not None}
+                else:
+                    self._header = {}
+            except Exception as exc:  # noqa: BLE001 - a damaged element: the table says so, the view stays
+                why = f"{self.source}: cannot read the header ({type(exc).__name__}: {exc})"
+                self._header = {"(header)": why}
+        return self._header
+
+    def spacing_values(self) -> dict[str, object]:
+        """``PixelSpacing`` and ``ImagerPixelSpacing`` (what :func:`spacing` reads), without making the
+        whole :attr:`header`."""
+        ds = self.info.get("dataset")
+        if self._header is None and ds is not None:
+            return {k: ds.get(k) for k in ("PixelSpacing", "ImagerPixelSpacing")}
+        return self.header
 
     @property
     def full(self) -> np.ndarray:
@@ -182,15 +208,14 @@ def load(path: str | os.PathLike, *, max_size: int = 1024) -> DisplayArray:
         raise MissingFileError(f"{p}: no such file (not downloaded in this copy?)")
     try:
         preview, info = images.read_modality(p, max_size=max_size)
-        if info["dataset"] is not None:
-            header = _header_dict(info["dataset"])
-        else:
-            header = {k: v for k, v in images.read_header(p).items() if v is not None}
+        data = DisplayArray(preview, info, None, max_size, p)  # the header table is made when asked for
+        if info["dataset"] is None:
+            data.header  # noqa: B018 - a .jpg: read it now, so a bad file fails here
     except CxrkitError:
         raise
     except Exception as exc:  # pydicom and numpy raise many types; name the file
         raise ImageReadError(f"{p}: cannot decode image ({type(exc).__name__}: {exc})") from exc
-    return DisplayArray(preview, info, header, max_size, p)
+    return data
 
 
 def preset_window(d: DisplayArray, name: str) -> tuple[float, float]:
@@ -259,30 +284,27 @@ def spacing(header: dict[str, object]) -> tuple[tuple[float, float] | None, str 
     return None, None
 
 
-def payload(d: DisplayArray, *, size: int | None = None, caption: str = "") -> tuple[dict, list[bytes]]:
-    """What the image pane gets for one image: a description and two buffers, sent once per image.
-
-    The buffers are the preview's modality values as little-endian ``uint16`` (``value = lo + q * scale``;
-    exact for integer images with a range under 65,536) and the 8-bit picture with the file's own window
-    or VOI LUT (:func:`render` with ``own``, i.e. :func:`cxrkit.images.read_image`'s picture). The page
-    applies any other window itself (:func:`client_picture` is the same arithmetic in numpy).
+def picture(d: DisplayArray, *, size: int | None = None, caption: str = "") -> tuple[dict, bytes]:
+    """The first half of :func:`payload`: the description and the 8-bit picture with the file's own window
+    or VOI LUT (:func:`render` with ``own``, i.e. :func:`cxrkit.images.read_image`'s picture): all the
+    pane's first paint needs. The description has the encoding of the values (``lo``, ``scale``) and the
+    ``own`` preset; the other presets come with the values (:func:`values`).
 
     Examples
     --------
     >>> d = from_array(np.arange(4096, dtype=np.uint16).reshape(64, 64))
-    >>> meta, (values, own) = payload(d)
-    >>> meta["rows"], meta["cols"], len(values), len(own), meta["scale"]
-    (64, 64, 8192, 4096, 1.0)
+    >>> meta, own = picture(d)
+    >>> meta["rows"], len(own), sorted(meta["presets"]), meta["scale"]
+    (64, 4096, ['own'], 1.0)
     """
     size = size or d.max_size
     src = d.preview if max(d.preview.shape) <= size else reduce(d.preview, size)
     lo, hi = float(src.min()), float(src.max())
     integral = bool(np.all(src == np.round(src)))
     scale = 1.0 if integral and hi - lo <= 65535 else max(hi - lo, 1e-6) / 65535
-    q = np.clip(np.rint((src - lo) / scale), 0, 65535).astype("<u2")
     c, w = preset_window(d, "own")
     own8 = render(d, c, w, size=size, own=True)
-    (sp, sp_source) = spacing(d.header)
+    (sp, sp_source) = spacing(d.spacing_values())
     ds = d.info.get("dataset")
     slope = intercept = None
     if ds is not None and "ModalityLUTSequence" not in ds:
@@ -295,7 +317,7 @@ def payload(d: DisplayArray, *, size: int | None = None, caption: str = "") -> t
         "lo": lo,
         "scale": scale,
         "range": [lo, hi if hi > lo else lo + 1.0],
-        "presets": {name: list(preset_window(d, name)) for name in PRESETS},
+        "presets": {"own": [c, w]},
         "own_voi": "VOI LUT" if d.info.get("voi_lut") is not None else ("window" if d.has_own_voi else None),
         "mono1": d.monochrome1,
         "spacing": list(sp) if sp else None,
@@ -305,7 +327,47 @@ def payload(d: DisplayArray, *, size: int | None = None, caption: str = "") -> t
         "caption": caption,
         "max_size": int(size),
     }
-    return meta, [q.tobytes(), np.ascontiguousarray(own8).tobytes()]
+    return meta, np.ascontiguousarray(own8).tobytes()
+
+
+def values(d: DisplayArray, meta: dict, *, size: int | None = None) -> tuple[dict, bytes]:
+    """The second half of :func:`payload`: every window preset and the preview's modality values as
+    little-endian ``uint16`` in the encoding of ``meta`` (:func:`picture`'s): ``value = lo + q * scale``,
+    exact for integer images with a range under 65,536.
+
+    Examples
+    --------
+    >>> d = from_array(np.arange(4096, dtype=np.uint16).reshape(64, 64))
+    >>> extra, q = values(d, picture(d)[0])
+    >>> sorted(extra["presets"]), len(q)
+    (['auto', 'bone', 'lung', 'own'], 8192)
+    """
+    size = size or d.max_size
+    src = d.preview if max(d.preview.shape) <= size else reduce(d.preview, size)
+    q = np.clip(np.rint((src - meta["lo"]) / meta["scale"]), 0, 65535).astype("<u2")
+    return {"presets": {name: list(preset_window(d, name)) for name in PRESETS}}, q.tobytes()
+
+
+def payload(d: DisplayArray, *, size: int | None = None, caption: str = "") -> tuple[dict, list[bytes]]:
+    """What the image pane gets for one image: a description and two buffers, sent once per image.
+
+    The buffers are the preview's modality values as little-endian ``uint16`` (``value = lo + q * scale``;
+    exact for integer images with a range under 65,536) and the 8-bit picture with the file's own window
+    or VOI LUT (:func:`render` with ``own``, i.e. :func:`cxrkit.images.read_image`'s picture). The page
+    applies any other window itself (:func:`client_picture` is the same arithmetic in numpy). It is
+    :func:`picture` and :func:`values` together; the StudyBrowser sends them as two messages, the picture
+    first.
+
+    Examples
+    --------
+    >>> d = from_array(np.arange(4096, dtype=np.uint16).reshape(64, 64))
+    >>> meta, (values, own) = payload(d)
+    >>> meta["rows"], meta["cols"], len(values), len(own), meta["scale"]
+    (64, 64, 8192, 4096, 1.0)
+    """
+    meta, own = picture(d, size=size, caption=caption)
+    extra, q = values(d, meta, size=size)
+    return {**meta, **extra}, [q, own]
 
 
 def client_picture(

@@ -305,6 +305,7 @@ def test_browser_shows_the_study_and_next_changes_it(lab):
         [int(before["shown"]), key_text(expected, second)],
     )
     first_paint = page.evaluate("() => performance.now()") - t0
+    wait_state(page, "p.dataset.values !== undefined")  # the 16-bit values follow the picture
     after = state(page)
     assert f"s{second}" in after["selected"] and after["report"] != before["report"]
     (tmp / "timings.json").write_text(json.dumps({"next_to_painted_ms": first_paint}))

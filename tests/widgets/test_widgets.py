@@ -77,8 +77,14 @@ def test_first_study_is_shown_with_image_report_list_and_labels(browser, ds):
     image = next(im for im in study.images if im.dicom_id == browser.current_dicom_id)
     shown = pane(browser)
     assert shown["op"] == "image" and (shown["rows"], shown["cols"]) == expected_preview(image.path)
-    values, own = browser.shown_buffers("pane:a")
+    (own,) = browser.shown_buffers("pane:a")  # the picture first: all the first paint needs
+    (values,) = browser.shown_buffers("values:a")  # then the 16-bit values, paired by seq
     assert len(values) == 2 * shown["rows"] * shown["cols"] and len(own) == shown["rows"] * shown["cols"]
+    assert browser.shown("values:a")["seq"] == shown["seq"]
+    assert list(shown["presets"]) == ["own"]  # the other presets come with the values
+    assert sorted(browser.shown("values:a")["presets"]) == ["auto", "bone", "lung", "own"]
+    kinds = browser.shown_kinds()  # the order a view opening later gets them in
+    assert kinds.index("pane:a") < kinds.index("values:a")
     sections = reports.parse_sections(study.report_text())
     key = sections.get("findings") or sections.get("impression")
     content = browser.shown("study")
@@ -121,6 +127,26 @@ def test_select_images_and_read_only_ids(browser, ds):
         browser.select(59999999)
     browser.handle({"kind": "select", "study_id": 59999999}, [])  # from the page: said, not raised
     assert "59999999" in browser.shown("notice")["text"]
+
+
+def test_a_study_seen_before_follows_its_files_going_and_coming_back(ds):
+    browser = StudyBrowser(ds)
+    sid = two_image_study(ds)
+    browser.select(sid)
+    first = browser.current_dicom_id
+    path = next(im.path for im in ds.study(sid).images if im.dicom_id == first)
+    away = path.with_name(path.name + ".away")
+    path.rename(away)
+    try:
+        browser.select(browser.matches[0] if browser.matches[0] != sid else browser.matches[1])
+        browser.select(sid)  # the study is kept, but one of its files went: looked up again
+        assert browser.current_dicom_id != first
+        assert first[:8] in str(browser.shown("study")["thumbs"])  # listed as missing
+    finally:
+        away.rename(path)
+    browser.select(browser.matches[0] if browser.matches[0] != sid else browser.matches[1])
+    browser.select(sid)
+    assert browser.current_dicom_id == first
 
 
 def test_selecting_the_same_study_again_decodes_nothing(ds, monkeypatch):

@@ -271,6 +271,7 @@ export default {
       else if (msg.kind === "study") showStudy(msg);
       else if (msg.kind === "pane:a") showPane("a", msg, buffers);
       else if (msg.kind === "pane:b") showPane("b", msg, buffers);
+      else if (msg.kind === "values:a" || msg.kind === "values:b") panes[msg.kind.slice(-1)].setValues(msg, buffers);
       else if (msg.kind === "tile") panes[msg.slot].setTile(msg, buffers);
       else if (msg.kind === "done" && msg.request === "step") stepDone();
       else if (msg.kind === "notice") {

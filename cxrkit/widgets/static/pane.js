@@ -74,6 +74,12 @@ function createPane(host, options = {}) {
   };
   const pane = { root, state, onChange: null, onCommit: null, onFocus: null, lastPaintMs: 0 };
 
+  function u16(dv) {
+    // a Uint16Array of a message buffer; copied only when its offset is odd
+    if (dv.byteOffset % 2 === 0) return new Uint16Array(dv.buffer, dv.byteOffset, dv.byteLength / 2);
+    return new Uint16Array(dv.buffer.slice(dv.byteOffset, dv.byteOffset + dv.byteLength));
+  }
+
   function fitScale() {
     const m = state.img.meta;
     return Math.min(state.cssW / m.cols, state.cssH / m.rows) || 1;
@@ -108,9 +114,9 @@ function createPane(host, options = {}) {
     }
   }
 
-  function shadeInto(q, own, px) {
-    const n = q.length;
-    if (state.own) {
+  function shadeInto(q, own, px, useOwn = state.own) {
+    const n = own.length;
+    if (useOwn) {
       const inv = state.invert;
       for (let i = 0; i < n; i++) {
         const g = inv ? 255 - own[i] : own[i];
@@ -123,8 +129,9 @@ function createPane(host, options = {}) {
 
   function shade() {
     const im = state.img;
-    if (!state.own) buildLut();
-    shadeInto(im.q, im.own, im.px);
+    const own = state.own || !im.q; // the 16-bit values not here yet: the file's picture meanwhile
+    if (!own) buildLut();
+    shadeInto(im.q, im.own, im.px, own);
     offCtx.putImageData(im.data, 0, 0);
     const t = state.tile;
     if (t) {
@@ -245,6 +252,7 @@ function createPane(host, options = {}) {
     const t1 = performance.now();
     pane.lastPaintMs = t1 - t0;
     root.dataset.paintedAt = t1.toFixed(1);
+    root.dataset.paints = String((pane.paints = (pane.paints || 0) + 1)); // a paint counter (benchmarks)
     root.dataset.paintMs = pane.lastPaintMs.toFixed(2);
   }
 
@@ -340,6 +348,11 @@ function createPane(host, options = {}) {
       return;
     }
     const i = y * m.cols + x;
+    if (!state.img.q) {
+      el.textContent = `x ${Math.floor(fx * m.shape[1] / m.cols)} y ${Math.floor(fy * m.shape[0] / m.rows)}` +
+        ` \u00b7 shown ${shownValue(i)} (values arriving)`;
+      return;
+    }
     let v = m.lo + state.img.q[i] * m.scale;
     let by = m.shape[0] / m.rows;
     let bx = m.shape[1] / m.cols;
@@ -391,14 +404,19 @@ function createPane(host, options = {}) {
 
   // --- public -------------------------------------------------------------------------------------
 
+  // buffers: [16-bit values, 8-bit picture], or [8-bit picture] alone with the values to follow in
+  // setValues (the picture is all the first paint needs: a third of the bytes)
   pane.setImage = function (meta, buffers) {
-    const copy = (dv) => dv.buffer.slice(dv.byteOffset, dv.byteOffset + dv.byteLength);
-    const q = new Uint16Array(copy(buffers[0]));
-    const own = new Uint8Array(copy(buffers[1]));
+    const own8 = buffers[buffers.length - 1];
+    const q = buffers.length > 1 ? u16(buffers[0]) : null;
+    const own = new Uint8Array(own8.buffer, own8.byteOffset, own8.byteLength); // no copy
     off.width = meta.cols;
     off.height = meta.rows;
     const data = offCtx.createImageData(meta.cols, meta.rows);
     state.img = { meta, q, own, data, px: new Uint32Array(data.data.buffer) };
+    state.wantPreset = null;
+    if (q) root.dataset.values = String(meta.seq ?? "");
+    else delete root.dataset.values; // (the browser tests wait for the values with this)
     state.tile = null;
     state.tileToken = (state.tileToken || 0) + 1;
     delete root.dataset.tile;
@@ -414,6 +432,19 @@ function createPane(host, options = {}) {
     fit();
     paint(true);
     root.dataset.shown = String(Number(root.dataset.shown || 0) + 1);
+  };
+
+  // the 16-bit values of the image shown (sent after its picture; seq says which image they belong to)
+  pane.setValues = function (msg, buffers) {
+    const im = state.img;
+    if (!im || im.q || msg.seq !== im.meta.seq) return;
+    im.q = u16(buffers[0]);
+    Object.assign(im.meta.presets, msg.presets || {});
+    root.dataset.values = String(msg.seq);
+    const wanted = state.wantPreset;
+    state.wantPreset = null;
+    if (wanted && im.meta.presets[wanted]) pane.preset(wanted); // pressed before the values came
+    else if (!state.own) schedule(true);
   };
 
   pane.clear = function (text, isError) {
@@ -446,6 +477,10 @@ function createPane(host, options = {}) {
 
   pane.preset = function (name) {
     if (!state.img) return;
+    if (!state.img.meta.presets[name]) {
+      state.wantPreset = name; // its window comes with the values: applied then
+      return;
+    }
     [state.c, state.w] = state.img.meta.presets[name];
     state.own = name === "own";
     state.preset = name;
@@ -499,6 +534,11 @@ function createPane(host, options = {}) {
     if (st.own || st.preset) {
       state.preset = st.preset || "own";
       state.own = st.own;
+      if (!state.img.meta.presets[state.preset]) {
+        state.wantPreset = state.preset; // applied when the values come
+        state.preset = "own";
+        state.own = true;
+      }
       [state.c, state.w] = state.img.meta.presets[state.preset];
     } else {
       state.own = false;
