@@ -410,6 +410,7 @@ def _kit_official_answer(df) -> tuple[str, str]:
     return _official_answer(df.iter_rows())
 
 
+KIT = ("cxrkit.reports",)
 _FILES = "report ingest of every report file into the sections frame, first time"
 _ZIP = "report ingest straight from `mimic-cxr-reports.zip`, first time"
 _CACHED = "the sections frame again (cached)"
@@ -503,15 +504,31 @@ GROUPS = {
         quick_reps=1,
         warm_up=read_every_report,
         sides=[
-            Side("kit-first", _kit("tables", cached=False), _kit_sections_answer, fresh_dir=True),
-            Side("kit-cached", _kit("tables", cached=True), _kit_sections_answer),
-            Side("kit-zip", _kit("reports_zip", cached=False), _kit_sections_answer, fresh_dir=True),
-            Side("loop", _base(loop_sections), _base_sections_answer),
-            Side("official-files", _official(official_files, "tables"), _official_sections_answer),
-            Side("official-zip", _official(official_zip, "reports_zip"), _official_sections_answer),
+            Side(
+                "kit-first",
+                _kit("tables", cached=False),
+                _kit_sections_answer,
+                fresh_dir=True,
+                imports=KIT,
+            ),
+            Side("kit-cached", _kit("tables", cached=True), _kit_sections_answer, imports=KIT),
+            Side(
+                "kit-zip",
+                _kit("reports_zip", cached=False),
+                _kit_sections_answer,
+                fresh_dir=True,
+                imports=KIT,
+            ),
+            Side("loop", _base(loop_sections), _base_sections_answer, imports=("pandas", "cxrkit.reports")),
+            Side(
+                "official-files", _official(official_files, "tables"), _official_sections_answer, imports=KIT
+            ),
+            Side(
+                "official-zip", _official(official_zip, "reports_zip"), _official_sections_answer, imports=KIT
+            ),
             Side("read-floor", _official(read_floor, "tables"), _floor_answer),
             Side("inflate-floor", _floor_zip, _floor_answer),
-            Side("parquet", _parquet_peer, _kit_sections_answer),
+            Side("parquet", _parquet_peer, _kit_sections_answer, imports=("polars",)),
             Side("parquet-bytes", _parquet_floor, _floor_answer),
         ],
         lines=[

@@ -397,9 +397,9 @@ GROUPS = {
         quick_reps=1,
         warm_up=warm_tables,
         sides=[
-            Side("kit-first", _kit_first(kit_query1), _answer, fresh_dir=True, imports=("cxrkit",)),
-            Side("kit-cached", _kit_cached(kit_query1), _answer, imports=("cxrkit",)),
-            Side("kit-fresh-warm", _kit_fresh_warm, _answer, imports=("cxrkit",)),
+            Side("kit-first", _kit_first(kit_query1), _answer, fresh_dir=True, imports=("cxrkit.dataset",)),
+            Side("kit-cached", _kit_cached(kit_query1), _answer, imports=("cxrkit.dataset",)),
+            Side("kit-fresh-warm", _kit_fresh_warm, _answer, imports=("cxrkit.dataset",)),
             Side("pandas", _pandas1, _answer, imports=("pandas",)),
             Side("duckdb", _duckdb, _answer_rows, imports=("duckdb",)),
             Side("polars-csv", _polars_csv, _answer, imports=("polars",)),

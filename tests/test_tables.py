@@ -279,7 +279,6 @@ def test_concurrent_first_calls_build_the_copy_once(tmp_path, monkeypatch):
 def background(monkeypatch):
     """Every file counts as large (the real lists are 10+ MB): the first call takes the snapshot path."""
     monkeypatch.setattr(tables, "SYNC_BELOW_BYTES", 0)
-    monkeypatch.setattr(tables, "COPY_DELAY_S", 0.0)
     yield
     tables.wait_for_cache_writes()
 
