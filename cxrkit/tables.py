@@ -39,9 +39,8 @@ import contextlib
 import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -408,57 +407,51 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-#: The background build: a separate process at the lowest CPU priority (``nice 19``), so the user's queries
-#: (polars on every core) keep the cores while it runs. Exit 3: the file is unreadable (the message follows).
-_BUILD_CODE = """
-import os, sys
-if hasattr(os, "nice"):
-    os.nice(19)
-from pathlib import Path
-import polars as pl
-from cxrkit import tables
-from cxrkit.storage import Cache
-snap, final, name, root = sys.argv[1:5]
-spec = tables.TABLES[name]
-lf = tables.scan_table(snap, spec)
-try:
-    with Cache(root).atomic_path(Path(final)) as tmp:
-        try:
-            lf.sink_parquet(tmp, compression="lz4", statistics=False, row_group_size=tables.COPY_ROW_GROUP)
-        except tables.READ_ERRORS as exc:
-            text = str(exc).strip()
-            print(text.splitlines()[0] if text else type(exc).__name__, file=sys.stderr)
-            sys.exit(3)
-except OSError as exc:
-    print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
-    sys.exit(4)
-"""
+#: The background build starts once this process has been (nearly) idle for two windows of
+#: :data:`IDLE_WINDOW_S` (under :data:`IDLE_CPU_SHARE` of one core: the user's first query has finished),
+#: and at the latest after :data:`COPY_MAX_WAIT_S`. On 2 cores a build running beside the first query
+#: doubled its time.
+IDLE_WINDOW_S = 0.1
+IDLE_CPU_SHARE = 0.1
+COPY_MAX_WAIT_S = 30.0
 
 
-def _build_later(cache: Cache, final: Path, path: Path, spec: TableSpec, snap: Path) -> None:
-    """Build the parquet copy from the snapshot in the background (a thread waiting for a ``nice`` process,
-    see :data:`_BUILD_CODE`); a file that turns out unreadable is remembered (:data:`_FAILED`: a warning
+def _wait_until_idle() -> None:
+    deadline = time.monotonic() + COPY_MAX_WAIT_S
+    quiet = 0
+    while quiet < 2 and time.monotonic() < deadline:
+        cpu = time.process_time()
+        time.sleep(IDLE_WINDOW_S)
+        quiet = quiet + 1 if time.process_time() - cpu < IDLE_CPU_SHARE * IDLE_WINDOW_S else 0
+
+
+def _build_later(cache: Cache, final: Path, path: Path, spec: TableSpec, snap: Path, schema: dict) -> None:
+    """Build the parquet copy from the snapshot in a background thread, once the process is idle
+    (:func:`_wait_until_idle`); a file that turns out unreadable is remembered (:data:`_FAILED`: a warning
     now, a :class:`TableError` on the next call) and leaves no copy."""
 
     def build(_: object) -> None:
-        package = str(Path(__file__).resolve().parent.parent)
-        env = dict(
-            os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")]))
-        )
-        args = [sys.executable, "-c", _BUILD_CODE, str(snap), str(final), spec.name, str(cache.root)]
-        done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
-        message = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        if done.returncode == 3:
-            err = explain_read_error(path, spec, ValueError(message))
+        _wait_until_idle()
+        lf = _typed(pl.scan_csv(snap, schema=schema, has_header=True, quote_char='"'), spec)
+        try:
+            _write_copy(cache, final, spec.name, lf)
+        except _READ_ERRORS as exc:
+            if isinstance(exc, OSError) and _readable(snap, schema):
+                raise  # the cache refused the write: write_in_background warns
+            err = explain_read_error(path, spec, exc)
             _FAILED[final] = err
             warnings.warn(f"{err} (no copy was made; the next call raises this error)", stacklevel=1)
-        elif done.returncode != 0:
-            raise OSError(message)  # the cache refused the write: write_in_background warns
-        else:
-            _remove_stale(final, spec.name)
         _sweep_snapshots(final.parent)
 
     write_in_background(final, snap, build, what=f"the {spec.name} table in {cache.root}")
+
+
+def _readable(snap: Path, schema: dict) -> bool:
+    try:
+        pl.scan_csv(snap, schema=schema, has_header=True).select(pl.len()).collect()
+    except _READ_ERRORS:
+        return False
+    return True
 
 
 #: Block until every background cache write (the parquet copies of first calls, the corpus entries of
@@ -519,7 +512,7 @@ def load_table(
         small = ident[1] < SYNC_BELOW_BYTES
         snap = None if refresh or small else _snapshot(cache, path, final, ident)
         if snap is not None:
-            _build_later(cache, final, path, spec, snap)
+            _build_later(cache, final, path, spec, snap, schema)
             return _typed(pl.scan_csv(snap, schema=schema, has_header=True, quote_char='"'), spec)
         lf = _typed(pl.scan_csv(path, schema=schema, has_header=True, quote_char='"'), spec)
         try:

@@ -320,11 +320,16 @@ def chunk_items(items: Sequence[Any], executor: Any, most: int) -> list[list[Any
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
+#: Rows per row group of a corpus cache entry: the background write encodes one group at a time, so small
+#: groups keep its buffers small (a single group held a second encoded copy of the whole corpus).
+ENTRY_ROW_GROUP = 16_384
+
+
 def _write_entry(store: Cache, entry: Path, meta: Path, frame: pl.DataFrame, detail: dict[str, Any]) -> None:
     with store.atomic_path(meta) as tmp:
         tmp.write_text(json.dumps(detail))
     with store.atomic_path(entry) as tmp:
-        frame.write_parquet(tmp, compression="lz4")
+        frame.write_parquet(tmp, compression="lz4", row_group_size=ENTRY_ROW_GROUP)
 
 
 #: Block until every corpus cache entry :func:`ingest_reports` writes in the background is on disk.
@@ -430,7 +435,12 @@ def ingest_reports(
                 )
             )
     schema = dict(_CHUNK_SCHEMA, **({s: pl.String for s in SECTION_COLUMNS} if with_sections else {}))
-    chunk = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=schema)
+    # no rechunk: the chunks' buffers become the frame's (a rechunk copied every text once more), and the
+    # list of chunks goes before the frame is finished
+    chunk = (
+        pl.concat(frames, how="diagonal_relaxed", rechunk=False) if frames else pl.DataFrame(schema=schema)
+    )
+    del frames, rows
     chunk = chunk.with_columns(pl.lit(None, pl.String).alias(c) for c in schema if c not in chunk.columns)
     if member_ids is not None and chunk["path"].equals(member_ids["name"], check_names=False):
         chunk = chunk.with_columns(member_ids["subject_id"], member_ids["study_id"])
