@@ -79,6 +79,9 @@ class Line:
     # what the baseline is: "beginner" (what a user would write), "peer" (the strongest alternative) or
     # "floor" (the physical bound: reading or inflating the bytes); peers and floors get a table of their own
     kind: str = "beginner"
+    bound: str = (
+        ""  # what bounds the row now (I/O, decode, Python per-file cost, the GIL) and what would move it
+    )
 
 
 @dataclasses.dataclass

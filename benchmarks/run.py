@@ -211,9 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.render_only:
         out = (args.out or HERE).expanduser().resolve()
         report = json.loads((out / "results.json").read_text())
-        why = {line.id: line.why_not_met for _, g in load_groups() for line in g.lines}
+        defined = {line.id: line for _, g in load_groups() for line in g.lines}
         for line in report["lines"]:
-            line["why_not_met"] = why.get(line["id"], line.get("why_not_met", ""))
+            if line["id"] in defined:
+                line["why_not_met"] = defined[line["id"]].why_not_met
+                line["bound"] = defined[line["id"]].bound
         (out / "results.json").write_text(json.dumps(report, indent=2, default=str))
         (out / "results.md").write_text(render_markdown(report))
         return 0
@@ -447,6 +449,7 @@ def render_markdown(report: dict) -> str:
             f"shared the machine."
         ),
         "",
+        *([report["note"], ""] if report.get("note") else []),
         (
             "Times are medians of the repetitions in seconds; ratio = cxrkit / baseline (lower is better), "
             "with the range of the per-repetition ratios in brackets (rows near their target can flip "
@@ -487,6 +490,9 @@ def render_markdown(report: dict) -> str:
         for line in strong:
             out.append(_detail_row(line, imports=True))
     notes = []
+    bounds = [f"- **{x['id']}**: {x['bound']}" for x in report["lines"] if x.get("bound")]
+    if bounds:
+        out += ["", "## What bounds each row", "", *bounds]
     notes = []
     for line in report["lines"]:
         if line["status"] == "not available":
