@@ -20,9 +20,10 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
-# Everything: the kit, the lab, the test and remote extras (what `make test` needs).
+# Everything: the kit, the lab, the test, remote and benchmark extras (what `make test` needs: the quick
+# benchmark run is a test).
 $(STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -e '.[lab,test,dask,s3]'
+	$(PIP) install -e '.[lab,test,dask,s3,bench]'
 	touch $(STAMP) $(LAB_STAMP)
 
 # The lab alone: the kit and what the notebooks use, nothing of the test suite.

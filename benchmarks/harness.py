@@ -60,6 +60,8 @@ class Side:
     prepare: Callable[[dict], Callable[[], Any]]
     answer: Callable[[Any], tuple[Any, str]]  # (canonical JSON-able answer, short human summary)
     fresh_dir: bool = False  # give each repetition a new empty scratch folder (ctx["fresh"])
+    # modules the side needs, imported (and timed) first in the fresh worker: the import column of the results
+    imports: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
@@ -74,6 +76,12 @@ class Line:
     memory_target: bool = False  # the kit's peak memory must also be below the baseline's
     why_not_met: str = ""  # analysis shown when the target is not met (why, and what it would take)
     same_answer: bool = True  # False: a reference baseline whose answers are known to differ (reported)
+    # what the baseline is: "beginner" (what a user would write), "peer" (the strongest alternative) or
+    # "floor" (the physical bound: reading or inflating the bytes); peers and floors get a table of their own
+    kind: str = "beginner"
+    bound: str = (
+        ""  # what bounds the row now (I/O, decode, Python per-file cost, the GIL) and what would move it
+    )
 
 
 @dataclasses.dataclass
@@ -210,6 +218,10 @@ def run_one(module: str, group: str, side: str, ctx: dict) -> dict:
     """Run one measurement in this process (the worker): prepare, reset the memory peak, time, answer."""
     grp = importlib.import_module(module).GROUPS[group]
     s = grp.side(side)
+    t_import = time.perf_counter()
+    for name in s.imports:  # a fresh process: what a new session pays before its first call
+        importlib.import_module(name)
+    import_seconds = time.perf_counter() - t_import
     thunk = s.prepare(ctx)
     gc.collect()
     exact = _reset_peak()
@@ -236,6 +248,7 @@ def run_one(module: str, group: str, side: str, ctx: dict) -> dict:
     canonical, summary = s.answer(result)
     return {
         "seconds": seconds,
+        "import_seconds": import_seconds,
         "background_seconds": background,
         "peak_bytes": own + children,
         "peak_own_bytes": own,
@@ -336,6 +349,8 @@ def run_group(
         errors = [r["error"] for r in runs if "error" in r]
         sides[name] = {
             "times": [r["seconds"] for r in ok],
+            "import_s": statistics.median([r.get("import_seconds", 0.0) for r in ok]) if ok else None,
+            "background_s": statistics.median([r.get("background_seconds", 0.0) for r in ok]) if ok else None,
             "median_s": statistics.median([r["seconds"] for r in ok]) if ok else None,
             "peak_mib": statistics.median([r["peak_bytes"] for r in ok]) / 2**20 if ok else None,
             "peak_children_mib": max(r["peak_children_bytes"] for r in ok) / 2**20 if ok else None,
@@ -369,6 +384,9 @@ def run_group(
             met=bool(met and (match or not line.same_answer)),
             kit_times=kit["times"],
             base_times=base["times"],
+            kit_import_s=kit["import_s"],
+            base_import_s=base["import_s"],
+            kit_background_s=kit["background_s"],
             summary=kit["summary"],
             base_summary=base["summary"],
         )

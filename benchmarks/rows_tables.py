@@ -154,6 +154,158 @@ def _pandas2(ctx):
     return lambda: pandas_query2(root)
 
 
+# --- the strong side: DuckDB, hand-written polars, and the inflate floor ------------------------------------
+
+STUDIES_CSV, RECORDS_CSV = "cxr-study-list.csv.gz", "cxr-record-list.csv.gz"
+STUDIES_SCHEMA = {"subject_id": "Int64", "study_id": "Int64", "path": "String"}
+RECORDS_SCHEMA = {"subject_id": "Int64", "study_id": "Int64", "dicom_id": "String", "path": "String"}
+
+
+def polars_query1(studies, records):
+    """Row 1 as a polars user writes it, over two lazy frames (CSV scans or parquet scans)."""
+    import polars as pl
+
+    n_studies = studies.group_by("subject_id").agg(pl.len().alias("n_studies"))
+    n_images = records.group_by("subject_id").agg(pl.len().alias("n_images"))
+    return (
+        n_studies.filter(pl.col("n_studies") >= 3)
+        .join(n_images, on="subject_id", how="left")
+        .with_columns(pl.col("n_images").fill_null(0))
+        .select("subject_id", pl.col("n_studies").cast(pl.Int64), pl.col("n_images").cast(pl.Int64))
+        .sort("subject_id")
+        .collect()
+    )
+
+
+def _schema(names: dict[str, str]):
+    import polars as pl
+
+    return {k: getattr(pl, v) for k, v in names.items()}
+
+
+def _polars_csv(ctx):
+    """Hand-written ``pl.scan_csv`` of both ``.csv.gz`` with an explicit schema (no cache, no copy)."""
+    import polars as pl
+
+    root = Path(ctx["tables"])
+    studies_schema, records_schema = _schema(STUDIES_SCHEMA), _schema(RECORDS_SCHEMA)
+
+    def run():
+        studies = pl.scan_csv(root / STUDIES_CSV, schema=studies_schema)
+        records = pl.scan_csv(root / RECORDS_CSV, schema=records_schema)
+        return polars_query1(studies, records)
+
+    return run
+
+
+def parquet_copies(ctx) -> tuple[Path, Path]:
+    """Where the hand-written polars side keeps its own parquet copies of the two lists (written by the
+    group's warm-up, in a separate process)."""
+    folder = Path(ctx["warm_cache"]) / "polars-parquet"
+    return folder / "studies.parquet", folder / "records.parquet"
+
+
+def _polars_parquet(*, again: bool):
+    def prepare(ctx):
+        import polars as pl
+
+        studies, records = parquet_copies(ctx)
+        if again:  # a later call of the same session: the first one paid for opening the files
+            polars_query1(pl.scan_parquet(studies), pl.scan_parquet(records))
+        return lambda: polars_query1(pl.scan_parquet(studies), pl.scan_parquet(records))
+
+    return prepare
+
+
+def _duckdb(ctx):
+    """DuckDB reading both ``.csv.gz`` with the columns named and typed, the query in SQL."""
+    import duckdb
+
+    root = Path(ctx["tables"])
+
+    def source(name: str, columns: dict[str, str]) -> str:
+        types = ", ".join(f"'{c}': '{'BIGINT' if t == 'Int64' else 'VARCHAR'}'" for c, t in columns.items())
+        return f"read_csv('{root / name}', header = true, columns = {{{types}}})"
+
+    sql = f"""
+        WITH s AS (SELECT subject_id, count(*) AS n_studies FROM {source(STUDIES_CSV, STUDIES_SCHEMA)}
+                   GROUP BY subject_id HAVING count(*) >= 3),
+             r AS (SELECT subject_id, count(*) AS n_images FROM {source(RECORDS_CSV, RECORDS_SCHEMA)}
+                   GROUP BY subject_id)
+        SELECT s.subject_id, s.n_studies, coalesce(r.n_images, 0) AS n_images
+        FROM s LEFT JOIN r USING (subject_id) ORDER BY s.subject_id
+    """
+
+    def run():
+        with duckdb.connect() as con:
+            return con.execute(sql).fetchall()
+
+    return run
+
+
+def _inflate_floor(ctx):
+    """The floor of any first call: read both ``.csv.gz`` files, inflate them (``zlib``), parse nothing."""
+    import zlib
+
+    paths = [Path(ctx["tables"]) / STUDIES_CSV, Path(ctx["tables"]) / RECORDS_CSV]
+
+    def run():
+        total = 0
+        for path in paths:
+            inflater = zlib.decompressobj(wbits=31)
+            with open(path, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    total += len(inflater.decompress(block))
+        return total
+
+    return run
+
+
+def _kit_fresh_warm(ctx):
+    """The kit's first warm call in a fresh process: the cache was built by the warm-up (another process)."""
+    import cxrkit
+
+    return lambda: kit_query1(cxrkit.open_dataset(ctx["tables"], cache_dir=ctx["warm_cache"]))
+
+
+def _answer_rows(rows) -> tuple[list[list[int]], str]:
+    rows = sorted([int(v) for v in row] for row in rows)
+    return rows, f"{len(rows)} patients, {sum(r[2] for r in rows)} images"
+
+
+def _inflate_answer(total: int) -> tuple[int, str]:
+    return total, f"{total / 2**20:.0f} MiB inflated"
+
+
+_WARM = """
+import sys, json
+from pathlib import Path
+import polars as pl
+import cxrkit
+from benchmarks import rows_tables as rt
+ctx = json.loads(sys.argv[1])
+rt.kit_query1(cxrkit.open_dataset(ctx["tables"], cache_dir=ctx["warm_cache"]))
+from cxrkit import tables; tables.wait_for_cache_writes()
+studies, records = rt.parquet_copies(ctx)
+studies.parent.mkdir(parents=True, exist_ok=True)
+pl.scan_csv(Path(ctx["tables"]) / rt.STUDIES_CSV, schema=rt._schema(rt.STUDIES_SCHEMA)).sink_parquet(studies)
+pl.scan_csv(Path(ctx["tables"]) / rt.RECORDS_CSV, schema=rt._schema(rt.RECORDS_SCHEMA)).sink_parquet(records)
+"""
+
+
+def warm_tables(ctx) -> None:
+    """Before the repetitions, in a separate process: the kit's cache and the polars side's parquet copies, so
+    the "fresh process" sides start with the files on disk and nothing in memory."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    subprocess.run([sys.executable, "-c", _WARM, json.dumps(ctx)], check=True, cwd=root, env=env)
+
+
 def _available() -> str | None:
     try:
         import cxrkit
@@ -164,6 +316,78 @@ def _available() -> str | None:
     return None
 
 
+_FIRST = "patients with >= 3 studies and their image counts, first call (no cache yet)"
+_LATER = "the same query, later calls (parquet cache warm)"
+STRONG_1 = [
+    Line(
+        "1ap",
+        _FIRST,
+        "DuckDB: `read_csv` of both `.csv.gz` (columns typed), the query in SQL",
+        "kit-first",
+        "duckdb",
+        None,
+        "(reported)",
+        kind="peer",
+    ),
+    Line(
+        "1as",
+        _FIRST,
+        "hand-written polars: `pl.scan_csv` of both `.csv.gz` with a schema, the same query",
+        "kit-first",
+        "polars-csv",
+        1.2,
+        "<= 1.2 (issue 21)",
+        kind="peer",
+        why_not_met=(
+            "The first call answers from projected scans of CSV snapshots (only the columns the query reads) "
+            "and builds the parquet copies in a background thread afterwards; what is left over the "
+            "hand-written scan is "
+            "the header check, the byte snapshots (10-30 ms) and opening the dataset, about 0.2-0.3 s on a "
+            "machine at a load of 16 (so near 1.2 that a loaded run flips it); the copies wait until the "
+            "process is idle, so they no longer double the first query's time on 2 cores."
+        ),
+    ),
+    Line(
+        "1af",
+        _FIRST,
+        "floor: read both `.csv.gz` and inflate them with `zlib` (nothing parsed)",
+        "kit-first",
+        "inflate",
+        None,
+        "(reported)",
+        kind="floor",
+        same_answer=False,
+    ),
+    Line(
+        "1bp",
+        _LATER,
+        "polars on its own parquet copies, a later call of the same process",
+        "kit-cached",
+        "polars-parquet-again",
+        1.1,
+        "<= 1.1 (issue 21)",
+        kind="peer",
+        why_not_met=(
+            "Both read two parquet files; the kit also opens the dataset (a scan of the root for the table "
+            "files, the identity of each file) on every call."
+        ),
+    ),
+    Line(
+        "1bw",
+        "the same query, first warm call in a fresh process (cache on disk, nothing in memory)",
+        "polars on its own parquet copies, first call in a fresh process",
+        "kit-fresh-warm",
+        "polars-parquet",
+        1.1,
+        "<= 1.1 (issue 21)",
+        kind="peer",
+        why_not_met=(
+            "The first call of a process also pays for the kit's lazy imports and the first look at the "
+            "dataset's root (which files it holds); polars pays only for opening two parquet files."
+        ),
+    ),
+]
+
 GROUPS = {
     "patients": Group(
         name="patients",
@@ -172,10 +396,17 @@ GROUPS = {
         available=_available,
         reps=5,
         quick_reps=1,
+        warm_up=warm_tables,
         sides=[
-            Side("kit-first", _kit_first(kit_query1), _answer, fresh_dir=True),
-            Side("kit-cached", _kit_cached(kit_query1), _answer),
-            Side("pandas", _pandas1, _answer),
+            Side("kit-first", _kit_first(kit_query1), _answer, fresh_dir=True, imports=("cxrkit.dataset",)),
+            Side("kit-cached", _kit_cached(kit_query1), _answer, imports=("cxrkit.dataset",)),
+            Side("kit-fresh-warm", _kit_fresh_warm, _answer, imports=("cxrkit.dataset",)),
+            Side("pandas", _pandas1, _answer, imports=("pandas",)),
+            Side("duckdb", _duckdb, _answer_rows, imports=("duckdb",)),
+            Side("polars-csv", _polars_csv, _answer, imports=("polars",)),
+            Side("polars-parquet", _polars_parquet(again=False), _answer, imports=("polars",)),
+            Side("polars-parquet-again", _polars_parquet(again=True), _answer, imports=("polars",)),
+            Side("inflate", _inflate_floor, _inflate_answer, imports=("zlib",)),
         ],
         lines=[
             Line(
@@ -207,6 +438,7 @@ GROUPS = {
                     "two parquet copies; a Dataset kept between calls skips the first."
                 ),
             ),
+            *STRONG_1,
         ],
     ),
     "views_labels": Group(
@@ -236,3 +468,26 @@ GROUPS = {
         ],
     ),
 }
+
+
+#: What bounds each row now (rendered in results.md for every row).
+BOUNDS = {
+    "1a": (
+        "Inflating the two `.csv.gz` (zlib, one core per file: line 1af, the inflate floor, is "
+        "70-90% of the hand-written `scan_csv`) and parsing the one column the query reads. The kit "
+        "answers from projected scans of byte snapshots of the files (`sendfile`, 10-30 ms) and "
+        "adds the header check and opening the dataset; the parquet copies are streamed afterwards, "
+        "in a thread that waits until the process is idle (their memory counts in the peak, their "
+        "time does not). What would move it: a source that inflates in parallel (the lists as "
+        "parquet or zstd); nothing left in the kit beyond a few tens of ms."
+    ),
+    "1b": (
+        "Scanning two parquet copies (about 40 ms of polars at full scale) plus opening the dataset "
+        "(a listing of the root and one identity `stat` per table file); the first warm call in a "
+        "fresh process (line 1bw) pays the kit's imports, timed apart in the import column, and "
+        "nothing else of note."
+    ),
+}
+for _group in GROUPS.values():
+    for _line in _group.lines:
+        _line.bound = BOUNDS.get(_line.id, _line.bound)

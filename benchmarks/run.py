@@ -211,9 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.render_only:
         out = (args.out or HERE).expanduser().resolve()
         report = json.loads((out / "results.json").read_text())
-        why = {line.id: line.why_not_met for _, g in load_groups() for line in g.lines}
+        defined = {line.id: line for _, g in load_groups() for line in g.lines}
         for line in report["lines"]:
-            line["why_not_met"] = why.get(line["id"], line.get("why_not_met", ""))
+            if line["id"] in defined:
+                line["why_not_met"] = defined[line["id"]].why_not_met
+                line["bound"] = defined[line["id"]].bound
         (out / "results.json").write_text(json.dumps(report, indent=2, default=str))
         (out / "results.md").write_text(render_markdown(report))
         return 0
@@ -308,20 +310,74 @@ def _fmt_s(x: float | None) -> str:
     return f"{x:.3f}" if x < 10 else f"{x:.1f}"
 
 
-def _spread(line: dict) -> str:
+def _spread(line: dict, digits: int = 3) -> str:
     """`` (lo-hi)``: the range of the per-repetition ratios (kit and baseline of the same repetition)."""
     pairs = [k / b for k, b in zip(line.get("kit_times", []), line.get("base_times", []), strict=False) if b]
-    return f" ({min(pairs):.3f}-{max(pairs):.3f})" if len(pairs) > 1 else ""
+    return f" ({min(pairs):.{digits}f}-{max(pairs):.{digits}f})" if len(pairs) > 1 else ""
 
 
 def _fmt_mib(x: float | None) -> str:
     return "-" if x is None else f"{x:,.0f}"
 
 
+def _kind(line: dict) -> str:
+    return line.get("kind", "beginner")
+
+
+def _base_id(line: dict) -> str:
+    """The row a peer or floor line belongs to: ``7f`` -> ``7``, ``1as`` -> ``1a``."""
+    return line["id"] if _kind(line) == "beginner" else line["id"][:-1]
+
+
+def _fmt_ratio(line: dict) -> str:
+    if line["status"] != "measured":
+        return line["status"]
+    mark = "" if line["target"] is None else (" ok" if line["met"] else " **miss**")
+    return f"{line['ratio']:.2f}{_spread(line, 2)}{mark}"
+
+
+def strong_table(report: dict) -> list[str]:
+    """Per row, the kit against what a beginner writes, the strongest peers and the floor (ratios kit / other,
+    per-repetition range in brackets; "ok"/"miss" where the line has a target)."""
+    rows: dict[str, dict[str, list[dict]]] = {}
+    for line in report["lines"]:
+        rows.setdefault(_base_id(line), {}).setdefault(_kind(line), []).append(line)
+    out = [
+        "| # | work | cxrkit s | kit / beginner | kit / peer | kit / floor | import s (kit; others) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for rid, kinds in rows.items():
+        if "peer" not in kinds and "floor" not in kinds:
+            continue
+        every = [x for k in ("beginner", "peer", "floor") for x in kinds.get(k, [])]
+        first = every[0]
+
+        def cell(kind: str, kinds: dict = kinds) -> str:
+            return (
+                "<br>".join(
+                    f"{_fmt_ratio(x)} ({x['id']}: {x['baseline'].split(':')[0]})" for x in kinds.get(kind, [])
+                )
+                or "-"
+            )
+
+        kit_s = next((x["kit_s"] for x in every if x["status"] == "measured"), None)
+        imports = [x.get("kit_import_s") for x in every if x.get("kit_import_s") is not None][:1]
+        others = [f"{x['id']} {x['base_import_s']:.2f}" for x in every if x.get("base_import_s") is not None]
+        imp = (f"{imports[0]:.2f}; " if imports else "-; ") + (", ".join(others) or "-")
+        out.append(
+            f"| {rid} | {first['work']} | {_fmt_s(kit_s)} | {cell('beginner')} | {cell('peer')} "
+            f"| {cell('floor')} | {imp} |"
+        )
+    return out
+
+
 def readme_table(report: dict) -> list[str]:
-    """The short table of the README: one line per row with a target."""
+    """The short table of the README: one line per row with a target (against what a user would write), then
+    the same rows against the strong side."""
     out = ["| # | work | cxrkit | baseline | ratio | target | met |", "|---|---|---|---|---|---|---|"]
     for line in report["lines"]:
+        if _kind(line) != "beginner":
+            continue
         if line["status"] == "measured" and line["target"] is not None:
             out.append(
                 f"| {line['id']} | {line['work']} | {_fmt_s(line['kit_s'])} s | {_fmt_s(line['base_s'])} s "
@@ -331,6 +387,9 @@ def readme_table(report: dict) -> list[str]:
             out.append(
                 f"| {line['id']} | {line['work']} | - | - | - | {line['target_text']} | {line['status']} |"
             )
+    strong = strong_table(report)
+    if len(strong) > 2:
+        out += ["", "Against the strong side (ratio = cxrkit / other):", "", *strong]
     return out
 
 
@@ -346,6 +405,29 @@ def update_readme(readme: Path, report: dict) -> bool:
     table = "\n".join(readme_table(report))
     readme.write_text(text[: start + len(README_START)] + "\n" + table + "\n" + text[end:])
     return True
+
+
+def _detail_row(line: dict, *, imports: bool = False) -> str:
+    if line["status"] != "measured":
+        dashes = "| - | - | - |" + (" - |" if imports else "")
+        return (
+            f"| {line['id']} | {line['work']} | {line['baseline']} | - | - | - | {line['target_text']} "
+            f"| {line['status']} {dashes}"
+        )
+    met = "yes" if line["met"] else "**no**"
+    if line["target"] is None:
+        met = "(no target)"
+    same = "yes" if line["answers_match"] else ("no (expected)" if not line["same_answer"] else "**no**")
+    imp = ""
+    if imports:
+        k, b = line.get("kit_import_s"), line.get("base_import_s")
+        imp = f" {'-' if k is None else f'{k:.2f}'} / {'-' if b is None else f'{b:.2f}'} |"
+    return (
+        f"| {line['id']} | {line['work']} | {line['baseline']} "
+        f"| {_fmt_s(line['kit_s'])} | {_fmt_s(line['base_s'])} "
+        f"| {line['ratio']:.3f}{_spread(line)} | {line['target_text']} | {met} "
+        f"| {_fmt_mib(line['kit_peak_mib'])} | {_fmt_mib(line['base_peak_mib'])} |{imp} {same} |"
+    )
 
 
 def render_markdown(report: dict) -> str:
@@ -367,6 +449,7 @@ def render_markdown(report: dict) -> str:
             f"shared the machine."
         ),
         "",
+        *([report["note"], ""] if report.get("note") else []),
         (
             "Times are medians of the repetitions in seconds; ratio = cxrkit / baseline (lower is better), "
             "with the range of the per-repetition ratios in brackets (rows near their target can flip "
@@ -380,23 +463,36 @@ def render_markdown(report: dict) -> str:
         ),
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for line in report["lines"]:
-        if line["status"] != "measured":
-            out.append(
-                f"| {line['id']} | {line['work']} | {line['baseline']} | - | - | - | {line['target_text']} "
-                f"| {line['status']} | - | - | - |"
-            )
-            continue
-        met = "yes" if line["met"] else "**no**"
-        if line["target"] is None:
-            met = "(no target)"
-        same = "yes" if line["answers_match"] else ("no (expected)" if not line["same_answer"] else "**no**")
-        out.append(
-            f"| {line['id']} | {line['work']} | {line['baseline']} "
-            f"| {_fmt_s(line['kit_s'])} | {_fmt_s(line['base_s'])} "
-            f"| {line['ratio']:.3f}{_spread(line)} | {line['target_text']} | {met} "
-            f"| {_fmt_mib(line['kit_peak_mib'])} | {_fmt_mib(line['base_peak_mib'])} | {same} |"
-        )
+    for line in [x for x in report["lines"] if _kind(x) == "beginner"]:
+        out.append(_detail_row(line))
+    strong = [x for x in report["lines"] if _kind(x) != "beginner"]
+    if strong:
+        out += [
+            "",
+            "## Against the strong side",
+            "",
+            (
+                "The same work against the strongest alternative a practised user has (DuckDB, "
+                "hand-written polars, the official parser's loop over `zipfile`) and against the floor "
+                "(reading or inflating the bytes, nothing parsed). Ratio = cxrkit / other, per-repetition "
+                "range in brackets; import s: importing the side's libraries in a fresh process, timed "
+                "apart from the work."
+            ),
+            "",
+            *strong_table(report),
+            "",
+            (
+                "| # | work | other side | cxrkit s | other s | ratio | target | met "
+                "| cxrkit peak MiB | other peak MiB | import s (kit / other) | same answer |"
+            ),
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for line in strong:
+            out.append(_detail_row(line, imports=True))
+    notes = []
+    bounds = [f"- **{x['id']}**: {x['bound']}" for x in report["lines"] if x.get("bound")]
+    if bounds:
+        out += ["", "## What bounds each row", "", *bounds]
     notes = []
     for line in report["lines"]:
         if line["status"] == "not available":

@@ -37,7 +37,10 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import re
+import shutil
 import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +49,7 @@ import polars as pl
 
 from . import layout
 from .errors import CxrkitError, TableError
-from .storage.cache import Cache, file_identity, identity_key, wait_for_writes
+from .storage.cache import Cache, file_identity, identity_key, pending, wait_for_writes, write_in_background
 from .storage.files import read_head_line
 
 #: The 14 CheXpert/NegBio label columns, in file order.
@@ -310,15 +313,23 @@ def explain_read_error(path: Path, spec: TableSpec, exc: BaseException) -> Table
 #: first call's peak memory) and cost nothing measurable when the copy is read.
 COPY_ROW_GROUP = 16_384
 
+#: A table file smaller than this (bytes on disk) is copied on the first call itself, as before: it takes
+#: milliseconds, and a bad value anywhere in it is a :class:`TableError` on that call. A larger one (the
+#: record list is 10+ MB) is answered from a snapshot while the copy is built in the background.
+SYNC_BELOW_BYTES = 1 << 20
+
 _BUILD_LOCKS: dict[Path, threading.Lock] = {}
 _BUILD_LOCKS_LOCK = threading.Lock()
 
 
-#: Parquet copies this process has handed out as lazy frames: a rebuild never deletes one of them, so a frame
-#: a user still holds keeps reading the table as it was when it was asked for. Those a rebuild superseded are
-#: removed when the process exits.
+#: Parquet copies (and CSV snapshots) this process has handed out as lazy frames: a rebuild never deletes one
+#: of them, so a frame a user still holds keeps reading the table as it was when it was asked for. Those a
+#: rebuild superseded, and every snapshot, are removed when the process exits.
 _HANDED_OUT: set[Path] = set()
 _SUPERSEDED: set[Path] = set()
+#: Copies whose background build found the file unreadable: the next call raises this error (until the file
+#: changes, which changes the copy's name, or ``refresh=True``).
+_FAILED: dict[Path, TableError] = {}
 
 
 @atexit.register
@@ -337,6 +348,10 @@ def _write_copy(cache: Cache, final: Path, name: str, lf: pl.LazyFrame) -> None:
     """
     with cache.atomic_path(final) as tmp:
         lf.sink_parquet(tmp, compression="lz4", statistics=False, row_group_size=COPY_ROW_GROUP)
+    _remove_stale(final, name)
+
+
+def _remove_stale(final: Path, name: str) -> None:
     for stale in final.parent.glob(f"{name}-*.parquet"):
         if stale == final:
             continue
@@ -351,9 +366,96 @@ def _scan_copy(final: Path) -> pl.LazyFrame:
     return pl.scan_parquet(final)
 
 
-#: Block until every background cache write (e.g. of :mod:`cxrkit.reports.corpus`) is on disk.
-#: :func:`load_table` writes its copies before it returns; kept so callers need not know which entries are
-#: written in the background.
+_SNAPSHOT_RE = re.compile(r".+\.snap(\d+)\.csv(?:\.gz)?")
+
+
+def _snapshot(cache: Cache, path: Path, final: Path, ident: tuple) -> Path | None:
+    """A byte copy of the table file beside its parquet copy (``sendfile``: a few ms for the largest list),
+    taken only if the file is the one ``ident`` names before and after: the first call's lazy frame reads it,
+    so that frame keeps the table as it was when it was asked for, whatever happens to the file later.
+    ``None`` when it cannot be taken (the file changed meanwhile, the cache refuses the write)."""
+    suffix = ".csv.gz" if path.name.endswith(".gz") else ".csv"
+    snap = final.with_name(f"{final.stem}.snap{os.getpid()}{suffix}")
+    try:
+        with cache.atomic_path(snap) as tmp:
+            shutil.copyfile(path, tmp)
+    except (OSError, CxrkitError):
+        return None
+    if file_identity(path) != ident:
+        snap.unlink(missing_ok=True)
+        return None
+    _HANDED_OUT.add(snap)
+    _SUPERSEDED.add(snap)  # read until the process exits, then removed
+    return snap
+
+
+def _sweep_snapshots(folder: Path) -> None:
+    """Remove the snapshots of processes that are gone (killed before their exit handler ran)."""
+    for snap in folder.glob("*.snap*.csv*"):
+        match = _SNAPSHOT_RE.fullmatch(snap.name)
+        if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
+            snap.unlink(missing_ok=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+#: The background build starts once this process has been (nearly) idle for two windows of
+#: :data:`IDLE_WINDOW_S` (under :data:`IDLE_CPU_SHARE` of one core: the user's first query has finished),
+#: and at the latest after :data:`COPY_MAX_WAIT_S`. On 2 cores a build running beside the first query
+#: doubled its time.
+IDLE_WINDOW_S = 0.1
+IDLE_CPU_SHARE = 0.1
+COPY_MAX_WAIT_S = 30.0
+
+
+def _wait_until_idle() -> None:
+    deadline = time.monotonic() + COPY_MAX_WAIT_S
+    quiet = 0
+    while quiet < 2 and time.monotonic() < deadline:
+        cpu = time.process_time()
+        time.sleep(IDLE_WINDOW_S)
+        quiet = quiet + 1 if time.process_time() - cpu < IDLE_CPU_SHARE * IDLE_WINDOW_S else 0
+
+
+def _build_later(cache: Cache, final: Path, path: Path, spec: TableSpec, snap: Path, schema: dict) -> None:
+    """Build the parquet copy from the snapshot in a background thread, once the process is idle
+    (:func:`_wait_until_idle`); a file that turns out unreadable is remembered (:data:`_FAILED`: a warning
+    now, a :class:`TableError` on the next call) and leaves no copy."""
+
+    def build(_: object) -> None:
+        _wait_until_idle()
+        lf = _typed(pl.scan_csv(snap, schema=schema, has_header=True, quote_char='"'), spec)
+        try:
+            _write_copy(cache, final, spec.name, lf)
+        except _READ_ERRORS as exc:
+            if isinstance(exc, OSError) and _readable(snap, schema):
+                raise  # the cache refused the write: write_in_background warns
+            err = explain_read_error(path, spec, exc)
+            _FAILED[final] = err
+            warnings.warn(f"{err} (no copy was made; the next call raises this error)", stacklevel=1)
+        _sweep_snapshots(final.parent)
+
+    write_in_background(final, snap, build, what=f"the {spec.name} table in {cache.root}")
+
+
+def _readable(snap: Path, schema: dict) -> bool:
+    try:
+        pl.scan_csv(snap, schema=schema, has_header=True).select(pl.len()).collect()
+    except _READ_ERRORS:
+        return False
+    return True
+
+
+#: Block until every background cache write (the parquet copies of first calls, the corpus entries of
+#: :mod:`cxrkit.reports.corpus`) is on disk.
 wait_for_cache_writes = wait_for_writes
 
 #: What reading a damaged table file raises from polars, gzip or the OS (turned into a TableError by
@@ -367,30 +469,52 @@ def load_table(
 ) -> pl.LazyFrame:
     """A typed lazy frame of a table file, backed by a parquet copy in ``cache`` when one is given.
 
-    Without a cache (or with ``cache=None``) this is the lazy CSV scan itself. With a cache, the first call
-    streams the file into the parquet copy (atomically, in bounded memory) and answers from the copy; reading
-    every value there means a bad, corrupt or truncated file raises a :class:`TableError` naming it and saying
-    what to do, on this call. If the copy cannot be written (disk full, no permission), a warning says so and
-    the call answers from the file read into memory instead. Later calls scan the copy. The copy is keyed by
-    the source's path, size, mtime, ctime and inode (:func:`cxrkit.storage.file_identity`): a changed file,
-    even one copied over with ``cp -p``, gets a new copy and the stale one is removed (unless a frame this
-    process handed out still reads it). ``refresh=True`` rebuilds the copy from the file.
+    Without a cache (or with ``cache=None``) this is the lazy CSV scan itself. With a cache, a call that
+    finds the copy scans it (columnar, no look at the CSV). The first call (no copy yet) takes a byte snapshot
+    of the file into the cache (milliseconds) and answers from a lazy scan of the snapshot: a query reads only
+    the columns it asks for, and the frame keeps the table as it was at the call even if the file changes
+    later. The full parquet copy is streamed from the snapshot in a background thread
+    (:func:`wait_for_cache_writes` waits for it); a call made meanwhile scans the same snapshot. A file under
+    :data:`SYNC_BELOW_BYTES`, and a call with ``refresh=True``, is copied before answering instead.
+
+    A header that lacks required columns raises a :class:`TableError` on the first call. A damaged value or a
+    truncated file is found by the first query that reads it (a polars error) or by the background build,
+    which warns, makes no copy, and makes the next call raise a :class:`TableError` naming the file and
+    saying what to do (:func:`cxrkit.validate.validate` checks every table up front). If the copy cannot be
+    written (disk full, no permission), a warning says so and later calls take a new snapshot. The copy is
+    keyed by the source's path, size, mtime, ctime and inode (:func:`cxrkit.storage.file_identity`): a changed
+    file, even one copied over with ``cp -p``, gets a new copy and the stale one is removed (unless a frame
+    this process handed out
+    still reads it). ``refresh=True`` rebuilds the copy from the file before answering.
     """
     spec = TABLES[spec] if isinstance(spec, str) else spec
     path = Path(path)
-    lf = scan_table(path, spec)
     if cache is None:
-        return lf
+        return scan_table(path, spec)
     ident = file_identity(path)
     folder = cache.path("tables", identity_key(ident[0]))
     final = folder / f"{spec.name}-{identity_key(ident, SCHEMA_VERSION, pl.__version__)}.parquet"
-    if final.exists() and not refresh:
+    if final.exists() and not refresh:  # the warm path: one stat of the file, one of the copy
         return _scan_copy(final)
+    if refresh:
+        _FAILED.pop(final, None)
+    elif final in _FAILED:
+        raise _FAILED[final]
+    schema = read_schema(path, spec)  # missing columns: an error now
     with _BUILD_LOCKS_LOCK:
         lock = _BUILD_LOCKS.setdefault(final, threading.Lock())
-    with lock:  # one build per copy: a concurrent first call waits for it and then scans the copy
+    with lock:  # one build per copy: a concurrent first call scans the same snapshot
         if final.exists() and not refresh:
             return _scan_copy(final)
+        held = pending(final)
+        if held is not None and not refresh:
+            return _typed(pl.scan_csv(held, schema=schema, has_header=True, quote_char='"'), spec)
+        small = ident[1] < SYNC_BELOW_BYTES
+        snap = None if refresh or small else _snapshot(cache, path, final, ident)
+        if snap is not None:
+            _build_later(cache, final, path, spec, snap, schema)
+            return _typed(pl.scan_csv(snap, schema=schema, has_header=True, quote_char='"'), spec)
+        lf = _typed(pl.scan_csv(path, schema=schema, has_header=True, quote_char='"'), spec)
         try:
             _write_copy(cache, final, spec.name, lf)
         except Exception as exc:  # noqa: BLE001 - the file or the cache: reading the file again tells which

@@ -7,6 +7,7 @@ import gzip
 import os
 import subprocess
 import sys
+import warnings
 
 import polars as pl
 import pytest
@@ -87,6 +88,7 @@ def test_cache_builds_once_and_rebuilds_when_source_changes(tmp_path):
     write_gz(path, "subject_id,study_id,path\n10000032,50414267,a\n10000033,50414268,b\n")
     os.utime(path, ns=(mtime + 10**9, mtime + 10**9))
     assert tables.load_table(path, "studies", cache=cache).collect().height == 2
+    tables.wait_for_cache_writes()  # the new copy is built in the background
     copies = list((tmp_path / "cache").rglob("studies-*.parquet"))
     assert len(copies) == 2, "a frame this process handed out may still read the old copy"
     code = (
@@ -268,3 +270,100 @@ def test_concurrent_first_calls_build_the_copy_once(tmp_path, monkeypatch):
     for t in threads:
         t.join()
     assert heights == [1000] * 4 and len(builds) == 1
+
+
+# --- large files: the first call answers from a snapshot, the copy is built in the background -------------
+
+
+@pytest.fixture
+def background(monkeypatch):
+    """Every file counts as large (the real lists are 10+ MB): the first call takes the snapshot path."""
+    monkeypatch.setattr(tables, "SYNC_BELOW_BYTES", 0)
+    yield
+    tables.wait_for_cache_writes()
+
+
+STUDIES = "subject_id,study_id,path\n" + "".join(f"1000{i:04d},5000{i:04d},p{i}\n" for i in range(300))
+
+
+def test_a_large_table_is_answered_at_once_and_copied_in_the_background(tmp_path, background):
+    path = tmp_path / "cxr-study-list.csv.gz"
+    write_gz(path, STUDIES)
+    cache = Cache(tmp_path / "cache")
+    first = tables.load_table(path, "studies", cache=cache)
+    expected = tables.load_table(path, "studies").collect()
+    assert first.select("subject_id").collect().equals(expected.select("subject_id"))
+    tables.wait_for_cache_writes()
+    copies = list((tmp_path / "cache").rglob("studies-*.parquet"))
+    assert len(copies) == 1 and not list((tmp_path / "cache").rglob("*.tmp"))
+    later = tables.load_table(path, "studies", cache=cache)
+    assert later.collect().equals(expected) and first.collect().equals(expected)
+    assert "parquet" in later.explain().lower() and "parquet" not in first.explain().lower()
+
+
+def test_a_first_call_frame_keeps_the_table_as_it_was_when_the_file_is_rewritten_in_place(
+    tmp_path, background
+):
+    path = tmp_path / "cxr-study-list.csv.gz"
+    write_gz(path, STUDIES)
+    cache = Cache(tmp_path / "cache")
+    held = tables.load_table(path, "studies", cache=cache)
+    inode = path.stat().st_ino
+    write_gz(path, "subject_id,study_id,path\n10000032,50414267,a\n")  # same inode, new bytes
+    assert path.stat().st_ino == inode
+    assert held.collect().height == 300, "the frame reads its snapshot, not the file as it is now"
+    tables.wait_for_cache_writes()
+    assert tables.load_table(path, "studies", cache=cache).collect().height == 1
+    assert held.collect().height == 300
+
+
+def test_a_truncated_large_file_warns_and_the_next_call_raises(tmp_path, background):
+    path = tmp_path / "cxr-study-list.csv.gz"
+    body = "subject_id,study_id,path\n" + "10000032,50414267,files/p10/p10000032/s50414267.txt\n" * 50_000
+    path.write_bytes(gzip.compress(body.encode(), mtime=0)[:-5000])
+    cache = Cache(tmp_path / "cache")
+    with warnings.catch_warnings(record=True) as caught:  # the build's thread may warn at once
+        warnings.simplefilter("always")
+        tables.load_table(path, "studies", cache=cache)  # answers lazily; the build finds the damage
+        tables.wait_for_cache_writes()
+    assert any("truncated or corrupt" in str(w.message) for w in caught)
+    with pytest.raises(TableError) as info:
+        tables.load_table(path, "studies", cache=cache)
+    assert str(path) in str(info.value) and "re-download" in str(info.value)
+    assert not list((tmp_path / "cache").rglob("*.parquet")) and not list((tmp_path / "cache").rglob("*.tmp"))
+
+
+def test_a_bad_value_in_an_unread_column_of_a_large_file_is_an_error_on_the_next_call(tmp_path, background):
+    path = tmp_path / "cxr-study-list.csv.gz"
+    write_gz(path, STUDIES + "10000033,oops,y\n")
+    cache = Cache(tmp_path / "cache")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = tables.load_table(path, "studies", cache=cache)
+        assert first.select("subject_id").collect().height == 301  # the query never reads the bad column
+        tables.wait_for_cache_writes()
+    assert any("oops" in str(w.message) for w in caught)
+    with pytest.raises(TableError, match="oops"):
+        tables.load_table(path, "studies", cache=cache)
+    write_gz(path, STUDIES)  # fixed: a new file, a new copy
+    assert tables.load_table(path, "studies", cache=cache).collect().height == 300
+
+
+def test_snapshots_are_removed_when_the_process_exits(tmp_path):
+    path = tmp_path / "cxr-study-list.csv.gz"
+    write_gz(path, STUDIES)
+    code = (
+        "import sys; from cxrkit import tables; from cxrkit.storage import Cache\n"
+        "tables.SYNC_BELOW_BYTES = 0\n"
+        "lf = tables.load_table(sys.argv[1], 'studies', cache=Cache(sys.argv[2]))\n"
+        "print(lf.collect().height)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path), str(tmp_path / "cache")],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert out.stdout.strip() == "300", out.stderr
+    assert len(list((tmp_path / "cache").rglob("studies-*.parquet"))) == 1, "the exit waits for the copy"
+    assert not list((tmp_path / "cache").rglob("*.snap*")), "the snapshot goes with its process"

@@ -52,7 +52,7 @@ def test_quick_benchmarks_run_and_write_every_row(tmp_path):
             if implemented and report["data"].get("tables"):
                 entry = by_id[line.id]
                 assert entry["status"] in ("measured", "not available"), entry
-                if entry["status"] == "measured":
+                if entry["status"] == "measured" and line.same_answer:
                     assert entry["answers_match"], f"row {line.id}: kit and baseline answers differ: {entry}"
     # the table's early rows exist on every branch
     assert by_id["1a"]["status"] == "measured" and by_id["2"]["status"] == "measured"

@@ -3,6 +3,7 @@ zip, in parallel, and their cache."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 import zipfile
 
@@ -213,3 +214,16 @@ def test_default_run_reads_and_sections_in_separate_threads_with_the_serial_answ
     assert good.height > 0 and good.equals(
         serial.drop("text").join(good.select("path"), on="path", how="semi")
     )
+
+
+def test_cache_is_invalidated_by_a_new_group_folder_and_a_patient_folder_removed(tmp_path):
+    root = write_tree(tmp_path / "root")
+    cache = Cache(tmp_path / "cache")
+    assert read_reports(root, cache=cache, executor="serial", progress=False).height == len(REPORTS)
+    write_tree(root, {(19000001, 59999991): mimic("IMPRESSION: A new pNN group.")})  # files/p19/ is new
+    assert (root / "files" / "p19").is_dir()
+    grown = ingest_reports(root, cache=cache, executor="serial", progress=False)
+    assert grown.detail["cached"] is False and grown.frame.height == len(REPORTS) + 1
+    shutil.rmtree(root / "files" / "p19" / "p19000001")  # the group stays, its only patient goes
+    shrunk = ingest_reports(root, cache=cache, executor="serial", progress=False)
+    assert shrunk.detail["cached"] is False and shrunk.frame.height == len(REPORTS)
