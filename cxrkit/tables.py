@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
 from . import layout
 from .errors import CxrkitError, TableError
@@ -464,6 +465,26 @@ READ_ERRORS = (pl.exceptions.PolarsError, OSError, EOFError, ValueError)
 _READ_ERRORS = READ_ERRORS
 
 
+def _guarded_scan(snap: Path, path: Path, spec: TableSpec, schema: dict) -> pl.LazyFrame:
+    """The typed lazy scan of a snapshot, as a polars IO source: the query's projection, filter and row
+    limit are pushed into the scan, and a damaged value or a truncated file the query runs into raises a
+    :class:`TableError` naming the user's file (not the snapshot) instead of a polars error."""
+    typed = _typed(pl.scan_csv(snap, schema=schema, has_header=True, quote_char='"'), spec)
+
+    def source(with_columns, predicate, n_rows, batch_size):
+        lf = typed if with_columns is None else typed.select(with_columns)
+        if predicate is not None:
+            lf = lf.filter(predicate)
+        if n_rows is not None:
+            lf = lf.head(n_rows)
+        try:
+            yield lf.collect()
+        except _READ_ERRORS as exc:
+            raise explain_read_error(path, spec, exc) from None
+
+    return register_io_source(source, schema=typed.collect_schema())
+
+
 def load_table(
     path: str | os.PathLike, spec: TableSpec | str, *, cache: Cache | None = None, refresh: bool = False
 ) -> pl.LazyFrame:
@@ -478,7 +499,8 @@ def load_table(
     :data:`SYNC_BELOW_BYTES`, and a call with ``refresh=True``, is copied before answering instead.
 
     A header that lacks required columns raises a :class:`TableError` on the first call. A damaged value or a
-    truncated file is found by the first query that reads it (a polars error) or by the background build,
+    truncated file is found by the first query that reads it (a :class:`TableError` from that query's
+    ``collect()``, naming the file) or by the background build,
     which warns, makes no copy, and makes the next call raise a :class:`TableError` naming the file and
     saying what to do (:func:`cxrkit.validate.validate` checks every table up front). If the copy cannot be
     written (disk full, no permission), a warning says so and later calls take a new snapshot. The copy is
@@ -508,12 +530,12 @@ def load_table(
             return _scan_copy(final)
         held = pending(final)
         if held is not None and not refresh:
-            return _typed(pl.scan_csv(held, schema=schema, has_header=True, quote_char='"'), spec)
+            return _guarded_scan(held, path, spec, schema)
         small = ident[1] < SYNC_BELOW_BYTES
         snap = None if refresh or small else _snapshot(cache, path, final, ident)
         if snap is not None:
             _build_later(cache, final, path, spec, snap, schema)
-            return _typed(pl.scan_csv(snap, schema=schema, has_header=True, quote_char='"'), spec)
+            return _guarded_scan(snap, path, spec, schema)
         lf = _typed(pl.scan_csv(path, schema=schema, has_header=True, quote_char='"'), spec)
         try:
             _write_copy(cache, final, spec.name, lf)

@@ -367,3 +367,25 @@ def test_snapshots_are_removed_when_the_process_exits(tmp_path):
     assert out.stdout.strip() == "300", out.stderr
     assert len(list((tmp_path / "cache").rglob("studies-*.parquet"))) == 1, "the exit waits for the copy"
     assert not list((tmp_path / "cache").rglob("*.snap*")), "the snapshot goes with its process"
+
+
+def test_a_first_query_that_reads_damaged_data_raises_a_table_error_naming_the_file(tmp_path, background):
+    """The first call answers from a snapshot lazily: the query that runs into the damage gets the kit's
+    error naming the user's file (never the snapshot's name, never a bare polars error)."""
+    path = tmp_path / "cxr-study-list.csv.gz"
+    write_gz(path, STUDIES + "10000033,oops,y\n")
+    cut = tmp_path / "cut" / "cxr-study-list.csv.gz"
+    cut.parent.mkdir()
+    rows = STUDIES.split("\n", 1)[1]
+    cut.write_bytes(gzip.compress((STUDIES + rows * 200).encode(), mtime=0)[:-3000])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the background builds warn too (tested above)
+        first = tables.load_table(path, "studies", cache=Cache(tmp_path / "cache"))
+        with pytest.raises(TableError) as info:
+            first.filter(pl.col("study_id") > 0).collect()
+        assert str(path) in str(info.value) and "oops" in str(info.value) and ".snap" not in str(info.value)
+        assert first.select("subject_id").collect().height == 301  # other columns still answer
+        truncated = tables.load_table(cut, "studies", cache=Cache(tmp_path / "cache2"))
+        with pytest.raises(TableError, match="re-download") as info:
+            truncated.select(pl.len()).collect()
+        assert str(cut) in str(info.value)
