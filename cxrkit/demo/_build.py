@@ -13,7 +13,7 @@ real releases closely enough that code written against it runs unchanged on a re
   3: 8.5%, rarely more), view positions (AP, PA, LATERAL, LL, some empty, rare others), shifted dates
   (2100-2200, consistent within a patient), StudyTime floats that lose their leading zero, a mostly-train
   split, MONOCHROME1 and MONOCHROME2 images, a few VOI LUT sequences, five machines with their own image
-  sizes and device-processing names (:mod:`~cxrkit.demo._machines`), a few percent of DICOMs in each
+  sizes and device-processing names (:mod:`~cxrkit.demo._machines`), half a percent of DICOMs in each
   lossless transfer syntax the kit reads, DICOM files that pass ``dciodvfy`` (:mod:`~cxrkit.demo._dicom`);
 * labels first, text second: each study's CheXpert and NegBio labels are drawn from the published joint
   picture (:mod:`~cxrkit.demo._labels`), then its report is written (:mod:`~cxrkit.demo._reports`) so that
@@ -39,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
@@ -54,7 +55,7 @@ import polars as pl
 
 from .. import layout
 from ..errors import DemoError, DemoExistsError
-from ._images import write_images
+from ._images import auto_workers, write_images
 from ._labels import CATEGORIES, make_labels, negbio_from
 from ._machines import EXPLICIT_LE, draw_machines, transfer_syntaxes
 from ._mimic_iv import films_from_metadata, write_mimic_iv
@@ -685,7 +686,7 @@ def make_demo(
         Processes writing the images (``None``: one for small demos, else the usable CPUs up to 8). The bytes
         do not depend on it.
     compressed
-        Write a few percent of the DICOMs with each lossless transfer syntax the kit reads (JPEG 2000,
+        Write half a percent of the DICOMs with each lossless transfer syntax the kit reads (JPEG 2000,
         JPEG-LS, RLE, deflate), as a real copy may hold; ``False``: all uncompressed (e.g. for benchmarks).
 
     Returns
@@ -789,9 +790,9 @@ def _write_demo(
     if layout_ == "single":
         writer = _Writer(root)
         name = "MIMIC-CXR-JPG" if flavor == "jpg" else "MIMIC-CXR"
-        _write_project(writer, _tables(plan, seed, flavor, labels), plan, seed, flavor != "jpg", progress)
-        if images:
-            _write_images([(writer, flavor)], plan, seed, scale, progress, workers, compressed)
+        frames = _tables(plan, seed, flavor, labels)
+        with _beside_images(images, [(writer, flavor)], plan, seed, scale, progress, workers, compressed):
+            _write_project(writer, frames, plan, seed, flavor != "jpg", progress)
         _finish_project(writer, _license_text(name, flavor, subjects, seed, layout_))
         return
     jpg = _Writer(root / layout.JPG_PROJECT / DEMO_RELEASE)
@@ -799,18 +800,42 @@ def _write_demo(
     every = _tables(plan, seed, "jpg", labels)  # the JPG project's tables, IMAGE_FILENAMES included
     if labels:
         every[TEST_LABELED] = _test_labels(plan)
-    _write_project(jpg, every, plan, seed, False, progress)
-    if cxr is not None:
-        lists = {k: v for k, v in _tables(plan, seed, "dicom", labels).items() if k in CXR_TABLES}
-        _write_project(cxr, lists, plan, seed, True, progress)
-    if images:
-        targets = [(jpg, "jpg")] + ([(cxr, flavor)] if cxr is not None else [])
-        _write_images(targets, plan, seed, scale, progress, workers, compressed)
+    targets = [(jpg, "jpg")] + ([(cxr, flavor)] if cxr is not None else [])
+    with _beside_images(images, targets, plan, seed, scale, progress, workers, compressed):
+        _write_project(jpg, every, plan, seed, False, progress)
+        if cxr is not None:
+            lists = {k: v for k, v in _tables(plan, seed, "dicom", labels).items() if k in CXR_TABLES}
+            _write_project(cxr, lists, plan, seed, True, progress)
+        # MIMIC-IV beside the projects, as physionet.org/files holds it: admissions, ICU and ED stays
+        write_mimic_iv(films_from_metadata(every[METADATA]), root, seed=seed)
     _finish_project(jpg, _license_text("MIMIC-CXR-JPG", flavor, subjects, seed, layout_))
     if cxr is not None:
         _finish_project(cxr, _license_text("MIMIC-CXR", flavor, subjects, seed, layout_))
-    # MIMIC-IV beside the projects, as physionet.org/files holds it: admissions, ICU and ED stays
-    write_mimic_iv(films_from_metadata(every[METADATA]), root, seed=seed)
+
+
+@contextlib.contextmanager
+def _beside_images(
+    images: bool, targets, plan: _Plan, seed: int, scale: float, progress, workers, compressed
+):
+    """Write the images (if ``images``) while the body of the ``with`` writes tables and reports: with worker
+    processes, the images go in a thread that waits on them, so the main process's tables and reports use
+    the time the workers leave; with one process, the images come after. Neither order changes a byte."""
+    if not images:
+        yield
+        return
+    n = plan.images.height
+    if (auto_workers(n) if workers is None else workers) <= 1:
+        yield
+        _write_images(targets, plan, seed, scale, progress, 1, compressed)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(_write_images, targets, plan, seed, scale, progress, workers, compressed)
+        try:
+            yield
+        finally:
+            future.result()
 
 
 def _write_project(
