@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import cxrkit.demo._phrases as ph
 
@@ -89,13 +90,24 @@ def _context(rng: random.Random, has_prior: bool) -> dict[str, str]:
         "rotated": rng.choice(ph.ROTATED),
         "limit": rng.choice(ph.LIMIT),
         "osseous": rng.choice(ph.OSSEOUS),
+        "level": f"T{rng.randint(3, 12)}",
+        "level2": f"T{rng.randint(3, 12)}",
+        "technique2": rng.choice(("portable", "frontal", "single", "current", "AP")),
+        "lowchange": rng.choice(("decreased", "increased", "improved", "diminished")),
     }
     for key in ("side", "sev", "mild", "new", "size"):
         ctx[key.capitalize()] = ctx[key][:1].upper() + ctx[key][1:]
     return ctx
 
 
-def _fill(template: str, ctx: dict[str, str]) -> str:
+_CHOICE = re.compile(r"\[([^\[\]]*)\]")
+
+
+def _fill(template: str, ctx: dict[str, str], rng: random.Random) -> str:
+    """``template`` with each ``[a|b|c]`` replaced by one of its alternatives (``[a|]``: ``a`` or nothing) and
+    its ``{slots}`` filled from ``ctx``."""
+    if "[" in template:
+        template = _CHOICE.sub(lambda m: rng.choice(m.group(1).split("|")), template)
     return template.format(**ctx) if "{" in template else template
 
 
@@ -137,7 +149,7 @@ def _findings(rng: random.Random, values: dict[str, float], ctx: dict[str, dict]
     uncertain = [n for n, v in values.items() if v == -1.0]
     for a, b, template in ph.VERSUS:
         if a in uncertain and b in uncertain and rng.random() < 0.6:
-            sentence = _fill(template, ctx[a])
+            sentence = _fill(template, ctx[a], rng)
             keyed.append((1.5, sentence))
             abnormal.append(sentence)
             uncertain.remove(a)
@@ -145,7 +157,7 @@ def _findings(rng: random.Random, values: dict[str, float], ctx: dict[str, dict]
     for name, v in values.items():
         if v == 1.0 or (v == -1.0 and name in uncertain):
             bank = ph.POSITIVE if v == 1.0 else ph.UNCERTAIN
-            sentence = _fill(rng.choice(bank[name]), ctx[name])
+            sentence = _fill(rng.choice(bank[name]), ctx[name], rng)
             keyed.append((ph.ORDER[name], sentence))
             abnormal.append(sentence)
     neg = [n for n, v in values.items() if v == 0.0]
@@ -155,18 +167,44 @@ def _findings(rng: random.Random, values: dict[str, float], ctx: dict[str, dict]
         nouns = [ph.NEG_NOUN[n] for n in combinable]
         last = rng.choice((" or ", ", or ")) if len(nouns) > 2 else " or "
         head = ", ".join(nouns[:-1]) + last + nouns[-1]
-        keyed.append((3.0, rng.choice(("No ", "There is no ", "No evidence of ")) + head + "."))
+        opener = rng.choice(
+            ("No ", "There is no ", "No evidence of ", "No definite ", "There is no evidence of ")
+        )
+        tail = rng.choice(("", "", " is seen", " is identified", " is present", " is evident"))
+        keyed.append((3.0, opener + head + tail + "."))
         neg = [n for n in neg if n not in combinable]
     for name in neg:
-        keyed.append((ph.ORDER[name], _fill(rng.choice(ph.NEGATIVE[name]), ctx[name])))
+        keyed.append((ph.ORDER[name], _fill(rng.choice(ph.NEGATIVE[name]), ctx[name], rng)))
     opacity = ("Atelectasis", "Consolidation", "Edema", "Lung Lesion", "Lung Opacity", "Pneumonia")
     if all(values.get(c, 0.0) == 0.0 for c in opacity) and rng.random() < 0.6:
-        keyed.append((1.0, rng.choice(ph.CLEAR_LUNGS)))
+        keyed.append((1.0, _fill(rng.choice(ph.CLEAR_LUNGS), {}, rng)))
     neutral = ph.NEUTRAL + (ph.NEUTRAL_PRIOR if has_prior else [])
     extra = min(int(rng.expovariate(1 / 1.6)), 8)
     for template in rng.sample(neutral, extra):
-        keyed.append((rng.uniform(0.0, 6.0), _fill(template, _context(rng, has_prior))))
-    return [t for _, t in sorted((k + rng.uniform(0.0, 1.5), t) for k, t in keyed)], abnormal
+        keyed.append((rng.uniform(0.0, 6.0), _fill(template, _context(rng, has_prior), rng)))
+    ordered = [t for _, t in sorted((k + rng.uniform(0.0, 1.5), t) for k, t in keyed)]
+    return _merge(rng, ordered, set(abnormal)), abnormal
+
+
+def _merge(rng: random.Random, sentences: list[str], keep: set[str]) -> list[str]:
+    """Neighbouring normal or negative sentences joined into one now and then, as radiologists write ("No
+    pneumothorax is seen, and the lungs are clear."); the sentences in ``keep`` (findings) stay whole."""
+    out: list[str] = []
+    for sentence in sentences:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last not in keep
+            and sentence not in keep
+            and last.endswith(".")
+            and len(last) + len(sentence) < 120
+            and rng.random() < 0.75
+        ):
+            out[-1] = f"{last[:-1]}{rng.choice((', and ', '; ', ', and '))}{_lower_first(sentence)}"
+            keep.add(out[-1])  # at most two sentences in one
+        else:
+            out.append(sentence)
+    return out
 
 
 def _impression(rng: random.Random, values: dict[str, float], ctx: dict[str, dict], has_prior: bool):
@@ -179,7 +217,9 @@ def _impression(rng: random.Random, values: dict[str, float], ctx: dict[str, dic
         if has_prior and rng.random() < 0.4:
             items.append(rng.choice(ph.NORMAL_PRIOR))
         if values.get("Support Devices") == 1.0 and rng.random() < 0.5:
-            items.insert(0, _fill(rng.choice(ph.SUMMARY["Support Devices"]), ctx["Support Devices"]) + ".")
+            items.insert(
+                0, _fill(rng.choice(ph.SUMMARY["Support Devices"]), ctx["Support Devices"], rng) + "."
+            )
         return items
     positive = [
         c for c in _URGENCY if values.get(c) == 1.0 and (c != "Support Devices" or rng.random() < 0.4)
@@ -188,17 +228,17 @@ def _impression(rng: random.Random, values: dict[str, float], ctx: dict[str, dic
     items: list[str] = []
     for names, template in ph.SUMMARY_COMBINED:
         if set(names) <= set(positive) - covered and rng.random() < 0.5:
-            items.append(_fill(template, ctx[names[0]]))
+            items.append(_fill(template, ctx[names[0]], rng))
             covered |= set(names)
     for name in positive:
         if name in covered:
             continue
-        phrase = _fill(rng.choice(ph.SUMMARY[name]), ctx[name])
+        phrase = _fill(rng.choice(ph.SUMMARY[name]), ctx[name], rng)
         if has_prior and name != "Support Devices" and rng.random() < 0.45:
             phrase = f"{rng.choice(ph.SUMMARY_CHANGE)} {_lower_first(phrase)}"
         items.append(phrase)
     for name in (c for c in _URGENCY if values.get(c) == -1.0):
-        noun = _fill(rng.choice(ph.SUMMARY[name]), ctx[name])
+        noun = _fill(rng.choice(ph.SUMMARY[name]), ctx[name], rng)
         items.append(rng.choice(ph.SUMMARY_UNCERTAIN).format(noun=_lower_first(noun), Noun=noun))
     if len(items) > 2 and rng.random() < 0.15:  # a minor finding left to the findings
         items.pop()
@@ -243,26 +283,14 @@ def write_report(
     n_prior = (1 if has_prior else 0) if n_prior is None else n_prior
     sep = "  " if rng.random() < 0.6 else " "
     exam = description or ("CHEST (PORTABLE AP)" if portable else "CHEST (PA AND LAT)")
-    if portable:
-        technique = rng.choice(
-            (
-                "Portable AP chest radiograph.",
-                "Portable semi-upright AP view of the chest.",
-                "AP portable upright view of the chest.",
-                "Single frontal view of the chest.",
-                "Supine AP view of the chest.",
-            )
-        )
-    elif n_images >= 2:
-        technique = rng.choice(
-            (
-                "Chest PA and lateral",
-                "PA and lateral views of the chest.",
-                "Frontal and lateral views of the chest.",
-            )
-        )
-    else:
-        technique = rng.choice(("PA view of the chest.", "Single frontal view of the chest."))
+    bank = (
+        ph.TECHNIQUE_PORTABLE
+        if portable
+        else ph.TECHNIQUE_TWO_VIEWS
+        if n_images >= 2
+        else ph.TECHNIQUE_ONE_VIEW
+    )
+    technique = _fill(rng.choice(bank), {}, rng)
     sex = rng.choice(("M", "F", "man", "woman", "male", "female"))
     complaint = rng.choice(ph.COMPLAINTS)
     if len(sex) == 1:
@@ -400,10 +428,12 @@ def _preface(rng: random.Random, paragraphs: list[str], abnormal: list[str], sep
         when = f"{rng.randint(1, 12)}:{rng.randint(0, 59):02d} {rng.choice(('AM', 'PM'))}"
         paragraphs += [f"WET READ: ___ ___ ___ {when}", " " + block, "RULE"]
     elif prior and rng.random() < 0.02:  # the long tail: a lengthy addendum comparing with several priors
-        first = sep.join(_fill(t, _context(rng, True)) for t in rng.sample(ph.NEUTRAL, rng.randint(8, 20)))
+        first = sep.join(
+            _fill(t, _context(rng, True), rng) for t in rng.sample(ph.NEUTRAL, rng.randint(8, 20))
+        )
         second = sep.join(
             ["Additional comparison was made with studies from ___, ___ and ___."]
-            + [_fill(t, _context(rng, True)) for t in rng.sample(ph.NEUTRAL, rng.randint(4, 16))]
+            + [_fill(t, _context(rng, True), rng) for t in rng.sample(ph.NEUTRAL, rng.randint(4, 16))]
         )
         paragraphs += ["ADDENDUM:" + sep + first, "", second, "", "RULE"]
     elif rng.random() < 0.02:
