@@ -31,10 +31,10 @@ import numpy as np
 
 _F = np.float32
 #: Rows and columns of the canvas the anatomy is drawn on.
-CANVAS = (300, 336)
+CANVAS = (300, 420)
 #: The canvas spans ``y`` in ``[-Y_HALF, Y_HALF]`` and ``x`` in ``[-X_HALF, X_HALF]`` (units of half the image
-#: height): room for every shift, zoom and aspect an image takes.
-Y_HALF, X_HALF = 1.25, 1.4
+#: height): room for every shift, zoom and aspect an image takes (cropped crosswise plates reach 1.35).
+Y_HALF, X_HALF = 1.25, 1.75
 #: Base anatomies per view (each in two heart sizes).
 VARIANTS = 6
 #: Positions drawn per kind of focal opacity and side.
@@ -312,9 +312,8 @@ class PhantomBank:
         bottom = ((1.0 - shift_y) / zoom + Y_HALF) / (2 * Y_HALF) * crows
         left = ((-aspect - shift_x) / zoom + X_HALF) / (2 * X_HALF) * ccols
         right = ((aspect - shift_x) / zoom + X_HALF) / (2 * X_HALF) * ccols
-        picture = Image.fromarray(canvas.astype(_F)).resize(
-            (cols, rows), Image.Resampling.BILINEAR, box=(left, top, right, bottom)
-        )
+        box = (max(0.0, left), max(0.0, top), min(float(ccols), right), min(float(crows), bottom))
+        picture = Image.fromarray(canvas.astype(_F)).resize((cols, rows), Image.Resampling.BILINEAR, box=box)
         if rows <= self.max_side + 64 and cols <= self.max_side + 64:
             field = self._fine_noise()
             r0 = int(rng.integers(0, field.shape[0] - rows + 1))
