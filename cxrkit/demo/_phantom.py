@@ -214,6 +214,8 @@ class PhantomBank:
     ...                                               findings={"Pleural Effusion"})
     >>> a.shape, bool((a == b).all())
     ((240, 200), True)
+    >>> bank.render(228, 306, rng=np.random.default_rng(2)).shape  # a cropped crosswise plate: wide
+    (228, 306)
     """
 
     def __init__(self, seed: int, max_side: int) -> None:

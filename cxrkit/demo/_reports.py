@@ -57,58 +57,78 @@ _URGENCY = (
 )
 
 
-def _context(rng: random.Random, has_prior: bool) -> dict[str, str]:
-    """The slot values of one category in one report."""
-    side = rng.choice(("right", "left"))
-    sev, mild = rng.choice(ph.SEV), rng.choice(ph.MILD)
-    ordinal, ordinal2 = rng.sample(ph.ORDINALS, 2)
-    ctx = {
-        "side": side,
-        "other": "left" if side == "right" else "right",
-        "sev": sev,
-        "sev2": rng.choice(ph.SEV),
-        "mild": mild,
-        "ordinal": ordinal,
-        "ordinal2": ordinal2,
-        "size": f"{rng.uniform(0.6, 4.5):.1f}",
-        "cm": rng.choice(("2", "2.5", "3", "3.5", "4", "4.5", "5", "5.5", "6")),
-        "lobe": rng.choice(ph.LOBES),
-        "svc": rng.choice(ph.SVC),
-        "gut": rng.choice(ph.GUT),
-        "spine": rng.choice(ph.SPINE),
-        "widecause": rng.choice(ph.WIDECAUSE),
-        "technique": rng.choice(ph.TECHNIQUES),
-        "heartshape": rng.choice(ph.HEARTSHAPE),
-        "stable": rng.choice(ph.STABLE) if has_prior else "noted",
-        "worsened": rng.choice(ph.WORSENED) if has_prior else "developed",
-        "new": rng.choice(("new", "increased", "persistent")) if has_prior else "new",
-        "change": rng.choice(ph.CHANGE) if has_prior and rng.random() < 0.55 else rng.choice(ph.CHANGE_FIRST),
-        "hila": rng.choice(ph.HILA),
-        "spinepart": rng.choice(ph.SPINEPART),
-        "quadrant": rng.choice(ph.QUADRANT),
-        "lowvol": rng.choice(ph.LOWVOL[:3] + (ph.LOWVOL[3:] if has_prior else ())),
-        "rotated": rng.choice(ph.ROTATED),
-        "limit": rng.choice(ph.LIMIT),
-        "osseous": rng.choice(ph.OSSEOUS),
-        "level": f"T{rng.randint(3, 12)}",
-        "level2": f"T{rng.randint(3, 12)}",
-        "technique2": rng.choice(("portable", "frontal", "single", "current", "AP")),
-        "lowchange": rng.choice(("decreased", "increased", "improved", "diminished")),
-    }
-    for key in ("side", "sev", "mild", "new", "size"):
-        ctx[key.capitalize()] = ctx[key][:1].upper() + ctx[key][1:]
-    return ctx
+_SLOTS = {
+    "side": lambda rng, prior: rng.choice(("right", "left")),
+    "sev": lambda rng, prior: rng.choice(ph.SEV),
+    "sev2": lambda rng, prior: rng.choice(ph.SEV),
+    "mild": lambda rng, prior: rng.choice(ph.MILD),
+    "size": lambda rng, prior: f"{rng.uniform(0.6, 4.5):.1f}",
+    "cm": lambda rng, prior: rng.choice(("2", "2.5", "3", "3.5", "4", "4.5", "5", "5.5", "6")),
+    "lobe": lambda rng, prior: rng.choice(ph.LOBES),
+    "svc": lambda rng, prior: rng.choice(ph.SVC),
+    "gut": lambda rng, prior: rng.choice(ph.GUT),
+    "spine": lambda rng, prior: rng.choice(ph.SPINE),
+    "widecause": lambda rng, prior: rng.choice(ph.WIDECAUSE),
+    "technique": lambda rng, prior: rng.choice(ph.TECHNIQUES),
+    "heartshape": lambda rng, prior: rng.choice(ph.HEARTSHAPE),
+    "stable": lambda rng, prior: rng.choice(ph.STABLE) if prior else "noted",
+    "worsened": lambda rng, prior: rng.choice(ph.WORSENED) if prior else "developed",
+    "new": lambda rng, prior: rng.choice(("new", "increased", "persistent")) if prior else "new",
+    "change": lambda rng, prior: (
+        rng.choice(ph.CHANGE) if prior and rng.random() < 0.55 else rng.choice(ph.CHANGE_FIRST)
+    ),
+    "hila": lambda rng, prior: rng.choice(ph.HILA),
+    "spinepart": lambda rng, prior: rng.choice(ph.SPINEPART),
+    "quadrant": lambda rng, prior: rng.choice(ph.QUADRANT),
+    "lowvol": lambda rng, prior: rng.choice(ph.LOWVOL[:3] + (ph.LOWVOL[3:] if prior else ())),
+    "rotated": lambda rng, prior: rng.choice(ph.ROTATED),
+    "limit": lambda rng, prior: rng.choice(ph.LIMIT),
+    "osseous": lambda rng, prior: rng.choice(ph.OSSEOUS),
+    "level": lambda rng, prior: f"T{rng.randint(3, 12)}",
+    "level2": lambda rng, prior: f"T{rng.randint(3, 12)}",
+    "technique2": lambda rng, prior: rng.choice(("portable", "frontal", "single", "current", "AP")),
+    "lowchange": lambda rng, prior: rng.choice(("decreased", "increased", "improved", "diminished")),
+}
+
+
+class _Context(dict):
+    """The slot values of one category in one report, each drawn when a sentence first needs it and then
+    kept, so the findings and the impression name the same side and size (``Side``: ``side`` capitalised;
+    ``other``: the other side; ``ordinal2``: another rib than ``ordinal``)."""
+
+    def __init__(self, rng: random.Random, has_prior: bool) -> None:
+        super().__init__()
+        self.rng, self.has_prior = rng, has_prior
+
+    def __missing__(self, key: str) -> str:
+        if key[:1].isupper():
+            low = self[key[:1].lower() + key[1:]]
+            value = low[:1].upper() + low[1:]
+        elif key == "other":
+            value = "left" if self["side"] == "right" else "right"
+        elif key in ("ordinal", "ordinal2"):
+            self["ordinal"], self["ordinal2"] = self.rng.sample(ph.ORDINALS, 2)
+            return self[key]
+        else:
+            value = _SLOTS[key](self.rng, self.has_prior)
+        self[key] = value
+        return value
+
+
+def _context(rng: random.Random, has_prior: bool) -> _Context:
+    """The slot values of one category in one report (drawn lazily, see :class:`_Context`)."""
+    return _Context(rng, has_prior)
 
 
 _CHOICE = re.compile(r"\[([^\[\]]*)\]")
 
 
-def _fill(template: str, ctx: dict[str, str], rng: random.Random) -> str:
+def _fill(template: str, ctx, rng: random.Random) -> str:
     """``template`` with each ``[a|b|c]`` replaced by one of its alternatives (``[a|]``: ``a`` or nothing) and
     its ``{slots}`` filled from ``ctx``."""
     if "[" in template:
         template = _CHOICE.sub(lambda m: rng.choice(m.group(1).split("|")), template)
-    return template.format(**ctx) if "{" in template else template
+    return template.format_map(ctx) if "{" in template else template
 
 
 def _lower_first(text: str) -> str:
