@@ -68,6 +68,7 @@ __all__ = [
     "EXAMPLE_SUBJECT",
     "FLAVORS",
     "LAYOUTS",
+    "default_scale",
     "demo_tables",
     "expected_counts",
     "make_demo",
@@ -117,6 +118,21 @@ METADATA_COLUMNS = [
 # Published MIMIC-CXR figures the generator is tuned to (full scale: 65,379 patients).
 IMAGES_PER_STUDY = {1: 102_675, 2: 103_481, 3: 19_442, 4: 2_097, 5: 99, 6: 33, 7: 2, 8: 4, 9: 1, 11: 1}
 SMALL_DEMO = 1000  # below this many patients, studies per patient follow a compact distribution
+#: Default image scale: a quarter of the real sizes for small demos, an eighth from SMALL_DEMO patients on
+#: (at a quarter, a 2,000-patient demo's ~11,600 DICOMs alone hold 11 GB of pixels; at an eighth 2.8 GB).
+SCALE_SMALL, SCALE_LARGE = 0.25, 0.125
+
+
+def default_scale(subjects: int) -> float:
+    """The image scale :func:`make_demo` uses for ``subjects`` patients when none is given.
+
+    Examples
+    --------
+    >>> default_scale(24), default_scale(2000)
+    (0.25, 0.125)
+    """
+    return SCALE_SMALL if subjects < SMALL_DEMO else SCALE_LARGE
+
 
 _VIEW_MEANING = {
     "PA": "postero-anterior",
@@ -156,7 +172,7 @@ class _Plan:
     labelled: np.ndarray  # bool per study: has findings/impression, hence labels
 
 
-def _check_args(subjects: int, seed: int, flavor: str, image_scale: float) -> None:
+def _check_args(subjects: int, seed: int, flavor: str, image_scale: float | None) -> None:
     if flavor not in FLAVORS:
         raise DemoError(f"unknown demo flavor {flavor!r}: choose one of {', '.join(FLAVORS)}")
     if isinstance(subjects, bool) or not isinstance(subjects, (int, np.integer)) or subjects < 1:
@@ -167,7 +183,9 @@ def _check_args(subjects: int, seed: int, flavor: str, image_scale: float) -> No
         )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise DemoError(f"seed must be a non-negative integer, got {seed!r}")
-    if not (isinstance(image_scale, (int, float)) and 0.0 < float(image_scale) <= 1.0):
+    if image_scale is not None and not (
+        isinstance(image_scale, (int, float)) and 0.0 < float(image_scale) <= 1.0
+    ):
         raise DemoError(f"image_scale must be in (0, 1] (1.0 = real sizes), got {image_scale!r}")
 
 
@@ -479,7 +497,7 @@ def demo_tables(
     *,
     seed: int = 0,
     flavor: str = "dicom",
-    image_scale: float = 0.25,
+    image_scale: float | None = None,
     labels: bool = True,
 ) -> dict[str, pl.DataFrame]:
     """The demo's tables as polars frames, keyed by file name, without writing anything.
@@ -497,7 +515,8 @@ def demo_tables(
     ['dicom_id', 'study_id', 'subject_id', 'split']
     """
     _check_args(subjects, seed, flavor, image_scale)
-    return _tables(_plan(subjects, seed, float(image_scale)), seed, flavor, labels)
+    scale = default_scale(subjects) if image_scale is None else float(image_scale)
+    return _tables(_plan(subjects, seed, scale), seed, flavor, labels)
 
 
 # --- writing -----------------------------------------------------------------------------------------------
@@ -635,7 +654,7 @@ def make_demo(
     subjects: int = 24,
     seed: int = 0,
     flavor: str = "dicom",
-    image_scale: float = 0.25,
+    image_scale: float | None = None,
     labels: bool = True,
     images: bool = True,
     overwrite: bool = False,
@@ -665,6 +684,8 @@ def make_demo(
     image_scale
         Image size relative to the real ones (1.0: 3056 x 2544 for PA/lateral, about 2705 x 2539 for
         portable AP). Rows/Columns in the metadata and the DICOM PixelSpacing follow the scaled size.
+        ``None``: :func:`default_scale`, a quarter below 1,000 patients and an eighth from 1,000 on, so a
+        2,000-patient demo stays at a few GB.
     labels
         Write the CheXpert and NegBio label tables (``False`` mimics a copy without them).
     images
@@ -734,7 +755,7 @@ def make_demo(
             int(subjects),
             int(seed),
             flavor,
-            float(image_scale),
+            default_scale(subjects) if image_scale is None else float(image_scale),
             labels,
             images,
             progress,
