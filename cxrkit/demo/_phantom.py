@@ -1,10 +1,17 @@
 """Procedural chest radiograph phantoms for the synthetic demo (private to :mod:`cxrkit.demo`).
 
-A phantom is a 12-bit image (0..4095, bright = dense, i.e. the MONOCHROME2 sense) drawn with vectorised numpy
-on a grid of at most ``BASE_MAX`` pixels a side, then resized to the requested size and given fine noise.
-It shows a body outline, dark lungs, the heart and mediastinum, spine, ribs, clavicles and diaphragm domes
-(frontal) or the lateral silhouette (lateral). Findings change the picture: a larger heart, blunted
-costophrenic angles, perihilar haze, focal opacities and lines/tubes.
+A phantom is a 12-bit image (0..4095, bright = dense, i.e. the MONOCHROME2 sense). It shows a body outline,
+dark lungs, the heart and mediastinum, spine, ribs, clavicles and diaphragm domes (frontal) or the lateral
+silhouette (lateral). Findings change the picture: a larger heart, blunted costophrenic angles, perihilar
+haze, focal opacities, a pneumothorax and lines/tubes.
+
+Drawing the anatomy with numpy costs tens of milliseconds, so a :class:`PhantomBank` draws it once per build:
+a few base anatomies per view (each with a normal and an enlarged heart) on a canvas of ``CANVAS`` pixels
+covering every pose an image may take, and each finding's density as a layer over a base, drawn when first
+needed. An image is then cheap: a base, its findings' layers, a faint random haze and a random exposure on the
+canvas, one resize that crops the image's pose (shift, zoom, aspect) out of the canvas, and fine noise cut
+at a random offset from a noise field drawn once. Everything depends only on the bank's seed and the image's
+own random generator, so the order in which images are drawn (or which process draws them) changes nothing.
 
 Examples
 --------
@@ -16,13 +23,25 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Collection
 
 import numpy as np
 
-BASE_MAX = 256
 _F = np.float32
+#: Rows and columns of the canvas the anatomy is drawn on.
+CANVAS = (300, 420)
+#: The canvas spans ``y`` in ``[-Y_HALF, Y_HALF]`` and ``x`` in ``[-X_HALF, X_HALF]`` (units of half the image
+#: height): room for every shift, zoom and aspect an image takes (cropped crosswise plates reach 1.35).
+Y_HALF, X_HALF = 1.25, 1.75
+#: Base anatomies per view (each in two heart sizes).
+VARIANTS = 6
+#: Positions drawn per kind of focal opacity and side.
+POSITIONS = 4
+#: Low-frequency hazes drawn per bank (each used in four orientations).
+HAZES = 16
+_OPACITIES = ("Consolidation", "Pneumonia", "Lung Opacity", "Lung Lesion", "Atelectasis")
 
 
 def _ellipse(
@@ -51,7 +70,7 @@ def _segments(x: np.ndarray, y: np.ndarray, points: list[tuple[float, float]], w
 
 
 def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
-    """Low-frequency noise in about -1..1: a small random grid upsampled bilinearly."""
+    """Low-frequency noise in about -1..1: a small random grid upsampled bicubically."""
     from PIL import Image
 
     rows, cols = shape
@@ -60,18 +79,30 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) 
     return np.asarray(img, dtype=_F)
 
 
-def _frontal(x, y, rng, findings, noise):
-    heart_scale = 1.32 if "Cardiomegaly" in findings else 1.0 + rng.uniform(-0.05, 0.05)
-    torso = _ellipse(x, y, 0.0, 0.25, 0.8, 1.15, 0.06, power=3.5)
+class _Base:
+    """One base anatomy: its density and the masks its findings' layers are drawn with."""
+
+    def __init__(self, dens: np.ndarray, **masks) -> None:
+        self.dens = dens
+        self.masks = masks
+        self.layers: dict[tuple, np.ndarray] = {}
+
+
+def _frontal(x, y, rng, cardiomegaly: bool, noise) -> _Base:
+    jitter = rng.uniform(-0.05, 0.05)  # drawn in both heart sizes, so the rest of the anatomy is the same
+    heart_scale = 1.32 + jitter / 2 if cardiomegaly else 1.0 + jitter
+    lung_w, lung_h = rng.uniform(0.26, 0.3), rng.uniform(0.64, 0.72)
+    torso = _ellipse(x, y, 0.0, 0.25, rng.uniform(0.76, 0.84), 1.15, 0.06, power=3.5)
     neck = _ellipse(x, y, 0.0, -1.05, 0.24, 0.45, 0.1)
     body = np.maximum(torso, neck)
     dens = 0.42 * body
     # lungs (image left = patient right), domes convex upwards, right dome a little higher
     lungs = np.zeros_like(x)
     domes = []
-    for side, cx, dome_top in ((-1, -0.36, 0.40), (1, 0.37, 0.46)):
+    lift = rng.uniform(-0.04, 0.04)
+    for side, cx, dome_top in ((-1, -0.36, 0.40 + lift), (1, 0.37, 0.46 + lift)):
         dome = dome_top + 0.3 * ((x - cx) / 0.3) ** 2
-        lung = _ellipse(x, y, cx, -0.05, 0.28, 0.68, 0.08) * _step((dome - y) / 0.03)
+        lung = _ellipse(x, y, cx, -0.05, lung_w, lung_h, 0.08) * _step((dome - y) / 0.03)
         domes.append((side, cx, dome, lung))
         lungs = np.maximum(lungs, lung)
     heart = _ellipse(x, y, 0.1, 0.3, 0.26 * heart_scale, 0.2 * heart_scale, 0.1)
@@ -85,7 +116,7 @@ def _frontal(x, y, rng, findings, noise):
     vertebrae = 0.5 + 0.5 * np.cos(2 * np.pi * (y / 0.12))
     dens += spine * (0.1 + 0.04 * vertebrae)
     cage = _ellipse(x, y, 0.0, -0.15, 0.72, 0.78, 0.08)
-    phase = (y + 0.3 * x * x - 0.05 * np.abs(x)) / 0.135
+    phase = (y + 0.3 * x * x - 0.05 * np.abs(x)) / rng.uniform(0.128, 0.142)
     frac = phase - np.floor(phase)
     ribs = np.exp(-(((frac - 0.5) / 0.16) ** 2)).astype(_F) * cage * _step((np.abs(x) - 0.07) / 0.02)
     dens += 0.09 * ribs
@@ -98,47 +129,49 @@ def _frontal(x, y, rng, findings, noise):
     dens += 0.14 * clav
     # gastric bubble under the left dome
     dens -= 0.12 * _ellipse(x, y, 0.38, 0.62, 0.09, 0.06, 0.4) * body
-    if "Pleural Effusion" in findings:
-        sides = [rng.choice([-1, 1])] if rng.random() < 0.6 else [-1, 1]
-        for side, cx, dome, lung in domes:
-            if side in sides:
-                level = dome - 0.2 - 0.12 * np.clip(side * (x - cx) / 0.27, -1, 1)
-                fluid = _step((y - level) / 0.06) * lung * (1.0 - heart)
-                dens += 0.22 * fluid
-    if "Edema" in findings:
+    return _Base(dens.astype(_F), lungs=lungs, heart=heart, domes=domes, markings=markings, noise=noise)
+
+
+def _frontal_layer(x, y, base: _Base, key: tuple, rng: np.random.Generator) -> np.ndarray:
+    """The density a finding adds to a frontal base (``key``: the finding and its variant)."""
+    m = base.masks
+    lungs, heart, noise, markings = m["lungs"], m["heart"], m["noise"], m["markings"]
+    kind = key[0]
+    if kind == "effusion":  # key: ("effusion", side)
+        side, cx, dome, lung = next(d for d in m["domes"] if d[0] == key[1])
+        level = dome - 0.2 - 0.12 * np.clip(side * (x - cx) / 0.27, -1, 1)
+        return 0.22 * _step((y - level) / 0.06) * lung * (1.0 - heart)
+    if kind == "edema":
         haze = _ellipse(x, y, -0.2, 0.02, 0.3, 0.38, 0.9) + _ellipse(x, y, 0.21, 0.02, 0.3, 0.38, 0.9)
-        dens += 0.16 * haze * lungs * (1.0 + 0.4 * noise)
-    for name in ("Consolidation", "Pneumonia", "Lung Opacity", "Lung Lesion", "Atelectasis"):
-        if name in findings:
-            cx = rng.choice([-0.38, 0.38]) + rng.uniform(-0.08, 0.08)
-            cy = rng.uniform(-0.4, 0.25)
-            size = 0.04 if name == "Lung Lesion" else rng.uniform(0.08, 0.16)
-            dens += 0.2 * _ellipse(x, y, cx, cy, size, size * 0.8, 0.6) * (1.0 + 0.3 * noise)
-    if "Pneumothorax" in findings:
-        cx = rng.choice([-1, 1]) * 0.45
-        gas = _ellipse(x, y, cx, -0.45, 0.12, 0.3, 0.3)
-        dens -= 0.08 * gas * lungs + markings * gas
-    if "Support Devices" in findings:
-        kinds = rng.permutation(3)[: 1 + int(rng.random() < 0.4)]
-        for kind in kinds:
-            if kind == 0:  # endotracheal tube
-                pts = [(0.0, -1.1), (0.01, -0.7), (0.02, -0.42)]
-            elif kind == 1:  # central venous line from the right
-                pts = [(-0.62, -0.72), (-0.3, -0.62), (-0.1, -0.5), (-0.04, -0.15)]
-            else:  # pacemaker generator and lead
-                dens += 0.5 * _ellipse(x, y, 0.5, -0.62, 0.1, 0.06, 0.2, power=4)
-                pts = [(0.5, -0.62), (0.25, -0.45), (0.05, -0.2), (0.02, 0.2)]
-            dens += 0.45 * _segments(x, y, pts, 0.012)
-    return dens
+        return 0.16 * haze * lungs * (1.0 + 0.4 * noise)
+    if kind == "opacity":  # key: ("opacity", lesion?, side, position)
+        cx = 0.38 * key[2] + rng.uniform(-0.08, 0.08)
+        cy = rng.uniform(-0.4, 0.25)
+        size = 0.04 if key[1] else rng.uniform(0.08, 0.16)
+        return 0.2 * _ellipse(x, y, cx, cy, size, size * 0.8, 0.6) * (1.0 + 0.3 * noise)
+    if kind == "pneumothorax":  # key: ("pneumothorax", side)
+        gas = _ellipse(x, y, key[1] * 0.45, -0.45, 0.12, 0.3, 0.3)
+        return -(0.08 * gas * lungs + markings * gas)
+    # devices, key: ("device", kind)
+    layer = np.zeros_like(x)
+    if key[1] == 0:  # endotracheal tube
+        pts = [(0.0, -1.1), (0.01, -0.7), (0.02, -0.42)]
+    elif key[1] == 1:  # central venous line from the right
+        pts = [(-0.62, -0.72), (-0.3, -0.62), (-0.1, -0.5), (-0.04, -0.15)]
+    else:  # pacemaker generator and lead
+        layer += 0.5 * _ellipse(x, y, 0.5, -0.62, 0.1, 0.06, 0.2, power=4)
+        pts = [(0.5, -0.62), (0.25, -0.45), (0.05, -0.2), (0.02, 0.2)]
+    return layer + 0.45 * _segments(x, y, pts, 0.012)
 
 
-def _lateral(x, y, rng, findings, noise):
-    body = _ellipse(x, y, 0.0, 0.2, 0.78, 1.2, 0.05, power=3.0)
+def _lateral(x, y, rng, cardiomegaly: bool, noise) -> _Base:
+    body = _ellipse(x, y, 0.0, 0.2, rng.uniform(0.74, 0.82), 1.2, 0.05, power=3.0)
     arms = _ellipse(x, y, -0.15, -0.9, 0.45, 0.3, 0.4)
     dens = 0.45 * body + 0.1 * arms * body
-    dome = 0.38 + 0.35 * ((x - 0.05) / 0.55) ** 2 + 0.1 * x
-    lung = _ellipse(x, y, 0.05, -0.12, 0.52, 0.68, 0.1) * _step((dome - y) / 0.03)
-    heart_scale = 1.2 if "Cardiomegaly" in findings else 1.0
+    dome = 0.38 + rng.uniform(-0.04, 0.04) + 0.35 * ((x - 0.05) / 0.55) ** 2 + 0.1 * x
+    lung = _ellipse(x, y, 0.05, -0.12, rng.uniform(0.49, 0.55), 0.68, 0.1) * _step((dome - y) / 0.03)
+    jitter = rng.uniform(-0.04, 0.04)  # drawn in both heart sizes, so the rest of the anatomy is the same
+    heart_scale = 1.2 + jitter / 2 if cardiomegaly else 1.0 + jitter
     heart = _ellipse(x, y, -0.2, 0.3, 0.32 * heart_scale, 0.3 * heart_scale, 0.35)
     lung = lung * (1.0 - 0.8 * heart)
     dens = dens - 0.28 * lung + 0.03 * noise * lung + 0.02 * heart
@@ -154,16 +187,154 @@ def _lateral(x, y, rng, findings, noise):
     phase = (y - 0.25 * x) / 0.16
     frac = phase - np.floor(phase)
     dens += 0.05 * np.exp(-(((frac - 0.5) / 0.14) ** 2)).astype(_F) * lung
-    if "Pleural Effusion" in findings:
+    return _Base(dens.astype(_F), body=body, dome=dome)
+
+
+def _lateral_layer(x, y, base: _Base, key: tuple, rng: np.random.Generator) -> np.ndarray:
+    if key[0] == "effusion":
+        dome, body = base.masks["dome"], base.masks["body"]
         fluid = (
             _step((y - (dome - 0.22)) / 0.06)
             * _step((x - 0.15) / 0.08)
             * _ellipse(x, y, 0.05, 0.0, 0.6, 0.8, 0.1)
         )
-        dens += 0.25 * fluid * body
-    if "Support Devices" in findings:
-        dens += 0.4 * _segments(x, y, [(-0.2, -1.1), (-0.1, -0.6), (-0.05, -0.3)], 0.012)
-    return dens
+        return 0.25 * fluid * body
+    return 0.4 * _segments(x, y, [(-0.2, -1.1), (-0.1, -0.6), (-0.05, -0.3)], 0.012)
+
+
+class PhantomBank:
+    """Base anatomies, finding layers and a fine-noise field, drawn once from ``seed``; :meth:`render` makes
+    an image of any size up to ``max_side`` pixels a side from them.
+
+    Examples
+    --------
+    >>> bank = PhantomBank(seed=0, max_side=300)
+    >>> a = bank.render(240, 200, view="lateral", rng=np.random.default_rng(1), findings={"Pleural Effusion"})
+    >>> b = PhantomBank(seed=0, max_side=300).render(240, 200, view="lateral", rng=np.random.default_rng(1),
+    ...                                               findings={"Pleural Effusion"})
+    >>> a.shape, bool((a == b).all())
+    ((240, 200), True)
+    >>> bank.render(228, 306, rng=np.random.default_rng(2)).shape  # a cropped crosswise plate: wide
+    (228, 306)
+    """
+
+    def __init__(self, seed: int, max_side: int) -> None:
+        self.seed = int(seed)
+        self.max_side = max(16, int(max_side))
+        rows, cols = CANVAS
+        ys = ((np.arange(rows, dtype=_F) + 0.5) / rows * 2.0 - 1.0) * _F(Y_HALF)
+        xs = ((np.arange(cols, dtype=_F) + 0.5) / cols * 2.0 - 1.0) * _F(X_HALF)
+        self._x, self._y = np.meshgrid(xs, ys)
+        self._bases: dict[tuple, _Base] = {}
+        self._noise: np.ndarray | None = None
+        self._hazes: dict[int, np.ndarray] = {}
+
+    def _rng(self, *key) -> np.random.Generator:
+        return np.random.default_rng(np.random.SeedSequence([self.seed, 0x5EED, 8, *key]))
+
+    def _base(self, view: str, variant: int, cardiomegaly: bool) -> _Base:
+        key = (view, variant, cardiomegaly)
+        if key not in self._bases:
+            # the same anatomy (and markings) in both heart sizes: only the heart differs
+            rng = self._rng(view == "lateral", variant)
+            noise = _smooth_noise(rng, CANVAS, 45)
+            draw = _lateral if view == "lateral" else _frontal
+            self._bases[key] = draw(self._x, self._y, rng, cardiomegaly, noise)
+        return self._bases[key]
+
+    def _layer(self, view: str, variant: int, cardiomegaly: bool, key: tuple) -> np.ndarray:
+        base = self._base(view, variant, cardiomegaly)
+        if key not in base.layers:
+            draw = _lateral_layer if view == "lateral" else _frontal_layer
+            kind = ("effusion", "edema", "opacity", "pneumothorax", "device").index(key[0])
+            rng = self._rng(view == "lateral", variant, 9, kind, *(int(k) + 2 for k in key[1:]))
+            base.layers[key] = draw(self._x, self._y, base, key, rng).astype(_F)
+        return base.layers[key]
+
+    def _haze(self, k: int) -> np.ndarray:
+        """A faint low-frequency haze laid over an image (one of :data:`HAZES`, flipped at random)."""
+        if k not in self._hazes:
+            self._hazes[k] = 0.03 * _smooth_noise(self._rng(6, k), CANVAS, 6)
+        return self._hazes[k]
+
+    def _fine_noise(self) -> np.ndarray:
+        if self._noise is None:
+            side = self.max_side + 64
+            self._noise = self._rng(7).standard_normal((side, side), dtype=_F) * _F(18.0)
+        return self._noise
+
+    def _layers(self, view: str, rng: np.random.Generator, findings: set[str]) -> list[tuple]:
+        """The layer keys of an image's findings (its random choices of side, position, device)."""
+        keys: list[tuple] = []
+        if view == "lateral":
+            if "Pleural Effusion" in findings:
+                keys.append(("effusion",))
+            if "Support Devices" in findings:
+                keys.append(("device",))
+            return keys
+        if "Pleural Effusion" in findings:
+            sides = [int(rng.choice([-1, 1]))] if rng.random() < 0.6 else [-1, 1]
+            keys += [("effusion", s) for s in sides]
+        if "Edema" in findings:
+            keys.append(("edema",))
+        for name in _OPACITIES:
+            if name in findings:
+                side = int(rng.choice([-1, 1]))
+                keys.append(("opacity", name == "Lung Lesion", side, int(rng.integers(POSITIONS))))
+        if "Pneumothorax" in findings:
+            keys.append(("pneumothorax", int(rng.choice([-1, 1]))))
+        if "Support Devices" in findings:
+            kinds = rng.permutation(3)[: 1 + int(rng.random() < 0.4)]
+            keys += [("device", int(k)) for k in kinds]
+        return keys
+
+    def render(
+        self, rows: int, cols: int, *, view: str = "frontal", rng: np.random.Generator, findings=()
+    ) -> np.ndarray:
+        """A ``uint16`` phantom of ``rows`` x ``cols`` pixels, values 0..4095 (see :func:`render_phantom`)."""
+        from PIL import Image
+
+        findings = set(findings)
+        view = "lateral" if view == "lateral" else "frontal"
+        variant = int(rng.integers(VARIANTS))
+        cardio = "Cardiomegaly" in findings
+        dens = self._base(view, variant, cardio).dens.copy()
+        for key in self._layers(view, rng, findings):
+            dens += self._layer(view, variant, cardio, key)
+        haze = self._haze(int(rng.integers(HAZES)))
+        dens += haze[:: 1 - 2 * int(rng.integers(2)), :: 1 - 2 * int(rng.integers(2))]
+        lo, hi = rng.uniform(0.03, 0.1), rng.uniform(0.82, 0.95)
+        canvas = (lo + (hi - lo) * np.clip(dens / 0.75, 0.0, 1.0)) * 4095.0
+        # the image's pose: pixel (r, c) shows the anatomy at ((v - shift) / zoom), v in units of half height
+        shift_x, shift_y = rng.uniform(-0.06, 0.06), rng.uniform(-0.05, 0.08)
+        zoom = rng.uniform(0.92, 1.06)
+        aspect = cols / rows
+        crows, ccols = CANVAS
+        top = ((-1.0 - shift_y) / zoom + Y_HALF) / (2 * Y_HALF) * crows
+        bottom = ((1.0 - shift_y) / zoom + Y_HALF) / (2 * Y_HALF) * crows
+        left = ((-aspect - shift_x) / zoom + X_HALF) / (2 * X_HALF) * ccols
+        right = ((aspect - shift_x) / zoom + X_HALF) / (2 * X_HALF) * ccols
+        box = (max(0.0, left), max(0.0, top), min(float(ccols), right), min(float(crows), bottom))
+        picture = Image.fromarray(canvas.astype(_F)).resize((cols, rows), Image.Resampling.BILINEAR, box=box)
+        if rows <= self.max_side + 64 and cols <= self.max_side + 64:
+            field = self._fine_noise()
+            r0 = int(rng.integers(0, field.shape[0] - rows + 1))
+            c0 = int(rng.integers(0, field.shape[1] - cols + 1))
+            grain = field[r0 : r0 + rows, c0 : c0 + cols]
+        else:
+            grain = rng.standard_normal((rows, cols), dtype=_F) * _F(18.0)
+        img = np.asarray(picture, dtype=_F) + grain
+        if rng.random() < 0.25:  # burned-in text blacked out during de-identification
+            h, w = max(1, rows // 14), max(1, cols // 4)
+            left_edge = 0 if rng.random() < 0.5 else cols - w
+            img[:h, left_edge : left_edge + w] = 0.0
+        np.clip(img, 0, 4095, out=img)
+        return img.astype(np.uint16)
+
+
+@functools.lru_cache(maxsize=4)
+def _bank(seed: int, max_side: int) -> PhantomBank:
+    return PhantomBank(seed, max_side)
 
 
 def render_phantom(
@@ -173,7 +344,7 @@ def render_phantom(
     view: str = "frontal",
     rng: np.random.Generator,
     findings: Collection[str] = (),
-    base_max: int = BASE_MAX,
+    seed: int = 0,
 ) -> np.ndarray:
     """Draw a chest-radiograph-like phantom of ``rows`` x ``cols`` pixels, values 0..4095 (bright = dense).
 
@@ -184,13 +355,13 @@ def render_phantom(
     view
         ``"frontal"`` (PA/AP) or ``"lateral"``.
     rng
-        The random generator (all randomness comes from it, so output is reproducible).
+        The image's random generator (with ``seed``, all randomness comes from it: output is reproducible).
     findings
         CheXpert category names that are positive; ``Cardiomegaly``, ``Pleural Effusion``, ``Edema``,
         ``Consolidation``, ``Pneumonia``, ``Lung Opacity``, ``Lung Lesion``, ``Atelectasis``, ``Pneumothorax``
         and ``Support Devices`` change the picture.
-    base_max
-        Largest side of the grid the anatomy is drawn on before resizing.
+    seed
+        Seed of the base anatomies (a :class:`PhantomBank`, kept for the next calls).
 
     Returns
     -------
@@ -205,31 +376,4 @@ def render_phantom(
     >>> bool((a == b).all())
     True
     """
-    from PIL import Image
-
-    findings = set(findings)
-    factor = min(1.0, base_max / max(rows, cols))
-    brows, bcols = max(8, round(rows * factor)), max(8, round(cols * factor))
-    half = brows / 2.0
-    # coordinates in units of half the image height; small random pose changes per image
-    shift_x, shift_y = rng.uniform(-0.06, 0.06), rng.uniform(-0.05, 0.08)
-    zoom = rng.uniform(0.92, 1.06)
-    ys = ((np.arange(brows, dtype=_F) + 0.5 - half) / half - shift_y) / zoom
-    xs = ((np.arange(bcols, dtype=_F) + 0.5 - bcols / 2.0) / half - shift_x) / zoom
-    x, y = np.meshgrid(xs, ys)
-    noise = _smooth_noise(rng, (brows, bcols), 45)
-    if view == "lateral":
-        dens = _lateral(x, y, rng, findings, noise)
-    else:
-        dens = _frontal(x, y, rng, findings, noise)
-    dens = dens + 0.03 * _smooth_noise(rng, (brows, bcols), 6)
-    lo, hi = rng.uniform(0.03, 0.1), rng.uniform(0.82, 0.95)
-    img = (lo + (hi - lo) * np.clip(dens / 0.75, 0.0, 1.0)) * 4095.0
-    if (brows, bcols) != (rows, cols):
-        img = np.asarray(Image.fromarray(img.astype(_F)).resize((cols, rows), Image.Resampling.BILINEAR))
-    img = img + rng.standard_normal((rows, cols), dtype=_F) * _F(18.0)
-    if rng.random() < 0.25:  # burned-in text blacked out during de-identification
-        h, w = max(1, rows // 14), max(1, cols // 4)
-        left = 0 if rng.random() < 0.5 else cols - w
-        img[:h, left : left + w] = 0.0
-    return np.clip(img, 0, 4095).astype(np.uint16)
+    return _bank(int(seed), max(rows, cols)).render(rows, cols, view=view, rng=rng, findings=findings)

@@ -27,11 +27,14 @@ POSITIVE = {
         "{Mild} bibasilar atelectasis.",
         "Patchy opacity at the {side} base likely reflects atelectasis.",
         "Subsegmental atelectasis in the {side} lower lobe.",
-        "Linear atelectasis at the {side} lung base.",
-        "Plate-like atelectasis in the {side} mid lung.",
+        "[Linear|Band-like|Discoid] atelectasis at the {side} lung base[| and mid lung].",
+        "Plate-like atelectasis in the {side} [mid|lower|mid to lower] lung[| zone].",
         "{Mild} atelectasis at the {side} lung base{change}.",
         "Streaky {side} basilar opacity is consistent with atelectasis.",
-        "Retrocardiac opacity likely reflects atelectasis{change}.",
+        (
+            "[Retrocardiac|Left retrocardiac|Left lower lobe] opacity [likely reflects|most likely "
+            "reflects|is consistent with|is compatible with] atelectasis{change}."
+        ),
         "{Mild} {side} lower lobe atelectasis{change}.",
         "Volume loss at the {side} base with {mild} atelectasis.",
     ],
@@ -39,11 +42,14 @@ POSITIVE = {
         "The heart is {mild}ly enlarged{change}.",
         "{Mild} cardiomegaly{change}.",
         "{Mild} enlargement of the cardiac silhouette{change}.",
-        "The heart size is {mild}ly enlarged.",
-        "Cardiomegaly is {stable}.",
+        "The heart size is {mild}ly enlarged[| and {stable}][| with a {heartshape} configuration].",
+        "[Moderate|Mild|Marked|Severe|] cardiomegaly is {stable}.",
         "Enlargement of the cardiac silhouette is {stable}.",
         "There is {mild} cardiomegaly with a {heartshape} configuration.",
-        "The cardiac silhouette is enlarged{change}.",
+        (
+            "The cardiac silhouette is [enlarged|moderately enlarged|mildly enlarged|markedly enlarged|top "
+            "normal to mildly enlarged]{change}."
+        ),
     ],
     "Consolidation": [
         "There is a focal consolidation in the {side} {lobe}{change}.",
@@ -86,13 +92,16 @@ POSITIVE = {
         "A {size} cm rounded opacity in the {side} {lobe} could be a nodule or mass.",
     ],
     "Lung Opacity": [
-        "There is patchy opacity at the {side} base{change}.",
+        "There is [patchy|hazy|streaky|ill-defined] opacity at the {side} base{change}.",
         "{Mild} bibasilar opacities{change}.",
-        "Hazy opacity in the {side} mid lung.",
-        "Increased opacity at the {side} lung base{change}.",
-        "Streaky opacities in the lung bases.",
+        "[Hazy|Patchy|Faint|Ill-defined] opacity in the {side} [mid|upper|lower] lung[| zone]{change}.",
+        "[Increased|Slightly increased|Persistent|Hazy] opacity at the {side} lung base{change}.",
+        (
+            "[Streaky|Patchy|Linear|Hazy] opacities in the [lung bases|bilateral lung bases|{side} greater "
+            "than {other} lung bases]{change}."
+        ),
         "Ill-defined opacity in the {side} {lobe}{change}.",
-        "Patchy airspace opacity in the {side} {lobe}.",
+        "[Patchy|Confluent|Hazy|Subtle] airspace opacity in the {side} {lobe}.",
         "{Mild} opacification of the {side} lung base{change}.",
     ],
     "Pleural Effusion": [
@@ -100,7 +109,7 @@ POSITIVE = {
         "{Sev} {side} pleural effusion{change}.",
         "{Sev} bilateral pleural effusions{change}.",
         "Blunting of the {side} costophrenic angle is due to a {sev} effusion.",
-        "Layering {side} effusion{change}.",
+        "[Layering|Small layering|Moderate layering|Dependent] {side} [pleural |]effusion{change}.",
         "A {sev} {side} pleural effusion with adjacent compressive changes.",
         "{Sev} {side} and {sev2} {other} pleural effusions{change}.",
         "Meniscus sign at the {side} base from a {sev} pleural effusion.",
@@ -114,7 +123,7 @@ POSITIVE = {
     "Pneumonia": [
         "Findings are concerning for pneumonia in the {side} {lobe}.",
         "{Side} {lobe} pneumonia{change}.",
-        "Multifocal pneumonia{change}.",
+        "Multifocal pneumonia[| involving both lower lobes| most pronounced in the {side} {lobe}]{change}.",
         "Opacity in the {side} {lobe} is consistent with pneumonia.",
         "{Side} basilar opacity is compatible with pneumonia{change}.",
         "Airspace opacity in the {side} {lobe} reflects pneumonia.",
@@ -127,122 +136,205 @@ POSITIVE = {
         "{Sev} {side} basilar pneumothorax.",
     ],
     "Support Devices": [
-        "Endotracheal tube terminates {cm} cm above the carina.",
-        "{Side} internal jugular central venous catheter ends in the {svc}.",
-        "{Side}-sided pacemaker with leads in the right atrium and right ventricle.",
-        "{Side}-sided dual-chamber pacemaker device with leads in standard position.",
-        "An enteric tube courses below the diaphragm with its tip in the {gut}.",
-        "{Side} PICC line tip is in the {svc}.",
-        "{Side}-sided PICC line terminates at the {svc}.",
-        "Median sternotomy wires and mediastinal clips are present.",
-        "Nasogastric tube tip is in the {gut}.",
-        "Endotracheal tube tip is {cm} cm from the carina, and an orogastric tube ends in the {gut}.",
-        "A {side} chest tube is in place with its tip at the apex.",
-        "Swan-Ganz catheter tip is in the {side} pulmonary artery.",
-        "Tracheostomy tube in standard position.",
-        "{Side} subclavian line terminates in the {svc}.",
+        "[The |An |]endotracheal tube [terminates|ends|is positioned|lies] {cm} cm above the carina.",
+        (
+            "{Side} internal jugular [central venous catheter|central line|venous catheter] "
+            "[ends|terminates|has its tip] in the {svc}."
+        ),
+        (
+            "{Side}-sided pacemaker with leads in the right atrium and right ventricle[| in standard "
+            "position| as expected]."
+        ),
+        (
+            "{Side}-sided [dual-chamber|single-chamber|biventricular] pacemaker [device |]with leads in "
+            "[standard position|expected position|the expected locations]."
+        ),
+        (
+            "[An|The] [enteric|feeding|nasogastric] tube courses below the diaphragm with its tip "
+            "[in|projecting over] the {gut}."
+        ),
+        "{Side} PICC line tip is [in|at|projecting over] the {svc}.",
+        "{Side}-sided PICC line terminates [at|in] the {svc}[| in good position].",
+        "Median sternotomy wires [and mediastinal clips |]are [present|intact|seen][| and intact].",
+        (
+            "[Nasogastric|Orogastric|Enteric] tube tip is in the {gut}[|, with the side port below the "
+            "gastroesophageal junction]."
+        ),
+        (
+            "Endotracheal tube tip is {cm} cm from the carina, and an [orogastric|enteric|nasogastric] tube "
+            "ends in the {gut}."
+        ),
+        (
+            "A {side} [chest tube|pigtail catheter|pigtail tube] is in place with its tip [at the apex|at "
+            "the lung base|in the mid hemithorax]."
+        ),
+        (
+            "[Swan-Ganz|Pulmonary artery] catheter tip is in the {side} [pulmonary artery|interlobar "
+            "pulmonary artery|main pulmonary artery]."
+        ),
+        (
+            "Tracheostomy tube [in standard position|is in place|is in appropriate position|is in expected "
+            "position]."
+        ),
+        "{Side} subclavian [line|central venous catheter] terminates in the {svc}.",
     ],
 }
 UNCERTAIN = {
     "Atelectasis": [
-        "{Side} basilar opacity may reflect atelectasis.",
-        "Possible {side} basilar atelectasis.",
-        "Probable atelectasis at the {side} base.",
+        (
+            "{Side} basilar opacity [may reflect|may represent|could reflect|likely reflects] atelectasis[| "
+            "or scarring]."
+        ),
+        "[Possible|Probable|Questionable] {side} [basilar|lower lobe|perihilar] atelectasis.",
+        "[Probable|Possible] atelectasis at the {side} [base|lung base|costophrenic angle].",
         "{Side} basilar opacity could reflect atelectasis{change}.",
     ],
     "Cardiomegaly": [
-        "The heart may be mildly enlarged.",
-        "Borderline cardiomegaly.",
-        "Possible mild cardiomegaly, accentuated by {technique}.",
-        "The heart size is {stable}, possibly mildly enlarged.",
+        "The heart [may be|is possibly|is perhaps] [mildly|slightly|minimally] enlarged.",
+        "[Borderline|Possible borderline|Questionable] cardiomegaly[| is suggested| is questioned].",
+        "Possible [mild|slight] cardiomegaly, [accentuated|exaggerated] by {technique}.",
+        "The heart size is {stable}, possibly [mildly|slightly] enlarged.",
     ],
     "Consolidation": [
-        "Possible early consolidation at the {side} base.",
-        "Cannot exclude consolidation in the {side} {lobe}.",
-        "Subtle opacity in the {side} {lobe} may represent consolidation.",
+        "Possible [early|subtle|developing] consolidation at the {side} [base|lung base].",
+        "[Cannot exclude|Cannot rule out|Difficult to exclude] consolidation in the {side} {lobe}.",
+        "[Subtle|Faint|Ill-defined] opacity in the {side} {lobe} may represent consolidation.",
     ],
     "Edema": [
-        "Possible mild pulmonary edema.",
-        "Cannot exclude mild interstitial edema.",
-        "Prominence of the interstitial markings may reflect mild edema.",
-        "Possible mild vascular congestion and edema{change}.",
+        "Possible [mild|minimal|trace] pulmonary edema.",
+        "[Cannot exclude|Cannot rule out|Difficult to exclude] [mild|minimal|early] interstitial edema.",
+        (
+            "[Prominence|Indistinctness] of the [interstitial markings|pulmonary vessels] may reflect "
+            "[mild|early] edema."
+        ),
+        "Possible [mild|minimal] vascular congestion and edema{change}.",
     ],
     "Enlarged Cardiomediastinum": [
-        "The mediastinum may be slightly widened.",
+        "The [mediastinum|superior mediastinum] may be [slightly|mildly] widened.",
         "Possible widening of the cardiomediastinal silhouette, likely due to {widecause}.",
-        "The mediastinal contour is possibly widened, likely due to {technique}.",
+        "The mediastinal contour is possibly widened, [likely|probably|perhaps] due to {technique}.",
     ],
     "Fracture": [
-        "Possible nondisplaced fracture of the {side} {ordinal} rib.",
-        "Cannot exclude a {side} rib fracture.",
+        "Possible nondisplaced fracture of the {side} {ordinal} [rib|lateral rib|posterior rib].",
+        "[Cannot exclude|Cannot rule out] a {side} [rib|{ordinal} rib] fracture.",
     ],
     "Lung Lesion": [
-        "Possible nodule in the {side} {lobe}.",
-        "A nodular density at the {side} base may represent a nipple shadow.",
+        "Possible [nodule|small nodule|{size} cm nodule] in the {side} {lobe}.",
+        (
+            "A nodular density at the {side} base may represent a nipple shadow[|; repeat with nipple "
+            "markers could help]."
+        ),
     ],
     "Lung Opacity": [
-        "Possible subtle opacity at the {side} base.",
-        "Questionable opacity in the {side} {lobe}.",
+        "Possible [subtle|faint|minimal] opacity at the {side} [base|lung base].",
+        "[Questionable|Possible] opacity in the {side} {lobe}[|, of uncertain significance].",
     ],
     "Pleural Effusion": [
-        "Possible small {side} pleural effusion.",
-        "Cannot exclude a small {side} effusion.",
-        "Blunting of the {side} costophrenic angle may reflect a small effusion.",
+        "Possible [small|trace|tiny] {side} pleural effusion.",
+        "[Cannot exclude|Cannot rule out] a [small|trace|tiny] {side} effusion.",
+        (
+            "Blunting of the {side} costophrenic angle may reflect a [small|trace] effusion[| or pleural "
+            "thickening]."
+        ),
         "Possible trace {side} pleural effusion{change}.",
     ],
-    "Pleural Other": ["Possible {side} pleural thickening."],
+    "Pleural Other": ["Possible {side} [apical |lateral |]pleural thickening."],
     "Pneumonia": [
-        "Possible early pneumonia.",
-        "Cannot exclude pneumonia in the {side} {lobe}.",
-        "Opacity at the {side} base could represent pneumonia in the appropriate clinical setting.",
+        "Possible [early|developing|superimposed] pneumonia[| in the {side} {lobe}].",
+        "[Cannot exclude|Cannot rule out|Difficult to exclude] pneumonia in the {side} {lobe}.",
+        "Opacity at the {side} base could represent pneumonia in the [appropriate|right] clinical setting.",
         "{Side} basilar opacity may reflect aspiration or pneumonia.",
-        "Possible developing pneumonia at the {side} base.",
-        "Early pneumonia in the {side} {lobe} cannot be excluded.",
+        "Possible developing pneumonia at the {side} [base|lung base].",
+        "Early pneumonia in the {side} {lobe} cannot be [excluded|ruled out].",
     ],
     "Pneumothorax": [
-        "Possible tiny {side} apical pneumothorax.",
-        "Cannot exclude a small {side} pneumothorax.",
+        "Possible [tiny|small|trace] {side} apical pneumothorax.",
+        "[Cannot exclude|Cannot rule out] a [small|tiny] {side} pneumothorax.",
     ],
-    "Support Devices": ["A catheter possibly terminates in the right atrium."],
+    "Support Devices": ["A [catheter|line] possibly terminates in the [right atrium|cavoatrial junction]."],
 }
 NEGATIVE = {
-    "Atelectasis": ["No atelectasis.", "Previously seen atelectasis has resolved."],
+    "Atelectasis": [
+        "No [|definite |significant ]atelectasis[| is seen| is identified].",
+        (
+            "Previously seen [{side} basilar |{side} lower lobe |bibasilar |]atelectasis has "
+            "[resolved|nearly resolved]."
+        ),
+        "[There is no|No] [residual |]atelectasis[| at the lung bases| at the {side} base].",
+    ],
     "Cardiomegaly": [
-        "Heart size is normal.",
-        "No cardiomegaly.",
-        "The heart is not enlarged.",
-        "Normal heart size.",
+        (
+            "[Heart size is|The heart size is|Cardiac size is] [normal|within normal limits|top normal][| "
+            "for age]."
+        ),
+        "No [|evidence of ]cardiomegaly[| is seen].",
+        "The heart is not [enlarged|significantly enlarged][| in size].",
+        "Normal [heart size|cardiac size][| and mediastinal contours| and hilar contours].",
     ],
     "Consolidation": [
-        "No focal consolidation.",
-        "There is no focal consolidation.",
-        "No evidence of consolidation.",
-        "There is no consolidation.",
+        (
+            "No [focal |lobar |confluent |]consolidation[| is seen| is identified| is present][| to suggest "
+            "pneumonia]."
+        ),
+        "There is no [focal |definite |new |]consolidation[| in either lung| at the lung bases].",
+        "No evidence of [focal |lobar |]consolidation[| on this {technique2} study].",
     ],
-    "Edema": ["No pulmonary edema.", "There is no pulmonary edema.", "No evidence of edema."],
+    "Edema": [
+        "No [|frank |overt |interstitial |]pulmonary edema[| is seen| is identified].",
+        "There is no [|evidence of ]pulmonary [vascular congestion or |]edema.",
+        "No evidence of [|interstitial |pulmonary ]edema[| or vascular congestion].",
+    ],
     "Enlarged Cardiomediastinum": [
-        "The cardiomediastinal silhouette is not enlarged.",
-        "No mediastinal widening.",
+        "The cardiomediastinal silhouette is not [enlarged|widened][| and is normal in contour].",
+        "No [|significant |definite ]mediastinal widening[| is seen].",
     ],
-    "Fracture": ["No acute rib fracture.", "No displaced fracture is seen."],
-    "Lung Lesion": ["No suspicious pulmonary nodule.", "No discrete nodule or mass."],
-    "Lung Opacity": ["No new opacity.", "There is no focal opacity."],
+    "Fracture": [
+        "No [acute |displaced |]rib fracture[| is seen| is identified| is evident].",
+        (
+            "No [displaced |acute |]fracture is [seen|identified|demonstrated][| in the visualized osseous "
+            "structures]."
+        ),
+    ],
+    "Lung Lesion": [
+        "No [suspicious |discrete |]pulmonary nodule[| is seen| is identified].",
+        "No [discrete |suspicious |]nodule or mass[| is seen| is identified][| in either lung].",
+    ],
+    "Lung Opacity": [
+        "No new [|focal |airspace ]opacity[| is seen| is identified].",
+        "There is no [focal |new |]opacity[| in either lung| at the lung bases].",
+    ],
     "Pleural Effusion": [
-        "No pleural effusion.",
-        "There is no pleural effusion.",
-        "No pleural effusions.",
-        "No evidence of pleural effusion.",
-        "The costophrenic angles are sharp without effusion.",
+        "No [|definite |large |appreciable |new |]pleural effusion[| is seen| is identified| is present].",
+        "There is no [|definite |significant |new ]pleural effusion[| on either side| bilaterally].",
+        "No [|right or left |layering ]pleural effusions[| are seen| are identified].",
+        "No evidence of [|a |new ]pleural effusion[| on this {technique2} study].",
+        "The costophrenic angles are [sharp|clear|well defined] without [|evidence of ]effusion.",
     ],
-    "Pleural Other": ["No pleural thickening."],
-    "Pneumonia": ["No evidence of pneumonia.", "No radiographic evidence of pneumonia.", "No pneumonia."],
+    "Pleural Other": ["No [|significant |focal ]pleural thickening[| is seen]."],
+    "Pneumonia": [
+        "No [|radiographic |definite ]evidence of pneumonia[| is seen].",
+        "[There are no|No] [radiographic |]findings to suggest pneumonia.",
+        "No [|focal |lobar ]pneumonia[| is seen| is identified].",
+    ],
     "Pneumothorax": [
-        "No pneumothorax.",
-        "There is no pneumothorax.",
-        "No evidence of pneumothorax.",
-        "No pneumothorax is seen.",
+        (
+            "No pneumothorax[| is seen| is identified| is present][| on this {technique2} study| on the "
+            "{technique2} view| at either apex]."
+        ),
+        (
+            "There is no [|evidence of |apical |residual |]pneumothorax[| on either side| bilaterally| on "
+            "this {technique2} radiograph]."
+        ),
+        "No [|definite |visible |apical ]pneumothorax[| is seen].",
+        "No [|right or left |]pneumothorax [is seen|is identified|is evident][| at the apices].",
     ],
-    "Support Devices": ["The endotracheal tube has been removed.", "No lines or tubes are seen."],
+    "Support Devices": [
+        (
+            "The [endotracheal tube|enteric tube|nasogastric tube|right PICC line|left chest tube] has been "
+            "removed."
+        ),
+        "No [lines or tubes|support lines or tubes|tubes or lines] are [seen|present].",
+    ],
 }
 # short nouns for combined negatives: "No pleural effusion, pneumothorax or focal consolidation."
 NEG_NOUN = {
@@ -266,49 +358,72 @@ NORMAL_IMPRESSION = [
     "No acute findings.",
 ]
 CLEAR_LUNGS = [
-    "The lungs are clear.",
-    "Lungs are well expanded and clear.",
-    "The lungs are clear bilaterally.",
+    (
+        "The lungs are [clear|essentially clear|grossly clear|clear bilaterally|well expanded and clear][.| "
+        "and well aerated.| without focal abnormality.]"
+    ),
+    (
+        "[Lungs are|Both lungs are] [well expanded|well inflated|adequately aerated|low in volume but] "
+        "[clear|essentially clear][| bilaterally| without focal abnormality]."
+    ),
+    "[The|Both] lungs [appear|remain] [clear|well expanded and clear][| bilaterally].",
 ]
 NEUTRAL = [
-    "The hila are {hila}.",
-    "Degenerative changes are seen in the {spinepart} spine.",
-    "The imaged upper abdomen is unremarkable.",
-    "Calcification of the aortic knob is noted.",
-    "Surgical clips are noted in the {quadrant}.",
-    "Lung volumes are {lowvol}.",
-    "The patient is {rotated}.",
-    "{Mild} tortuosity of the thoracic aorta.",
-    "Bilateral nipple shadows are noted.",
-    "Lung volumes are {lowvol}, with crowding of the bronchovascular markings.",
-    "The aorta is calcified and tortuous.",
-    "There is a {sev} hiatal hernia.",
-    "The trachea is midline.",
-    "{Mild} degenerative changes of the {side} shoulder.",
-    "Cholecystectomy clips are seen in the right upper quadrant.",
-    "Assessment of the lung apices is limited by {limit}.",
-    "The study is limited by {limit}.",
-    "There is no free air under the diaphragms.",
-    "{Mild} elevation of the {side} hemidiaphragm.",
-    "The pulmonary vasculature is within normal limits.",
-    "Evaluation of the {side} lung base is limited by {limit}.",
-    "Exaggerated kyphosis of the thoracic spine.",
-    "Dense calcification of the mitral annulus.",
-    "Coarse interstitial markings are chronic.",
-    "A calcified granuloma projects over the {side} {lobe}.",
-    "The osseous structures are {osseous}.",
-    "Postoperative changes of the {side} {lobe}.",
-    "{Mild} hyperinflation of the lungs.",
-    "Skin folds project over the {side} hemithorax.",
-    "Anterior cervical fusion hardware is partially imaged.",
-    "{Side} shoulder arthroplasty is partially imaged.",
-    "Vascular stent projects over the {side} {lobe}.",
+    "The [hila|hilar contours|hilar structures] are {hila}.",
+    (
+        "[Mild|Moderate|Multilevel|Mild multilevel] degenerative changes are [seen|noted|present] in the "
+        "{spinepart} spine."
+    ),
+    "The [imaged|visualized] upper abdomen is [unremarkable|grossly unremarkable|within normal limits].",
+    "[Mild|Moderate|Dense|Faint] calcification of the aortic knob[| is noted| is seen| is present].",
+    "Surgical clips are [noted|seen|present] in the {quadrant}[| and are intact].",
+    "Lung volumes are {lowvol}[| bilaterally| on this {technique2} study].",
+    "The patient is {rotated}[|, limiting assessment of the mediastinum].",
+    "{Mild} tortuosity of the [thoracic|descending thoracic] aorta[| is noted| is seen].",
+    "[Bilateral|Right|Left] nipple shadows are [noted|seen|present][| over the lung bases].",
+    "Lung volumes are {lowvol}, with [crowding of the bronchovascular markings|bronchovascular crowding].",
+    "The [thoracic |]aorta is [calcified and tortuous|mildly calcified|tortuous|unfolded].",
+    "There is a {sev} hiatal hernia[| behind the heart| with an air-fluid level].",
+    "The trachea is [midline|at the midline|in the midline][| and normal in caliber].",
+    "{Mild} degenerative changes of the {side} [shoulder|acromioclavicular joint|glenohumeral joint].",
+    (
+        "[Cholecystectomy|Surgical|Multiple surgical] clips are [seen|noted|present] in the right upper "
+        "quadrant[| and epigastrium]."
+    ),
+    "Assessment of the [lung apices|{side} apex|retrocardiac region] is limited by {limit}.",
+    "The [study|examination|exam] is [limited|somewhat limited|mildly limited] by {limit}.",
+    "There is no free [air|intraperitoneal air] under the [diaphragms|hemidiaphragms|right hemidiaphragm].",
+    "{Mild} elevation of the {side} hemidiaphragm[| is noted| is chronic| is present].",
+    "The pulmonary vasculature is [within normal limits|normal|not engorged][| in caliber].",
+    "Evaluation of the {side} [lung base|costophrenic angle|lung apex] is limited by {limit}.",
+    "[Exaggerated|Mild|Moderate] kyphosis of the thoracic spine[| is noted].",
+    "[Dense|Mild|Moderate] calcification of the mitral annulus[| is noted| is present].",
+    "Coarse interstitial markings [are chronic|are seen|are present|likely reflect chronic lung disease].",
+    "A [{size} mm |small |]calcified granuloma projects over the {side} {lobe}.",
+    "The [osseous structures|bones|visualized bones] are {osseous}.",
+    "Postoperative changes [of|in] the {side} {lobe}[| are seen| are noted].",
+    "{Mild} hyperinflation of the lungs[| with flattening of the hemidiaphragms].",
+    "[Skin folds project|A skin fold projects] over the {side} [hemithorax|lung apex|lung base].",
+    (
+        "[Anterior|Posterior] [cervical|lower cervical|cervicothoracic] fusion hardware is [partially "
+        "imaged|partially visualized|noted][| and intact]."
+    ),
+    "{Side} shoulder [arthroplasty|hemiarthroplasty|arthroplasty hardware] is partially [imaged|visualized].",
+    "[Vascular|Biliary|Axillary] stent projects over the {side} {lobe}.",
+    "Degenerative changes are [noted|seen] at [the |]{level} [and {level2}|].",
+    "[Mild|Moderate] anterior wedging of the {level} vertebral body is [chronic|likely chronic|noted].",
 ]
 NEUTRAL_PRIOR = [
-    "Compared to the prior study, there is no significant interval change.",
-    "As compared to the previous radiograph, the lung volumes have slightly decreased.",
-    "Re-demonstration of a rounded density over the left upper abdomen, likely colonic content.",
-    "Otherwise, little change since the prior exam.",
+    (
+        "[Compared to|As compared to|In comparison with] the [prior|previous] [study|radiograph|exam], "
+        "there is no [significant |relevant |]interval change."
+    ),
+    "As compared to the previous radiograph, the lung volumes have [slightly |]{lowchange}.",
+    (
+        "Re-demonstration of a [rounded|lucent|tubular] density over the left upper abdomen, likely colonic "
+        "[content|gas]."
+    ),
+    "Otherwise, [little|no significant|no relevant] change since the [prior exam|prior study|study of ___].",
 ]
 NEUTRAL_LATERAL = [
     "Lateral view is somewhat limited due to overlying motion artifact.",
@@ -542,4 +657,38 @@ ADDENDA = (
     "The findings were discussed with Dr. ___ by Dr. ___ on the telephone on ___ at ___.",
     "Of note, the study was reviewed again at the request of the clinical team; the impression is unchanged.",
     "Correction: the comparison study is dated ___.",
+)
+
+
+def _with_change(template: str) -> str:
+    """A finding's sentence with the change clause (``{change}``) before its final period, if it has none."""
+    if "{change}" in template or not template.endswith("."):
+        return template
+    return template[:-1] + "{change}."
+
+
+for _bank in (POSITIVE, UNCERTAIN):
+    for _name, _templates in _bank.items():
+        _bank[_name] = [_with_change(t) for t in _templates]
+#: Technique lines some reports put in their findings, by kind of examination.
+TECHNIQUE_PORTABLE = (
+    (
+        "[Portable|Single portable] AP [chest radiograph|view of the chest|radiograph of the chest][| was "
+        "obtained]."
+    ),
+    "Portable [semi-upright|upright|semi-erect|supine] AP view of the chest[| was obtained| is provided].",
+    "AP portable [upright|semi-upright|supine] view of the chest[| at ___].",
+    (
+        "Single [frontal|AP|portable frontal] view of the chest[| was obtained| is provided][| at ___| with "
+        "the patient semi-upright]."
+    ),
+)
+TECHNIQUE_TWO_VIEWS = (
+    "Chest PA and lateral",
+    "PA and lateral views of the chest[| were obtained| are provided][| at ___| with the patient upright].",
+    "[Frontal|PA] and lateral [views|radiographs] of the chest[| were obtained][| at ___].",
+)
+TECHNIQUE_ONE_VIEW = (
+    "[PA|Frontal] view of the chest[| was obtained].",
+    "Single [frontal|PA|upright PA] view of the chest[| was obtained| is provided][| at ___].",
 )

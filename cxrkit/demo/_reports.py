@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import cxrkit.demo._phrases as ph
 
@@ -56,47 +57,78 @@ _URGENCY = (
 )
 
 
-def _context(rng: random.Random, has_prior: bool) -> dict[str, str]:
-    """The slot values of one category in one report."""
-    side = rng.choice(("right", "left"))
-    sev, mild = rng.choice(ph.SEV), rng.choice(ph.MILD)
-    ordinal, ordinal2 = rng.sample(ph.ORDINALS, 2)
-    ctx = {
-        "side": side,
-        "other": "left" if side == "right" else "right",
-        "sev": sev,
-        "sev2": rng.choice(ph.SEV),
-        "mild": mild,
-        "ordinal": ordinal,
-        "ordinal2": ordinal2,
-        "size": f"{rng.uniform(0.6, 4.5):.1f}",
-        "cm": rng.choice(("2", "2.5", "3", "3.5", "4", "4.5", "5", "5.5", "6")),
-        "lobe": rng.choice(ph.LOBES),
-        "svc": rng.choice(ph.SVC),
-        "gut": rng.choice(ph.GUT),
-        "spine": rng.choice(ph.SPINE),
-        "widecause": rng.choice(ph.WIDECAUSE),
-        "technique": rng.choice(ph.TECHNIQUES),
-        "heartshape": rng.choice(ph.HEARTSHAPE),
-        "stable": rng.choice(ph.STABLE) if has_prior else "noted",
-        "worsened": rng.choice(ph.WORSENED) if has_prior else "developed",
-        "new": rng.choice(("new", "increased", "persistent")) if has_prior else "new",
-        "change": rng.choice(ph.CHANGE) if has_prior and rng.random() < 0.55 else rng.choice(ph.CHANGE_FIRST),
-        "hila": rng.choice(ph.HILA),
-        "spinepart": rng.choice(ph.SPINEPART),
-        "quadrant": rng.choice(ph.QUADRANT),
-        "lowvol": rng.choice(ph.LOWVOL[:3] + (ph.LOWVOL[3:] if has_prior else ())),
-        "rotated": rng.choice(ph.ROTATED),
-        "limit": rng.choice(ph.LIMIT),
-        "osseous": rng.choice(ph.OSSEOUS),
-    }
-    for key in ("side", "sev", "mild", "new", "size"):
-        ctx[key.capitalize()] = ctx[key][:1].upper() + ctx[key][1:]
-    return ctx
+_SLOTS = {
+    "side": lambda rng, prior: rng.choice(("right", "left")),
+    "sev": lambda rng, prior: rng.choice(ph.SEV),
+    "sev2": lambda rng, prior: rng.choice(ph.SEV),
+    "mild": lambda rng, prior: rng.choice(ph.MILD),
+    "size": lambda rng, prior: f"{rng.uniform(0.6, 4.5):.1f}",
+    "cm": lambda rng, prior: rng.choice(("2", "2.5", "3", "3.5", "4", "4.5", "5", "5.5", "6")),
+    "lobe": lambda rng, prior: rng.choice(ph.LOBES),
+    "svc": lambda rng, prior: rng.choice(ph.SVC),
+    "gut": lambda rng, prior: rng.choice(ph.GUT),
+    "spine": lambda rng, prior: rng.choice(ph.SPINE),
+    "widecause": lambda rng, prior: rng.choice(ph.WIDECAUSE),
+    "technique": lambda rng, prior: rng.choice(ph.TECHNIQUES),
+    "heartshape": lambda rng, prior: rng.choice(ph.HEARTSHAPE),
+    "stable": lambda rng, prior: rng.choice(ph.STABLE) if prior else "noted",
+    "worsened": lambda rng, prior: rng.choice(ph.WORSENED) if prior else "developed",
+    "new": lambda rng, prior: rng.choice(("new", "increased", "persistent")) if prior else "new",
+    "change": lambda rng, prior: (
+        rng.choice(ph.CHANGE) if prior and rng.random() < 0.55 else rng.choice(ph.CHANGE_FIRST)
+    ),
+    "hila": lambda rng, prior: rng.choice(ph.HILA),
+    "spinepart": lambda rng, prior: rng.choice(ph.SPINEPART),
+    "quadrant": lambda rng, prior: rng.choice(ph.QUADRANT),
+    "lowvol": lambda rng, prior: rng.choice(ph.LOWVOL[:3] + (ph.LOWVOL[3:] if prior else ())),
+    "rotated": lambda rng, prior: rng.choice(ph.ROTATED),
+    "limit": lambda rng, prior: rng.choice(ph.LIMIT),
+    "osseous": lambda rng, prior: rng.choice(ph.OSSEOUS),
+    "level": lambda rng, prior: f"T{rng.randint(3, 12)}",
+    "level2": lambda rng, prior: f"T{rng.randint(3, 12)}",
+    "technique2": lambda rng, prior: rng.choice(("portable", "frontal", "single", "current", "AP")),
+    "lowchange": lambda rng, prior: rng.choice(("decreased", "increased", "improved", "diminished")),
+}
 
 
-def _fill(template: str, ctx: dict[str, str]) -> str:
-    return template.format(**ctx) if "{" in template else template
+class _Context(dict):
+    """The slot values of one category in one report, each drawn when a sentence first needs it and then
+    kept, so the findings and the impression name the same side and size (``Side``: ``side`` capitalised;
+    ``other``: the other side; ``ordinal2``: another rib than ``ordinal``)."""
+
+    def __init__(self, rng: random.Random, has_prior: bool) -> None:
+        super().__init__()
+        self.rng, self.has_prior = rng, has_prior
+
+    def __missing__(self, key: str) -> str:
+        if key[:1].isupper():
+            low = self[key[:1].lower() + key[1:]]
+            value = low[:1].upper() + low[1:]
+        elif key == "other":
+            value = "left" if self["side"] == "right" else "right"
+        elif key in ("ordinal", "ordinal2"):
+            self["ordinal"], self["ordinal2"] = self.rng.sample(ph.ORDINALS, 2)
+            return self[key]
+        else:
+            value = _SLOTS[key](self.rng, self.has_prior)
+        self[key] = value
+        return value
+
+
+def _context(rng: random.Random, has_prior: bool) -> _Context:
+    """The slot values of one category in one report (drawn lazily, see :class:`_Context`)."""
+    return _Context(rng, has_prior)
+
+
+_CHOICE = re.compile(r"\[([^\[\]]*)\]")
+
+
+def _fill(template: str, ctx, rng: random.Random) -> str:
+    """``template`` with each ``[a|b|c]`` replaced by one of its alternatives (``[a|]``: ``a`` or nothing) and
+    its ``{slots}`` filled from ``ctx``."""
+    if "[" in template:
+        template = _CHOICE.sub(lambda m: rng.choice(m.group(1).split("|")), template)
+    return template.format_map(ctx) if "{" in template else template
 
 
 def _lower_first(text: str) -> str:
@@ -137,7 +169,7 @@ def _findings(rng: random.Random, values: dict[str, float], ctx: dict[str, dict]
     uncertain = [n for n, v in values.items() if v == -1.0]
     for a, b, template in ph.VERSUS:
         if a in uncertain and b in uncertain and rng.random() < 0.6:
-            sentence = _fill(template, ctx[a])
+            sentence = _fill(template, ctx[a], rng)
             keyed.append((1.5, sentence))
             abnormal.append(sentence)
             uncertain.remove(a)
@@ -145,7 +177,7 @@ def _findings(rng: random.Random, values: dict[str, float], ctx: dict[str, dict]
     for name, v in values.items():
         if v == 1.0 or (v == -1.0 and name in uncertain):
             bank = ph.POSITIVE if v == 1.0 else ph.UNCERTAIN
-            sentence = _fill(rng.choice(bank[name]), ctx[name])
+            sentence = _fill(rng.choice(bank[name]), ctx[name], rng)
             keyed.append((ph.ORDER[name], sentence))
             abnormal.append(sentence)
     neg = [n for n, v in values.items() if v == 0.0]
@@ -155,18 +187,44 @@ def _findings(rng: random.Random, values: dict[str, float], ctx: dict[str, dict]
         nouns = [ph.NEG_NOUN[n] for n in combinable]
         last = rng.choice((" or ", ", or ")) if len(nouns) > 2 else " or "
         head = ", ".join(nouns[:-1]) + last + nouns[-1]
-        keyed.append((3.0, rng.choice(("No ", "There is no ", "No evidence of ")) + head + "."))
+        opener = rng.choice(
+            ("No ", "There is no ", "No evidence of ", "No definite ", "There is no evidence of ")
+        )
+        tail = rng.choice(("", "", " is seen", " is identified", " is present", " is evident"))
+        keyed.append((3.0, opener + head + tail + "."))
         neg = [n for n in neg if n not in combinable]
     for name in neg:
-        keyed.append((ph.ORDER[name], _fill(rng.choice(ph.NEGATIVE[name]), ctx[name])))
+        keyed.append((ph.ORDER[name], _fill(rng.choice(ph.NEGATIVE[name]), ctx[name], rng)))
     opacity = ("Atelectasis", "Consolidation", "Edema", "Lung Lesion", "Lung Opacity", "Pneumonia")
     if all(values.get(c, 0.0) == 0.0 for c in opacity) and rng.random() < 0.6:
-        keyed.append((1.0, rng.choice(ph.CLEAR_LUNGS)))
+        keyed.append((1.0, _fill(rng.choice(ph.CLEAR_LUNGS), {}, rng)))
     neutral = ph.NEUTRAL + (ph.NEUTRAL_PRIOR if has_prior else [])
     extra = min(int(rng.expovariate(1 / 1.6)), 8)
     for template in rng.sample(neutral, extra):
-        keyed.append((rng.uniform(0.0, 6.0), _fill(template, _context(rng, has_prior))))
-    return [t for _, t in sorted((k + rng.uniform(0.0, 1.5), t) for k, t in keyed)], abnormal
+        keyed.append((rng.uniform(0.0, 6.0), _fill(template, _context(rng, has_prior), rng)))
+    ordered = [t for _, t in sorted((k + rng.uniform(0.0, 1.5), t) for k, t in keyed)]
+    return _merge(rng, ordered, set(abnormal)), abnormal
+
+
+def _merge(rng: random.Random, sentences: list[str], keep: set[str]) -> list[str]:
+    """Neighbouring normal or negative sentences joined into one now and then, as radiologists write ("No
+    pneumothorax is seen, and the lungs are clear."); the sentences in ``keep`` (findings) stay whole."""
+    out: list[str] = []
+    for sentence in sentences:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last not in keep
+            and sentence not in keep
+            and last.endswith(".")
+            and len(last) + len(sentence) < 120
+            and rng.random() < 0.75
+        ):
+            out[-1] = f"{last[:-1]}{rng.choice((', and ', '; ', ', and '))}{_lower_first(sentence)}"
+            keep.add(out[-1])  # at most two sentences in one
+        else:
+            out.append(sentence)
+    return out
 
 
 def _impression(rng: random.Random, values: dict[str, float], ctx: dict[str, dict], has_prior: bool):
@@ -179,7 +237,9 @@ def _impression(rng: random.Random, values: dict[str, float], ctx: dict[str, dic
         if has_prior and rng.random() < 0.4:
             items.append(rng.choice(ph.NORMAL_PRIOR))
         if values.get("Support Devices") == 1.0 and rng.random() < 0.5:
-            items.insert(0, _fill(rng.choice(ph.SUMMARY["Support Devices"]), ctx["Support Devices"]) + ".")
+            items.insert(
+                0, _fill(rng.choice(ph.SUMMARY["Support Devices"]), ctx["Support Devices"], rng) + "."
+            )
         return items
     positive = [
         c for c in _URGENCY if values.get(c) == 1.0 and (c != "Support Devices" or rng.random() < 0.4)
@@ -188,17 +248,17 @@ def _impression(rng: random.Random, values: dict[str, float], ctx: dict[str, dic
     items: list[str] = []
     for names, template in ph.SUMMARY_COMBINED:
         if set(names) <= set(positive) - covered and rng.random() < 0.5:
-            items.append(_fill(template, ctx[names[0]]))
+            items.append(_fill(template, ctx[names[0]], rng))
             covered |= set(names)
     for name in positive:
         if name in covered:
             continue
-        phrase = _fill(rng.choice(ph.SUMMARY[name]), ctx[name])
+        phrase = _fill(rng.choice(ph.SUMMARY[name]), ctx[name], rng)
         if has_prior and name != "Support Devices" and rng.random() < 0.45:
             phrase = f"{rng.choice(ph.SUMMARY_CHANGE)} {_lower_first(phrase)}"
         items.append(phrase)
     for name in (c for c in _URGENCY if values.get(c) == -1.0):
-        noun = _fill(rng.choice(ph.SUMMARY[name]), ctx[name])
+        noun = _fill(rng.choice(ph.SUMMARY[name]), ctx[name], rng)
         items.append(rng.choice(ph.SUMMARY_UNCERTAIN).format(noun=_lower_first(noun), Noun=noun))
     if len(items) > 2 and rng.random() < 0.15:  # a minor finding left to the findings
         items.pop()
@@ -243,26 +303,14 @@ def write_report(
     n_prior = (1 if has_prior else 0) if n_prior is None else n_prior
     sep = "  " if rng.random() < 0.6 else " "
     exam = description or ("CHEST (PORTABLE AP)" if portable else "CHEST (PA AND LAT)")
-    if portable:
-        technique = rng.choice(
-            (
-                "Portable AP chest radiograph.",
-                "Portable semi-upright AP view of the chest.",
-                "AP portable upright view of the chest.",
-                "Single frontal view of the chest.",
-                "Supine AP view of the chest.",
-            )
-        )
-    elif n_images >= 2:
-        technique = rng.choice(
-            (
-                "Chest PA and lateral",
-                "PA and lateral views of the chest.",
-                "Frontal and lateral views of the chest.",
-            )
-        )
-    else:
-        technique = rng.choice(("PA view of the chest.", "Single frontal view of the chest."))
+    bank = (
+        ph.TECHNIQUE_PORTABLE
+        if portable
+        else ph.TECHNIQUE_TWO_VIEWS
+        if n_images >= 2
+        else ph.TECHNIQUE_ONE_VIEW
+    )
+    technique = _fill(rng.choice(bank), {}, rng)
     sex = rng.choice(("M", "F", "man", "woman", "male", "female"))
     complaint = rng.choice(ph.COMPLAINTS)
     if len(sex) == 1:
@@ -400,10 +448,12 @@ def _preface(rng: random.Random, paragraphs: list[str], abnormal: list[str], sep
         when = f"{rng.randint(1, 12)}:{rng.randint(0, 59):02d} {rng.choice(('AM', 'PM'))}"
         paragraphs += [f"WET READ: ___ ___ ___ {when}", " " + block, "RULE"]
     elif prior and rng.random() < 0.02:  # the long tail: a lengthy addendum comparing with several priors
-        first = sep.join(_fill(t, _context(rng, True)) for t in rng.sample(ph.NEUTRAL, rng.randint(8, 20)))
+        first = sep.join(
+            _fill(t, _context(rng, True), rng) for t in rng.sample(ph.NEUTRAL, rng.randint(8, 20))
+        )
         second = sep.join(
             ["Additional comparison was made with studies from ___, ___ and ___."]
-            + [_fill(t, _context(rng, True)) for t in rng.sample(ph.NEUTRAL, rng.randint(4, 16))]
+            + [_fill(t, _context(rng, True), rng) for t in rng.sample(ph.NEUTRAL, rng.randint(4, 16))]
         )
         paragraphs += ["ADDENDUM:" + sep + first, "", second, "", "RULE"]
     elif rng.random() < 0.02:

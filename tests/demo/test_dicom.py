@@ -122,6 +122,43 @@ def test_compressed_files_are_lossless(variants):
     assert len(checked) >= 3
 
 
+def test_uncompressed_files_are_what_pydicom_writes_for_their_dataset(variants):
+    """The demo encodes its explicit VR little endian and deflated files itself: read back and written again
+    by pydicom, each gives the same bytes (canonical order, padding and lengths)."""
+    counted = {"1.2.840.10008.1.2.1": 0, DEFLATED: 0}
+    for path in _files(variants["single"]) + _files(variants["projects"]):
+        syntax = _syntax(path)
+        if syntax in counted:
+            ds = pydicom.dcmread(path)
+            buffer = io.BytesIO()
+            if syntax == DEFLATED:  # zlib levels differ: compare the inflated datasets
+                ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+                ds.save_as(buffer, enforce_file_format=True)
+                again = io.BytesIO()
+                pydicom.dcmread(io.BytesIO(buffer.getvalue())).save_as(again, enforce_file_format=True)
+                assert again.getvalue() == buffer.getvalue(), path.name
+                assert np.array_equal(ds.pixel_array, read_stored(path)), path.name
+            else:
+                ds.save_as(buffer, enforce_file_format=True)
+                assert buffer.getvalue() == path.read_bytes(), path.name
+            counted[syntax] += 1
+    assert counted["1.2.840.10008.1.2.1"] > 50 and counted[DEFLATED] >= 2
+
+
+def test_every_jpg_is_its_dicom_by_the_published_recipe(variants):
+    """The demo applies the recipe as one look-up table per image; the kit's recipe gives the same bytes."""
+    from cxrkit.images import dicom_to_mimic_jpg
+
+    cxr = variants["projects"]
+    jpg = cxr.parent.parent / "mimic-cxr-jpg" / "2.1.0"
+    files = _files(cxr)
+    for path in files:
+        twin = jpg / path.relative_to(cxr).with_suffix(".jpg")
+        assert dicom_to_mimic_jpg(path) == twin.read_bytes(), path.name
+    photometric = {str(pydicom.dcmread(p, stop_before_pixels=True).PhotometricInterpretation) for p in files}
+    assert len(files) > 15 and photometric == {"MONOCHROME1", "MONOCHROME2"}
+
+
 def test_device_processing_names_come_from_the_real_vocabulary(variants):
     vocabulary = {
         "CHEST, LATERAL",

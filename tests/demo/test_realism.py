@@ -101,7 +101,9 @@ def _sentences(text: str | None) -> list[str]:
 
 def test_findings_vary_and_impressions_summarise(reports):
     findings = [s for text in reports["findings"] for s in _sentences(text)]
-    assert len(set(findings)) > 0.08 * len(findings)  # the old templates: 695 distinct in 40,000 (1.7%)
+    # mostly distinct: about half here (templates with slots, inline alternatives and joined normal
+    # sentences); the first templates gave 695 distinct in 40,000 (1.7%), the next ones about 10%
+    assert len(set(findings)) > 0.4 * len(findings)
     copied = total = 0
     for text, impression in zip(reports["findings"], reports["impression"]):
         if text and impression:
