@@ -39,6 +39,8 @@ class Exercise:
     hint: str
     #: Wrong answers worth a specific hint: ``(compute the slip's answer from the data, the hint)``.
     slips: tuple[tuple[Callable[..., Any], str], ...] = field(default=())
+    #: How far a number may be from the answer and still be right (a share rounded to three places).
+    tolerance: float = 1e-9
 
 
 def _images(ds: Any) -> pl.DataFrame:
@@ -133,6 +135,75 @@ def _pairs_within(ds: Any, days: float = 30, *, comparison: bool = True) -> int:
     return pairs.filter(pl.col("mentions_comparison")).height if comparison else pairs.height
 
 
+def _support_devices_by_view(ds: Any, labels: pl.DataFrame, view: str = "AP") -> float:
+    """Share of the studies with a ``view`` image that are positive (1.0) for Support Devices."""
+    views = _images(ds).group_by("study_id").agg((pl.col("ViewPosition") == view).any().alias("has"))
+    joined = labels.join(views.filter(pl.col("has")), on="study_id")
+    if joined.height == 0:
+        raise ValueError(f"no labelled study has a {view} image in this copy: try another view")
+    return float(joined["Support Devices"].eq(1.0).fill_null(False).mean())
+
+
+def _support_devices_by_image(ds: Any, labels: pl.DataFrame, view: str = "AP") -> float:
+    """The slip: the share over images of that view (a study of three AP films counts three times)."""
+    imgs = _images(ds).filter(pl.col("ViewPosition") == view).join(labels, on="study_id")
+    return float(imgs["Support Devices"].eq(1.0).fill_null(False).mean())
+
+
+def _support_devices_blank_dropped(ds: Any, labels: pl.DataFrame, view: str = "AP") -> float:
+    """The slip: blank (not mentioned) labels left out of the share instead of counted as not positive."""
+    views = _images(ds).group_by("study_id").agg((pl.col("ViewPosition") == view).any().alias("has"))
+    return float(labels.join(views.filter(pl.col("has")), on="study_id")["Support Devices"].eq(1.0).mean())
+
+
+def _support_devices_percent(ds: Any, labels: pl.DataFrame, view: str = "AP") -> float:
+    return 100 * _support_devices_by_view(ds, labels, view)
+
+
+def _steps_left(cohort: Any) -> tuple[int, int]:
+    """(patients, studies) at a cohort's last step; (0, 0) when nothing is left."""
+    from cxrkit.errors import EmptyCohortError
+
+    try:
+        last = cohort().steps[-1]
+    except EmptyCohortError:
+        return 0, 0
+    return last.patients, last.studies
+
+
+def _pneumothorax_negative(ds: Any, uncertain: str = "negative", *, what: int = 1) -> int:
+    return _steps_left(
+        lambda: ds.cohort().split("test").labels("Pneumothorax", "negative", uncertain=uncertain)
+    )[what]
+
+
+_OTHER_POLICY = {"negative": "exclude", "exclude": "negative"}
+
+
+def _pneumothorax_other_policy(ds: Any, uncertain: str = "negative") -> int:
+    if uncertain not in _OTHER_POLICY:
+        raise ValueError(f"uncertain={uncertain!r}: this exercise compares 'negative' and 'exclude'")
+    return _pneumothorax_negative(ds, _OTHER_POLICY[uncertain])
+
+
+def _chest_tube(ds: Any, *, section: str | None = "findings", exclude: bool = False) -> int:
+    kwargs = {"exclude_words" if exclude else "words": "chest tube"}
+    return _steps_left(lambda: ds.cohort().report(section=section, **kwargs))[1]
+
+
+def _picked(ds: Any, seed: int) -> set[int]:
+    studies = ds.cohort().one_per_patient("study", "random", seed=seed).studies()
+    return set(studies["study_id"])
+
+
+def _picked_by_both(ds: Any, seeds: tuple[int, int] = (1, 2)) -> int:
+    return len(_picked(ds, seeds[0]) & _picked(ds, seeds[1]))
+
+
+def _picked_count(ds: Any, seeds: tuple[int, int] = (1, 2)) -> int:
+    return len(_picked(ds, seeds[0]))
+
+
 EXERCISES: dict[str, Exercise] = {
     e.key: e
     for e in (
@@ -196,6 +267,75 @@ EXERCISES: dict[str, Exercise] = {
             ((_most_positive, "That category has the most positive (1.0) labels: count the -1.0 ones."),),
         ),
         Exercise(
+            "03.5",
+            "Share (0-1) of studies with an AP image positive for Support Devices: "
+            "check('03.5', share, ds, labels=labels, view='AP')",
+            _support_devices_by_view,
+            "Per study: keep the studies with at least one image of that view, then the share whose Support "
+            "Devices label is 1.0 (blank counts as not positive).",
+            (
+                (
+                    _support_devices_by_image,
+                    "That share is over images: a study of three AP films counts three times. Count studies.",
+                ),
+                (
+                    _support_devices_blank_dropped,
+                    "Blank (not mentioned) labels were left out: count them as not positive, in the share.",
+                ),
+                (_support_devices_percent, "Give the share as a fraction between 0 and 1, not a percentage."),
+            ),
+            tolerance=5e-4,
+        ),
+        Exercise(
+            "04.1",
+            "Studies in the test split negative for Pneumothorax: "
+            "check('04.1', studies, ds, uncertain='negative') (or uncertain='exclude')",
+            _pneumothorax_negative,
+            "Start from ds.cohort(), keep split('test'), then labels('Pneumothorax', 'negative', "
+            "uncertain=...) and read the studies of the last step.",
+            (
+                (
+                    _pneumothorax_other_policy,
+                    "That is the count under the other uncertain policy: check the uncertain= you gave.",
+                ),
+                (
+                    lambda ds, uncertain="negative": _pneumothorax_negative(ds, uncertain, what=0),
+                    "That is the number of patients: count studies.",
+                ),
+            ),
+        ),
+        Exercise(
+            "04.2",
+            "How many studies mention a chest tube in the findings? check('04.2', n, ds)",
+            _chest_tube,
+            "Add steps.report('chest tube', section='findings') to ds.cohort() and read the studies left.",
+            (
+                (
+                    lambda ds: _chest_tube(ds, section=None),
+                    "That counts the whole report: look in the findings section only (section='findings').",
+                ),
+                (
+                    lambda ds: _chest_tube(ds, exclude=True),
+                    "That counts the studies without a chest tube in the findings (exclude_words=).",
+                ),
+            ),
+        ),
+        Exercise(
+            "04.4",
+            "How many studies do seed=1 and seed=2 both pick (one random study per patient)? "
+            "check('04.4', n, ds)",
+            _picked_by_both,
+            "Pick one_per_patient('study', 'random', seed=1) and seed=2 from ds.cohort(), and count the "
+            "study ids their .studies() have in common.",
+            (
+                (
+                    _picked_count,
+                    "That is how many each seed picks (one per patient): the counts agree, not all the "
+                    + "studies do. Count the studies both picked.",
+                ),
+            ),
+        ),
+        Exercise(
             "04.3",
             "How many pairs are within 30 days and mention a comparison?",
             _pairs_within,
@@ -221,12 +361,13 @@ def check(key: str, answer: Any, ds: Any, /, **given: Any) -> bool:
         raise KeyError(f"no exercise {key!r}; checkable ones: {', '.join(sorted(EXERCISES))}")
     exercise = EXERCISES[key]
     right = exercise.expected(ds, **given)
-    if _same(answer, right):
+    if _same(answer, right, exercise.tolerance):
         print("Right.")
         return True
     for slip, hint in exercise.slips:
         try:
-            if _same(answer, slip(ds, **given)) and not _same(answer, right):
+            close = exercise.tolerance
+            if _same(answer, slip(ds, **given), close) and not _same(answer, right, close):
                 print(f"Not quite. {hint}")
                 return False
         except Exception:  # noqa: BLE001, S112 - a slip that cannot be computed here is not this one
@@ -235,10 +376,10 @@ def check(key: str, answer: Any, ds: Any, /, **given: Any) -> bool:
     return False
 
 
-def _same(a: Any, b: Any) -> bool:
+def _same(a: Any, b: Any, tolerance: float = 1e-9) -> bool:
     if isinstance(b, frozenset):  # several right answers (a tie)
         return a in b
     try:
-        return abs(float(a) - float(b)) < 1e-9
+        return abs(float(a) - float(b)) <= tolerance
     except (TypeError, ValueError):
         return a == b

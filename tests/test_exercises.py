@@ -127,3 +127,91 @@ def test_pairs_within_30_days_that_mention_a_comparison(ds, capsys):
     _said(capsys)
     assert not exercises.check("04.3", close.height, ds)
     assert "keep those whose report mentions a comparison" in _said(capsys)
+
+
+def test_support_devices_share_by_view_and_its_slips(ds, capsys):
+    labels = ds.chexpert().collect()
+    imgs = ds.images().collect()
+    ap_studies = imgs.filter(pl.col("ViewPosition") == "AP").select("study_id").unique()
+    per_study = labels.join(ap_studies, on="study_id")
+    right = per_study.filter(pl.col("Support Devices") == 1.0).height / per_study.height
+    assert exercises.check("03.5", right, ds, labels=labels, view="AP") and _said(capsys) == "Right."
+    assert exercises.check("03.5", round(right, 3), ds, labels=labels, view="AP"), "a rounded share is right"
+    _said(capsys)
+    per_image = imgs.filter(pl.col("ViewPosition") == "AP").join(labels, on="study_id")
+    by_image = per_image.filter(pl.col("Support Devices") == 1.0).height / per_image.height
+    assert abs(by_image - right) > 1e-3, "the demo has AP studies with several AP images"
+    assert not exercises.check("03.5", by_image, ds, labels=labels, view="AP")
+    assert "count studies" in _said(capsys).lower()
+    assert not exercises.check("03.5", 100 * right, ds, labels=labels, view="AP")
+    assert "not a percentage" in _said(capsys)
+    pa = imgs.filter(pl.col("ViewPosition") == "PA").select("study_id").unique()
+    pa_share = labels.join(pa, on="study_id")["Support Devices"].eq(1.0).fill_null(False).mean()
+    assert exercises.check("03.5", pa_share, ds, labels=labels, view="PA")
+    said = _said(capsys)
+    assert said == "Right." and f"{right}" not in said
+
+
+def _test_split_with_uncertain_pneumothorax(tmp_path):
+    """A copy whose test split has Pneumothorax negative and uncertain studies (the demo's test split is
+    small: here two of its studies are relabelled, so the two policies give different sizes)."""
+    import gzip
+
+    from cxrkit.demo import make_demo
+
+    root = make_demo(tmp_path / "d", subjects=150, images=False)
+    labels_file = next(root.rglob("mimic-cxr-2.0.0-chexpert.csv.gz"))
+    splits = pl.read_csv(next(root.rglob("mimic-cxr-2.0.0-split.csv.gz")))
+    test = splits.filter(pl.col("split") == "test")["study_id"].unique().sort()
+    assert test.len() >= 2
+    labels = pl.read_csv(labels_file, infer_schema_length=0)
+    value = {str(test[0]): "-1.0", str(test[1]): "0.0"}
+    labels = labels.with_columns(
+        pl.col("study_id").replace_strict(value, default=pl.col("Pneumothorax")).alias("Pneumothorax")
+    )
+    labels_file.write_bytes(gzip.compress(labels.write_csv().encode()))
+    return cxrkit.open_dataset(root, cache_dir=tmp_path / "cache")
+
+
+def test_pneumothorax_negative_in_the_test_split_under_two_policies(tmp_path, capsys):
+    ds = _test_split_with_uncertain_pneumothorax(tmp_path)
+    test = ds.images().filter(pl.col("split") == "test").select("subject_id", "study_id").unique().collect()
+    labelled = test.join(ds.chexpert().collect(), on="study_id")
+    negative = labelled.filter(pl.col("Pneumothorax").is_in([0.0, -1.0]))
+    excluded = labelled.filter(pl.col("Pneumothorax") == 0.0)
+    assert negative.height > excluded.height > 0
+    assert exercises.check("04.1", negative.height, ds, uncertain="negative") and _said(capsys) == "Right."
+    assert exercises.check("04.1", excluded.height, ds, uncertain="exclude")
+    _said(capsys)
+    assert not exercises.check("04.1", negative.height, ds, uncertain="exclude")
+    assert "other uncertain policy" in _said(capsys)
+
+
+def test_chest_tube_in_the_findings_and_its_slips(tmp_path, capsys):
+    from cxrkit.demo import make_demo
+
+    ds = cxrkit.open_dataset(make_demo(tmp_path / "d", subjects=150, images=False), cache_dir=tmp_path / "c")
+    tube = r"(?i)\bchest\s+tube\b"
+    sections = ds.sections(progress=False).collect()
+    reports = ds.reports(progress=False).collect()
+    right = sections.filter(pl.col("findings").str.contains(tube).fill_null(False)).height
+    anywhere = reports.filter(pl.col("text").str.contains(tube)).height
+    assert anywhere != right, "this demo has a chest tube outside the findings"
+    assert exercises.check("04.2", right, ds) and _said(capsys) == "Right."
+    assert not exercises.check("04.2", anywhere, ds)
+    assert "findings section only" in _said(capsys)
+    assert not exercises.check("04.2", sections.height - right, ds)
+    assert "exclude_words" in _said(capsys)
+
+
+def test_studies_picked_by_both_random_seeds(ds, capsys):
+    picked = {}
+    for seed in (1, 2):
+        studies = ds.cohort().one_per_patient("study", "random", seed=seed).studies()
+        assert studies["subject_id"].n_unique() == studies.height, "one study per patient"
+        picked[seed] = set(studies["study_id"])
+    both = len(picked[1] & picked[2])
+    assert len(picked[1]) == len(picked[2]) and both < len(picked[1]), "the seed changes the studies"
+    assert exercises.check("04.4", both, ds) and _said(capsys) == "Right."
+    assert not exercises.check("04.4", len(picked[1]), ds)
+    assert "count the studies both picked" in _said(capsys).lower()

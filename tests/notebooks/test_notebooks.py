@@ -118,7 +118,11 @@ FIGURE_REPORT = (
     "_hwm = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
     "print(f'CXRKIT-MEMORY {_hwm} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}')"
 )
-#: Binder's smallest tier: each notebook's kernel (and the largest process it started) must fit.
+#: Binder's smallest tier: each notebook's kernel (and the largest process it started) must fit. Measured
+#: (kernel peak + largest child): on the default demo (24 patients) 180-260 MiB + up to 260 MiB; on a
+#: 2,000-patient demo without image files (11,668 images listed, 7,055 studies; tables and reports at 80
+#: times the default) 189-275 MiB + up to 208 MiB (02's Dask workers), 17-51 s a notebook at a load of 15.
+#: Not yet measured: 2,000 patients with image files (the build ran over an hour here; see TEACHING.md).
 MEMORY_BUDGET_KIB = 1024 * 1024
 
 

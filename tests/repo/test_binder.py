@@ -1,12 +1,16 @@
 """The Binder environment (binder/): what can be checked without Docker.
 
 * ``binder/environment.yml`` parses, pins Python and every package, and names exactly the packages of
-  pyproject.toml (core + lab + dask extras) at versions pyproject allows; the root ``environment.yml``
-  names the same packages (its own check against pyproject is in test_packaging.py, whose helpers this
-  module reuses).
-* ``binder/postBuild`` is executable, stops on the first error, and works in a fresh virtual environment that
-  holds only the pinned packages: it installs the kit and leaves the demo dataset in the cache, where the
-  quickstart notebook, run in that environment, finds it.
+  pyproject.toml (core + lab + dask extras) at versions pyproject allows, plus the Jupyter packages of
+  Binder's base image that must move with the pinned JupyterLab (:data:`BASE_REPINS`); the root
+  ``environment.yml`` names the same kit packages (its own check against pyproject is in test_packaging.py,
+  whose helpers this module reuses). postBuild installs those same extras.
+* ``binder/postBuild`` is executable, stops on the first error, and works in a fresh virtual environment
+  that holds what Binder's image would: the base image's Jupyter (from repo2docker's own lock file), then
+  the pinned packages (``pip check`` clean), then postBuild, which changes none of the pins, installs the
+  kit, turns JupyterLab's news off and leaves the demo dataset in the cache, where every notebook, run in
+  that environment as a Binder user would, finds it.
+* The README's Binder badge opens the repository that pyproject.toml's URLs name.
 * ``repo2docker --no-build --debug`` (no container engine needed) picks the conda buildpack with
   ``binder/environment.yml`` and runs ``binder/postBuild``.
 """
@@ -37,6 +41,21 @@ BINDER = ROOT / "binder"
 ENV_FILE = BINDER / "environment.yml"
 POSTBUILD = BINDER / "postBuild"
 NOTEBOOK_URLPATH = "lab/tree/notebooks/00_quickstart.ipynb"
+#: Packages of Binder's base image pinned here too: its notebook release requires a JupyterLab minor version,
+#: and ours is newer.
+BASE_REPINS = {"notebook"}
+#: The Jupyter packages repo2docker's conda buildpack puts in every image (its environment.py-3.X.yml),
+#: under their conda names in the lock file, and the pip names they install as.
+BASE_JUPYTER = {
+    "ipywidgets": "ipywidgets",
+    "jupyter-offlinenotebook": "jupyter-offlinenotebook",
+    "jupyter-resource-usage": "jupyter-resource-usage",
+    "jupyter_server": "jupyter-server",
+    "jupyterhub-base": "jupyterhub",
+    "jupyterlab": "jupyterlab",
+    "notebook": "notebook",
+    "ipykernel": "ipykernel",
+}
 
 
 def binder_pins() -> dict[str, str]:
@@ -73,6 +92,9 @@ def test_binder_pins_python_within_requires_python():
 
 def test_binder_pins_exactly_the_pyproject_packages_at_allowed_versions():
     pins = binder_pins()
+    for name in BASE_REPINS:
+        assert name in pins, f"binder/environment.yml must pin {name} (Binder's base image has one)"
+        pins.pop(name)
     wanted = pyproject_requirements()
     assert sorted(pins) == sorted(wanted), "binder/environment.yml and pyproject.toml name different packages"
     for name, version in pins.items():
@@ -81,13 +103,41 @@ def test_binder_pins_exactly_the_pyproject_packages_at_allowed_versions():
 
 def test_root_and_binder_environments_name_the_same_packages():
     root = environment_requirements(ROOT / "environment.yml")
-    assert sorted(root) == sorted(environment_requirements(ENV_FILE))
+    binder = environment_requirements(ENV_FILE)
+    assert sorted(root) == sorted(set(binder) - BASE_REPINS)
+
+
+def test_postbuild_installs_the_extras_the_pins_mirror():
+    from test_packaging import MIRRORED_EXTRAS
+
+    installed = re.search(r"pip install .*-e \"?\.\[([a-z,]+)\]", POSTBUILD.read_text())
+    assert installed, "postBuild should install the kit with its extras: -e '.[lab,...]'"
+    assert sorted(installed.group(1).split(",")) == sorted(MIRRORED_EXTRAS)
+    assert "lab" in MIRRORED_EXTRAS, "Binder runs the notebooks: the lab extra must be among them"
+
+
+def test_binder_and_make_lab_turn_the_news_off_with_one_file():
+    settings = json.loads((BINDER / "overrides.json").read_text())
+    assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    assert "binder/overrides.json" in POSTBUILD.read_text()
+    assert "binder/overrides.json" in (ROOT / "Makefile").read_text()
+
+
+def test_badge_opens_the_repository_named_in_pyproject_urls():
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]
+    assert {"Homepage", "Repository", "Issues", "Documentation"} <= set(urls)
+    repo = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+)", urls["Repository"])
+    assert repo, f"Repository should be a GitHub URL, got {urls['Repository']!r}"
+    badge = re.search(r"mybinder\.org/v2/gh/([\w.-]+/[\w.-]+)/", (ROOT / "README.md").read_text())
+    assert badge and badge.group(1) == repo.group(1), "the Binder badge and pyproject's URLs disagree"
+    for key in ("Homepage", "Issues", "Documentation"):
+        assert urls[key].startswith(urls["Repository"]), f"{key} points at another repository"
 
 
 def test_binder_environment_leaves_the_kit_to_postbuild():
     # repo2docker installs environment.yml before the repository is copied in: `-e .` would fail there.
     assert not any(item.startswith(("-e", ".")) for item in pip_requirements())
-    assert re.search(r"pip install .*-e \.", POSTBUILD.read_text())
+    assert re.search(r"pip install .*-e \"?\.", POSTBUILD.read_text())
 
 
 def test_postbuild_is_an_executable_script_that_stops_on_errors():
@@ -131,17 +181,25 @@ def test_postbuild_works_in_a_fresh_virtual_environment(tmp_path, monkeypatch):
     }
     env.pop("PYTHONPATH", None)
     env.pop("CXRKIT_ROOT", None)
+
+    def pip(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(bin_dir / "python"), "-m", "pip", *args],
+            env=env,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+
+    base = pip("install", "--quiet", *base_image_jupyter())
+    assert base.returncode == 0, f"Binder's base Jupyter does not install:\n{base.stderr[-4000:]}"
     reqs = tmp_path / "requirements.txt"
     reqs.write_text("\n".join(pip_requirements()) + "\n")
-    install = subprocess.run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "-r", str(reqs)],
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+    install = pip("install", "--quiet", "-r", str(reqs))
     assert install.returncode == 0, f"the pinned packages do not install together:\n{install.stderr[-4000:]}"
+    checked = pip("check")
+    assert checked.returncode == 0, f"the pins conflict with Binder's base image:\n{checked.stdout}"
 
     run = subprocess.run(
         [str(repo / "binder" / "postBuild")],
@@ -153,6 +211,12 @@ def test_postbuild_works_in_a_fresh_virtual_environment(tmp_path, monkeypatch):
         timeout=900,
     )
     assert run.returncode == 0, f"postBuild failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    listed = json.loads(pip("list", "--format=json").stdout)
+    versions = {p["name"].lower().replace("_", "-"): p["version"] for p in listed}
+    changed = {n: (v, versions.get(n)) for n, v in binder_pins().items() if versions.get(n) != v}
+    assert changed == {}, f"postBuild's install moved pinned packages (pin, now): {changed}"
+    settings = env_dir / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert json.loads(settings.read_text()) == json.loads((BINDER / "overrides.json").read_text())
 
     # The kit is importable from the venv (not from this checkout) and the demo is where open_dataset looks.
     check = subprocess.run(
@@ -193,19 +257,33 @@ def test_postbuild_works_in_a_fresh_virtual_environment(tmp_path, monkeypatch):
     )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     before = sorted(p.stat().st_mtime_ns for p in Path(demo_root).rglob("*"))
-    nb = nbformat.read(repo / "notebooks" / "00_quickstart.ipynb", as_version=4)
-    NotebookClient(
-        nb, timeout=300, kernel_name="binder-venv", resources={"metadata": {"path": str(repo / "notebooks")}}
-    ).execute(env=env)
-    errors = [
-        out
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.outputs
-        if out.output_type == "error"
-    ]
-    assert errors == []
+    for path in sorted((repo / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(
+            nb, timeout=600, kernel_name="binder-venv", resources={"metadata": {"path": str(path.parent)}}
+        ).execute(env=env)
+        outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
+        assert [out for out in outputs if out.output_type == "error"] == [], path.name
+        said = "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
+        assert "Not quite" not in said, f"{path.name}: a worked solution fails its own self-check"
     assert sorted(p.stat().st_mtime_ns for p in Path(demo_root).rglob("*")) == before
+
+
+def base_image_jupyter() -> list[str]:
+    """``name==version`` of the Jupyter packages in Binder's base image for the pinned Python, read from
+    the lock file of the installed repo2docker (what mybinder.org builds with, give or take a release)."""
+    spec = importlib.util.find_spec("repo2docker")
+    assert spec is not None and spec.origin, "jupyter-repo2docker (a test dependency) is not installed"
+    python = environment_requirements(ENV_FILE)["python"].lstrip("=")
+    minor = ".".join(python.split(".")[:2])
+    lock = Path(spec.origin).parent / "buildpacks" / "conda" / f"environment.py-{minor}-linux-64.lock"
+    text = lock.read_text()
+    found = {}
+    for conda_name, pip_name in BASE_JUPYTER.items():
+        match = re.search(rf"/{re.escape(conda_name)}-(\d[^-]*)-", text)
+        assert match, f"{lock.name}: no {conda_name}"
+        found[pip_name] = match.group(1)
+    return [f"{name}=={version}" for name, version in found.items()]
 
 
 def _repo2docker_declared() -> bool:
