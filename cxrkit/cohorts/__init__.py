@@ -1,10 +1,10 @@
 """Cohorts: from exploring a copy to a study population with its provenance.
 
 A :class:`Cohort` is an immutable value built from a dataset by named steps (:mod:`~cxrkit.cohorts.steps`:
-view, official split, labels with an uncertain policy, report text, what the report says, dates, one study or image per patient,
-files on disk, a prior study), each a polars filter, with the patients, studies and images left after each
-step (:attr:`Cohort.steps`). :mod:`~cxrkit.cohorts.pairs` orders studies in true time and makes
-(current, prior) pairs; :mod:`~cxrkit.cohorts.flow` draws the CONSORT-style diagram;
+view, official split, labels with an uncertain policy, report text, what the report says, dates, one study or
+image per patient, files on disk, a prior study), each a polars filter, with the patients, studies and images
+left after each step (:attr:`Cohort.steps`). :mod:`~cxrkit.cohorts.pairs` orders studies in true time and
+makes (current, prior) pairs; :mod:`~cxrkit.cohorts.flow` draws the CONSORT-style diagram;
 :mod:`~cxrkit.cohorts.manifest` writes and reads manifests (ids, both projects' paths, sizes, checksums,
 download lists). ``Dataset.cohort()`` and ``Dataset.study_pairs()`` are the entry points.
 
