@@ -232,9 +232,14 @@ def run_one(module: str, group: str, side: str, ctx: dict) -> dict:
     result = thunk()
     seconds = time.perf_counter() - t0
     # work the call left running in the background (e.g. cache writes) counts towards its memory, not its time
+    # (not a process pool's manager thread: the kit keeps its pool warm for the session, so that thread only
+    # ends at exit and joining it would hang the measurement)
     for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join(timeout=300)
+        if thread is threading.main_thread() or thread.daemon:
+            continue
+        if type(thread).__name__ == "_ExecutorManagerThread":
+            continue
+        thread.join(timeout=300)
     background = time.perf_counter() - t0 - seconds
     children = sampler.stop()
     if exact:
