@@ -15,6 +15,16 @@ def ds(demo_projects):
     return cxrkit.open_dataset(demo_projects)
 
 
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    """A 300-patient demo without image files: enough reports that the slips the checks name give other
+    numbers than the right answers (a chest tube outside the findings, close pairs without a comparison)."""
+    from cxrkit.demo import make_demo
+
+    folder = tmp_path_factory.mktemp("exercises-wide")
+    return cxrkit.open_dataset(make_demo(folder / "d", subjects=300, images=False), cache_dir=folder / "c")
+
+
 def _said(capsys) -> str:
     return capsys.readouterr().out.strip()
 
@@ -115,7 +125,8 @@ def test_the_category_with_most_uncertain_labels(ds, capsys):
     assert "most positive" in _said(capsys)
 
 
-def test_pairs_within_30_days_that_mention_a_comparison(ds, capsys):
+def test_pairs_within_30_days_that_mention_a_comparison(wide, capsys):
+    ds = wide
     when = pl.col("StudyDate").dt.combine(pl.col("StudyTime"))
     times = ds.study_times().collect().drop_nulls(["StudyDate", "StudyTime"]).with_columns(t=when)
     times = times.sort("subject_id", "t").with_columns(prior=pl.col("t").shift(1).over("subject_id"))
@@ -187,10 +198,8 @@ def test_pneumothorax_negative_in_the_test_split_under_two_policies(tmp_path, ca
     assert "other uncertain policy" in _said(capsys)
 
 
-def test_chest_tube_in_the_findings_and_its_slips(tmp_path, capsys):
-    from cxrkit.demo import make_demo
-
-    ds = cxrkit.open_dataset(make_demo(tmp_path / "d", subjects=150, images=False), cache_dir=tmp_path / "c")
+def test_chest_tube_in_the_findings_and_its_slips(wide, capsys):
+    ds = wide
     tube = r"(?i)\bchest\s+tube\b"
     sections = ds.sections(progress=False).collect()
     reports = ds.reports(progress=False).collect()
