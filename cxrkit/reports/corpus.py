@@ -30,7 +30,7 @@ from ..errors import ReportReadError
 from ..storage.cache import Cache, file_identity, identity_key, pending, wait_for_writes, write_in_background
 from ..storage.scan import default_workers, map_paths
 from ..storage.tree import patient_dirs
-from .encoding import MAX_REPORT_BYTES, decode_report, report_too_large
+from .encoding import MAX_REPORT_BYTES, decode_report, read_capped, report_too_large
 from .read import read_report
 from .sections import PARSER_VERSION, SECTION_COLUMNS, sections_frame
 from .zipread import (
@@ -95,7 +95,7 @@ def _read_files(root: str, rels: list[str]) -> pl.DataFrame:
             if path.endswith(".txt"):  # the hot path: a plain local file, opened directly (no Path objects)
                 try:
                     with open(path, "rb") as fh:
-                        raw = fh.read(MAX_REPORT_BYTES + 1)
+                        raw = read_capped(fh)
                     if len(raw) <= MAX_REPORT_BYTES:
                         texts.append(decode_report(raw))
                         errors.append(None)

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import codecs
 import zlib
+from typing import Any
 
 from ..errors import ReportReadError
 
-__all__ = ["MAX_REPORT_BYTES", "decode_report", "inflate_report", "report_too_large"]
+__all__ = ["MAX_REPORT_BYTES", "decode_report", "inflate_report", "read_capped", "report_too_large"]
 
 #: The largest report the kit reads, in bytes. MIMIC-CXR's reports are a few kilobytes (the longest well under
 #: 100 kB); a report file or zip member that declares or inflates to more is refused as an error naming it,
@@ -52,6 +53,29 @@ def decode_report(data: bytes) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+#: The first read of a report: every MIMIC-CXR report fits, and no 4 MiB buffer is allocated per file.
+FIRST_READ = 1 << 16
+
+
+def read_capped(fh: Any, limit: int = MAX_REPORT_BYTES) -> bytes:
+    """Up to ``limit + 1`` bytes of a binary file object: more than ``limit`` means too large.
+
+    Reads :data:`FIRST_READ` bytes first and only then the rest: ``fh.read(limit + 1)`` would allocate a
+    ``limit``-sized buffer for every few-kilobyte report, which made reading 227,000 report files several
+    times slower (and slower still in threads, which then contend for the allocator).
+
+    Examples
+    --------
+    >>> import io
+    >>> len(read_capped(io.BytesIO(b"x" * 100), limit=10)), len(read_capped(io.BytesIO(b"x" * 5), limit=10))
+    (11, 5)
+    """
+    raw = fh.read(min(FIRST_READ, limit + 1))
+    if len(raw) < FIRST_READ or len(raw) > limit:
+        return raw
+    return raw + fh.read(limit + 1 - len(raw))
 
 
 def report_too_large(where: str, size: int | None = None) -> ReportReadError:

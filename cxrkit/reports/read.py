@@ -17,7 +17,7 @@ import zlib
 
 from ..errors import CxrkitError, ReportReadError
 from ..storage.files import open_binary
-from .encoding import MAX_REPORT_BYTES, decode_report, report_too_large
+from .encoding import MAX_REPORT_BYTES, decode_report, read_capped, report_too_large
 from .zipread import read_zip_report
 
 __all__ = ["read_report"]
@@ -50,7 +50,7 @@ def read_report(path: str | os.PathLike | zipfile.Path, member: str | None = Non
     if isinstance(path, zipfile.Path):
         try:
             with path.open("rb") as fh:
-                raw = fh.read(MAX_REPORT_BYTES + 1)
+                raw = read_capped(fh)
             if len(raw) > MAX_REPORT_BYTES:
                 raise report_too_large(f"report {path}")
             return decode_report(raw)

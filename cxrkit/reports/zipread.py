@@ -45,7 +45,7 @@ import polars as pl
 from .. import layout
 from ..errors import ReportReadError
 from ..storage.cache import file_identity
-from .encoding import MAX_REPORT_BYTES, decode_report, inflate_report, report_too_large
+from .encoding import MAX_REPORT_BYTES, decode_report, inflate_report, read_capped, report_too_large
 
 __all__ = [
     "MEMBER_FIELDS",
@@ -83,7 +83,7 @@ def read_zip_report(zip_path: str | os.PathLike, member: str) -> str:
             if info.file_size > MAX_REPORT_BYTES:  # what the directory declares
                 raise report_too_large(where, info.file_size)
             with zf.open(info) as fh:  # and what it inflates to: the declared size may lie
-                raw = fh.read(MAX_REPORT_BYTES + 1)
+                raw = read_capped(fh)
             if len(raw) > MAX_REPORT_BYTES:
                 raise report_too_large(where)
             return decode_report(raw)
