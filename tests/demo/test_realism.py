@@ -101,9 +101,10 @@ def _sentences(text: str | None) -> list[str]:
 
 def test_findings_vary_and_impressions_summarise(reports):
     findings = [s for text in reports["findings"] for s in _sentences(text)]
-    # mostly distinct: about half here (templates with slots, inline alternatives and joined normal
-    # sentences); the first templates gave 695 distinct in 40,000 (1.7%), the next ones about 10%
-    assert len(set(findings)) > 0.4 * len(findings)
+    # mostly distinct: 70.8% here (seed 0; slots for side, lobe, size, devices and their positions, hedges,
+    # change since the prior named by its real time or "yesterday", inline alternatives, joined normal
+    # sentences); the first templates gave 695 distinct in 40,000 (1.7%), the next ones 10%, then 49.8%
+    assert len(set(findings)) > 0.66 * len(findings)
     copied = total = 0
     for text, impression in zip(reports["findings"], reports["impression"]):
         if text and impression:
