@@ -8,10 +8,12 @@ haze, focal opacities, a pneumothorax and lines/tubes.
 Drawing the anatomy with numpy costs tens of milliseconds, so a :class:`PhantomBank` draws it once per build:
 a few base anatomies per view (each with a normal and an enlarged heart) on a canvas of ``CANVAS`` pixels
 covering every pose an image may take, and each finding's density as a layer over a base, drawn when first
-needed. An image is then cheap: a base, its findings' layers, a faint random haze and a random exposure on the
-canvas, one resize that crops the image's pose (shift, zoom, aspect) out of the canvas, and fine noise cut
-at a random offset from a noise field drawn once. Everything depends only on the bank's seed and the image's
-own random generator, so the order in which images are drawn (or which process draws them) changes nothing.
+needed. An image is then cheap: a base, its findings' layers, a faint random haze and a random exposure
+(black and white levels and a harder or softer film curve) on the canvas, one resampling that cuts the
+image's pose out of the canvas (shift, zoom across and down apart, and on :data:`TILTED` of the films a
+rotation of up to 4 degrees), and fine noise cut at a random offset from a noise field drawn once.
+Everything depends only on the bank's seed and the image's own random generator, so the order in which
+images are drawn (or which process draws them) changes nothing.
 
 Examples
 --------
@@ -41,6 +43,8 @@ VARIANTS = 6
 POSITIONS = 4
 #: Low-frequency hazes drawn per bank (each used in four orientations).
 HAZES = 16
+#: Share of images whose patient is tilted (rotated by up to 4 degrees).
+TILTED = 0.3
 _OPACITIES = ("Consolidation", "Pneumonia", "Lung Opacity", "Lung Lesion", "Atelectasis")
 
 
@@ -292,8 +296,6 @@ class PhantomBank:
         self, rows: int, cols: int, *, view: str = "frontal", rng: np.random.Generator, findings=()
     ) -> np.ndarray:
         """A ``uint16`` phantom of ``rows`` x ``cols`` pixels, values 0..4095 (see :func:`render_phantom`)."""
-        from PIL import Image
-
         findings = set(findings)
         view = "lateral" if view == "lateral" else "frontal"
         variant = int(rng.integers(VARIANTS))
@@ -303,19 +305,20 @@ class PhantomBank:
             dens += self._layer(view, variant, cardio, key)
         haze = self._haze(int(rng.integers(HAZES)))
         dens += haze[:: 1 - 2 * int(rng.integers(2)), :: 1 - 2 * int(rng.integers(2))]
+        # exposure: black and white levels and a curve (a harder or softer film: x + k x (1 - x), about a
+        # gamma of 0.8 to 1.25, three times cheaper than a power)
         lo, hi = rng.uniform(0.03, 0.1), rng.uniform(0.82, 0.95)
-        canvas = (lo + (hi - lo) * np.clip(dens / 0.75, 0.0, 1.0)) * 4095.0
-        # the image's pose: pixel (r, c) shows the anatomy at ((v - shift) / zoom), v in units of half height
-        shift_x, shift_y = rng.uniform(-0.06, 0.06), rng.uniform(-0.05, 0.08)
-        zoom = rng.uniform(0.92, 1.06)
-        aspect = cols / rows
-        crows, ccols = CANVAS
-        top = ((-1.0 - shift_y) / zoom + Y_HALF) / (2 * Y_HALF) * crows
-        bottom = ((1.0 - shift_y) / zoom + Y_HALF) / (2 * Y_HALF) * crows
-        left = ((-aspect - shift_x) / zoom + X_HALF) / (2 * X_HALF) * ccols
-        right = ((aspect - shift_x) / zoom + X_HALF) / (2 * X_HALF) * ccols
-        box = (max(0.0, left), max(0.0, top), min(float(ccols), right), min(float(crows), bottom))
-        picture = Image.fromarray(canvas.astype(_F)).resize((cols, rows), Image.Resampling.BILINEAR, box=box)
+        k = _F(rng.uniform(-0.25, 0.25))
+        x = np.clip(dens / _F(0.75), 0.0, 1.0)
+        canvas = (lo + (hi - lo) * (x + k * x * (1.0 - x))) * 4095.0
+        # the image's pose: pixel (r, c) shows the anatomy at R(-angle) (v - shift) / zoom, v in units of half
+        # the image's height (x across, y down); zoom differs a little across and down (habitus, distance)
+        shift_x, shift_y = rng.uniform(-0.09, 0.09), rng.uniform(-0.06, 0.1)
+        zoom = rng.uniform(0.9, 1.08)
+        zoom_x, zoom_y = zoom * rng.uniform(0.95, 1.05), zoom
+        # a tilted patient on a share of the films (an affine resampling costs three times a plain resize)
+        angle = float(np.deg2rad(rng.uniform(-4.0, 4.0))) if rng.random() < TILTED else 0.0
+        picture = _pose(canvas, rows, cols, shift_x, shift_y, zoom_x, zoom_y, angle, fill=lo * 4095.0)
         if rows <= self.max_side + 64 and cols <= self.max_side + 64:
             field = self._fine_noise()
             r0 = int(rng.integers(0, field.shape[0] - rows + 1))
@@ -330,6 +333,34 @@ class PhantomBank:
             img[:h, left_edge : left_edge + w] = 0.0
         np.clip(img, 0, 4095, out=img)
         return img.astype(np.uint16)
+
+
+def _pose(canvas, rows, cols, shift_x, shift_y, zoom_x, zoom_y, angle, *, fill: float):
+    """The ``rows`` x ``cols`` image cut out of ``canvas`` by one affine map (shift, zoom, rotation), one
+    bilinear resampling; what falls outside the canvas takes the background level ``fill``."""
+    from PIL import Image
+
+    crows, ccols = CANVAS
+    aspect = cols / rows
+    cos, sin = float(np.cos(angle)), float(np.sin(angle))
+    # output pixel (c, r) -> v = (2 c / cols - 1) * aspect, (2 r / rows - 1) in half heights
+    # -> anatomy p = R(-angle) (v - shift) / zoom -> canvas pixel
+    sx, sy = ccols / (2 * X_HALF), crows / (2 * Y_HALF)
+    ax, ay = 2 * aspect / cols, 2.0 / rows  # d v / d pixel
+    ox, oy = -aspect - shift_x, -1.0 - shift_y  # v - shift at pixel (0, 0)
+    a = sx * cos * ax / zoom_x
+    b = sx * sin * ay / zoom_x
+    c = sx * (cos * ox + sin * oy) / zoom_x + sx * X_HALF
+    d = -sy * sin * ax / zoom_y
+    e = sy * cos * ay / zoom_y
+    f = sy * (-sin * ox + cos * oy) / zoom_y + sy * Y_HALF
+    image = Image.fromarray(canvas.astype(_F))
+    if angle == 0.0:  # no rotation: the same map as a crop-and-resize box, which is faster
+        box = (max(0.0, c), max(0.0, f), min(float(ccols), c + a * cols), min(float(crows), f + e * rows))
+        return image.resize((cols, rows), Image.Resampling.BILINEAR, box=box)
+    return image.transform(
+        (cols, rows), Image.Transform.AFFINE, (a, b, c, d, e, f), Image.Resampling.BILINEAR, fillcolor=fill
+    )
 
 
 @functools.lru_cache(maxsize=4)

@@ -23,32 +23,52 @@ MILD = ("mild", "moderate", "severe", "mild to moderate")
 # with the labels. Negated phrases carry a negation cue ("no", "without", "not", "resolved", "removed").
 POSITIVE = {
     "Atelectasis": [
-        "There is {side} basilar atelectasis.",
-        "{Mild} bibasilar atelectasis.",
-        "Patchy opacity at the {side} base likely reflects atelectasis.",
-        "Subsegmental atelectasis in the {side} lower lobe.",
-        "[Linear|Band-like|Discoid] atelectasis at the {side} lung base[| and mid lung].",
-        "Plate-like atelectasis in the {side} [mid|lower|mid to lower] lung[| zone].",
+        (
+            "There is [|mild |minimal |subsegmental |streaky ]{side} basilar atelectasis[| with mild volume "
+            "loss| obscuring the {side} hemidiaphragm]."
+        ),
+        "{Mild} bibasilar atelectasis[|, {side} greater than {other}| is seen| is noted].",
+        "Patchy opacity at the {side} [base|lung base|infrahilar region] {hedge} reflects atelectasis.",
+        "Subsegmental atelectasis in the {side} [lower lobe|lung base|mid lung|perihilar region].",
+        (
+            "[Linear|Band-like|Discoid] atelectasis at the {side} lung base[| and mid lung| and in the "
+            "lingula| and in the {other} base]."
+        ),
+        "Plate-like atelectasis in the {side} [mid|lower|mid to lower] lung[| zone][| is seen| is noted].",
         "{Mild} atelectasis at the {side} lung base{change}.",
-        "Streaky {side} basilar opacity is consistent with atelectasis.",
+        (
+            "Streaky {side} [basilar|lower lobe|retrocardiac] opacity is [consistent with|compatible "
+            "with|suggestive of] atelectasis."
+        ),
         (
             "[Retrocardiac|Left retrocardiac|Left lower lobe] opacity [likely reflects|most likely "
-            "reflects|is consistent with|is compatible with] atelectasis{change}."
+            "reflects|is consistent with|is compatible with|probably represents] atelectasis{change}."
         ),
-        "{Mild} {side} lower lobe atelectasis{change}.",
+        "{Mild} {side} lower lobe atelectasis[| with elevation of the {side} hemidiaphragm]{change}.",
         "Volume loss at the {side} base with {mild} atelectasis.",
+        (
+            "[Compressive|Passive|Dependent] atelectasis [is seen |is present |]at the {side} [base|lung "
+            "base][| with mild volume loss]."
+        ),
     ],
     "Cardiomegaly": [
         "The heart is {mild}ly enlarged{change}.",
-        "{Mild} cardiomegaly{change}.",
-        "{Mild} enlargement of the cardiac silhouette{change}.",
+        "{Mild} cardiomegaly[| is present| is seen| is noted]{change}.",
+        "{Mild} enlargement of the cardiac silhouette[| is seen| is noted]{change}.",
         "The heart size is {mild}ly enlarged[| and {stable}][| with a {heartshape} configuration].",
-        "[Moderate|Mild|Marked|Severe|] cardiomegaly is {stable}.",
-        "Enlargement of the cardiac silhouette is {stable}.",
+        "[Moderate|Mild|Marked|Severe|Moderate to severe|Mild to moderate|] cardiomegaly is {stable}.",
+        (
+            "[Enlargement|Mild enlargement|Moderate enlargement|Marked enlargement] of the [cardiac "
+            "silhouette|heart] is {stable}."
+        ),
         "There is {mild} cardiomegaly with a {heartshape} configuration.",
         (
             "The cardiac silhouette is [enlarged|moderately enlarged|mildly enlarged|markedly enlarged|top "
-            "normal to mildly enlarged]{change}."
+            "normal to mildly enlarged|massively enlarged]{change}."
+        ),
+        (
+            "{Mild} cardiomegaly [with|and] [a tortuous aorta|a calcified aortic knob|an unfolded "
+            "aorta|prominent pulmonary vessels]{change}."
         ),
     ],
     "Consolidation": [
@@ -61,20 +81,30 @@ POSITIVE = {
     ],
     "Edema": [
         "{Mild} pulmonary edema{change}.",
-        "There is {mild} interstitial edema{change}.",
-        "Pulmonary vascular congestion with {mild} edema.",
-        "Findings are consistent with {mild} pulmonary edema.",
+        "There is {mild} interstitial edema[| with Kerley B lines| with peribronchial cuffing]{change}.",
+        "Pulmonary vascular congestion with {mild} [|interstitial |perihilar ]edema.",
+        "Findings are [consistent with|compatible with|suggestive of] {mild} pulmonary edema.",
         "{Mild} pulmonary edema has {worsened}.",
-        "{Mild} interstitial pulmonary edema with perihilar haziness.",
+        (
+            "{Mild} interstitial pulmonary edema with [perihilar haziness|indistinct pulmonary "
+            "vessels|septal thickening]."
+        ),
         "Cephalization of the pulmonary vessels and {mild} edema{change}.",
-        "Diffuse hazy opacities are consistent with {mild} pulmonary edema.",
+        (
+            "Diffuse [hazy|bilateral|perihilar] opacities are [consistent with|compatible with|likely due "
+            "to] {mild} pulmonary edema."
+        ),
+        (
+            "{Mild} [alveolar|interstitial|perihilar] edema[|, {side} greater than {other},] [is present|is "
+            "seen]{change}."
+        ),
     ],
     "Enlarged Cardiomediastinum": [
-        "The cardiomediastinal silhouette is enlarged{change}.",
-        "Widening of the mediastinum{change}.",
-        "The mediastinum is widened, likely due to {widecause}.",
-        "The superior mediastinum is widened{change}.",
-        "Enlargement of the cardiomediastinal silhouette, partly due to {widecause}.",
+        "The cardiomediastinal silhouette is [enlarged|widened|prominent][| for technique]{change}.",
+        "Widening of the [mediastinum|superior mediastinum|upper mediastinum]{change}.",
+        "The mediastinum is widened, [likely|probably|possibly] due to {widecause}.",
+        "The superior mediastinum is [widened|mildly widened|prominent]{change}.",
+        "Enlargement of the cardiomediastinal silhouette, [partly|likely|in part] due to {widecause}.",
     ],
     "Fracture": [
         "An acute fracture of the {side} {ordinal} rib is seen.",
@@ -92,27 +122,38 @@ POSITIVE = {
         "A {size} cm rounded opacity in the {side} {lobe} could be a nodule or mass.",
     ],
     "Lung Opacity": [
-        "There is [patchy|hazy|streaky|ill-defined] opacity at the {side} base{change}.",
-        "{Mild} bibasilar opacities{change}.",
+        (
+            "There is [patchy|hazy|streaky|ill-defined|faint] opacity at the {side} [base|lung "
+            "base|infrahilar region]{change}."
+        ),
+        "{Mild} bibasilar opacities[|, {side} greater than {other},]{change}.",
         "[Hazy|Patchy|Faint|Ill-defined] opacity in the {side} [mid|upper|lower] lung[| zone]{change}.",
         "[Increased|Slightly increased|Persistent|Hazy] opacity at the {side} lung base{change}.",
         (
             "[Streaky|Patchy|Linear|Hazy] opacities in the [lung bases|bilateral lung bases|{side} greater "
             "than {other} lung bases]{change}."
         ),
-        "Ill-defined opacity in the {side} {lobe}{change}.",
-        "[Patchy|Confluent|Hazy|Subtle] airspace opacity in the {side} {lobe}.",
+        "Ill-defined opacity in the {side} {lobe}[| measuring up to {size} cm]{change}.",
+        "[Patchy|Confluent|Hazy|Subtle] airspace opacity in the {side} {lobe}[| and {zone}].",
         "{Mild} opacification of the {side} lung base{change}.",
+        (
+            "[Reticular|Streaky|Linear] opacities [in the|at the] [lung bases|{side} {zone}|{side} "
+            "{lobe}]{change}."
+        ),
     ],
     "Pleural Effusion": [
         "There is a {sev} {side} pleural effusion{change}.",
-        "{Sev} {side} pleural effusion{change}.",
-        "{Sev} bilateral pleural effusions{change}.",
-        "Blunting of the {side} costophrenic angle is due to a {sev} effusion.",
+        "{Sev} {side} pleural effusion[| is present| is seen| is noted]{change}.",
+        "{Sev} bilateral pleural effusions[|, {side} greater than {other},] [are present|are seen|]{change}.",
+        "Blunting of the {side} costophrenic angle is [due to|consistent with|from] a {sev} effusion.",
         "[Layering|Small layering|Moderate layering|Dependent] {side} [pleural |]effusion{change}.",
-        "A {sev} {side} pleural effusion with adjacent compressive changes.",
+        "A {sev} {side} pleural effusion with adjacent [compressive changes|compressive change|volume loss].",
         "{Sev} {side} and {sev2} {other} pleural effusions{change}.",
         "Meniscus sign at the {side} base from a {sev} pleural effusion.",
+        (
+            "A {sev} {side} pleural effusion [tracks|extends] [along the lateral chest wall|into the "
+            "fissure|up the {side} hemithorax]{change}."
+        ),
     ],
     "Pleural Other": [
         "{Side} apical pleural thickening{change}.",
@@ -173,8 +214,15 @@ POSITIVE = {
             "pulmonary artery|main pulmonary artery]."
         ),
         (
-            "Tracheostomy tube [in standard position|is in place|is in appropriate position|is in expected "
-            "position]."
+            "[Tracheostomy tube|A tracheostomy tube|The tracheostomy tube] [in standard position|is in "
+            "place|is in "
+            "appropriate position|is in expected position|terminates {cm} cm above the carina]."
+        ),
+        "[A |]{Side} [chest wall port|Port-A-Cath|port] catheter [terminates|ends|has its tip] in the {svc}.",
+        (
+            "[A |]{side} [chest wall|subclavian] [pacemaker|pacemaker-defibrillator|dual-lead pacemaker] "
+            "device with leads [terminating|ending] in the [right atrium|right ventricle|right atrium and "
+            "right ventricle]."
         ),
         "{Side} subclavian [line|central venous catheter] terminates in the {svc}.",
     ],
@@ -182,12 +230,13 @@ POSITIVE = {
 UNCERTAIN = {
     "Atelectasis": [
         (
-            "{Side} basilar opacity [may reflect|may represent|could reflect|likely reflects] atelectasis[| "
+            "{Side} [basilar|lower lobe|perihilar] opacity [may reflect|may represent|could "
+            "reflect|likely reflects] atelectasis[| "
             "or scarring]."
         ),
-        "[Possible|Probable|Questionable] {side} [basilar|lower lobe|perihilar] atelectasis.",
-        "[Probable|Possible] atelectasis at the {side} [base|lung base|costophrenic angle].",
-        "{Side} basilar opacity could reflect atelectasis{change}.",
+        "[Possible|Probable|Questionable] {side} [basilar|lower lobe|perihilar|retrocardiac] atelectasis.",
+        "[Probable|Possible] atelectasis at the {side} [base|lung base|costophrenic angle|{zone}].",
+        "{Side} [basilar|infrahilar] opacity could reflect atelectasis{change}.",
     ],
     "Cardiomegaly": [
         "The heart [may be|is possibly|is perhaps] [mildly|slightly|minimally] enlarged.",
@@ -201,13 +250,17 @@ UNCERTAIN = {
         "[Subtle|Faint|Ill-defined] opacity in the {side} {lobe} may represent consolidation.",
     ],
     "Edema": [
-        "Possible [mild|minimal|trace] pulmonary edema.",
-        "[Cannot exclude|Cannot rule out|Difficult to exclude] [mild|minimal|early] interstitial edema.",
+        "Possible [mild|minimal|trace|early] [pulmonary|interstitial] edema[| given {technique}].",
         (
-            "[Prominence|Indistinctness] of the [interstitial markings|pulmonary vessels] may reflect "
-            "[mild|early] edema."
+            "[Cannot exclude|Cannot rule out|Difficult to exclude] [mild|minimal|early] interstitial edema[| "
+            "given the {technique2} technique]."
         ),
-        "Possible [mild|minimal] vascular congestion and edema{change}.",
+        (
+            "[Prominence|Indistinctness|Engorgement] of the [interstitial markings|pulmonary "
+            "vessels|perihilar vessels] may reflect "
+            "[mild|early|minimal] edema."
+        ),
+        "Possible [mild|minimal] vascular congestion and [interstitial |]edema{change}.",
     ],
     "Enlarged Cardiomediastinum": [
         "The [mediastinum|superior mediastinum] may be [slightly|mildly] widened.",
@@ -240,12 +293,15 @@ UNCERTAIN = {
     ],
     "Pleural Other": ["Possible {side} [apical |lateral |]pleural thickening."],
     "Pneumonia": [
-        "Possible [early|developing|superimposed] pneumonia[| in the {side} {lobe}].",
-        "[Cannot exclude|Cannot rule out|Difficult to exclude] pneumonia in the {side} {lobe}.",
-        "Opacity at the {side} base could represent pneumonia in the [appropriate|right] clinical setting.",
-        "{Side} basilar opacity may reflect aspiration or pneumonia.",
-        "Possible developing pneumonia at the {side} [base|lung base].",
-        "Early pneumonia in the {side} {lobe} cannot be [excluded|ruled out].",
+        "Possible [early|developing|superimposed] pneumonia[| in the {side} {lobe}| at the {side} base].",
+        "[Cannot exclude|Cannot rule out|Difficult to exclude] pneumonia in the {side} [{lobe}|{zone}].",
+        (
+            "Opacity at the {side} [base|lung base|{zone}] could represent pneumonia in the "
+            "[appropriate|right] clinical setting."
+        ),
+        "{Side} [basilar|lower lobe|retrocardiac] opacity may reflect aspiration or pneumonia.",
+        "Possible developing pneumonia at the {side} [base|lung base|{zone}].",
+        "Early pneumonia in the {side} {lobe} cannot be [excluded|ruled out][| on this {technique2} study].",
     ],
     "Pneumothorax": [
         "Possible [tiny|small|trace] {side} apical pneumothorax.",
@@ -267,7 +323,12 @@ NEGATIVE = {
             "[Heart size is|The heart size is|Cardiac size is] [normal|within normal limits|top normal][| "
             "for age]."
         ),
-        "No [|evidence of ]cardiomegaly[| is seen].",
+        "No [|evidence of |significant ]cardiomegaly{seen}.",
+        (
+            "[The cardiac silhouette is|The heart is|Cardiac silhouette is] [normal in size|not "
+            "enlarged|within "
+            "normal limits][| for technique| given the AP technique|]."
+        ),
         "The heart is not [enlarged|significantly enlarged][| in size].",
         "Normal [heart size|cardiac size][| and mediastinal contours| and hilar contours].",
     ],
@@ -276,17 +337,39 @@ NEGATIVE = {
             "No [focal |lobar |confluent |]consolidation[| is seen| is identified| is present][| to suggest "
             "pneumonia]."
         ),
-        "There is no [focal |definite |new |]consolidation[| in either lung| at the lung bases].",
+        (
+            "There is no [focal |definite |new |lobar |]consolidation[| in either lung| at the lung bases| "
+            "concerning for pneumonia]."
+        ),
+        (
+            "[The lungs are free of|Both lungs are free of|No area of] [focal |lobar |]consolidation[| is "
+            "seen|]."
+        ),
         "No evidence of [focal |lobar |]consolidation[| on this {technique2} study].",
     ],
     "Edema": [
-        "No [|frank |overt |interstitial |]pulmonary edema[| is seen| is identified].",
+        (
+            "No [|frank |overt |interstitial |]pulmonary edema{seen}[|, and the pulmonary vasculature is "
+            "normal]."
+        ),
+        (
+            "The pulmonary vasculature is [normal|not congested|within normal limits|unremarkable], without "
+            "[|signs of |evidence of ]edema."
+        ),
+        "[There is no|No] [|radiographic |]evidence of [|interstitial |alveolar ]edema[| or congestion].",
         "There is no [|evidence of ]pulmonary [vascular congestion or |]edema.",
         "No evidence of [|interstitial |pulmonary ]edema[| or vascular congestion].",
     ],
     "Enlarged Cardiomediastinum": [
-        "The cardiomediastinal silhouette is not [enlarged|widened][| and is normal in contour].",
-        "No [|significant |definite ]mediastinal widening[| is seen].",
+        (
+            "The cardiomediastinal silhouette is not [enlarged|widened][| and is normal in contour| for "
+            "technique]."
+        ),
+        "No [|significant |definite ]mediastinal widening{seen}.",
+        (
+            "[Mediastinal|Cardiomediastinal|Mediastinal and hilar] contours are [normal|unremarkable|within "
+            "normal limits] without widening."
+        ),
     ],
     "Fracture": [
         "No [acute |displaced |]rib fracture[| is seen| is identified| is evident].",
@@ -304,29 +387,60 @@ NEGATIVE = {
         "There is no [focal |new |]opacity[| in either lung| at the lung bases].",
     ],
     "Pleural Effusion": [
-        "No [|definite |large |appreciable |new |]pleural effusion[| is seen| is identified| is present].",
-        "There is no [|definite |significant |new ]pleural effusion[| on either side| bilaterally].",
+        "No [|definite |large |appreciable |sizable |significant |]pleural effusion{seen}[| on either side].",
+        (
+            "There is no [|definite |significant |appreciable ]pleural effusion[| on either side| "
+            "bilaterally| on this {technique2} study]."
+        ),
+        (
+            "[The costophrenic angles are|Both costophrenic angles are] [sharp|sharply "
+            "defined|preserved|clear][, without effusion| and there is no pleural effusion| without "
+            "pleural effusion]."
+        ),
+        "Pleural effusion is [not seen|not present|not identified|not evident][| on either side|].",
         "No [|right or left |layering ]pleural effusions[| are seen| are identified].",
         "No evidence of [|a |new ]pleural effusion[| on this {technique2} study].",
         "The costophrenic angles are [sharp|clear|well defined] without [|evidence of ]effusion.",
     ],
     "Pleural Other": ["No [|significant |focal ]pleural thickening[| is seen]."],
     "Pneumonia": [
-        "No [|radiographic |definite ]evidence of pneumonia[| is seen].",
-        "[There are no|No] [radiographic |]findings to suggest pneumonia.",
-        "No [|focal |lobar ]pneumonia[| is seen| is identified].",
+        (
+            "No [|radiographic |definite |convincing ]evidence of pneumonia[| is seen| on this {technique2} "
+            "study]."
+        ),
+        (
+            "[There are no|No] [radiographic ||specific ]findings to suggest pneumonia[| in either lung| at "
+            "the lung bases]."
+        ),
+        "No [|focal |lobar |multifocal ]pneumonia{seen}.",
+        (
+            "[There is no|No] [|radiographic |]sign of [pneumonia|aspiration pneumonia|lobar pneumonia][| in "
+            "either lung]."
+        ),
     ],
     "Pneumothorax": [
         (
-            "No pneumothorax[| is seen| is identified| is present][| on this {technique2} study| on the "
-            "{technique2} view| at either apex]."
+            "No pneumothorax{seen}[| on this {technique2} study| on the {technique2} view| at either "
+            "apex| on "
+            "either side| bilaterally]."
+        ),
+        (
+            "[Pneumothorax is not seen|A pneumothorax is not identified|No pneumothorax is visualized][| on "
+            "this {technique2} study|]."
+        ),
+        (
+            "There is no [|sign of |evidence of |definite ]pneumothorax[| or pneumomediastinum| or "
+            "subcutaneous emphysema| or pleural air][| on this {technique2} study]."
         ),
         (
             "There is no [|evidence of |apical |residual |]pneumothorax[| on either side| bilaterally| on "
             "this {technique2} radiograph]."
         ),
-        "No [|definite |visible |apical ]pneumothorax[| is seen].",
-        "No [|right or left |]pneumothorax [is seen|is identified|is evident][| at the apices].",
+        "No [|definite |visible |apical |appreciable |large ]pneumothorax{seen}.",
+        (
+            "No [|right or left |left or right |]pneumothorax [is seen|is identified|is evident|is "
+            "appreciated][| at the apices]."
+        ),
     ],
     "Support Devices": [
         (
@@ -336,6 +450,91 @@ NEGATIVE = {
         "No [lines or tubes|support lines or tubes|tubes or lines] are [seen|present].",
     ],
 }
+#: Negated sentences for a patient with an earlier study (``{prior}``: that study, as the reports name it).
+NEGATIVE_PRIOR = {
+    "Pneumothorax": [
+        "No pneumothorax [has developed|is seen|is identified|has appeared] since {prior}.",
+        (
+            "[The previously seen|The previously noted|The] {side} [apical |basilar |]pneumothorax is no "
+            "longer [seen|visible|present][| since {prior}]."
+        ),
+        (
+            "[No|There is no] [residual |recurrent |]pneumothorax[| after chest tube removal| following "
+            "removal of the chest tube]."
+        ),
+        "The {side} pneumothorax seen on {prior} is no longer [visible|seen|present].",
+    ],
+    "Pleural Effusion": [
+        "No pleural effusion has [developed|appeared|reaccumulated] since {prior}.",
+        (
+            "[The previously seen|The previously noted|The] {side} pleural effusion has resolved, with no "
+            "[residual|remaining] effusion."
+        ),
+        "The {side} [pleural |]effusion [seen|noted|present] on {prior} is no longer [seen|visible|present].",
+        "No [new |recurrent |]pleural effusion [is seen|is identified] compared to {prior}.",
+    ],
+    "Edema": [
+        "[The previously seen|Previously noted|The] [mild |]pulmonary edema is no longer [seen|present].",
+        "No pulmonary edema [has developed|is seen] since {prior}.",
+        "[Interstitial|Pulmonary] edema seen on {prior} has [resolved|cleared], with no residual edema.",
+    ],
+    "Consolidation": [
+        "No new consolidation [has developed|is seen|has appeared] since {prior}.",
+        (
+            "[The previously seen|The previously noted|The] {side} {lobe} consolidation is no longer "
+            "[seen|visible|present][| since {prior}]."
+        ),
+        "No [focal |new |]consolidation [is seen |]compared to {prior}.",
+    ],
+    "Cardiomegaly": [
+        "[Heart size is|The heart size is|Cardiac size is] normal[,| and] [unchanged|stable] since {prior}.",
+        "[The heart is|Heart size is] not enlarged, [as on|similar to|unchanged from] {prior}.",
+    ],
+    "Lung Opacity": [
+        "No new opacity [has developed|is seen|has appeared] since {prior}.",
+        "The {side} basilar opacity seen on {prior} is no longer [seen|visible|present].",
+    ],
+    "Atelectasis": [
+        "[The |]{side} basilar atelectasis seen on {prior} is no longer [seen|visible|present].",
+        "No atelectasis [is seen|remains|persists] compared to {prior}.",
+    ],
+}
+#: Negated sentences when the patient has a line or tube (a film after placement, as most ICU films are).
+NEGATIVE_DEVICE = {
+    "Pneumothorax": [
+        (
+            "No pneumothorax [is seen |is identified |]after [placement of the|insertion of the|placement of "
+            "a] {device}."
+        ),
+        "No [|apical |{side} ]pneumothorax [following|after] [line|catheter|tube|central line] placement.",
+        "There is no pneumothorax [after|following] [the procedure|{device} placement].",
+        "No pneumothorax[| is seen] [on the side of the|adjacent to the|associated with the] {device}.",
+    ],
+    "Pleural Effusion": [
+        "No pleural effusion [is seen |]after [placement of the|insertion of the] {device}.",
+    ],
+}
+#: Openers and tails of a combined negation ("There is no focal consolidation, effusion, or pneumothorax.").
+NEG_OPENERS = (
+    "No ",
+    "There is no ",
+    "No evidence of ",
+    "No definite ",
+    "There is no evidence of ",
+    "No radiographic evidence of ",
+    "There is no definite ",
+    "There is no sign of ",
+)
+NEG_TAILS = (
+    "",
+    "",
+    " is seen",
+    " is identified",
+    " is present",
+    " is evident",
+    " is demonstrated",
+    " is appreciated",
+)
 # short nouns for combined negatives: "No pleural effusion, pneumothorax or focal consolidation."
 NEG_NOUN = {
     "Pleural Effusion": "pleural effusion",
@@ -359,71 +558,205 @@ NORMAL_IMPRESSION = [
 ]
 CLEAR_LUNGS = [
     (
-        "The lungs are [clear|essentially clear|grossly clear|clear bilaterally|well expanded and clear][.| "
-        "and well aerated.| without focal abnormality.]"
+        "The lungs are [clear|essentially clear|grossly clear|clear bilaterally|well expanded and clear|well "
+        "aerated and clear|clear and well expanded][.| and well aerated.| without focal abnormality.| and "
+        "well expanded.| from apex to base.]"
     ),
     (
-        "[Lungs are|Both lungs are] [well expanded|well inflated|adequately aerated|low in volume but] "
-        "[clear|essentially clear][| bilaterally| without focal abnormality]."
+        "[Lungs are|Both lungs are] [well expanded|well inflated|adequately aerated|low in volume "
+        "but|hyperinflated "
+        "but|mildly hyperinflated but] [clear|essentially clear][| bilaterally| without focal abnormality]."
     ),
-    "[The|Both] lungs [appear|remain] [clear|well expanded and clear][| bilaterally].",
+    "[The|Both] lungs [appear|are {again}|are] [clear|well expanded and clear|grossly clear][| bilaterally].",
+    (
+        "The [lungs|lung fields] are [clear|grossly clear|essentially clear] [on this {technique2} "
+        "study|on the "
+        "{technique2} view|given the {technique2} technique|from apex to base]."
+    ),
 ]
+#: The clear lungs of a sentence that goes on with negations ("... without focal consolidation or effusion").
+CLEAR_LUNGS_HEAD = (
+    "[The lungs are|Lungs are|Both lungs are] [clear|essentially clear|well expanded and "
+    "clear|grossly clear|well aerated|clear bilaterally]"
+)
+#: Said after clear lungs of a patient with an earlier study.
+CLEAR_TAIL = (", as on {prior}", ", unchanged from {prior}", ", as before", ", similar to {prior}", " again")
+CLEAR_LUNGS_JOIN = (" without ", ", without ", ", with no ", " with no ", ". There is no ")
 NEUTRAL = [
-    "The [hila|hilar contours|hilar structures] are {hila}.",
+    "The [hila|hilar contours|hilar structures|hilar and mediastinal contours] are {hila}[| bilaterally].",
     (
-        "[Mild|Moderate|Multilevel|Mild multilevel] degenerative changes are [seen|noted|present] in the "
-        "{spinepart} spine."
+        "[Mild|Moderate|Multilevel|Mild multilevel|Moderate multilevel] degenerative changes are "
+        "[seen|noted|present"
+        "|{again}seen] [in|throughout|along] the {spinepart} spine."
     ),
-    "The [imaged|visualized] upper abdomen is [unremarkable|grossly unremarkable|within normal limits].",
-    "[Mild|Moderate|Dense|Faint] calcification of the aortic knob[| is noted| is seen| is present].",
-    "Surgical clips are [noted|seen|present] in the {quadrant}[| and are intact].",
-    "Lung volumes are {lowvol}[| bilaterally| on this {technique2} study].",
-    "The patient is {rotated}[|, limiting assessment of the mediastinum].",
-    "{Mild} tortuosity of the [thoracic|descending thoracic] aorta[| is noted| is seen].",
-    "[Bilateral|Right|Left] nipple shadows are [noted|seen|present][| over the lung bases].",
-    "Lung volumes are {lowvol}, with [crowding of the bronchovascular markings|bronchovascular crowding].",
-    "The [thoracic |]aorta is [calcified and tortuous|mildly calcified|tortuous|unfolded].",
-    "There is a {sev} hiatal hernia[| behind the heart| with an air-fluid level].",
-    "The trachea is [midline|at the midline|in the midline][| and normal in caliber].",
-    "{Mild} degenerative changes of the {side} [shoulder|acromioclavicular joint|glenohumeral joint].",
     (
-        "[Cholecystectomy|Surgical|Multiple surgical] clips are [seen|noted|present] in the right upper "
-        "quadrant[| and epigastrium]."
+        "The [imaged|visualized|included] upper abdomen is [unremarkable|grossly unremarkable|within normal "
+        "limits|notable only for a nonspecific bowel gas pattern]."
     ),
-    "Assessment of the [lung apices|{side} apex|retrocardiac region] is limited by {limit}.",
-    "The [study|examination|exam] is [limited|somewhat limited|mildly limited] by {limit}.",
-    "There is no free [air|intraperitoneal air] under the [diaphragms|hemidiaphragms|right hemidiaphragm].",
-    "{Mild} elevation of the {side} hemidiaphragm[| is noted| is chronic| is present].",
-    "The pulmonary vasculature is [within normal limits|normal|not engorged][| in caliber].",
-    "Evaluation of the {side} [lung base|costophrenic angle|lung apex] is limited by {limit}.",
-    "[Exaggerated|Mild|Moderate] kyphosis of the thoracic spine[| is noted].",
-    "[Dense|Mild|Moderate] calcification of the mitral annulus[| is noted| is present].",
-    "Coarse interstitial markings [are chronic|are seen|are present|likely reflect chronic lung disease].",
-    "A [{size} mm |small |]calcified granuloma projects over the {side} {lobe}.",
-    "The [osseous structures|bones|visualized bones] are {osseous}.",
-    "Postoperative changes [of|in] the {side} {lobe}[| are seen| are noted].",
-    "{Mild} hyperinflation of the lungs[| with flattening of the hemidiaphragms].",
-    "[Skin folds project|A skin fold projects] over the {side} [hemithorax|lung apex|lung base].",
     (
-        "[Anterior|Posterior] [cervical|lower cervical|cervicothoracic] fusion hardware is [partially "
-        "imaged|partially visualized|noted][| and intact]."
+        "[Mild|Moderate|Dense|Faint|Minimal|Extensive] calcification of the [aortic knob|aortic "
+        "arch|aortic knob "
+        "and arch|thoracic aorta][| is noted| is seen| is present| is {again}noted]."
     ),
-    "{Side} shoulder [arthroplasty|hemiarthroplasty|arthroplasty hardware] is partially [imaged|visualized].",
-    "[Vascular|Biliary|Axillary] stent projects over the {side} {lobe}.",
-    "Degenerative changes are [noted|seen] at [the |]{level} [and {level2}|].",
-    "[Mild|Moderate] anterior wedging of the {level} vertebral body is [chronic|likely chronic|noted].",
+    (
+        "Surgical clips are [noted|seen|present|{again}seen] in the {quadrant}[| and are intact| and appear "
+        "intact]."
+    ),
+    (
+        "Lung volumes are {lowvol}[| bilaterally| on this {technique2} study| with elevation of the {side} "
+        "hemidiaphragm]."
+    ),
+    (
+        "The patient is {rotated}[|, limiting assessment of the mediastinum|, which limits evaluation of the "
+        "{side} base|, which distorts the mediastinal contours|, limiting evaluation of the cardiac "
+        "silhouette]."
+    ),
+    (
+        "{Mild} tortuosity of the [thoracic|descending thoracic|thoracic and abdominal] aorta[| is noted| is "
+        "seen| is {again}noted]."
+    ),
+    (
+        "[Bilateral|Right|Left] nipple shadows are [noted|seen|present][| over the lung bases| at the {side} "
+        "base| in the lower lungs]."
+    ),
+    (
+        "Lung volumes are {lowvol}, with [crowding of the bronchovascular markings|bronchovascular crowding|"
+        "accentuation of the pulmonary markings|crowding of the vessels at the bases]."
+    ),
+    (
+        "The [thoracic |descending |]aorta is [calcified and tortuous|mildly calcified|tortuous|unfolded|"
+        "diffusely calcified|mildly unfolded|ectatic]."
+    ),
+    (
+        "There is a {sev} hiatal hernia[| behind the heart| with an air-fluid level| projecting over the "
+        "{side} mediastinum]."
+    ),
+    (
+        "The trachea is [midline|at the midline|in the midline|in normal position][| and normal in caliber| "
+        "and of normal caliber]."
+    ),
+    (
+        "{Mild} degenerative changes of the {side} [shoulder|acromioclavicular joint|glenohumeral "
+        "joint|shoulder girdle] [are seen|are noted|are present|]."
+    ),
+    (
+        "[Cholecystectomy|Surgical|Multiple surgical|Vascular] clips are "
+        "[seen|noted|present|{again}seen] in the "
+        "right upper quadrant[| and epigastrium| of the abdomen]."
+    ),
+    (
+        "Assessment of the [lung apices|{side} apex|retrocardiac region|{side} base|lung bases] is limited "
+        "by {limit}."
+    ),
+    (
+        "The [study|examination|exam|evaluation] is [limited|somewhat limited|mildly limited|slightly "
+        "limited] by {limit}."
+    ),
+    (
+        "There is no [free air|free intraperitoneal air|subdiaphragmatic free air|pneumoperitoneum] "
+        "[under|beneath|below] the [diaphragms|hemidiaphragms|right hemidiaphragm|left hemidiaphragm][| on "
+        "this upright study| on the {technique2} view]."
+    ),
+    "{Mild} elevation of the {side} hemidiaphragm[| is noted| is chronic| is present| is {again}seen].",
+    (
+        "The pulmonary [vasculature is|vessels are|vascular markings are] [within normal limits|normal|not "
+        "engorged|unremarkable|not congested][| in caliber| in appearance]."
+    ),
+    "Evaluation of the {side} [lung base|costophrenic angle|lung apex|hemidiaphragm] is limited by {limit}.",
+    (
+        "[Exaggerated|Mild|Moderate|Marked|Mild to moderate] kyphosis of the thoracic spine[| is noted| is "
+        "{again}seen| is present]."
+    ),
+    (
+        "[Dense|Mild|Moderate|Faint|Extensive] calcification of the mitral annulus[| is noted| is present| "
+        "is {again}noted]."
+    ),
+    (
+        "[Dense|Mild|Moderate|Scattered] calcification of the [coronary arteries|aortic valve|thyroid|costal "
+        "cartilages][| is noted| is seen]."
+    ),
+    (
+        "A [{mm} mm |small |tiny |]calcified granuloma [projects over|is seen in|is {again}seen in] the "
+        "{side} {lobe}."
+    ),
+    "The [osseous structures|bones|visualized bones|imaged osseous structures] are {osseous}.",
+    (
+        "Postoperative changes [of|in] the {side} {lobe}[| are seen| are noted| are {again}seen][| with "
+        "volume loss]."
+    ),
+    (
+        "{Mild} hyperinflation of the lungs[| with flattening of the hemidiaphragms| with an increased "
+        "retrosternal clear space]."
+    ),
+    "[Skin folds project|A skin fold projects] over the {side} [hemithorax|lung apex|lung base|mid lung].",
+    (
+        "[Anterior|Posterior] [cervical|lower cervical|cervicothoracic|thoracic] fusion hardware is "
+        "[partially "
+        "imaged|partially visualized|noted|{again}seen][| and intact]."
+    ),
+    (
+        "{Side} shoulder [arthroplasty|hemiarthroplasty|arthroplasty hardware|reverse arthroplasty] is "
+        "partially [imaged|visualized|seen]."
+    ),
+    (
+        "[Vascular|Biliary|Axillary|Subclavian] stent projects over the {side} [upper chest|axilla|upper "
+        "abdomen|lower neck]."
+    ),
+    "Degenerative changes are [noted|seen|{again}seen] at [the |]{level} [and {level2}|].",
+    (
+        "[Mild|Moderate|Severe] anterior wedging of the {level} vertebral body is [chronic|likely "
+        "chronic|noted|{again}noted]."
+    ),
+    "[A |]{side} [breast implant|breast prosthesis|mastectomy with clips] is [noted|seen|present].",
+    "[EKG|ECG|Monitoring] leads [overlie|project over] the [chest|thorax|mediastinum|{side} hemithorax].",
+    (
+        "[Mild|Moderate|Marked] dextroscoliosis of the [thoracic|thoracolumbar|upper thoracic] spine[| is "
+        "noted]."
+    ),
+    "[Mild|Moderate|Marked] levoscoliosis of the [thoracic|thoracolumbar|lower thoracic] spine[| is noted].",
+    (
+        "[A |]{side} [chest wall|axillary|supraclavicular] soft tissue density is [noted|seen][|, likely a "
+        "skin lesion]."
+    ),
+    (
+        "[Old|Healed|Chronic] deformity of the {side} [clavicle|humeral head|scapula|{ordinal} rib] is "
+        "[noted|seen|again noted]."
+    ),
+    (
+        "[Air-fluid levels|Dilated loops of bowel|A nonspecific bowel gas pattern] [are|is] [seen|noted] in "
+        "the [upper abdomen|left upper quadrant]."
+    ),
+    (
+        "The [azygos vein|superior vena cava|main pulmonary artery] is [prominent|mildly prominent|top "
+        "normal in caliber]."
+    ),
 ]
+#: Said after a stable background finding of a patient with an earlier study.
+NEUTRAL_TAIL = (
+    ", unchanged",
+    ", unchanged since {prior}",
+    ", as on {prior}",
+    ", similar to {prior}",
+    ", stable since {prior}",
+    ", not substantially changed from {prior}",
+    ", also seen on {prior}",
+)
 NEUTRAL_PRIOR = [
     (
-        "[Compared to|As compared to|In comparison with] the [prior|previous] [study|radiograph|exam], "
+        "[Compared to|As compared to|In comparison with] [the prior study|the previous radiograph|{prior}], "
         "there is no [significant |relevant |]interval change."
     ),
-    "As compared to the previous radiograph, the lung volumes have [slightly |]{lowchange}.",
+    "As compared to [the previous radiograph|{prior}], the lung volumes have [slightly |]{lowchange}.",
     (
-        "Re-demonstration of a [rounded|lucent|tubular] density over the left upper abdomen, likely colonic "
-        "[content|gas]."
+        "Re-demonstration of a [rounded|lucent|tubular|small] [density|lucency] over the [left upper "
+        "abdomen|left "
+        "upper quadrant], likely colonic [content|gas|interposition]."
     ),
-    "Otherwise, [little|no significant|no relevant] change since the [prior exam|prior study|study of ___].",
+    (
+        "Otherwise, [little|no significant|no relevant|no] change since [the prior exam|the prior "
+        "study|{prior}]."
+    ),
+    "[The examination|This study] is [compared with|compared to|read in conjunction with] {prior}.",
 ]
 NEUTRAL_LATERAL = [
     "Lateral view is somewhat limited due to overlying motion artifact.",
@@ -501,7 +834,48 @@ LIMIT = (
     "overlying hardware",
 )
 OSSEOUS = ("unremarkable", "diffusely demineralized", "intact", "without acute abnormality")
-LOBES = ("lower lobe", "lower lobe", "upper lobe")
+LOBES_RIGHT = ("lower lobe", "lower lobe", "upper lobe", "middle lobe", "lower lobe")
+LOBES_LEFT = ("lower lobe", "lower lobe", "upper lobe", "lower lobe", "upper lobe")
+ZONES = (
+    "lung base",
+    "mid lung",
+    "upper lung",
+    "lower lung",
+    "perihilar region",
+    "infrahilar region",
+    "lung apex",
+)
+#: Distances from the carina (cm) some reports round to the half.
+CM = ("2", "2.5", "3", "3.5", "4", "4.5", "5", "5.5", "6")
+#: How a negated finding is "seen" (singular nouns); a patient with an earlier study also "develops" none.
+SEEN = (
+    "",
+    "",
+    " is seen",
+    " is identified",
+    " is present",
+    " is evident",
+    " is demonstrated",
+    " is appreciated",
+)
+SEEN_PRIOR = SEEN + (" is seen on the current study", " is seen today", " is appreciated on this study")
+#: Hedges before a positive finding's likely cause.
+HEDGE = ("likely", "most likely", "probably", "presumably", "likely representing", "which may represent")
+#: Lines and tubes a negated pneumothorax or effusion is checked after.
+DEVICES = (
+    "right internal jugular line",
+    "left internal jugular line",
+    "right subclavian line",
+    "left subclavian catheter",
+    "right PICC line",
+    "left PICC line",
+    "left chest tube",
+    "right chest tube",
+    "central venous catheter",
+    "right-sided central line",
+    "left-sided central line",
+    "pigtail catheter",
+)
 SVC = (
     "mid SVC",
     "low SVC",
@@ -521,24 +895,66 @@ WIDECAUSE = (
 )
 TECHNIQUES = ("low lung volumes", "AP technique", "the portable technique", "patient rotation")
 HEARTSHAPE = ("left ventricular", "globular", "mitral", "biventricular")
-STABLE = ("stable", "unchanged", "similar to the prior study", "essentially unchanged")
+STABLE = (
+    "stable",
+    "unchanged",
+    "similar to the prior study",
+    "essentially unchanged",
+    "not substantially changed",
+    "grossly stable",
+)
 WORSENED = ("worsened", "increased", "progressed slightly", "improved slightly", "decreased")
 #: Said of a finding seen on a prior study (only when the patient has one); never a negation cue.
+#: ``{prior}``: that study, named as the reports do (:data:`PRIOR_SAME_DAY` and so on).
 CHANGE = (
     ", unchanged",
-    ", unchanged since ___",
-    ", new since ___",
-    ", new compared to the prior study",
-    ", slightly larger than on ___",
-    ", slightly smaller than on the prior radiograph",
-    ", similar to ___",
-    ", increased since the prior radiograph",
-    ", decreased compared to ___",
+    ", unchanged since {prior}",
+    ", new since {prior}",
+    ", new compared to {prior}",
+    ", slightly larger than on {prior}",
+    ", slightly smaller than on {prior}",
+    ", similar to {prior}",
+    ", increased since {prior}",
+    ", decreased compared to {prior}",
     ", essentially unchanged",
-    ", stable since ___",
-    ", minimally improved since ___",
-    ", somewhat worse than on the prior study",
-    ", increased compared to ___",
+    ", stable since {prior}",
+    ", minimally improved since {prior}",
+    ", somewhat worse than on {prior}",
+    ", increased compared to {prior}",
+    ", not substantially changed from {prior}",
+    ", improved compared to {prior}",
+    ", more conspicuous than on {prior}",
+    ", less prominent than on {prior}",
+    ", as on {prior}",
+)
+#: How a report names the patient's previous study; ``{at}`` is its time (``HH:MM``, kept by the
+#: de-identification, which blanks dates as ``___``).
+PRIOR_SAME_DAY = (
+    "the radiograph from earlier today",
+    "the study from earlier the same day",
+    "the earlier radiograph at {at}",
+    "___ at {at}",
+    "the study of ___ at {at}",
+    "the prior radiograph obtained at {at}",
+    "the radiograph from earlier today at {at}",
+)
+PRIOR_YESTERDAY = (
+    "yesterday's radiograph",
+    "the radiograph from the previous day",
+    "the study from yesterday",
+    "___ at {at}",
+    "the study of ___ at {at}",
+    "yesterday's study at {at}",
+    "the prior radiograph",
+)
+PRIOR_EARLIER = (
+    "___",
+    "the prior study of ___",
+    "___ at {at}",
+    "the radiograph from ___",
+    "the most recent prior study",
+    "the prior radiograph",
+    "the study of ___ at {at}",
 )
 #: Said of a finding on a patient's first study.
 CHANGE_FIRST = ("", "", "", ", new")
@@ -661,8 +1077,9 @@ ADDENDA = (
 
 
 def _with_change(template: str) -> str:
-    """A finding's sentence with the change clause (``{change}``) before its final period, if it has none."""
-    if "{change}" in template or not template.endswith("."):
+    """A finding's sentence with the change clause (``{change}``) before its final period, unless it has one
+    or already says how the finding changed (``{stable}``, ``{worsened}``)."""
+    if any(k in template for k in ("{change}", "{stable}", "{worsened}")) or not template.endswith("."):
         return template
     return template[:-1] + "{change}."
 
@@ -674,21 +1091,31 @@ for _bank in (POSITIVE, UNCERTAIN):
 TECHNIQUE_PORTABLE = (
     (
         "[Portable|Single portable] AP [chest radiograph|view of the chest|radiograph of the chest][| was "
-        "obtained]."
+        "obtained][| at {clock}]."
     ),
-    "Portable [semi-upright|upright|semi-erect|supine] AP view of the chest[| was obtained| is provided].",
-    "AP portable [upright|semi-upright|supine] view of the chest[| at ___].",
     (
-        "Single [frontal|AP|portable frontal] view of the chest[| was obtained| is provided][| at ___| with "
-        "the patient semi-upright]."
+        "Portable [semi-upright|upright|semi-erect|supine] AP view of the chest[| was obtained| is "
+        "provided][| at {clock}]."
+    ),
+    "AP portable [upright|semi-upright|supine] view of the chest[| at ___| at {clock}| obtained at {clock}].",
+    (
+        "Single [frontal|AP|portable frontal] view of the chest[| was obtained| is provided][| at ___| "
+        "at {clock}| "
+        "with the patient semi-upright| with the patient supine]."
     ),
 )
 TECHNIQUE_TWO_VIEWS = (
     "Chest PA and lateral",
-    "PA and lateral views of the chest[| were obtained| are provided][| at ___| with the patient upright].",
-    "[Frontal|PA] and lateral [views|radiographs] of the chest[| were obtained][| at ___].",
+    (
+        "PA and lateral views of the chest[| were obtained| are provided][| at ___| at {clock}| with the "
+        "patient upright| at {clock} with the patient upright]."
+    ),
+    (
+        "[Frontal|PA] and lateral [views|radiographs] of the chest[| were obtained| were acquired| are "
+        "submitted][| at ___| at {clock}]."
+    ),
 )
 TECHNIQUE_ONE_VIEW = (
-    "[PA|Frontal] view of the chest[| was obtained].",
-    "Single [frontal|PA|upright PA] view of the chest[| was obtained| is provided][| at ___].",
+    "[PA|Frontal|Upright frontal|Upright PA] view of the chest[| was obtained| is provided][| at {clock}].",
+    "Single [frontal|PA|upright PA] view of the chest[| was obtained| is provided][| at ___| at {clock}].",
 )

@@ -2,10 +2,13 @@
 
 Sources (see ``shared/mimic-cxr-facts.md``, "Published distributions"): the official
 ``notebooks/generate-stats-from-paper.ipynb``, the MIMIC-CXR and MIMIC-CXR-JPG papers, and header counts over
-all reports. Figures are percentages. Each label figure carries its source: ``"published"`` where the facts
-sheet gives the number for the training split, ``"paper (all studies)"`` where it comes from the
+all reports. Figures are percentages. Each label figure carries its source (:data:`LABEL_SOURCES`): the facts
+sheet where it gives the number for the training split; otherwise the figure was recalled from the
 MIMIC-CXR-JPG paper's label table over all 227,827 studies (a close stand-in for the training split, which
-holds 98% of the studies).
+holds 98% of the studies) and is **unverified**: the stored copy of the paper
+(https://www.arxiv-vanity.com/papers/1901.07042/) holds only its opening (title, authors, abstract), not the
+label table, so those figures could not be checked against it (session 4). The realism report names them
+as such.
 
 Examples
 --------

@@ -47,6 +47,8 @@ SHARE_TOLERANCE = 3.0
 HEADER_TOLERANCE = 6.0
 DISAGREEMENT_RANGE = (0.5, 5.0)
 LIFT_MIN = 1.5
+#: Label figures the facts sheet does not state: recalled from the MIMIC-CXR-JPG paper's label table, not
+#: checked against it (see :mod:`cxrkit.demo._published`).
 _PAPER = "MIMIC-CXR-JPG paper, all studies (recalled, unverified)"
 
 

@@ -58,37 +58,61 @@ _URGENCY = (
 
 
 _SLOTS = {
-    "side": lambda rng, prior: rng.choice(("right", "left")),
-    "sev": lambda rng, prior: rng.choice(ph.SEV),
-    "sev2": lambda rng, prior: rng.choice(ph.SEV),
-    "mild": lambda rng, prior: rng.choice(ph.MILD),
-    "size": lambda rng, prior: f"{rng.uniform(0.6, 4.5):.1f}",
-    "cm": lambda rng, prior: rng.choice(("2", "2.5", "3", "3.5", "4", "4.5", "5", "5.5", "6")),
-    "lobe": lambda rng, prior: rng.choice(ph.LOBES),
-    "svc": lambda rng, prior: rng.choice(ph.SVC),
-    "gut": lambda rng, prior: rng.choice(ph.GUT),
-    "spine": lambda rng, prior: rng.choice(ph.SPINE),
-    "widecause": lambda rng, prior: rng.choice(ph.WIDECAUSE),
-    "technique": lambda rng, prior: rng.choice(ph.TECHNIQUES),
-    "heartshape": lambda rng, prior: rng.choice(ph.HEARTSHAPE),
-    "stable": lambda rng, prior: rng.choice(ph.STABLE) if prior else "noted",
-    "worsened": lambda rng, prior: rng.choice(ph.WORSENED) if prior else "developed",
-    "new": lambda rng, prior: rng.choice(("new", "increased", "persistent")) if prior else "new",
-    "change": lambda rng, prior: (
-        rng.choice(ph.CHANGE) if prior and rng.random() < 0.55 else rng.choice(ph.CHANGE_FIRST)
+    "side": lambda c: c.rng.choice(("right", "left")),
+    "sev": lambda c: c.rng.choice(ph.SEV),
+    "sev2": lambda c: c.rng.choice(ph.SEV),
+    "mild": lambda c: c.rng.choice(ph.MILD),
+    "size": lambda c: f"{c.rng.uniform(0.6, 4.5):.1f}",
+    "mm": lambda c: str(c.rng.randint(3, 12)),
+    "cm": lambda c: f"{c.rng.uniform(1.5, 7.5):.1f}" if c.rng.random() < 0.6 else c.rng.choice(ph.CM),
+    "lobe": lambda c: c.rng.choice(ph.LOBES_RIGHT if c["side"] == "right" else ph.LOBES_LEFT),
+    "zone": lambda c: c.rng.choice(ph.ZONES),
+    "svc": lambda c: c.rng.choice(ph.SVC),
+    "gut": lambda c: c.rng.choice(ph.GUT),
+    "spine": lambda c: c.rng.choice(ph.SPINE),
+    "widecause": lambda c: c.rng.choice(ph.WIDECAUSE),
+    "technique": lambda c: c.rng.choice(ph.TECHNIQUES),
+    "heartshape": lambda c: c.rng.choice(ph.HEARTSHAPE),
+    "stable": lambda c: c.rng.choice(ph.STABLE) if c.has_prior else "noted",
+    "worsened": lambda c: c.rng.choice(ph.WORSENED) if c.has_prior else "developed",
+    "new": lambda c: c.rng.choice(("new", "increased", "persistent")) if c.has_prior else "new",
+    "change": lambda c: (
+        c.rng.choice(ph.CHANGE).replace("{prior}", c["prior"])
+        if c.has_prior and c.rng.random() < 0.65
+        else c.rng.choice(ph.CHANGE_FIRST)
     ),
-    "hila": lambda rng, prior: rng.choice(ph.HILA),
-    "spinepart": lambda rng, prior: rng.choice(ph.SPINEPART),
-    "quadrant": lambda rng, prior: rng.choice(ph.QUADRANT),
-    "lowvol": lambda rng, prior: rng.choice(ph.LOWVOL[:3] + (ph.LOWVOL[3:] if prior else ())),
-    "rotated": lambda rng, prior: rng.choice(ph.ROTATED),
-    "limit": lambda rng, prior: rng.choice(ph.LIMIT),
-    "osseous": lambda rng, prior: rng.choice(ph.OSSEOUS),
-    "level": lambda rng, prior: f"T{rng.randint(3, 12)}",
-    "level2": lambda rng, prior: f"T{rng.randint(3, 12)}",
-    "technique2": lambda rng, prior: rng.choice(("portable", "frontal", "single", "current", "AP")),
-    "lowchange": lambda rng, prior: rng.choice(("decreased", "increased", "improved", "diminished")),
+    "again": lambda c: c.rng.choice(("again ", "again ", "")) if c.has_prior else "",
+    "seen": lambda c: c.rng.choice(ph.SEEN_PRIOR if c.has_prior else ph.SEEN),
+    "hedge": lambda c: c.rng.choice(ph.HEDGE),
+    "prior": lambda c: _prior_ref(c.rng, c.when),
+    "hila": lambda c: c.rng.choice(ph.HILA),
+    "spinepart": lambda c: c.rng.choice(ph.SPINEPART),
+    "quadrant": lambda c: c.rng.choice(ph.QUADRANT),
+    "lowvol": lambda c: c.rng.choice(ph.LOWVOL[:3] + (ph.LOWVOL[3:] if c.has_prior else ())),
+    "rotated": lambda c: c.rng.choice(ph.ROTATED),
+    "limit": lambda c: c.rng.choice(ph.LIMIT),
+    "osseous": lambda c: c.rng.choice(ph.OSSEOUS),
+    "level": lambda c: f"T{c.rng.randint(3, 12)}",
+    "level2": lambda c: f"T{c.rng.randint(3, 12)}",
+    "technique2": lambda c: c.rng.choice(("portable", "frontal", "single", "current", "AP")),
+    "lowchange": lambda c: c.rng.choice(("decreased", "increased", "improved", "diminished")),
+    "device": lambda c: c.rng.choice(ph.DEVICES),
+    "clock": lambda c: c.when[0] if c.when and c.when[0] else "___",
 }
+
+
+def _prior_ref(rng: random.Random, when) -> str:
+    """How a report names the patient's previous study: the date is de-identified (``___``), the time and
+    "earlier today" or "yesterday" are kept, as in the real reports."""
+    days, clock = (when[1], when[2]) if when and when[1] is not None else (None, None)
+    if days == 0:
+        bank = ph.PRIOR_SAME_DAY
+    elif days == 1:
+        bank = ph.PRIOR_YESTERDAY
+    else:
+        bank = ph.PRIOR_EARLIER
+    ref = rng.choice(bank)
+    return ref.replace("{at}", clock) if clock else ref.replace(" at {at}", "")
 
 
 class _Context(dict):
@@ -96,9 +120,9 @@ class _Context(dict):
     kept, so the findings and the impression name the same side and size (``Side``: ``side`` capitalised;
     ``other``: the other side; ``ordinal2``: another rib than ``ordinal``)."""
 
-    def __init__(self, rng: random.Random, has_prior: bool) -> None:
+    def __init__(self, rng: random.Random, has_prior: bool, when=None) -> None:
         super().__init__()
-        self.rng, self.has_prior = rng, has_prior
+        self.rng, self.has_prior, self.when = rng, has_prior, when
 
     def __missing__(self, key: str) -> str:
         if key[:1].isupper():
@@ -110,14 +134,14 @@ class _Context(dict):
             self["ordinal"], self["ordinal2"] = self.rng.sample(ph.ORDINALS, 2)
             return self[key]
         else:
-            value = _SLOTS[key](self.rng, self.has_prior)
+            value = _SLOTS[key](self)
         self[key] = value
         return value
 
 
-def _context(rng: random.Random, has_prior: bool) -> _Context:
+def _context(rng: random.Random, has_prior: bool, when=None) -> _Context:
     """The slot values of one category in one report (drawn lazily, see :class:`_Context`)."""
-    return _Context(rng, has_prior)
+    return _Context(rng, has_prior, when)
 
 
 _CHOICE = re.compile(r"\[([^\[\]]*)\]")
@@ -162,7 +186,7 @@ def wrap(text: str, width: int = 78) -> list[str]:
     return lines
 
 
-def _findings(rng: random.Random, values: dict[str, float], ctx: dict[str, dict], has_prior: bool):
+def _findings(rng: random.Random, values: dict[str, float], ctx: dict[str, dict], has_prior: bool, when=None):
     """``(findings sentences in rough anatomical order, abnormal sentences)`` for the mentioned categories."""
     keyed: list[tuple[float, str]] = []
     abnormal: list[str] = []
@@ -182,28 +206,53 @@ def _findings(rng: random.Random, values: dict[str, float], ctx: dict[str, dict]
             abnormal.append(sentence)
     neg = [n for n, v in values.items() if v == 0.0]
     combinable = [n for n in neg if n in ph.NEG_NOUN]
+    opacity = ("Atelectasis", "Consolidation", "Edema", "Lung Lesion", "Lung Opacity", "Pneumonia")
+    clear = all(values.get(c, 0.0) == 0.0 for c in opacity) and rng.random() < 0.6
     if len(combinable) >= 2 and rng.random() < 0.6:
         rng.shuffle(combinable)
         nouns = [ph.NEG_NOUN[n] for n in combinable]
         last = rng.choice((" or ", ", or ")) if len(nouns) > 2 else " or "
         head = ", ".join(nouns[:-1]) + last + nouns[-1]
-        opener = rng.choice(
-            ("No ", "There is no ", "No evidence of ", "No definite ", "There is no evidence of ")
-        )
-        tail = rng.choice(("", "", " is seen", " is identified", " is present", " is evident"))
-        keyed.append((3.0, opener + head + tail + "."))
+        opener = rng.choice(ph.NEG_OPENERS)
+        tail = rng.choice(ph.NEG_TAILS)
+        if clear and rng.random() < 0.35:  # "The lungs are clear without consolidation, effusion or ..."
+            lungs = _fill(ph.CLEAR_LUNGS_HEAD, ctx["Lung Opacity"], rng)
+            keyed.append((1.0, f"{lungs}{rng.choice(ph.CLEAR_LUNGS_JOIN)}{head}."))
+            clear = False
+        else:
+            keyed.append((3.0, opener + head + tail + "."))
         neg = [n for n in neg if n not in combinable]
+    devices = values.get("Support Devices") == 1.0
     for name in neg:
-        keyed.append((ph.ORDER[name], _fill(rng.choice(ph.NEGATIVE[name]), ctx[name], rng)))
-    opacity = ("Atelectasis", "Consolidation", "Edema", "Lung Lesion", "Lung Opacity", "Pneumonia")
-    if all(values.get(c, 0.0) == 0.0 for c in opacity) and rng.random() < 0.6:
-        keyed.append((1.0, _fill(rng.choice(ph.CLEAR_LUNGS), {}, rng)))
+        bank = ph.NEGATIVE[name]
+        if has_prior and name in ph.NEGATIVE_PRIOR and rng.random() < 0.3:
+            bank = ph.NEGATIVE_PRIOR[name]
+        elif devices and name in ph.NEGATIVE_DEVICE and rng.random() < 0.4:
+            bank = ph.NEGATIVE_DEVICE[name]
+        keyed.append((ph.ORDER[name], _fill(rng.choice(bank), ctx[name], rng)))
+    if clear:
+        c = _context(rng, has_prior, when)
+        sentence = _fill(rng.choice(ph.CLEAR_LUNGS), c, rng)
+        if has_prior and rng.random() < 0.35:
+            sentence = sentence[:-1] + rng.choice(ph.CLEAR_TAIL).replace("{prior}", c["prior"]) + "."
+        keyed.append((1.0, sentence))
     neutral = ph.NEUTRAL + (ph.NEUTRAL_PRIOR if has_prior else [])
     extra = min(int(rng.expovariate(1 / 1.6)), 8)
     for template in rng.sample(neutral, extra):
-        keyed.append((rng.uniform(0.0, 6.0), _fill(template, _context(rng, has_prior), rng)))
+        c = _context(rng, has_prior, when)
+        sentence = _fill(template, c, rng)
+        if has_prior and template in _CHRONIC and rng.random() < 0.4:  # "..., unchanged since ___."
+            sentence = sentence[:-1] + rng.choice(ph.NEUTRAL_TAIL).replace("{prior}", c["prior"]) + "."
+        keyed.append((rng.uniform(0.0, 6.0), sentence))
     ordered = [t for _, t in sorted((k + rng.uniform(0.0, 1.5), t) for k, t in keyed)]
     return _merge(rng, ordered, set(abnormal)), abnormal
+
+
+#: Background findings that stay the same from study to study ("unchanged since ___"), unlike the film's
+#: technique (rotation, limits) or a normal trachea.
+_CHRONIC = frozenset(
+    t for t in ph.NEUTRAL if not any(w in t for w in ("limit", "rotated", "trachea", "free [", "vasculature"))
+)
 
 
 def _merge(rng: random.Random, sentences: list[str], keep: set[str]) -> list[str]:
@@ -284,13 +333,17 @@ def write_report(
     labelled: bool = True,
     description: str | None = None,
     n_prior: int | None = None,
+    when: tuple | None = None,
 ) -> str:
     """A MIMIC-CXR style report whose findings and impression agree with the label ``row`` (14 floats).
 
     Every line starts with a space, blank lines are a single space, lines are at most 79 characters and
     identifiers are ``___``. ``labelled=False`` writes a report with neither findings nor impression (the few
     studies the CheXpert labeler skipped). ``n_prior`` (the patient's earlier studies) shapes the comparison
-    section ("Multiple prior radiographs, most recently ___").
+    section ("Multiple prior radiographs, most recently ___"). ``when`` is ``(clock, days, prior_clock)``: the
+    study's time (``"HH:MM"``), and the days since the patient's previous study and that study's time (both
+    ``None`` for a first study); references to the prior then name it as the real reports do ("since
+    yesterday's radiograph", "compared to ___ at 06:42").
 
     Examples
     --------
@@ -310,7 +363,7 @@ def write_report(
         if n_images >= 2
         else ph.TECHNIQUE_ONE_VIEW
     )
-    technique = _fill(rng.choice(bank), {}, rng)
+    technique = _fill(rng.choice(bank), _context(rng, False, when), rng)
     sex = rng.choice(("M", "F", "man", "woman", "male", "female"))
     complaint = rng.choice(ph.COMPLAINTS)
     if len(sex) == 1:
@@ -322,19 +375,22 @@ def write_report(
     if n_prior >= 2 and rng.random() < 0.5:
         comparison = rng.choice(
             (
-                "Multiple prior chest radiographs, most recently ___.",
+                "Multiple prior chest radiographs, most recently {prior}.",
                 "___ and ___.",
                 "Chest radiographs ___ through ___.",
             )
-        )
+        ).replace("{prior}", _prior_ref(rng, when))
+    elif n_prior and rng.random() < 0.4:
+        ref = _prior_ref(rng, when)
+        comparison = f"{ref[:1].upper()}{ref[1:]}."
     elif n_prior:
         comparison = rng.choice(("___", "Chest radiograph from ___.", "Prior study from ___.", "___."))
     else:
         comparison = rng.choice(("None.", "None", "No prior studies available.", "None available."))
 
     values = {name: row[j] for j, name in enumerate(CATEGORIES) if j != NO_FINDING and not math.isnan(row[j])}
-    ctx = {name: _context(rng, has_prior) for name in CATEGORIES}
-    findings, abnormal = _findings(rng, values, ctx, has_prior)
+    ctx = {name: _context(rng, has_prior, when) for name in CATEGORIES}
+    findings, abnormal = _findings(rng, values, ctx, has_prior, when)
     impression_items = _impression(rng, values, ctx, has_prior)
     normal = not math.isnan(row[NO_FINDING])
     numbered = len(impression_items) > 1 and rng.random() < 0.35
