@@ -57,7 +57,6 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import polars as pl
 
 from ..errors import ReportReadError, require_columns
@@ -291,6 +290,8 @@ def official_frame(texts: pl.Series) -> pl.DataFrame:
 
 def _official_part(texts: pl.Series) -> pl.DataFrame:
     """:func:`official_frame` of one part."""
+    import numpy as np  # here, not at the top: see cxrkit.reports.sections
+
     n = len(texts)
     text = texts.cast(pl.String).alias("text")
     if text.str.contains("\r", literal=True).any():
