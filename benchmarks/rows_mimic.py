@@ -51,7 +51,8 @@ def _kit(ctx):
         linked = link_studies(ds, open_mimic_iv(top, cache_dir=cache), "admission+ed")
         return linked.filter(pl.col("time_known")).select("study_id", "hadm_id").rows()
 
-    run()  # builds the parquet copies
+    run()  # builds the parquet copies (in the background: wait for them, the row is "tables cached")
+    cxrkit.tables.wait_for_cache_writes()
     return run
 
 
@@ -135,7 +136,7 @@ GROUPS = {
                     "scale: to count the windows holding each study, and those an as-of join misses when "
                     "admissions nest), then ICU and ED stays the same way; the nearest window is looked "
                     "for only among the unmatched studies' pairs. A miss near 0.5 is the 2-core machine "
-                    "shared (the first repetition also reads the copies cold)."
+                    "shared with other work."
                 ),
             ),
         ],
