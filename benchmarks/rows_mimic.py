@@ -4,7 +4,9 @@ against the same written by hand in pandas (``read_csv`` and a per-patient ``mer
 The MIMIC-IV copy is the demo's (``cxrkit.demo.make_mimic_iv_demo``) for the full-scale tables: one admission
 per inpatient or ED episode, ICU stays for most portable films. It is written once beside the tables data set,
 never inside it. Both sides answer the matched ``hadm_id`` of every study whose time is known, under the
-ED-aware rule (from the earlier of ``edregtime`` and ``admittime`` to ``dischtime``).
+ED-aware rule (from the earlier of ``edregtime`` and ``admittime`` to ``dischtime``). The as-of match alone
+misses the studies held by an admission around a shorter, later one (409 at full scale), so the pandas side
+looks again, among all the patient's windows, for the studies whose as-of window had ended.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ def _kit(ctx):
         linked = link_studies(ds, open_mimic_iv(top, cache_dir=cache), "admission+ed")
         return linked.filter(pl.col("time_known")).select("study_id", "hadm_id").rows()
 
-    run()  # builds the parquet copies
+    run()  # builds the parquet copies (in the background: wait for them, the row is "tables cached")
+    cxrkit.tables.wait_for_cache_writes()
     return run
 
 
@@ -81,8 +84,17 @@ def pandas_link(tables: Path, top: Path):
         studies.sort_values("t"), adm[["subject_id", "hadm_id", "w_start", "dischtime"]], left_on="t",
         right_on="w_start", by="subject_id", direction="backward",
     )  # fmt: skip
+    ended = merged["hadm_id"].notna() & ~(merged["t"] <= merged["dischtime"])
     merged.loc[~(merged["t"] <= merged["dischtime"]), "hadm_id"] = np.nan
-    return list(zip(merged["study_id"], merged["hadm_id"]))
+    # the as-of match is the latest window to start before the study; when that one has ended, an earlier
+    # and longer one (an admission around a shorter one) can still hold the study: look among all of them
+    left = merged.loc[ended, ["subject_id", "study_id", "t"]]
+    pairs = left.merge(adm[["subject_id", "hadm_id", "w_start", "dischtime"]], on="subject_id")
+    pairs = pairs[(pairs["w_start"] <= pairs["t"]) & (pairs["t"] <= pairs["dischtime"])]
+    held = pairs.sort_values("w_start").groupby("study_id").tail(1)  # the latest to start
+    merged = merged.set_index("study_id")
+    merged.loc[held["study_id"].to_numpy(), "hadm_id"] = held["hadm_id"].to_numpy()
+    return list(zip(merged.index, merged["hadm_id"]))
 
 
 def _pandas(ctx):
@@ -120,8 +132,11 @@ GROUPS = {
                 0.5,
                 "<= 0.5 and under 1 s at full scale",
                 why_not_met=(
-                    "The kit joins every study with every admission of its patient (to count overlapping "
-                    "windows and find ICU and ED stays too); a sorted as-of join would skip the pairs."
+                    "The kit joins every study with every admission of its patient (942k pairs at full "
+                    "scale: to count the windows holding each study, and those an as-of join misses when "
+                    "admissions nest), then ICU and ED stays the same way; the nearest window is looked "
+                    "for only among the unmatched studies' pairs. A miss near 0.5 is the 2-core machine "
+                    "shared with other work."
                 ),
             ),
         ],

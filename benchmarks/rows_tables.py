@@ -329,12 +329,12 @@ STRONG_1 = [
         "<= 1.2 (issue 21)",
         kind="peer",
         why_not_met=(
-            "The first call answers from projected scans of CSV snapshots (only the columns the query reads) "
-            "and builds the parquet copies in a background thread afterwards; what is left over the "
-            "hand-written scan is "
-            "the header check, the byte snapshots (10-30 ms) and opening the dataset, about 0.2-0.3 s on a "
-            "machine at a load of 16 (so near 1.2 that a loaded run flips it); the copies wait until the "
-            "process is idle, so they no longer double the first query's time on 2 cores."
+            "The first call answers from projected scans of CSV snapshots (only the columns the query reads, "
+            "both files read at once) and builds the parquet copies in a background thread once the process "
+            "is idle; what is left over the hand-written scan is the byte snapshots (`sendfile`, about 10 ms "
+            "for the two lists), the header check and opening the dataset (about 1 ms). A miss means the "
+            "scans ran one after the other again (see `cxrkit.tables._guarded_scan`) or the copies ran "
+            "beside the query."
         ),
     ),
     Line(
@@ -359,7 +359,8 @@ STRONG_1 = [
         kind="peer",
         why_not_met=(
             "Both read two parquet files; the kit also opens the dataset (a scan of the root for the table "
-            "files, the identity of each file) on every call."
+            "files, the identity of each file: about 0.3 ms) on every call. A miss is noise on a shared "
+            "machine, or something spinning beside polars (numpy's OpenBLAS threads did: see 1bw)."
         ),
     ),
     Line(
@@ -372,8 +373,10 @@ STRONG_1 = [
         "<= 1.1 (issue 21)",
         kind="peer",
         why_not_met=(
-            "The first call of a process also pays for the kit's lazy imports and the first look at the "
-            "dataset's root (which files it holds); polars pays only for opening two parquet files."
+            "Opening the dataset and finding the copies costs about 1.5 ms in a fresh process. A miss means "
+            "something uses a core beside polars: `import cxrkit` used to import numpy, whose OpenBLAS "
+            "threads spin for a while after the import (+14 ms of CPU, 1.71 on the idle run); check that "
+            "`import cxrkit` still leaves numpy unimported (tests/test_dataset.py)."
         ),
     ),
 ]
@@ -472,10 +475,11 @@ BOUNDS = {
         "parquet or zstd); nothing left in the kit beyond a few tens of ms."
     ),
     "1b": (
-        "Scanning two parquet copies (about 40 ms of polars at full scale) plus opening the dataset "
-        "(a listing of the root and one identity `stat` per table file); the first warm call in a "
-        "fresh process (line 1bw) pays the kit's imports, timed apart in the import column, and "
-        "nothing else of note."
+        "Scanning two parquet copies (15-25 ms of polars at full scale) plus opening the dataset "
+        "(a listing of the root and one identity `stat` per table file: 0.3 ms a later call, 1.5 ms "
+        "the first of a process); the kit's imports are timed apart in the import column. The kit "
+        "leaves numpy unimported on this path: its OpenBLAS threads spin after the import and took "
+        "a core from polars (line 1bw was 1.71 on an idle machine)."
     ),
 }
 for _group in GROUPS.values():

@@ -297,3 +297,20 @@ def test_images_say_frontal_or_lateral_with_a_fallback_for_empty_view_positions(
         .replace_strict({True: "lateral", False: "frontal"})
     )
     assert (decided["view"] == expected).all()
+
+
+def test_a_table_query_in_a_new_session_does_not_import_numpy(demo_dicom, tmp_path):
+    # numpy's import starts OpenBLAS threads that spin for a while: on 2 cores they slowed the first warm
+    # table query of a session by a third (benchmark line 1bw), so the table path leaves numpy unimported
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, cxrkit\n"
+        f"ds = cxrkit.open_dataset({str(demo_dicom)!r}, cache_dir={str(tmp_path / 'cache')!r})\n"
+        "n = ds.studies().join(ds.records(), on='study_id').collect().height\n"
+        "print(n > 0, 'numpy' in sys.modules)\n"
+    )
+    for _ in range(2):  # the first call builds the copies, the second reads them
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        assert out.split() == ["True", "False"]

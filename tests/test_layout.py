@@ -123,3 +123,25 @@ def test_parse_path_expr_matches_parse_path():
     assert parsed.row(1) == (10000032, 50414267, None, ".txt")
     assert parsed.row(2) == (None, None, None, None)
     assert parsed.row(3) == (None, None, None, None)
+
+
+def test_table_files_are_matched_as_fnmatch_matches_them():
+    import fnmatch
+
+    names = [
+        "mimic-cxr-2.0.0-metadata.csv.gz",
+        "mimic-cxr-metadata.csv.gz",  # the two ends overlap: no version between them
+        "mimic-cxr--metadata.csv.gz",
+        "mimic-cxr-2.1.0-metadata.csv",
+        "xmimic-cxr-2.0.0-split.csv.gz",
+        "mimic-cxr-2.0.0-split.csv.gz.part",
+        "cxr-record-list.csv.gz",
+        "cxr-record-list.csv.gz.1",
+        "mimic-cxr-reports.zip",
+        "mimic-cxr-reports-2.zip",
+    ]
+    for table, patterns in layout.TABLE_FILES.items():
+        expected = next((max(hits) for p in patterns if (hits := fnmatch.filter(names, p))), None)
+        assert layout.find_table_file(names, table) == expected, table
+    assert layout.find_table_file(names, "metadata") == "mimic-cxr-2.0.0-metadata.csv.gz"
+    assert layout.find_reports_zip(names) == max(fnmatch.filter(names, layout.REPORTS_ZIP_PATTERN))

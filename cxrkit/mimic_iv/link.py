@@ -202,8 +202,9 @@ def link_studies(ds: Any, mimic: MimicIV, rule: str | Rule = DEFAULT_RULE) -> pl
     True
     """
     rule = _as_rule(rule)
-    studies = _study_times(ds)
-    windows = _windows(mimic, rule)
+    # each is read by several joins below: collected once, as the streaming engine would compute it for each
+    studies = _study_times(ds).collect().lazy()
+    windows = _windows(mimic, rule).collect().lazy()
     good = windows.filter(pl.col("usable"))
     bad = windows.filter(~pl.col("usable")).group_by("subject_id").agg(pl.len().alias("_bad"))
     pairs = studies.join(good, on="subject_id")
@@ -225,22 +226,20 @@ def link_studies(ds: Any, mimic: MimicIV, rule: str | Rule = DEFAULT_RULE) -> pl
         )
         .with_columns(pl.coalesce("_before", "_first").alias("_m"))
         .select("study_id", "n_admissions", pl.col("_m").struct.unnest())
+        .collect()  # read twice: by the result and to leave the matched studies out of ``nearest``
+        .lazy()
     )
     gap = (
         pl.when(pl.col("lo") < pl.col("w_start"))
         .then(pl.col("w_start") - pl.col("lo"))
         .otherwise(pl.col("lo") - pl.col("w_end"))
     )
-    nearest = (
-        pairs.filter(~inside)
+    nearest = (  # only the studies no window holds use it
+        pairs.join(matched, on="study_id", how="anti")
         .with_columns(gap.alias("_gap"))
-        .sort("study_id", "_gap")
         .group_by("study_id")
-        .agg(
-            pl.col("hadm_id").first().alias("nearest_hadm_id"),
-            pl.col("w_start").first().alias("_n_start"),
-            pl.col("w_end").first().alias("_n_end"),
-        )
+        .agg(pl.col("hadm_id", "w_start", "w_end").get(pl.col("_gap").arg_min()))
+        .rename({"hadm_id": "nearest_hadm_id", "w_start": "_n_start", "w_end": "_n_end"})
     )
     patients = mimic.patients().select("subject_id", "anchor_age", "anchor_year").unique("subject_id")
     has_adm = windows.select("subject_id").unique().with_columns(pl.lit(True).alias("_has_adm"))

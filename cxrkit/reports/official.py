@@ -57,7 +57,6 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import polars as pl
 
 from ..errors import ReportReadError, require_columns
@@ -291,6 +290,8 @@ def official_frame(texts: pl.Series) -> pl.DataFrame:
 
 def _official_part(texts: pl.Series) -> pl.DataFrame:
     """:func:`official_frame` of one part."""
+    import numpy as np  # here, not at the top: see cxrkit.reports.sections
+
     n = len(texts)
     text = texts.cast(pl.String).alias("text")
     if text.str.contains("\r", literal=True).any():
@@ -303,53 +304,61 @@ def _official_part(texts: pl.Series) -> pl.DataFrame:
         pl.col("t").str.replace_all(_HEADER_FAST, "\x1e${1}\x1e").str.split("\x1e")
     )
     marked = marked.collect(engine="streaming")["t"]
+    # a report of h headers splits into 2h + 1 pieces (none for a null text): h + 1 texts at the even places,
+    # the h header names at the odd ones; text k > 0 is the section of header k - 1, text 0 the preamble (or
+    # the full report). The preamble's text is never a column, and never the last section of a report with a
+    # header, so it is left as split; rule 6 alone looks at it, when rule 5 removed every section after it.
     lengths = marked.list.len().fill_null(0).to_numpy()
-    piece = marked.explode().drop_nulls() if lengths.min(initial=1) == 0 else marked.explode()
-    row = np.repeat(np.arange(n, dtype=np.uint32), lengths)
-    start = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    index = np.arange(len(row)) - start  # the piece's place in its report
-    header = piece.shift(1)
-    keep = pl.Series(index % 2 == 0)  # the texts; each one's header is the piece before it
-    row, index = row[index % 2 == 0], index[index % 2 == 0]
-    header, body = header.filter(keep), piece.filter(keep)
-    opening = np.flatnonzero(index == 0)
-    header = header.scatter(opening, None)  # the first piece has no header (not the previous report's text)
+    piece = marked.explode(empty_as_null=False, keep_nulls=False)
+    first = np.cumsum(lengths) - lengths
+    odd_place = (np.arange(len(piece), dtype=np.uint32) & 1).astype(np.uint8)
+    is_name = (odd_place ^ np.repeat((first & 1).astype(np.uint8), lengths)).view(bool)
+    body, names = piece.filter(pl.Series(~is_name)), piece.filter(pl.Series(is_name))
+    n_texts = (lengths + 1) // 2
+    row = np.repeat(np.arange(n, dtype=np.uint32), n_texts)
+    opening = (np.cumsum(n_texts) - n_texts)[n_texts > 0]
     # the names as codes: the four columns' names, and 4 for any other (the preamble, the full report, ...)
-    codes = {h: _CODE.get(official_section_name(h), _OTHER) for h in header.unique().drop_nulls().to_list()}
-    code = header.replace_strict(codes, default=_OTHER, return_dtype=pl.UInt8)
-    headed = opening[lengths[row[opening]] > 1]  # its preamble ends with the line break and space of a header
-    body = body.scatter(headed, body.gather(headed) + "\n ")
-    pieces = pl.DataFrame({"row": row, "code": code, "body": body})
+    codes = {h: _CODE.get(official_section_name(h), _OTHER) for h in names.unique().to_list()}
+    code = np.full(len(row), _OTHER, dtype=np.uint8)
+    headed = np.ones(len(row), dtype=bool)
+    headed[opening] = False
+    code[headed] = names.replace_strict(codes, return_dtype=pl.UInt8).to_numpy()
+    preamble = np.zeros(len(row), dtype=bool)  # ends with the line break and space of the first header
+    preamble[opening[n_texts[n_texts > 0] > 1]] = True
     # rule 5: empty impression / findings removed
-    is_body = pl.col("code") <= _CODE["findings"]
-    pieces = pieces.filter(~(is_body & (pl.col("body").str.strip_chars() == "")))
-    # rule 6: a last paragraph for the reports left without impression and findings
+    is_body = code <= _CODE["findings"]
+    at = np.flatnonzero(is_body)
+    empty = at[(~body.gather(at).str.contains(r"\S")).to_numpy()]  # polars' \s is strip_chars()' whitespace
+    if len(empty):
+        keep = np.ones(len(row), dtype=bool)
+        keep[empty] = False
+        row, code, is_body, preamble = row[keep], code[keep], is_body[keep], preamble[keep]
+        body = body.filter(pl.Series(keep))
+    # rule 6: a last paragraph for the reports left without impression and findings (rows are in order)
     has_body = np.zeros(n, dtype=bool)
-    has_body[pieces.filter(is_body)["row"].to_numpy()] = True
-    rows = pieces["row"]
-    last = rows.is_last_distinct() & ~pl.Series(has_body).gather(rows)
-    at = (last & pieces["body"].str.contains(_BLANK, literal=True)).arg_true()
-    halves = pieces["body"].gather(at).str.splitn(_BLANK, 2).struct.unnest()
-    paragraphs = pl.DataFrame(
-        {
-            "row": rows.gather(at),
-            "code": pl.repeat(_CODE["last_paragraph"], len(at), dtype=pl.UInt8, eager=True),
-            "body": halves["field_1"],
-        }
-    )
-    pieces = pieces.with_columns(pieces["body"].scatter(at, halves["field_0"]))
+    has_body[row[is_body]] = True
+    at = np.flatnonzero(_last_of_runs(row) & ~has_body[row])
+    ends = body.gather(at)
+    if preamble[at].any():
+        fix = np.flatnonzero(preamble[at])
+        ends = ends.scatter(fix, ends.gather(fix) + "\n ")
+    split = ends.str.contains(_BLANK, literal=True).to_numpy()
+    at = at[split]
+    halves = ends.filter(pl.Series(split)).str.splitn(_BLANK, 2).struct.unnest()
+    body = body.scatter(at, halves["field_0"])
     # rule 7: the last section of each name, stripped
-    wanted = pieces.filter(pl.col("code") < _OTHER)
-    key = wanted["row"].cast(pl.UInt64) * 8 + wanted["code"]
-    wanted = pl.concat([wanted.filter(key.is_last_distinct()), paragraphs])
-    wanted = wanted.with_columns(pl.col("body").str.strip_chars())
     columns = []
     for col in _OUT:
-        part = wanted.filter(pl.col("code") == _CODE[col])
-        values = part["body"]
-        columns.append(
-            pl.repeat(None, n, dtype=pl.String, eager=True).alias(col).scatter(part["row"], values)
-        )
+        if col == "last_paragraph":  # no header name folds to it: only rule 6 gives one, one at most a report
+            rows, values = row[at], halves["field_1"]
+        else:
+            where = np.flatnonzero(code == _CODE[col])
+            where = where[_last_of_runs(row[where])]  # the last one of each report
+            rows, values = row[where], body.gather(where)
+        place = np.full(n, -1, dtype=np.int64)
+        place[rows] = np.arange(len(rows))
+        index = pl.Series(place)
+        columns.append(values.str.strip_chars().gather(index.set(index < 0, None)).alias(col))
     out = pl.DataFrame(columns)
     if odd.any():
         where = odd.arg_true()
@@ -358,6 +367,15 @@ def _official_part(texts: pl.Series) -> pl.DataFrame:
             out[c].scatter(where, pl.Series([r[c] for r in rows], dtype=pl.String)) for c in _OUT
         )
     return out
+
+
+def _last_of_runs(values):
+    """Where each run of equal values (a sorted array's) ends: True at the last element of each run."""
+    import numpy as np
+
+    last = np.ones(len(values), dtype=bool)
+    last[:-1] = values[1:] != values[:-1]
+    return last
 
 
 # --- the official file ------------------------------------------------------------------------------------

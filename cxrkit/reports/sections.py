@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import polars as pl
 
 from ..errors import require_columns
+
+if TYPE_CHECKING:  # numpy is imported where it is used: importing it starts OpenBLAS threads that spin
+    import numpy as np  # for a while and slow the first polars query of a session (benchmark line 1bw)
 
 __all__ = [
     "HEADER_MODIFIERS",
@@ -568,6 +570,8 @@ def sections_frame(
         .alias("code")
     ).with_row_index("at")
     # rule 7: the last paragraph of the reports without findings or impression
+    import numpy as np
+
     has_fi = np.zeros(n, dtype=bool)
     has_fi[pieces.filter(code.is_in([_F, _I]))["row"].to_numpy()] = True
     cuts = _last_paragraphs(pieces, has_fi, plain) if not has_fi.all() else None
