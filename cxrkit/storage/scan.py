@@ -24,6 +24,7 @@ import atexit
 import concurrent.futures as cf
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -154,11 +155,27 @@ def _as_executor(executor: Any) -> cf.Executor | None:
     if hasattr(executor, "get_executor") and not isinstance(executor, cf.Executor):  # dask.distributed.Client
         return executor.get_executor()
     if isinstance(executor, cf.Executor):
+        _refuse_fork(executor)
         return executor
     raise TypeError(
         "executor must be None, 'serial', 'pool', a concurrent.futures.Executor or a "
         f"dask.distributed.Client, not {type(executor).__name__}"
     )
+
+
+def _refuse_fork(executor: cf.Executor) -> None:
+    """A user's ``fork`` process pool while polars is loaded: refused (forking a process whose polars thread
+    pool is running can deadlock the children), with what to pass instead."""
+    if not isinstance(executor, cf.ProcessPoolExecutor) or "polars" not in sys.modules:
+        return
+    context = getattr(executor, "_mp_context", None)
+    if context is not None and context.get_start_method() == "fork":
+        raise ValueError(
+            "a ProcessPoolExecutor with the 'fork' start method can deadlock once polars is imported (its "
+            "thread pool is copied mid-work into the children); pass "
+            "mp_context=multiprocessing.get_context('forkserver') (or 'spawn'), or executor=None for the "
+            "kit's shared pool"
+        )
 
 
 def _probe(func: Callable[[Any], Row], items: Sequence[Any]) -> tuple[list[Row], float]:
@@ -198,7 +215,8 @@ def map_paths(
     executor
         ``None``: in this process or on the session's :func:`shared_pool`, whichever
         :func:`choose_executor` estimates sooner; ``"serial"`` to run in this process; ``"pool"`` for the
-        shared pool; any :class:`concurrent.futures.Executor`; or a ``dask.distributed.Client``.
+        shared pool; any :class:`concurrent.futures.Executor` (a ``fork`` process pool is refused once polars
+        is imported: it can deadlock); or a ``dask.distributed.Client``.
     progress
         Show a ``tqdm.auto`` bar (renders in notebooks and terminals).
     chunksize

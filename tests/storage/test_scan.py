@@ -123,3 +123,22 @@ def test_explicit_executors_unchanged():
     assert map_paths(_pid_row, [1], executor="serial", progress=False)[0]["pid"] == os.getpid()
     with pytest.raises(TypeError, match="executor must be"):
         map_paths(_pid_row, [1], executor="threads", progress=False)
+
+
+def test_fork_pool_refused_once_polars_is_loaded():
+    import multiprocessing
+
+    import polars  # noqa: F401 - the condition the guard is about
+
+    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        with pytest.raises(ValueError, match="'fork' start method.*forkserver"):
+            map_paths(_pid_row, [1, 2], executor=pool, progress=False)
+        assert not pool._processes  # refused before any worker was forked
+
+
+def test_non_fork_pool_accepted():
+    import multiprocessing
+
+    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        rows = map_paths(_pid_row, [1, 2], executor=pool, progress=False)
+    assert [r["item"] for r in rows] == [1, 2] and all(r["pid"] != os.getpid() for r in rows)
