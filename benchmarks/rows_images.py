@@ -367,9 +367,13 @@ HEADER_BOUND = (
     " for now: no build step)."
 )
 PIXEL_BOUND = (
-    "Reading 13 MB a file and counting it: the kit streams each file through np.bincount in chunks on the "
-    "session pool; what is left over the floor is the chunking and the per-file header parse and pool round "
-    "trip (small beside 13 MB)."
+    "Reading and counting the stored values: 100 full-size images (7.8 Mpixel, 15.5 MB each) in 1.28-1.38"
+    " s on 2 cores at load 2.3, about 3.4 ns a pixel a core, in np.bincount over 1 MB chunks on the "
+    "session pool (the header parse and pool round trip are under 1 ms a file). The kit is faster than "
+    "the one-shot floor (one 15 MB read and one np.bincount per image, 2.5-3.2 s): a fresh 15 MB buffer a"
+    " file costs page faults and a bincount of 8 M values misses the CPU caches, which chunking avoids. "
+    "What would move it: fewer passes over memory (bincount is one already), so only more cores or a "
+    "compiled fused read-and-count."
 )
 
 
