@@ -125,15 +125,18 @@ def test_explicit_executors_unchanged():
         map_paths(_pid_row, [1], executor="threads", progress=False)
 
 
-def test_fork_pool_refused_once_polars_is_loaded():
+@needs_two
+def test_fork_pool_replaced_once_polars_is_loaded():
     import multiprocessing
 
     import polars  # noqa: F401 - the condition the guard is about
 
     with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-        with pytest.raises(ValueError, match="'fork' start method.*forkserver"):
-            map_paths(_pid_row, [1, 2], executor=pool, progress=False)
-        assert not pool._processes  # refused before any worker was forked
+        with pytest.warns(RuntimeWarning, match="'fork' start method.*forkserver"):
+            rows = map_paths(_pid_row, [1, 2], executor=pool, progress=False)
+        assert not pool._processes  # nothing was forked
+    shared = {p.pid for p in shared_pool()._processes.values()}
+    assert [r["item"] for r in rows] == [1, 2] and {r["pid"] for r in rows} <= shared
 
 
 def test_non_fork_pool_accepted():
