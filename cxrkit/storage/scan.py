@@ -24,8 +24,10 @@ import atexit
 import concurrent.futures as cf
 import multiprocessing
 import os
+import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Literal
@@ -154,11 +156,30 @@ def _as_executor(executor: Any) -> cf.Executor | None:
     if hasattr(executor, "get_executor") and not isinstance(executor, cf.Executor):  # dask.distributed.Client
         return executor.get_executor()
     if isinstance(executor, cf.Executor):
-        return executor
+        return _fork_safe(executor)
     raise TypeError(
         "executor must be None, 'serial', 'pool', a concurrent.futures.Executor or a "
         f"dask.distributed.Client, not {type(executor).__name__}"
     )
+
+
+def _fork_safe(executor: cf.Executor) -> cf.Executor:
+    """A user's ``fork`` process pool, once polars is loaded, is replaced by :func:`shared_pool` (a warning):
+    forking a process whose polars thread pool is running can deadlock the children."""
+    if not isinstance(executor, cf.ProcessPoolExecutor) or "polars" not in sys.modules:
+        return executor
+    context = getattr(executor, "_mp_context", None)
+    if context is None or context.get_start_method() != "fork":
+        return executor
+    warnings.warn(
+        "a ProcessPoolExecutor with the 'fork' start method can deadlock once polars is imported (its "
+        "thread pool is copied mid-work into the children): the work runs on the kit's shared forkserver "
+        "pool instead; pass mp_context=multiprocessing.get_context('forkserver') (or 'spawn') to use "
+        "your own",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+    return shared_pool()
 
 
 def _probe(func: Callable[[Any], Row], items: Sequence[Any]) -> tuple[list[Row], float]:
@@ -198,7 +219,9 @@ def map_paths(
     executor
         ``None``: in this process or on the session's :func:`shared_pool`, whichever
         :func:`choose_executor` estimates sooner; ``"serial"`` to run in this process; ``"pool"`` for the
-        shared pool; any :class:`concurrent.futures.Executor`; or a ``dask.distributed.Client``.
+        shared pool; any :class:`concurrent.futures.Executor` (a ``fork`` process pool is replaced by the
+        shared pool, with a warning, once polars is imported: it can deadlock); or a
+        ``dask.distributed.Client``.
     progress
         Show a ``tqdm.auto`` bar (renders in notebooks and terminals).
     chunksize

@@ -123,3 +123,25 @@ def test_explicit_executors_unchanged():
     assert map_paths(_pid_row, [1], executor="serial", progress=False)[0]["pid"] == os.getpid()
     with pytest.raises(TypeError, match="executor must be"):
         map_paths(_pid_row, [1], executor="threads", progress=False)
+
+
+@needs_two
+def test_fork_pool_replaced_once_polars_is_loaded():
+    import multiprocessing
+
+    import polars  # noqa: F401 - the condition the guard is about
+
+    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        with pytest.warns(RuntimeWarning, match="'fork' start method.*forkserver"):
+            rows = map_paths(_pid_row, [1, 2], executor=pool, progress=False)
+        assert not pool._processes  # nothing was forked
+    shared = {p.pid for p in shared_pool()._processes.values()}
+    assert [r["item"] for r in rows] == [1, 2] and {r["pid"] for r in rows} <= shared
+
+
+def test_non_fork_pool_accepted():
+    import multiprocessing
+
+    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        rows = map_paths(_pid_row, [1, 2], executor=pool, progress=False)
+    assert [r["item"] for r in rows] == [1, 2] and all(r["pid"] != os.getpid() for r in rows)
