@@ -28,7 +28,7 @@ POSITIVE = {
             "loss| obscuring the {side} hemidiaphragm]."
         ),
         "{Mild} bibasilar atelectasis[|, {side} greater than {other}| is seen| is noted].",
-        "Patchy opacity at the {side} [base|lung base|infrahilar region] {hedge} reflects atelectasis.",
+        "Patchy density at the {side} [base|lung base|infrahilar region] {hedge} reflects atelectasis.",
         "Subsegmental atelectasis in the {side} [lower lobe|lung base|mid lung|perihilar region].",
         (
             "[Linear|Band-like|Discoid] atelectasis at the {side} lung base[| and mid lung| and in the "
@@ -37,11 +37,11 @@ POSITIVE = {
         "Plate-like atelectasis in the {side} [mid|lower|mid to lower] lung[| zone][| is seen| is noted].",
         "{Mild} atelectasis at the {side} lung base{change}.",
         (
-            "Streaky {side} [basilar|lower lobe|retrocardiac] opacity is [consistent with|compatible "
+            "Streaky {side} [basilar|lower lobe|retrocardiac] density is [consistent with|compatible "
             "with|suggestive of] atelectasis."
         ),
         (
-            "[Retrocardiac|Left retrocardiac|Left lower lobe] opacity [likely reflects|most likely "
+            "[Retrocardiac|Left retrocardiac|Left lower lobe] density [likely reflects|most likely "
             "reflects|is consistent with|is compatible with|probably represents] atelectasis{change}."
         ),
         "{Mild} {side} lower lobe atelectasis[| with elevation of the {side} hemidiaphragm]{change}.",
@@ -86,12 +86,12 @@ POSITIVE = {
         "Findings are [consistent with|compatible with|suggestive of] {mild} pulmonary edema.",
         "{Mild} pulmonary edema has {worsened}.",
         (
-            "{Mild} interstitial pulmonary edema with [perihilar haziness|indistinct pulmonary "
+            "{Mild} interstitial pulmonary edema with [perihilar vascular blurring|indistinct pulmonary "
             "vessels|septal thickening]."
         ),
         "Cephalization of the pulmonary vessels and {mild} edema{change}.",
         (
-            "Diffuse [hazy|bilateral|perihilar] opacities are [consistent with|compatible with|likely due "
+            "Diffuse [hazy|bilateral|perihilar] densities are [consistent with|compatible with|likely due "
             "to] {mild} pulmonary edema."
         ),
         (
@@ -119,7 +119,7 @@ POSITIVE = {
         "There is a {size} cm mass in the {side} hilum.",
         "Spiculated nodule in the {side} {lobe} measures {size} cm.",
         "Multiple pulmonary nodules are seen, the largest {size} cm in the {side} {lobe}.",
-        "A {size} cm rounded opacity in the {side} {lobe} could be a nodule or mass.",
+        "A {size} cm rounded density in the {side} {lobe} could be a nodule or mass.",
     ],
     "Lung Opacity": [
         (
@@ -128,7 +128,7 @@ POSITIVE = {
         ),
         "{Mild} bibasilar opacities[|, {side} greater than {other},]{change}.",
         "[Hazy|Patchy|Faint|Ill-defined] opacity in the {side} [mid|upper|lower] lung[| zone]{change}.",
-        "[Increased|Slightly increased|Persistent|Hazy] opacity at the {side} lung base{change}.",
+        "{Opq} opacity at the {side} lung base.",
         (
             "[Streaky|Patchy|Linear|Hazy] opacities in the [lung bases|bilateral lung bases|{side} greater "
             "than {other} lung bases]{change}."
@@ -159,15 +159,15 @@ POSITIVE = {
         "{Side} apical pleural thickening{change}.",
         "Calcified pleural plaques are noted along the {side} hemithorax.",
         "Pleural thickening along the {side} lateral chest wall.",
-        "Blunting of the {side} costophrenic angle from chronic pleural thickening.",
+        "Chronic pleural thickening at the {side} costophrenic angle.",
     ],
     "Pneumonia": [
         "Findings are concerning for pneumonia in the {side} {lobe}.",
         "{Side} {lobe} pneumonia{change}.",
         "Multifocal pneumonia[| involving both lower lobes| most pronounced in the {side} {lobe}]{change}.",
-        "Opacity in the {side} {lobe} is consistent with pneumonia.",
-        "{Side} basilar opacity is compatible with pneumonia{change}.",
-        "Airspace opacity in the {side} {lobe} reflects pneumonia.",
+        "Density in the {side} {lobe} is consistent with pneumonia.",
+        "{Side} basilar density is compatible with pneumonia{change}.",
+        "Airspace density in the {side} {lobe} reflects pneumonia.",
     ],
     "Pneumothorax": [
         "There is a {sev} {side} apical pneumothorax{change}.",
@@ -230,13 +230,13 @@ POSITIVE = {
 UNCERTAIN = {
     "Atelectasis": [
         (
-            "{Side} [basilar|lower lobe|perihilar] opacity [may reflect|may represent|could "
+            "{Side} [basilar|lower lobe|perihilar] density [may reflect|may represent|could "
             "reflect|likely reflects] atelectasis[| "
-            "or scarring]."
+            "or subsegmental collapse]."
         ),
         "[Possible|Probable|Questionable] {side} [basilar|lower lobe|perihilar|retrocardiac] atelectasis.",
         "[Probable|Possible] atelectasis at the {side} [base|lung base|costophrenic angle|{zone}].",
-        "{Side} [basilar|infrahilar] opacity could reflect atelectasis{change}.",
+        "{Side} [basilar|infrahilar] density could reflect atelectasis{change}.",
     ],
     "Cardiomegaly": [
         "The heart [may be|is possibly|is perhaps] [mildly|slightly|minimally] enlarged.",
@@ -247,7 +247,7 @@ UNCERTAIN = {
     "Consolidation": [
         "Possible [early|subtle|developing] consolidation at the {side} [base|lung base].",
         "[Cannot exclude|Cannot rule out|Difficult to exclude] consolidation in the {side} {lobe}.",
-        "[Subtle|Faint|Ill-defined] opacity in the {side} {lobe} may represent consolidation.",
+        "[Subtle|Faint|Ill-defined] density in the {side} {lobe} may represent consolidation.",
     ],
     "Edema": [
         "Possible [mild|minimal|trace|early] [pulmonary|interstitial] edema[| given {technique}].",
@@ -256,7 +256,7 @@ UNCERTAIN = {
             "given the {technique2} technique]."
         ),
         (
-            "[Prominence|Indistinctness|Engorgement] of the [interstitial markings|pulmonary "
+            "[Prominence|Indistinctness|Engorgement] of the [vascular markings|pulmonary "
             "vessels|perihilar vessels] may reflect "
             "[mild|early|minimal] edema."
         ),
@@ -286,8 +286,8 @@ UNCERTAIN = {
         "Possible [small|trace|tiny] {side} pleural effusion.",
         "[Cannot exclude|Cannot rule out] a [small|trace|tiny] {side} effusion.",
         (
-            "Blunting of the {side} costophrenic angle may reflect a [small|trace] effusion[| or pleural "
-            "thickening]."
+            "Blunting of the {side} costophrenic angle may reflect a [small|trace] "
+            "effusion[| or fluid in the fissure]."
         ),
         "Possible trace {side} pleural effusion{change}.",
     ],
@@ -296,10 +296,10 @@ UNCERTAIN = {
         "Possible [early|developing|superimposed] pneumonia[| in the {side} {lobe}| at the {side} base].",
         "[Cannot exclude|Cannot rule out|Difficult to exclude] pneumonia in the {side} [{lobe}|{zone}].",
         (
-            "Opacity at the {side} [base|lung base|{zone}] could represent pneumonia in the "
+            "Density at the {side} [base|lung base|{zone}] could represent pneumonia in the "
             "[appropriate|right] clinical setting."
         ),
-        "{Side} [basilar|lower lobe|retrocardiac] opacity may reflect aspiration or pneumonia.",
+        "{Side} [basilar|lower lobe|retrocardiac] density may reflect aspiration or pneumonia.",
         "Possible developing pneumonia at the {side} [base|lung base|{zone}].",
         "Early pneumonia in the {side} {lobe} cannot be [excluded|ruled out][| on this {technique2} study].",
     ],
@@ -312,10 +312,6 @@ UNCERTAIN = {
 NEGATIVE = {
     "Atelectasis": [
         "No [|definite |significant ]atelectasis[| is seen| is identified].",
-        (
-            "Previously seen [{side} basilar |{side} lower lobe |bibasilar |]atelectasis has "
-            "[resolved|nearly resolved]."
-        ),
         "[There is no|No] [residual |]atelectasis[| at the lung bases| at the {side} base].",
     ],
     "Cardiomegaly": [
@@ -330,16 +326,16 @@ NEGATIVE = {
             "normal limits][| for technique| given the AP technique|]."
         ),
         "The heart is not [enlarged|significantly enlarged][| in size].",
-        "Normal [heart size|cardiac size][| and mediastinal contours| and hilar contours].",
+        "Normal [heart size|cardiac size][| and pulmonary vascularity| and hilar contours].",
     ],
     "Consolidation": [
         (
-            "No [focal |lobar |confluent |]consolidation[| is seen| is identified| is present][| to suggest "
-            "pneumonia]."
+            "No [focal |lobar |confluent |]consolidation[| is seen| is identified| is present][| in "
+            "either lung]."
         ),
         (
-            "There is no [focal |definite |new |lobar |]consolidation[| in either lung| at the lung bases| "
-            "concerning for pneumonia]."
+            "There is no [focal |definite |{nw}|lobar |]consolidation[| in either lung| at the lung bases| "
+            "to explain the symptoms]."
         ),
         (
             "[The lungs are free of|Both lungs are free of|No area of] [focal |lobar |]consolidation[| is "
@@ -383,8 +379,8 @@ NEGATIVE = {
         "No [discrete |suspicious |]nodule or mass[| is seen| is identified][| in either lung].",
     ],
     "Lung Opacity": [
-        "No new [|focal |airspace ]opacity[| is seen| is identified].",
-        "There is no [focal |new |]opacity[| in either lung| at the lung bases].",
+        "No {nw}[|focal |airspace ]opacity[| is seen| is identified].",
+        "There is no [focal |{nw}|]opacity[| in either lung| at the lung bases].",
     ],
     "Pleural Effusion": [
         "No [|definite |large |appreciable |sizable |significant |]pleural effusion{seen}[| on either side].",
@@ -399,7 +395,7 @@ NEGATIVE = {
         ),
         "Pleural effusion is [not seen|not present|not identified|not evident][| on either side|].",
         "No [|right or left |layering ]pleural effusions[| are seen| are identified].",
-        "No evidence of [|a |new ]pleural effusion[| on this {technique2} study].",
+        "No evidence of [|a |{nw}]pleural effusion[| on this {technique2} study].",
         "The costophrenic angles are [sharp|clear|well defined] without [|evidence of ]effusion.",
     ],
     "Pleural Other": ["No [|significant |focal ]pleural thickening[| is seen]."],
@@ -454,36 +450,17 @@ NEGATIVE = {
 NEGATIVE_PRIOR = {
     "Pneumothorax": [
         "No pneumothorax [has developed|is seen|is identified|has appeared] since {prior}.",
-        (
-            "[The previously seen|The previously noted|The] {side} [apical |basilar |]pneumothorax is no "
-            "longer [seen|visible|present][| since {prior}]."
-        ),
-        (
-            "[No|There is no] [residual |recurrent |]pneumothorax[| after chest tube removal| following "
-            "removal of the chest tube]."
-        ),
-        "The {side} pneumothorax seen on {prior} is no longer [visible|seen|present].",
+        ("[No|There is no] [residual |recurrent |]pneumothorax[| at either apex| on either side]."),
     ],
     "Pleural Effusion": [
         "No pleural effusion has [developed|appeared|reaccumulated] since {prior}.",
-        (
-            "[The previously seen|The previously noted|The] {side} pleural effusion has resolved, with no "
-            "[residual|remaining] effusion."
-        ),
-        "The {side} [pleural |]effusion [seen|noted|present] on {prior} is no longer [seen|visible|present].",
         "No [new |recurrent |]pleural effusion [is seen|is identified] compared to {prior}.",
     ],
     "Edema": [
-        "[The previously seen|Previously noted|The] [mild |]pulmonary edema is no longer [seen|present].",
         "No pulmonary edema [has developed|is seen] since {prior}.",
-        "[Interstitial|Pulmonary] edema seen on {prior} has [resolved|cleared], with no residual edema.",
     ],
     "Consolidation": [
         "No new consolidation [has developed|is seen|has appeared] since {prior}.",
-        (
-            "[The previously seen|The previously noted|The] {side} {lobe} consolidation is no longer "
-            "[seen|visible|present][| since {prior}]."
-        ),
         "No [focal |new |]consolidation [is seen |]compared to {prior}.",
     ],
     "Cardiomegaly": [
@@ -492,11 +469,47 @@ NEGATIVE_PRIOR = {
     ],
     "Lung Opacity": [
         "No new opacity [has developed|is seen|has appeared] since {prior}.",
+    ],
+    "Atelectasis": [
+        "No atelectasis [is seen|remains|persists] compared to {prior}.",
+    ],
+}
+#: Negated sentences saying a finding of the previous study has gone: written only when the patient's previous
+#: study was positive for the category (and the current one is negative).
+RESOLVED = {
+    "Pneumothorax": [
+        (
+            "[The previously seen|The previously noted|The] {side} [apical |basilar |]pneumothorax is no "
+            "longer [seen|visible|present][| since {prior}]."
+        ),
+        "The {side} pneumothorax seen on {prior} is no longer [visible|seen|present].",
+    ],
+    "Pleural Effusion": [
+        (
+            "[The previously seen|The previously noted|The] {side} pleural effusion has resolved, with no "
+            "[residual|remaining] effusion."
+        ),
+        "The {side} [pleural |]effusion [seen|noted|present] on {prior} is no longer [seen|visible|present].",
+    ],
+    "Edema": [
+        "[The previously seen|Previously noted|The] [mild |]pulmonary edema is no longer [seen|present].",
+        "[Interstitial|Pulmonary] edema seen on {prior} has [resolved|cleared], with no residual edema.",
+    ],
+    "Consolidation": [
+        (
+            "[The previously seen|The previously noted|The] {side} {lobe} consolidation is no longer "
+            "[seen|visible|present][| since {prior}]."
+        ),
+    ],
+    "Lung Opacity": [
         "The {side} basilar opacity seen on {prior} is no longer [seen|visible|present].",
     ],
     "Atelectasis": [
         "[The |]{side} basilar atelectasis seen on {prior} is no longer [seen|visible|present].",
-        "No atelectasis [is seen|remains|persists] compared to {prior}.",
+        (
+            "Previously seen [{side} basilar |{side} lower lobe |bibasilar |]atelectasis has "
+            "[resolved|nearly resolved]."
+        ),
     ],
 }
 #: Negated sentences when the patient has a line or tube (a film after placement, as most ICU films are).
@@ -544,9 +557,9 @@ NEG_NOUN = {
     "Pneumonia": "pneumonia",
 }
 VERSUS = [
-    ("Atelectasis", "Pneumonia", "{Side} basilar opacity, atelectasis versus pneumonia."),
+    ("Atelectasis", "Pneumonia", "{Side} basilar density, atelectasis versus pneumonia."),
     ("Atelectasis", "Consolidation", "Atelectasis versus consolidation at the {side} base."),
-    ("Edema", "Pneumonia", "Diffuse opacities may reflect edema or pneumonia."),
+    ("Edema", "Pneumonia", "Diffuse densities may reflect edema or pneumonia."),
 ]
 NORMAL_IMPRESSION = [
     "No acute cardiopulmonary process.",
@@ -583,7 +596,7 @@ CLEAR_LUNGS_HEAD = (
 CLEAR_TAIL = (", as on {prior}", ", unchanged from {prior}", ", as before", ", similar to {prior}", " again")
 CLEAR_LUNGS_JOIN = (" without ", ", without ", ", with no ", " with no ", ". There is no ")
 NEUTRAL = [
-    "The [hila|hilar contours|hilar structures|hilar and mediastinal contours] are {hila}[| bilaterally].",
+    "The [hila|hilar contours|hilar structures|hilar shadows] are {hila}[| bilaterally].",
     (
         "[Mild|Moderate|Multilevel|Mild multilevel|Moderate multilevel] degenerative changes are "
         "[seen|noted|present"
@@ -699,7 +712,7 @@ NEUTRAL = [
         "partially [imaged|visualized|seen]."
     ),
     (
-        "[Vascular|Biliary|Axillary|Subclavian] stent projects over the {side} [upper chest|axilla|upper "
+        "[Vascular|Surgical|Axillary|Subclavian] clips project over the {side} [upper chest|axilla|upper "
         "abdomen|lower neck]."
     ),
     "Degenerative changes are [noted|seen|{again}seen] at [the |]{level} [and {level2}|].",
@@ -708,7 +721,10 @@ NEUTRAL = [
         "chronic|noted|{again}noted]."
     ),
     "[A |]{side} [breast implant|breast prosthesis|mastectomy with clips] is [noted|seen|present].",
-    "[EKG|ECG|Monitoring] leads [overlie|project over] the [chest|thorax|mediastinum|{side} hemithorax].",
+    (
+        "[EKG|ECG|Monitoring] electrodes [overlie|project over] the [chest|thorax|mediastinum|{side} "
+        "hemithorax]."
+    ),
     (
         "[Mild|Moderate|Marked] dextroscoliosis of the [thoracic|thoracolumbar|upper thoracic] spine[| is "
         "noted]."
@@ -716,7 +732,7 @@ NEUTRAL = [
     "[Mild|Moderate|Marked] levoscoliosis of the [thoracic|thoracolumbar|lower thoracic] spine[| is noted].",
     (
         "[A |]{side} [chest wall|axillary|supraclavicular] soft tissue density is [noted|seen][|, likely a "
-        "skin lesion]."
+        "skin fold]."
     ),
     (
         "[Old|Healed|Chronic] deformity of the {side} [clavicle|humeral head|scapula|{ordinal} rib] is "
@@ -957,7 +973,7 @@ PRIOR_EARLIER = (
     "the study of ___ at {at}",
 )
 #: Said of a finding on a patient's first study.
-CHANGE_FIRST = ("", "", "", ", new")
+CHANGE_FIRST = ("",)
 TITLE = " " * 33 + "FINAL REPORT"
 RULE = "_" * 78
 
@@ -1079,7 +1095,9 @@ ADDENDA = (
 def _with_change(template: str) -> str:
     """A finding's sentence with the change clause (``{change}``) before its final period, unless it has one
     or already says how the finding changed (``{stable}``, ``{worsened}``)."""
-    if any(k in template for k in ("{change}", "{stable}", "{worsened}")) or not template.endswith("."):
+    if any(
+        k in template for k in ("{change}", "{stable}", "{worsened}", "{New}", "{Opq}")
+    ) or not template.endswith("."):
         return template
     return template[:-1] + "{change}."
 

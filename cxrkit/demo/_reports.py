@@ -75,7 +75,11 @@ _SLOTS = {
     "heartshape": lambda c: c.rng.choice(ph.HEARTSHAPE),
     "stable": lambda c: c.rng.choice(ph.STABLE) if c.has_prior else "noted",
     "worsened": lambda c: c.rng.choice(ph.WORSENED) if c.has_prior else "developed",
-    "new": lambda c: c.rng.choice(("new", "increased", "persistent")) if c.has_prior else "new",
+    "new": lambda c: c.rng.choice(("new", "increased", "persistent") if c.has_prior else ("patchy", "focal")),
+    "opq": lambda c: c.rng.choice(
+        ("increased", "slightly increased", "persistent", "hazy") if c.has_prior else ("hazy", "patchy")
+    ),
+    "nw": lambda c: c.rng.choice(("new ", "")) if c.has_prior else "",
     "change": lambda c: (
         c.rng.choice(ph.CHANGE).replace("{prior}", c["prior"])
         if c.has_prior and c.rng.random() < 0.65
@@ -186,8 +190,12 @@ def wrap(text: str, width: int = 78) -> list[str]:
     return lines
 
 
-def _findings(rng: random.Random, values: dict[str, float], ctx: dict[str, dict], has_prior: bool, when=None):
-    """``(findings sentences in rough anatomical order, abnormal sentences)`` for the mentioned categories."""
+def _findings(
+    rng: random.Random, values: dict[str, float], ctx: dict[str, dict], has_prior: bool, when=None, before=()
+):
+    """``(findings sentences in rough anatomical order, abnormal sentences)`` for the mentioned categories;
+    ``before``: the categories positive on the patient's previous study (a negated one of these may be said
+    to have resolved)."""
     keyed: list[tuple[float, str]] = []
     abnormal: list[str] = []
     uncertain = [n for n, v in values.items() if v == -1.0]
@@ -226,7 +234,7 @@ def _findings(rng: random.Random, values: dict[str, float], ctx: dict[str, dict]
     for name in neg:
         bank = ph.NEGATIVE[name]
         if has_prior and name in ph.NEGATIVE_PRIOR and rng.random() < 0.3:
-            bank = ph.NEGATIVE_PRIOR[name]
+            bank = ph.NEGATIVE_PRIOR[name] + (ph.RESOLVED.get(name, []) if name in before else [])
         elif devices and name in ph.NEGATIVE_DEVICE and rng.random() < 0.4:
             bank = ph.NEGATIVE_DEVICE[name]
         keyed.append((ph.ORDER[name], _fill(rng.choice(bank), ctx[name], rng)))
@@ -334,6 +342,7 @@ def write_report(
     description: str | None = None,
     n_prior: int | None = None,
     when: tuple | None = None,
+    prior_row=None,
 ) -> str:
     """A MIMIC-CXR style report whose findings and impression agree with the label ``row`` (14 floats).
 
@@ -343,7 +352,9 @@ def write_report(
     section ("Multiple prior radiographs, most recently ___"). ``when`` is ``(clock, days, prior_clock)``: the
     study's time (``"HH:MM"``), and the days since the patient's previous study and that study's time (both
     ``None`` for a first study); references to the prior then name it as the real reports do ("since
-    yesterday's radiograph", "compared to ___ at 06:42").
+    yesterday's radiograph", "compared to ___ at 06:42"). ``prior_row`` (14 floats) is the label row of the
+    patient's previous study: only a finding positive there is said to have resolved ("The previously seen
+    pneumothorax is no longer seen").
 
     Examples
     --------
@@ -390,7 +401,12 @@ def write_report(
 
     values = {name: row[j] for j, name in enumerate(CATEGORIES) if j != NO_FINDING and not math.isnan(row[j])}
     ctx = {name: _context(rng, has_prior, when) for name in CATEGORIES}
-    findings, abnormal = _findings(rng, values, ctx, has_prior, when)
+    before = (
+        {name for j, name in enumerate(CATEGORIES) if prior_row[j] == 1.0}
+        if has_prior and prior_row
+        else set()
+    )
+    findings, abnormal = _findings(rng, values, ctx, has_prior, when, before)
     impression_items = _impression(rng, values, ctx, has_prior)
     normal = not math.isnan(row[NO_FINDING])
     numbered = len(impression_items) > 1 and rng.random() < 0.35
