@@ -864,16 +864,7 @@ ZONES = (
 #: Distances from the carina (cm) some reports round to the half.
 CM = ("2", "2.5", "3", "3.5", "4", "4.5", "5", "5.5", "6")
 #: How a negated finding is "seen" (singular nouns); a patient with an earlier study also "develops" none.
-SEEN = (
-    "",
-    "",
-    " is seen",
-    " is identified",
-    " is present",
-    " is evident",
-    " is demonstrated",
-    " is appreciated",
-)
+SEEN = NEG_TAILS
 SEEN_PRIOR = SEEN + (" is seen on the current study", " is seen today", " is appreciated on this study")
 #: Hedges before a positive finding's likely cause.
 HEDGE = ("likely", "most likely", "probably", "presumably", "likely representing", "which may represent")
