@@ -279,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         "lines": lines,
         "groups": groups_out,
     }
+    if only:
+        report = keep_other_rows(report, out / "results.json")
     (out / "results.json").write_text(json.dumps(report, indent=2, default=str))
     (out / "results.md").write_text(render_markdown(report))
     _log(f"wrote {out / 'results.md'} and {out / 'results.json'} in {report['total_seconds']:.0f} s")
@@ -290,6 +292,34 @@ def main(argv: list[str] | None = None) -> int:
     ):
         _log("updated the table in README.md (a full run of every row into benchmarks/)")
     return 0
+
+
+def keep_other_rows(report: dict, earlier_path: Path) -> dict:
+    """A run of some groups (``--only``) into a folder that holds an earlier run of the same mode keeps that
+    run's other groups, and the report says which rows were measured when (a partial run used to replace a
+    full run's results with its own few rows)."""
+    try:
+        earlier = json.loads(earlier_path.read_text())
+    except (OSError, ValueError):
+        return report
+    if earlier.get("mode") != report["mode"]:
+        return report
+    measured = {g["group"] for g in report["groups"]} | {line["group"] for line in report["lines"]}
+    kept = [line for line in earlier.get("lines", []) if line.get("group") not in measured]
+    if not kept:
+        return report
+    m, e = report["machine"], earlier["machine"]
+    note = (
+        f"**Groups {', '.join(sorted(measured))}** were measured in this run ({m['date']}, commit "
+        f"{m['commit'] or '?'}, load {m.get('load_before', '?')} at the start and "
+        f"{m.get('load_after', '?')} at the end). The other rows are kept from the run of {e['date']} "
+        f"(commit {e['commit'] or '?'}, load "
+        f"{e.get('load_before', '?')} / {e.get('load_after', '?')})."
+    )
+    earlier_note = earlier.get("note") or ""
+    lines = sorted(report["lines"] + kept, key=lambda line: _line_key(line["id"]))
+    groups = report["groups"] + [g for g in earlier.get("groups", []) if g["group"] not in measured]
+    return dict(report, lines=lines, groups=groups, note=" ".join(x for x in (note, earlier_note) if x))
 
 
 def data_ready(need: str, ctx: dict) -> bool:

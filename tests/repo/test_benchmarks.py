@@ -80,3 +80,33 @@ def _import_run():
     finally:
         sys.path.remove(str(REPO))
     return run
+
+
+def _report(date, groups, mode="full"):
+    return {
+        "mode": mode,
+        "machine": {"date": date, "commit": "abc", "load_before": "1", "load_after": "2"},
+        "lines": [
+            {"id": line_id, "group": group, "ratio": date} for group, ids in groups.items() for line_id in ids
+        ],
+        "groups": [{"group": group} for group in groups],
+    }
+
+
+def test_a_run_of_some_groups_keeps_the_other_rows_of_the_earlier_run(tmp_path):
+    run = _import_run()
+    earlier = tmp_path / "results.json"
+    earlier.write_text(json.dumps(_report("old", {"patients": ["1a", "1b"], "sections": ["7", "9"]})))
+    merged = run.keep_other_rows(_report("new", {"sections": ["7", "9", "9f"]}), earlier)
+    assert [(x["id"], x["ratio"]) for x in merged["lines"]] == [
+        ("1a", "old"), ("1b", "old"), ("7", "new"), ("9", "new"), ("9f", "new"),
+    ]  # fmt: skip
+    assert sorted(g["group"] for g in merged["groups"]) == ["patients", "sections"]
+    assert "sections" in merged["note"] and "old" in merged["note"] and "new" in merged["note"]
+    # another mode's results, or none, are not mixed in
+    assert (
+        run.keep_other_rows(_report("new", {"sections": ["7"]}), tmp_path / "none.json")["lines"][0]["id"]
+        == "7"
+    )
+    quick = _report("new", {"sections": ["7"]}, mode="quick")
+    assert len(run.keep_other_rows(quick, earlier)["lines"]) == 1
