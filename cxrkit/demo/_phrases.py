@@ -821,6 +821,8 @@ QUESTIONS = [
     "assess tube placement",
     "evaluate for edema",
     "any acute process?",
+    "s/p chest tube removal, r/o pneumothorax",
+    "chest tube in place, assess for interval change",
 ]
 HISTORY_EXTRA = [
     "History of CHF and COPD on home oxygen.",
