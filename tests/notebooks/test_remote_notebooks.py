@@ -29,7 +29,7 @@ def test_notebook_runs_on_a_url(path, served, tmp_path, monkeypatch):
     (home / ".netrc").chmod(0o600)
     monkeypatch.setenv("HOME", str(home))  # the kernel inherits it, and finds the credentials there
     served.clear()
-    nb, _ = execute(path, served.url, tmp_path / "cache")
+    nb, _, _ = execute(path, served.url, tmp_path / "cache")
     errors = [out for cell in _code_cells(nb) for out in cell.outputs if out.output_type == "error"]
     assert errors == []
     assert "Traceback" not in _stream_text(nb, "stderr")

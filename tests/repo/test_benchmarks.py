@@ -110,3 +110,22 @@ def test_a_run_of_some_groups_keeps_the_other_rows_of_the_earlier_run(tmp_path):
     )
     quick = _report("new", {"sections": ["7"]}, mode="quick")
     assert len(run.keep_other_rows(quick, earlier)["lines"]) == 1
+
+
+def test_notebook_memory_sampler_adds_up_a_process_and_its_children_at_once():
+    """The notebook memory figures (and the notebooks' 1 GiB check) are the kernel and its workers together:
+    two grandchildren holding 60 MiB each at the same time must count twice, on top of their parent."""
+    from benchmarks.notebook_memory import TreeSampler
+
+    hold = "import time; b = b'x' * (60 << 20); time.sleep(1.5)"
+    parent = (
+        "import subprocess, sys, time\n"
+        f"kids = [subprocess.Popen([sys.executable, '-c', {hold!r}]) for _ in range(2)]\n"
+        "[k.wait() for k in kids]\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", parent])
+    with TreeSampler(proc.pid, interval=0.05) as sampler:
+        proc.wait()
+    assert sampler.most_processes == 3
+    assert sampler.together_bytes >= 120 << 20
+    assert sampler.bound_bytes >= sampler.together_bytes
