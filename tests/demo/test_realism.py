@@ -238,3 +238,34 @@ def test_templates_name_no_other_category(root, reports):
         # disagreement, the intended noise, is 0.5-5% per category); atelectasis and pneumonia written as
         # "basilar opacity may reflect atelectasis" made 8.4% of reports mention an unlabelled Lung Opacity
         assert (said & ~labelled).mean() < 0.001, name
+
+
+#: A sentence saying a finding has gone since an earlier study (the demo's RESOLVED sentences), by category.
+_RESOLVED = {
+    "Pneumothorax": r"pneumothorax (seen on [^.]* )?is no longer",
+    "Pleural Effusion": r"effusion has resolved|effusion (seen|noted|present) on [^.]* is no longer",
+    "Edema": r"edema is no longer|edema seen on [^.]* has (resolved|cleared)",
+    "Consolidation": r"consolidation is no longer",
+    "Lung Opacity": r"opacity seen on [^.]* is no longer",
+    "Atelectasis": r"atelectasis seen on [^.]* is no longer|atelectasis has (nearly )?resolved",
+}
+
+
+def test_a_finding_is_said_to_have_resolved_only_when_the_previous_study_had_it(root, reports):
+    labels = pl.read_csv(root / "mimic-cxr-jpg" / "2.1.0" / "mimic-cxr-2.0.0-chexpert.csv.gz")
+    previous = (
+        reports.select("subject_id", "study_id", "rank")
+        .with_columns((pl.col("rank") + 1).alias("next"))
+        .join(labels.drop("subject_id"), on="study_id")
+    )
+    later = reports.filter(pl.col("rank") > 1).join(
+        previous.drop("study_id", "rank"), left_on=["subject_id", "rank"], right_on=["subject_id", "next"]
+    )
+    seen = Counter()
+    for row in later.iter_rows(named=True):
+        text = " ".join(f"{row['findings'] or ''} {row['impression'] or ''}".split()).lower()
+        for name, pattern in _RESOLVED.items():
+            if re.search(pattern, text):
+                seen[name] += 1
+                assert row[name] == 1.0, f"study {row['study_id']}: {name} resolved, was {row[name]}"
+    assert sum(seen.values()) >= 10, seen  # the rule is exercised, not vacuous
