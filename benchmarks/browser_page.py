@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -103,15 +104,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _jupyterlab(tmp: Path, env_extra: dict[str, str]) -> tuple[str, str]:
-    """Start a throwaway JupyterLab serving ``tmp/root``; ``(base url, token)``; stopped at exit."""
+@contextlib.contextmanager
+def jupyterlab(tmp: Path, env_extra: dict[str, str], *, own_group: bool = True, timeout: float = 90):
+    """Run a throwaway JupyterLab serving ``tmp/root`` (127.0.0.1, a random token, its own HOME, config,
+    data, runtime and settings folders under ``tmp``, no news or update checks); yield ``(base url, token)``;
+    shut it and its kernels down after. Also used by ``tests/widgets/test_browser_e2e.py``.
+
+    ``own_group``: start it in a process group of its own, ended as a whole at the end (a stuck kernel too);
+    ``False`` keeps it in the caller's group, for a caller (the benchmark harness) that ends that group.
+    """
     port, token = _free_port(), secrets.token_hex(16)
     dirs = {n: tmp / n for n in ("home", "config", "data", "runtime", "ipython", "settings", "workspaces")}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
     quiet = dirs["settings"] / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     quiet.parent.mkdir(parents=True, exist_ok=True)
-    quiet.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    quiet.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))  # no pop-up, no network
     env = {
         **os.environ,
         "HOME": str(dirs["home"]),
@@ -139,13 +147,26 @@ def _jupyterlab(tmp: Path, env_extra: dict[str, str]) -> tuple[str, str]:
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
-    log = open(tmp / "jupyterlab.log", "wb")  # noqa: SIM115 - closed at exit
-    # same process group as the worker: the harness ends the group after the measurement in any case
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log = open(tmp / "jupyterlab.log", "wb")  # noqa: SIM115 - closed in finally
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=own_group)
     base = f"http://127.0.0.1:{port}"
-
-    def stop() -> None:
-        with contextlib.suppress(OSError):  # a clean shutdown also stops the kernel
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited ({proc.returncode}); see {tmp / 'jupyterlab.log'}")
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"JupyterLab did not start in {timeout:g} s; see {tmp / 'jupyterlab.log'}")
+            time.sleep(0.3)
+        yield base, token
+    finally:
+        with contextlib.suppress(OSError):  # a clean shutdown also stops the kernels
             req = urllib.request.Request(
                 f"{base}/api/shutdown", method="POST", headers={"Authorization": f"token {token}"}
             )
@@ -153,24 +174,23 @@ def _jupyterlab(tmp: Path, env_extra: dict[str, str]) -> tuple[str, str]:
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            _end(proc, own_group, signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                _end(proc, own_group, signal.SIGKILL)
+                proc.wait()
+        if own_group:
+            with contextlib.suppress(ProcessLookupError):  # anything left in its group (a stuck kernel)
+                os.killpg(proc.pid, signal.SIGKILL)
         log.close()
 
-    _stack.callback(stop)
-    deadline = time.monotonic() + 90
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited ({proc.returncode}); see {tmp / 'jupyterlab.log'}")
-        try:
-            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
-                if r.status == 200:
-                    return base, token
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"JupyterLab did not start in 90 s; see {tmp / 'jupyterlab.log'}")
-        time.sleep(0.3)
+
+def _end(proc: subprocess.Popen, group: bool, sig: int) -> None:
+    if group:
+        os.killpg(proc.pid, sig)  # the server's own process group (start_new_session)
+    else:
+        proc.send_signal(sig)
 
 
 def lab_page(
@@ -190,7 +210,8 @@ def lab_page(
     # CXRKIT_BENCH_KERNEL_PATH: another copy of the kit for the notebook's kernel (a before/after comparison)
     first = os.environ.get("CXRKIT_BENCH_KERNEL_PATH")
     path = os.pathsep.join(filter(None, [first, here, os.environ.get("PYTHONPATH")]))
-    base, token = _jupyterlab(tmp, {"PYTHONPATH": path, **(env or {})})
+    # the worker's process group: the harness ends the group after the measurement in any case
+    base, token = _stack.enter_context(jupyterlab(tmp, {"PYTHONPATH": path, **(env or {})}, own_group=False))
     page = browser()
     page.goto(f"{base}/lab/tree/bench.ipynb?token={token}", wait_until="domcontentloaded")
     page.wait_for_function(KERNEL_IDLE, timeout=90_000)

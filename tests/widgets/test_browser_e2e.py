@@ -13,32 +13,17 @@ Without ``/usr/bin/chromium`` the test skips, except with ``CI`` set, where it f
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from benchmarks.browser_page import ARGS as CHROMIUM_ARGS
+from benchmarks.browser_page import CHROMIUM, KERNEL_IDLE, jupyterlab
 from cxrkit.tables import FRONTAL_VIEWS, LATERAL_VIEWS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SPACING = (0.2, 0.3)  # mm between rows, between columns of the synthetic image
 NOTEBOOK_CELLS = [
     (
@@ -70,12 +55,6 @@ def _require_browser() -> None:
         pytest.skip(problem)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _write_notebook(path: Path) -> None:
     import nbformat
 
@@ -85,91 +64,6 @@ def _write_notebook(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-@contextlib.contextmanager
-def jupyterlab(tmp: Path, env_extra: dict[str, str]):
-    """Run a throwaway JupyterLab; yield ``(base_url, token)``; shut it (and its kernels) down after."""
-    port, token = _free_port(), secrets.token_hex(16)
-    dirs = {
-        name: tmp / name
-        for name in ("home", "config", "data", "runtime", "ipython", "settings", "workspaces")
-    }
-    for d in dirs.values():
-        d.mkdir(parents=True, exist_ok=True)
-    quiet = dirs["settings"] / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    quiet.parent.mkdir(parents=True)
-    quiet.write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )  # no news pop-up, no network
-    env = {
-        **os.environ,
-        "HOME": str(dirs["home"]),
-        "JUPYTER_CONFIG_DIR": str(dirs["config"]),
-        "JUPYTER_DATA_DIR": str(dirs["data"]),
-        "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
-        "IPYTHONDIR": str(dirs["ipython"]),
-        "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
-        "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
-        "JUPYTER_PLATFORM_DIRS": "1",
-        **env_extra,
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={tmp / 'root'}",
-        "--LabApp.expose_app_in_browser=True",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")
-    log = open(tmp / "jupyterlab.log", "wb")  # noqa: SIM115 - closed in finally
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited ({proc.returncode}); see {tmp / 'jupyterlab.log'}")
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not start in 60 s; see {tmp / 'jupyterlab.log'}")
-            time.sleep(0.3)
-        yield base, token
-    finally:
-        with contextlib.suppress(OSError):  # a clean shutdown also stops the kernels
-            req = urllib.request.Request(
-                f"{base}/api/shutdown", method="POST", headers={"Authorization": f"token {token}"}
-            )
-            urllib.request.urlopen(req, timeout=5).close()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGTERM)  # the server's own process group (start_new_session)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        with contextlib.suppress(ProcessLookupError):  # anything left in its group (a stuck kernel)
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-
-
-KERNEL_IDLE = (
-    "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-    " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
-    " return k && k.status === 'idle'; }"
-)
 BROWSER = ".cxb-root"
 VIEWER = ".cxrkit-viewer.cx-root:not(.tiled)"
 TILED = ".cxrkit-viewer.tiled"
@@ -192,7 +86,7 @@ def lab(tmp_path_factory):
     (tmp / "root").mkdir()
     _write_notebook(tmp / "root" / "browser.ipynb")
     env = {"CXRKIT_ROOT": str(root), "CXRKIT_CACHE": str(cache)}
-    with jupyterlab(tmp, env) as (base, token), sync_playwright() as pw:
+    with jupyterlab(tmp, env, timeout=60) as (base, token), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
