@@ -28,7 +28,6 @@ CHUNK = 4096
 _SLOT = {tag: i for i, tag in enumerate(bw.WANTED)}
 _EXPLICIT_BAD = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "")  # implicit, big endian, none
 _FLOAT = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
-_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 def read_heads(paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -51,20 +50,78 @@ def read_heads(paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return buf, got
 
 
-def _texts(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.Series, np.ndarray]:
-    """The value bytes at ``start`` (null where -1) as stripped strings (empty: null), and which rows hold a
-    byte outside ASCII (or a value too long for a header string: the per-file reader decides)."""
+def _raw(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.Series, np.ndarray]:
+    """The value bytes at ``start`` (empty where -1) as a Binary column, and which rows hold a byte outside
+    ASCII or a value too long for a header string (the per-file reader decides those)."""
     present = start >= 0
-    width = int(length[present].max()) if present.any() else 0
-    width = max(1, min(width, 1024))
+    ln = np.where(present, length, 0)
+    width = max(1, min(int(ln.max()) if ln.size else 1, 1024))
     idx = np.where(present, start, 0)[:, None] + np.arange(width)
     mat = buf[np.minimum(idx, buf.size - 1)]
-    mat[np.arange(width)[None, :] >= np.where(present, length, 0)[:, None]] = 0
-    odd = present & ((mat >= 0x80).any(axis=1) | (length > 1024))
-    raw = pl.Series(mat.view(f"S{width}").ravel())
+    mat[np.arange(width)[None, :] >= ln[:, None]] = 0
+    odd = (mat >= 0x80).any(axis=1) | (ln > 1024)
+    return pl.Series(mat.view(f"S{width}").ravel()), odd
+
+
+def _texts(raw: pl.Series) -> pl.Series:
+    """Stripped of spaces and NULs; empty is null (the per-file reader's ``strip(" \\x00") or None``)."""
     text = raw.cast(pl.String, strict=False).str.strip_chars(" \x00")
-    text = pl.select(pl.when(pl.Series(present) & (text != "")).then(text)).to_series()
-    return text, odd
+    return pl.select(pl.when(text != "").then(text)).to_series()
+
+
+def _stacked(buf: np.ndarray, start: np.ndarray, length: np.ndarray, keys: list[str]):
+    """The values of several keys as one text column (key after key), and the rows (files) with a byte
+    outside ASCII."""
+    slots = [_SLOT[_TAG_OF[key]] for key in keys]
+    raw, odd = _raw(buf, start[:, slots].T.ravel(), length[:, slots].T.ravel())
+    return _texts(raw), odd.reshape(len(keys), -1).any(axis=0)
+
+
+def _dates(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.Series, np.ndarray]:
+    """DA values of 8 digits (an impossible date is null, as per file); any other form is odd."""
+    present = (start >= 0) & (length > 0)
+    eight = present & (length == 8)
+    digits = buf[np.where(eight, start, 0)[:, None] + np.arange(8)].astype(np.int64) - 48
+    eight &= ((digits >= 0) & (digits <= 9)).all(axis=1)
+    value = digits @ 10 ** np.arange(7, -1, -1)
+    y, m, d = value // 10_000, value // 100 % 100, value % 100
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    days = _DAYS[np.clip(m - 1, 0, 11)] + ((m == 2) & leap)
+    valid = eight & (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= days)
+    months = np.where(valid, (y - 1970) * 12 + m - 1, 0).astype("datetime64[M]")
+    date = months.astype("datetime64[D]") + np.where(valid, d - 1, 0).astype("timedelta64[D]")
+    return pl.Series(date).cast(pl.Date).scatter(np.flatnonzero(~valid), None), present & ~eight
+
+
+def _times(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.Series, np.ndarray]:
+    """TM values ``HH``, ``HHMM``, ``HHMMSS`` or ``HHMMSS.F...`` (trailing spaces/NULs stripped); any other
+    form is odd. Hours over 23 or minutes over 59 are null and seconds over 59 are 59, as per file."""
+    width = 16
+    present = (start >= 0) & (length > 0)
+    ln = np.where(present, np.minimum(length, width), 0)
+    mat = buf[np.where(present, start, 0)[:, None] + np.arange(width)].astype(np.int64)
+    col = np.arange(width)[None, :]
+    inside = col < ln[:, None]
+    pad = inside & ((mat == 32) | (mat == 0))
+    filled = inside & ~pad
+    end = np.where(filled.any(axis=1), width - np.argmax(filled[:, ::-1], axis=1), 0)  # after the last char
+    used = col < end[:, None]
+    digit = (mat >= 48) & (mat <= 57)
+    dot = used & (col == 6) & (mat == 46)
+    shape = np.isin(end, (2, 4, 6)) | ((end >= 7) & dot.any(axis=1))
+    plain = present & (length <= width) & shape & (digit | ~used | dot).all(axis=1) & (pad | ~inside | used).all(
+        axis=1
+    )
+    plain &= ~(used & ~inside).any(axis=1)
+    num = np.where(digit & used, mat - 48, 0)
+    hh = num[:, 0] * 10 + num[:, 1]
+    mm = np.where(end >= 4, num[:, 2] * 10 + num[:, 3], 0)
+    ss = np.where(end >= 6, num[:, 4] * 10 + num[:, 5], 0)
+    frac = num[:, 7:13] @ 10 ** np.arange(5, -1, -1)
+    valid = plain & (hh <= 23) & (mm <= 59)
+    ns = ((hh * 3600 + mm * 60 + np.minimum(ss, 59)) * 1_000_000 + frac) * 1000
+    time = pl.Series(np.where(valid, ns, 0)).cast(pl.Time).scatter(np.flatnonzero(~valid), None)
+    return time, present & ~plain
 
 
 def _us(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> pl.Series:
@@ -74,77 +131,65 @@ def _us(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> pl.Series:
     return pl.Series(np.where(ok, value, 0)).cast(pl.Int32).scatter(np.flatnonzero(~ok), None)
 
 
-def _floats(text: pl.Series, first_two: bool) -> tuple[pl.Series, np.ndarray]:
-    """DS values: the first (or the first two, as a list; null unless there are two). Rows whose values are
-    not plain decimals are marked odd (the per-file reader's ``float()`` takes more forms)."""
-    parts = text.str.split("\\")
-    a = parts.list.get(0, null_on_oob=True)
-    odd = (text.is_not_null() & ~a.str.contains(_FLOAT).fill_null(False)).to_numpy()
-    if not first_two:
-        return a.cast(pl.Float64, strict=False), odd
-    b = parts.list.get(1, null_on_oob=True)
-    two = b.is_not_null().to_numpy()
-    odd |= two & ~b.str.contains(_FLOAT).fill_null(False).to_numpy()
-    frame = pl.DataFrame({"a": a.cast(pl.Float64, strict=False), "b": b.cast(pl.Float64, strict=False)})
-    pair = frame.select(pl.when(pl.col("b").is_not_null()).then(pl.concat_list("a", "b"))).to_series()
-    return pair, odd
+_KINDS = {**{key: kind for key, kind in dh.TAGS.values()}, "TransferSyntaxUID": "str"}
+_TAG_OF = {**{key: tag for tag, (key, _) in dh.TAGS.items()}, "TransferSyntaxUID": 0x00020010}
+_STR_KEYS = [key for key, kind in _KINDS.items() if kind in ("str", "code")]
+_NUM_KEYS = [key for key, kind in _KINDS.items() if kind in ("ds", "ds2", "is")]
+_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
-def _dates(text: pl.Series) -> tuple[pl.Series, np.ndarray]:
-    plain = text.str.contains(r"^[0-9]{8}$").fill_null(False).to_numpy()
-    odd = text.is_not_null().to_numpy() & ~plain
-    digits = text.str.slice(0, 8).cast(pl.Int64, strict=False).fill_null(0).to_numpy()
-    y, m, d = digits // 10_000, digits // 100 % 100, digits % 100
-    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    days = _DAYS[np.clip(m - 1, 0, 11)] + ((m == 2) & leap)
-    valid = plain & (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= days)
-    months = np.where(valid, (y - 1970) * 12 + m - 1, 0).astype("datetime64[M]")
-    value = months.astype("datetime64[D]") + np.where(valid, d - 1, 0).astype("timedelta64[D]")
-    return pl.Series(value).cast(pl.Date).scatter(np.flatnonzero(~valid), None), odd
+def _numbers(text: pl.Series, keys: list[str]) -> tuple[dict[str, pl.Series], np.ndarray]:
+    """DS and IS values from their stacked texts (plain decimals only; any other form is odd)."""
+    n = text.len() // len(keys)
+    first, second = pl.col("t").str.split("\\").list.get(0, null_on_oob=True), pl.col("t").str.split(
+        "\\"
+    ).list.get(1, null_on_oob=True)
+    parts = pl.DataFrame({"t": text}).select(
+        a=first.cast(pl.Float64, strict=False),
+        b=second.cast(pl.Float64, strict=False),
+        i=first.cast(pl.Int32, strict=False),
+        ok_a=first.is_null() | first.str.contains(_FLOAT),
+        ok_b=second.is_null() | second.str.contains(_FLOAT),
+        ok_i=first.is_null() | first.str.contains(r"^[0-9]{1,9}$"),
+    )
+    out, odd = {}, np.zeros(n, bool)
+    for j, key in enumerate(keys):
+        part = parts.slice(j * n, n)
+        kind = _KINDS[key]
+        if kind == "is":
+            out[key] = part["i"]
+            odd |= ~part["ok_i"].to_numpy()
+        elif kind == "ds":
+            out[key] = part["a"]
+            odd |= ~part["ok_a"].to_numpy()
+        else:
+            out[key] = part.select(pl.when(pl.col("b").is_not_null()).then(pl.concat_list("a", "b"))).to_series()
+            odd |= ~(part["ok_a"] & part["ok_b"]).to_numpy()
+    return out, odd
 
 
-def _times(text: pl.Series) -> tuple[pl.Series, np.ndarray]:
-    parts = text.str.extract_groups(r"^([0-9]{2})([0-9]{2})?([0-9]{2})?(?:\.([0-9]*))?$")
-    plain = parts.struct.field("1").is_not_null().to_numpy()
-    odd = text.is_not_null().to_numpy() & ~plain
-    hh, mm, ss = (parts.struct.field(k).cast(pl.Int64).fill_null(0).to_numpy() for k in "123")
-    frac = (parts.struct.field("4").fill_null("") + "000000").str.slice(0, 6).cast(pl.Int64).to_numpy()
-    valid = plain & (hh <= 23) & (mm <= 59)
-    ns = ((hh * 3600 + mm * 60 + np.minimum(ss, 59)) * 1_000_000 + frac) * 1000
-    return pl.Series(np.where(valid, ns, 0)).cast(pl.Time).scatter(np.flatnonzero(~valid), None), odd
-
-
-def _ints(text: pl.Series) -> tuple[pl.Series, np.ndarray]:
-    """IS values (``int(float(first))``): unsigned integers of at most 9 digits here, the rest per file."""
-    a = text.str.split("\\").list.get(0, null_on_oob=True)
-    odd = (text.is_not_null() & ~a.str.contains(r"^[0-9]{1,9}$").fill_null(False)).to_numpy()
-    return a.cast(pl.Int32, strict=False), odd
-
-
-def _decode(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[dict[str, pl.Series], np.ndarray]:
-    """Columns of the header keys from the value spans, and which rows the per-file reader must do."""
-    cols: dict[str, pl.Series] = {}
-    odd = np.zeros(start.shape[0], bool)
-    for tag, (key, kind) in dh.TAGS.items():
-        s, ln = start[:, _SLOT[tag]], length[:, _SLOT[tag]]
+def _decode(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
+    """Columns of the header keys from the value spans, and which rows the per-file reader must do.
+    Strings, and numbers, each go through one stacked polars column (few calls at any number of files);
+    dates, times and US values are decoded in numpy."""
+    n = start.shape[0]
+    strings, odd = _stacked(buf, start, length, _STR_KEYS)
+    cols = {key: strings.slice(j * n, n) for j, key in enumerate(_STR_KEYS)}
+    numbers, bad = _stacked(buf, start, length, _NUM_KEYS)
+    odd |= bad
+    values, bad = _numbers(numbers, _NUM_KEYS)
+    odd |= bad
+    cols.update(values)
+    for key, kind in _KINDS.items():
+        slot = _SLOT[_TAG_OF[key]]
         if kind == "int":
-            cols[key] = _us(buf, s, ln)
-            continue
-        text, bad = _texts(buf, s, ln)
-        odd |= bad
-        if kind in ("str", "code"):
-            cols[key] = text
-            continue
-        parse = {"date": _dates, "time": _times, "is": _ints, "ds": lambda t: _floats(t, False)}
-        value, bad = _floats(text, True) if kind == "ds2" else parse[kind](text)
-        odd |= bad
-        cols[key] = value
-    ts, bad = _texts(buf, start[:, _SLOT[0x00020010]], length[:, _SLOT[0x00020010]])
-    odd |= bad | ts.is_in(_EXPLICIT_BAD).fill_null(True).to_numpy() | ts.str.starts_with(
-        "1.2.840.10008.1.2.1.99"
-    ).fill_null(True).to_numpy()
-    cols["TransferSyntaxUID"] = ts
-    return cols, odd
+            cols[key] = _us(buf, start[:, slot], length[:, slot])
+        elif kind in ("date", "time"):
+            cols[key], bad = (_dates if kind == "date" else _times)(buf, start[:, slot], length[:, slot])
+            odd |= bad
+    ts = cols["TransferSyntaxUID"]
+    odd |= (ts.is_in(_EXPLICIT_BAD).fill_null(True) | ts.str.starts_with("1.2.840.10008.1.2.1.99")).to_numpy()
+    return pl.DataFrame([cols[key].alias(key) for key in _KINDS]), odd
 
 
 def header_frame(paths: Sequence[str], sizes: Sequence[int]) -> tuple[pl.DataFrame, list[int]]:
@@ -172,8 +217,8 @@ def _chunk(paths: Sequence[str], sizes: np.ndarray) -> tuple[pl.DataFrame, list[
     u32 = buf[(sp + 8)[:, None] + np.arange(4)].astype(np.int64) @ (1 << np.arange(0, 32, 8))
     cut = checked & (u32 != 0xFFFFFFFF) & (stop_pos + 12 + u32 > sizes)
     good = (status != bw.FALLBACK) & ~cut & (got >= 0)
-    cols, odd = _decode(buf, start[good], length[good])
-    frame = pl.DataFrame({"_order": pl.Series(np.flatnonzero(good), dtype=pl.UInt32), **cols})
+    values, odd = _decode(buf, start[good], length[good])
+    frame = values.with_columns(_order=pl.Series(np.flatnonzero(good), dtype=pl.UInt32))
     frame = frame.with_columns(
         pl.coalesce("PixelSpacing", "ImagerPixelSpacing").alias("PixelSpacing"),
         pl.Series("path", [paths[i] for i in np.flatnonzero(good)], dtype=pl.String),
