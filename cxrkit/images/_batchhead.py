@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -109,8 +110,12 @@ def _times(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.S
     digit = (mat >= 48) & (mat <= 57)
     dot = used & (col == 6) & (mat == 46)
     shape = np.isin(end, (2, 4, 6)) | ((end >= 7) & dot.any(axis=1))
-    plain = present & (length <= width) & shape & (digit | ~used | dot).all(axis=1) & (pad | ~inside | used).all(
-        axis=1
+    plain = (
+        present
+        & (length <= width)
+        & shape
+        & (digit | ~used | dot).all(axis=1)
+        & (pad | ~inside | used).all(axis=1)
     )
     plain &= ~(used & ~inside).any(axis=1)
     num = np.where(digit & used, mat - 48, 0)
@@ -141,9 +146,10 @@ _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 def _numbers(text: pl.Series, keys: list[str]) -> tuple[dict[str, pl.Series], np.ndarray]:
     """DS and IS values from their stacked texts (plain decimals only; any other form is odd)."""
     n = text.len() // len(keys)
-    first, second = pl.col("t").str.split("\\").list.get(0, null_on_oob=True), pl.col("t").str.split(
-        "\\"
-    ).list.get(1, null_on_oob=True)
+    first, second = (
+        pl.col("t").str.split("\\").list.get(0, null_on_oob=True),
+        pl.col("t").str.split("\\").list.get(1, null_on_oob=True),
+    )
     parts = pl.DataFrame({"t": text}).select(
         a=first.cast(pl.Float64, strict=False),
         b=second.cast(pl.Float64, strict=False),
@@ -163,7 +169,9 @@ def _numbers(text: pl.Series, keys: list[str]) -> tuple[dict[str, pl.Series], np
             out[key] = part["a"]
             odd |= ~part["ok_a"].to_numpy()
         else:
-            out[key] = part.select(pl.when(pl.col("b").is_not_null()).then(pl.concat_list("a", "b"))).to_series()
+            out[key] = part.select(
+                pl.when(pl.col("b").is_not_null()).then(pl.concat_list("a", "b"))
+            ).to_series()
             odd |= ~(part["ok_a"] & part["ok_b"]).to_numpy()
     return out, odd
 
@@ -192,16 +200,20 @@ def _decode(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.
     return pl.DataFrame([cols[key].alias(key) for key in _KINDS]), odd
 
 
-def header_frame(paths: Sequence[str], sizes: Sequence[int]) -> tuple[pl.DataFrame, list[int]]:
+def header_frame(
+    paths: Sequence[str], sizes: Sequence[int], bar: Any = None
+) -> tuple[pl.DataFrame, list[int]]:
     """Header rows (the columns of ``HEADER_SCHEMA`` but ``error``) of the ``.dcm`` files whose heads take
     the common path, with ``_order`` (their index in ``paths``); and the indices the per-file reader must
     read. ``sizes`` are the files' sizes (for the extent check: a cut download is left to the per-file
-    reader, which reports it)."""
+    reader, which reports it). ``bar``: a tqdm bar to advance per chunk."""
     frames, rest = [], []
     for at in range(0, len(paths), CHUNK):
         frame, left = _chunk(paths[at : at + CHUNK], np.asarray(sizes[at : at + CHUNK], np.int64))
         frames.append(frame.with_columns(pl.col("_order") + at))
         rest.extend(i + at for i in left)
+        if bar is not None:
+            bar.update(len(paths[at : at + CHUNK]))
     return pl.concat(frames) if frames else pl.DataFrame(), rest
 
 
@@ -231,7 +243,7 @@ def _chunk(paths: Sequence[str], sizes: np.ndarray) -> tuple[pl.DataFrame, list[
     if other.size:  # not MIMIC-shaped (or a form only the per-file reader's regex takes): its ids, per file
         found = [path_ids(frame["path"][int(i)]) for i in other]
         frame = frame.with_columns(
-            pl.col(k).scatter(other, [f[k] for f in found]) for k in ("subject_id", "study_id", "dicom_id")
+            frame[k].scatter(other, [f[k] for f in found]) for k in ("subject_id", "study_id", "dicom_id")
         )
     frame = frame.filter(~pl.Series(odd))
     rest = sorted(set(range(n)) - set(frame["_order"].to_list()))

@@ -28,8 +28,8 @@ WANTED = tuple(sorted({*dh.TAGS, 0x00080005, 0x00020010}))
 NONE = len(WANTED)
 
 _CLASS = np.zeros(65536, np.int8)  # VR (little-endian u16) -> 0 not a VR, 1 short, 2 long, 3 SQ, 4 UN
-_SHORT = ("AE AS AT CS DA DS DT FD FL IS LO LT PN SH SL SS ST TM UI UL US").split()
-_LONG = ("OB OD OF OL OV OW UC UR UT UV SV").split()
+_SHORT = "AE AS AT CS DA DS DT FD FL IS LO LT PN SH SL SS ST TM UI UL US".split(" ")  # noqa: SIM905
+_LONG = "OB OD OF OL OV OW UC UR UT UV SV".split(" ")  # noqa: SIM905
 for _names, _cls in ((_SHORT, 1), (_LONG, 2), (["SQ"], 3), (["UN"], 4)):
     for _vr in _names:
         _CLASS[ord(_vr[0]) | ord(_vr[1]) << 8] = _cls

@@ -36,6 +36,7 @@ from ..errors import CorruptImageError, CxrkitError, RemoteAuthError
 from ..storage.cache import Cache, identity_key
 from ..storage.files import read_chunks
 from ..storage.scan import map_paths
+from ._batchhead import header_frame
 from ._files import file_kind, image_errors, path_ids
 from .header import HEADER_KEYS, header_from_bytes, read_header
 from .stored import fix_sign, native_layout, read_stored_with_header
@@ -272,6 +273,7 @@ def _scan(
     progress: bool,
     cache: Any,
     refresh: bool = False,
+    batch: Any = None,
 ) -> pl.DataFrame:
     paths, store = _inputs(source, cache)
     idents: list[tuple[int, int, int, int] | None] = []
@@ -295,19 +297,29 @@ def _scan(
     item_s = None
     if executor is None and name == "pixel-stats" and store is not None and todo:
         item_s = _stats_item_seconds(store, [paths[i] for i in todo])
+    batched, per_file = _batched(batch, executor, paths, todo, idents, schema, progress)
     rows = map_paths(
         func,
-        [paths[i] for i in todo],
+        [paths[i] for i in per_file],
         executor=executor,
         progress=progress,
         desc=f"{name} of images",
         item_seconds=item_s,
     )
-    for row, i in zip(rows, todo):
+    for row, i in zip(rows, per_file):
         row["path"] = paths[i]
         if row.get("error") is not None:
             row.update(path_ids(paths[i]))
     new = _frame(rows, schema)  # columns built one by one and stacked: no query engine on this path
+    if batched is not None:  # both parts, back in the order of todo
+        order = {i: j for j, i in enumerate(todo)}
+        new = pl.concat(
+            [
+                batched,
+                new.select(pl.Series("_order", [order[i] for i in per_file], dtype=pl.UInt32), *new.columns),
+            ]
+        )
+        new = new.sort("_order").drop("_order") if per_file else new.drop("_order")
     if entry is not None and new.height:
         _write_cache(entry, store, old, new, [idents[i] for i in todo])
     absent = [i for i, ident in enumerate(idents) if ident is None]
@@ -324,6 +336,43 @@ def _scan(
     ]
     result = pl.concat(parts, how="diagonal_relaxed").sort("_order")
     return result.select([pl.col(k).cast(t) for k, t in schema.items()])
+
+
+def _batched(
+    batch: Any,
+    executor: Any,
+    paths: list[str],
+    todo: list[int],
+    idents: list[tuple[int, int, int, int] | None],
+    schema: dict[str, pl.DataType],
+    progress: bool,
+) -> tuple[pl.DataFrame | None, list[int]]:
+    """The rows of ``todo`` that ``batch`` reads in this process (the default or serial executor; ``.dcm``
+    files only), as a typed frame with ``_order`` (position in ``todo``), and the indices left to the
+    per-file function."""
+    if batch is None or not (executor is None or (isinstance(executor, str) and executor == "serial")):
+        return None, todo
+    dcm = [i for i in todo if file_kind(paths[i]) == "dcm"]
+    if not dcm:
+        return None, todo
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(dcm), desc="headers of images", unit="file")
+    try:
+        frame, rest = batch([paths[i] for i in dcm], [idents[i][0] for i in dcm], bar)  # type: ignore[index]
+    finally:
+        if bar is not None:
+            bar.close()
+    position = np.full(len(paths), -1, np.int64)
+    position[todo] = np.arange(len(todo))
+    done = np.asarray(dcm, np.int64)[frame["_order"].to_numpy()] if frame.height else np.zeros(0, np.int64)
+    frame = frame.with_columns(
+        _order=pl.Series(position[done], dtype=pl.UInt32), error=pl.lit(None, dtype=pl.String)
+    ).select("_order", *(pl.col(k).cast(t) for k, t in schema.items()))
+    left = {i for i in todo if file_kind(paths[i]) != "dcm"} | {dcm[j] for j in rest}
+    return frame, [i for i in todo if i in left]
 
 
 def _stats_item_seconds(store: Cache, paths: list[str]) -> float | None:
@@ -462,6 +511,7 @@ def header_table(
         progress=progress,
         cache=cache,
         refresh=refresh,
+        batch=header_frame,
     )
 
 
