@@ -61,6 +61,7 @@ def _raw(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.Ser
     mat = buf[np.minimum(idx, buf.size - 1)]
     mat[np.arange(width)[None, :] >= ln[:, None]] = 0
     odd = (mat >= 0x80).any(axis=1) | (ln > 1024)
+    mat[odd] = 0  # left to the per-file reader; polars takes only valid text
     return pl.Series(mat.view(f"S{width}").ravel()), odd
 
 
