@@ -31,10 +31,11 @@ _EXPLICIT_BAD = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "")  # implicit, bi
 _FLOAT = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
 
-def read_heads(paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The first :data:`~cxrkit.images._batchwalk.HEAD` bytes of each file, one buffer row each, and how many
-    were read (-1 when the file cannot be opened: the per-file reader reports it)."""
-    buf = np.zeros(len(paths) * bw.STRIDE, np.uint8)
+def read_heads(paths: Sequence[str], head: int = bw.HEAD) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``head`` bytes of each file, one buffer row of ``head + 16`` bytes each, and how many were
+    read (-1 when the file cannot be opened: the per-file reader reports it)."""
+    stride = head + 16
+    buf = np.zeros(len(paths) * stride, np.uint8)
     view = memoryview(buf)
     got = np.full(len(paths), -1, np.int64)
     for i, path in enumerate(paths):
@@ -43,7 +44,7 @@ def read_heads(paths: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         except OSError:
             continue
         try:
-            got[i] = os.readv(fd, [view[i * bw.STRIDE : i * bw.STRIDE + bw.HEAD]])
+            got[i] = os.readv(fd, [view[i * stride : i * stride + head]])
         except OSError:
             pass
         finally:
@@ -219,10 +220,25 @@ def header_frame(
 
 
 def _chunk(paths: Sequence[str], sizes: np.ndarray) -> tuple[pl.DataFrame, list[int]]:
-    buf, got = read_heads(paths)
-    status, start, length, stop_pos = bw.walk(buf, got)
+    """One chunk: every head at 8 KB; the heads that go on past it again at 64 KB (as the per-file reader
+    grows its read), in a second, smaller batch."""
+    frame, rest, longer = _round(paths, sizes, bw.HEAD)
+    if longer.size:
+        more, left, _ = _round([paths[i] for i in longer], sizes[longer], bw.HEAD << 3)
+        frame = pl.concat(
+            [frame, more.with_columns(_order=pl.Series(longer[more["_order"].to_numpy()], dtype=pl.UInt32))]
+        )
+        rest = sorted(set(rest) - set(longer.tolist()) | {int(longer[i]) for i in left})
+    return frame, rest
+
+
+def _round(paths: Sequence[str], sizes: np.ndarray, head: int) -> tuple[pl.DataFrame, list[int], np.ndarray]:
+    """Rows of the files whose walk ends inside ``head`` bytes; the indices left to the per-file reader; and
+    those of them whose walk ran past a full head (worth a larger one)."""
+    buf, got = read_heads(paths, head)
+    status, start, length, stop_pos = bw.walk(buf, got, head)
     n = len(paths)
-    row0 = np.arange(n, dtype=np.int64) * bw.STRIDE
+    row0 = np.arange(n, dtype=np.int64) * (head + 16)
     start = np.where(start >= 0, start + row0[:, None], -1)
     # the extent check of the per-file reader: the pixel data must end inside the file
     sp = np.where(stop_pos >= 0, stop_pos, 0) + row0
@@ -230,6 +246,7 @@ def _chunk(paths: Sequence[str], sizes: np.ndarray) -> tuple[pl.DataFrame, list[
     u32 = buf[(sp + 8)[:, None] + np.arange(4)].astype(np.int64) @ (1 << np.arange(0, 32, 8))
     cut = checked & (u32 != 0xFFFFFFFF) & (stop_pos + 12 + u32 > sizes)
     good = (status != bw.FALLBACK) & ~cut & (got >= 0)
+    longer = np.flatnonzero((status == bw.FALLBACK) & (got == head))
     values, odd = _decode(buf, start[good], length[good])
     frame = values.with_columns(_order=pl.Series(np.flatnonzero(good), dtype=pl.UInt32))
     frame = frame.with_columns(
@@ -248,4 +265,4 @@ def _chunk(paths: Sequence[str], sizes: np.ndarray) -> tuple[pl.DataFrame, list[
         )
     frame = frame.filter(~pl.Series(odd))
     rest = sorted(set(range(n)) - set(frame["_order"].to_list()))
-    return frame, rest
+    return frame, rest, longer

@@ -15,11 +15,9 @@ import numpy as np
 
 from . import _dicomhead as dh
 
-#: Bytes of each file read at first (the per-file reader's first read, too).
+#: Bytes of each file read at first (the per-file reader's first read, too). A buffer row is the head and 16
+#: bytes of zeros, so a 12-byte element header read at any offset up to the head's size stays inside it.
 HEAD = 1 << 13
-#: Row size of the buffer: the head and 16 bytes of zeros, so a 12-byte element header read at any offset up
-#: to :data:`HEAD` stays inside the row.
-STRIDE = HEAD + 16
 #: Walk statuses: stopped at the stop tag, the whole (short) file walked, left to the per-file reader.
 STOPPED, ENDED, FALLBACK = 1, 2, 3
 #: The wanted tags, sorted: the header tags, SpecificCharacterSet and TransferSyntaxUID; slot ``len(WANTED)``
@@ -43,9 +41,14 @@ _UNDEFINED = 0xFFFFFFFF
 
 
 def walk(
-    buf: np.ndarray, got: np.ndarray, stop: int = dh.PIXEL_DATA, max_steps: int = 4096
+    buf: np.ndarray,
+    got: np.ndarray,
+    head: int = HEAD,
+    stop: int = dh.PIXEL_DATA,
+    max_steps: int = 4096,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Walk the heads in ``buf`` (row ``i`` holds ``got[i]`` bytes) from the file meta to tag ``stop``.
+    """Walk the heads in ``buf`` (rows of ``head + 16`` bytes; row ``i`` holds the first ``got[i]`` bytes of
+    a file, all of it when under ``head``) from the file meta to tag ``stop``.
 
     Returns
     -------
@@ -55,7 +58,7 @@ def walk(
         offset of the stop tag's element (-1 when not reached).
     """
     n = got.size
-    base = np.arange(n, dtype=np.int64) * STRIDE
+    base = np.arange(n, dtype=np.int64) * (head + 16)
     start = np.full((n, NONE + 1), -1, np.int64)
     length = np.zeros((n, NONE + 1), np.int64)
     cm_item = np.full((n, NONE + 1), -1, np.int64)  # the item whose CodeMeaning a code slot holds
@@ -84,7 +87,7 @@ def walk(
         d1 = (depth == 1) & (pos >= seq_end)
         if d1.any():
             pos[d1], depth[d1], seq_end[d1], seq_slot[d1] = seq_end[d1], 0, _INF, NONE
-        b = buf[(bs + np.minimum(pos, HEAD))[:, None] + ar]
+        b = buf[(bs + np.minimum(pos, head))[:, None] + ar]
         v16, v32 = b.view("<u2"), b.view("<u4")
         group = v16[:, 0]
         tag = group.astype(np.uint32) << 16 | v16[:, 1]
@@ -100,7 +103,7 @@ def walk(
         header_cut = (cls >= 2) & (pos + 12 > nn)
         # top level
         top = depth == 0
-        clean_end = top & short8 & (pos == nn) & (nn < HEAD)
+        clean_end = top & short8 & (pos == nn) & (nn < head)
         t_live = top & ~short8 & ~delim
         fin = t_live & (tag >= stop)
         t_el = t_live & ~fin

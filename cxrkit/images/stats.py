@@ -319,7 +319,7 @@ def _scan(
                 new.select(pl.Series("_order", [order[i] for i in per_file], dtype=pl.UInt32), *new.columns),
             ]
         )
-        new = new.sort("_order").drop("_order") if per_file else new.drop("_order")
+        new = new.sort("_order").drop("_order")
     if entry is not None and new.height:
         _write_cache(entry, store, old, new, [idents[i] for i in todo])
     absent = [i for i, ident in enumerate(idents) if ident is None]

@@ -1,6 +1,6 @@
 """The batch header engine behind ``header_table`` gives the per-file reader's rows, file for file: on the
 common files it reads itself, and by handing every unusual file (implicit VR, big endian, deflate, a head
-over 8 KB, a nested sequence, Latin-1 text, values in old or odd forms, a cut download) back to it."""
+over 64 KB, a nested sequence, Latin-1 text, values in old or odd forms, a cut download) back to it."""
 
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ def _variants(root):
     add("tab_in_numbers", False, extra={"WindowCenter": "1800", "NumberOfFrames": "1"}, after=_spaces)
     add("latin1", False, extra={"PerformedProcedureStepDescription": "THORAX ÉRECT"})
     add("nested_sequence", False, edit=_nested, after=_nested_undefined)
-    add("over_8kb", False, edit=lambda ds: ds.add_new(0x00091010, "OB", b"\0" * 9000))
+    add("over_8kb", True, edit=lambda ds: ds.add_new(0x00091010, "OB", b"\0" * 9000))  # read again, 64 KB
+    add("over_64kb", False, edit=lambda ds: ds.add_new(0x00091010, "OB", b"\0" * 70000))
     add("cut_download", False, after=lambda p: os.truncate(p, os.path.getsize(p) - 100))
     ds = base_dataset(phantom())
     not_mimic = root / "elsewhere" / "image.dcm"
@@ -147,8 +148,8 @@ def test_batch_on_every_transfer_syntax_and_bundled_file(files):
     paths = [str(p) for p in files.values()]
     assert_frame_equal(_batched(paths), _per_file(paths))
     handled = _handled(paths)
-    assert str(files["explicit_le"]) in handled
-    for unusual in ("implicit_le", "big_endian", "deflated", "voi_lut", "gz"):
+    assert str(files["explicit_le"]) in handled and str(files["voi_lut"]) in handled  # 8 KB of LUT: 64 KB
+    for unusual in ("implicit_le", "big_endian", "deflated", "gz"):
         assert str(files[unusual]) not in handled
 
 
