@@ -164,3 +164,24 @@ def test_batch_in_chunks(variants, monkeypatch):
     whole = _batched(paths)
     monkeypatch.setattr("cxrkit.images._batchhead.CHUNK", 3)  # 3 files a buffer
     assert_frame_equal(_batched(paths), whole)
+
+
+@pytest.mark.parametrize("at", [8176, 8182, 9000])
+def test_batch_extent_check_as_the_per_file_reads(tmp_path, at):
+    """A cut download whose pixel data element starts near 8 KB: the per-file reader checks the extent only
+    when the element's 12 bytes are inside the read that ended its walk (8 KB, else 64 KB); the batch's
+    16 KB read must not check more: at 8182 the row has no error, and the batch reads it itself (a cut file
+    it finds it hands back to the per-file reader, which names the error)."""
+    ds = base_dataset(phantom())
+    path = write(ds, mimic_path(tmp_path, 1))
+    head = path.read_bytes().find(b"\xe0\x7f\x10\x00OW")
+    pad = at - head - 12  # a private OB element before the pixel data moves it to `at`
+    ds.add_new(0x00091010, "OB", b"\0" * pad)
+    write(ds, path)
+    data = path.read_bytes()
+    assert data.find(b"\xe0\x7f\x10\x00OW") == at
+    os.truncate(path, len(data) - 10)
+    batched = _batched([str(path)])
+    assert_frame_equal(batched, _per_file([str(path)]))
+    assert batched["error"].is_null()[0] == (at == 8182)
+    assert (str(path) in _handled([str(path)])) == (at == 8182)
