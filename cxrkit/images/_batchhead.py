@@ -70,22 +70,9 @@ def _raw(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.Ser
     return pl.Series(mat.view(f"S{width}").ravel()), odd
 
 
-def _texts(raw: pl.Series) -> pl.Series:
-    """Stripped of spaces and NULs; empty is null (the per-file reader's ``strip(" \\x00") or None``)."""
-    text = raw.cast(pl.String, strict=False).str.strip_chars(" \x00")
-    return pl.select(pl.when(text != "").then(text)).to_series()
-
-
-def _stacked(buf: np.ndarray, start: np.ndarray, length: np.ndarray, keys: list[str]):
-    """The values of several keys as one text column (key after key), and the rows (files) with a byte
-    outside ASCII."""
-    slots = [_SLOT[_TAG_OF[key]] for key in keys]
-    raw, odd = _raw(buf, start[:, slots].T.ravel(), length[:, slots].T.ravel())
-    return _texts(raw), odd.reshape(len(keys), -1).any(axis=0)
-
-
-def _dates(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.Series, np.ndarray]:
-    """DA values of 8 digits (an impossible date is null, as per file); any other form is odd."""
+def _dates(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, ...]:
+    """DA values of 8 digits as days since 1970, which are dates (an impossible one is null, as per file),
+    and which rows are in another form (odd)."""
     present = (start >= 0) & (length > 0)
     eight = present & (length == 8)
     digits = buf[np.where(eight, start, 0)[:, None] + np.arange(8)].astype(np.int64) - 48
@@ -97,12 +84,13 @@ def _dates(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.S
     valid = eight & (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= days)
     months = np.where(valid, (y - 1970) * 12 + m - 1, 0).astype("datetime64[M]")
     date = months.astype("datetime64[D]") + np.where(valid, d - 1, 0).astype("timedelta64[D]")
-    return pl.Series(date).cast(pl.Date).scatter(np.flatnonzero(~valid), None), present & ~eight
+    return date.astype(np.int32), valid, present & ~eight
 
 
-def _times(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.Series, np.ndarray]:
+def _times(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, ...]:
     """TM values ``HH``, ``HHMM``, ``HHMMSS`` or ``HHMMSS.F...`` (trailing spaces/NULs stripped); any other
-    form is odd. Hours over 23 or minutes over 59 are null and seconds over 59 are 59, as per file."""
+    form is odd. Nanoseconds since midnight, which are times (hours over 23 or minutes over 59 are null and
+    seconds over 59 are 59, as per file), and which rows are odd."""
     width = 16
     present = (start >= 0) & (length > 0)
     ln = np.where(present, np.minimum(length, width), 0)
@@ -131,79 +119,79 @@ def _times(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.S
     frac = num[:, 7:13] @ 10 ** np.arange(5, -1, -1)
     valid = plain & (hh <= 23) & (mm <= 59)
     ns = ((hh * 3600 + mm * 60 + np.minimum(ss, 59)) * 1_000_000 + frac) * 1000
-    time = pl.Series(np.where(valid, ns, 0)).cast(pl.Time).scatter(np.flatnonzero(~valid), None)
-    return time, present & ~plain
+    return np.where(valid, ns, 0), valid, present & ~plain
 
 
-def _us(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> pl.Series:
+def _us(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ok = (start >= 0) & (length >= 2)
     at = np.where(ok, start, 0)
-    value = buf[at].astype(np.int32) | buf[at + 1].astype(np.int32) << 8
-    return pl.Series(np.where(ok, value, 0)).cast(pl.Int32).scatter(np.flatnonzero(~ok), None)
+    return (buf[at].astype(np.int32) | buf[at + 1].astype(np.int32) << 8), ok
 
 
 _KINDS = {**{key: kind for key, kind in dh.TAGS.values()}, "TransferSyntaxUID": "str"}
 _TAG_OF = {**{key: tag for tag, (key, _) in dh.TAGS.items()}, "TransferSyntaxUID": 0x00020010}
-_STR_KEYS = [key for key, kind in _KINDS.items() if kind in ("str", "code")]
-_NUM_KEYS = [key for key, kind in _KINDS.items() if kind in ("ds", "ds2", "is")]
 _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
-def _numbers(text: pl.Series, keys: list[str]) -> tuple[dict[str, pl.Series], np.ndarray]:
-    """DS and IS values from their stacked texts (plain decimals only; any other form is odd)."""
-    n = text.len() // len(keys)
-    first, second = (
-        pl.col("t").str.split("\\").list.get(0, null_on_oob=True),
-        pl.col("t").str.split("\\").list.get(1, null_on_oob=True),
-    )
-    parts = pl.DataFrame({"t": text}).select(
-        a=first.cast(pl.Float64, strict=False),
-        b=second.cast(pl.Float64, strict=False),
-        i=first.cast(pl.Int32, strict=False),
-        ok_a=first.is_null() | first.str.contains(_FLOAT),
-        ok_b=second.is_null() | second.str.contains(_FLOAT),
-        ok_i=first.is_null() | first.str.contains(r"^[0-9]{1,9}$"),
-    )
-    out, odd = {}, np.zeros(n, bool)
-    for j, key in enumerate(keys):
-        part = parts.slice(j * n, n)
-        kind = _KINDS[key]
-        if kind == "is":
-            out[key] = part["i"]
-            odd |= ~part["ok_i"].to_numpy()
-        elif kind == "ds":
-            out[key] = part["a"]
-            odd |= ~part["ok_a"].to_numpy()
+def _text(key: str) -> pl.Expr:
+    """Stripped of spaces and NULs; empty is null (the per-file reader's ``strip(" \\x00") or None``)."""
+    text = pl.col(key).cast(pl.String, strict=False).str.strip_chars(" \x00")
+    return pl.when(text != "").then(text)
+
+
+def _number(key: str, kind: str) -> tuple[pl.Expr, pl.Expr]:
+    """A DS or IS value from its text, and whether the text is in the plain form decoded here."""
+    text = _text(key)
+    first = text.str.split("\\").list.get(0, null_on_oob=True)
+    if kind == "is":  # int(float(first)): unsigned integers of up to 9 digits here
+        return first.cast(pl.Int32, strict=False), first.is_null() | first.str.contains(r"^[0-9]{1,9}$")
+    ok = first.is_null() | first.str.contains(_FLOAT)
+    if kind == "ds":
+        return first.cast(pl.Float64, strict=False), ok
+    second = text.str.split("\\").list.get(1, null_on_oob=True)
+    pair = pl.concat_list(first.cast(pl.Float64, strict=False), second.cast(pl.Float64, strict=False))
+    return pl.when(second.is_not_null()).then(pair), ok & (second.is_null() | second.str.contains(_FLOAT))
+
+
+def _exprs() -> tuple[list[pl.Expr], pl.Expr]:
+    """The expressions of every header value from the raw columns, and the check that all are plain."""
+    out, checks = [], []
+    for key, kind in _KINDS.items():
+        if kind in ("str", "code"):
+            out.append(_text(key).alias(key))
+        elif kind in ("ds", "ds2", "is"):
+            value, ok = _number(key, kind)
+            out.append(value.alias(key))
+            checks.append(ok)
         else:
-            out[key] = part.select(
-                pl.when(pl.col("b").is_not_null()).then(pl.concat_list("a", "b"))
-            ).to_series()
-            odd |= ~(part["ok_a"] & part["ok_b"]).to_numpy()
-    return out, odd
+            dtype = {"int": pl.Int32, "date": pl.Date, "time": pl.Time}[kind]
+            out.append(pl.when(pl.col(f"{key}?")).then(pl.col(key).cast(dtype)).alias(key))
+    ts = _text("TransferSyntaxUID")
+    checks.append(~ts.is_in(_EXPLICIT_BAD).fill_null(True) & ~ts.str.starts_with("1.2.840.10008.1.2.1.99"))
+    return out, pl.all_horizontal(checks).fill_null(False)
+
+
+_VALUES, _PLAIN = _exprs()
 
 
 def _decode(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
-    """Columns of the header keys from the value spans, and which rows the per-file reader must do.
-    Strings, and numbers, each go through one stacked polars column (few calls at any number of files);
-    dates, times and US values are decoded in numpy."""
-    n = start.shape[0]
-    strings, odd = _stacked(buf, start, length, _STR_KEYS)
-    cols = {key: strings.slice(j * n, n) for j, key in enumerate(_STR_KEYS)}
-    numbers, bad = _stacked(buf, start, length, _NUM_KEYS)
-    odd |= bad
-    values, bad = _numbers(numbers, _NUM_KEYS)
-    odd |= bad
-    cols.update(values)
+    """Columns of the header keys from the value spans, and which rows the per-file reader must do: the
+    value bytes gathered in numpy (dates, times and US values decoded there), then one polars query."""
+    raw: dict[str, Any] = {}
+    odd = np.zeros(start.shape[0], bool)
     for key, kind in _KINDS.items():
         slot = _SLOT[_TAG_OF[key]]
+        s, ln = start[:, slot], length[:, slot]
         if kind == "int":
-            cols[key] = _us(buf, start[:, slot], length[:, slot])
+            raw[key], raw[f"{key}?"] = _us(buf, s, ln)
         elif kind in ("date", "time"):
-            cols[key], bad = (_dates if kind == "date" else _times)(buf, start[:, slot], length[:, slot])
+            raw[key], raw[f"{key}?"], bad = (_dates if kind == "date" else _times)(buf, s, ln)
             odd |= bad
-    ts = cols["TransferSyntaxUID"]
-    odd |= (ts.is_in(_EXPLICIT_BAD).fill_null(True) | ts.str.starts_with("1.2.840.10008.1.2.1.99")).to_numpy()
-    return pl.DataFrame([cols[key].alias(key) for key in _KINDS]), odd
+        else:
+            raw[key], bad = _raw(buf, s, ln)
+            odd |= bad
+    values = pl.DataFrame(raw).select(*_VALUES, _PLAIN.alias("_plain"))
+    return values.drop("_plain"), odd | ~values["_plain"].to_numpy()
 
 
 def header_frame(
@@ -254,16 +242,19 @@ def _round(paths: Sequence[str], sizes: np.ndarray, head: int) -> tuple[pl.DataF
     good = (status != bw.FALLBACK) & ~cut & (got >= 0)
     longer = np.flatnonzero((status == bw.FALLBACK) & (got == head))
     values, odd = _decode(buf, start[good], length[good])
-    frame = values.with_columns(_order=pl.Series(np.flatnonzero(good), dtype=pl.UInt32))
-    frame = frame.with_columns(
-        pl.coalesce("PixelSpacing", "ImagerPixelSpacing").alias("PixelSpacing"),
-        pl.Series("path", [paths[i] for i in np.flatnonzero(good)], dtype=pl.String),
-    ).drop("ImagerPixelSpacing")
-    ids = frame.select(
-        layout.parse_path_expr(pl.col("path").str.replace_all("\\", "/", literal=True)).alias("ids")
-    ).unnest("ids")
-    frame = frame.with_columns(ids.select("subject_id", "study_id", "dicom_id"))
-    other = np.flatnonzero(ids["subject_id"].is_null().to_numpy())
+    path = pl.Series("path", [paths[i] for i in np.flatnonzero(good)], dtype=pl.String)
+    frame = (
+        values.with_columns(
+            pl.coalesce("PixelSpacing", "ImagerPixelSpacing").alias("PixelSpacing"),
+            path,
+            layout.parse_path_expr(pl.lit(path.str.replace_all("\\", "/", literal=True))).alias("ids"),
+            _order=pl.Series(np.flatnonzero(good), dtype=pl.UInt32),
+        )
+        .drop("ImagerPixelSpacing")
+        .unnest("ids")
+        .drop("ext")
+    )
+    other = np.flatnonzero(frame["subject_id"].is_null().to_numpy())
     if other.size:  # not MIMIC-shaped (or a form only the per-file reader's regex takes): its ids, per file
         found = [path_ids(frame["path"][int(i)]) for i in other]
         frame = frame.with_columns(
