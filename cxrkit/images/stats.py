@@ -7,6 +7,11 @@ through :func:`cxrkit.storage.map_paths`: this process or the session's warm pro
 :class:`concurrent.futures.Executor`, or a ``dask.distributed.Client``. A bad file is a row with its
 ``error``, never the end of the scan.
 
+With the default or the serial executor, the ``.dcm`` files of a header table are read by a batch engine in
+this process (every head read into one buffer, all elements walked together in numpy, values decoded per
+column: :mod:`cxrkit.images._batchhead`); files off its common path (compressed copies, JPGs, implicit VR,
+long heads, odd values) go through the per-file reader, and both give the same rows.
+
 Results are cached as one Arrow IPC file per table kind in the cache directory (``images/headers-v1.arrow``,
 ``images/pixel-stats-v1.arrow``; columnar like parquet, and cheaper to rewrite, which every
 call that read new files does), keyed per row by ``(path, size, mtime_ns)``: a second call reads only new
@@ -467,7 +472,9 @@ def header_table(
         ``None``: this process or the session's shared process pool, whichever
         :func:`cxrkit.storage.choose_executor` estimates sooner (from the first files' time, or for pixel
         statistics :data:`STATS_PIXEL_S` per cached Rows x Columns); ``"serial"``; ``"pool"`` (the shared
-        pool); any :class:`concurrent.futures.Executor`; or a ``dask.distributed.Client``.
+        pool); any :class:`concurrent.futures.Executor`; or a ``dask.distributed.Client``. For a header
+        table, ``None`` and ``"serial"`` read the plain ``.dcm`` files in this process in batches (faster
+        than the pool); the executor takes the rest.
     progress
         Show a ``tqdm.auto`` progress bar.
     cache
