@@ -65,6 +65,16 @@ def _spaces(path):
     )
 
 
+def _empty_first_spacing(path):
+    """PixelSpacing ``\\0.13\\0.139``: ``float("")`` fails, so the per-file reader has no spacing."""
+    path.write_bytes(path.read_bytes().replace(b"0.139\\0.139", b"\\0.13\\0.139"))
+
+
+def _nul_in_spacing(path):
+    """PixelSpacing ``0.139\\x00\\0.13``: the reader strips NULs at the ends only; ``float`` refuses one inside."""
+    path.write_bytes(path.read_bytes().replace(b"0.139\\0.139", b"0.139\x00\\0.13"))
+
+
 def _variants(root):
     """name -> (path, whether the batch engine reads it itself)."""
     made = {}
@@ -92,6 +102,8 @@ def _variants(root):
     add("imager_spacing_only", True, edit=lambda ds: (delattr(ds, "PixelSpacing"), _imager(ds)))
     add("one_spacing_value", True, edit=lambda ds: setattr(ds, "PixelSpacing", "0.2"))
     add("no_pixel_data_short_file", True, edit=lambda ds: delattr(ds, "PixelData"))
+    add("spacing_first_value_empty", False, after=_empty_first_spacing)
+    add("nul_inside_number", False, after=_nul_in_spacing)
     add("old_date_and_time_forms", False, extra={"StudyDate": "2180.05.06", "StudyTime": "08:05:56"})
     add("tab_in_numbers", False, extra={"WindowCenter": "1800", "NumberOfFrames": "1"}, after=_spaces)
     add("latin1", False, extra={"PerformedProcedureStepDescription": "THORAX ÉRECT"})
@@ -138,6 +150,8 @@ def test_batch_values_of_short_and_impossible_forms(variants):
     assert str(rows["leap_second"]["StudyTime"]) == "23:59:59.500000"
     assert rows["imager_spacing_only"]["PixelSpacing"] == [0.15, 0.16]
     assert rows["one_spacing_value"]["PixelSpacing"] is None
+    assert rows["spacing_first_value_empty"]["PixelSpacing"] is None
+    assert rows["nul_inside_number"]["PixelSpacing"] is None
     assert rows["two_items_first_has_no_meaning"]["ViewCodeMeaning"] == "postero-anterior"
     assert rows["no_code_sequences"]["ViewCodeMeaning"] is None
     assert rows["not_mimic_path"]["subject_id"] is None and rows["not_mimic_path"]["Rows"] == 48
