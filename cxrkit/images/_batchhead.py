@@ -32,6 +32,7 @@ CHUNK = 4096
 READ = 1 << 14
 _SLOT = {tag: i for i, tag in enumerate(bw.WANTED)}
 _EXPLICIT_BAD = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "")  # implicit, big endian, none
+_LONGEST = 1024  # bytes of a header string value decoded here (longer: per file)
 _FLOAT = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
 
@@ -39,7 +40,7 @@ def read_heads(paths: Sequence[str], head: int = bw.HEAD) -> tuple[np.ndarray, n
     """The first ``head`` bytes of each file, one buffer row of ``head + 16`` bytes each, and how many were
     read (-1 when the file cannot be opened: the per-file reader reports it)."""
     stride = head + 16
-    buf = np.zeros(len(paths) * stride, np.uint8)
+    buf = np.zeros(len(paths) * stride + _LONGEST, np.uint8)
     view = memoryview(buf)
     got = np.full(len(paths), -1, np.int64)
     for i, path in enumerate(paths):
@@ -56,18 +57,55 @@ def read_heads(paths: Sequence[str], head: int = bw.HEAD) -> tuple[np.ndarray, n
     return buf, got
 
 
-def _raw(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.Series, np.ndarray]:
-    """The value bytes at ``start`` (empty where -1) as a Binary column, and which rows hold a byte outside
-    ASCII or a value too long for a header string (the per-file reader decides those)."""
-    present = start >= 0
-    ln = np.where(present, length, 0)
-    width = max(1, min(int(ln.max()) if ln.size else 1, 1024))
-    idx = np.where(present, start, 0)[:, None] + np.arange(width)
-    mat = buf[np.minimum(idx, buf.size - 1)]
-    mat[np.arange(width)[None, :] >= ln[:, None]] = 0
-    odd = (mat >= 0x80).any(axis=1) | (ln > 1024)
+def _matrix(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The value bytes at ``start`` (nothing where -1) as rows of a zero-padded matrix, and which rows hold
+    a byte outside ASCII or a value too long for a header string (the per-file reader decides those)."""
+    ln = np.where(start >= 0, length, 0)
+    width = max(1, min(int(ln.max()) if ln.size else 1, _LONGEST))
+    cols = np.arange(width)
+    mat = buf[np.where(start >= 0, start, 0)[:, None] + cols]  # the buffer ends in _LONGEST spare bytes
+    mat *= cols < ln[:, None]
+    odd = (mat >= 0x80).any(axis=1) | (ln > _LONGEST)
     mat[odd] = 0  # left to the per-file reader; polars takes only valid text
-    return pl.Series(mat.view(f"S{width}").ravel()), odd
+    return mat, odd
+
+
+def _binary(mat: np.ndarray) -> pl.Series:
+    return pl.Series(np.ascontiguousarray(mat).view(f"S{mat.shape[1]}").ravel())
+
+
+def _raw(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.Series, np.ndarray]:
+    mat, odd = _matrix(buf, start, length)
+    return _binary(mat), odd
+
+
+def _parts(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.Series, pl.Series, np.ndarray]:
+    """The first and second value of a DS or IS (split at backslashes after the reader's strip of spaces and
+    NULs at both ends) as Binary columns, and the odd rows: a space or NUL left inside, or an empty first
+    value in a value that has one (``float("")`` fails: the per-file reader decides)."""
+    mat, odd = _matrix(buf, start, length)
+    width = mat.shape[1]
+    cols = np.arange(width)[None, :]
+    pad = (mat == 32) | (mat == 0)
+    solid = ~pad
+    some = solid.any(axis=1)
+    lead = np.argmax(solid, axis=1)
+    end = np.where(some, width - np.argmax(solid[:, ::-1], axis=1), 0)
+    inside = (cols >= lead[:, None]) & (cols < end[:, None])
+    odd |= (pad & inside).any(axis=1)
+    slash = (mat == 92) & inside
+    has = slash.any(axis=1)
+    b1 = np.where(has, np.argmax(slash, axis=1), end)
+    odd |= has & (b1 == lead)
+    later = slash & (cols > b1[:, None])
+    b2 = np.where(later.any(axis=1), np.argmax(later, axis=1), end)
+
+    def span(first: np.ndarray, stop: np.ndarray) -> pl.Series:
+        idx = np.minimum(first[:, None] + cols, width - 1)
+        part = np.take_along_axis(mat, idx, axis=1) * (cols < (stop - first)[:, None])
+        return _binary(part)
+
+    return span(lead, b1), span(np.where(has, b1 + 1, end), np.where(has, b2, end)), odd
 
 
 def _dates(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -140,15 +178,14 @@ def _text(key: str) -> pl.Expr:
 
 
 def _number(key: str, kind: str) -> tuple[pl.Expr, pl.Expr]:
-    """A DS or IS value from its text, and whether the text is in the plain form decoded here."""
-    text = _text(key)
-    first = text.str.split("\\").list.get(0, null_on_oob=True)
+    """A DS or IS value from its first (and second) value's text, and whether they are in the plain form
+    decoded here."""
+    first, second = _text(key), _text(f"{key}/2")
     if kind == "is":  # int(float(first)): unsigned integers of up to 9 digits here
         return first.cast(pl.Int32, strict=False), first.is_null() | first.str.contains(r"^[0-9]{1,9}$")
     ok = first.is_null() | first.str.contains(_FLOAT)
     if kind == "ds":
         return first.cast(pl.Float64, strict=False), ok
-    second = text.str.split("\\").list.get(1, null_on_oob=True)
     pair = pl.concat_list(first.cast(pl.Float64, strict=False), second.cast(pl.Float64, strict=False))
     return pl.when(second.is_not_null()).then(pair), ok & (second.is_null() | second.str.contains(_FLOAT))
 
@@ -186,6 +223,9 @@ def _decode(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.
             raw[key], raw[f"{key}?"] = _us(buf, s, ln)
         elif kind in ("date", "time"):
             raw[key], raw[f"{key}?"], bad = (_dates if kind == "date" else _times)(buf, s, ln)
+            odd |= bad
+        elif kind in ("ds", "ds2", "is"):
+            raw[key], raw[f"{key}/2"], bad = _parts(buf, s, ln)
             odd |= bad
         else:
             raw[key], bad = _raw(buf, s, ln)
