@@ -211,9 +211,9 @@ def _exprs() -> tuple[list[pl.Expr], pl.Expr]:
 _VALUES, _PLAIN = _exprs()
 
 
-def _decode(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
-    """Columns of the header keys from the value spans, and which rows the per-file reader must do: the
-    value bytes gathered in numpy (dates, times and US values decoded there), then one polars query."""
+def _raw_columns(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> dict[str, Any]:
+    """The raw columns the decode query reads (value bytes; dates, times and US values decoded in numpy,
+    with their validity), and ``_odd``: the rows the per-file reader must do."""
     raw: dict[str, Any] = {}
     odd = np.zeros(start.shape[0], bool)
     for key, kind in _KINDS.items():
@@ -230,8 +230,8 @@ def _decode(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[pl.
         else:
             raw[key], bad = _raw(buf, s, ln)
             odd |= bad
-    values = pl.DataFrame(raw).select(*_VALUES, _PLAIN.alias("_plain"))
-    return values.drop("_plain"), odd | ~values["_plain"].to_numpy()
+    raw["_odd"] = odd
+    return raw
 
 
 def header_frame(
@@ -281,18 +281,19 @@ def _round(paths: Sequence[str], sizes: np.ndarray, head: int) -> tuple[pl.DataF
     cut = checked & (u32 != 0xFFFFFFFF) & (stop_pos + 12 + u32 > sizes)
     good = (status != bw.FALLBACK) & ~cut & (got >= 0)
     longer = np.flatnonzero((status == bw.FALLBACK) & (got == head))
-    values, odd = _decode(buf, start[good], length[good])
-    path = pl.Series("path", [paths[i] for i in np.flatnonzero(good)], dtype=pl.String)
-    frame = (
-        values.with_columns(
-            pl.coalesce("PixelSpacing", "ImagerPixelSpacing").alias("PixelSpacing"),
-            path,
-            layout.parse_path_expr(pl.lit(path.str.replace_all("\\", "/", literal=True))).alias("ids"),
-            _order=pl.Series(np.flatnonzero(good), dtype=pl.UInt32),
-        )
-        .drop("ImagerPixelSpacing")
+    raw = _raw_columns(buf, start[good], length[good])
+    raw["path"] = pl.Series([paths[i] for i in np.flatnonzero(good)], dtype=pl.String)
+    raw["_order"] = pl.Series(np.flatnonzero(good), dtype=pl.UInt32)
+    ids = layout.parse_path_expr(pl.col("path").str.replace_all("\\", "/", literal=True))
+    frame = (  # one query: values, the plain-form checks, the ids, the pixel spacing fallback
+        pl.DataFrame(raw)
+        .lazy()
+        .select("path", "_order", "_odd", *_VALUES, _PLAIN.alias("_plain"), ids.alias("ids"))
+        .filter(pl.col("_plain") & ~pl.col("_odd"))
+        .with_columns(pl.coalesce("PixelSpacing", "ImagerPixelSpacing").alias("PixelSpacing"))
         .unnest("ids")
-        .drop("ext")
+        .drop("ImagerPixelSpacing", "ext", "_plain", "_odd")
+        .collect()
     )
     other = np.flatnonzero(frame["subject_id"].is_null().to_numpy())
     if other.size:  # not MIMIC-shaped (or a form only the per-file reader's regex takes): its ids, per file
@@ -300,6 +301,5 @@ def _round(paths: Sequence[str], sizes: np.ndarray, head: int) -> tuple[pl.DataF
         frame = frame.with_columns(
             frame[k].scatter(other, [f[k] for f in found]) for k in ("subject_id", "study_id", "dicom_id")
         )
-    frame = frame.filter(~pl.Series(odd))
     rest = sorted(set(range(n)) - set(frame["_order"].to_list()))
     return frame, rest, longer
