@@ -17,6 +17,12 @@ from pydicom.sequence import Sequence
 from cxrkit.images import stats as imagestats
 
 
+@pytest.fixture(autouse=True)
+def batch_any_number(monkeypatch):
+    """The batch engine for tables of any size (by default it starts at BATCH_MIN files)."""
+    monkeypatch.setattr(imagestats, "BATCH_MIN", 1)
+
+
 def _per_file(paths):
     """The table as the per-file reader makes it (any Executor: no batch)."""
     with ThreadPoolExecutor(1) as pool:
@@ -71,7 +77,7 @@ def _empty_first_spacing(path):
 
 
 def _nul_in_spacing(path):
-    """PixelSpacing ``0.139\\x00\\0.13``: the reader strips NULs at the ends only; ``float`` refuses one inside."""
+    """PixelSpacing ``0.139\\x00\\0.13``: NULs are stripped at the ends only; ``float`` refuses one inside."""
     path.write_bytes(path.read_bytes().replace(b"0.139\\0.139", b"0.139\x00\\0.13"))
 
 
@@ -171,6 +177,19 @@ def test_batch_on_demo_files(demo4):
     paths = sorted(str(p) for p in (demo4 / "files").rglob("*.dcm"))
     assert len(_handled(paths)) > len(paths) // 2
     assert_frame_equal(_batched(paths), _per_file(paths))
+
+
+def test_small_tables_go_per_file(variants, monkeypatch):
+    """Below BATCH_MIN files the batch's fixed cost is not worth it: the per-file reader does them all."""
+    paths = [p for p, _ in variants.values()]
+    calls, real = [], imagestats.header_frame
+    monkeypatch.setattr(imagestats, "header_frame", lambda *a: calls.append(len(a[0])) or real(*a))
+    monkeypatch.setattr(imagestats, "BATCH_MIN", len(paths) + 1)
+    small = _batched(paths)
+    assert calls == []
+    monkeypatch.setattr(imagestats, "BATCH_MIN", len(paths))
+    assert_frame_equal(_batched(paths), small)
+    assert calls == [len(paths)]  # every file is a .dcm
 
 
 def test_batch_in_chunks(variants, monkeypatch):

@@ -191,6 +191,7 @@ def test_incremental_cache_reads_only_new_or_changed_files(tree, tmp_path, monke
         return frame, rest
 
     monkeypatch.setattr(imagestats, "header_frame", batch_spy)
+    monkeypatch.setattr(imagestats, "BATCH_MIN", 1)  # batched at any size here
     kwargs = {"progress": False, "cache": tmp_path / "cache", "executor": "serial"}
 
     first = imagestats.header_table(copies[:3], **kwargs)
