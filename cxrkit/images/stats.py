@@ -323,14 +323,14 @@ def _scan(
             row.update(path_ids(paths[i]))
     new = _frame(rows, schema)  # columns built one by one and stacked: no query engine on this path
     if batched is not None:  # both parts, back in the order of todo
-        order = {i: j for j, i in enumerate(todo)}
-        new = pl.concat(
-            [
-                batched,
-                new.select(pl.Series("_order", [order[i] for i in per_file], dtype=pl.UInt32), *new.columns),
-            ]
-        )
-        new = new.sort("_order").drop("_order")
+        if per_file:
+            order = {i: j for j, i in enumerate(todo)}
+            extra = new.select(
+                pl.Series("_order", [order[i] for i in per_file], dtype=pl.UInt32), *new.columns
+            )
+            batched = pl.concat([batched, extra])
+        new = batched.sort("_order") if not batched["_order"].is_sorted() else batched
+        new = new.drop("_order")
     if entry is not None and new.height:
         _write_cache(entry, store, old, new, [idents[i] for i in todo])
     absent = [i for i, ident in enumerate(idents) if ident is None]
@@ -363,7 +363,8 @@ def _batched(
     per-file function."""
     if batch is None or not (executor is None or (isinstance(executor, str) and executor == "serial")):
         return None, todo
-    dcm = [i for i in todo if file_kind(paths[i]) == "dcm"]
+    plain = [file_kind(paths[i]) == "dcm" for i in todo]
+    dcm = [i for i, is_dcm in zip(todo, plain, strict=True) if is_dcm]
     if len(dcm) < BATCH_MIN:
         return None, todo
     bar = None
@@ -379,10 +380,11 @@ def _batched(
     position = np.full(len(paths), -1, np.int64)
     position[todo] = np.arange(len(todo))
     done = np.asarray(dcm, np.int64)[frame["_order"].to_numpy()] if frame.height else np.zeros(0, np.int64)
-    frame = frame.with_columns(
-        _order=pl.Series(position[done], dtype=pl.UInt32), error=pl.lit(None, dtype=pl.String)
-    ).select("_order", *(pl.col(k).cast(t) for k, t in schema.items()))
-    left = {i for i in todo if file_kind(paths[i]) != "dcm"} | {dcm[j] for j in rest}
+    frame = frame.select(
+        pl.Series("_order", position[done], dtype=pl.UInt32),
+        *(pl.col(k).cast(t) if k != "error" else pl.lit(None, dtype=t).alias(k) for k, t in schema.items()),
+    )
+    left = {i for i, is_dcm in zip(todo, plain, strict=True) if not is_dcm} | {dcm[j] for j in rest}
     return frame, [i for i in todo if i in left]
 
 
