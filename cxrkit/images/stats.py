@@ -66,10 +66,10 @@ CHUNK_PIXELS = 1 << 19
 #: knows every file's size and syntax; otherwise the first files are timed.
 STATS_PIXEL_S = 3e-9
 #: Fewest ``.dcm`` files a header table reads with the batch engine: its walk costs about 10 ms a batch
-#: whatever the number of files (75 steps of numpy calls), so below about a thousand files the per-file reader
-#: (on the pool when that is sooner) is as fast (measured: 310 files 85 us a file either way in one process,
-#: 3,000 files 35 us batched against 76 us per file, load 2.8).
-BATCH_MIN = 1000
+#: whatever the number of files (75 steps of numpy calls), so below a few hundred files the per-file reader is
+#: as fast (measured, whole header_table in fresh processes, load 2.3-2.6: 300 files 32-36 ms either way;
+#: 1,000 files 64 against 99-113 ms; 3,000 files 148 against 324-358 ms).
+BATCH_MIN = 500
 #: Transfer syntaxes counted without decoding (implicit and explicit VR little endian).
 _RAW_SYNTAXES = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1")
 
