@@ -45,6 +45,9 @@ SCALES = {
         "n_dicoms": 300,
         "n_gz": 100,
         "n_pixels": 100,
+        "many_subjects": 1100,  # ~6,700 small-image DICOMs; the first 3,000 (sorted paths) are timed
+        "many_image_scale": 0.05,
+        "n_many": 3000,
     },
     "quick": {
         "subjects": 200,
@@ -53,6 +56,9 @@ SCALES = {
         "n_dicoms": 6,
         "n_gz": 6,
         "n_pixels": 4,
+        "many_subjects": 4,
+        "many_image_scale": 0.05,
+        "n_many": 8,
     },
 }
 
@@ -159,6 +165,12 @@ def prepare_data(needs: set[str], scale: dict, base: Path, quick: bool) -> dict:
                 n_gz=n_gz,
             )
             ctx.update(browser_target(folder / "dataset"))
+    if "dicoms_many" in needs:
+        folder = data.dicom_root(base, scale["many_subjects"], scale["many_image_scale"], log=_log)
+        if folder is not None:
+            dcm = data.dicom_files(folder)
+            n = min(scale["n_many"], len(dcm) - 1)
+            ctx.update(dicoms_many=dcm[:n], dicoms_many_warmup=[dcm[-1]])  # the warm-up file is not timed
     return ctx
 
 
@@ -329,6 +341,8 @@ def data_ready(need: str, ctx: dict) -> bool:
         return bool(ctx.get("has_reports") and ctx.get("reports_zip"))
     if need == "dicoms":
         return bool(ctx.get("dicoms"))
+    if need == "dicoms_many":
+        return bool(ctx.get("dicoms_many"))
     if need == "browser":
         return bool(ctx.get("browser_study"))
     return False

@@ -181,8 +181,17 @@ def test_incremental_cache_reads_only_new_or_changed_files(tree, tmp_path, monke
         dst.write_bytes(src.read_bytes())
         copies.append(str(dst))
     calls = []
-    real = imagestats.read_header  # what each file's header row is read with
+    real = imagestats.read_header  # what each file's header row is read with: per file, or in a batch
     monkeypatch.setattr(imagestats, "read_header", lambda p, **k: calls.append(p) or real(p, **k))
+    batch = imagestats.header_frame
+
+    def batch_spy(paths, *args):
+        frame, rest = batch(paths, *args)
+        calls.extend(frame["path"].to_list())  # the rest go on to read_header
+        return frame, rest
+
+    monkeypatch.setattr(imagestats, "header_frame", batch_spy)
+    monkeypatch.setattr(imagestats, "BATCH_MIN", 1)  # batched at any size here
     kwargs = {"progress": False, "cache": tmp_path / "cache", "executor": "serial"}
 
     first = imagestats.header_table(copies[:3], **kwargs)
