@@ -33,7 +33,7 @@ from ..storage.cache import Cache, file_identity, identity_key, wait_for_writes
 from ..storage.pace import ReaderCount, thread_busy_seconds
 from ..storage.scan import default_workers, map_paths
 from ..storage.tree import patient_dirs
-from .encoding import MAX_REPORT_BYTES, decode_report, read_capped, report_too_large
+from .encoding import MAX_REPORT_BYTES, decode_report, read_file_capped, report_too_large
 from .entry import EntryWriter, read_entry
 from .read import read_report
 from .sections import PARSER_VERSION, SECTION_COLUMNS, sections_frame
@@ -93,15 +93,18 @@ _CHUNK_SCHEMA = TEXT_SCHEMA  # what a chunk read gives, whichever the source
 def _read_files(root: str, rels: list[str]) -> pl.DataFrame:
     texts: list[str | None] = []
     errors: list[str | None] = []
+    prefix = root if root.endswith("/") else root + "/"  # os.path.join, without a call per file
     for rel in rels:
-        path = os.path.join(root, rel)
+        path = rel if rel.startswith("/") else prefix + rel
         try:
             if path.endswith(".txt"):  # the hot path: a plain local file, opened directly (no Path objects)
                 try:
-                    with open(path, "rb") as fh:
-                        raw = read_capped(fh)
+                    raw = read_file_capped(path)
                     if len(raw) <= MAX_REPORT_BYTES:
-                        texts.append(decode_report(raw))
+                        text = raw.decode("utf-8", errors="cxrkit-latin1")  # decode_report's common case
+                        if "\r" in text or text.startswith("\ufeff"):
+                            text = decode_report(raw)
+                        texts.append(text)
                         errors.append(None)
                         continue
                     raise report_too_large(path)
