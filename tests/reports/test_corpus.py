@@ -324,3 +324,18 @@ def test_the_local_run_adds_readers_only_while_they_wait_on_the_disk(
     assert found.frame.equals(serial)
     assert found.detail["readers"] == counts == plans[-1].history
     assert all(n <= wanted for n, wanted in seen)
+
+
+def test_paths_not_shaped_like_reports_get_no_ids_and_an_error(tmp_path):
+    root = write_tree(tmp_path / "root")
+    odd = ["notes/readme.txt", "files/p11/p10000032/s50414267.txt"]  # not a report path; the wrong group
+    for rel in odd:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(" FINDINGS: Clear.\n")
+    good = "files/p10/p10000032/s50414267.txt"
+    with pytest.warns(reports.ReportIngestWarning, match="2 report"):
+        df = read_reports(root, paths=[good, *odd], cache=False, progress=False)
+    assert df["path"].to_list() == [good, odd[1], odd[0]]  # the rows without ids last, by path
+    assert df.select("subject_id", "study_id").rows() == [(10000032, 50414267), (None, None), (None, None)]
+    assert df["error"][0] is None
+    assert all(e.endswith(": not a report path (.../pNN/pSUBJECT/sSTUDY.txt)") for e in df["error"][1:])
