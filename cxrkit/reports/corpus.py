@@ -152,11 +152,13 @@ def _read_patients(root: str, patient_dirs: list[str]) -> pl.DataFrame:
     return frame
 
 
-def read_chunk(task: tuple[str, str, list[Any], bool]) -> pl.DataFrame:
-    """Read one chunk: patient folders, report paths or zip members."""
+def read_chunk(task: tuple[str, str, Any, bool]) -> pl.DataFrame:
+    """Read one chunk: patient folders, report paths or zip members (a frame of :data:`MEMBER_FIELDS`, made
+    :data:`~cxrkit.reports.zipread.Member` tuples here, a chunk at a time: the tuples of all 227,835 members
+    at once took about 80 MiB)."""
     kind, where, items, _ = task
     if kind == "zip":
-        return read_members(where, items)
+        return read_members(where, items.rows() if isinstance(items, pl.DataFrame) else items)
     if kind == "folder":
         return _read_patients(where, items)
     return _read_files(where, items)
@@ -198,9 +200,10 @@ def _ingest_locally(
     in order and the reader counts used.
 
     Reading holds the GIL (opening files, inflating, decoding), so the number of chunks read at once is
-    decided as it goes (:class:`~cxrkit.storage.pace.ReaderCount`): one reader, more only while the readers
-    wait on the disk. A chunk whose reading raised is finished with ``error`` (one error row per item). At
-    most a few read chunks wait for a finishing thread, so a slow sectioning never holds many texts."""
+    decided as it goes (:class:`~cxrkit.storage.pace.ReaderCount`): one reader, more only while a chunk read
+    alone shows the reading waiting on the disk. A chunk whose reading raised is finished with ``error`` (one
+    error row per item). At most a few read chunks wait for a finishing thread, so a slow sectioning never
+    holds many texts."""
     finishers = default_workers()
     plan = ReaderCount(_most_readers(kind))
     results: list[pl.DataFrame | None] = [None] * len(tasks)
@@ -216,6 +219,7 @@ def _ingest_locally(
     ):
         live: dict[concurrent.futures.Future, tuple[int, str]] = {}
         counts = {"read": 0, "finish": 0}
+        alone: dict[int, bool] = {}
 
         def submit(pool: Any, stage: str, i: int, fn: Callable, *args: Any) -> None:
             live[pool.submit(fn, *args)] = (i, stage)
@@ -227,6 +231,7 @@ def _ingest_locally(
                     todo and counts["read"] < plan.wanted and sum(counts.values()) < plan.wanted + finishers
                 ):
                     i = todo.popleft()
+                    alone[i] = counts["read"] == 0 and plan.wanted == 1  # no other read can start meanwhile
                     submit(readers, "read", i, _timed_read, tasks[i])
                 done, _ = concurrent.futures.wait(live, return_when=concurrent.futures.FIRST_COMPLETED)
                 for fut in done:
@@ -242,7 +247,7 @@ def _ingest_locally(
                     except Exception as exc:  # noqa: BLE001 - an unreadable chunk gets error rows, as in map_paths
                         submit(finishing, "finish", i, finish, i, None, f"{type(exc).__name__}: {exc}")
                     else:
-                        plan.observe(wall, busy)
+                        plan.observe(wall, busy, alone=alone[i])
                         submit(finishing, "finish", i, finish, i, frame, None)
         finally:
             for fut in live:
@@ -409,6 +414,26 @@ def ingest_reports(
     )
 
 
+def _rows_of(frame: pl.DataFrame, rows: Sequence[int]) -> pl.DataFrame:
+    """These rows of a frame: a zero-copy slice when they follow each other (chunks do)."""
+    if len(rows) and rows[-1] - rows[0] == len(rows) - 1:
+        return frame.slice(rows[0], len(rows))
+    return frame[list(rows)]
+
+
+class _NamesOf:
+    """The member names of each zip chunk, listed only for a chunk that needs them (one that failed)."""
+
+    def __init__(self, chunks: list[pl.DataFrame]) -> None:
+        self.chunks = chunks
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def __getitem__(self, i: int) -> list[str]:
+        return self.chunks[i]["name"].to_list()
+
+
 #: A path as a walk of ``files/`` gives it, ``files/p1N/p1N.../s5.......txt`` (the group the subject's first
 #: digits): :func:`cxrkit.layout.parse_path_expr` gives the ids at fixed places, a regex and two slices
 #: (about a seventh of its cost).
@@ -493,10 +518,12 @@ def _ingest(
     member_ids = None  # a zip's ids, parsed once with its directory (rows come back in member order)
     if kind == "zip":
         members = report_members(where, detail)  # type: ignore[arg-type]
-        items = members.select(MEMBER_FIELDS).rows()
+        fields = members.select(MEMBER_FIELDS)
         member_ids = members.select("name", "subject_id", "study_id")
-        chunks = chunk_items(items, executor, 5000)
-        names = [[m[0] for m in c] for c in chunks]
+        del members
+        # chunks of row numbers, each read as a slice of the members frame
+        chunks = [_rows_of(fields, c) for c in chunk_items(range(fields.height), executor, 5000)]
+        names = _NamesOf(chunks)
         desc = "reading reports from the zip (chunks of up to 5,000)"
     elif kind == "folder" and rels is None:
         items = patient_dirs(where)  # type: ignore[arg-type]

@@ -1,20 +1,22 @@
 """How many threads should read at once: one, unless the reading waits on the disk.
 
-Reading many small files in Python holds the GIL for most of each file (opening it, building the objects), so
-with a warm page cache extra reading threads only take turns and slow each other down (227,835 report files:
-3.6 s with one thread, 6.1 s with four), while with a cold cache each thread mostly waits on the disk and more
-of them keep it busy (31 s with one, 15 s with four). :class:`ReaderCount` tells the two apart from what the
-reading threads report for each chunk they read: its wall time and the time the thread was busy (running,
-or ready to run and waiting for a CPU: :func:`thread_busy_seconds`). The rest of the wall time the thread
-slept: on the disk, or on the GIL held by another reader.
+Reading many small files in Python holds the GIL for much of each file (opening it, building the objects),
+so with a warm page cache extra reading threads mostly take turns (227,835 report files: about as fast with
+one thread as with four, on 2 loaded cores), while with a cold cache each thread mostly waits on the disk
+and more of them keep it busy (36-43 s with one, 20-22 s with four). :class:`ReaderCount` tells the two apart
+from chunks read by one thread alone: the share of their wall time the thread slept (neither running nor
+waiting for a CPU: :func:`thread_busy_seconds`) is time spent waiting on the disk. With several readers the
+sleeps are also waits for the GIL, so it reads a chunk alone again now and then to look once more.
 
 Examples
 --------
 >>> plan = ReaderCount(most=4)
->>> plan.observe(wall=1.0, busy=0.2)  # one reader, busy a fifth of the time: waiting on the disk
-2
->>> [plan.observe(wall=1.0, busy=0.48) for _ in range(2)]  # two readers keep about one CPU busy
-[2, 1]
+>>> plan.observe(wall=1.0, busy=0.2, alone=True)  # asleep 80% of the time: waiting on the disk
+4
+>>> [plan.observe(wall=1.0, busy=0.3, alone=False) for _ in range(8)][-1]  # after 8 chunks: look again
+1
+>>> plan.observe(wall=1.0, busy=0.95, alone=True)  # the files are in the page cache now
+1
 """
 
 from __future__ import annotations
@@ -45,53 +47,53 @@ def thread_busy_seconds() -> float:
 
 
 class ReaderCount:
-    """The number of reading threads to keep going, decided from what each chunk read took.
+    """The number of reading threads to keep going, decided from what the chunks read alone took.
 
-    It starts at one. After every current reader has reported a chunk (:meth:`observe`), it estimates how
-    much of one CPU the readers keep busy, ``use = readers * sum(busy) / sum(wall)`` over those chunks (the
-    GIL lets the readers use about one CPU between them):
-
-    * ``use < low``: the readers mostly wait on the disk, so twice as many (at most ``most``);
-    * ``use > high`` with more than one reader: they are taking turns on the GIL, so one fewer;
-    * otherwise it stays.
+    It starts at one. Each chunk read alone (:meth:`observe` with ``alone=True``) decides: a thread asleep
+    more than ``waiting`` of the chunk's wall time was waiting on the disk, so ``most`` readers; otherwise
+    one. While more than one reads, it goes back to one after ``recheck`` chunks, to read one alone and look
+    again (the interval doubles each time the look confirms the disk waits).
 
     Parameters
     ----------
     most
-        The most readers it asks for.
-    low, high
-        The thresholds on ``use``.
+        The readers it asks for when the reading waits on the disk.
+    waiting
+        The share of a lone reader's time asleep above which the reading waits on the disk.
+    recheck
+        Chunks read by several threads before the first look again.
     """
 
-    def __init__(self, most: int, *, low: float = 0.5, high: float = 0.85) -> None:
+    def __init__(self, most: int, *, waiting: float = 0.5, recheck: int = 8) -> None:
         if most < 1:
             raise ValueError(f"most must be at least 1, not {most}")
         self.most = most
-        self.low = low
-        self.high = high
+        self.waiting = waiting
+        self.recheck = recheck
         self.wanted = 1
         self.history: list[int] = [1]  # every count decided, in order (for reports and tests)
-        self._wall = 0.0
-        self._busy = 0.0
-        self._seen = 0
+        self._since = 0
 
-    def observe(self, wall: float, busy: float) -> int:
-        """One chunk read: its wall time and its reading thread's busy time (seconds). Returns how many
-        readers to keep going from now on."""
-        self._wall += max(wall, 0.0)
-        self._busy += min(max(busy, 0.0), max(wall, 0.0))
-        self._seen += 1
-        if self._seen < self.wanted or self._wall <= 0:
-            return self.wanted
-        use = self.wanted * self._busy / self._wall
-        wanted = self.wanted
-        if use < self.low:
-            wanted = min(self.most, 2 * wanted)
-        elif use > self.high:
-            wanted = max(1, wanted - 1)
-        self._wall = self._busy = 0.0
-        self._seen = 0
+    def _set(self, wanted: int) -> None:
         if wanted != self.wanted:
             self.wanted = wanted
             self.history.append(wanted)
+
+    def observe(self, wall: float, busy: float, *, alone: bool) -> int:
+        """One chunk read: its wall time, its reading thread's busy time (seconds) and whether no other
+        chunk was read meanwhile. Returns how many readers to keep going from now on."""
+        if alone:
+            if wall > 0:
+                asleep = 1.0 - min(max(busy, 0.0), wall) / wall
+                if asleep > self.waiting:
+                    if self.wanted == 1 and len(self.history) > 2:  # the look confirmed it: look less often
+                        self.recheck *= 2
+                    self._since = 0
+                    self._set(self.most)
+                else:
+                    self._set(1)
+            return self.wanted
+        self._since += 1
+        if self.wanted > 1 and self._since >= self.recheck:
+            self._set(1)
         return self.wanted
