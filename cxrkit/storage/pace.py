@@ -59,12 +59,14 @@ class ReaderCount:
     most
         The readers it asks for when the reading waits on the disk.
     waiting
-        The share of a lone reader's time asleep above which the reading waits on the disk.
+        The share of a lone reader's time asleep above which the reading waits on the disk. Measured on the
+        227,835 report files, 2 cores at a load of 3-4: 0.00-0.14 a chunk from the page cache (waits for the
+        GIL), 0.31-0.64 from a cold cache (the rest is running, or waiting for a CPU after each read).
     recheck
         Chunks read by several threads before the first look again.
     """
 
-    def __init__(self, most: int, *, waiting: float = 0.5, recheck: int = 8) -> None:
+    def __init__(self, most: int, *, waiting: float = 0.25, recheck: int = 8) -> None:
         if most < 1:
             raise ValueError(f"most must be at least 1, not {most}")
         self.most = most

@@ -21,9 +21,10 @@ def test_a_warm_cache_keeps_one_reader():
 
 
 def test_a_machine_busy_with_other_work_is_not_mistaken_for_the_disk():
-    # waiting for a CPU counts as busy (thread_busy_seconds adds the run-queue wait): asleep only 30%
+    # waiting for a CPU counts as busy (thread_busy_seconds adds the run-queue wait): asleep only 15%
     plan = ReaderCount(most=4)
-    assert plan.observe(wall=1.0, busy=0.7, alone=True) == 1
+    assert plan.observe(wall=1.0, busy=0.85, alone=True) == 1
+    assert plan.observe(wall=1.0, busy=0.65, alone=True) == 4  # asleep 35%: the disk
 
 
 def test_a_cold_cache_gets_the_most_readers_and_is_looked_at_again_less_and_less_often():
