@@ -80,7 +80,8 @@ class ReportCorpus:
     ``detail`` keys: ``source``, ``kind`` (``folder``, ``zip`` or ``paths``), ``reports`` (rows),
     ``errors`` (rows with an error), ``skipped_members`` and ``skipped_examples`` (zip members not shaped like
     a report), ``duplicates`` (zip members of a study already read), ``recovered`` (only for a truncated zip
-    read by scanning its local headers: what happened), ``cached`` (read from the cache).
+    read by scanning its local headers: what happened), ``cached`` (read from the cache), ``readers`` (only
+    for a default run that read: the reading threads decided, in order).
     """
 
     frame: pl.DataFrame
@@ -618,9 +619,9 @@ def read_reports(
         With a root: read only these report paths (relative to the root) instead of walking ``files/``.
     cache
         A :class:`~cxrkit.storage.Cache` or folder; ``None`` uses the default cache directory; ``False``
-        disables caching. The corpus (text and sections) is stored once as parquet (written in a background
-        thread after the call returns; :func:`wait_for_cache_writes` waits for it),
-        keyed on the source's identity:
+        disables caching. The corpus (text and sections) is stored once as parquet, a file per chunk written
+        as the chunk is sectioned (:mod:`cxrkit.reports.entry`; the entry is complete when the call
+        returns), keyed on the source's identity:
 
         * zip: its absolute path, size and mtime (any change re-reads it);
         * folder: its absolute path and every patient folder's name and mtime (one ``stat`` per patient,
@@ -631,9 +632,11 @@ def read_reports(
 
         The versions of the ingest and of the section rules are part of the key too.
     executor
-        ``None``: threads of this process, reading threads (two per CPU for files, whose reading waits on the
-        disk; one for a zip) handing each chunk to sectioning threads (one per CPU; polars runs them without
-        the GIL). A forked process pool can deadlock polars. Or ``"serial"``, any ``concurrent.futures``
+        ``None``: threads of this process, reading threads handing each chunk to sectioning threads (one per
+        CPU; polars runs them without the GIL). One thread reads, more (up to two per CPU for files, one per
+        CPU for a zip) only while a chunk read alone shows the reading waiting on the disk
+        (:class:`~cxrkit.storage.pace.ReaderCount`): from the page cache, more readers only take turns on
+        the GIL. A forked process pool can deadlock polars. Or ``"serial"``, any ``concurrent.futures``
         executor (a process pool should use the ``forkserver`` or ``spawn`` start method) or a Dask client,
         through :func:`cxrkit.storage.map_paths`. Work goes in chunks (up to 5,000 reports or 1,500 patient
         folders); each worker opens the files (or the zip) itself.
