@@ -13,12 +13,14 @@ True
 from __future__ import annotations
 
 import array
+import collections
 import concurrent.futures
 import hashlib
-import json
+import itertools
 import os
+import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,12 @@ import polars as pl
 
 from .. import layout
 from ..errors import ReportReadError
-from ..storage.cache import Cache, file_identity, identity_key, pending, wait_for_writes, write_in_background
+from ..storage.cache import Cache, file_identity, identity_key, wait_for_writes
+from ..storage.pace import ReaderCount, thread_busy_seconds
 from ..storage.scan import default_workers, map_paths
 from ..storage.tree import patient_dirs
-from .encoding import MAX_REPORT_BYTES, decode_report, read_capped, report_too_large
+from .encoding import MAX_REPORT_BYTES, decode_report, read_file_capped, report_too_large
+from .entry import EntryWriter, read_entry
 from .read import read_report
 from .sections import PARSER_VERSION, SECTION_COLUMNS, sections_frame
 from .zipread import (
@@ -51,7 +55,7 @@ __all__ = [
 ]
 
 #: Version of the ingest (columns, decoding); part of the cache key of :func:`read_reports`.
-INGEST_VERSION = 1
+INGEST_VERSION = 2  # 2: the cache entry is a folder of a parquet file per chunk
 
 # --- corpus ingest ----------------------------------------------------------------------------------------
 
@@ -76,7 +80,8 @@ class ReportCorpus:
     ``detail`` keys: ``source``, ``kind`` (``folder``, ``zip`` or ``paths``), ``reports`` (rows),
     ``errors`` (rows with an error), ``skipped_members`` and ``skipped_examples`` (zip members not shaped like
     a report), ``duplicates`` (zip members of a study already read), ``recovered`` (only for a truncated zip
-    read by scanning its local headers: what happened), ``cached`` (read from the cache).
+    read by scanning its local headers: what happened), ``cached`` (read from the cache), ``readers`` (only
+    for a default run that read: the reading threads decided, in order).
     """
 
     frame: pl.DataFrame
@@ -89,15 +94,18 @@ _CHUNK_SCHEMA = TEXT_SCHEMA  # what a chunk read gives, whichever the source
 def _read_files(root: str, rels: list[str]) -> pl.DataFrame:
     texts: list[str | None] = []
     errors: list[str | None] = []
+    prefix = root if root.endswith("/") else root + "/"  # os.path.join, without a call per file
     for rel in rels:
-        path = os.path.join(root, rel)
+        path = rel if rel.startswith("/") else prefix + rel
         try:
             if path.endswith(".txt"):  # the hot path: a plain local file, opened directly (no Path objects)
                 try:
-                    with open(path, "rb") as fh:
-                        raw = read_capped(fh)
+                    raw = read_file_capped(path)
                     if len(raw) <= MAX_REPORT_BYTES:
-                        texts.append(decode_report(raw))
+                        text = raw.decode("utf-8", errors="cxrkit-latin1")  # decode_report's common case
+                        if "\r" in text or text.startswith("\ufeff"):
+                            text = decode_report(raw)
+                        texts.append(text)
                         errors.append(None)
                         continue
                     raise report_too_large(path)
@@ -145,11 +153,13 @@ def _read_patients(root: str, patient_dirs: list[str]) -> pl.DataFrame:
     return frame
 
 
-def read_chunk(task: tuple[str, str, list[Any], bool]) -> pl.DataFrame:
-    """Read one chunk: patient folders, report paths or zip members."""
+def read_chunk(task: tuple[str, str, Any, bool]) -> pl.DataFrame:
+    """Read one chunk: patient folders, report paths or zip members (a frame of :data:`MEMBER_FIELDS`, made
+    :data:`~cxrkit.reports.zipread.Member` tuples here, a chunk at a time: the tuples of all 227,835 members
+    at once took about 80 MiB)."""
     kind, where, items, _ = task
     if kind == "zip":
-        return read_members(where, items)
+        return read_members(where, items.rows() if isinstance(items, pl.DataFrame) else items)
     if kind == "folder":
         return _read_patients(where, items)
     return _read_files(where, items)
@@ -171,49 +181,81 @@ def _ingest_chunk(task: tuple[str, str, list[Any], bool]) -> dict[str, Any]:
     return {"frame": _sectioned(frame) if task[3] else frame}
 
 
-def _ingest_locally(
-    tasks: list[tuple[str, str, list[Any], bool]], kind: str, progress: bool, desc: str
-) -> list[dict[str, Any]]:
-    """The default run, in threads of this process: reading holds the GIL (inflating, decoding, opening files)
-    while sectioning runs in polars without it, so readers (:func:`_thread_workers`) hand each chunk to a pool
-    of sectioning threads (one per CPU) as soon as it is read.
-    Rows as :func:`cxrkit.storage.map_paths` gives them.
+def _timed_read(task: tuple[str, str, list[Any], bool]) -> tuple[pl.DataFrame, float, float]:
+    """:func:`read_chunk`, with its wall time and the time its thread was busy (for :class:`ReaderCount`)."""
+    wall, busy = time.perf_counter(), thread_busy_seconds()
+    frame = read_chunk(task)
+    return frame, time.perf_counter() - wall, thread_busy_seconds() - busy
 
-    A reader that also sectioned its own chunks (a plain pool over :func:`_ingest_chunk`) left a CPU idle
-    whenever both threads were reading."""
-    results: list[dict[str, Any]] = [{}] * len(tasks)
+
+def _ingest_locally(
+    tasks: list[tuple[str, str, list[Any], bool]],
+    kind: str,
+    finish: Callable[[int, pl.DataFrame | None, str | None], pl.DataFrame],
+    progress: bool,
+    desc: str,
+) -> tuple[list[pl.DataFrame], list[int]]:
+    """The default run, in threads of this process: reading threads hand each chunk to a pool of finishing
+    threads (one per CPU: ``finish(i, frame, error)`` sections it, writes it to the cache entry and keeps the
+    caller's columns, mostly in polars without the GIL) as soon as it is read. Returns the finished chunks
+    in order and the reader counts used.
+
+    Reading holds the GIL (opening files, inflating, decoding), so the number of chunks read at once is
+    decided as it goes (:class:`~cxrkit.storage.pace.ReaderCount`): one reader, more only while a chunk read
+    alone shows the reading waiting on the disk. A chunk whose reading raised is finished with ``error`` (one
+    error row per item). At most a few read chunks wait for a finishing thread, so a slow sectioning never
+    holds many texts."""
+    finishers = default_workers()
+    plan = ReaderCount(_most_readers(kind))
+    results: list[pl.DataFrame | None] = [None] * len(tasks)
+    todo = collections.deque(range(len(tasks)))
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(tasks), desc=desc, unit="chunk")
     with (
-        concurrent.futures.ThreadPoolExecutor(_thread_workers(kind)) as readers,
-        concurrent.futures.ThreadPoolExecutor(default_workers()) as sectioners,
+        concurrent.futures.ThreadPoolExecutor(plan.most) as readers,
+        concurrent.futures.ThreadPoolExecutor(finishers) as finishing,
     ):
-        live = {readers.submit(read_chunk, task): (i, "read") for i, task in enumerate(tasks)}
+        live: dict[concurrent.futures.Future, tuple[int, str]] = {}
+        counts = {"read": 0, "finish": 0}
+        alone: dict[int, bool] = {}
+
+        def submit(pool: Any, stage: str, i: int, fn: Callable, *args: Any) -> None:
+            live[pool.submit(fn, *args)] = (i, stage)
+            counts[stage] += 1
+
         try:
-            while live:
+            while todo or live:
+                while (
+                    todo and counts["read"] < plan.wanted and sum(counts.values()) < plan.wanted + finishers
+                ):
+                    i = todo.popleft()
+                    alone[i] = counts["read"] == 0 and plan.wanted == 1  # no other read can start meanwhile
+                    submit(readers, "read", i, _timed_read, tasks[i])
                 done, _ = concurrent.futures.wait(live, return_when=concurrent.futures.FIRST_COMPLETED)
                 for fut in done:
                     i, stage = live.pop(fut)
+                    counts[stage] -= 1
+                    if stage == "finish":
+                        results[i] = fut.result()
+                        if bar is not None:
+                            bar.update(1)
+                        continue
                     try:
-                        frame = fut.result()
+                        frame, wall, busy = fut.result()
                     except Exception as exc:  # noqa: BLE001 - an unreadable chunk gets error rows, as in map_paths
-                        results[i] = {"frame": None, "error": f"{type(exc).__name__}: {exc}"}
+                        submit(finishing, "finish", i, finish, i, None, f"{type(exc).__name__}: {exc}")
                     else:
-                        if stage == "read" and tasks[i][3]:
-                            live[sectioners.submit(_sectioned, frame)] = (i, "sections")
-                            continue
-                        results[i] = {"frame": frame, "error": None}
-                    if bar is not None:
-                        bar.update(1)
+                        plan.observe(wall, busy, alone=alone[i])
+                        submit(finishing, "finish", i, finish, i, frame, None)
         finally:
             for fut in live:
                 fut.cancel()
             if bar is not None:
                 bar.close()
-    return results
+    return results, plan.history  # type: ignore[return-value]
 
 
 def _group_listing(path: str) -> bytes:
@@ -306,11 +348,11 @@ def _as_cache(cache: Cache | str | os.PathLike | bool | None) -> Cache | None:
     return cache if isinstance(cache, Cache) else Cache(cache)
 
 
-def _thread_workers(kind: str = "folder") -> int:
-    """Reading threads of the local run: two per CPU for files (opening 227,835 small files waits on the
-    disk), one for a zip (one read per chunk, then inflating and decoding under the GIL:
-    more threads only contend)."""
-    return 1 if kind == "zip" else 2 * default_workers()
+def _most_readers(kind: str = "folder") -> int:
+    """The most reading threads of the local run: two per CPU for files (opening 227,835 small files from a
+    cold page cache waits on the disk: 31 s with one thread, 15 s with four on 2 cores), one per CPU for a
+    zip (one read per chunk, then inflating and decoding: the disk waits are rare)."""
+    return default_workers() if kind == "zip" else 2 * default_workers()
 
 
 def chunk_items(items: Sequence[Any], executor: Any, most: int) -> list[list[Any]]:
@@ -320,38 +362,27 @@ def chunk_items(items: Sequence[Any], executor: Any, most: int) -> list[list[Any
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-#: Rows per row group of a corpus cache entry: the background write encodes one group at a time, so small
-#: groups keep its buffers small (a single group held a second encoded copy of the whole corpus).
-ENTRY_ROW_GROUP = 16_384
-
-
-def _write_entry(store: Cache, entry: Path, meta: Path, frame: pl.DataFrame, detail: dict[str, Any]) -> None:
-    with store.atomic_path(meta) as tmp:
-        tmp.write_text(json.dumps(detail))
-    with store.atomic_path(entry) as tmp:
-        frame.write_parquet(tmp, compression="lz4", row_group_size=ENTRY_ROW_GROUP)
-
-
-#: Block until every corpus cache entry :func:`ingest_reports` writes in the background is on disk.
+#: Block until every cache entry written in the background (the tables' parquet copies) is on disk; a corpus
+#: entry is complete when :func:`ingest_reports` returns.
 wait_for_cache_writes = wait_for_writes
 
 
-def _cache_entry(store: Cache | None, key: str) -> tuple[Path | None, Path | None]:
-    if store is None:
-        return None, None
-    return store.path("reports", f"corpus-{key}.parquet"), store.path("reports", f"corpus-{key}.json")
+def _cache_entry(store: Cache | None, key: str) -> Path | None:
+    return None if store is None else store.path("reports", f"corpus-{key}")
 
 
-def _read_entry(entry: Path, meta: Path, cols: list[str]) -> ReportCorpus | None:
+_ORDER = ("subject_id", "study_id", "path")
+
+
+def _cached(entry: Path, cols: list[str]) -> ReportCorpus | None:
     """The cached corpus, or ``None`` when there is none or it cannot be read (damaged, or replaced by another
-    process mid-read): the corpus is then read again, never an error."""
-    if not (entry.exists() and meta.exists()):
+    process mid-read): the corpus is then read again, never an error. ``cols`` hold the sort columns."""
+    found = read_entry(entry, cols)
+    if found is None:
         return None
-    try:
-        detail = json.loads(meta.read_text())
-        frame = pl.read_parquet(entry, columns=cols)
-    except (OSError, ValueError, pl.exceptions.PolarsError):
-        return None
+    frame, detail, needs_sort = found
+    if needs_sort:
+        frame = frame.sort(_ORDER, nulls_last=True)
     detail["cached"] = True
     return ReportCorpus(frame, detail)
 
@@ -369,21 +400,114 @@ def ingest_reports(
     """Like :func:`read_reports`, returning a :class:`ReportCorpus` (the frame plus corpus-level ``detail``).
 
     With ``sections=True`` the frame also has the :data:`SECTION_COLUMNS`, computed in the workers as the
-    reports are read. A cache entry always holds both (one parquet file; each reader loads only its columns).
+    reports are read. A cache entry always holds both (a parquet file per chunk, written as each chunk is
+    sectioned; each reader loads only its columns).
     """
+    return _ingest(
+        source,
+        paths=paths,
+        cache=cache,
+        executor=executor,
+        progress=progress,
+        refresh=refresh,
+        sections=sections,
+        keep_text=True,
+    )
+
+
+def _rows_of(frame: pl.DataFrame, rows: Sequence[int]) -> pl.DataFrame:
+    """These rows of a frame: a zero-copy slice when they follow each other (chunks do)."""
+    if len(rows) and rows[-1] - rows[0] == len(rows) - 1:
+        return frame.slice(rows[0], len(rows))
+    return frame[list(rows)]
+
+
+class _NamesOf:
+    """The member names of each zip chunk, listed only for a chunk that needs them (one that failed)."""
+
+    def __init__(self, chunks: list[pl.DataFrame]) -> None:
+        self.chunks = chunks
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def __getitem__(self, i: int) -> list[str]:
+        return self.chunks[i]["name"].to_list()
+
+
+#: A path as a walk of ``files/`` gives it, ``files/p1N/p1N.../s5.......txt`` (the group the subject's first
+#: digits): :func:`cxrkit.layout.parse_path_expr` gives the ids at fixed places, a regex and two slices
+#: (about a seventh of its cost).
+_WALKED = pl.col("path").str.contains(r"^files/p1[0-9]/p1[0-9]{7}/s5[0-9]{7}\.txt$") & (
+    pl.col("path").str.slice(7, 2) == pl.col("path").str.slice(11, 2)
+)
+
+
+def _finish(
+    frame: pl.DataFrame | None,
+    error: str | None,
+    names: list[str],
+    ids: pl.DataFrame | None,
+    sections: bool,
+    columns: list[str],
+) -> pl.DataFrame:
+    """A chunk as the corpus holds it: cut into sections (``sections``), its ids (``ids``: the zip's, parsed
+    with its directory, else from the paths), an error for a path not shaped like a report, the corpus
+    schema and ``columns``. A chunk that could not be read (``frame`` None) is one error row per item."""
+    if frame is None:
+        frame = pl.DataFrame(
+            {"path": names, "text": [None] * len(names), "error": [error] * len(names)}, schema=_CHUNK_SCHEMA
+        )
+    elif sections:
+        frame = _sectioned(frame)
+    if ids is not None and frame["path"].equals(ids["name"], check_names=False):
+        frame = frame.with_columns(ids["subject_id"], ids["study_id"])
+    elif frame.select(_WALKED.all()).item() is not False:  # a folder walk's paths: the ids at fixed places
+        frame = frame.with_columns(
+            pl.col("path").str.slice(11, 8).cast(pl.Int64).alias("subject_id"),
+            pl.col("path").str.slice(21, 8).cast(pl.Int64).alias("study_id"),
+        )
+    else:
+        parsed = layout.parse_path_expr("path")
+        frame = frame.with_columns(parsed.struct.field("subject_id"), parsed.struct.field("study_id"))
+    return (
+        frame.with_columns(
+            *(pl.lit(None, pl.String).alias(c) for c in columns if c not in frame.columns),
+            pl.when(pl.col("study_id").is_null() & pl.col("error").is_null())
+            .then(
+                pl.concat_str([pl.col("path"), pl.lit(": not a report path (.../pNN/pSUBJECT/sSTUDY.txt)")])
+            )
+            .otherwise(pl.col("error"))
+            .alias("error"),
+        )
+        .select(columns)
+        .cast(_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def _ingest(
+    source: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    paths: Iterable[str | os.PathLike] | None,
+    cache: Cache | str | os.PathLike | bool | None,
+    executor: Any,
+    progress: bool,
+    refresh: bool,
+    sections: bool,
+    keep_text: bool,
+) -> ReportCorpus:
+    """:func:`ingest_reports`; ``keep_text=False`` leaves the texts out of the frame (not out of the cache),
+    so they are never all held at once."""
     kind, where, rels, key = _source(source, paths)
     store = _as_cache(cache)
-    entry, meta = _cache_entry(store, key)
-    base_cols = list(_SCHEMA)
-    cols = base_cols + (list(SECTION_COLUMNS) if sections else [])
-    if entry is not None and meta is not None and not refresh:
-        held = pending(entry)
-        if held is not None:  # still being written by an earlier call of this process: the newest answer
-            return ReportCorpus(held[0].select(cols), dict(held[1], cached=True))
-        cached = _read_entry(entry, meta, cols)
+    entry = _cache_entry(store, key)
+    cols = [c for c in _SCHEMA if keep_text or c != "text"] + (list(SECTION_COLUMNS) if sections else [])
+    if entry is not None and not refresh:
+        cached = _cached(entry, cols)
         if cached is not None:
             return cached
     with_sections = sections or store is not None
+    stored = list(_SCHEMA) + (list(SECTION_COLUMNS) if with_sections else [])
     detail: dict[str, Any] = {
         "source": str(where),
         "kind": kind,
@@ -395,10 +519,12 @@ def ingest_reports(
     member_ids = None  # a zip's ids, parsed once with its directory (rows come back in member order)
     if kind == "zip":
         members = report_members(where, detail)  # type: ignore[arg-type]
-        items = members.select(MEMBER_FIELDS).rows()
+        fields = members.select(MEMBER_FIELDS)
         member_ids = members.select("name", "subject_id", "study_id")
-        chunks = chunk_items(items, executor, 5000)
-        names = [[m[0] for m in c] for c in chunks]
+        del members
+        # chunks of row numbers, each read as a slice of the members frame
+        chunks = [_rows_of(fields, c) for c in chunk_items(range(fields.height), executor, 5000)]
+        names = _NamesOf(chunks)
         desc = "reading reports from the zip (chunks of up to 5,000)"
     elif kind == "folder" and rels is None:
         items = patient_dirs(where)  # type: ignore[arg-type]
@@ -410,62 +536,52 @@ def ingest_reports(
         chunks = chunk_items(items, executor, 5000)
         names = chunks
         desc = "reading reports (chunks of up to 5,000)"
+    starts = list(itertools.accumulate((len(c) for c in chunks), initial=0))
+    writer = (
+        None
+        if store is None or entry is None
+        else EntryWriter(store, entry, what=f"the reports in {store.root}")
+    )
+
+    def finish(i: int, frame: pl.DataFrame | None, error: str | None, section: bool = True) -> pl.DataFrame:
+        ids = None if member_ids is None else member_ids.slice(starts[i], starts[i + 1] - starts[i])
+        done = _finish(
+            frame, error, names[i] if i < len(names) else [], ids, section and with_sections, stored
+        )
+        if writer is not None:
+            writer.write(i, done)
+        return done.select(cols)
+
     tasks = [(kind, str(where), c, with_sections) for c in chunks]
-    if executor is None and len(tasks) > 1:
-        # Threads, not a forked process pool: polars runs the sections without the GIL (and with its own
-        # threads), nothing is pickled back, and a fork after polars started its thread pool can deadlock.
-        rows = _ingest_locally(tasks, kind, progress, desc)
-    else:
-        rows = map_paths(
-            _ingest_chunk, tasks, executor=executor or "serial", progress=progress, chunksize=1, desc=desc
-        )
-    frames = []
-    for row, chunk_names in zip(rows, names):
-        if row.get("frame") is not None:
-            frames.append(row["frame"])
-        else:  # the whole chunk failed (e.g. the zip vanished): one error row per item
-            frames.append(
-                pl.DataFrame(
-                    {
-                        "path": chunk_names,
-                        "text": [None] * len(chunk_names),
-                        "error": [row["error"]] * len(chunk_names),
-                    },
-                    schema=_CHUNK_SCHEMA,
-                )
+    try:
+        if not tasks:  # an empty corpus: one empty chunk (the entry keeps the schema)
+            frames = [finish(0, pl.DataFrame(schema=_CHUNK_SCHEMA), None)]
+        elif executor is None:
+            # Threads, not a forked process pool: polars runs the sections without the GIL (and with its own
+            # threads), nothing is pickled back, and a fork after polars started its thread pool can deadlock.
+            frames, detail["readers"] = _ingest_locally(tasks, kind, finish, progress, desc)
+        else:
+            rows = map_paths(
+                _ingest_chunk, tasks, executor=executor, progress=progress, chunksize=1, desc=desc
             )
-    schema = dict(_CHUNK_SCHEMA, **({s: pl.String for s in SECTION_COLUMNS} if with_sections else {}))
-    # no rechunk: the chunks' buffers become the frame's (a rechunk copied every text once more), and the
-    # list of chunks goes before the frame is finished
-    chunk = (
-        pl.concat(frames, how="diagonal_relaxed", rechunk=False) if frames else pl.DataFrame(schema=schema)
-    )
-    del frames, rows
-    chunk = chunk.with_columns(pl.lit(None, pl.String).alias(c) for c in schema if c not in chunk.columns)
-    if member_ids is not None and chunk["path"].equals(member_ids["name"], check_names=False):
-        chunk = chunk.with_columns(member_ids["subject_id"], member_ids["study_id"])
-    else:
-        ids = layout.parse_path_expr("path")
-        chunk = chunk.with_columns(ids.struct.field("subject_id"), ids.struct.field("study_id"))
-    frame = (
-        chunk.with_columns(
-            pl.when(pl.col("study_id").is_null() & pl.col("error").is_null())
-            .then(
-                pl.concat_str([pl.col("path"), pl.lit(": not a report path (.../pNN/pSUBJECT/sSTUDY.txt)")])
-            )
-            .otherwise(pl.col("error"))
-            .alias("error")
-        )
-        .select(base_cols + [c for c in SECTION_COLUMNS if with_sections])
-        .cast(_SCHEMA)  # type: ignore[arg-type]
-    )
-    order = pl.col("subject_id") * 100_000_000 + pl.col("study_id")
-    if (
-        frame["subject_id"].null_count() or not frame.select(order.is_sorted()).item()
-    ):  # folder walks are sorted
-        frame = frame.sort("subject_id", "study_id", "path", nulls_last=True)
-    detail["reports"] = frame.height
-    detail["errors"] = int(frame["error"].is_not_null().sum())
+            frames = [
+                finish(i, row.get("frame"), row.get("error"), section=False) for i, row in enumerate(rows)
+            ]
+            del rows
+        # no rechunk: the chunks' buffers become the frame's (a rechunk copied every column once more)
+        frame = pl.concat(frames, how="vertical", rechunk=False)
+        del frames
+        order = pl.col("subject_id") * 100_000_000 + pl.col("study_id")
+        needs_sort = bool(frame["subject_id"].null_count()) or not frame.select(order.is_sorted()).item()
+        if needs_sort:  # folder walks are sorted, and the zips seen so far
+            frame = frame.sort(_ORDER, nulls_last=True)
+        detail["reports"] = frame.height
+        detail["errors"] = int(frame["error"].is_not_null().sum())
+        if writer is not None:
+            writer.finish({k: v for k, v in detail.items() if k != "readers"}, needs_sort=needs_sort)
+    finally:
+        if writer is not None:
+            writer.abort()  # nothing left once finished; an ingest that raised leaves no entry
     if detail["errors"] or detail["skipped_members"] or detail["duplicates"] or detail.get("recovered"):
         warnings.warn(
             f"{where}: {detail['errors']} report(s) unreadable (see the error column), "
@@ -475,16 +591,8 @@ def ingest_reports(
             ReportIngestWarning,
             stacklevel=3,
         )
-    if store is not None and entry is not None and meta is not None:
-        # this process's later calls use the frame until the entry is on disk
-        write_in_background(
-            entry,
-            (frame, dict(detail)),
-            lambda held: _write_entry(store, entry, meta, *held),
-            what=f"the reports in {store.root}",
-        )
     detail["cached"] = False
-    return ReportCorpus(frame.select(cols), detail)
+    return ReportCorpus(frame, detail)
 
 
 def read_reports(
@@ -511,9 +619,9 @@ def read_reports(
         With a root: read only these report paths (relative to the root) instead of walking ``files/``.
     cache
         A :class:`~cxrkit.storage.Cache` or folder; ``None`` uses the default cache directory; ``False``
-        disables caching. The corpus (text and sections) is stored once as parquet (written in a background
-        thread after the call returns; :func:`wait_for_cache_writes` waits for it),
-        keyed on the source's identity:
+        disables caching. The corpus (text and sections) is stored once as parquet, a file per chunk written
+        as the chunk is sectioned (:mod:`cxrkit.reports.entry`; the entry is complete when the call
+        returns), keyed on the source's identity:
 
         * zip: its absolute path, size and mtime (any change re-reads it);
         * folder: its absolute path and every patient folder's name and mtime (one ``stat`` per patient,
@@ -524,9 +632,11 @@ def read_reports(
 
         The versions of the ingest and of the section rules are part of the key too.
     executor
-        ``None``: threads of this process, reading threads (two per CPU for files, whose reading waits on the
-        disk; one for a zip) handing each chunk to sectioning threads (one per CPU; polars runs them without
-        the GIL). A forked process pool can deadlock polars. Or ``"serial"``, any ``concurrent.futures``
+        ``None``: threads of this process, reading threads handing each chunk to sectioning threads (one per
+        CPU; polars runs them without the GIL). One thread reads, more (up to two per CPU for files, one per
+        CPU for a zip) only while a chunk read alone shows the reading waiting on the disk
+        (:class:`~cxrkit.storage.pace.ReaderCount`): from the page cache, more readers only take turns on
+        the GIL. A forked process pool can deadlock polars. Or ``"serial"``, any ``concurrent.futures``
         executor (a process pool should use the ``forkserver`` or ``spawn`` start method) or a Dask client,
         through :func:`cxrkit.storage.map_paths`. Work goes in chunks (up to 5,000 reports or 1,500 patient
         folders); each worker opens the files (or the zip) itself.
@@ -592,7 +702,13 @@ def read_sections(
     >>> frame.select("findings", "impression").row(0)
     ('Clear.', 'Normal.')
     """
-    frame = ingest_reports(
-        source, paths=paths, cache=cache, executor=executor, progress=progress, refresh=refresh, sections=True
+    return _ingest(
+        source,
+        paths=paths,
+        cache=cache,
+        executor=executor,
+        progress=progress,
+        refresh=refresh,
+        sections=True,
+        keep_text=keep_text,
     ).frame
-    return frame if keep_text else frame.drop("text")

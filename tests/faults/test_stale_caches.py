@@ -138,3 +138,41 @@ def test_orphaned_temporary_files_of_a_killed_write_are_swept(tmp_path):
     assert cache.keep(final, lambda tmp: tmp.write_bytes(b"whole"), what="test") is True
     assert final.read_bytes() == b"whole"
     assert sorted(p.name for p in final.parent.iterdir()) == sorted([mine.name, final.name])
+
+
+def test_the_folder_a_killed_corpus_ingest_was_writing_is_swept(tmp_path):
+    """A corpus entry is written as a folder of chunk files: an ingest killed mid-write leaves its temporary
+    folder and no entry; the next ingest's write removes that folder once its writer is known dead."""
+    root = tmp_path / "root"
+    for rel in ("p10/p10000032/s50414267.txt", "p10/p10000033/s50414268.txt", "p11/p11000001/s51111111.txt"):
+        (root / "files" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / "files" / rel).write_text(" FINDINGS: Clear.\n IMPRESSION: Normal.\n")
+    cache = Cache(tmp_path / "cache")
+    code = (
+        "import os, sys\n"
+        "from cxrkit.reports import corpus\n"
+        "real = corpus._finish\n"
+        "def killed(*args):\n"
+        "    out = real(*args)\n"
+        "    if killed.n: os._exit(9)\n"  # killed after the first chunk's file: no rename, no cleanup
+        "    killed.n += 1\n"
+        "    return out\n"
+        "killed.n = 0\n"
+        "corpus._finish = killed\n"
+        "corpus.chunk_items = lambda items, executor, most: [[i] for i in items]\n"
+        "corpus.read_sections(sys.argv[1], cache=sys.argv[2], executor='serial', progress=False)\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(root), str(cache.root)], check=False)
+    folder = cache.path("reports")
+    (orphan,) = folder.iterdir()
+    assert orphan.name.startswith(".corpus-") and orphan.name.endswith(".tmp") and orphan.is_dir()
+    assert list(orphan.glob("*.parquet")) and not (orphan / "entry.json").exists()
+    old = time.time() - 120
+    os.utime(orphan, (old, old))
+    from cxrkit.reports import ingest_reports
+
+    first = ingest_reports(root, cache=cache, progress=False)
+    assert first.detail["cached"] is False
+    (entry,) = folder.iterdir()  # the orphan is gone
+    assert entry.name.startswith("corpus-") and (entry / "entry.json").is_file()
+    assert ingest_reports(root, cache=cache, progress=False).detail["cached"] is True

@@ -65,8 +65,7 @@ def test_cache_second_call_does_not_read_files(tmp_path, monkeypatch):
     cache = Cache(tmp_path / "cache")
     first = ingest_reports(root, cache=cache, executor="serial", progress=False)
     assert first.detail["cached"] is False
-    reports.wait_for_cache_writes()
-    assert list((tmp_path / "cache" / "reports").glob("corpus-*.parquet"))
+    assert [p.name for p in (tmp_path / "cache" / "reports").glob("corpus-*/entry.json")]  # on disk already
 
     def boom(task):
         raise AssertionError("the cache was not used")
@@ -80,32 +79,93 @@ def test_cache_second_call_does_not_read_files(tmp_path, monkeypatch):
     assert "text" not in sections.columns
 
 
-def test_cache_is_written_in_the_background_and_used_meanwhile(tmp_path, monkeypatch):
-    import threading
+def _entry(tmp_path):
+    (entry,) = (tmp_path / "cache" / "reports").glob("corpus-*")
+    return entry
 
-    from cxrkit.storage import cache as cache_module
 
+def test_the_entry_is_written_chunk_by_chunk_in_order_and_complete_on_return(tmp_path, monkeypatch):
     root = write_tree(tmp_path / "root")
     cache = Cache(tmp_path / "cache")
-    release = threading.Event()
-    real = cache.atomic_path
+    monkeypatch.setattr(corpus, "chunk_items", lambda items, executor, most: [[i] for i in items])
+    first = ingest_reports(root, cache=cache, progress=False, sections=True)
+    patients = tree.patient_dirs(root)
+    entry = _entry(tmp_path)
+    chunks = sorted(entry.glob("*.parquet"))
+    assert [p.name for p in chunks] == [f"{i:05d}.parquet" for i in range(len(patients))]
+    # each file holds its patient's reports, texts and sections, in the corpus order
+    for path, patient in zip(chunks, patients, strict=True):
+        part = pl.read_parquet(path)
+        assert part.columns == first.frame.columns
+        assert part["path"].str.starts_with(patient + "/").all()
+    assert pl.concat([pl.read_parquet(p) for p in chunks]).equals(first.frame)
+    assert not [p for p in entry.parent.iterdir() if p.name.endswith(".tmp")]  # no temporary folder left
+    monkeypatch.setattr(corpus, "read_chunk", lambda task: pytest.fail("the entry was not used"))
+    again = read_sections(root, cache=cache, progress=False, keep_text=True)
+    assert again.equals(first.frame)
 
-    def slow(path):  # the cache's writes wait for the release
-        release.wait(30)
-        return real(path)
 
-    monkeypatch.setattr(cache, "atomic_path", slow)
-    first = ingest_reports(root, cache=cache, executor="serial", progress=False, sections=True)
-    assert not list((tmp_path / "cache" / "reports").glob("corpus-*.parquet"))  # not yet on disk
-    monkeypatch.setattr(corpus, "read_chunk", lambda task: pytest.fail("the pending entry was not used"))
-    second = ingest_reports(root, cache=cache, executor="serial", progress=False)
-    assert second.detail["cached"] is True and second.frame.equals(first.frame.drop(SECTION_COLUMNS))
-    release.set()
-    reports.wait_for_cache_writes()
-    entries = list((tmp_path / "cache" / "reports").glob("corpus-*.parquet"))
-    assert entries and all(cache_module.pending(e) is None for e in entries)
-    third = read_sections(root, cache=cache, executor="serial", progress=False, keep_text=True)
-    assert third.equals(first.frame)
+def test_a_damaged_chunk_file_or_a_missing_one_is_read_again(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "root")
+    cache = Cache(tmp_path / "cache")
+    monkeypatch.setattr(corpus, "chunk_items", lambda items, executor, most: [[i] for i in items])
+    first = read_sections(root, cache=cache, progress=False)
+    chunks = sorted(_entry(tmp_path).glob("*.parquet"))
+    data = chunks[1].read_bytes()
+    chunks[1].write_bytes(data[: len(data) // 2])  # cut
+    again = ingest_reports(root, cache=cache, progress=False, sections=True)
+    assert again.detail["cached"] is False and again.frame.drop("text").equals(first)
+    assert (
+        ingest_reports(root, cache=cache, progress=False).detail["cached"] is True
+    )  # the entry was rewritten
+    max(_entry(tmp_path).glob("*.parquet")).unlink()  # missing
+    assert ingest_reports(root, cache=cache, progress=False).detail["cached"] is False
+    (_entry(tmp_path) / "entry.json").write_text("{not json")
+    assert ingest_reports(root, cache=cache, progress=False).detail["cached"] is False
+    assert read_sections(root, cache=cache, progress=False).equals(first)
+
+
+def test_an_interrupted_ingest_leaves_no_entry_and_no_temporary_folder(tmp_path, monkeypatch):
+    root = write_tree(tmp_path / "root")
+    cache = Cache(tmp_path / "cache")
+    monkeypatch.setattr(corpus, "chunk_items", lambda items, executor, most: [[i] for i in items])
+    patients = tree.patient_dirs(root)
+    real = corpus._finish
+
+    def interrupted(frame, error, names, *args):  # the last chunk is interrupted, the others are written
+        if frame is not None and frame["path"].str.starts_with(patients[-1] + "/").any():
+            raise KeyboardInterrupt
+        return real(frame, error, names, *args)
+
+    monkeypatch.setattr(corpus, "_finish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        read_sections(root, cache=cache, progress=False)
+    assert not list((tmp_path / "cache" / "reports").iterdir())
+    monkeypatch.setattr(corpus, "_finish", real)
+    assert ingest_reports(root, cache=cache, progress=False).detail["cached"] is False
+
+
+def test_an_entry_of_an_unsorted_zip_reads_back_sorted(tmp_path):
+    z = tmp_path / "r.zip"
+    with zipfile.ZipFile(z, "w") as zf:  # members in reverse study order
+        for (subject, study), text in sorted(REPORTS.items(), reverse=True):
+            zf.writestr(f"files/p{str(subject)[:2]}/p{subject}/s{study}.txt", text)
+    cache = Cache(tmp_path / "cache")
+    first = read_sections(z, cache=cache, progress=False, keep_text=True)
+    assert first.select("subject_id", "study_id").rows() == sorted(REPORTS)
+    second = ingest_reports(z, cache=cache, progress=False, sections=True)
+    assert second.detail["cached"] is True and second.frame.equals(first)
+    assert read_sections(z, cache=cache, progress=False).equals(first.drop("text"))
+
+
+def test_a_refresh_replaces_the_entry(tmp_path):
+    root = write_tree(tmp_path / "root")
+    cache = Cache(tmp_path / "cache")
+    first = ingest_reports(root, cache=cache, progress=False)
+    again = ingest_reports(root, cache=cache, progress=False, refresh=True)
+    assert again.detail["cached"] is False and again.frame.equals(first.frame)
+    assert [p.name for p in (tmp_path / "cache" / "reports").iterdir()] == [_entry(tmp_path).name]
+    assert ingest_reports(root, cache=cache, progress=False).detail["cached"] is True
 
 
 def test_cache_is_invalidated_by_a_new_patient_or_study_and_refreshed_on_demand(tmp_path):
@@ -227,3 +287,55 @@ def test_cache_is_invalidated_by_a_new_group_folder_and_a_patient_folder_removed
     shutil.rmtree(root / "files" / "p19" / "p19000001")  # the group stays, its only patient goes
     shrunk = ingest_reports(root, cache=cache, executor="serial", progress=False)
     assert shrunk.detail["cached"] is False and shrunk.frame.height == len(REPORTS)
+
+
+@pytest.mark.parametrize(("busy_share", "counts"), [(0.95, [1]), (0.1, [1, 4])])
+def test_the_local_run_adds_readers_only_while_they_wait_on_the_disk(
+    tmp_path, monkeypatch, busy_share, counts
+):
+    """Reads report injected timings (each 1 s, busy ``busy_share`` of it): a reader busy nearly all the time
+    (a warm page cache) stays alone; one mostly asleep (a cold cache) gets company, up to two readers per
+    CPU. No more reads are ever in flight than the count decided."""
+    root = write_tree(tmp_path / "root")
+    serial = read_sections(root, cache=False, executor="serial", progress=False, keep_text=True)
+    monkeypatch.setattr(corpus, "chunk_items", lambda items, executor, most: [[i] for i in items])
+    monkeypatch.setattr(corpus, "_most_readers", lambda kind: 4)
+    real = corpus.ReaderCount
+    plans, in_flight, seen = [], [0], []
+    lock = threading.Lock()
+
+    def plan(most):
+        plans.append(real(most))
+        return plans[-1]
+
+    def fake_read(task):
+        with lock:
+            in_flight[0] += 1
+            seen.append((in_flight[0], plans[-1].wanted))
+        try:
+            return corpus.read_chunk(task), 1.0, busy_share
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(corpus, "ReaderCount", plan)
+    monkeypatch.setattr(corpus, "_timed_read", fake_read)
+    found = ingest_reports(root, cache=False, progress=False, sections=True)
+    assert found.frame.equals(serial)
+    assert found.detail["readers"] == counts == plans[-1].history
+    assert all(n <= wanted for n, wanted in seen)
+
+
+def test_paths_not_shaped_like_reports_get_no_ids_and_an_error(tmp_path):
+    root = write_tree(tmp_path / "root")
+    odd = ["notes/readme.txt", "files/p11/p10000032/s50414267.txt"]  # not a report path; the wrong group
+    for rel in odd:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(" FINDINGS: Clear.\n")
+    good = "files/p10/p10000032/s50414267.txt"
+    with pytest.warns(reports.ReportIngestWarning, match="2 report"):
+        df = read_reports(root, paths=[good, *odd], cache=False, progress=False)
+    assert df["path"].to_list() == [good, odd[1], odd[0]]  # the rows without ids last, by path
+    assert df.select("subject_id", "study_id").rows() == [(10000032, 50414267), (None, None), (None, None)]
+    assert df["error"][0] is None
+    assert all(e.endswith(": not a report path (.../pNN/pSUBJECT/sSTUDY.txt)") for e in df["error"][1:])
