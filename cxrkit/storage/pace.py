@@ -11,7 +11,9 @@ sleeps are also waits for the GIL, so it reads a chunk alone again now and then 
 Examples
 --------
 >>> plan = ReaderCount(most=4)
->>> plan.observe(wall=1.0, busy=0.2, alone=True)  # asleep 80% of the time: waiting on the disk
+>>> plan.observe(wall=1.0, busy=0.2, alone=True)  # asleep 80% of the time: the disk, or a slow start?
+1
+>>> plan.observe(wall=1.0, busy=0.2, alone=True)  # again: waiting on the disk
 4
 >>> [plan.observe(wall=1.0, busy=0.3, alone=False) for _ in range(8)][-1]  # after 8 chunks: look again
 1
@@ -51,8 +53,10 @@ class ReaderCount:
 
     It starts at one. Each chunk read alone (:meth:`observe` with ``alone=True``) decides: a thread asleep
     more than ``waiting`` of the chunk's wall time was waiting on the disk, so ``most`` readers; otherwise
-    one. While more than one reads, it goes back to one after ``recheck`` chunks, to read one alone and look
-    again (the interval doubles each time the look confirms the disk waits).
+    one. The first switch needs ``confirm`` such chunks in a row: a run's first chunk also waits for what
+    is first touched (the interpreter's pages, the folder listings), and once sent a warm run to four
+    readers. While more than one reads, it goes back to one after ``recheck`` chunks, to read one alone and
+    look again (the interval doubles each time the look confirms the disk waits).
 
     Parameters
     ----------
@@ -64,14 +68,18 @@ class ReaderCount:
         GIL), 0.31-0.64 from a cold cache (the rest is running, or waiting for a CPU after each read).
     recheck
         Chunks read by several threads before the first look again.
+    confirm
+        Lone chunks in a row that must find the disk waits before the first switch to ``most``.
     """
 
-    def __init__(self, most: int, *, waiting: float = 0.25, recheck: int = 8) -> None:
+    def __init__(self, most: int, *, waiting: float = 0.25, recheck: int = 8, confirm: int = 2) -> None:
         if most < 1:
             raise ValueError(f"most must be at least 1, not {most}")
         self.most = most
         self.waiting = waiting
         self.recheck = recheck
+        self.confirm = confirm
+        self._votes = 0  # lone chunks in a row that found the disk waits
         self.wanted = 1
         self.history: list[int] = [1]  # every count decided, in order (for reports and tests)
         self._since = 0
@@ -88,11 +96,15 @@ class ReaderCount:
             if wall > 0:
                 asleep = 1.0 - min(max(busy, 0.0), wall) / wall
                 if asleep > self.waiting:
+                    self._votes += 1
+                    if len(self.history) == 1 and self._votes < self.confirm:
+                        return self.wanted  # not yet switched once: wait for another lone chunk to agree
                     if self.wanted == 1 and len(self.history) > 2:  # the look confirmed it: look less often
                         self.recheck *= 2
                     self._since = 0
                     self._set(self.most)
                 else:
+                    self._votes = 0
                     self._set(1)
             return self.wanted
         self._since += 1

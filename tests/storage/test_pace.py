@@ -22,13 +22,13 @@ def test_a_warm_cache_keeps_one_reader():
 
 def test_a_machine_busy_with_other_work_is_not_mistaken_for_the_disk():
     # waiting for a CPU counts as busy (thread_busy_seconds adds the run-queue wait): asleep only 15%
-    plan = ReaderCount(most=4)
+    plan = ReaderCount(most=4, confirm=1)
     assert plan.observe(wall=1.0, busy=0.85, alone=True) == 1
     assert plan.observe(wall=1.0, busy=0.65, alone=True) == 4  # asleep 35%: the disk
 
 
 def test_a_cold_cache_gets_the_most_readers_and_is_looked_at_again_less_and_less_often():
-    plan = ReaderCount(most=4, recheck=2)
+    plan = ReaderCount(most=4, recheck=2, confirm=1)
     assert plan.observe(wall=1.0, busy=0.12, alone=True) == 4  # asleep 88% of the time: the disk
     assert together(plan, 2) == [4, 1]  # after 2 chunks, one is read alone
     assert plan.observe(wall=1.0, busy=0.1, alone=True) == 4  # still the disk: look half as often
@@ -39,7 +39,7 @@ def test_a_cold_cache_gets_the_most_readers_and_is_looked_at_again_less_and_less
 
 
 def test_readers_on_files_that_became_cached_go_back_to_one():
-    plan = ReaderCount(most=4, recheck=3)
+    plan = ReaderCount(most=4, recheck=3, confirm=1)
     plan.observe(wall=1.0, busy=0.1, alone=True)
     # sleeps while several read are GIL waits as much as disk waits: they decide nothing
     assert together(plan, 3, busy_share=0.25) == [4, 4, 1]
@@ -48,8 +48,21 @@ def test_readers_on_files_that_became_cached_go_back_to_one():
     assert plan.history == [1, 4, 1]
 
 
+def test_one_slow_first_chunk_is_not_enough_to_add_readers():
+    # a warm run's first chunk also waits for what is first touched: once it alone sent a run to 4 readers
+    plan = ReaderCount(most=4)
+    assert plan.observe(wall=1.0, busy=0.5, alone=True) == 1  # asleep half the time, once
+    assert [plan.observe(wall=1.0, busy=0.95, alone=True) for _ in range(5)] == [1] * 5
+    assert plan.history == [1]
+    assert plan.observe(wall=1.0, busy=0.2, alone=True) == 1  # one vote again, not two in a row
+    assert plan.observe(wall=1.0, busy=0.2, alone=True) == 4  # two in a row: the disk
+    assert together(plan, 8) == [4] * 7 + [1]
+    assert plan.observe(wall=1.0, busy=0.2, alone=True) == 4  # once switched, one look decides
+    assert plan.history == [1, 4, 1, 4]
+
+
 def test_odd_timings_are_clamped():
-    plan = ReaderCount(most=2)
+    plan = ReaderCount(most=2, confirm=1)
     assert plan.observe(wall=0.0, busy=0.0, alone=True) == 1  # no time measured: nothing decided
     assert plan.observe(wall=1.0, busy=5.0, alone=True) == 1  # busy longer than the wall: the wall
     assert plan.observe(wall=1.0, busy=-1.0, alone=True) == 2  # a clock that went back: zero
