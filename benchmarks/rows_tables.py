@@ -273,7 +273,7 @@ from pathlib import Path
 import polars as pl
 import cxrkit
 from benchmarks import rows_tables as rt
-ctx = json.loads(sys.argv[1])
+ctx = json.loads(sys.stdin.read())
 rt.kit_query1(cxrkit.open_dataset(ctx["tables"], cache_dir=ctx["warm_cache"]))
 from cxrkit import tables; tables.wait_for_cache_writes()
 studies, records = rt.parquet_copies(ctx)
@@ -293,7 +293,10 @@ def warm_tables(ctx) -> None:
 
     root = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    subprocess.run([sys.executable, "-c", _WARM, json.dumps(ctx)], check=True, cwd=root, env=env)
+    # the context on stdin: it lists thousands of file paths (rows 4tp/4tf), too long for one argument
+    subprocess.run(
+        [sys.executable, "-c", _WARM], input=json.dumps(ctx), text=True, check=True, cwd=root, env=env
+    )
 
 
 def _available() -> str | None:
