@@ -248,3 +248,13 @@ __all__ = [
     "pydicom",
     "write",
 ]
+
+
+def undefined_lengths(path: Path) -> None:
+    """Rewrite ``path`` with its three code sequences and their items of undefined length (delimited)."""
+    raw = pydicom.dcmread(path)
+    for seq in ("ViewCodeSequence", "ProcedureCodeSequence", "PatientOrientationCodeSequence"):
+        raw[seq].is_undefined_length = True
+        for item in raw[seq].value:
+            item.is_undefined_length_sequence_item = True
+    raw.save_as(path)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pydicom
 import pytest
-from _dicom_factory import base_dataset, mimic_path, phantom, write
+from _dicom_factory import base_dataset, mimic_path, phantom, undefined_lengths, write
 from polars.testing import assert_frame_equal
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -39,15 +39,6 @@ def _handled(paths) -> set[str]:
     return set(frame["path"].to_list())
 
 
-def _undefined_lengths(path):
-    raw = pydicom.dcmread(path)
-    for seq in ("ViewCodeSequence", "ProcedureCodeSequence", "PatientOrientationCodeSequence"):
-        raw[seq].is_undefined_length = True
-        for item in raw[seq].value:
-            item.is_undefined_length_sequence_item = True
-    raw.save_as(path)
-
-
 def _nested(ds):
     inner = Dataset()
     inner.CodeMeaning = "inner"
@@ -56,7 +47,7 @@ def _nested(ds):
 
 
 def _nested_undefined(path):
-    _undefined_lengths(path)
+    undefined_lengths(path)
     raw = pydicom.dcmread(path)
     raw.ViewCodeSequence[0]["ViewModifierCodeSequence"].is_undefined_length = True
     raw.save_as(path)
@@ -95,7 +86,7 @@ def _variants(root):
         made[name] = (str(path), handled)
 
     add("plain", True)
-    add("undefined_sequences", True, after=_undefined_lengths)
+    add("undefined_sequences", True, after=undefined_lengths)
     add("two_items_first_has_no_meaning", True, edit=lambda ds: ds.ViewCodeSequence.insert(0, Dataset()))
     add("no_code_sequences", True, edit=lambda ds: [delattr(ds, k) for k in ("ViewCodeSequence",)])
     add(

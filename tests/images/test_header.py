@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pydicom
 import pytest
-from _dicom_factory import base_dataset, mimic_path, phantom, write
+from _dicom_factory import base_dataset, mimic_path, phantom, undefined_lengths, write
 from _image_files import ALL, all_bundled, assert_error, bad_file
 from PIL import Image
 from pydicom.uid import ExplicitVRLittleEndian
@@ -91,12 +90,7 @@ def test_undefined_length_sequences_and_latin1(tmp_path):
     ds = base_dataset(phantom())
     ds.PerformedProcedureStepDescription = "THORAX ÉRECT"
     path = write(ds, tmp_path / "x.dcm")
-    raw = pydicom.dcmread(path)
-    for seq in ("ViewCodeSequence", "ProcedureCodeSequence", "PatientOrientationCodeSequence"):
-        raw[seq].is_undefined_length = True
-        for item in raw[seq].value:
-            item.is_undefined_length_sequence_item = True
-    raw.save_as(path)
+    undefined_lengths(path)
     fast = image_header.fast_header(path)
     assert fast == image_header.pydicom_header(path)
     assert (
