@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from cxrkit import layout
 from cxrkit.errors import CxrkitError, InvalidIdError, InvalidPathError
@@ -145,3 +146,19 @@ def test_table_files_are_matched_as_fnmatch_matches_them():
         assert layout.find_table_file(names, table) == expected, table
     assert layout.find_table_file(names, "metadata") == "mimic-cxr-2.0.0-metadata.csv.gz"
     assert layout.find_reports_zip(names) == max(fnmatch.filter(names, layout.REPORTS_ZIP_PATTERN))
+
+
+def test_report_ids_slice_walked_paths_and_parse_any_other_as_parse_path_expr_does():
+    walked = [f"files/p1{g}/p1{g}{n:06d}/s5{n:07d}.txt" for g in range(10) for n in (0, 123456)]
+    frame = pl.DataFrame({"path": walked})
+    expected = frame.select(
+        "path",
+        layout.parse_path_expr("path").struct.field("subject_id"),
+        layout.parse_path_expr("path").struct.field("study_id"),
+    )
+    assert_frame_equal(layout.report_ids(frame), expected)
+    # one path off the walked shape (its group folder does not match the subject) sends all through the parser
+    odd = pl.DataFrame({"path": [*walked, "files/p11/p10000032/s50414267.txt", "r/p10/p10000032/s5.txt"]})
+    got = layout.report_ids(odd)
+    assert got["study_id"].to_list() == [*expected["study_id"].to_list(), None, None]
+    assert got["subject_id"].null_count() == 2

@@ -102,10 +102,7 @@ def _read_files(root: str, rels: list[str]) -> pl.DataFrame:
                 try:
                     raw = read_file_capped(path)
                     if len(raw) <= MAX_REPORT_BYTES:
-                        text = raw.decode("utf-8", errors="cxrkit-latin1")  # decode_report's common case
-                        if "\r" in text or text.startswith("\ufeff"):
-                            text = decode_report(raw)
-                        texts.append(text)
+                        texts.append(decode_report(raw))
                         errors.append(None)
                         continue
                     raise report_too_large(path)
@@ -435,14 +432,6 @@ class _NamesOf:
         return self.chunks[i]["name"].to_list()
 
 
-#: A path as a walk of ``files/`` gives it, ``files/p1N/p1N.../s5.......txt`` (the group the subject's first
-#: digits): :func:`cxrkit.layout.parse_path_expr` gives the ids at fixed places, a regex and two slices
-#: (about a seventh of its cost).
-_WALKED = pl.col("path").str.contains(r"^files/p1[0-9]/p1[0-9]{7}/s5[0-9]{7}\.txt$") & (
-    pl.col("path").str.slice(7, 2) == pl.col("path").str.slice(11, 2)
-)
-
-
 def _finish(
     frame: pl.DataFrame | None,
     error: str | None,
@@ -462,14 +451,8 @@ def _finish(
         frame = _sectioned(frame)
     if ids is not None and frame["path"].equals(ids["name"], check_names=False):
         frame = frame.with_columns(ids["subject_id"], ids["study_id"])
-    elif frame.select(_WALKED.all()).item() is not False:  # a folder walk's paths: the ids at fixed places
-        frame = frame.with_columns(
-            pl.col("path").str.slice(11, 8).cast(pl.Int64).alias("subject_id"),
-            pl.col("path").str.slice(21, 8).cast(pl.Int64).alias("study_id"),
-        )
-    else:
-        parsed = layout.parse_path_expr("path")
-        frame = frame.with_columns(parsed.struct.field("subject_id"), parsed.struct.field("study_id"))
+    else:  # from the paths (at fixed places for a folder walk's)
+        frame = layout.report_ids(frame)
     return (
         frame.with_columns(
             *(pl.lit(None, pl.String).alias(c) for c in columns if c not in frame.columns),
